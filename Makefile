@@ -1,0 +1,34 @@
+# Two commands: `make run` (local stack on 127.0.0.1:8000) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+
+.PHONY: run test setup check-tools tokens
+
+run: setup
+	$(PY) -m tools.devstack
+
+test: setup
+	$(PY) -m pytest
+
+tokens: setup
+	$(PY) -m tools.tokens
+
+setup: check-tools $(STAMP) node_modules/.installed
+
+check-tools:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { echo "Python 3.11 or newer is needed as '$(PYTHON)' (set PYTHON=/path/to/python3.11)."; exit 1; }
+	@command -v java >/dev/null || { echo "Java is missing: install Java 17 or newer (for example: apt-get install openjdk-17-jre-headless)."; exit 1; }
+	@command -v npm >/dev/null || { echo "npm is missing: install Node.js with npm (for example: apt-get install nodejs npm)."; exit 1; }
+
+$(STAMP):
+	rm -f $(VENV)/.installed-*
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet 'pip>=23,<26.3'
+	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@

@@ -1,0 +1,25 @@
+"""DynamoDB audit log: one immutable entry per merchandiser action, newest first on gsi4."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from chalicelib.adapters.dynamo import Table
+
+AUDIT_PARTITION = "AUDIT"
+
+
+class AuditRepository:
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    def entry_op(self, entry: dict[str, Any]) -> dict[str, Any]:
+        """A Put of `entry` to add to the transaction that makes the change it records."""
+        audit_id = entry["audit_id"]
+        item = {"pk": f"AUDIT#{audit_id}", "sk": "META", "gsi4pk": AUDIT_PARTITION,
+                "gsi4sk": f"{entry['at']}#{audit_id}", **entry}
+        return self._table.put(item, "attribute_not_exists(pk)")
+
+    def page(self, limit: int, start: Optional[dict[str, Any]]
+             ) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:
+        items, last = self._table.page("gsi4", AUDIT_PARTITION, limit, start)
+        return [{k: v for k, v in i.items() if k not in ("pk", "sk", "gsi4pk", "gsi4sk")} for i in items], last

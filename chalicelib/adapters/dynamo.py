@@ -1,0 +1,149 @@
+"""Low-level DynamoDB helpers: item (de)serialisation and transaction cancellation reasons."""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Callable, Iterable, Optional
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def to_item(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in data.items() if v is not None}
+
+
+def to_values(data: dict[str, Any]) -> dict[str, Any]:
+    """Expression attribute values (keys start with ':')."""
+    return {k: _serializer.serialize(v) for k, v in data.items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, set, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def from_item(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _plain(_deserializer.deserialize(v)) for k, v in item.items()}
+
+
+def key(pk: str, sk: str) -> dict[str, Any]:
+    return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
+def error_code(exc: ClientError) -> str:
+    return exc.response.get("Error", {}).get("Code", "")
+
+
+def cancellation_codes(exc: ClientError) -> list[str]:
+    """One code per transaction item, in order ('None' where that item did not fail)."""
+    reasons: Iterable[dict[str, Any]] = exc.response.get("CancellationReasons", [])
+    return [r.get("Code", "None") for r in reasons]
+
+
+def batch_get(client: Any, table: str, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every existing item of `keys` (unprocessed keys retried), as plain dicts."""
+    found: list[dict[str, Any]] = []
+    for start in range(0, len(keys), 100):
+        request = {table: {"Keys": keys[start:start + 100], "ConsistentRead": True}}
+        while request:
+            out = client.batch_get_item(RequestItems=request)
+            found.extend(from_item(i) for i in out.get("Responses", {}).get(table, []))
+            request = out.get("UnprocessedKeys") or {}
+    return found
+
+
+class Table:
+    """One DynamoDB table: reads, transaction operation builders, and a transaction runner.
+
+    `transact` takes a label per operation; when a condition fails, `on_condition(label)` gives
+    the domain error to raise, so callers name the precise rule that stopped the change.
+    """
+
+    def __init__(self, client: Any, name: str) -> None:
+        self.client = client
+        self.name = name
+
+    def get(self, item_key: dict[str, Any]) -> Optional[dict[str, Any]]:
+        out = self.client.get_item(TableName=self.name, Key=item_key, ConsistentRead=True)
+        return from_item(out["Item"]) if "Item" in out else None
+
+    def batch_get(self, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return batch_get(self.client, self.name, keys) if keys else []
+
+    def page(self, index: str, partition: str, limit: int, start: Optional[dict[str, Any]]
+             ) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:
+        """Newest first on an overloaded GSI; one item more than asked tells if a next page exists."""
+        params: dict[str, Any] = {
+            "TableName": self.name, "IndexName": index, "Limit": limit + 1, "ScanIndexForward": False,
+            "KeyConditionExpression": "#pk = :pk",
+            "ExpressionAttributeNames": {"#pk": f"{index}pk"},
+            "ExpressionAttributeValues": to_values({":pk": partition}),
+        }
+        if start:
+            params["ExclusiveStartKey"] = to_item(start)
+        items: list[dict[str, Any]] = []
+        while len(items) <= limit:
+            out = self.client.query(**params)
+            items.extend(from_item(i) for i in out.get("Items", []))
+            if "LastEvaluatedKey" not in out:
+                break
+            params["ExclusiveStartKey"] = out["LastEvaluatedKey"]
+        if len(items) <= limit:
+            return items, None
+        items = items[:limit]
+        tail = items[-1]
+        return items, {k: tail[k] for k in ("pk", "sk", f"{index}pk", f"{index}sk")}
+
+    def put(self, item: dict[str, Any], condition: Optional[str] = None,
+            values: Optional[dict[str, Any]] = None) -> dict[str, Any]:
+        op: dict[str, Any] = {"TableName": self.name, "Item": to_item(item)}
+        if condition:
+            op["ConditionExpression"] = condition
+        if values:
+            op["ExpressionAttributeValues"] = to_values(values)
+        return {"Put": op}
+
+    def update(self, item_key: dict[str, Any], expression: str, values: dict[str, Any],
+               condition: Optional[str] = None, names: Optional[dict[str, str]] = None) -> dict[str, Any]:
+        op: dict[str, Any] = {"TableName": self.name, "Key": item_key, "UpdateExpression": expression,
+                              "ExpressionAttributeValues": to_values(values)}
+        if condition:
+            op["ConditionExpression"] = condition
+        if names:
+            op["ExpressionAttributeNames"] = names
+        return {"Update": op}
+
+    def delete(self, item_key: dict[str, Any], condition: Optional[str] = None) -> dict[str, Any]:
+        op: dict[str, Any] = {"TableName": self.name, "Key": item_key}
+        if condition:
+            op["ConditionExpression"] = condition
+        return {"Delete": op}
+
+    def transact(self, ops: list[dict[str, Any]], labels: list[str],
+                 on_condition: Callable[[str], Exception]) -> None:
+        try:
+            self.client.transact_write_items(TransactItems=ops)
+        except ClientError as exc:
+            if error_code(exc) != "TransactionCanceledException":
+                raise
+            codes = cancellation_codes(exc)
+            for label, code in zip(labels, codes):
+                if code == "ConditionalCheckFailed":
+                    raise on_condition(label) from None
+            raise Contention(codes) from None
+
+
+class Contention(Exception):
+    """A transaction lost a race with another one (no condition failed); safe to retry."""
+
+    def __init__(self, codes: list[str]) -> None:
+        super().__init__(f"transaction conflicted: {codes}")
+        self.codes = codes

@@ -1,0 +1,1 @@
+"""HTTP entry points: blueprints that authorize, validate, call one service and render."""

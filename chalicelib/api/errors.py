@@ -1,0 +1,69 @@
+"""The one place where domain and validation errors become HTTP statuses and error bodies."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Optional
+
+from chalice import Response
+from pydantic import ValidationError
+
+from chalicelib.domain.errors import DomainError
+
+log = logging.getLogger("lifeshop")
+
+STATUS_BY_CODE = {
+    "invalid_request": 400,
+    "unauthorized": 401,
+    "forbidden": 403,
+    "owner_only": 403,
+    "not_found": 404,
+    "method_not_allowed": 405,
+    "already_exists": 409,
+    "conflict": 409,
+    "insufficient_stock": 409,
+    "invalid_status_transition": 409,
+    "payload_too_large": 413,
+    "unsupported_media_type": 415,
+    "internal_error": 500,
+}
+
+
+def error_response(code: str, message: str, details: Optional[dict[str, Any]] = None,
+                   status: Optional[int] = None, headers: Optional[dict[str, str]] = None) -> Response:
+    body = {"error": {"code": code, "message": message, "details": details or {}}}
+    return Response(body=body, status_code=status or STATUS_BY_CODE.get(code, 400), headers=headers or {})
+
+
+def from_domain(exc: DomainError) -> Response:
+    headers = {"WWW-Authenticate": "Bearer"} if exc.code == "unauthorized" else None
+    return error_response(exc.code, exc.message, exc.details, headers=headers)
+
+
+def field_errors(exc: ValidationError, whole: str = "body") -> dict[str, str]:
+    """{"skus.0.price_fen": "Input should be a multiple of 10", ...}; `whole` names a top-level error."""
+    fields: dict[str, str] = {}
+    for err in exc.errors(include_url=False):
+        path = ".".join(str(p) for p in err["loc"]) or whole
+        fields.setdefault(path, err["msg"])
+    return fields
+
+
+def from_validation(exc: ValidationError, where: str) -> Response:
+    return error_response("invalid_request", f"the request {where} is not valid",
+                          {"fields": field_errors(exc, where)})
+
+
+def unexpected(exc: Exception) -> Response:
+    log.exception("unhandled error")
+    return error_response("internal_error", "something went wrong on our side; it has been logged")
+
+
+def contract_shaped(response: Response) -> Response:
+    """Rewrite Chalice's own error bodies ({"Code","Message"}) into the contract's shape."""
+    body = response.body
+    if response.status_code < 400 or not isinstance(body, dict) or "Code" not in body:
+        return response
+    codes = {405: "method_not_allowed", 415: "unsupported_media_type", 400: "invalid_request"}
+    code = codes.get(response.status_code, "internal_error")
+    return error_response(code, str(body.get("Message", "")), status=response.status_code,
+                          headers=dict(response.headers))

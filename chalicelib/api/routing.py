@@ -1,0 +1,149 @@
+"""One route decorator: registers the Chalice route, records it for OpenAPI, and runs the request
+through authentication, validation and error mapping so every handler stays a short sentence."""
+from __future__ import annotations
+
+import contextvars
+import functools
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+from chalice import Blueprint, Response
+from pydantic import BaseModel, ValidationError
+
+from chalicelib import bootstrap
+from chalicelib.adapters.tokens import Principal
+from chalicelib.api import errors
+from chalicelib.domain.errors import DomainError, Forbidden, NotFound
+
+PUBLIC = None
+USER = "user"  # any valid token
+_PATH_PARAM = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+_request: contextvars.ContextVar[Any] = contextvars.ContextVar("request")
+
+
+@dataclass
+class RouteSpec:
+    path: str
+    method: str
+    auth: Optional[str]
+    summary: str
+    tag: str
+    body: Optional[type[BaseModel]] = None
+    query: Optional[type[BaseModel]] = None
+    response: Optional[type[BaseModel]] = None
+    status: int = 200
+    errors: tuple[str, ...] = ()
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+ROUTES: list[RouteSpec] = []
+
+
+@dataclass
+class Ctx:
+    """What a handler gets: who is calling, the parsed body and query, and the services."""
+
+    principal: Optional[Principal]
+    body: Any
+    query: Any
+    headers: Any
+    services: bootstrap.Container
+
+    @property
+    def user_id(self) -> str:
+        assert self.principal is not None
+        return self.principal.user_id
+
+
+def bind_request(event: Any, get_response: Callable[[Any], Response]) -> Response:
+    """HTTP middleware: the request of this call, per thread (chalice local serves in threads)."""
+    token = _request.set(event)
+    try:
+        return errors.contract_shaped(get_response(event))
+    finally:
+        _request.reset(token)
+
+
+def route(bp: Blueprint, path: str, method: str = "GET", *, auth: Optional[str], summary: str, tag: str,
+          body: Optional[type[BaseModel]] = None, query: Optional[type[BaseModel]] = None,
+          response: Optional[type[BaseModel]] = None, status: int = 200, errors: tuple[str, ...] = (),
+          headers: Optional[dict[str, str]] = None) -> Callable:
+    spec = RouteSpec(path, method, auth, summary, tag, body, query, response, status, errors, headers or {})
+    ROUTES.append(spec)
+
+    def decorator(handler: Callable[..., Any]) -> Callable[..., Any]:
+        @bp.route(path, methods=[method], content_types=["application/json", "*/*"])
+        @functools.wraps(handler)
+        def view(**params: str) -> Response:
+            return _run(spec, handler, params)
+
+        return handler
+
+    return decorator
+
+
+def _run(spec: RouteSpec, handler: Callable[..., Any], params: dict[str, str]) -> Response:
+    try:
+        request = _request.get()
+        for name, value in params.items():
+            if not _PATH_PARAM.match(value or ""):
+                raise NotFound(f"no {name.replace('_', ' ')} {value[:40]!r}", {name: value[:128]})
+        services = bootstrap.container()
+        principal = _authenticate(spec, request, services)
+        ctx = Ctx(principal, _body(spec, request, services), _query(spec, request), request.headers, services)
+        result = handler(ctx, **params)
+    except DomainError as exc:
+        return errors.from_domain(exc)
+    except _Invalid as exc:
+        return exc.response
+    except Exception as exc:  # a bug: still answer in the contract's shape, and log it
+        return errors.unexpected(exc)
+    if isinstance(result, Response):
+        return result
+    body = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
+    return Response(body=body, status_code=spec.status, headers={"Content-Type": "application/json"})
+
+
+class _Invalid(Exception):
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+def _authenticate(spec: RouteSpec, request: Any, services: bootstrap.Container) -> Optional[Principal]:
+    if spec.auth is PUBLIC:
+        return None
+    principal = services.tokens.verify(request.headers.get("authorization"))
+    if spec.auth != USER and spec.auth not in principal.groups:
+        raise Forbidden(f"this needs the {spec.auth} role", {"required_group": spec.auth})
+    services.users.ensure_profile(principal.user_id)
+    return principal
+
+
+def _body(spec: RouteSpec, request: Any, services: bootstrap.Container) -> Any:
+    if spec.body is None:
+        return None
+    raw = request.raw_body or b""
+    if len(raw) > services.settings.max_body_bytes:
+        raise _Invalid(errors.error_response(
+            "payload_too_large", f"the body is larger than {services.settings.max_body_bytes} bytes"))
+    content_type = (request.headers.get("content-type") or "application/json").lower()
+    if "json" not in content_type:
+        raise _Invalid(errors.error_response("unsupported_media_type", "send the body as application/json",
+                                             {"content_type": content_type[:100]}))
+    if not raw.strip():
+        raise _Invalid(errors.error_response("invalid_request", "a JSON body is required",
+                                             {"fields": {"body": "missing"}}))
+    try:
+        return spec.body.model_validate_json(raw)
+    except ValidationError as exc:
+        raise _Invalid(errors.from_validation(exc, "body")) from None
+
+
+def _query(spec: RouteSpec, request: Any) -> Any:
+    if spec.query is None:
+        return None
+    try:
+        return spec.query.model_validate(dict(request.query_params or {}))
+    except ValidationError as exc:
+        raise _Invalid(errors.from_validation(exc, "query")) from None

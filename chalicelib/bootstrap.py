@@ -1,0 +1,92 @@
+"""Builds the real adapters and services, lazily, once per Lambda container."""
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any, Optional
+
+from chalicelib.settings import LOCAL_STAGE, Settings
+
+
+class Container:
+    def __init__(self, settings: Settings, clock: Any = None) -> None:
+        self.settings = settings
+        if clock is None:
+            from chalicelib.adapters.clock import SystemClock
+            clock = SystemClock()
+        self.clock = clock
+
+    @cached_property
+    def boto_session(self) -> Any:
+        import boto3
+
+        return boto3.session.Session(region_name=self.settings.region)
+
+    @cached_property
+    def dynamodb(self) -> Any:
+        from botocore.config import Config
+
+        config = Config(retries={"max_attempts": 3, "mode": "standard"}, max_pool_connections=32)
+        return self.boto_session.client("dynamodb", endpoint_url=self.settings.dynamodb_endpoint, config=config)
+
+    @cached_property
+    def table(self) -> Any:
+        from chalicelib.adapters.dynamo import Table
+
+        return Table(self.dynamodb, self.settings.store_table)
+
+    @cached_property
+    def cursors(self) -> Any:
+        from chalicelib.adapters.cursor import CursorCodec
+
+        return CursorCodec(self.settings.cursor_key)
+
+    @cached_property
+    def tokens(self) -> Any:
+        from chalicelib.adapters import tokens
+
+        s = self.settings
+        if s.stage == LOCAL_STAGE:
+            return tokens.hs256_verifier(s.local_jwt_secret)
+        return tokens.jwks_verifier(s.jwks_url, s.jwt_issuer, s.jwt_audience)
+
+    @cached_property
+    def audit_repo(self) -> Any:
+        from chalicelib.adapters.audit_repo import AuditRepository
+
+        return AuditRepository(self.table)
+
+    @cached_property
+    def catalog(self) -> Any:
+        from chalicelib.adapters.catalog_repo import CatalogRepository
+        from chalicelib.services.catalog import CatalogService
+
+        return CatalogService(CatalogRepository(self.table), self.audit_repo, self.cursors, self.clock)
+
+    @cached_property
+    def users(self) -> Any:
+        from chalicelib.adapters.users_repo import UserRepository
+        from chalicelib.services.users import UserService
+
+        return UserService(UserRepository(self.table), self.clock)
+
+    @cached_property
+    def audit(self) -> Any:
+        from chalicelib.services.audit import AuditService
+
+        return AuditService(self.audit_repo, self.cursors)
+
+
+_container: Optional[Container] = None
+
+
+def container() -> Container:
+    global _container
+    if _container is None:
+        _container = Container(Settings())
+    return _container
+
+
+def use(replacement: Optional[Container]) -> None:
+    """Tests and scripts swap in a container built from their own settings."""
+    global _container
+    _container = replacement

@@ -1,0 +1,1 @@
+"""Pure shop rules: no boto3, chalice or stripe in here."""

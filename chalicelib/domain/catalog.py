@@ -1,0 +1,192 @@
+"""The catalog: eight categories, products with SKUs, and the rules a product must obey."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+from chalicelib.domain.money import points_price
+
+CategoryId = Literal["food", "apparel", "travel", "tech", "home", "car-life", "models-toys", "hotel"]
+
+CATEGORIES: dict[str, tuple[str, str]] = {
+    "food": ("Food", "美食"),
+    "apparel": ("Apparel & accessories", "服饰配饰"),
+    "travel": ("Travel & luggage", "旅行箱包"),
+    "tech": ("Tech", "科技产品"),
+    "home": ("Home", "家居"),
+    "car-life": ("Car life", "车生活"),
+    "models-toys": ("Models & toys", "车模玩具"),
+    "hotel": ("Hotel experiences", "酒店体验"),
+}
+
+ProductStatus = Literal["draft", "active", "archived"]
+# Which status a merchandiser action may start from.
+PUBLISHABLE_FROM = ("draft", "archived")
+ARCHIVABLE_FROM = ("draft", "active")
+
+ProductId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{2,63}$")]
+SkuId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+AttrKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
+AttrValue = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+HttpsUrl = Annotated[str, StringConstraints(pattern=r"^https://[^\s/$.?#][^\s]{0,2000}$")]
+Tag = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$")]
+
+MAX_PRICE_FEN = 100_000_000  # ¥1,000,000
+MAX_STOCK = 1_000_000
+MAX_SKUS = 50
+
+
+class Strict(BaseModel):
+    """Request bodies: exact JSON types, no unknown fields."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class Accepts(Strict):
+    points: bool = True
+    cash: bool = True
+
+    @model_validator(mode="after")
+    def _one_way_to_pay(self) -> "Accepts":
+        if not (self.points or self.cash):
+            raise ValueError("a product must accept points, cash or both")
+        return self
+
+
+class SkuInput(Strict):
+    sku: SkuId
+    attributes: dict[AttrKey, AttrValue] = Field(default_factory=dict, max_length=10)
+    price_fen: int = Field(ge=10, le=MAX_PRICE_FEN, multiple_of=10)
+    stock: int = Field(default=0, ge=0, le=MAX_STOCK)
+    # Read-only (price_fen / 10); accepted when it agrees, so a SKU read from the API can be sent back.
+    points_price: Optional[int] = Field(default=None, exclude=True)
+
+    @model_validator(mode="after")
+    def _points_price_is_derived(self) -> "SkuInput":
+        if self.points_price is not None and self.points_price != self.price_fen // 10:
+            raise ValueError("points_price is derived from price_fen (price_fen / 10); leave it out")
+        return self
+
+
+class ProductInput(Strict):
+    """What a merchandiser (or a catalog file) says about a product."""
+
+    product_id: Optional[ProductId] = None
+    category: CategoryId
+    title: ShortText
+    title_zh: ShortText
+    description: Annotated[str, StringConstraints(max_length=4000)] = ""
+    status: Literal["draft", "active"] = "draft"
+    owner_only: bool = False
+    accepts: Accepts = Field(default_factory=Accepts)
+    skus: list[SkuInput] = Field(min_length=1, max_length=MAX_SKUS)
+    images: list[HttpsUrl] = Field(default_factory=list, max_length=10)
+    tags: list[Tag] = Field(default_factory=list, max_length=20)
+
+    @field_validator("skus")
+    @classmethod
+    def _unique_skus(cls, skus: list[SkuInput]) -> list[SkuInput]:
+        seen: set[str] = set()
+        for item in skus:
+            if item.sku in seen:
+                raise ValueError(f"sku {item.sku!r} appears twice")
+            seen.add(item.sku)
+        return skus
+
+    @model_validator(mode="after")
+    def _hotel_slots_are_dated(self) -> "ProductInput":
+        if self.category != "hotel":
+            return self
+        for item in self.skus:
+            date = item.attributes.get("date", "")
+            try:
+                dt.date.fromisoformat(date)
+            except ValueError:
+                raise ValueError(f"hotel sku {item.sku!r} needs attributes.date as YYYY-MM-DD") from None
+            if len(date) != 10:
+                raise ValueError(f"hotel sku {item.sku!r} needs attributes.date as YYYY-MM-DD")
+        return self
+
+
+class ProductUpdate(ProductInput):
+    """A full replacement of a product's editable fields; status moves by publish/archive only.
+
+    `stock` of a SKU that already exists is left as it is (change it through the stock endpoint,
+    which records a reason); it sets the starting stock of a SKU the update adds.
+    """
+
+    product_id: None = Field(default=None, exclude=True)
+    status: None = Field(default=None, exclude=True)
+
+
+class Sku(BaseModel):
+    sku: str
+    attributes: dict[str, str]
+    price_fen: int
+    points_price: int
+    stock: int
+
+
+class Product(BaseModel):
+    product_id: str
+    category: CategoryId
+    title: str
+    title_zh: str
+    description: str
+    status: ProductStatus
+    owner_only: bool
+    accepts: Accepts
+    skus: list[Sku]
+    designer_id: Optional[str] = None
+    design_id: Optional[str] = None
+    images: list[str]
+    tags: list[str]
+    created_at: str
+    updated_at: str
+
+
+class ProductPage(BaseModel):
+    items: list[Product]
+    next_cursor: Optional[str]
+
+
+class Category(BaseModel):
+    id: CategoryId
+    name: str
+    name_zh: str
+    product_count: int
+
+
+class CategoryList(BaseModel):
+    items: list[Category]
+
+
+class StockAdjustment(Strict):
+    delta: int = Field(ge=-MAX_STOCK, le=MAX_STOCK)
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+    @field_validator("delta")
+    @classmethod
+    def _not_zero(cls, delta: int) -> int:
+        if delta == 0:
+            raise ValueError("delta must not be 0")
+        return delta
+
+
+class SkuStock(BaseModel):
+    sku: str
+    stock: int
+
+
+def sku_view(sku: SkuInput | dict, stock: int) -> Sku:
+    data = sku if isinstance(sku, dict) else sku.model_dump()
+    return Sku(
+        sku=data["sku"],
+        attributes=data.get("attributes", {}),
+        price_fen=data["price_fen"],
+        points_price=points_price(data["price_fen"]),
+        stock=stock,
+    )

@@ -1,0 +1,45 @@
+"""Domain errors: each carries a stable snake_case code; api/errors.py maps codes to HTTP."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+
+class DomainError(Exception):
+    code = "domain_error"
+
+    def __init__(self, message: str, details: Optional[dict[str, Any]] = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+
+
+class InvalidRequest(DomainError):
+    code = "invalid_request"
+
+
+class Unauthorized(DomainError):
+    code = "unauthorized"
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    code = "conflict"
+
+
+class AlreadyExists(DomainError):
+    code = "already_exists"
+
+
+class InvalidTransition(DomainError):
+    code = "invalid_status_transition"
+
+
+class InsufficientStock(DomainError):
+    code = "insufficient_stock"

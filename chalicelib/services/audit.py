@@ -1,0 +1,36 @@
+"""The merchandiser audit trail, read newest first."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from pydantic import BaseModel
+
+from chalicelib.adapters.audit_repo import AuditRepository
+from chalicelib.adapters.cursor import CursorCodec
+
+
+class AuditEntry(BaseModel):
+    audit_id: str
+    actor: str
+    action: str
+    entity_type: str
+    entity_id: str
+    before: Optional[dict[str, Any]] = None
+    after: Optional[dict[str, Any]] = None
+    at: str
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEntry]
+    next_cursor: Optional[str]
+
+
+class AuditService:
+    def __init__(self, repo: AuditRepository, cursors: CursorCodec) -> None:
+        self._repo = repo
+        self._cursors = cursors
+
+    def page(self, limit: int, cursor: Optional[str]) -> AuditPage:
+        items, last = self._repo.page(limit, self._cursors.decode(cursor, "audit"))
+        return AuditPage(items=[AuditEntry.model_validate(i) for i in items],
+                         next_cursor=self._cursors.encode(last, "audit"))

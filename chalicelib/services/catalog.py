@@ -1,0 +1,114 @@
+"""Catalog use cases: public browsing and the merchandiser's product management."""
+from __future__ import annotations
+
+import random
+import time
+from typing import Any, Optional
+
+from chalicelib.adapters.audit_repo import AuditRepository
+from chalicelib.adapters.catalog_repo import CatalogRepository
+from chalicelib.adapters.clock import iso, new_id
+from chalicelib.adapters.cursor import CursorCodec
+from chalicelib.adapters.dynamo import Contention
+from chalicelib.domain import catalog as rules
+from chalicelib.domain.errors import Conflict, InsufficientStock, InvalidTransition, NotFound
+
+STOCK_RETRIES = 40
+
+
+def _view(product: dict[str, Any]) -> rules.Product:
+    data = {k: v for k, v in product.items() if k != "version"}
+    data["skus"] = [rules.sku_view(s, s["stock"]) for s in product["skus"]]
+    return rules.Product.model_validate(data)
+
+
+class CatalogService:
+    def __init__(self, repo: CatalogRepository, audit: AuditRepository, cursors: CursorCodec, clock: Any) -> None:
+        self._repo = repo
+        self._audit = audit
+        self._cursors = cursors
+        self._clock = clock
+
+    # -- public ------------------------------------------------------------------------------
+    def categories(self) -> rules.CategoryList:
+        counts = self._repo.category_counts(list(rules.CATEGORIES))
+        return rules.CategoryList(items=[
+            rules.Category(id=c, name=name, name_zh=name_zh, product_count=max(counts[c], 0))
+            for c, (name, name_zh) in rules.CATEGORIES.items()])
+
+    def products(self, status: Optional[str], category: Optional[str], limit: int,
+                 cursor: Optional[str]) -> rules.ProductPage:
+        scope = f"products|{status or '*'}|{category or '*'}"
+        items, last = self._repo.page(status, category, limit, self._cursors.decode(cursor, scope))
+        return rules.ProductPage(items=[_view(p) for p in items], next_cursor=self._cursors.encode(last, scope))
+
+    def product(self, product_id: str, *, active_only: bool) -> rules.Product:
+        found = self._repo.get_product(product_id)
+        if not found or (active_only and found["status"] != "active"):
+            raise NotFound(f"product {product_id!r} not found", {"product_id": product_id})
+        return _view(found)
+
+    # -- merchandiser ------------------------------------------------------------------------
+    def create(self, actor: str, body: rules.ProductInput, **links: Optional[str]) -> rules.Product:
+        now = iso(self._clock.now())
+        product = body.model_dump()
+        product.update(product_id=body.product_id or new_id("p"), created_at=now, updated_at=now,
+                       designer_id=links.get("designer_id"), design_id=links.get("design_id"))
+        self._repo.create(product, self._audit_op(actor, "product.create", product["product_id"], None, product, now))
+        return _view(product)
+
+    def update(self, actor: str, product_id: str, body: rules.ProductUpdate) -> rules.Product:
+        before = self._existing(product_id)
+        now = iso(self._clock.now())
+        after = {**before, **body.model_dump(exclude={"product_id", "status"}), "updated_at": now}
+        stock = {s["sku"]: s["stock"] for s in before["skus"]}
+        after["skus"] = [{**s, "stock": stock.get(s["sku"], s["stock"])} for s in after["skus"]]
+        self._repo.replace(before, after, self._audit_op(actor, "product.update", product_id, before, after, now))
+        return _view(after)
+
+    def set_status(self, actor: str, product_id: str, status: str) -> rules.Product:
+        before = self._existing(product_id)
+        allowed = rules.PUBLISHABLE_FROM if status == "active" else rules.ARCHIVABLE_FROM
+        if before["status"] not in allowed:
+            raise InvalidTransition(f"a {before['status']} product cannot become {status}",
+                                    {"from": before["status"], "to": status})
+        now = iso(self._clock.now())
+        after = {**before, "status": status, "updated_at": now}
+        action = "product.publish" if status == "active" else "product.archive"
+        self._repo.replace(before, after, self._audit_op(actor, action, product_id, before, after, now))
+        return _view(after)
+
+    def adjust_stock(self, actor: str, sku: str, body: rules.StockAdjustment) -> rules.SkuStock:
+        for attempt in range(STOCK_RETRIES):
+            item = self._repo.get_sku(sku)
+            if not item:
+                raise NotFound(f"sku {sku!r} not found", {"sku": sku})
+            new = item["stock"] + body.delta
+            if new < 0 or new > rules.MAX_STOCK:
+                raise InsufficientStock(f"stock of {sku!r} is {item['stock']}; it cannot change by {body.delta}",
+                                        {"sku": sku, "stock": item["stock"], "delta": body.delta})
+            now = iso(self._clock.now())
+            audit = self._audit_op(actor, "sku.stock", sku, {"stock": item["stock"]},
+                                   {"stock": new, "delta": body.delta, "reason": body.reason}, now)
+            try:
+                self._repo.set_stock(sku, item["stock"], new, audit)
+                return rules.SkuStock(sku=sku, stock=new)
+            except (Conflict, Contention):
+                time.sleep(random.uniform(0.002, 0.02) * min(attempt + 1, 5))
+        raise Conflict(f"stock of {sku!r} is changing too fast; try again", {"sku": sku})
+
+    def _existing(self, product_id: str) -> dict[str, Any]:
+        found = self._repo.get_product(product_id)
+        if not found:
+            raise NotFound(f"product {product_id!r} not found", {"product_id": product_id})
+        return found
+
+    def _audit_op(self, actor: str, action: str, entity_id: str, before: Any, after: Any, now: str) -> dict:
+        entity_type = action.split(".", 1)[0]
+        return self._audit.entry_op({
+            "audit_id": new_id("a"), "actor": actor, "action": action, "entity_type": entity_type,
+            "entity_id": entity_id, "before": _strip(before), "after": _strip(after), "at": now})
+
+
+def _strip(state: Any) -> Any:
+    return {k: v for k, v in state.items() if k != "version"} if isinstance(state, dict) else state

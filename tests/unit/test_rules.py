@@ -1,0 +1,58 @@
+"""Pure rules: money, product validation, cursors, settings and the error table."""
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from chalicelib.adapters.cursor import CursorCodec
+from chalicelib.api.errors import STATUS_BY_CODE
+from chalicelib.domain import errors
+from chalicelib.domain.catalog import ProductInput, SkuInput
+from chalicelib.domain.money import points_price
+from chalicelib.settings import Settings, SettingsError
+
+
+def test_points_price_is_exact_and_refuses_odd_fen():
+    assert points_price(168000) == 16800 and points_price(10) == 1
+    with pytest.raises(ValueError):
+        points_price(15)
+
+
+def test_points_price_sent_back_must_agree_with_price():
+    assert SkuInput.model_validate({"sku": "A", "price_fen": 100, "points_price": 10}).points_price == 10
+    with pytest.raises(ValidationError):
+        SkuInput.model_validate({"sku": "A", "price_fen": 100, "points_price": 1})
+
+
+def test_hotel_products_need_real_dates():
+    base = {"category": "hotel", "title": "Inn", "title_zh": "客栈"}
+    ok = ProductInput.model_validate({**base, "skus": [{"sku": "H", "price_fen": 10, "attributes": {"date": "2027-02-28"}}]})
+    assert ok.skus[0].attributes["date"] == "2027-02-28"
+    for date in ("2027-02-29", "tomorrow", "20270228"):
+        with pytest.raises(ValidationError):
+            ProductInput.model_validate({**base, "skus": [{"sku": "H", "price_fen": 10, "attributes": {"date": date}}]})
+
+
+def test_cursor_round_trips_only_in_its_scope_and_with_its_key():
+    codec = CursorCodec(b"k1")
+    key = {"pk": "PRODUCT#a", "sk": "META"}
+    cursor = codec.encode(key, "scope-a")
+    assert codec.decode(cursor, "scope-a") == key
+    assert codec.encode(None, "scope-a") is None
+    for bad in (lambda: codec.decode(cursor, "scope-b"), lambda: CursorCodec(b"k2").decode(cursor, "scope-a"),
+                lambda: codec.decode("!!!", "scope-a"), lambda: codec.decode("", "scope-a")):
+        with pytest.raises(errors.InvalidRequest):
+            bad()
+
+
+def test_stages_other_than_local_refuse_to_start_without_real_settings(monkeypatch):
+    with pytest.raises((SettingsError, ValidationError), match="LIFESHOP_JWKS_URL"):
+        Settings(stage="prod")
+    prod = Settings(stage="prod", jwt_issuer="https://iss", jwt_audience="app", jwks_url="https://iss/jwks",
+                    cursor_secret="s" * 32)
+    assert prod.store_table == "lifeshop-prod-store" and prod.fulfillment_queue == "lifeshop-prod-fulfillment.fifo"
+
+
+def test_every_domain_error_has_an_http_status():
+    codes = {cls.code for cls in errors.DomainError.__subclasses__()}
+    assert codes <= set(STATUS_BY_CODE)

@@ -1,0 +1,1 @@
+"""Developer tools: the local stack, catalog seeding, demo tokens (never deployed)."""

@@ -1,0 +1,81 @@
+"""`make run`: DynamoDB Local + local SQS + tables/queues from infra/ + seeded catalog + chalice local."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from chalicelib.bootstrap import Container
+from chalicelib.settings import Settings
+from infra import provision
+from tools import catalog, localstack
+from tools.tokens import demo_tokens
+
+HOST = "127.0.0.1"
+
+
+def main() -> int:
+    api_port = int(os.environ.get("LIFESHOP_API_PORT", "8000"))
+    ddb_port = int(os.environ.get("LIFESHOP_DDB_PORT", "8001"))
+    sqs_port = int(os.environ.get("LIFESHOP_SQS_PORT", "8002"))
+    env = {**os.environ, **localstack.LOCAL_CREDENTIALS,
+           "LIFESHOP_STAGE": "local",
+           "LIFESHOP_DYNAMODB_ENDPOINT": f"http://{HOST}:{ddb_port}",
+           "LIFESHOP_SQS_ENDPOINT": f"http://{HOST}:{sqs_port}"}
+    os.environ.update(env)
+    procs: list[subprocess.Popen] = []
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _interrupt)  # also when started in the background, where SIGINT is ignored
+    try:
+        print(f"DynamoDB Local  http://{HOST}:{ddb_port}  (data in .local/dynamodb)", flush=True)
+        procs.append(localstack.start_dynamodb(ddb_port, localstack.ROOT / ".local" / "dynamodb"))
+        print(f"SQS (moto)      http://{HOST}:{sqs_port}", flush=True)
+        procs.append(localstack.start_sqs(sqs_port))
+        settings = Settings()
+        services = Container(settings)
+        provision.create_tables(services.dynamodb, settings.prefix)
+        queues = provision.create_queues(services.boto_session.client("sqs", endpoint_url=settings.sqs_endpoint),
+                                         settings.prefix)
+        report = catalog.seed(services.catalog, catalog.load())
+        print(f"catalog: {len(report.created)} products created, {len(report.kept)} already there (kept as they are)")
+        for name, url in queues.items():
+            print(f"queue           {url}")
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "tools.chalice_local", "local", "--no-autoreload",
+             "--host", HOST, "--port", str(api_port), "--stage", "local"], cwd=str(localstack.ROOT), env=env))
+        localstack.wait_for_port(api_port, procs[-1], "chalice local")
+        print(f"\nAPI             http://{HOST}:{api_port}   (OpenAPI: http://{HOST}:{api_port}/openapi.json)")
+        print("Demo bearer tokens (valid 30 days):")
+        for user, token in demo_tokens(settings.local_jwt_secret).items():
+            print(f"  {user:<10} {token}")
+        print("Press Ctrl-C to stop everything.", flush=True)
+        return _supervise(procs)
+    except localstack.StackError as exc:
+        print(f"make run: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nstopping the local stack", flush=True)
+        return 0
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        localstack.stop(*reversed(procs))
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _supervise(procs: list[subprocess.Popen]) -> int:
+    while True:
+        for proc in procs:
+            if proc.poll() is not None:
+                print(f"make run: {proc.args[0]} exited with code {proc.returncode}; stopping the rest",
+                      file=sys.stderr)
+                return 1
+        time.sleep(0.5)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
