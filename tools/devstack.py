@@ -63,6 +63,15 @@ def main() -> int:
         localstack.stop(*reversed(procs))
 
 
+def _name(proc: subprocess.Popen) -> str:
+    args = " ".join(map(str, proc.args))
+    for marker, name in (("DynamoDBLocal", "DynamoDB Local"), ("moto_server", "the SQS endpoint"),
+                         ("chalice_local", "chalice local")):
+        if marker in args:
+            return name
+    return args[:60]
+
+
 def _interrupt(*_: object) -> None:
     raise KeyboardInterrupt
 
@@ -71,7 +80,7 @@ def _supervise(procs: list[subprocess.Popen]) -> int:
     while True:
         for proc in procs:
             if proc.poll() is not None:
-                print(f"make run: {proc.args[0]} exited with code {proc.returncode}; stopping the rest",
+                print(f"make run: {_name(proc)} exited with code {proc.returncode}; stopping the rest",
                       file=sys.stderr)
                 return 1
         time.sleep(0.5)

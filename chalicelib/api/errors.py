@@ -1,6 +1,7 @@
 """The one place where domain and validation errors become HTTP statuses and error bodies."""
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any, Optional
 
@@ -28,10 +29,17 @@ STATUS_BY_CODE = {
 }
 
 
+def json_response(body: Any, status: int, headers: Optional[dict[str, str]] = None) -> Response:
+    """JSON as UTF-8 (Chinese titles stay readable), not ASCII escapes."""
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    return Response(body=text, status_code=status,
+                    headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})})
+
+
 def error_response(code: str, message: str, details: Optional[dict[str, Any]] = None,
                    status: Optional[int] = None, headers: Optional[dict[str, str]] = None) -> Response:
     body = {"error": {"code": code, "message": message, "details": details or {}}}
-    return Response(body=body, status_code=status or STATUS_BY_CODE.get(code, 400), headers=headers or {})
+    return json_response(body, status or STATUS_BY_CODE.get(code, 400), headers)
 
 
 def from_domain(exc: DomainError) -> Response:

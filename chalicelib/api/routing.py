@@ -102,7 +102,7 @@ def _run(spec: RouteSpec, handler: Callable[..., Any], params: dict[str, str]) -
     if isinstance(result, Response):
         return result
     body = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
-    return Response(body=body, status_code=spec.status, headers={"Content-Type": "application/json"})
+    return errors.json_response(body, spec.status)
 
 
 class _Invalid(Exception):
