@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test setup check-tools tokens
+.PHONY: run test setup check-tools tokens reconcile
 
 run: setup
 	$(PY) -m tools.devstack
@@ -14,6 +14,10 @@ test: setup
 
 tokens: setup
 	$(PY) -m tools.tokens
+
+# Checks every user's balance against their ledger in the `make run` database (it must be running).
+reconcile: setup
+	$(PY) -m tools.reconcile
 
 setup: check-tools $(STAMP) node_modules/.installed
 

@@ -63,11 +63,35 @@ class Container:
         return CatalogService(CatalogRepository(self.table), self.audit_repo, self.cursors, self.clock)
 
     @cached_property
-    def users(self) -> Any:
+    def user_repo(self) -> Any:
         from chalicelib.adapters.users_repo import UserRepository
+
+        return UserRepository(self.table)
+
+    @cached_property
+    def users(self) -> Any:
         from chalicelib.services.users import UserService
 
-        return UserService(UserRepository(self.table), self.clock)
+        return UserService(self.user_repo, self.clock)
+
+    @cached_property
+    def accounts(self) -> Any:
+        from chalicelib.services.accounts import Accounts
+
+        return Accounts(self.user_repo, self.clock)
+
+    @cached_property
+    def points(self) -> Any:
+        from chalicelib.services.points import PointsService
+
+        return PointsService(self.accounts, self.audit_repo, self.cursors, self.settings)
+
+    @cached_property
+    def campaigns(self) -> Any:
+        from chalicelib.adapters.campaigns_repo import CampaignRepository
+        from chalicelib.services.campaigns import CampaignService
+
+        return CampaignService(CampaignRepository(self.table), self.accounts, self.audit_repo, self.settings)
 
     @cached_property
     def audit(self) -> Any:

@@ -33,6 +33,13 @@ class Settings(BaseSettings):
 
     max_body_bytes: int = Field(default=262_144, gt=0)
 
+    # The points economy (JSON in the environment, e.g. LIFESHOP_DAILY_CAPS='{"owner": 20, ...}').
+    daily_caps: dict[str, int] = Field(default_factory=lambda: {"owner": 20, "deposit": 5, "fan": 3})
+    task_points: dict[str, int] = Field(default_factory=lambda: {
+        "checkin": 2, "post": 5, "comment": 1, "share": 1, "feedback": 5})
+    referral_points: dict[str, int] = Field(default_factory=lambda: {"test_drive": 200, "purchase": 12_000})
+    referral_budget_points: int = Field(default=100_000_000, gt=0)
+
     @model_validator(mode="after")
     def _stage_has_real_settings(self) -> "Settings":
         if self.stage == LOCAL_STAGE:
@@ -45,6 +52,18 @@ class Settings(BaseSettings):
         if missing:
             names = ", ".join("LIFESHOP_" + m.upper() for m in missing)
             raise SettingsError(f"stage {self.stage!r} needs real settings: {names}")
+        return self
+
+    @model_validator(mode="after")
+    def _economy_is_complete(self) -> "Settings":
+        for name, needed in (("daily_caps", ("owner", "deposit", "fan")),
+                             ("task_points", ("checkin", "post", "comment", "share", "feedback")),
+                             ("referral_points", ("test_drive", "purchase"))):
+            values = getattr(self, name)
+            missing = [k for k in needed if k not in values]
+            floor = 1 if name == "referral_points" else 0
+            if missing or any(v < floor for v in values.values()):
+                raise SettingsError(f"LIFESHOP_{name.upper()} needs values >= {floor} for {', '.join(needed)}")
         return self
 
     @property

@@ -17,7 +17,7 @@ from chalicelib import bootstrap
 from chalicelib.bootstrap import Container
 from chalicelib.settings import Settings
 from infra import provision
-from tests.helpers import ApiClient, Reply, Tokens, uid
+from tests.helpers import ApiClient, FakeClock, Reply, Tokens, uid
 from tools import localstack
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,16 +45,21 @@ def make_settings(ddb_endpoint: str, prefix: str) -> Settings:
                     region="cn-north-1", jwt_secret="test-secret-that-is-long-enough-for-hs256")
 
 
-def make_container(ddb_endpoint: str, prefix: str = "") -> Container:
-    container = Container(make_settings(ddb_endpoint, prefix or uid("t")))
+def make_container(ddb_endpoint: str, prefix: str = "", clock: Any = None) -> Container:
+    container = Container(make_settings(ddb_endpoint, prefix or uid("t")), clock=clock)
     provision.create_tables(container.dynamodb, container.settings.prefix)
     return container
 
 
 @pytest.fixture
-def services(ddb_endpoint: str) -> Iterator[Container]:
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def services(ddb_endpoint: str, clock: FakeClock) -> Iterator[Container]:
     """A fresh, empty set of tables for one test, wired as the app's container."""
-    container = make_container(ddb_endpoint)
+    container = make_container(ddb_endpoint, clock=clock)
     bootstrap.use(container)
     yield container
     bootstrap.use(None)

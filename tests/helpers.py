@@ -1,6 +1,7 @@
 """Test builders and a tiny API client with one interface for in-process and live HTTP calls."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 import uuid
@@ -23,6 +24,19 @@ def product_body(**overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+class FakeClock:
+    """Real time until pinned with `set`; tests move it across the Asia/Shanghai midnight."""
+
+    def __init__(self) -> None:
+        self.fixed: Optional[dt.datetime] = None
+
+    def now(self) -> dt.datetime:
+        return self.fixed or dt.datetime.now(dt.timezone.utc)
+
+    def set(self, iso_utc: str) -> None:
+        self.fixed = dt.datetime.fromisoformat(iso_utc.replace("Z", "+00:00"))
 
 
 @dataclass

@@ -10,7 +10,7 @@ import time
 from chalicelib.bootstrap import Container
 from chalicelib.settings import Settings
 from infra import provision
-from tools import catalog, localstack
+from tools import catalog, demo, localstack
 from tools.tokens import demo_tokens
 
 HOST = "127.0.0.1"
@@ -40,6 +40,8 @@ def main() -> int:
                                          settings.prefix)
         report = catalog.seed(services.catalog, catalog.load())
         print(f"catalog: {len(report.created)} products created, {len(report.kept)} already there (kept as they are)")
+        demo.set_up(services)
+        print(f"demo users: owner-1 is a verified owner (VIN {demo.DEMO_VIN}); points: {demo.DEMO_POINTS}")
         for name, url in queues.items():
             print(f"queue           {url}")
         procs.append(subprocess.Popen(

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from chalicelib.adapters.clock import new_id
 from chalicelib.adapters.dynamo import Table
 
 AUDIT_PARTITION = "AUDIT"
@@ -11,6 +12,12 @@ AUDIT_PARTITION = "AUDIT"
 class AuditRepository:
     def __init__(self, table: Table) -> None:
         self._table = table
+
+    def record_op(self, actor: str, action: str, entity_id: str, before: Any, after: Any, at: str) -> dict[str, Any]:
+        """The audit entry of one merchandiser action; `action` is "<entity_type>.<verb>"."""
+        return self.entry_op({
+            "audit_id": new_id("a"), "actor": actor, "action": action, "entity_type": action.split(".", 1)[0],
+            "entity_id": entity_id, "before": _strip(before), "after": _strip(after), "at": at})
 
     def entry_op(self, entry: dict[str, Any]) -> dict[str, Any]:
         """A Put of `entry` to add to the transaction that makes the change it records."""
@@ -23,3 +30,8 @@ class AuditRepository:
              ) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:
         items, last = self._table.page("gsi4", AUDIT_PARTITION, limit, start)
         return [{k: v for k, v in i.items() if k not in ("pk", "sk", "gsi4pk", "gsi4sk")} for i in items], last
+
+
+def _strip(state: Any) -> Any:
+    """Internal bookkeeping (versions) is not part of what a merchandiser changed."""
+    return {k: v for k, v in state.items() if k not in ("version", "stored")} if isinstance(state, dict) else state

@@ -87,6 +87,10 @@ class Table:
             "ExpressionAttributeNames": {"#pk": f"{index}pk"},
             "ExpressionAttributeValues": to_values({":pk": partition}),
         }
+        return self._collect(params, limit, start, ("pk", "sk", f"{index}pk", f"{index}sk"))
+
+    def _collect(self, params: dict[str, Any], limit: int, start: Optional[dict[str, Any]],
+                 key_names: tuple[str, ...]) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:
         if start:
             params["ExclusiveStartKey"] = to_item(start)
         items: list[dict[str, Any]] = []
@@ -100,7 +104,17 @@ class Table:
             return items, None
         items = items[:limit]
         tail = items[-1]
-        return items, {k: tail[k] for k in ("pk", "sk", f"{index}pk", f"{index}sk")}
+        return items, {k: tail[k] for k in key_names}
+
+    def query_page(self, partition: str, sk_prefix: str, limit: int, start: Optional[dict[str, Any]]
+                   ) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:
+        """Items of one partition whose sort key starts with `sk_prefix`, newest (highest sk) first."""
+        params: dict[str, Any] = {
+            "TableName": self.name, "Limit": limit + 1, "ScanIndexForward": False, "ConsistentRead": True,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": to_values({":pk": partition, ":prefix": sk_prefix}),
+        }
+        return self._collect(params, limit, start, ("pk", "sk"))
 
     def put(self, item: dict[str, Any], condition: Optional[str] = None,
             values: Optional[dict[str, Any]] = None) -> dict[str, Any]:

@@ -1,7 +1,6 @@
 """Bearer-token verification: HS256 with a shared secret (stage local) or RS256 against a JWKS."""
 from __future__ import annotations
 
-import re
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
@@ -10,9 +9,9 @@ import jwt
 from jwt.warnings import InsecureKeyLengthWarning
 
 from chalicelib.domain.errors import Unauthorized
+from chalicelib.domain.points import is_user_id
 
 GROUPS = ("merchandiser", "partner", "service")
-_USER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 @dataclass(frozen=True)
@@ -45,7 +44,7 @@ class TokenVerifier:
         except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise Unauthorized(f"the token is not valid: {exc}") from None
         sub = claims.get("sub")
-        if not isinstance(sub, str) or not _USER_ID.match(sub):
+        if not isinstance(sub, str) or not is_user_id(sub):
             raise Unauthorized("the token's sub is not a valid user id")
         groups = claims.get("groups", claims.get("cognito:groups", []))
         if not isinstance(groups, list):

@@ -1,15 +1,27 @@
-"""The signed-in shopper's own profile."""
+"""The signed-in shopper: profile, daily check-in, points ledger."""
 from __future__ import annotations
 
 from chalice import Blueprint
 
+from chalicelib.api.catalog import PageQuery
 from chalicelib.api.routing import USER, Ctx, route
-from chalicelib.services.users import Me
+from chalicelib.domain.points import CheckinResult, LedgerPage, Me
 
 bp = Blueprint(__name__)
 
 
-@route(bp, "/me", auth=USER, response=Me, tag="me", summary="Your tier, points balance and today's earning",
-       errors=("unauthorized",))
+@route(bp, "/me", auth=USER, response=Me, tag="me", summary="Your tier, points balance and today's earning")
 def me(ctx: Ctx) -> Me:
-    return ctx.services.users.me(ctx.user_id)
+    return ctx.services.points.me(ctx.user_id)
+
+
+@route(bp, "/me/checkins", "POST", auth=USER, response=CheckinResult, status=201, tag="points",
+       summary="Daily check-in (once per Asia/Shanghai day; capped by your tier)", errors=("already_checked_in",))
+def check_in(ctx: Ctx) -> CheckinResult:
+    return ctx.services.points.check_in(ctx.user_id)
+
+
+@route(bp, "/me/points/ledger", auth=USER, query=PageQuery, response=LedgerPage, tag="points",
+       summary="Every change of your points, newest first")
+def ledger(ctx: Ctx) -> LedgerPage:
+    return ctx.services.points.ledger(ctx.user_id, ctx.query.limit, ctx.query.cursor)

@@ -43,3 +43,23 @@ class InvalidTransition(DomainError):
 
 class InsufficientStock(DomainError):
     code = "insufficient_stock"
+
+
+class AlreadyCheckedIn(DomainError):
+    code = "already_checked_in"
+
+
+class BudgetExhausted(DomainError):
+    code = "budget_exhausted"
+
+
+class InsufficientPoints(DomainError):
+    code = "insufficient_points"
+
+
+class SelfReferral(DomainError):
+    code = "self_referral"
+
+
+class AlreadyReferred(DomainError):
+    code = "already_referred"

@@ -1,19 +1,16 @@
 """Catalog use cases: public browsing and the merchandiser's product management."""
 from __future__ import annotations
 
-import random
-import time
 from typing import Any, Optional
 
 from chalicelib.adapters.audit_repo import AuditRepository
 from chalicelib.adapters.catalog_repo import CatalogRepository
 from chalicelib.adapters.clock import iso, new_id
 from chalicelib.adapters.cursor import CursorCodec
-from chalicelib.adapters.dynamo import Contention
 from chalicelib.domain import catalog as rules
 from chalicelib.domain.errors import Conflict, InsufficientStock, InvalidTransition, NotFound
+from chalicelib.services.retry import LostRace, on_lost_race
 
-STOCK_RETRIES = 40
 
 
 def _view(product: dict[str, Any]) -> rules.Product:
@@ -79,7 +76,7 @@ class CatalogService:
         return _view(after)
 
     def adjust_stock(self, actor: str, sku: str, body: rules.StockAdjustment) -> rules.SkuStock:
-        for attempt in range(STOCK_RETRIES):
+        def attempt() -> rules.SkuStock:
             item = self._repo.get_sku(sku)
             if not item:
                 raise NotFound(f"sku {sku!r} not found", {"sku": sku})
@@ -92,10 +89,11 @@ class CatalogService:
                                    {"stock": new, "delta": body.delta, "reason": body.reason}, now)
             try:
                 self._repo.set_stock(sku, item["stock"], new, audit)
-                return rules.SkuStock(sku=sku, stock=new)
-            except (Conflict, Contention):
-                time.sleep(random.uniform(0.002, 0.02) * min(attempt + 1, 5))
-        raise Conflict(f"stock of {sku!r} is changing too fast; try again", {"sku": sku})
+            except Conflict:
+                raise LostRace from None
+            return rules.SkuStock(sku=sku, stock=new)
+
+        return on_lost_race(attempt, f"stock of {sku!r}")
 
     def _existing(self, product_id: str) -> dict[str, Any]:
         found = self._repo.get_product(product_id)
@@ -104,11 +102,4 @@ class CatalogService:
         return found
 
     def _audit_op(self, actor: str, action: str, entity_id: str, before: Any, after: Any, now: str) -> dict:
-        entity_type = action.split(".", 1)[0]
-        return self._audit.entry_op({
-            "audit_id": new_id("a"), "actor": actor, "action": action, "entity_type": entity_type,
-            "entity_id": entity_id, "before": _strip(before), "after": _strip(after), "at": now})
-
-
-def _strip(state: Any) -> Any:
-    return {k: v for k, v in state.items() if k != "version"} if isinstance(state, dict) else state
+        return self._audit.record_op(actor, action, entity_id, before, after, now)

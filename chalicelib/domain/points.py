@@ -1,0 +1,183 @@
+"""The points economy: tiers, daily earning caps, VINs, and what a ledger entry is."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
+
+Tier = Literal["fan", "deposit", "owner"]
+Task = Literal["post", "comment", "share", "feedback"]
+LedgerKind = Literal["earn", "grant", "referral", "hold", "release", "spend", "refund", "royalty",
+                     "design_reward", "reversal"]
+USER_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+UserId = Annotated[str, StringConstraints(pattern=USER_ID_PATTERN)]
+Ref = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9:._#/-]{1,128}$")]
+CampaignId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{2,63}$")]
+MAX_GRANT_POINTS = 10_000_000
+MAX_BUDGET_POINTS = 10_000_000_000
+
+# Shanghai has kept UTC+8 without daylight saving since 1991; a fixed offset needs no tz database on Lambda.
+SHANGHAI = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
+
+
+def is_user_id(value: str) -> bool:
+    return re.match(USER_ID_PATTERN, value) is not None
+
+
+def shanghai_day(moment: dt.datetime) -> str:
+    return moment.astimezone(SHANGHAI).date().isoformat()
+
+
+def capped_award(task_points: int, earned_today: int, daily_cap: int) -> int:
+    """What an award pays under the day's cap: all of it, part of it, or 0 (never an error)."""
+    return max(0, min(task_points, daily_cap - earned_today))
+
+
+# -- VINs (ISO 3779; check digit per North American and Chinese GB 16735 rules) -------------------
+_VIN_VALUES = {**{str(d): d for d in range(10)},
+               **dict(zip("ABCDEFGH", range(1, 9))), **dict(zip("JKLMN", range(1, 6))), "P": 7, "R": 9,
+               **dict(zip("STUVWXYZ", range(2, 10)))}
+_VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
+# Regions whose standard makes position 9 a check digit: North America (1-5) and China (L).
+_CHECK_DIGIT_REGIONS = set("12345L")
+
+
+def vin_check_digit(vin: str) -> str:
+    total = sum(_VIN_VALUES[c] * w for c, w in zip(vin, _VIN_WEIGHTS))
+    remainder = total % 11
+    return "X" if remainder == 10 else str(remainder)
+
+
+def vin_problem(vin: str) -> Optional[str]:
+    """None for a valid VIN, else what is wrong with it."""
+    if len(vin) != 17:
+        return "a VIN has exactly 17 characters"
+    if any(c not in _VIN_VALUES for c in vin):
+        return "a VIN uses digits and capital letters except I, O and Q"
+    if vin[0] in _CHECK_DIGIT_REGIONS and vin[8] != vin_check_digit(vin):
+        return f"the check digit (9th character) should be {vin_check_digit(vin)}"
+    return None
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class TierChange(Strict):
+    tier: Tier
+    vin: Optional[Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, max_length=32)]] = Field(
+        default=None, validate_default=True, description="required for tier owner: the verified vehicle's VIN")
+
+    @field_validator("vin")
+    @classmethod
+    def _owner_needs_a_valid_vin(cls, vin: Optional[str], info: ValidationInfo) -> Optional[str]:
+        tier = info.data.get("tier")
+        if tier == "owner":
+            if not vin:
+                raise ValueError("vin is required to verify an owner")
+            problem = vin_problem(vin)
+            if problem:
+                raise ValueError(f"vin is not valid: {problem}")
+        elif vin:
+            raise ValueError("vin is only given for tier owner")
+        return vin
+
+
+class EarnRequest(Strict):
+    user_id: UserId
+    task: Task
+    ref: Ref
+
+
+class Awarded(BaseModel):
+    points_awarded: int
+
+
+class CheckinResult(BaseModel):
+    points_awarded: int
+    available: int
+
+
+class PointsBalance(BaseModel):
+    available: int
+    held: int
+
+
+class Me(BaseModel):
+    user_id: str
+    tier: Tier
+    points: PointsBalance
+    earned_today: int
+    daily_cap: int
+
+
+class LedgerEntry(BaseModel):
+    entry_id: str
+    delta: int = Field(description="change of available points")
+    held_delta: int = Field(default=0, description="change of held points (holds, releases, spends of a hold)")
+    kind: LedgerKind
+    ref: str
+    available_after: int
+    created_at: str
+
+
+class LedgerPage(BaseModel):
+    items: list[LedgerEntry]
+    next_cursor: Optional[str]
+
+
+class UserTier(BaseModel):
+    user_id: str
+    tier: Tier
+    vin: Optional[str] = None
+    verified_by: Optional[str] = None
+    verified_at: Optional[str] = None
+
+
+class CampaignInput(Strict):
+    campaign_id: CampaignId
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+    budget_points: int = Field(gt=0, le=MAX_BUDGET_POINTS)
+
+
+class Campaign(BaseModel):
+    campaign_id: str
+    name: str
+    budget_points: int
+    issued_points: int
+    remaining_points: int
+    created_at: str
+    created_by: str
+
+
+class GrantInput(Strict):
+    user_id: UserId
+    points: int = Field(gt=0, le=MAX_GRANT_POINTS)
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    ref: Ref
+
+
+class Grant(BaseModel):
+    grant_id: str
+    campaign_id: str
+    user_id: str
+    points: int
+    reason: str
+    ref: str
+    created_at: str
+
+
+class ReferralInput(Strict):
+    referrer_id: UserId
+    referee_id: UserId
+    kind: Literal["test_drive", "purchase"]
+
+
+class Referral(BaseModel):
+    referrer_id: str
+    referee_id: str
+    kind: str
+    points: int
+    created_at: str

@@ -1,0 +1,25 @@
+"""Demo users for `make run`: owner-1 is a verified owner with points, fan-1 has a few (idempotent)."""
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.domain.errors import AlreadyExists
+from chalicelib.domain.points import CampaignInput, GrantInput, TierChange, vin_check_digit
+
+ACTOR = "demo-setup"
+_VIN_BODY = "LJ1E6A2U0N7000001"
+DEMO_VIN = _VIN_BODY[:8] + vin_check_digit(_VIN_BODY) + _VIN_BODY[9:]
+DEMO_POINTS = {"owner-1": 5_000, "fan-1": 500}
+
+
+def set_up(services: Any) -> None:
+    try:
+        services.campaigns.create(ACTOR, CampaignInput(campaign_id="welcome", name="Welcome points",
+                                                       budget_points=1_000_000))
+    except AlreadyExists:
+        pass
+    if services.points.me("owner-1").tier != "owner":
+        services.points.set_tier(ACTOR, "owner-1", TierChange(tier="owner", vin=DEMO_VIN))
+    for user, points in DEMO_POINTS.items():
+        services.campaigns.grant(ACTOR, "welcome", GrantInput(user_id=user, points=points, reason="demo welcome",
+                                                              ref=f"demo-{user}"))
