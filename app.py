@@ -1,10 +1,22 @@
-"""Lifeshop's Lambda entry point: wires blueprints and middleware, nothing else."""
-from chalice import Chalice
+"""Lifeshop's Lambda entry point: wires blueprints, middleware and scheduled functions; nothing else."""
+from chalice import Chalice, Rate
 
-from chalicelib.api import admin_catalog, admin_points, catalog, internal, me, openapi
+from chalicelib import workers
+from chalicelib.api import admin_catalog, admin_points, catalog, fulfillment, internal, me, openapi, orders
 from chalicelib.api.routing import bind_request
 
 app = Chalice(app_name="lifeshop")
 app.register_middleware(bind_request, "http")
-for blueprint in (catalog.bp, me.bp, internal.bp, admin_catalog.bp, admin_points.bp, openapi.bp):
+for blueprint in (catalog.bp, me.bp, orders.bp, internal.bp, admin_catalog.bp, admin_points.bp, fulfillment.bp,
+                  openapi.bp):
     app.register_blueprint(blueprint)
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def relay_outbox(event):
+    workers.relay_outbox()
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def expire_orders(event):
+    workers.expire_orders()

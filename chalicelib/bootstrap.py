@@ -100,6 +100,54 @@ class Container:
         return AuditService(self.audit_repo, self.cursors)
 
 
+    @cached_property
+    def sqs(self) -> Any:
+        from botocore.config import Config
+
+        config = Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=2, read_timeout=5)
+        return self.boto_session.client("sqs", endpoint_url=self.settings.sqs_endpoint, config=config)
+
+    @cached_property
+    def outbox(self) -> Any:
+        from chalicelib.adapters.outbox import Outbox
+
+        return Outbox(self.table, self.sqs, self.settings.fulfillment_queue)
+
+    @cached_property
+    def payment_gateway(self) -> Any:
+        from chalicelib.adapters import payments
+
+        s = self.settings
+        if s.uses_local_payments:
+            return payments.LocalPayments()
+        return payments.StripePayments(s.stripe_api_key, s.stripe_api_base)
+
+    @cached_property
+    def order_repo(self) -> Any:
+        from chalicelib.adapters.orders_repo import OrderRepository
+
+        return OrderRepository(self.table)
+
+    @cached_property
+    def checkout(self) -> Any:
+        from chalicelib.services.checkout import CheckoutService
+
+        return CheckoutService(self.order_repo, self.accounts, self.outbox, lambda: self.payment_gateway, self.settings)
+
+    @cached_property
+    def orders(self) -> Any:
+        from chalicelib.services.orders import OrderService
+
+        return OrderService(self.order_repo, self.accounts, self.outbox, lambda: self.payment_gateway,
+                            self.audit_repo, self.cursors)
+
+    @cached_property
+    def payment_events(self) -> Any:
+        from chalicelib.services.payments import PaymentEvents
+
+        return PaymentEvents(self.orders, self.order_repo, self.settings.webhook_secret)
+
+
 _container: Optional[Container] = None
 
 

@@ -15,7 +15,7 @@ class SettingsError(ValueError):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="LIFESHOP_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="LIFESHOP_", extra="ignore", populate_by_name=True)
 
     stage: str = LOCAL_STAGE
     app_name: str = "lifeshop"
@@ -40,17 +40,25 @@ class Settings(BaseSettings):
     referral_points: dict[str, int] = Field(default_factory=lambda: {"test_drive": 200, "purchase": 12_000})
     referral_budget_points: int = Field(default=100_000_000, gt=0)
 
+    # Checkout and payments.
+    payment_ttl_s: int = Field(default=900, ge=10, le=86_400)
+    min_charge_fen: int = Field(default=400, ge=1)
+    stripe_api_key: Optional[str] = Field(default=None, validation_alias="STRIPE_API_KEY")
+    stripe_api_base: Optional[str] = Field(default=None, validation_alias="STRIPE_API_BASE")
+    stripe_webhook_secret: Optional[str] = Field(default=None, validation_alias="STRIPE_WEBHOOK_SECRET")
+
     @model_validator(mode="after")
     def _stage_has_real_settings(self) -> "Settings":
         if self.stage == LOCAL_STAGE:
             return self
         missing = [
             name
-            for name in ("jwt_issuer", "jwt_audience", "jwks_url", "cursor_secret")
+            for name in ("jwt_issuer", "jwt_audience", "jwks_url", "cursor_secret", "stripe_api_key",
+                         "stripe_webhook_secret")
             if not getattr(self, name)
         ]
         if missing:
-            names = ", ".join("LIFESHOP_" + m.upper() for m in missing)
+            names = ", ".join(m.upper() if m.startswith("stripe") else "LIFESHOP_" + m.upper() for m in missing)
             raise SettingsError(f"stage {self.stage!r} needs real settings: {names}")
         return self
 
@@ -81,6 +89,14 @@ class Settings(BaseSettings):
     @property
     def local_jwt_secret(self) -> str:
         return self.jwt_secret or LOCAL_JWT_SECRET
+
+    @property
+    def webhook_secret(self) -> str:
+        return self.stripe_webhook_secret or "whsec_local_dev"
+
+    @property
+    def uses_local_payments(self) -> bool:
+        return self.stage == LOCAL_STAGE and not self.stripe_api_key
 
     @property
     def cursor_key(self) -> bytes:

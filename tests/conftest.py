@@ -40,15 +40,22 @@ def sqs_endpoint() -> Iterator[str]:
     localstack.stop(proc)
 
 
-def make_settings(ddb_endpoint: str, prefix: str) -> Settings:
-    return Settings(stage="local", resource_prefix=prefix, dynamodb_endpoint=ddb_endpoint,
+def make_settings(ddb_endpoint: str, prefix: str, sqs_endpoint: str = "http://127.0.0.1:9") -> Settings:
+    return Settings(stage="local", resource_prefix=prefix, dynamodb_endpoint=ddb_endpoint, sqs_endpoint=sqs_endpoint,
                     region="cn-north-1", jwt_secret="test-secret-that-is-long-enough-for-hs256")
 
 
-def make_container(ddb_endpoint: str, prefix: str = "", clock: Any = None) -> Container:
-    container = Container(make_settings(ddb_endpoint, prefix or uid("t")), clock=clock)
+def make_container(endpoints: dict[str, str], prefix: str = "", clock: Any = None) -> Container:
+    """Fresh tables and queues under a new prefix, created from infra/template.json."""
+    container = Container(make_settings(endpoints["dynamodb"], prefix or uid("t"), endpoints["sqs"]), clock=clock)
     provision.create_tables(container.dynamodb, container.settings.prefix)
+    provision.create_queues(container.sqs, container.settings.prefix)
     return container
+
+
+@pytest.fixture(scope="session")
+def endpoints(ddb_endpoint: str, sqs_endpoint: str) -> dict[str, str]:
+    return {"dynamodb": ddb_endpoint, "sqs": sqs_endpoint}
 
 
 @pytest.fixture
@@ -57,9 +64,9 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def services(ddb_endpoint: str, clock: FakeClock) -> Iterator[Container]:
-    """A fresh, empty set of tables for one test, wired as the app's container."""
-    container = make_container(ddb_endpoint, clock=clock)
+def services(endpoints: dict[str, str], clock: FakeClock) -> Iterator[Container]:
+    """A fresh, empty set of tables and queues for one test, wired as the app's container."""
+    container = make_container(endpoints, clock=clock)
     bootstrap.use(container)
     yield container
     bootstrap.use(None)
@@ -90,12 +97,13 @@ def api(services: Container, tokens: Tokens) -> ApiClient:
 
 
 @pytest.fixture(scope="session")
-def live_server(ddb_endpoint: str) -> Iterator[dict[str, Any]]:
+def live_server(endpoints: dict[str, str]) -> Iterator[dict[str, Any]]:
     """A real `chalice local` process (threaded HTTP) on its own tables, for concurrent requests."""
     prefix = uid("live")
-    container = make_container(ddb_endpoint, prefix)
+    container = make_container(endpoints, prefix)
     port = localstack.free_port()
-    env = {**os.environ, "LIFESHOP_RESOURCE_PREFIX": prefix, "LIFESHOP_DYNAMODB_ENDPOINT": ddb_endpoint,
+    env = {**os.environ, "LIFESHOP_RESOURCE_PREFIX": prefix, "LIFESHOP_DYNAMODB_ENDPOINT": endpoints["dynamodb"],
+           "LIFESHOP_SQS_ENDPOINT": endpoints["sqs"],
            "LIFESHOP_JWT_SECRET": container.settings.local_jwt_secret, "LIFESHOP_REGION": "cn-north-1"}
     proc = subprocess.Popen([sys.executable, "-m", "tools.chalice_local", "local", "--no-autoreload", "--host", "127.0.0.1", "--port", str(port),
                              "--stage", "local"], cwd=str(ROOT), env=env,

@@ -117,12 +117,14 @@ class Table:
         return self._collect(params, limit, start, ("pk", "sk"))
 
     def put(self, item: dict[str, Any], condition: Optional[str] = None,
-            values: Optional[dict[str, Any]] = None) -> dict[str, Any]:
+            values: Optional[dict[str, Any]] = None, names: Optional[dict[str, str]] = None) -> dict[str, Any]:
         op: dict[str, Any] = {"TableName": self.name, "Item": to_item(item)}
         if condition:
             op["ConditionExpression"] = condition
         if values:
             op["ExpressionAttributeValues"] = to_values(values)
+        if names:
+            op["ExpressionAttributeNames"] = names
         return {"Put": op}
 
     def update(self, item_key: dict[str, Any], expression: str, values: dict[str, Any],

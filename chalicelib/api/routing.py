@@ -49,11 +49,16 @@ class Ctx:
     query: Any
     headers: Any
     services: bootstrap.Container
+    raw_body: bytes = b""
 
     @property
     def user_id(self) -> str:
         assert self.principal is not None
         return self.principal.user_id
+
+    @property
+    def is_merchandiser(self) -> bool:
+        return self.principal is not None and "merchandiser" in self.principal.groups
 
 
 def bind_request(event: Any, get_response: Callable[[Any], Response]) -> Response:
@@ -91,7 +96,8 @@ def _run(spec: RouteSpec, handler: Callable[..., Any], params: dict[str, str]) -
                 raise NotFound(f"no {name.replace('_', ' ')} {value[:40]!r}", {name: value[:128]})
         services = bootstrap.container()
         principal = _authenticate(spec, request, services)
-        ctx = Ctx(principal, _body(spec, request, services), _query(spec, request), request.headers, services)
+        ctx = Ctx(principal, _body(spec, request, services), _query(spec, request), request.headers, services,
+                  request.raw_body or b"")
         result = handler(ctx, **params)
     except DomainError as exc:
         return errors.from_domain(exc)

@@ -63,3 +63,35 @@ class SelfReferral(DomainError):
 
 class AlreadyReferred(DomainError):
     code = "already_referred"
+
+
+class InvalidPointsSplit(DomainError):
+    code = "invalid_points_split"
+
+
+class CashBelowMinimum(DomainError):
+    code = "cash_below_minimum"
+
+
+class OwnerOnly(DomainError):
+    code = "owner_only"
+
+
+class NotAvailable(DomainError):
+    code = "not_available"
+
+
+class IdempotencyKeyReused(DomainError):
+    code = "idempotency_key_reused"
+
+
+class NotCancellable(DomainError):
+    code = "not_cancellable"
+
+
+class InvalidSignature(DomainError):
+    code = "invalid_signature"
+
+
+class PaymentProviderError(DomainError):
+    code = "payment_provider_error"

@@ -40,18 +40,24 @@ class Accounts:
             before = self.load(user_id)
             now = self.clock.now()
             plan = planner(before, now)
-            ops, labels = list(plan.ops), list(plan.labels)
-            if plan.after is not None:
-                after = {k: v for k, v in plan.after.items() if k != "stored"}
-                ops.append(self.repo.save_op(before, after))
-                labels.append("profile")
-                ops += self._ledger_ops(before, plan.entries, iso(now))
-                labels += ["ledger"] * len(plan.entries)
-            if ops:
-                self.repo.transact(ops, labels, lambda label: _condition(label, on_condition))
+            self.commit(before, plan, now, on_condition)
             return plan.result
 
         return on_lost_race(attempt, f"the account of {user_id!r}")
+
+    def commit(self, before: dict[str, Any], plan: Plan, now: Any, on_condition: Callable[[str], Exception]) -> None:
+        """One transaction: the plan's own writes, the profile (compare-and-swap) and its ledger entries.
+
+        A failed profile condition raises LostRace; other labels go through `on_condition`."""
+        ops, labels = list(plan.ops), list(plan.labels)
+        if plan.after is not None:
+            after = {k: v for k, v in plan.after.items() if k != "stored"}
+            ops.append(self.repo.save_op(before, after))
+            labels.append("profile")
+            ops += self._ledger_ops(before, plan.entries, iso(now))
+            labels += ["ledger"] * len(plan.entries)
+        if ops:
+            self.repo.transact(ops, labels, lambda label: _condition(label, on_condition))
 
     def _ledger_ops(self, before: dict[str, Any], entries: list[dict[str, Any]], now: str) -> list[dict[str, Any]]:
         available = before["points_available"]

@@ -20,7 +20,7 @@ def test_creating_tables_twice_is_harmless(services):
 
 
 def test_fulfillment_queue_is_fifo_with_a_dead_letter_queue_after_five_receives(sqs, ddb_endpoint):
-    settings = make_settings(ddb_endpoint, uid("q"))
+    settings = make_settings(ddb_endpoint, uid("q"))  # queues of their own, apart from any test's
     urls = provision.create_queues(sqs, settings.prefix)
     queue = next(u for n, u in urls.items() if n == settings.fulfillment_queue)
     attrs = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["All"])["Attributes"]

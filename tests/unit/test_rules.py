@@ -49,7 +49,7 @@ def test_stages_other_than_local_refuse_to_start_without_real_settings(monkeypat
     with pytest.raises((SettingsError, ValidationError), match="LIFESHOP_JWKS_URL"):
         Settings(stage="prod")
     prod = Settings(stage="prod", jwt_issuer="https://iss", jwt_audience="app", jwks_url="https://iss/jwks",
-                    cursor_secret="s" * 32)
+                    cursor_secret="s" * 32, stripe_api_key="sk_test_x", stripe_webhook_secret="whsec_x")
     assert prod.store_table == "lifeshop-prod-store" and prod.fulfillment_queue == "lifeshop-prod-fulfillment.fifo"
 
 

@@ -1,0 +1,69 @@
+"""Merchandiser order management, partner shipments, the Stripe webhook and the local payment stand-in."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from chalice import Blueprint
+from pydantic import BaseModel
+
+from chalicelib.api.catalog import PageQuery
+from chalicelib.api.routing import PUBLIC, Ctx, route
+from chalicelib.domain.checkout import Order, OrderPage, OrderStatus, RefundRequest, ShipmentRequest
+from chalicelib.domain.errors import NotFound
+from chalicelib.services.orders import view
+
+bp = Blueprint(__name__)
+
+
+class AdminOrderQuery(PageQuery):
+    status: Optional[OrderStatus] = None
+
+
+class WebhookResult(BaseModel):
+    received: bool
+    handled: bool
+
+
+@route(bp, "/admin/orders", auth="merchandiser", query=AdminOrderQuery, response=OrderPage, tag="admin",
+       summary="Every order, newest first, optionally by status")
+def admin_orders(ctx: Ctx) -> OrderPage:
+    return ctx.services.orders.page(ctx.query.status, None, ctx.query.limit, ctx.query.cursor)
+
+
+@route(bp, "/admin/orders/{order_id}/refund", "POST", auth="merchandiser", body=RefundRequest, response=Order,
+       tag="admin", errors=("not_found", "invalid_status_transition", "payment_provider_error"),
+       summary="Refund a paid or shipped order: cash through the provider, points back, stock back unless shipped")
+def refund(ctx: Ctx, order_id: str) -> Order:
+    return view(ctx.services.orders.refund(ctx.user_id, order_id, ctx.body.reason))
+
+
+@route(bp, "/partner/orders/{order_id}/shipments", "POST", auth="partner", body=ShipmentRequest, response=Order,
+       tag="fulfillment", errors=("not_found", "invalid_status_transition"),
+       summary="Report a shipment: a paid order becomes shipped (event order.shipped)")
+def ship(ctx: Ctx, order_id: str) -> Order:
+    return view(ctx.services.orders.ship(order_id, ctx.body))
+
+
+@route(bp, "/webhooks/stripe", "POST", auth=PUBLIC, response=WebhookResult, tag="payments",
+       errors=("invalid_signature",), summary="Stripe events, verified with the Stripe-Signature header")
+def stripe_webhook(ctx: Ctx) -> Any:
+    return ctx.services.payment_events.handle(ctx.raw_body, ctx.headers.get("stripe-signature"))
+
+
+@route(bp, "/dev/payments/{payment_intent_id}/succeed", "POST", auth=PUBLIC, response=WebhookResult, tag="dev",
+       errors=("not_found",), summary="Stage local only: pay a local PaymentIntent through the webhook code")
+def dev_succeed(ctx: Ctx, payment_intent_id: str) -> Any:
+    return _simulate(ctx, payment_intent_id, "succeed")
+
+
+@route(bp, "/dev/payments/{payment_intent_id}/fail", "POST", auth=PUBLIC, response=WebhookResult, tag="dev",
+       errors=("not_found",), summary="Stage local only: fail a local PaymentIntent through the webhook code")
+def dev_fail(ctx: Ctx, payment_intent_id: str) -> Any:
+    return _simulate(ctx, payment_intent_id, "fail")
+
+
+def _simulate(ctx: Ctx, payment_intent_id: str, outcome: str) -> Any:
+    if not ctx.services.settings.uses_local_payments:
+        raise NotFound("not found")
+    result = ctx.services.payment_events.simulate(payment_intent_id, outcome)
+    return {"received": result["received"], "handled": result["handled"]}

@@ -1,0 +1,37 @@
+"""Fulfillment events: what partners read from the SQS FIFO queue (schemas in docs/events/)."""
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from pydantic import BaseModel
+
+from chalicelib.domain.checkout import OrderLine, OrderStatus, ShippingAddress
+
+EventType = Literal["order.paid", "order.cancelled", "order.refunded", "order.shipped"]
+SCHEMA_VERSION = 1
+
+
+class EventOrder(BaseModel):
+    order_id: str
+    user_id: str
+    status: OrderStatus
+    lines: list[OrderLine]
+    shipping_address: Optional[ShippingAddress]
+    subtotal_fen: int
+    points_applied: int
+    cash_due_fen: int
+
+
+class OrderEvent(BaseModel):
+    """One change of an order. Consumers deduplicate on event_id (also the SQS deduplication id)."""
+
+    event_id: str
+    type: EventType
+    schema_version: Literal[1] = SCHEMA_VERSION
+    occurred_at: str
+    order: EventOrder
+
+
+def order_event(event_id: str, event_type: str, occurred_at: str, order: dict) -> OrderEvent:
+    return OrderEvent(event_id=event_id, type=event_type, occurred_at=occurred_at,
+                      order=EventOrder.model_validate({k: order.get(k) for k in EventOrder.model_fields}))

@@ -1,0 +1,64 @@
+"""Stripe webhook events (and the local stand-in that signs the same events) driving orders."""
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from chalicelib.adapters.clock import new_id
+from chalicelib.adapters.orders_repo import OrderRepository
+from chalicelib.adapters.payments import sign, verify
+from chalicelib.domain.errors import NotFound
+from chalicelib.services.orders import OrderService
+
+SUCCEEDED = "payment_intent.succeeded"
+FAILED = ("payment_intent.payment_failed", "payment_intent.canceled")
+LOCAL_PREFIX = "pi_local_"
+
+
+class PaymentEvents:
+    def __init__(self, orders: OrderService, repo: OrderRepository, webhook_secret: str) -> None:
+        self._orders = orders
+        self._repo = repo
+        self._secret = webhook_secret
+
+    def handle(self, payload: bytes, signature: Any) -> dict[str, Any]:
+        """Verify, then apply; duplicates and out-of-order events change nothing twice."""
+        event = verify(payload, signature, self._secret)
+        event_type = event.get("type")
+        intent = (event.get("data") or {}).get("object") or {}
+        if event_type != SUCCEEDED and event_type not in FAILED:
+            return {"received": True, "handled": False}
+        order = self._order_of(intent)
+        if order is None:
+            return {"received": True, "handled": False}
+        if event_type == SUCCEEDED:
+            if order["status"] == "pending_payment":
+                self._orders.move(order["order_id"], "paid")
+            elif order["status"] in ("expired", "cancelled", "payment_failed"):
+                self._orders.refund_late_payment(order, intent["id"], int(intent.get("amount") or order["cash_due_fen"]))
+        elif order["status"] == "pending_payment":
+            self._orders.move(order["order_id"], "payment_failed")
+        return {"received": True, "handled": True}
+
+    def _order_of(self, intent: dict[str, Any]) -> Any:
+        order_id = str((intent.get("metadata") or {}).get("order_id") or "")
+        order = self._repo.get(order_id) if order_id and len(order_id) <= 64 else None
+        payment = (order or {}).get("payment") or {}
+        if order is None or (payment and payment.get("payment_intent_id") != intent.get("id")):
+            return None
+        return order
+
+    def simulate(self, payment_intent_id: str, outcome: str) -> dict[str, Any]:
+        """Stage local: build the event Stripe would send, sign it, and hand it to the webhook code."""
+        order_id = payment_intent_id[len(LOCAL_PREFIX):] if payment_intent_id.startswith(LOCAL_PREFIX) else ""
+        order = self._repo.get(order_id) if order_id else None
+        if order is None:
+            raise NotFound(f"no local payment {payment_intent_id!r}", {"payment_intent_id": payment_intent_id})
+        event = {"id": new_id("evt_local"), "object": "event", "created": int(time.time()),
+                 "type": SUCCEEDED if outcome == "succeed" else "payment_intent.payment_failed",
+                 "data": {"object": {"id": payment_intent_id, "object": "payment_intent",
+                                     "amount": order["cash_due_fen"], "currency": "cny",
+                                     "metadata": {"order_id": order_id}}}}
+        payload = json.dumps(event).encode()
+        return {**self.handle(payload, sign(payload, self._secret)), "event": event}

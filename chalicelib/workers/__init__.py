@@ -1,0 +1,25 @@
+"""Scheduled work: the outbox relay and the payment-expiry sweep (idempotent; safe to run any time)."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from chalicelib import bootstrap
+from chalicelib.adapters.clock import iso
+
+log = logging.getLogger("lifeshop.workers")
+RELAY_MIN_AGE_S = 10  # let the request path publish first; the relay is the safety net
+
+
+def relay_outbox() -> int:
+    services = bootstrap.container()
+    now = services.clock.now()
+    sent = services.outbox.relay(iso(now - dt.timedelta(seconds=RELAY_MIN_AGE_S)), iso(now))
+    log.info("outbox relay", extra={"sent": sent})
+    return sent
+
+
+def expire_orders() -> int:
+    expired = bootstrap.container().orders.expire_overdue()
+    log.info("payment expiry sweep", extra={"expired": expired})
+    return expired

@@ -1,0 +1,68 @@
+"""A small shop for checkout tests: products of every payment kind, and users with points."""
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.domain.catalog import ProductInput
+from chalicelib.domain.points import CampaignInput, GrantInput, TierChange
+from tests.helpers import uid
+
+ADDRESS = {"name": "Li Lei", "phone": "+86 138 0000 0000", "line1": "1 Anting Road", "city": "Shanghai",
+           "province": "Shanghai", "postal_code": "201805", "country": "CN"}
+OWNER_VIN = "LJ1E6A2U5N7000001"
+
+
+def add_product(services: Any, *, price_fen: int, stock: int, points: bool = True, cash: bool = True,
+                category: str = "tech", owner_only: bool = False, sku_attrs: dict | None = None) -> str:
+    sku = uid("SKU").upper()
+    services.catalog.create("merch-t", ProductInput.model_validate({
+        "product_id": uid("p"), "category": category, "title": f"Item {sku}", "title_zh": "商品", "status": "active",
+        "owner_only": owner_only, "accepts": {"points": points, "cash": cash},
+        "skus": [{"sku": sku, "price_fen": price_fen, "stock": stock, "attributes": sku_attrs or {}}]}))
+    return sku
+
+
+def give_points(services: Any, user_id: str, points: int) -> None:
+    try:
+        services.campaigns.create("merch-t", CampaignInput(campaign_id="test-bank", name="Test", budget_points=10**9))
+    except Exception:  # already there
+        pass
+    services.campaigns.grant("merch-t", "test-bank", GrantInput(user_id=user_id, points=points, reason="test",
+                                                                ref=uid("ref")))
+
+
+def make_owner(services: Any, user_id: str) -> None:
+    services.points.set_tier("merch-t", user_id, TierChange(tier="owner", vin=OWNER_VIN))
+
+
+def order_body(*lines: tuple[str, int], points: int = 0, address: bool = True) -> dict[str, Any]:
+    body: dict[str, Any] = {"items": [{"sku": s, "qty": q} for s, q in lines], "points": points}
+    if address:
+        body["shipping_address"] = ADDRESS
+    return body
+
+
+def place(api: Any, user: str, body: dict[str, Any], key: str | None = None):
+    return api.post("/orders", body, user=user, headers={"Idempotency-Key": key or uid("idem-key")})
+
+
+def stock(services: Any, sku: str) -> int:
+    return services.catalog._repo.get_sku(sku)["stock"]
+
+
+def balance(api: Any, user: str) -> dict[str, int]:
+    return api.get("/me", user=user).json["points"]
+
+
+def queued_events(services: Any) -> list[dict[str, Any]]:
+    import json
+
+    url = services.sqs.get_queue_url(QueueName=services.settings.fulfillment_queue)["QueueUrl"]
+    events = []
+    while True:
+        out = services.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+        if not out.get("Messages"):
+            return events
+        for m in out["Messages"]:
+            events.append(json.loads(m["Body"]))
+            services.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])

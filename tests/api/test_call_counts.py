@@ -1,0 +1,38 @@
+"""What an order costs in AWS calls, counted with botocore events (a cost a user pays in latency)."""
+from __future__ import annotations
+
+from collections import Counter
+
+from tests.api.shop import add_product, give_points, order_body, place
+
+
+def count_calls(services) -> Counter:
+    calls: Counter = Counter()
+
+    def seen(event_name: str, **_: object) -> None:
+        calls[event_name.split(".")[-1]] += 1
+
+    for client in (services.dynamodb, services.sqs):
+        client.meta.events.register("before-call.*.*", seen)
+    return calls
+
+
+def test_a_points_only_order_is_one_batch_get_one_transaction_and_one_send(api, services):
+    sku = add_product(services, price_fen=1000, stock=50, cash=False)
+    give_points(services, "buyer", 1000)
+    place(api, "buyer", order_body((sku, 1), points=100))  # warm: the profile is known, the queue URL cached
+    calls = count_calls(services)
+    r = place(api, "buyer", order_body((sku, 2), points=200))
+    assert r.status == 201 and r.json["status"] == "paid"
+    assert calls == Counter({"BatchGetItem": 1, "TransactWriteItems": 1, "SendMessage": 1})
+
+
+def test_a_points_plus_cash_order_adds_only_the_payment_intent_bookkeeping(api, services):
+    sku = add_product(services, price_fen=10000, stock=50)
+    give_points(services, "buyer", 1000)
+    place(api, "buyer", order_body((sku, 1), points=100))
+    calls = count_calls(services)
+    r = place(api, "buyer", order_body((sku, 1), points=100))
+    assert r.json["status"] == "pending_payment"
+    # + one UpdateItem to attach the PaymentIntent to the order (the order event waits for the payment).
+    assert calls == Counter({"BatchGetItem": 1, "TransactWriteItems": 1, "UpdateItem": 1})

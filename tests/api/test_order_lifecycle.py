@@ -1,0 +1,156 @@
+"""After checkout: cancel, expiry, refunds, shipments, webhooks, and the outbox when SQS is down."""
+from __future__ import annotations
+
+import json
+import time
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from chalicelib import workers
+from chalicelib.adapters.payments import sign
+from tests.api.shop import add_product, balance, give_points, order_body, place, queued_events, stock
+from tools.reconcile import reconcile
+
+
+@pytest.fixture
+def sku(services):
+    return add_product(services, price_fen=19900, stock=10)
+
+
+def paid_points_order(api, services, sku, user="buyer", qty=1):
+    give_points(services, user, 1990 * qty)
+    order = place(api, user, order_body((sku, qty), points=1990 * qty)).json
+    assert order["status"] == "paid"
+    return order
+
+
+def test_cancelling_a_pending_order_releases_everything(api, services, sku):
+    give_points(services, "buyer", 900)
+    order = place(api, "buyer", order_body((sku, 3), points=900)).json
+    r = api.post(f"/orders/{order['order_id']}/cancel", user="buyer")
+    assert r.status == 200 and r.json["status"] == "cancelled"
+    assert balance(api, "buyer") == {"available": 900, "held": 0} and stock(services, sku) == 10
+    assert queued_events(services) == []  # partners never heard of it
+    again = api.post(f"/orders/{order['order_id']}/cancel", user="buyer")
+    assert (again.status, again.error_code) == (409, "not_cancellable")
+
+
+def test_cancelling_a_paid_order_refunds_points_and_cash_and_tells_partners(api, services, sku):
+    give_points(services, "buyer", 1000)
+    order = place(api, "buyer", order_body((sku, 1), points=1000)).json
+    api.post(f"/dev/payments/{order['payment']['payment_intent_id']}/succeed")
+    r = api.post(f"/orders/{order['order_id']}/cancel", user="buyer")
+    assert r.status == 200 and r.json["status"] == "cancelled"
+    assert r.json["payment"]["status"] == "refunded"
+    assert balance(api, "buyer") == {"available": 1000, "held": 0} and stock(services, sku) == 10
+    assert [e["type"] for e in queued_events(services)] == ["order.paid", "order.cancelled"]
+
+
+def test_shipped_orders_cannot_be_cancelled_but_can_be_refunded_without_stock_back(api, services, sku):
+    order = paid_points_order(api, services, sku)
+    assert api.post(f"/partner/orders/{order['order_id']}/shipments", {"carrier": "SF", "tracking_number": "SF1234567"},
+                    user="shipper", groups=("merchandiser",)).status == 403
+    shipped = api.post(f"/partner/orders/{order['order_id']}/shipments",
+                       {"carrier": "SF Express", "tracking_number": "SF1234567"}, user="p1", groups=("partner",))
+    assert shipped.status == 200 and shipped.json["status"] == "shipped"
+    assert shipped.json["shipment"]["tracking_number"] == "SF1234567"
+    assert api.post(f"/orders/{order['order_id']}/cancel", user="buyer").error_code == "not_cancellable"
+    r = api.merch("POST", f"/admin/orders/{order['order_id']}/refund", {"reason": "arrived broken"})
+    assert r.status == 200 and r.json["status"] == "refunded"
+    assert balance(api, "buyer") == {"available": 1990, "held": 0} and stock(services, sku) == 9
+    assert [e["type"] for e in queued_events(services)] == ["order.paid", "order.shipped", "order.refunded"]
+    audit = api.merch("GET", "/admin/audit?limit=1").json["items"][0]
+    assert (audit["action"], audit["after"]["reason"]) == ("order.refunded", "arrived broken")
+
+
+def test_illegal_transitions_are_409(api, services, sku):
+    give_points(services, "buyer", 100)
+    pending = place(api, "buyer", order_body((sku, 1), points=100)).json
+    r = api.post(f"/partner/orders/{pending['order_id']}/shipments", {"carrier": "SF", "tracking_number": "SF0001"},
+                 user="p1", groups=("partner",))
+    assert (r.status, r.error_code) == (409, "invalid_status_transition")
+    assert api.merch("POST", f"/admin/orders/{pending['order_id']}/refund", {"reason": "x"}).status == 409
+    assert api.merch("POST", "/admin/orders/o-unknown/refund", {"reason": "x"}).status == 404
+
+
+def test_an_overdue_pending_order_expires_and_releases_its_holds(api, services, clock, sku):
+    give_points(services, "buyer", 500)
+    clock.set("2026-11-23T10:00:00Z")
+    order = place(api, "buyer", order_body((sku, 2), points=500)).json
+    assert order["expires_at"] == "2026-11-23T10:15:00.000Z"
+    clock.set("2026-11-23T10:14:59Z")
+    assert workers.expire_orders() == 0
+    clock.set("2026-11-23T10:15:01Z")
+    assert workers.expire_orders() == 1 and workers.expire_orders() == 0
+    assert api.get(f"/orders/{order['order_id']}", user="buyer").json["status"] == "expired"
+    assert balance(api, "buyer") == {"available": 500, "held": 0} and stock(services, sku) == 10
+    # Paying after expiry: the money goes back automatically.
+    api.post(f"/dev/payments/{order['payment']['payment_intent_id']}/succeed")
+    stored = services.order_repo.get(order["order_id"])
+    assert stored["status"] == "expired" and stored["late_payment_refund"]["refund_id"].startswith("re_local_")
+
+
+def test_webhooks_with_a_bad_or_stale_signature_change_nothing(api, services, sku):
+    give_points(services, "buyer", 100)
+    order = place(api, "buyer", order_body((sku, 1), points=100)).json
+    event = {"id": "evt_1", "type": "payment_intent.succeeded", "data": {"object": {
+        "id": order["payment"]["payment_intent_id"], "amount": order["cash_due_fen"],
+        "metadata": {"order_id": order["order_id"]}}}}
+    payload = json.dumps(event).encode()
+    secret = services.settings.webhook_secret
+    for header in (None, "garbage", sign(payload, "whsec_wrong"), sign(payload, secret, int(time.time()) - 301),
+                   sign(payload + b" ", secret)):
+        headers = {"Stripe-Signature": header} if header else {}
+        r = api.call("POST", "/webhooks/stripe", raw=payload, headers=headers)
+        assert (r.status, r.error_code) == (400, "invalid_signature")
+    assert services.order_repo.get(order["order_id"])["status"] == "pending_payment"
+    r = api.call("POST", "/webhooks/stripe", raw=payload, headers={"Stripe-Signature": sign(payload, secret)})
+    assert r.json == {"received": True, "handled": True}
+    assert services.order_repo.get(order["order_id"])["status"] == "paid"
+    unknown = json.dumps({"id": "evt_2", "type": "charge.dispute.created", "data": {"object": {}}}).encode()
+    r = api.call("POST", "/webhooks/stripe", raw=unknown, headers={"Stripe-Signature": sign(unknown, secret)})
+    assert r.status == 200 and r.json == {"received": True, "handled": False}
+
+
+def test_dev_payment_endpoints_are_404_when_stripe_is_configured(api, services, monkeypatch):
+    assert api.post("/dev/payments/pi_local_nothing/succeed").status == 404
+    monkeypatch.setattr(services.settings, "stripe_api_key", "sk_test_configured")
+    assert api.post("/dev/payments/pi_local_anything/succeed").status == 404
+
+
+def use_sqs(services, client) -> None:
+    """Rewire the container's SQS client (and what was built on it)."""
+    services.__dict__["sqs"] = client
+    for built in ("outbox", "checkout", "orders", "payment_events"):
+        services.__dict__.pop(built, None)
+
+
+def test_events_survive_sqs_being_down_and_reach_the_queue_exactly_once(api, services, sku, clock):
+    real_sqs = services.sqs
+    use_sqs(services, boto3.client("sqs", endpoint_url="http://127.0.0.1:9", region_name="cn-north-1",
+                                   config=Config(connect_timeout=1, read_timeout=1, retries={"max_attempts": 1})))
+    clock.set("2026-11-23T10:00:00Z")
+    order = paid_points_order(api, services, sku)  # commits although SQS is unreachable
+    use_sqs(services, real_sqs)
+    assert queued_events(services) == []
+    clock.set("2026-11-23T10:00:30Z")
+    assert workers.relay_outbox() == 1
+    assert workers.relay_outbox() == 0
+    events = queued_events(services)
+    assert [(e["type"], e["order"]["order_id"]) for e in events] == [("order.paid", order["order_id"])]
+
+
+def test_the_relay_resending_a_published_event_does_not_duplicate_it(api, services, sku, clock):
+    clock.set("2026-11-23T10:00:00Z")
+    paid_points_order(api, services, sku)
+    clock.set("2026-11-23T10:01:00Z")
+    assert workers.relay_outbox() == 1  # not marked sent by the request path: re-sent, deduplicated by SQS
+    assert len(queued_events(services)) == 1
+
+
+def test_ledgers_reconcile_after_a_full_order_lifecycle(api, services, sku):
+    order = paid_points_order(api, services, sku, qty=2)
+    api.post(f"/orders/{order['order_id']}/cancel", user="buyer")
+    assert reconcile(services.dynamodb, services.table)[1] == []
