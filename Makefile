@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test setup check-tools tokens reconcile
+.PHONY: run test setup check-tools tokens reconcile schemas
 
 run: setup
 	$(PY) -m tools.devstack
@@ -14,6 +14,10 @@ test: setup
 
 tokens: setup
 	$(PY) -m tools.tokens
+
+# Regenerates docs/events/*.schema.json from the event models.
+schemas: setup
+	$(PY) -m tools.event_schemas
 
 # Checks every user's balance against their ledger in the `make run` database (it must be running).
 reconcile: setup

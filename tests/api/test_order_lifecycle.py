@@ -5,12 +5,14 @@ import json
 import time
 
 import boto3
+import jsonschema
 import pytest
 from botocore.config import Config
 
 from chalicelib import workers
 from chalicelib.adapters.payments import sign
 from tests.api.shop import add_product, balance, give_points, order_body, place, queued_events, stock
+from tools.event_schemas import DOCS
 from tools.reconcile import reconcile
 
 
@@ -60,7 +62,11 @@ def test_shipped_orders_cannot_be_cancelled_but_can_be_refunded_without_stock_ba
     r = api.merch("POST", f"/admin/orders/{order['order_id']}/refund", {"reason": "arrived broken"})
     assert r.status == 200 and r.json["status"] == "refunded"
     assert balance(api, "buyer") == {"available": 1990, "held": 0} and stock(services, sku) == 9
-    assert [e["type"] for e in queued_events(services)] == ["order.paid", "order.shipped", "order.refunded"]
+    events = queued_events(services)
+    assert [e["type"] for e in events] == ["order.paid", "order.shipped", "order.refunded"]
+    schema = json.loads((DOCS / "order-event.v1.schema.json").read_text(encoding="utf-8"))
+    for event in events:
+        jsonschema.validate(event, schema)  # what partners receive is what docs/events promises
     audit = api.merch("GET", "/admin/audit?limit=1").json["items"][0]
     assert (audit["action"], audit["after"]["reason"]) == ("order.refunded", "arrived broken")
 
