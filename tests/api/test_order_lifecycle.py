@@ -160,3 +160,17 @@ def test_ledgers_reconcile_after_a_full_order_lifecycle(api, services, sku):
     order = paid_points_order(api, services, sku, qty=2)
     api.post(f"/orders/{order['order_id']}/cancel", user="buyer")
     assert reconcile(services.dynamodb, services.table)[1] == []
+
+
+def test_merchandisers_list_orders_by_status_and_page_through_them(api, services, sku):
+    give_points(services, "buyer", 10_000)
+    paid = [place(api, "buyer", order_body((sku, 1), points=1990)).json["order_id"] for _ in range(3)]
+    pending = place(api, "buyer", order_body((sku, 1), points=0)).json["order_id"]
+    listed = api.merch("GET", "/admin/orders?status=paid&limit=2")
+    assert listed.status == 200 and len(listed.json["items"]) == 2 and listed.json["next_cursor"]
+    rest = api.merch("GET", f"/admin/orders?status=paid&limit=2&cursor={listed.json['next_cursor']}").json
+    assert {o["order_id"] for o in listed.json["items"] + rest["items"]} == set(paid) and rest["next_cursor"] is None
+    assert [o["order_id"] for o in api.merch("GET", "/admin/orders?status=pending_payment").json["items"]] == [pending]
+    assert len(api.merch("GET", "/admin/orders").json["items"]) == 4
+    assert api.merch("GET", "/admin/orders?status=lost").status == 400
+    assert api.get("/admin/orders", user="buyer").status == 403
