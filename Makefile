@@ -10,6 +10,7 @@ run: setup
 	$(PY) -m tools.devstack
 
 test: setup
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
 tokens: setup

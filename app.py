@@ -2,13 +2,14 @@
 from chalice import Chalice, Rate
 
 from chalicelib import workers
-from chalicelib.api import admin_catalog, admin_points, catalog, fulfillment, internal, me, openapi, orders
+from chalicelib.api import (admin_catalog, admin_points, catalog, designs, fulfillment, internal, me, openapi,
+                            orders)
 from chalicelib.api.routing import bind_request
 
 app = Chalice(app_name="lifeshop")
 app.register_middleware(bind_request, "http")
-for blueprint in (catalog.bp, me.bp, orders.bp, internal.bp, admin_catalog.bp, admin_points.bp, fulfillment.bp,
-                  openapi.bp):
+for blueprint in (catalog.bp, me.bp, orders.bp, designs.bp, internal.bp, admin_catalog.bp, admin_points.bp,
+                  fulfillment.bp, openapi.bp):
     app.register_blueprint(blueprint)
 
 
@@ -20,3 +21,8 @@ def relay_outbox(event):
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def expire_orders(event):
     workers.expire_orders()
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES))
+def settle_royalties(event):
+    workers.settle_royalties()

@@ -132,14 +132,35 @@ class Container:
     def checkout(self) -> Any:
         from chalicelib.services.checkout import CheckoutService
 
-        return CheckoutService(self.order_repo, self.accounts, self.outbox, lambda: self.payment_gateway, self.settings)
+        return CheckoutService(self.order_repo, self.accounts, self.outbox, self.royalties,
+                               lambda: self.payment_gateway, self.settings)
 
     @cached_property
     def orders(self) -> Any:
         from chalicelib.services.orders import OrderService
 
-        return OrderService(self.order_repo, self.accounts, self.outbox, lambda: self.payment_gateway,
-                            self.audit_repo, self.cursors)
+        return OrderService(self.order_repo, self.accounts, self.outbox, self.royalties,
+                            lambda: self.payment_gateway, self.audit_repo, self.cursors)
+
+    @cached_property
+    def design_repo(self) -> Any:
+        from chalicelib.adapters.designs_repo import DesignRepository
+
+        return DesignRepository(self.table)
+
+    @cached_property
+    def royalties(self) -> Any:
+        from chalicelib.adapters.royalties_repo import RoyaltyRepository
+        from chalicelib.services.royalties import Royalties
+
+        return Royalties(RoyaltyRepository(self.table), self.design_repo, self.accounts, self.settings.royalty_rate)
+
+    @cached_property
+    def designs(self) -> Any:
+        from chalicelib.services.designs import DesignService
+
+        return DesignService(self.design_repo, self.accounts, self.campaigns, self.catalog, self.audit_repo,
+                             self.cursors, self.settings)
 
     @cached_property
     def payment_events(self) -> Any:

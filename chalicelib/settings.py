@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     referral_points: dict[str, int] = Field(default_factory=lambda: {"test_drive": 200, "purchase": 12_000})
     referral_budget_points: int = Field(default=100_000_000, gt=0)
 
+    # Co-design.
+    design_reward_points: int = Field(default=2000, ge=0)
+    design_reward_budget_points: int = Field(default=10_000_000, gt=0)
+    royalty_rate: str = Field(default="0.05", pattern=r"^(0(\.[0-9]{1,6})?|1(\.0{1,6})?)$")
+
     # Checkout and payments.
     payment_ttl_s: int = Field(default=900, ge=10, le=86_400)
     min_charge_fen: int = Field(default=400, ge=1)

@@ -4,11 +4,12 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from chalicelib.adapters.dynamo import Table, key
-from chalicelib.domain.errors import AlreadyExists, Conflict, DomainError, NotFound
+from chalicelib.domain.errors import AlreadyExists, Conflict, DomainError, InvalidTransition, NotFound
 
 META = "META"
 # Product fields a SKU item repeats, so checkout reads one item per line.
-SKU_COPIED_FIELDS = ("product_id", "category", "title", "status", "owner_only", "accepts", "designer_id")
+SKU_COPIED_FIELDS = ("product_id", "category", "title", "status", "owner_only", "accepts", "designer_id",
+                     "design_id")
 
 
 def product_key(product_id: str) -> dict[str, Any]:
@@ -99,7 +100,8 @@ class CatalogRepository:
         return {c: counts.get(c, 0) for c in categories}
 
     # -- writes: each one transaction with the audit entry it is given ------------------------
-    def create(self, product: dict[str, Any], audit_op: dict[str, Any]) -> None:
+    def create(self, product: dict[str, Any], audit_op: dict[str, Any],
+               extra: Optional[tuple[dict[str, Any], str]] = None) -> None:
         t = self._table
         ops = [t.put({**_product_item(product), "version": 1}, "attribute_not_exists(pk)")]
         labels = [f"new-product:{product['product_id']}"]
@@ -111,6 +113,9 @@ class CatalogRepository:
             labels.append("count")
         ops.append(audit_op)
         labels.append("audit")
+        if extra:
+            ops.append(extra[0])
+            labels.append(extra[1])
         t.transact(ops, labels, _condition_error)
 
     def replace(self, before: dict[str, Any], after: dict[str, Any], audit_op: dict[str, Any]) -> None:
@@ -173,4 +178,6 @@ def _condition_error(label: str) -> DomainError:
         return AlreadyExists(f"sku {ident!r} already exists", {"sku": ident})
     if kind in ("product", "sku"):
         return Conflict(f"{kind} {ident!r} changed while saving; reload and try again", {kind: ident})
+    if kind == "design":
+        return InvalidTransition("the design is no longer approved", {"to": "productized"})
     return NotFound(f"{kind} {ident!r} not found")

@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Optional
 
 from chalice import Blueprint
-from pydantic import Field
 
 from chalicelib.api.catalog import PageQuery
 from chalicelib.api.routing import Ctx, route

@@ -5,7 +5,6 @@ import re
 from typing import Any
 
 from chalice import Blueprint
-from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from chalicelib.api.errors import STATUS_BY_CODE

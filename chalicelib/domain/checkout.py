@@ -73,6 +73,7 @@ class PricedLine:
     accepts_cash: bool
     owner_only: bool
     designer_id: Optional[str] = None
+    design_id: Optional[str] = None
 
     @property
     def line_total_fen(self) -> int:
@@ -81,7 +82,7 @@ class PricedLine:
     def view(self) -> dict[str, Any]:
         return {"sku": self.sku, "product_id": self.product_id, "title": self.title, "category": self.category,
                 "qty": self.qty, "unit_price_fen": self.unit_price_fen, "line_total_fen": self.line_total_fen,
-                "designer_id": self.designer_id}
+                "designer_id": self.designer_id, "design_id": self.design_id}
 
 
 class OrderLine(BaseModel):
@@ -93,6 +94,7 @@ class OrderLine(BaseModel):
     unit_price_fen: int
     line_total_fen: int
     designer_id: Optional[str] = None
+    design_id: Optional[str] = None
 
 
 class Quote(BaseModel):

@@ -95,3 +95,15 @@ class InvalidSignature(DomainError):
 
 class PaymentProviderError(DomainError):
     code = "payment_provider_error"
+
+
+class TooManyOpenDesigns(DomainError):
+    code = "too_many_open_designs"
+
+
+class AlreadyVoted(DomainError):
+    code = "already_voted"
+
+
+class OwnDesign(DomainError):
+    code = "own_design"

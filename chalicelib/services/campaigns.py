@@ -62,9 +62,9 @@ class CampaignService:
         def plan(profile: dict[str, Any], now: Any) -> Plan:
             at = iso(now)
             grant = {"grant_id": new_id("g"), "campaign_id": campaign_id, **body.model_dump(), "created_at": at}
-            ops = [self._repo.issue_op(campaign, body.points), self._repo.grant_op(grant),
-                   self._audit.record_op(actor, action, entity_id, None, grant, at)]
-            labels = ["budget", "grant", "audit"]
+            ops, labels = self.issuance_ops(campaign, grant)
+            ops.append(self._audit.record_op(actor, action, entity_id, None, grant, at))
+            labels.append("audit")
             after = {**profile, "points_available": profile["points_available"] + body.points}
             entry = {"delta": body.points, "kind": kind, "ref": f"{campaign_id}:{body.ref}"}
             return Plan(after, [entry], ops, labels, rules.Grant.model_validate(grant))
@@ -81,13 +81,22 @@ class CampaignService:
         except Replay:
             return rules.Grant.model_validate(self._repo.grant(campaign_id, body.ref))
 
+    def ensure(self, campaign_id: str, name: str, budget_points: int) -> dict[str, Any]:
+        """A built-in campaign (referrals, design rewards), created on first use."""
+        self._repo.create_if_absent({"campaign_id": campaign_id, "name": name, "budget_points": budget_points,
+                                     "issued_points": 0, "created_at": iso(self._accounts.clock.now()),
+                                     "created_by": "system"})
+        return self._existing(campaign_id)
+
+    def issuance_ops(self, campaign: dict[str, Any], grant: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
+        """The writes that issue `grant` from `campaign` (budget condition, once-only ref), for another
+        use case's transaction; a failed "budget" label means the budget is exhausted, "grant" a replay."""
+        return [self._repo.issue_op(campaign, grant["points"]), self._repo.grant_op(grant)], ["budget", "grant"]
+
     def refer(self, actor: str, body: rules.ReferralInput) -> rules.Referral:
         if body.referrer_id == body.referee_id:
             raise SelfReferral("a user cannot refer themselves", {"referee_id": body.referee_id})
-        self._repo.create_if_absent({
-            "campaign_id": REFERRAL_CAMPAIGN, "name": "Referral rewards",
-            "budget_points": self._settings.referral_budget_points, "issued_points": 0,
-            "created_at": iso(self._accounts.clock.now()), "created_by": "system"})
+        self.ensure(REFERRAL_CAMPAIGN, "Referral rewards", self._settings.referral_budget_points)
         points = self._settings.referral_points[body.kind]
         grant = self.grant(actor, REFERRAL_CAMPAIGN, rules.GrantInput(
             user_id=body.referrer_id, points=points, reason=f"referral: {body.kind}",

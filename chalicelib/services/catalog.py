@@ -46,12 +46,15 @@ class CatalogService:
         return _view(found)
 
     # -- merchandiser ------------------------------------------------------------------------
-    def create(self, actor: str, body: rules.ProductInput, **links: Optional[str]) -> rules.Product:
+    def create(self, actor: str, body: rules.ProductInput, designer_id: Optional[str] = None,
+               design_id: Optional[str] = None, extra: Optional[tuple[dict, str]] = None) -> rules.Product:
+        """`extra` is one more (operation, label) for the same transaction (a design becoming this product)."""
         now = iso(self._clock.now())
         product = body.model_dump()
         product.update(product_id=body.product_id or new_id("p"), created_at=now, updated_at=now,
-                       designer_id=links.get("designer_id"), design_id=links.get("design_id"))
-        self._repo.create(product, self._audit_op(actor, "product.create", product["product_id"], None, product, now))
+                       designer_id=designer_id, design_id=design_id)
+        self._repo.create(product, self._audit_op(actor, "product.create", product["product_id"], None, product, now),
+                          extra)
         return _view(product)
 
     def update(self, actor: str, product_id: str, body: rules.ProductUpdate) -> rules.Product:

@@ -16,6 +16,7 @@ from chalicelib.domain.errors import (Conflict, IdempotencyKeyReused, Insufficie
 from chalicelib.domain.events import order_event
 from chalicelib.services.accounts import Accounts, Plan, Replay
 from chalicelib.services.retry import LostRace, on_lost_race
+from chalicelib.services.royalties import Royalties
 from chalicelib.settings import Settings
 
 
@@ -24,11 +25,12 @@ def request_hash(body: rules.OrderRequest) -> str:
 
 
 class CheckoutService:
-    def __init__(self, repo: OrderRepository, accounts: Accounts, outbox: Outbox, payments: Any,
-                 settings: Settings) -> None:
+    def __init__(self, repo: OrderRepository, accounts: Accounts, outbox: Outbox, royalties: Royalties,
+                 payments: Any, settings: Settings) -> None:
         self._repo = repo
         self._accounts = accounts
         self._outbox = outbox
+        self._royalties = royalties
         self._payments = payments  # callable returning the gateway, built on first payment
         self._settings = settings
 
@@ -54,6 +56,8 @@ class CheckoutService:
             return self._replay(user_id, idem_key, digest)
         if event:
             self._outbox.publish(event)
+            if any(line.get("designer_id") for line in order["lines"]):
+                self._royalties.settle(order["order_id"])
         return self._with_payment(order)
 
     def _attempt(self, user_id: str, idem_key: str, digest: str, body: rules.OrderRequest) -> tuple[dict, Any]:
@@ -79,6 +83,8 @@ class CheckoutService:
             event = order_event(new_id("evt"), "order.paid", order["created_at"], order).model_dump(mode="json")
             ops.append(self._outbox.put_op(event))
             labels.append("outbox")
+            owed, owed_labels = self._royalties.owed_ops(order, order["created_at"])
+            ops, labels = ops + owed, labels + owed_labels
         plan = self._points_plan(profile, order, skus)
         plan.ops, plan.labels = ops + plan.ops, labels + plan.labels
         self._accounts.commit(profile, plan, now, _on_condition)
@@ -152,7 +158,7 @@ def _price(body: rules.OrderRequest, skus: dict[str, Any], tier: str) -> list[ru
             sku=item.sku, product_id=s["product_id"], title=s["title"], category=s["category"], qty=item.qty,
             unit_price_fen=s["price_fen"], accepts_points=accepts.get("points", True),
             accepts_cash=accepts.get("cash", True), owner_only=bool(s.get("owner_only")),
-            designer_id=s.get("designer_id")))
+            designer_id=s.get("designer_id"), design_id=s.get("design_id")))
     return lines
 
 

@@ -13,6 +13,7 @@ from chalicelib.domain.errors import InvalidTransition, NotCancellable, NotFound
 from chalicelib.domain.events import order_event
 from chalicelib.services.accounts import Accounts, Plan
 from chalicelib.services.retry import LostRace, on_lost_race
+from chalicelib.services.royalties import Royalties
 
 RELEASES = ("expired", "cancelled", "payment_failed")  # from pending_payment: holds go back
 EVENTS = {"paid": "order.paid", "shipped": "order.shipped", "refunded": "order.refunded"}
@@ -23,11 +24,12 @@ def view(order: dict[str, Any]) -> rules.Order:
 
 
 class OrderService:
-    def __init__(self, repo: OrderRepository, accounts: Accounts, outbox: Outbox, payments: Any,
-                 audit: AuditRepository, cursors: CursorCodec) -> None:
+    def __init__(self, repo: OrderRepository, accounts: Accounts, outbox: Outbox, royalties: Royalties,
+                 payments: Any, audit: AuditRepository, cursors: CursorCodec) -> None:
         self._repo = repo
         self._accounts = accounts
         self._outbox = outbox
+        self._royalties = royalties
         self._payments = payments
         self._audit = audit
         self._cursors = cursors
@@ -96,6 +98,9 @@ class OrderService:
             if event:
                 plan.ops.append(self._outbox.put_op(event))
                 plan.labels.append("outbox")
+            royalty_ops, royalty_labels = self._royalty_ops(before, after)
+            plan.ops += royalty_ops
+            plan.labels += royalty_labels
             if actor and audit_reason:
                 plan.ops.append(self._audit.record_op(actor, f"order.{target}", order_id,
                                                       {"status": before["status"]},
@@ -107,7 +112,16 @@ class OrderService:
         _, after, event = on_lost_race(attempt, f"order {order_id!r}")
         if event:
             self._outbox.publish(event)
+            if any(line.get("designer_id") for line in after["lines"]):
+                self._royalties.settle(order_id)
         return self._refund_cash(after)
+
+    def _royalty_ops(self, before: dict[str, Any], after: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
+        if after["status"] == "paid":
+            return self._royalties.owed_ops(after, after["updated_at"])
+        if before["status"] in ("paid", "shipped") and after["status"] in ("cancelled", "refunded"):
+            return self._royalties.reversal_ops(before)
+        return [], []
 
     def _after(self, before: dict[str, Any], target: str, now: str, extra: Optional[dict[str, Any]]) -> dict[str, Any]:
         after = {**before, "status": target, "updated_at": now, **(extra or {})}

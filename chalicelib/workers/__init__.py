@@ -1,4 +1,4 @@
-"""Scheduled work: the outbox relay and the payment-expiry sweep (idempotent; safe to run any time)."""
+"""Scheduled work: outbox relay, payment-expiry sweep, royalty settlement (idempotent; safe any time)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -23,3 +23,9 @@ def expire_orders() -> int:
     expired = bootstrap.container().orders.expire_overdue()
     log.info("payment expiry sweep", extra={"expired": expired})
     return expired
+
+
+def settle_royalties() -> int:
+    settled = bootstrap.container().royalties.settle()
+    log.info("royalty settlement", extra={"settled": settled})
+    return settled

@@ -4,7 +4,6 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.domain.points import vin_check_digit
-from tests.helpers import uid
 from tools.reconcile import reconcile
 
 SERVICE = ("service",)

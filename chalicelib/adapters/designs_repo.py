@@ -1,0 +1,92 @@
+"""DynamoDB repository of designs, their votes and each designer's count of open submissions."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from chalicelib.adapters.dynamo import Table, key
+from chalicelib.domain.designs import MAX_OPEN_DESIGNS, PUBLIC_STATUSES
+
+GALLERY = "DESIGN#PUBLIC"
+
+
+def design_key(design_id: str) -> dict[str, Any]:
+    return key(f"DESIGN#{design_id}", "META")
+
+
+def listing(*, status: Optional[str] = None, designer_id: Optional[str] = None,
+            category: Optional[str] = None) -> tuple[str, str]:
+    if designer_id:
+        return "gsi3", f"DESIGN#U#{designer_id}"
+    if status:
+        return "gsi2", f"DESIGN#S#{status}"
+    if category:
+        return "gsi4", f"{GALLERY}#C#{category}"
+    return "gsi1", GALLERY
+
+
+def _index_keys(design: dict[str, Any]) -> dict[str, Any]:
+    sort = f"{design['created_at']}#{design['design_id']}"
+    keys: dict[str, Any] = {"gsi2pk": f"DESIGN#S#{design['status']}", "gsi2sk": sort,
+                            "gsi3pk": f"DESIGN#U#{design['designer_id']}", "gsi3sk": sort}
+    if design["status"] in PUBLIC_STATUSES:
+        keys.update(gsi1pk=GALLERY, gsi1sk=sort, gsi4pk=f"{GALLERY}#C#{design['category']}", gsi4sk=sort)
+    return keys
+
+
+def _public(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in item.items() if k not in ("pk", "sk") and not k.startswith("gsi")}
+
+
+class DesignRepository:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def get(self, design_id: str) -> Optional[dict[str, Any]]:
+        item = self.table.get(design_key(design_id))
+        return _public(item) if item else None
+
+    def page(self, index: str, partition: str, limit: int, start: Optional[dict[str, Any]]
+             ) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:
+        items, last = self.table.page(index, partition, limit, start)
+        return [_public(i) for i in items], last
+
+    def create_op(self, design: dict[str, Any]) -> dict[str, Any]:
+        item = {"pk": f"DESIGN#{design['design_id']}", "sk": "META", **design, **_index_keys(design)}
+        return self.table.put(item, "attribute_not_exists(pk)")
+
+    def open_count_op(self, designer_id: str, delta: int) -> dict[str, Any]:
+        """One more (bounded by MAX_OPEN_DESIGNS) or one fewer design waiting for review."""
+        if delta > 0:
+            return self.table.update(key(f"USER#{designer_id}", "DESIGNS"), "ADD open_count :d",
+                                     {":d": delta, ":max": MAX_OPEN_DESIGNS},
+                                     condition="attribute_not_exists(open_count) OR open_count < :max")
+        return self.table.update(key(f"USER#{designer_id}", "DESIGNS"), "ADD open_count :d", {":d": delta})
+
+    def move_op(self, before: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+        """Change status (and fields) only if the design still has the status it was read with.
+
+        An update, not a put: votes and sales counters move concurrently with ADD and must survive."""
+        after = {**before, **changes}
+        sets = {**changes, **_index_keys(after)}
+        removed = [k for k in ("gsi1pk", "gsi1sk", "gsi4pk", "gsi4sk") if k not in sets]
+        expression = "SET " + ", ".join(f"#{k} = :{k}" for k in sets)
+        if removed:
+            expression += " REMOVE " + ", ".join(removed)
+        values = {f":{k}": v for k, v in sets.items()}
+        values[":from"] = before["status"]
+        names = {f"#{k}": k for k in sets}
+        names["#st"] = "status"
+        return self.table.update(design_key(before["design_id"]), expression, values,
+                                 condition="#st = :from", names=names)
+
+    def vote_ops(self, design_id: str, voter_id: str, now: str) -> list[dict[str, Any]]:
+        marker = self.table.put({"pk": f"DESIGN#{design_id}", "sk": f"VOTE#{voter_id}", "at": now},
+                                "attribute_not_exists(pk)")
+        count = self.table.update(design_key(design_id), "ADD votes :one",
+                                  {":one": 1, ":a": PUBLIC_STATUSES[0], ":p": PUBLIC_STATUSES[1], ":voter": voter_id},
+                                  condition="#st IN (:a, :p) AND designer_id <> :voter", names={"#st": "status"})
+        return [marker, count]
+
+    def sales_op(self, design_id: str, units: int, points: int) -> dict[str, Any]:
+        return self.table.update(design_key(design_id), "ADD units_sold :u, royalty_points :p",
+                                 {":u": units, ":p": points}, condition="attribute_exists(pk)")

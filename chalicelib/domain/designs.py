@@ -1,0 +1,72 @@
+"""Co-design (the Blue Sky Lab loop): submissions, votes, review, productization, royalties."""
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Annotated, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
+
+from chalicelib.domain.catalog import MAX_PRICE_FEN, CategoryId, HttpsUrl
+from chalicelib.domain.money import FEN_PER_POINT
+
+DesignStatus = Literal["submitted", "approved", "rejected", "productized"]
+PUBLIC_STATUSES = ("approved", "productized")
+MAX_OPEN_DESIGNS = 10
+
+
+def royalty_points(line_total_fen: int, rate: str) -> int:
+    """floor(line_total_fen / 10 × rate), computed exactly (no float rounding)."""
+    return int(Fraction(line_total_fen, FEN_PER_POINT) * Fraction(rate)) if line_total_fen > 0 else 0
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class DesignInput(Strict):
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+    description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    category: CategoryId
+    image_urls: list[HttpsUrl] = Field(min_length=1, max_length=8)
+    proposed_price_fen: Optional[int] = Field(default=None, ge=10, le=MAX_PRICE_FEN, multiple_of=10)
+
+
+class Decision(Strict):
+    decision: Literal["approve", "reject"]
+    note: Optional[Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]] = Field(
+        default=None, validate_default=True, description="required to reject: the designer reads it")
+
+    @field_validator("note")
+    @classmethod
+    def _reject_says_why(cls, note: Optional[str], info: ValidationInfo) -> Optional[str]:
+        if info.data.get("decision") == "reject" and not note:
+            raise ValueError("a rejection needs a note for the designer")
+        return note
+
+
+class Design(BaseModel):
+    design_id: str
+    designer_id: str
+    title: str
+    description: str
+    category: CategoryId
+    image_urls: list[str]
+    proposed_price_fen: Optional[int] = None
+    status: DesignStatus
+    votes: int = 0
+    note: Optional[str] = None
+    product_id: Optional[str] = None
+    units_sold: int = 0
+    royalty_points: int = 0
+    created_at: str
+    updated_at: str
+
+
+class DesignPage(BaseModel):
+    items: list[Design]
+    next_cursor: Optional[str]
+
+
+class Vote(BaseModel):
+    design_id: str
+    votes: int
