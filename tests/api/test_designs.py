@@ -1,0 +1,132 @@
+"""The co-design loop through the API: submit, vote, review, productize, sell, royalties, reversal."""
+from __future__ import annotations
+
+import pytest
+
+from chalicelib import workers
+from tests.api.shop import ADDRESS, give_points, place
+from tools.reconcile import reconcile
+
+
+def design_body(**overrides):
+    body = {"title": "Constellation Tumbler", "description": "A steel tumbler etched with the night sky over Hefei.",
+            "category": "home", "image_urls": ["https://img.example/d/1.png"], "proposed_price_fen": 12900}
+    body.update(overrides)
+    return body
+
+
+def submit(api, user="designer", **overrides):
+    return api.post("/designs", design_body(**overrides), user=user)
+
+
+def approve(api, design_id):
+    return api.merch("POST", f"/admin/designs/{design_id}/decision", {"decision": "approve"})
+
+
+def test_submissions_are_validated_and_private_until_approved(api):
+    r = submit(api)
+    assert r.status == 201 and r.json["status"] == "submitted" and r.json["designer_id"] == "designer"
+    assert api.get("/designs").json["items"] == []
+    assert [d["design_id"] for d in api.get("/me/designs", user="designer").json["items"]] == [r.json["design_id"]]
+    assert api.get("/me/designs", user="someone").json["items"] == []
+    for change, field in [({"title": ""}, "title"), ({"title": "x" * 81}, "title"), ({"image_urls": []}, "image_urls"),
+                          ({"image_urls": ["http://plain.example/a.png"]}, "image_urls.0"),
+                          ({"image_urls": ["https://a.example/x.png"] * 9}, "image_urls"),
+                          ({"category": "cars"}, "category"), ({"proposed_price_fen": 15}, "proposed_price_fen"),
+                          ({"description": "d" * 2001}, "description")]:
+        bad = submit(api, **change)
+        assert bad.status == 400 and field in bad.json["error"]["details"]["fields"], (change, bad.json)
+
+
+def test_at_most_ten_designs_wait_for_review_at_once(api):
+    ids = [submit(api, title=f"Design {i}").json["design_id"] for i in range(10)]
+    r = submit(api, title="One too many")
+    assert (r.status, r.error_code) == (409, "too_many_open_designs")
+    approve(api, ids[0])
+    assert submit(api, title="Room again").status == 201
+
+
+def test_approval_pays_the_reward_once_and_opens_the_gallery_for_votes(api):
+    design_id = submit(api).json["design_id"]
+    assert api.post(f"/designs/{design_id}/votes", user="fan-v").status == 404  # not public yet
+    r = approve(api, design_id)
+    assert r.status == 200 and r.json["status"] == "approved"
+    assert api.get("/me", user="designer").json["points"]["available"] == 2000
+    again = approve(api, design_id)
+    assert (again.status, again.error_code) == (409, "invalid_status_transition")
+    assert api.get("/me", user="designer").json["points"]["available"] == 2000
+    assert api.post(f"/designs/{design_id}/votes", user="fan-v").json == {"design_id": design_id, "votes": 1}
+    dup = api.post(f"/designs/{design_id}/votes", user="fan-v")
+    assert (dup.status, dup.error_code) == (409, "already_voted")
+    own = api.post(f"/designs/{design_id}/votes", user="designer")
+    assert (own.status, own.error_code) == (403, "own_design")
+    gallery = api.get("/designs?category=home").json["items"]
+    assert [(d["design_id"], d["votes"]) for d in gallery] == [(design_id, 1)]
+    assert api.get("/designs?category=tech").json["items"] == []
+    ledger = api.get("/me/points/ledger", user="designer").json["items"]
+    assert [(e["kind"], e["delta"]) for e in ledger] == [("design_reward", 2000)]
+    assert api.merch("GET", "/admin/campaigns/design-rewards").json["issued_points"] == 2000
+
+
+def test_rejection_needs_a_note_and_is_audited(api):
+    design_id = submit(api).json["design_id"]
+    r = api.merch("POST", f"/admin/designs/{design_id}/decision", {"decision": "reject"})
+    assert r.status == 400 and "note" in r.json["error"]["details"]["fields"]
+    r = api.merch("POST", f"/admin/designs/{design_id}/decision", {"decision": "reject", "note": "Too close to X"})
+    assert r.status == 200 and r.json["status"] == "rejected" and r.json["note"] == "Too close to X"
+    assert api.get("/me", user="designer").json["points"]["available"] == 0
+    assert api.merch("GET", "/admin/designs?status=rejected").json["items"][0]["design_id"] == design_id
+    entry = api.merch("GET", "/admin/audit?limit=1").json["items"][0]
+    assert (entry["action"], entry["entity_id"], entry["after"]["note"]) == ("design.rejected", design_id, "Too close to X")
+    assert api.merch("POST", f"/admin/designs/{design_id}/product", {
+        "category": "home", "title": "T", "title_zh": "T", "skus": [{"sku": "X-1", "price_fen": 100}]}).status == 409
+
+
+def test_productized_design_sells_pays_royalties_and_a_cancel_reverses_them(api, services):
+    design_id = submit(api).json["design_id"]
+    approve(api, design_id)
+    r = api.merch("POST", f"/admin/designs/{design_id}/product", {
+        "product_id": "home-constellation-tumbler", "category": "home", "title": "Constellation Tumbler",
+        "title_zh": "星空保温杯", "status": "active", "skus": [{"sku": "HOME-TUMBLER", "price_fen": 19900, "stock": 20}]})
+    assert r.status == 201 and (r.json["designer_id"], r.json["design_id"]) == ("designer", design_id)
+    assert api.merch("GET", "/admin/designs?status=productized").json["items"][0]["product_id"] == r.json["product_id"]
+    give_points(services, "shopper", 4000)
+    order = place(api, "shopper", {"items": [{"sku": "HOME-TUMBLER", "qty": 2}], "points": 3980,
+                                   "shipping_address": ADDRESS}).json
+    assert order["status"] == "paid"
+    # floor(39800 / 10 × 0.05) = 199 points, credited once
+    assert api.get("/me", user="designer").json["points"]["available"] == 2000 + 199
+    assert workers.settle_royalties() == 0
+    mine = api.get("/me/designs", user="designer").json["items"][0]
+    assert (mine["status"], mine["units_sold"], mine["royalty_points"]) == ("productized", 2, 199)
+    assert api.post(f"/orders/{order['order_id']}/cancel", user="shopper").json["status"] == "cancelled"
+    assert api.get("/me", user="designer").json["points"]["available"] == 2000
+    kinds = [e["kind"] for e in api.get("/me/points/ledger", user="designer").json["items"]]
+    assert kinds == ["reversal", "royalty", "design_reward"]
+    mine = api.get("/me/designs", user="designer").json["items"][0]
+    assert (mine["units_sold"], mine["royalty_points"]) == (0, 0)
+    assert reconcile(services.dynamodb, services.table)[1] == []
+
+
+def test_royalties_left_due_are_settled_by_the_scheduled_worker(api, services, monkeypatch):
+    design_id = submit(api).json["design_id"]
+    approve(api, design_id)
+    api.merch("POST", f"/admin/designs/{design_id}/product", {
+        "category": "home", "title": "Tumbler", "title_zh": "杯", "status": "active",
+        "skus": [{"sku": "HOME-TUMBLER-2", "price_fen": 10000, "stock": 5}]})
+    monkeypatch.setattr(services.royalties, "settle", lambda order_id=None: 0)  # the request path crashed here
+    give_points(services, "shopper", 1000)
+    place(api, "shopper", {"items": [{"sku": "HOME-TUMBLER-2", "qty": 1}], "points": 1000, "shipping_address": ADDRESS})
+    assert api.get("/me", user="designer").json["points"]["available"] == 2000
+    monkeypatch.undo()
+    assert workers.settle_royalties() == 1 and workers.settle_royalties() == 0
+    assert api.get("/me", user="designer").json["points"]["available"] == 2050
+
+
+@pytest.mark.parametrize("body, field", [({"decision": "maybe"}, "decision"), ({"decision": "approve", "x": 1}, "x")])
+def test_bad_decisions_are_400(api, body, field):
+    design_id = submit(api).json["design_id"]
+    r = api.merch("POST", f"/admin/designs/{design_id}/decision", body)
+    assert r.status == 400 and field in r.json["error"]["details"]["fields"]
+    assert api.merch("POST", "/admin/designs/d-nope/decision", {"decision": "approve"}).status == 404
+    assert api.post(f"/admin/designs/{design_id}/decision", {"decision": "approve"}, user="designer").status == 403
