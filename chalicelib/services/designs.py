@@ -77,7 +77,7 @@ class DesignService:
         def plan(profile: dict[str, Any], now: Any) -> Plan:
             design = self._existing(design_id)
             if design["status"] != "submitted":
-                raise InvalidTransition(f"a {design['status']} design cannot be decided again",
+                raise InvalidTransition(f"this design is already {design['status']}; only submitted designs are decided",
                                         {"from": design["status"], "to": body.decision})
             at = iso(now)
             changes = {"status": "approved" if body.decision == "approve" else "rejected",
