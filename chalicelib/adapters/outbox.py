@@ -8,12 +8,12 @@ keyed on the event id, so the queue holds one message per event.
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 
+from chalicelib import logs
 from chalicelib.adapters.dynamo import Table, key, to_values
 
-log = logging.getLogger("lifeshop.outbox")
+log = logs.get("outbox")
 PENDING = "OUTBOX#PENDING"
 
 

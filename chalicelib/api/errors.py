@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any, Optional
 
 from chalice import Response
 from pydantic import ValidationError
 
+from chalicelib import logs
 from chalicelib.domain.errors import DomainError
 
-log = logging.getLogger("lifeshop")
+log = logs.get("api")
 
 STATUS_BY_CODE = {
     "invalid_request": 400,

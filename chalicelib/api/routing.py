@@ -5,13 +5,14 @@ from __future__ import annotations
 import contextvars
 import functools
 import re
+import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 from chalice import Blueprint, Response
 from pydantic import BaseModel, ValidationError
 
-from chalicelib import bootstrap
+from chalicelib import bootstrap, logs
 from chalicelib.adapters.tokens import Principal
 from chalicelib.api import errors
 from chalicelib.domain.errors import DomainError, Forbidden, NotFound
@@ -19,6 +20,7 @@ from chalicelib.domain.errors import DomainError, Forbidden, NotFound
 PUBLIC = None
 USER = "user"  # any valid token
 _PATH_PARAM = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+_CORRELATION = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 _request: contextvars.ContextVar[Any] = contextvars.ContextVar("request")
 
 
@@ -62,11 +64,18 @@ class Ctx:
 
 
 def bind_request(event: Any, get_response: Callable[[Any], Response]) -> Response:
-    """HTTP middleware: the request of this call, per thread (chalice local serves in threads)."""
+    """HTTP middleware: the request of this call, per thread (chalice local serves in threads), and its
+    correlation id (the caller's X-Correlation-Id if sane, else API Gateway's request id), echoed back."""
     token = _request.set(event)
+    given = (event.headers.get("x-correlation-id") or "")[:64]
+    request_id = (event.context or {}).get("requestId") or uuid.uuid4().hex
+    cid = logs.correlation_id.set(given if _CORRELATION.match(given) else request_id)
     try:
-        return errors.contract_shaped(get_response(event))
+        response = errors.contract_shaped(get_response(event))
+        response.headers["X-Correlation-Id"] = logs.correlation_id.get()
+        return response
     finally:
+        logs.correlation_id.reset(cid)
         _request.reset(token)
 
 

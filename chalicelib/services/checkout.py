@@ -6,6 +6,7 @@ import hashlib
 import json
 from typing import Any
 
+from chalicelib import logs
 from chalicelib.adapters.clock import iso, new_id
 from chalicelib.adapters.orders_repo import OrderRepository
 from chalicelib.adapters.outbox import Outbox
@@ -18,6 +19,9 @@ from chalicelib.services.accounts import Accounts, Plan, Replay
 from chalicelib.services.retry import LostRace, on_lost_race
 from chalicelib.services.royalties import Royalties
 from chalicelib.settings import Settings
+
+
+log = logs.get("checkout")
 
 
 def request_hash(body: rules.OrderRequest) -> str:
@@ -54,6 +58,8 @@ class CheckoutService:
             order, event = on_lost_race(lambda: self._attempt(user_id, idem_key, digest, body), "checkout")
         except Replay:
             return self._replay(user_id, idem_key, digest)
+        log.info("order state changed", extra={"order_id": order["order_id"], "from_status": None,
+                                               "to_status": order["status"], "user_id": user_id})
         if event:
             self._outbox.publish(event)
             if any(line.get("designer_id") for line in order["lines"]):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from chalicelib import logs
 from chalicelib.adapters.audit_repo import AuditRepository
 from chalicelib.adapters.clock import iso, new_id
 from chalicelib.adapters.cursor import CursorCodec
@@ -15,6 +16,7 @@ from chalicelib.services.accounts import Accounts, Plan
 from chalicelib.services.retry import LostRace, on_lost_race
 from chalicelib.services.royalties import Royalties
 
+log = logs.get("orders")
 RELEASES = ("expired", "cancelled", "payment_failed")  # from pending_payment: holds go back
 EVENTS = {"paid": "order.paid", "shipped": "order.shipped", "refunded": "order.refunded"}
 
@@ -109,7 +111,10 @@ class OrderService:
             self._accounts.commit(profile, plan, now, lambda label: LostRace())
             return before, after, event
 
-        _, after, event = on_lost_race(attempt, f"order {order_id!r}")
+        before, after, event = on_lost_race(attempt, f"order {order_id!r}")
+        if before is not after:
+            log.info("order state changed", extra={"order_id": order_id, "from_status": before["status"],
+                                                   "to_status": after["status"], "user_id": after["user_id"]})
         if event:
             self._outbox.publish(event)
             if any(line.get("designer_id") for line in after["lines"]):

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
 
-from chalicelib import bootstrap
+from chalicelib import bootstrap, logs
 from chalicelib.adapters.clock import iso
 
-log = logging.getLogger("lifeshop.workers")
+log = logs.get("workers")
 RELAY_MIN_AGE_S = 10  # let the request path publish first; the relay is the safety net
 
 
