@@ -31,17 +31,18 @@ def resources(prefix: str) -> dict[str, Any]:
 
 
 def create_tables(dynamodb: Any, prefix: str) -> list[str]:
-    existing = set(dynamodb.list_tables().get("TableNames", []))
+    """Creates each table unless it exists (idempotent)."""
     names = []
     for res in resources(prefix).values():
         if res["Type"] != "AWS::DynamoDB::Table":
             continue
         props = res["Properties"]
         names.append(props["TableName"])
-        if props["TableName"] in existing:
+        try:
+            dynamodb.create_table(**{k: props[k] for k in _TABLE_KEYS if k in props})
+        except dynamodb.exceptions.ResourceInUseException:
             continue
-        dynamodb.create_table(**{k: props[k] for k in _TABLE_KEYS if k in props})
-        dynamodb.get_waiter("table_exists").wait(TableName=props["TableName"])
+        dynamodb.get_waiter("table_exists").wait(TableName=props["TableName"], WaiterConfig={"Delay": 1})
     return names
 
 
