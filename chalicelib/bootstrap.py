@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
-from chalicelib.settings import LOCAL_STAGE, Settings
+if TYPE_CHECKING:  # settings load pydantic-settings: only when the first request needs them
+    from chalicelib.settings import Settings
 
 
 class Container:
-    def __init__(self, settings: Settings, clock: Any = None) -> None:
+    def __init__(self, settings: "Settings", clock: Any = None) -> None:
         self.settings = settings
         if clock is None:
             from chalicelib.adapters.clock import SystemClock
@@ -43,6 +44,8 @@ class Container:
     @cached_property
     def tokens(self) -> Any:
         from chalicelib.adapters import tokens
+
+        from chalicelib.settings import LOCAL_STAGE
 
         s = self.settings
         if s.stage == LOCAL_STAGE:
@@ -175,6 +178,8 @@ _container: Optional[Container] = None
 def container() -> Container:
     global _container
     if _container is None:
+        from chalicelib.settings import Settings
+
         _container = Container(Settings())
     return _container
 

@@ -2,22 +2,14 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 import jwt
 from jwt.warnings import InsecureKeyLengthWarning
 
+from chalicelib.domain.auth import GROUPS, Principal
 from chalicelib.domain.errors import Unauthorized
 from chalicelib.domain.points import is_user_id
-
-GROUPS = ("merchandiser", "partner", "service")
-
-
-@dataclass(frozen=True)
-class Principal:
-    user_id: str
-    groups: frozenset[str] = field(default_factory=frozenset)
 
 
 class TokenVerifier:

@@ -4,15 +4,16 @@ from __future__ import annotations
 from typing import Optional
 
 from chalice import Blueprint
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from chalicelib.domain.base import Model
 from chalicelib.api.routing import PUBLIC, Ctx, route
 from chalicelib.domain.catalog import CategoryId, CategoryList, Product, ProductPage
 
 bp = Blueprint(__name__)
 
 
-class PageQuery(BaseModel):
+class PageQuery(Model):
     limit: int = Field(default=20, ge=1, le=100)
     cursor: Optional[str] = Field(default=None, max_length=2048)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from chalice import Blueprint
-from pydantic import BaseModel
 
+from chalicelib.domain.base import Model
 from chalicelib.api.catalog import PageQuery
 from chalicelib.api.routing import PUBLIC, Ctx, route
 from chalicelib.domain.checkout import Order, OrderPage, OrderStatus, RefundRequest, ShipmentRequest
@@ -19,7 +19,7 @@ class AdminOrderQuery(PageQuery):
     status: Optional[OrderStatus] = None
 
 
-class WebhookResult(BaseModel):
+class WebhookResult(Model):
     received: bool
     handled: bool
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import Field, StringConstraints, field_validator, model_validator
 
+from chalicelib.domain.base import Model, Strict
 from chalicelib.domain.money import points_price
 
 CategoryId = Literal["food", "apparel", "travel", "tech", "home", "car-life", "models-toys", "hotel"]
@@ -38,11 +39,6 @@ MAX_PRICE_FEN = 100_000_000  # ¥1,000,000
 MAX_STOCK = 1_000_000
 MAX_SKUS = 50
 
-
-class Strict(BaseModel):
-    """Request bodies: exact JSON types, no unknown fields."""
-
-    model_config = ConfigDict(strict=True, extra="forbid")
 
 
 class Accepts(Strict):
@@ -122,7 +118,7 @@ class ProductUpdate(ProductInput):
     status: None = Field(default=None, exclude=True)
 
 
-class Sku(BaseModel):
+class Sku(Model):
     sku: str
     attributes: dict[str, str]
     price_fen: int
@@ -130,7 +126,7 @@ class Sku(BaseModel):
     stock: int
 
 
-class Product(BaseModel):
+class Product(Model):
     product_id: str
     category: CategoryId
     title: str
@@ -148,19 +144,19 @@ class Product(BaseModel):
     updated_at: str
 
 
-class ProductPage(BaseModel):
+class ProductPage(Model):
     items: list[Product]
     next_cursor: Optional[str]
 
 
-class Category(BaseModel):
+class Category(Model):
     id: CategoryId
     name: str
     name_zh: str
     product_count: int
 
 
-class CategoryList(BaseModel):
+class CategoryList(Model):
     items: list[Category]
 
 
@@ -176,7 +172,7 @@ class StockAdjustment(Strict):
         return delta
 
 
-class SkuStock(BaseModel):
+class SkuStock(Model):
     sku: str
     stock: int
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import Field, StringConstraints, field_validator
 
+from chalicelib.domain.base import Model, Strict
 from chalicelib.domain.catalog import SkuId
 from chalicelib.domain.errors import CashBelowMinimum, InvalidPointsSplit
 from chalicelib.domain.money import FEN_PER_POINT
@@ -22,9 +23,6 @@ MAX_POINTS = 1_000_000_000
 def can_move(current: str, target: str) -> bool:
     return target in TRANSITIONS.get(current, set())
 
-
-class Strict(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
 
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
@@ -85,7 +83,7 @@ class PricedLine:
                 "designer_id": self.designer_id, "design_id": self.design_id}
 
 
-class OrderLine(BaseModel):
+class OrderLine(Model):
     sku: str
     product_id: str
     title: str
@@ -97,7 +95,7 @@ class OrderLine(BaseModel):
     design_id: Optional[str] = None
 
 
-class Quote(BaseModel):
+class Quote(Model):
     subtotal_fen: int
     min_points: int
     max_points: int
@@ -128,20 +126,20 @@ def split(lines: list[PricedLine], points: int, min_charge_fen: int) -> Quote:
                  cash_due_fen=cash, lines=[OrderLine(**line.view()) for line in lines])
 
 
-class Payment(BaseModel):
+class Payment(Model):
     provider: Literal["stripe", "local"]
     payment_intent_id: str
     client_secret: Optional[str]
     status: str
 
 
-class Shipment(BaseModel):
+class Shipment(Model):
     carrier: str
     tracking_number: str
     shipped_at: str
 
 
-class Order(BaseModel):
+class Order(Model):
     order_id: str
     user_id: str
     status: OrderStatus
@@ -157,7 +155,7 @@ class Order(BaseModel):
     expires_at: Optional[str] = None
 
 
-class OrderPage(BaseModel):
+class OrderPage(Model):
     items: list[Order]
     next_cursor: Optional[str]
 

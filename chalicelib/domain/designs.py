@@ -4,8 +4,9 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Annotated, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import Field, StringConstraints, ValidationInfo, field_validator
 
+from chalicelib.domain.base import Model, Strict
 from chalicelib.domain.catalog import MAX_PRICE_FEN, CategoryId, HttpsUrl
 from chalicelib.domain.money import FEN_PER_POINT
 
@@ -18,9 +19,6 @@ def royalty_points(line_total_fen: int, rate: str) -> int:
     """floor(line_total_fen / 10 × rate), computed exactly (no float rounding)."""
     return int(Fraction(line_total_fen, FEN_PER_POINT) * Fraction(rate)) if line_total_fen > 0 else 0
 
-
-class Strict(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
 
 
 class DesignInput(Strict):
@@ -44,7 +42,7 @@ class Decision(Strict):
         return note
 
 
-class Design(BaseModel):
+class Design(Model):
     design_id: str
     designer_id: str
     title: str
@@ -62,11 +60,11 @@ class Design(BaseModel):
     updated_at: str
 
 
-class DesignPage(BaseModel):
+class DesignPage(Model):
     items: list[Design]
     next_cursor: Optional[str]
 
 
-class Vote(BaseModel):
+class Vote(Model):
     design_id: str
     votes: int

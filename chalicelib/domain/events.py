@@ -3,15 +3,15 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
-from pydantic import BaseModel
 
+from chalicelib.domain.base import Model
 from chalicelib.domain.checkout import OrderLine, OrderStatus, ShippingAddress
 
 EventType = Literal["order.paid", "order.cancelled", "order.refunded", "order.shipped"]
 SCHEMA_VERSION = 1
 
 
-class EventOrder(BaseModel):
+class EventOrder(Model):
     order_id: str
     user_id: str
     status: OrderStatus
@@ -22,7 +22,7 @@ class EventOrder(BaseModel):
     cash_due_fen: int
 
 
-class OrderEvent(BaseModel):
+class OrderEvent(Model):
     """One change of an order. Consumers deduplicate on event_id (also the SQS deduplication id)."""
 
     event_id: str

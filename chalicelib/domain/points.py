@@ -5,7 +5,9 @@ import datetime as dt
 import re
 from typing import Annotated, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import Field, StringConstraints, ValidationInfo, field_validator
+
+from chalicelib.domain.base import Model, Strict
 
 Tier = Literal["fan", "deposit", "owner"]
 Task = Literal["post", "comment", "share", "feedback"]
@@ -61,9 +63,6 @@ def vin_problem(vin: str) -> Optional[str]:
     return None
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
-
 
 class TierChange(Strict):
     tier: Tier
@@ -91,21 +90,21 @@ class EarnRequest(Strict):
     ref: Ref
 
 
-class Awarded(BaseModel):
+class Awarded(Model):
     points_awarded: int
 
 
-class CheckinResult(BaseModel):
+class CheckinResult(Model):
     points_awarded: int
     available: int
 
 
-class PointsBalance(BaseModel):
+class PointsBalance(Model):
     available: int
     held: int
 
 
-class Me(BaseModel):
+class Me(Model):
     user_id: str
     tier: Tier
     points: PointsBalance
@@ -113,7 +112,7 @@ class Me(BaseModel):
     daily_cap: int
 
 
-class LedgerEntry(BaseModel):
+class LedgerEntry(Model):
     entry_id: str
     delta: int = Field(description="change of available points")
     held_delta: int = Field(default=0, description="change of held points (holds, releases, spends of a hold)")
@@ -123,12 +122,12 @@ class LedgerEntry(BaseModel):
     created_at: str
 
 
-class LedgerPage(BaseModel):
+class LedgerPage(Model):
     items: list[LedgerEntry]
     next_cursor: Optional[str]
 
 
-class UserTier(BaseModel):
+class UserTier(Model):
     user_id: str
     tier: Tier
     vin: Optional[str] = None
@@ -142,7 +141,7 @@ class CampaignInput(Strict):
     budget_points: int = Field(gt=0, le=MAX_BUDGET_POINTS)
 
 
-class Campaign(BaseModel):
+class Campaign(Model):
     campaign_id: str
     name: str
     budget_points: int
@@ -159,7 +158,7 @@ class GrantInput(Strict):
     ref: Ref
 
 
-class Grant(BaseModel):
+class Grant(Model):
     grant_id: str
     campaign_id: str
     user_id: str
@@ -175,7 +174,7 @@ class ReferralInput(Strict):
     kind: Literal["test_drive", "purchase"]
 
 
-class Referral(BaseModel):
+class Referral(Model):
     referrer_id: str
     referee_id: str
     kind: str

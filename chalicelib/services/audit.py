@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from pydantic import BaseModel
 
+from chalicelib.domain.base import Model
 from chalicelib.adapters.audit_repo import AuditRepository
 from chalicelib.adapters.cursor import CursorCodec
 
 
-class AuditEntry(BaseModel):
+class AuditEntry(Model):
     audit_id: str
     actor: str
     action: str
@@ -20,7 +20,7 @@ class AuditEntry(BaseModel):
     at: str
 
 
-class AuditPage(BaseModel):
+class AuditPage(Model):
     items: list[AuditEntry]
     next_cursor: Optional[str]
 

@@ -1,0 +1,14 @@
+"""Base models: schemas are built on first use, not at import (a Lambda cold start pays only for what it uses)."""
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
+
+class Strict(Model):
+    """Request bodies: exact JSON types, no unknown fields."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", defer_build=True)
