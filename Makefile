@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test setup check-tools tokens reconcile schemas
+.PHONY: run test setup check-tools tokens reconcile schemas bench
 
 run: setup
 	$(PY) -m tools.devstack
@@ -15,6 +15,10 @@ test: setup
 
 tokens: setup
 	$(PY) -m tools.tokens
+
+# AWS calls per operation, handler latency against the same raw calls, import time (a script, not a test).
+bench: setup
+	$(PY) -m tools.bench
 
 # Regenerates docs/events/*.schema.json from the event models.
 schemas: setup

@@ -5,7 +5,6 @@ import re
 from typing import Any
 
 from chalice import Blueprint
-from pydantic.json_schema import models_json_schema
 
 from chalicelib.api.errors import STATUS_BY_CODE
 from chalicelib.api.routing import PUBLIC, ROUTES, Ctx, RouteSpec, route
@@ -21,6 +20,8 @@ ERROR_SCHEMA = {
 
 
 def document() -> dict[str, Any]:
+    from pydantic.json_schema import models_json_schema  # only this route needs it
+
     models = {m for r in ROUTES for m in (r.body, r.response) if m is not None}
     keyed = [(m, "validation" if any(r.body is m for r in ROUTES) else "serialization") for m in models]
     refs, schema = models_json_schema(sorted(keyed, key=lambda k: k[0].__name__), ref_template=_REF)

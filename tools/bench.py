@@ -1,0 +1,223 @@
+"""`make bench`: AWS calls per operation and the handler's overhead over the same raw calls.
+
+Against DynamoDB Local and a local SQS (both started here on free ports). Two identical stores, A and B:
+each operation runs through the Chalice handler on A while every boto3 call it makes is recorded; the
+recorded calls are then replayed with plain boto3 on B (same items, same conditions, so B stays identical
+to A). The replay's latency is the floor: what the operation costs with no code of ours around it.
+Ends with one JSON line. BENCH_N sets the iterations per operation (default 100).
+"""
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+from typing import Any, Callable
+
+from botocore import xform_name
+from chalice.test import Client
+
+from chalicelib import bootstrap, logs
+from chalicelib.bootstrap import Container
+from chalicelib.domain.catalog import ProductInput
+from chalicelib.domain.points import CampaignInput, GrantInput
+from chalicelib.settings import Settings
+from infra import provision
+from tools import catalog, localstack
+from tools.tokens import mint_local_token
+
+N = int(os.environ.get("BENCH_N", "100"))
+USERS = [f"bench-{i}" for i in range(10)]
+ADDRESS = {"name": "Bench", "phone": "+86 138 0000 0000", "line1": "1 Road", "city": "Shanghai",
+           "province": "Shanghai", "postal_code": "201805", "country": "CN"}
+
+
+class Recorder:
+    """Counts and records every call a client makes (operation and a copy of its parameters)."""
+
+    def __init__(self, *clients: Any) -> None:
+        self.calls: list[tuple[str, str, dict[str, Any]]] = []
+        for client in clients:
+            client.meta.events.register("provide-client-params.*.*", self._seen)
+
+    def _seen(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        self.calls.append((model.service_model.service_name, model.name, copy.deepcopy(params)))
+
+    def counts(self) -> Counter:
+        return Counter(op for _, op, _ in self.calls)
+
+
+def build_store(endpoints: dict[str, str], prefix: str) -> Container:
+    settings = Settings(stage="local", resource_prefix=prefix, dynamodb_endpoint=endpoints["dynamodb"],
+                        sqs_endpoint=endpoints["sqs"], jwt_secret="bench-secret-long-enough-for-hs256")
+    store = Container(settings)
+    provision.create_tables(store.dynamodb, prefix)
+    provision.create_queues(store.sqs, prefix)
+    catalog.seed(store.catalog, catalog.load())
+    for sku, points, cash in (("BENCH-POINTS", True, False), ("BENCH-MIXED", True, True)):
+        store.catalog.create("bench", ProductInput.model_validate({
+            "product_id": sku.lower(), "category": "tech", "title": sku, "title_zh": "基准", "status": "active",
+            "accepts": {"points": points, "cash": cash}, "skus": [{"sku": sku, "price_fen": 1000, "stock": 1_000_000}]}))
+    store.campaigns.create("bench", CampaignInput(campaign_id="bench", name="Bench", budget_points=10**9))
+    for user in USERS:
+        store.users.ensure_profile(user)
+        store.campaigns.grant("bench", "bench", GrantInput(user_id=user, points=10**7, reason="bench", ref=user))
+    return store
+
+
+def percentile(values: list[float], q: int) -> float:
+    return statistics.quantiles(values, n=100)[q - 1] * 1000 if len(values) > 1 else values[0] * 1000
+
+
+class Bench:
+    def __init__(self, a: Container, b: Container) -> None:
+        self.a, self.b = a, b
+        self.recorder = Recorder(a.dynamodb, a.sqs)
+        self.rename = (a.settings.prefix + "-", b.settings.prefix + "-")
+        bootstrap.use(a)
+        from app import app
+
+        self.http = Client(app, stage_name="local").http
+        self.tokens = {u: mint_local_token(a.settings.local_jwt_secret, u, [], 3600, int(time.time())) for u in USERS}
+
+    def request(self, method: str, path: str, user: str, body: Any = None, headers: dict | None = None) -> int:
+        h = {"Content-Type": "application/json", "Authorization": f"Bearer {self.tokens[user]}", **(headers or {})}
+        return self.http.request(method, path, headers=h, body=json.dumps(body).encode() if body else b"").status_code
+
+    def replay(self) -> float:
+        started = time.perf_counter()
+        for service, op, params in self.recorder.calls:
+            client = self.b.dynamodb if service == "dynamodb" else self.b.sqs
+            text = json.dumps(params).replace(*self.rename)
+            try:
+                getattr(client, xform_name(op))(**json.loads(text))
+            except client.exceptions.TransactionCanceledException:
+                pass  # B is in A's state, so this only happens when A's call failed the same way
+        return time.perf_counter() - started
+
+    def measure(self, name: str, call: Callable[[int], int], expect: int) -> dict[str, Any]:
+        handler, floor, counts = [], [], Counter()
+        for i in range(N):
+            self.recorder.calls.clear()
+            started = time.perf_counter()
+            status = call(i)
+            handler.append(time.perf_counter() - started)
+            if status != expect:
+                raise SystemExit(f"{name}: status {status}, expected {expect}")
+            counts += self.recorder.counts()
+            floor.append(self.replay())
+        per_op = {op: round(n / N, 2) for op, n in sorted(counts.items())}
+        result = {"name": name, "calls": per_op, "ddb_calls": round(sum(v for k, v in per_op.items()
+                                                                          if k not in ("SendMessage",)), 2),
+                  "handler_p50_ms": percentile(handler, 50), "handler_p95_ms": percentile(handler, 95),
+                  "floor_p50_ms": percentile(floor, 50), "floor_p95_ms": percentile(floor, 95)}
+        result["p50_ratio"] = result["handler_p50_ms"] / result["floor_p50_ms"]
+        result["p95_ratio"] = result["handler_p95_ms"] / result["floor_p95_ms"]
+        return result
+
+    def points_order(self, i: int) -> int:
+        return self.request("POST", "/orders", USERS[i % len(USERS)],
+                            {"items": [{"sku": "BENCH-POINTS", "qty": 1}], "points": 100, "shipping_address": ADDRESS},
+                            {"Idempotency-Key": f"bench-{time.time_ns()}"})
+
+
+def import_ratio(runs: int = 5) -> dict[str, float]:
+    def fastest(code: str) -> float:
+        times = []
+        for _ in range(runs):
+            out = subprocess.run([sys.executable, "-c", f"import time; t=time.perf_counter(); {code}; "
+                                  "print(time.perf_counter()-t)"], capture_output=True, text=True, check=True)
+            times.append(float(out.stdout.strip()))
+        return min(times)
+
+    base = fastest("import boto3, chalice, pydantic")
+    app = fastest("import app")
+    return {"import_base_ms": base * 1000, "import_app_ms": app * 1000, "import_ratio": app / base}
+
+
+def bulk_orders(store: Container, count: int) -> None:
+    """`count` more orders in the store (written directly: only their number matters here)."""
+    client, table = store.dynamodb, store.settings.store_table
+    for start in range(0, count, 25):
+        items = [{"PutRequest": {"Item": {
+            "pk": {"S": f"ORDER#bulk-{n}"}, "sk": {"S": "META"}, "order_id": {"S": f"bulk-{n}"},
+            "user_id": {"S": USERS[n % len(USERS)]}, "status": {"S": "paid"},
+            "gsi2pk": {"S": "ORDER#S#paid"}, "gsi2sk": {"S": f"2026-01-01T00:00:00.000Z#bulk-{n}"},
+            "gsi3pk": {"S": f"ORDER#U#{USERS[n % len(USERS)]}"}, "gsi3sk": {"S": f"2026-01-01#bulk-{n}"},
+            "gsi4pk": {"S": "ORDER"}, "gsi4sk": {"S": f"2026-01-01#bulk-{n}"}}}}
+            for n in range(start, min(start + 25, count))]
+        request = {table: items}
+        while request:
+            request = client.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+
+
+def main() -> int:
+    os.environ.update(localstack.LOCAL_CREDENTIALS)
+    logs.get("bench").parent.setLevel(logging.WARNING)  # one line per order would drown the results
+    ddb_port, sqs_port = localstack.free_port(), localstack.free_port()
+    procs = [localstack.start_dynamodb(ddb_port), localstack.start_sqs(sqs_port)]
+    try:
+        endpoints = {"dynamodb": f"http://127.0.0.1:{ddb_port}", "sqs": f"http://127.0.0.1:{sqs_port}"}
+        run = str(time.time_ns())[-8:]
+        bench = Bench(build_store(endpoints, f"bench-a{run}"), build_store(endpoints, f"bench-b{run}"))
+        for user in USERS:  # warm: profiles known to the container, queue URL cached, models built
+            bench.request("GET", "/me", user)
+        bench.points_order(0)
+        quote = {"items": [{"sku": "FOOD-COF-500-M", "qty": 1}, {"sku": "BENCH-MIXED", "qty": 2}], "points": 500,
+                 "shipping_address": ADDRESS}
+        results = [
+            bench.measure("catalog_page", lambda i: bench.request("GET", "/products?category=food&limit=20",
+                                                                   USERS[0]), 200),
+            bench.measure("quote", lambda i: bench.request("POST", "/orders/quote", USERS[i % 10], quote), 200),
+            bench.measure("checkout_points", bench.points_order, 201),
+            bench.measure("checkout_points_cash", lambda i: bench.request(
+                "POST", "/orders", USERS[i % 10], {"items": [{"sku": "BENCH-MIXED", "qty": 2}], "points": 100,
+                                                   "shipping_address": ADDRESS},
+                {"Idempotency-Key": f"bench-{time.time_ns()}"}), 201),
+        ]
+        orders_before = N * 2 + 1
+        bench.recorder.calls.clear()
+        bench.points_order(1)
+        calls_small = dict(bench.recorder.counts())
+        bulk_orders(bench.a, 10_000)
+        bench.recorder.calls.clear()
+        bench.points_order(2)
+        calls_large = dict(bench.recorder.counts())
+        imports = import_ratio()
+    finally:
+        localstack.stop(*procs)
+
+    print(f"{'operation':<22}{'calls per operation':<58}{'p50 ms':>8}{'floor':>8}{'ratio':>7}"
+          f"{'p95 ms':>8}{'floor':>8}{'ratio':>7}")
+    for r in results:
+        calls = ", ".join(f"{op} {n:g}" for op, n in r["calls"].items())
+        print(f"{r['name']:<22}{calls:<58}{r['handler_p50_ms']:8.2f}{r['floor_p50_ms']:8.2f}{r['p50_ratio']:7.2f}"
+              f"{r['handler_p95_ms']:8.2f}{r['floor_p95_ms']:8.2f}{r['p95_ratio']:7.2f}")
+    print(f"points-only order calls with {orders_before} orders: {calls_small}; "
+          f"with {orders_before + 10_000}: {calls_large}")
+    print(f"import: app {imports['import_app_ms']:.0f} ms, boto3+chalice+pydantic {imports['import_base_ms']:.0f} ms")
+    by_name = {r["name"]: r for r in results}
+    summary = {
+        "iterations": N,
+        "checkout_points_ddb_calls": by_name["checkout_points"]["ddb_calls"],
+        "checkout_points_calls": by_name["checkout_points"]["calls"],
+        "checkout_points_p50_ratio": round(by_name["checkout_points"]["p50_ratio"], 3),
+        "checkout_points_p95_ratio": round(by_name["checkout_points"]["p95_ratio"], 3),
+        "checkout_points_cash_p50_ratio": round(by_name["checkout_points_cash"]["p50_ratio"], 3),
+        "quote_p50_ratio": round(by_name["quote"]["p50_ratio"], 3),
+        "catalog_page_p50_ratio": round(by_name["catalog_page"]["p50_ratio"], 3),
+        "catalog_page_p95_ratio": round(by_name["catalog_page"]["p95_ratio"], 3),
+        "calls_equal_at_10_and_10000_orders": calls_small == calls_large,
+        "import_ratio": round(imports["import_ratio"], 3),
+    }
+    print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
