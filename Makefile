@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test setup check-tools tokens reconcile schemas bench
+.PHONY: run test setup check-tools tokens reconcile schemas bench package
 
 run: setup
 	$(PY) -m tools.devstack
@@ -19,6 +19,11 @@ tokens: setup
 # AWS calls per operation, handler latency against the same raw calls, import time (a script, not a test).
 bench: setup
 	$(PY) -m tools.bench
+
+# One deployable CloudFormation template plus the deployment zip in dist/$(STAGE) (README: Deploying).
+STAGE ?= prod
+package: setup
+	STAGE=$(STAGE) $(PY) -m tools.package
 
 # Regenerates docs/events/*.schema.json from the event models.
 schemas: setup

@@ -1,0 +1,62 @@
+"""The deployable infrastructure: lints clean, deploys in CloudFormation (moto) as the settings name it."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+from moto import mock_aws
+
+from chalicelib.settings import Settings
+from infra.provision import TEMPLATE
+from tools import package
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+PROD = Settings(stage="prod", jwt_issuer="https://iss", jwt_audience="app", jwks_url="https://iss/jwks",
+                cursor_secret="c" * 32, stripe_api_key="sk_live_x", stripe_webhook_secret="whsec_x")
+
+
+def test_the_packaged_template_passes_cfn_lint(tmp_path):
+    template = package.package("prod", tmp_path / "prod")
+    lint = subprocess.run([str(Path(sys.executable).with_name("cfn-lint")), str(template)],
+                          capture_output=True, text=True)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    resources = json.loads(template.read_text())["Resources"]
+    functions = [name for name, r in resources.items() if r["Type"] == "AWS::Serverless::Function"]
+    assert sorted(functions) == sorted(package.function_names())
+    for name in functions:  # every function gets the settings a non-local stage refuses to start without
+        variables = resources[name]["Properties"]["Environment"]["Variables"]
+        assert {"LIFESHOP_JWKS_URL", "LIFESHOP_CURSOR_SECRET", "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET"} <= set(variables)
+    assert not any(r["Type"] == "AWS::Serverless::Function" and "SQS" in json.dumps(r.get("Properties", {}).get("Events"))
+                   for r in resources.values())  # no SQS-triggered function, so no batch-failure reporting to set
+
+
+@mock_aws
+def test_the_resource_template_deploys_and_names_what_the_app_uses():
+    cfn = boto3.client("cloudformation", region_name="cn-north-1")
+    cfn.create_stack(StackName="lifeshop-prod", TemplateBody=TEMPLATE.read_text(),
+                     Parameters=[{"ParameterKey": "Stage", "ParameterValue": "prod"}])
+    ddb = boto3.client("dynamodb", region_name="cn-north-1")
+    table = ddb.describe_table(TableName=PROD.store_table)["Table"]
+    assert {k["AttributeName"] for k in table["KeySchema"]} == {"pk", "sk"}
+    assert sorted(i["IndexName"] for i in table["GlobalSecondaryIndexes"]) == ["gsi1", "gsi2", "gsi3", "gsi4"]
+    sqs = boto3.client("sqs", region_name="cn-north-1")
+    queue = sqs.get_queue_url(QueueName=PROD.fulfillment_queue)["QueueUrl"]
+    attrs = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["All"])["Attributes"]
+    assert attrs["FifoQueue"] == "true" and json.loads(attrs["RedrivePolicy"])["maxReceiveCount"] in (5, "5")
+    # moto's CloudFormation does not create alarms; check the alarm's definition instead.
+    alarm = json.loads(TEMPLATE.read_text())["Resources"]["FulfillmentDeadLetterAlarm"]["Properties"]
+    assert alarm["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["FulfillmentDeadLetterQueue", "QueueName"]}
+    assert (alarm["MetricName"], alarm["Threshold"], alarm["ComparisonOperator"]) == (
+        "ApproximateNumberOfMessagesVisible", 0, "GreaterThanThreshold")
+
+
+def test_the_lambda_role_may_touch_only_the_stage_table_and_queue():
+    policy = json.loads((ROOT / ".chalice" / "policy-prod.json").read_text())
+    actions = {a for s in policy["Statement"] for a in s["Action"]}
+    assert not any(a.endswith("*") for a in actions)
+    assert not actions & {"dynamodb:Scan", "dynamodb:DeleteTable", "dynamodb:CreateTable", "sqs:DeleteQueue"}
+    text = json.dumps(policy)
+    assert f"table/{PROD.store_table}" in text and PROD.fulfillment_queue in text

@@ -1,0 +1,84 @@
+"""`make package STAGE=prod`: one deployable template (Lambda + API from Chalice, tables/queues/alarm from
+infra/template.json, settings as stack parameters) plus the deployment zip, in dist/<stage>/."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from chalice.utils import to_cfn_resource_name
+
+ROOT = Path(__file__).resolve().parent.parent
+# Stack parameters -> the environment variables every function gets. Secrets are NoEcho.
+SETTINGS = {
+    "JwtIssuer": ("LIFESHOP_JWT_ISSUER", False, "Cognito user pool issuer URL"),
+    "JwtAudience": ("LIFESHOP_JWT_AUDIENCE", False, "Cognito app client id"),
+    "JwksUrl": ("LIFESHOP_JWKS_URL", False, "the user pool's JWKS URL"),
+    "CursorSecret": ("LIFESHOP_CURSOR_SECRET", True, "signs pagination cursors (32+ random characters)"),
+    "StripeApiKey": ("STRIPE_API_KEY", True, "Stripe secret key"),
+    "StripeWebhookSecret": ("STRIPE_WEBHOOK_SECRET", True, "Stripe webhook signing secret"),
+}
+
+
+def _gateway_error(status: int, code: str, message: str) -> dict[str, Any]:
+    body = json.dumps({"error": {"code": code, "message": message, "details": {}}})
+    return {"StatusCode": status, "ResponseTemplates": {"application/json": body}}
+
+
+# API Gateway answers some requests itself (unknown paths, throttling, its own failures): in the contract's shape.
+GATEWAY_RESPONSES = {
+    "MISSING_AUTHENTICATION_TOKEN": _gateway_error(404, "not_found", "no such path"),
+    "THROTTLED": _gateway_error(429, "too_many_requests", "slow down and retry"),
+    "DEFAULT_4XX": _gateway_error(400, "invalid_request", "the request was refused by the gateway"),
+    "DEFAULT_5XX": _gateway_error(502, "unavailable", "the service is unavailable; retry shortly"),
+}
+
+
+def function_names() -> list[str]:
+    from app import app
+
+    return ["APIHandler"] + [to_cfn_resource_name(source.name) for source in app.event_sources]
+
+
+def merge_template(stage: str) -> dict[str, Any]:
+    template = json.loads((ROOT / "infra" / "template.json").read_text())
+    template["Parameters"]["Stage"]["Default"] = stage
+    for name, (_, secret, description) in SETTINGS.items():
+        template["Parameters"][name] = {"Type": "String", "NoEcho": secret, "Description": description,
+                                        "MinLength": 1}
+    variables = {env: {"Ref": name} for name, (env, _, _) in SETTINGS.items()}
+    variables["LIFESHOP_STAGE"] = {"Ref": "Stage"}
+    for function in function_names():
+        template["Resources"][function] = {"Properties": {"Environment": {"Variables": variables}}}
+    template["Resources"]["RestAPI"] = {"Properties": {"GatewayResponses": GATEWAY_RESPONSES}}
+    return template
+
+
+def package(stage: str, out: Path) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    merge = out.parent / f"merge-{stage}.json"
+    merge.write_text(json.dumps(merge_template(stage), indent=2))
+    env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "cn-north-1")}
+    subprocess.run([str(Path(sys.executable).with_name("chalice")), "package", "--stage", stage,
+                    "--merge-template", str(merge), str(out)], cwd=str(ROOT), env=env, check=True)
+    return out / "sam.json"
+
+
+def main() -> int:
+    stage = os.environ.get("STAGE", "prod")
+    template = package(stage, ROOT / "dist" / stage)
+    print(f"\nwrote {template.relative_to(ROOT)} and {template.with_name('deployment.zip').relative_to(ROOT)}")
+    print("deploy (README: Deploying):\n"
+          f"  aws cloudformation package --template-file dist/{stage}/sam.json --s3-bucket <bucket> "
+          f"--output-template-file dist/{stage}/packaged.json\n"
+          f"  aws cloudformation deploy --template-file dist/{stage}/packaged.json --stack-name lifeshop-{stage} "
+          "--capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --parameter-overrides "
+          + " ".join(f"{n}=..." for n in SETTINGS))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
