@@ -1,7 +1,9 @@
-"""`chalice local` with a listen backlog fit for bursts of concurrent requests.
+"""`chalice local`, two details closer to API Gateway.
 
-socketserver's default backlog of 5 makes a burst of 20 simultaneous connections fail at random
-before they reach the app; API Gateway has no such limit, so the local stand-in should not either.
+- A listen backlog fit for bursts: socketserver's default of 5 makes a burst of 20 simultaneous
+  connections fail at random before they reach the app.
+- Methods http.server has no handler for (TRACE, QUERY, ...) reach the app, which answers 405 in
+  the contract's shape, instead of http.server's own 501 page.
 Usage: python -m tools.chalice_local local --no-autoreload --host 127.0.0.1 --port 8000 --stage local
 """
 from __future__ import annotations
@@ -12,6 +14,15 @@ from chalice import local
 from chalice.cli import main
 
 local.ThreadedHTTPServer.request_queue_size = 256
+
+
+def _any_method(self: local.ChaliceRequestHandler, name: str):
+    if name.startswith("do_"):
+        return self._generic_handle
+    raise AttributeError(name)
+
+
+local.ChaliceRequestHandler.__getattr__ = _any_method
 
 if __name__ == "__main__":
     sys.exit(main())

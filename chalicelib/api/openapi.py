@@ -89,6 +89,8 @@ def _inline(prop: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
 
 def _error_responses(spec: RouteSpec) -> dict[str, Any]:
     codes = set(spec.errors) | ({"unauthorized"} if spec.auth is not PUBLIC else set())
+    if "{" in spec.path:
+        codes.add("not_found")  # a path id that cannot exist is 404 on every such route
     if spec.body or spec.query:
         codes.add("invalid_request")
     if spec.auth not in (PUBLIC, "user"):
