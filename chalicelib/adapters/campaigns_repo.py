@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from botocore.exceptions import ClientError
 
-from chalicelib.adapters.dynamo import Table, error_code, key, to_item
+from chalicelib.adapters.dynamo import Table, key
 
 
 def campaign_key(campaign_id: str) -> dict[str, Any]:
@@ -24,13 +23,7 @@ class CampaignRepository:
                                "attribute_not_exists(pk)")
 
     def create_if_absent(self, campaign: dict[str, Any]) -> None:
-        item = {"pk": f"CAMPAIGN#{campaign['campaign_id']}", "sk": "META", **campaign}
-        try:
-            self._table.client.put_item(TableName=self._table.name, Item=to_item(item),
-                                        ConditionExpression="attribute_not_exists(pk)")
-        except ClientError as exc:
-            if error_code(exc) != "ConditionalCheckFailedException":
-                raise
+        self._table.put_if_absent({"pk": f"CAMPAIGN#{campaign['campaign_id']}", "sk": "META", **campaign})
 
     def issue_op(self, campaign: dict[str, Any], points: int) -> dict[str, Any]:
         """Count `points` as issued, only while issued + points stays within the budget."""

@@ -116,6 +116,16 @@ class Table:
         }
         return self._collect(params, limit, start, ("pk", "sk"))
 
+    def put_if_absent(self, item: dict[str, Any]) -> bool:
+        """Write `item` unless an item with its key exists; True if this call wrote it."""
+        try:
+            self.client.put_item(TableName=self.name, Item=to_item(item), ConditionExpression="attribute_not_exists(pk)")
+            return True
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            return False
+
     def put(self, item: dict[str, Any], condition: Optional[str] = None,
             values: Optional[dict[str, Any]] = None, names: Optional[dict[str, str]] = None) -> dict[str, Any]:
         op: dict[str, Any] = {"TableName": self.name, "Item": to_item(item)}

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from botocore.exceptions import ClientError
 
-from chalicelib.adapters.dynamo import Table, error_code, key, to_item
+from chalicelib.adapters.dynamo import Table, key
 
 PROFILE = "PROFILE"
 
@@ -41,13 +40,7 @@ class UserRepository:
         return {**new_profile(user_id, item.get("created_at", "")), **item}
 
     def create_if_absent(self, profile: dict[str, Any]) -> None:
-        item = {"pk": _user_pk(profile["user_id"]), "sk": PROFILE, **profile}
-        try:
-            self._table.client.put_item(TableName=self._table.name, Item=to_item(item),
-                                        ConditionExpression="attribute_not_exists(pk)")
-        except ClientError as exc:
-            if error_code(exc) != "ConditionalCheckFailedException":
-                raise
+        self._table.put_if_absent({"pk": _user_pk(profile["user_id"]), "sk": PROFILE, **profile})
 
     def save_op(self, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
         """Write `after` only if the stored profile is still `before` (same version, or still absent)."""
