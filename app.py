@@ -26,3 +26,8 @@ def expire_orders(event):
 @app.schedule(Rate(5, unit=Rate.MINUTES))
 def settle_royalties(event):
     workers.settle_royalties()
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES))
+def retry_refunds(event):
+    workers.retry_refunds()

@@ -55,7 +55,7 @@ def main() -> int:
         for user, token in demo_tokens(settings.local_jwt_secret).items():
             print(f"  {user:<10} {token}")
         _start_schedules(services)
-        print(f"Scheduled functions (outbox relay, payment expiry, royalties) run every {SCHEDULE_EVERY_S} s.")
+        print(f"Scheduled functions (outbox relay, payment expiry, royalties, refund retry) run every {SCHEDULE_EVERY_S} s.")
         print("Press Ctrl-C to stop everything.", flush=True)
         return _supervise(procs)
     except localstack.StackError as exc:
@@ -79,7 +79,7 @@ def _start_schedules(services: Container) -> None:
     def loop() -> None:
         while True:
             time.sleep(SCHEDULE_EVERY_S)
-            for work in (workers.relay_outbox, workers.expire_orders, workers.settle_royalties):
+            for work in (workers.relay_outbox, workers.expire_orders, workers.settle_royalties, workers.retry_refunds):
                 try:
                     work()
                 except Exception as exc:  # keep the timer alive; the next run retries

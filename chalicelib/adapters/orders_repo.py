@@ -10,6 +10,7 @@ from chalicelib.adapters.dynamo import Table, error_code, key, to_values
 from chalicelib.adapters.users_repo import profile_key
 
 EXPIRY = "ORDER#EXPIRY"
+REFUND_DUE = "ORDER#REFUND_DUE"  # cancelled or refunded, paid in cash, the provider's refund not yet confirmed
 
 
 def order_key(order_id: str) -> dict[str, Any]:
@@ -35,6 +36,8 @@ def _item(order: dict[str, Any]) -> dict[str, Any]:
             "gsi3pk": f"ORDER#U#{order['user_id']}", "gsi3sk": sort, "gsi4pk": "ORDER", "gsi4sk": sort}
     if order["status"] == "pending_payment" and order.get("expires_at"):
         item.update(gsi1pk=EXPIRY, gsi1sk=f"{order['expires_at']}#{order['order_id']}")
+    elif (order.get("payment") or {}).get("status") == "refund_pending":
+        item.update(gsi1pk=REFUND_DUE, gsi1sk=f"{order['updated_at']}#{order['order_id']}")
     return item
 
 
@@ -79,10 +82,18 @@ class OrderRepository:
         return [_public(i) for i in items], last
 
     def overdue(self, now_iso: str, limit: int = 100) -> list[str]:
+        """Pending orders whose payment window closed before `now_iso`."""
+        return self._due(EXPIRY, now_iso, limit)
+
+    def refunds_due(self, before_iso: str, limit: int = 100) -> list[str]:
+        """Cancelled or refunded orders whose cash refund the provider has not confirmed."""
+        return self._due(REFUND_DUE, before_iso, limit)
+
+    def _due(self, partition: str, before_iso: str, limit: int) -> list[str]:
         out = self.table.client.query(
             TableName=self.table.name, IndexName="gsi1", Limit=limit,
-            KeyConditionExpression="gsi1pk = :p AND gsi1sk < :now",
-            ExpressionAttributeValues=to_values({":p": EXPIRY, ":now": now_iso}))
+            KeyConditionExpression="gsi1pk = :p AND gsi1sk < :t",
+            ExpressionAttributeValues=to_values({":p": partition, ":t": before_iso}))
         return [i["gsi1sk"]["S"].rsplit("#", 1)[1] for i in out.get("Items", [])]
 
     # -- transaction operations --------------------------------------------------------------
@@ -116,7 +127,8 @@ class OrderRepository:
     def mark_refunded(self, order_id: str, refund_id: str) -> None:
         self.table.client.update_item(
             TableName=self.table.name, Key=order_key(order_id),
-            UpdateExpression="SET payment.#s = :s, payment.refund_id = :r", ExpressionAttributeNames={"#s": "status"},
+            UpdateExpression="SET payment.#s = :s, payment.refund_id = :r REMOVE gsi1pk, gsi1sk",
+            ExpressionAttributeNames={"#s": "status"},
             ExpressionAttributeValues=to_values({":s": "refunded", ":r": refund_id}))
 
     def record_late_refund(self, order_id: str, payment_intent_id: str, refund_id: str) -> None:

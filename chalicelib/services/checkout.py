@@ -15,6 +15,7 @@ from chalicelib.domain import checkout as rules
 from chalicelib.domain.errors import (Conflict, IdempotencyKeyReused, InsufficientPoints, InsufficientStock,
                                       InvalidRequest, NotAvailable, NotFound, OwnerOnly)
 from chalicelib.domain.events import order_event
+from chalicelib.domain.points import shanghai_day
 from chalicelib.services.accounts import Accounts, Plan, Replay
 from chalicelib.services.retry import LostRace, on_lost_race
 from chalicelib.services.royalties import Royalties
@@ -44,7 +45,7 @@ class CheckoutService:
         return self._checked_quote(body, skus, profile)
 
     def _checked_quote(self, body: rules.OrderRequest, skus: dict[str, Any], profile: dict[str, Any]) -> rules.Quote:
-        lines = _price(body, skus, profile["tier"])
+        lines = _price(body, skus, profile["tier"], shanghai_day(self._accounts.clock.now()))
         quote = rules.split(lines, body.points, self._settings.min_charge_fen)
         if body.points > profile["points_available"]:
             raise InsufficientPoints(f"you have {profile['points_available']} points available, not {body.points}",
@@ -146,7 +147,7 @@ class CheckoutService:
         return {**order, "payment": payment}
 
 
-def _price(body: rules.OrderRequest, skus: dict[str, Any], tier: str) -> list[rules.PricedLine]:
+def _price(body: rules.OrderRequest, skus: dict[str, Any], tier: str, today: str) -> list[rules.PricedLine]:
     missing = [i.sku for i in body.items if i.sku not in skus]
     if missing:
         raise NotFound(f"unknown sku {missing[0]!r}", {"skus": missing})
@@ -155,6 +156,9 @@ def _price(body: rules.OrderRequest, skus: dict[str, Any], tier: str) -> list[ru
         s = skus[item.sku]
         if s.get("status") != "active":
             raise NotAvailable(f"{s['title']!r} is not on sale", {"sku": item.sku})
+        stay = (s.get("attributes") or {}).get("date", "")
+        if s.get("category") == "hotel" and stay < today:
+            raise NotAvailable(f"the stay on {stay} is in the past", {"sku": item.sku, "date": stay})
         if s.get("owner_only") and tier != "owner":
             raise OwnerOnly(f"{s['title']!r} is sold to verified vehicle owners only", {"sku": item.sku})
         if s["stock"] < item.qty:

@@ -1,6 +1,7 @@
 """An order's life after checkout: reads, payment events, expiry, cancel, refund, shipment."""
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Optional
 
 from chalicelib import logs
@@ -10,7 +11,7 @@ from chalicelib.adapters.cursor import CursorCodec
 from chalicelib.adapters.orders_repo import OrderRepository
 from chalicelib.adapters.outbox import Outbox
 from chalicelib.domain import checkout as rules
-from chalicelib.domain.errors import InvalidTransition, NotCancellable, NotFound
+from chalicelib.domain.errors import InvalidTransition, NotCancellable, NotFound, PaymentProviderError
 from chalicelib.domain.events import order_event
 from chalicelib.services.accounts import Accounts, Plan
 from chalicelib.services.retry import LostRace, on_lost_race
@@ -63,6 +64,15 @@ class OrderService:
     def ship(self, order_id: str, shipment: rules.ShipmentRequest) -> dict[str, Any]:
         self.get(order_id)
         return self.move(order_id, "shipped", extra={"shipment": {**shipment.model_dump(), "shipped_at": None}})
+
+    def retry_refunds(self, min_age_s: int = 60, limit: int = 100) -> int:
+        """Refunds the provider failed (or was never reached for) after a cancel or refund committed."""
+        cutoff = iso(self._accounts.clock.now() - dt.timedelta(seconds=min_age_s))
+        done = 0
+        for order_id in self._repo.refunds_due(cutoff, limit):
+            order = self._refund_cash(self.get(order_id))
+            done += order["payment"]["status"] == "refunded"
+        return done
 
     def expire_overdue(self, limit: int = 100) -> int:
         expired = 0
@@ -137,6 +147,8 @@ class OrderService:
             after["shipment"] = {**after["shipment"], "shipped_at": now}
         if target == "paid" and after.get("payment"):
             after["payment"] = {**after["payment"], "status": "succeeded"}
+        if target in ("cancelled", "refunded") and (after.get("payment") or {}).get("status") == "succeeded":
+            after["payment"] = {**after["payment"], "status": "refund_pending"}  # the provider is asked next
         return after
 
     def _points(self, before: dict[str, Any], after: dict[str, Any], profile: dict[str, Any]) -> Plan:
@@ -172,13 +184,18 @@ class OrderService:
     def _refund_cash(self, order: dict[str, Any]) -> dict[str, Any]:
         """Give back the cash of a cancelled or refunded order that was paid; safe to repeat.
 
-        It runs after the state change commits; if the provider fails, the order stays cancelled with its
-        payment still `succeeded`, and repeating the cancel/refund call retries the refund (same refund key)."""
+        It runs after the state change commits, which set the payment to `refund_pending`; if the provider
+        fails, it stays so (and listed as due) until the scheduled retry refunds it, always with the same
+        refund key so the provider never pays twice."""
         payment = order.get("payment") or {}
-        if order["status"] not in ("cancelled", "refunded") or payment.get("status") != "succeeded":
+        if payment.get("status") != "refund_pending":
             return order
-        refund_id = self._payments().refund(payment["payment_intent_id"], order["cash_due_fen"],
-                                            f"refund-{order['order_id']}")
+        try:
+            refund_id = self._payments().refund(payment["payment_intent_id"], order["cash_due_fen"],
+                                                f"refund-{order['order_id']}")
+        except PaymentProviderError as exc:
+            log.warning("refund failed; it will be retried", extra={"order_id": order["order_id"], "error": exc.message})
+            return order
         self._repo.mark_refunded(order["order_id"], refund_id)
         return self.get(order["order_id"])
 

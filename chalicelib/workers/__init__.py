@@ -28,3 +28,9 @@ def settle_royalties() -> int:
     settled = bootstrap.container().royalties.settle()
     log.info("royalty settlement", extra={"settled": settled})
     return settled
+
+
+def retry_refunds() -> int:
+    done = bootstrap.container().orders.retry_refunds()
+    log.info("refund retry", extra={"refunded": done})
+    return done

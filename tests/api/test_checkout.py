@@ -15,7 +15,7 @@ def shop(services):
         "cash_only": add_product(services, price_fen=29900, stock=5, points=False),
         "owner_only": add_product(services, price_fen=29900, stock=5, category="car-life", owner_only=True),
         "hotel": add_product(services, price_fen=168000, stock=2, category="hotel",
-                             sku_attrs={"date": "2026-12-18"}),
+                             sku_attrs={"date": "2099-12-18"}),
     }
 
 
@@ -128,6 +128,14 @@ def test_catalog_errors_at_checkout(api, services, shop):
     product_id = services.catalog._repo.get_sku(shop["cash_only"])["product_id"]
     services.catalog.set_status("merch-t", product_id, "archived")
     assert place(api, "buyer", order_body((shop["cash_only"], 1))).error_code == "not_available"
+
+
+def test_a_hotel_night_in_the_past_cannot_be_booked(api, services, shop, clock):
+    clock.set("2099-12-18T15:59:00Z")  # 23:59 on the 18th in Shanghai: still bookable
+    assert place(api, "buyer", order_body((shop["hotel"], 1), address=False)).status == 201
+    clock.set("2099-12-19T16:00:00Z")  # the 20th in Shanghai
+    r = place(api, "buyer", order_body((shop["hotel"], 1), address=False))
+    assert (r.status, r.error_code, r.json["error"]["details"]["date"]) == (409, "not_available", "2099-12-18")
 
 
 def test_shipping_address_is_required_unless_every_line_is_a_hotel_stay(api, services, shop):

@@ -10,6 +10,7 @@ import pytest
 from botocore.config import Config
 
 from chalicelib import workers
+from chalicelib.domain.errors import PaymentProviderError
 from chalicelib.adapters.payments import sign
 from tests.api.shop import add_product, balance, give_points, order_body, place, queued_events, stock
 from tools.event_schemas import DOCS
@@ -174,3 +175,28 @@ def test_merchandisers_list_orders_by_status_and_page_through_them(api, services
     assert len(api.merch("GET", "/admin/orders").json["items"]) == 4
     assert api.merch("GET", "/admin/orders?status=lost").status == 400
     assert api.get("/admin/orders", user="buyer").status == 403
+
+
+def test_a_refund_the_provider_refused_is_retried_by_the_schedule(api, services, sku, clock):
+    give_points(services, "buyer", 1000)
+    order = place(api, "buyer", order_body((sku, 1), points=1000)).json
+    api.post(f"/dev/payments/{order['payment']['payment_intent_id']}/succeed")
+    gateway = services.payment_gateway
+    calls = []
+
+    def down(*args):
+        calls.append(args)
+        raise PaymentProviderError("the provider is down")
+
+    real_refund, gateway.refund = gateway.refund, down
+    clock.set("2026-11-23T10:00:00Z")
+    r = api.post(f"/orders/{order['order_id']}/cancel", user="buyer")
+    assert r.status == 200 and r.json["status"] == "cancelled" and r.json["payment"]["status"] == "refund_pending"
+    assert balance(api, "buyer") == {"available": 1000, "held": 0}  # points came back with the cancel
+    gateway.refund = real_refund
+    clock.set("2026-11-23T10:00:30Z")
+    assert workers.retry_refunds() == 0  # not before a minute has passed
+    clock.set("2026-11-23T10:01:30Z")
+    assert workers.retry_refunds() == 1 and workers.retry_refunds() == 0
+    assert api.get(f"/orders/{order['order_id']}", user="buyer").json["payment"]["status"] == "refunded"
+    assert len(calls) == 1
