@@ -9,7 +9,7 @@ from chalicelib.api.catalog import PageQuery
 from chalicelib.api.routing import Ctx, route
 from chalicelib.domain.catalog import (CategoryId, Product, ProductInput, ProductPage, ProductStatus, ProductUpdate,
                                        SkuStock, StockAdjustment)
-from chalicelib.services.audit import AuditPage
+from chalicelib.domain.audit import AuditPage
 
 bp = Blueprint(__name__)
 MERCH = "merchandiser"

@@ -10,7 +10,6 @@ from chalicelib.api.catalog import PageQuery
 from chalicelib.api.routing import PUBLIC, Ctx, route
 from chalicelib.domain.checkout import Order, OrderPage, OrderStatus, RefundRequest, ShipmentRequest
 from chalicelib.domain.errors import NotFound
-from chalicelib.services.orders import view
 
 bp = Blueprint(__name__)
 
@@ -34,14 +33,14 @@ def admin_orders(ctx: Ctx) -> OrderPage:
        tag="admin", errors=("not_found", "invalid_status_transition", "payment_provider_error"),
        summary="Refund a paid or shipped order: cash through the provider, points back, stock back unless shipped")
 def refund(ctx: Ctx, order_id: str) -> Order:
-    return view(ctx.services.orders.refund(ctx.user_id, order_id, ctx.body.reason))
+    return Order.model_validate(ctx.services.orders.refund(ctx.user_id, order_id, ctx.body.reason))
 
 
 @route(bp, "/partner/orders/{order_id}/shipments", "POST", auth="partner", body=ShipmentRequest, response=Order,
        tag="fulfillment", errors=("not_found", "invalid_status_transition"),
        summary="Report a shipment: a paid order becomes shipped (event order.shipped)")
 def ship(ctx: Ctx, order_id: str) -> Order:
-    return view(ctx.services.orders.ship(order_id, ctx.body))
+    return Order.model_validate(ctx.services.orders.ship(order_id, ctx.body))
 
 
 @route(bp, "/webhooks/stripe", "POST", auth=PUBLIC, response=WebhookResult, tag="payments",

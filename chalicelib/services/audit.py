@@ -1,28 +1,12 @@
 """The merchandiser audit trail, read newest first."""
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Optional
 
 
-from chalicelib.domain.base import Model
+from chalicelib.domain.audit import AuditEntry, AuditPage
 from chalicelib.adapters.audit_repo import AuditRepository
 from chalicelib.adapters.cursor import CursorCodec
-
-
-class AuditEntry(Model):
-    audit_id: str
-    actor: str
-    action: str
-    entity_type: str
-    entity_id: str
-    before: Optional[dict[str, Any]] = None
-    after: Optional[dict[str, Any]] = None
-    at: str
-
-
-class AuditPage(Model):
-    items: list[AuditEntry]
-    next_cursor: Optional[str]
 
 
 class AuditService:
