@@ -7,6 +7,9 @@ from typing import Any, Callable, Iterable, Optional
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from chalicelib.domain.errors import InvalidRequest
+
+MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit for one TransactWriteItems
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -155,6 +158,10 @@ class Table:
 
     def transact(self, ops: list[dict[str, Any]], labels: list[str],
                  on_condition: Callable[[str], Exception]) -> None:
+        if len(ops) > MAX_TRANSACTION_ITEMS:
+            raise InvalidRequest(f"this change would write {len(ops)} items at once; at most "
+                                 f"{MAX_TRANSACTION_ITEMS} can change together, so split it into smaller changes",
+                                 {"items": len(ops), "max_items": MAX_TRANSACTION_ITEMS})
         try:
             self.client.transact_write_items(TransactItems=ops)
         except ClientError as exc:

@@ -109,3 +109,15 @@ def test_admin_listing_filters_by_status_and_category_and_pages(api):
     page = api.merch("GET", "/admin/products?limit=2")
     assert len(page.json["items"]) == 2 and page.json["next_cursor"]
     assert api.merch("GET", "/admin/products?status=deleted").status == 400
+
+
+def test_an_edit_too_big_for_one_transaction_is_a_clear_400_and_changes_nothing(api):
+    old = [{"sku": f"OLD-{i}", "price_fen": 100, "stock": 1} for i in range(50)]
+    body = product_body(category="hotel", skus=[{**s, "attributes": {"date": "2099-01-01"}} for s in old])
+    assert api.merch("POST", "/admin/products", body).status == 201
+    new = {k: v for k, v in body.items() if k not in ("product_id", "status")}
+    new["skus"] = [{"sku": f"NEW-{i}", "price_fen": 100, "attributes": {"date": "2099-02-01"}} for i in range(50)]
+    r = api.merch("PUT", f"/admin/products/{body['product_id']}", new)
+    assert r.status == 400 and r.json["error"]["details"]["max_items"] == 100
+    assert [s["sku"] for s in api.merch("GET", f"/admin/products/{body['product_id']}").json["skus"]] == \
+        [s["sku"] for s in old]
