@@ -26,8 +26,9 @@ class PaymentEvents:
         """Verify, then apply; duplicates and out-of-order events change nothing twice."""
         event = verify(payload, signature, self._secret)
         event_type = event.get("type")
-        intent = (event.get("data") or {}).get("object") or {}
-        if event_type != SUCCEEDED and event_type not in FAILED:
+        intent = (event.get("data") or {}).get("object") if isinstance(event.get("data"), dict) else None
+        if (event_type != SUCCEEDED and event_type not in FAILED) or not isinstance(intent, dict) \
+                or not isinstance(intent.get("id"), str) or not isinstance(intent.get("metadata") or {}, dict):
             return {"received": True, "handled": False}
         order = self._order_of(intent)
         if order is None:
@@ -36,7 +37,9 @@ class PaymentEvents:
             if order["status"] == "pending_payment":
                 self._orders.move(order["order_id"], "paid")
             elif order["status"] in ("expired", "cancelled", "payment_failed"):
-                self._orders.refund_late_payment(order, intent["id"], int(intent.get("amount") or order["cash_due_fen"]))
+                amount = intent.get("amount")
+                amount = amount if isinstance(amount, int) and amount > 0 else order["cash_due_fen"]
+                self._orders.refund_late_payment(order, intent["id"], amount)
         elif order["status"] == "pending_payment":
             self._orders.move(order["order_id"], "payment_failed")
         return {"received": True, "handled": True}

@@ -200,3 +200,17 @@ def test_a_refund_the_provider_refused_is_retried_by_the_schedule(api, services,
     assert workers.retry_refunds() == 1 and workers.retry_refunds() == 0
     assert api.get(f"/orders/{order['order_id']}", user="buyer").json["payment"]["status"] == "refunded"
     assert len(calls) == 1
+
+
+@pytest.mark.parametrize("event", [
+    {"type": "payment_intent.succeeded"},
+    {"type": "payment_intent.succeeded", "data": "x"},
+    {"type": "payment_intent.succeeded", "data": {"object": {"id": 5, "metadata": {"order_id": "o-1"}}}},
+    {"type": "payment_intent.succeeded", "data": {"object": {"id": "pi_1", "metadata": "o-1"}}},
+    {"type": ["payment_intent.succeeded"], "data": {"object": {"id": "pi_1"}}},
+])
+def test_signed_but_malformed_events_are_ignored_not_crashed_on(api, services, event):
+    payload = json.dumps(event).encode()
+    r = api.call("POST", "/webhooks/stripe", raw=payload,
+                 headers={"Stripe-Signature": sign(payload, services.settings.webhook_secret)})
+    assert r.status == 200 and r.json == {"received": True, "handled": False}
