@@ -48,11 +48,7 @@ def _listing_keys(product: dict[str, Any]) -> dict[str, str]:
 def _product_item(product: dict[str, Any]) -> dict[str, Any]:
     """The stored product: its SKUs without stock (stock lives on the SKU items)."""
     skus = [{k: v for k, v in s.items() if k in ("sku", "attributes", "price_fen")} for s in product["skus"]]
-    return {**product, "skus": skus, **product_key_plain(product["product_id"]), **_listing_keys(product)}
-
-
-def product_key_plain(product_id: str) -> dict[str, str]:
-    return {"pk": f"PRODUCT#{product_id}", "sk": META}
+    return {**product, "skus": skus, "pk": f"PRODUCT#{product['product_id']}", "sk": META, **_listing_keys(product)}
 
 
 def _sku_item(product: dict[str, Any], sku: dict[str, Any]) -> dict[str, Any]:
