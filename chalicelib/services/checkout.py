@@ -63,8 +63,7 @@ class CheckoutService:
                                                "to_status": order["status"], "user_id": user_id})
         if event:
             self._outbox.publish(event)
-            if any(line.get("designer_id") for line in order["lines"]):
-                self._royalties.settle(order["order_id"])
+            self._royalties.settle_order(order)
         return self._with_payment(order)
 
     def _attempt(self, user_id: str, idem_key: str, digest: str, body: rules.OrderRequest) -> tuple[dict, Any]:

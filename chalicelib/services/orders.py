@@ -22,10 +22,6 @@ RELEASES = ("expired", "cancelled", "payment_failed")  # from pending_payment: h
 EVENTS = {"paid": "order.paid", "shipped": "order.shipped", "refunded": "order.refunded"}
 
 
-def view(order: dict[str, Any]) -> rules.Order:
-    return rules.Order.model_validate(order)
-
-
 class OrderService:
     def __init__(self, repo: OrderRepository, accounts: Accounts, outbox: Outbox, royalties: Royalties,
                  payments: Any, audit: AuditRepository, cursors: CursorCodec) -> None:
@@ -48,7 +44,7 @@ class OrderService:
     def page(self, status: Optional[str], user_id: Optional[str], limit: int, cursor: Optional[str]) -> rules.OrderPage:
         scope = f"orders|{status or '*'}|{user_id or '*'}"
         items, last = self._repo.page(status, user_id, limit, self._cursors.decode(cursor, scope))
-        return rules.OrderPage(items=[view(o) for o in items], next_cursor=self._cursors.encode(last, scope))
+        return rules.OrderPage(items=[rules.Order.model_validate(o) for o in items], next_cursor=self._cursors.encode(last, scope))
 
     # -- transitions -------------------------------------------------------------------------
     def cancel(self, user_id: str, order_id: str) -> dict[str, Any]:
@@ -127,8 +123,7 @@ class OrderService:
                                                    "to_status": after["status"], "user_id": after["user_id"]})
         if event:
             self._outbox.publish(event)
-            if any(line.get("designer_id") for line in after["lines"]):
-                self._royalties.settle(order_id)
+            self._royalties.settle_order(after)
         return self._refund_cash(after)
 
     def _royalty_ops(self, before: dict[str, Any], after: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:

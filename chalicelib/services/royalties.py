@@ -45,6 +45,12 @@ class Royalties:
                 ops.append(self._repo.move_op(record, "reversal_due", due=True))
         return ops, ["royalty"] * len(ops)
 
+    def settle_order(self, order: dict[str, Any]) -> int:
+        """Right after a commit that paid, cancelled or refunded `order`: settle its lines, if any are owed."""
+        if not any(line.get("designer_id") for line in order["lines"]):
+            return 0
+        return self.settle(order["order_id"])
+
     def settle(self, order_id: Optional[str] = None) -> int:
         """Credit (or reverse) what is due: for one order, or everything due. Safe to run any time."""
         if order_id:
