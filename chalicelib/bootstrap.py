@@ -1,21 +1,46 @@
-"""Builds the real adapters and services, lazily, once per Lambda container."""
+"""Builds the real adapters and services, lazily, once per Lambda container.
+
+Every property has its real type; the imports behind them run on first use only (TYPE_CHECKING keeps a
+cold start from paying for modules a request does not need)."""
 from __future__ import annotations
 
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Optional
 
-if TYPE_CHECKING:  # settings load pydantic-settings: only when the first request needs them
+if TYPE_CHECKING:
+    from chalicelib.adapters.audit_repo import AuditRepository
+    from chalicelib.adapters.clock import Clock
+    from chalicelib.adapters.cursor import CursorCodec
+    from chalicelib.adapters.designs_repo import DesignRepository
+    from chalicelib.adapters.dynamo import Table
+    from chalicelib.adapters.orders_repo import OrderRepository
+    from chalicelib.adapters.outbox import Outbox
+    from chalicelib.adapters.payments import PaymentGateway
+    from chalicelib.adapters.tokens import TokenVerifier
+    from chalicelib.adapters.users_repo import UserRepository
+    from chalicelib.services.accounts import Accounts
+    from chalicelib.services.audit import AuditService
+    from chalicelib.services.campaigns import CampaignService
+    from chalicelib.services.catalog import CatalogService
+    from chalicelib.services.checkout import CheckoutService
+    from chalicelib.services.designs import DesignService
+    from chalicelib.services.orders import OrderService
+    from chalicelib.services.payments import PaymentEvents
+    from chalicelib.services.points import PointsService
+    from chalicelib.services.royalties import Royalties
+    from chalicelib.services.users import UserService
     from chalicelib.settings import Settings
 
 
 class Container:
-    def __init__(self, settings: "Settings", clock: Any = None) -> None:
+    def __init__(self, settings: "Settings", clock: Optional["Clock"] = None) -> None:
         self.settings = settings
         if clock is None:
             from chalicelib.adapters.clock import SystemClock
             clock = SystemClock()
-        self.clock = clock
+        self.clock: Clock = clock
 
+    # -- AWS clients (boto3 types are Any: their stubs are not a runtime dependency) ---------------
     @cached_property
     def boto_session(self) -> Any:
         import boto3
@@ -30,21 +55,28 @@ class Container:
         return self.boto_session.client("dynamodb", endpoint_url=self.settings.dynamodb_endpoint, config=config)
 
     @cached_property
-    def table(self) -> Any:
+    def sqs(self) -> Any:
+        from botocore.config import Config
+
+        config = Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=2, read_timeout=5)
+        return self.boto_session.client("sqs", endpoint_url=self.settings.sqs_endpoint, config=config)
+
+    # -- adapters ----------------------------------------------------------------------------
+    @cached_property
+    def table(self) -> Table:
         from chalicelib.adapters.dynamo import Table
 
         return Table(self.dynamodb, self.settings.store_table)
 
     @cached_property
-    def cursors(self) -> Any:
+    def cursors(self) -> CursorCodec:
         from chalicelib.adapters.cursor import CursorCodec
 
         return CursorCodec(self.settings.cursor_key)
 
     @cached_property
-    def tokens(self) -> Any:
+    def tokens(self) -> TokenVerifier:
         from chalicelib.adapters import tokens
-
         from chalicelib.settings import LOCAL_STAGE
 
         s = self.settings
@@ -53,71 +85,37 @@ class Container:
         return tokens.jwks_verifier(s.jwks_url, s.jwt_issuer, s.jwt_audience)
 
     @cached_property
-    def audit_repo(self) -> Any:
+    def audit_repo(self) -> AuditRepository:
         from chalicelib.adapters.audit_repo import AuditRepository
 
         return AuditRepository(self.table)
 
     @cached_property
-    def catalog(self) -> Any:
-        from chalicelib.adapters.catalog_repo import CatalogRepository
-        from chalicelib.services.catalog import CatalogService
-
-        return CatalogService(CatalogRepository(self.table), self.audit_repo, self.cursors, self.clock)
-
-    @cached_property
-    def user_repo(self) -> Any:
+    def user_repo(self) -> UserRepository:
         from chalicelib.adapters.users_repo import UserRepository
 
         return UserRepository(self.table)
 
     @cached_property
-    def users(self) -> Any:
-        from chalicelib.services.users import UserService
+    def order_repo(self) -> OrderRepository:
+        from chalicelib.adapters.orders_repo import OrderRepository
 
-        return UserService(self.user_repo, self.clock)
-
-    @cached_property
-    def accounts(self) -> Any:
-        from chalicelib.services.accounts import Accounts
-
-        return Accounts(self.user_repo, self.clock)
+        return OrderRepository(self.table)
 
     @cached_property
-    def points(self) -> Any:
-        from chalicelib.services.points import PointsService
+    def design_repo(self) -> DesignRepository:
+        from chalicelib.adapters.designs_repo import DesignRepository
 
-        return PointsService(self.accounts, self.audit_repo, self.cursors, self.settings)
-
-    @cached_property
-    def campaigns(self) -> Any:
-        from chalicelib.adapters.campaigns_repo import CampaignRepository
-        from chalicelib.services.campaigns import CampaignService
-
-        return CampaignService(CampaignRepository(self.table), self.accounts, self.audit_repo, self.settings)
+        return DesignRepository(self.table)
 
     @cached_property
-    def audit(self) -> Any:
-        from chalicelib.services.audit import AuditService
-
-        return AuditService(self.audit_repo, self.cursors)
-
-
-    @cached_property
-    def sqs(self) -> Any:
-        from botocore.config import Config
-
-        config = Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=2, read_timeout=5)
-        return self.boto_session.client("sqs", endpoint_url=self.settings.sqs_endpoint, config=config)
-
-    @cached_property
-    def outbox(self) -> Any:
+    def outbox(self) -> Outbox:
         from chalicelib.adapters.outbox import Outbox
 
         return Outbox(self.table, self.sqs, self.settings.fulfillment_queue)
 
     @cached_property
-    def payment_gateway(self) -> Any:
+    def payment_gateway(self) -> PaymentGateway:
         from chalicelib.adapters import payments
 
         s = self.settings
@@ -125,48 +123,79 @@ class Container:
             return payments.LocalPayments()
         return payments.StripePayments(s.stripe_api_key, s.stripe_api_base)
 
-    @cached_property
-    def order_repo(self) -> Any:
-        from chalicelib.adapters.orders_repo import OrderRepository
+    def _gateway(self) -> PaymentGateway:
+        """Services get this, not the gateway: Stripe's SDK loads on the first payment, not the first order."""
+        return self.payment_gateway
 
-        return OrderRepository(self.table)
+    # -- services ----------------------------------------------------------------------------
+    @cached_property
+    def catalog(self) -> CatalogService:
+        from chalicelib.adapters.catalog_repo import CatalogRepository
+        from chalicelib.services.catalog import CatalogService
+
+        return CatalogService(CatalogRepository(self.table), self.audit_repo, self.cursors, self.clock)
 
     @cached_property
-    def checkout(self) -> Any:
+    def users(self) -> UserService:
+        from chalicelib.services.users import UserService
+
+        return UserService(self.user_repo, self.clock)
+
+    @cached_property
+    def accounts(self) -> Accounts:
+        from chalicelib.services.accounts import Accounts
+
+        return Accounts(self.user_repo, self.clock)
+
+    @cached_property
+    def points(self) -> PointsService:
+        from chalicelib.services.points import PointsService
+
+        return PointsService(self.accounts, self.audit_repo, self.cursors, self.settings)
+
+    @cached_property
+    def campaigns(self) -> CampaignService:
+        from chalicelib.adapters.campaigns_repo import CampaignRepository
+        from chalicelib.services.campaigns import CampaignService
+
+        return CampaignService(CampaignRepository(self.table), self.accounts, self.audit_repo, self.settings)
+
+    @cached_property
+    def audit(self) -> AuditService:
+        from chalicelib.services.audit import AuditService
+
+        return AuditService(self.audit_repo, self.cursors)
+
+    @cached_property
+    def checkout(self) -> CheckoutService:
         from chalicelib.services.checkout import CheckoutService
 
-        return CheckoutService(self.order_repo, self.accounts, self.outbox, self.royalties,
-                               lambda: self.payment_gateway, self.settings)
+        return CheckoutService(self.order_repo, self.accounts, self.outbox, self.royalties, self._gateway,
+                               self.clock, self.settings)
 
     @cached_property
-    def orders(self) -> Any:
+    def orders(self) -> OrderService:
         from chalicelib.services.orders import OrderService
 
-        return OrderService(self.order_repo, self.accounts, self.outbox, self.royalties,
-                            lambda: self.payment_gateway, self.audit_repo, self.cursors)
+        return OrderService(self.order_repo, self.accounts, self.outbox, self.royalties, self._gateway,
+                            self.audit_repo, self.cursors, self.clock)
 
     @cached_property
-    def design_repo(self) -> Any:
-        from chalicelib.adapters.designs_repo import DesignRepository
-
-        return DesignRepository(self.table)
-
-    @cached_property
-    def royalties(self) -> Any:
+    def royalties(self) -> Royalties:
         from chalicelib.adapters.royalties_repo import RoyaltyRepository
         from chalicelib.services.royalties import Royalties
 
         return Royalties(RoyaltyRepository(self.table), self.design_repo, self.accounts, self.settings.royalty_rate)
 
     @cached_property
-    def designs(self) -> Any:
+    def designs(self) -> DesignService:
         from chalicelib.services.designs import DesignService
 
         return DesignService(self.design_repo, self.accounts, self.campaigns, self.catalog, self.audit_repo,
                              self.cursors, self.settings)
 
     @cached_property
-    def payment_events(self) -> Any:
+    def payment_events(self) -> PaymentEvents:
         from chalicelib.services.payments import PaymentEvents
 
         return PaymentEvents(self.orders, self.order_repo, self.settings.webhook_secret)

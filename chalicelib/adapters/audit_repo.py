@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from chalicelib.adapters.clock import new_id
-from chalicelib.adapters.dynamo import Table
+from chalicelib.adapters.dynamo import Table, Transaction
 
 AUDIT_PARTITION = "AUDIT"
 
@@ -13,18 +13,14 @@ class AuditRepository:
     def __init__(self, table: Table) -> None:
         self._table = table
 
-    def record_op(self, actor: str, action: str, entity_id: str, before: Any, after: Any, at: str) -> dict[str, Any]:
-        """The audit entry of one merchandiser action; `action` is "<entity_type>.<verb>"."""
-        return self.entry_op({
-            "audit_id": new_id("a"), "actor": actor, "action": action, "entity_type": action.split(".", 1)[0],
-            "entity_id": entity_id, "before": _strip(before), "after": _strip(after), "at": at})
-
-    def entry_op(self, entry: dict[str, Any]) -> dict[str, Any]:
-        """A Put of `entry` to add to the transaction that makes the change it records."""
-        audit_id = entry["audit_id"]
-        item = {"pk": f"AUDIT#{audit_id}", "sk": "META", "gsi4pk": AUDIT_PARTITION,
-                "gsi4sk": f"{entry['at']}#{audit_id}", **entry}
-        return self._table.put(item, "attribute_not_exists(pk)")
+    def record(self, tx: Transaction, actor: str, action: str, entity_id: str, before: Any, after: Any,
+               at: str) -> None:
+        """Add the audit entry of one merchandiser action to the transaction that makes the change it records;
+        `action` is "<entity_type>.<verb>"."""
+        audit_id = new_id("a")
+        tx.create({"pk": f"AUDIT#{audit_id}", "sk": "META", "gsi4pk": AUDIT_PARTITION, "gsi4sk": f"{at}#{audit_id}",
+                   "audit_id": audit_id, "actor": actor, "action": action, "entity_type": action.split(".", 1)[0],
+                   "entity_id": entity_id, "before": _strip(before), "after": _strip(after), "at": at})
 
     def page(self, limit: int, start: Optional[dict[str, Any]]
              ) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:

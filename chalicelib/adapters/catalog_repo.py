@@ -1,10 +1,11 @@
 """DynamoDB repository of products, SKUs and category counters (key formats: infra/README.md)."""
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
-from chalicelib.adapters.dynamo import Table, key
-from chalicelib.domain.errors import AlreadyExists, Conflict, DomainError, InvalidTransition, NotFound
+
+from chalicelib.adapters.dynamo import Table, Transaction, key
+from chalicelib.domain.errors import AlreadyExists, Conflict
 
 META = "META"
 # Product fields a SKU item repeats, so checkout reads one item per line.
@@ -96,84 +97,74 @@ class CatalogRepository:
         return {c: counts.get(c, 0) for c in categories}
 
     # -- writes: each one transaction with the audit entry it is given ------------------------
-    def create(self, product: dict[str, Any], audit_op: dict[str, Any],
-               extra: Optional[tuple[dict[str, Any], str]] = None) -> None:
-        t = self._table
-        ops = [t.put({**_product_item(product), "version": 1}, "attribute_not_exists(pk)")]
-        labels = [f"new-product:{product['product_id']}"]
+    def create(self, product: dict[str, Any], audit: Callable[[Transaction], None],
+               also: Optional[Callable[[Transaction], None]] = None) -> None:
+        """A new product and its SKUs; `also` adds more writes to the same transaction (a design becoming it)."""
+        tx = self._table.transaction()
+        product_id = product["product_id"]
+        tx.create({**_product_item(product), "version": 1},
+                  on_fail=AlreadyExists(f"product {product_id!r} already exists", {"product_id": product_id}))
         for sku in product["skus"]:
-            ops.append(t.put(_sku_item(product, sku), "attribute_not_exists(pk)"))
-            labels.append(f"new-sku:{sku['sku']}")
+            self._add_sku(tx, product, sku)
         if product["status"] == "active":
-            ops.append(self._count(product["category"], 1))
-            labels.append("count")
-        ops.append(audit_op)
-        labels.append("audit")
-        if extra:
-            ops.append(extra[0])
-            labels.append(extra[1])
-        t.transact(ops, labels, _condition_error)
+            self._count(tx, product["category"], 1)
+        audit(tx)
+        if also:
+            also(tx)
+        tx.commit()
 
-    def replace(self, before: dict[str, Any], after: dict[str, Any], audit_op: dict[str, Any]) -> None:
-        """Write `after` over `before` if nobody changed the product since `before` was read.
+    def replace(self, before: dict[str, Any], after: dict[str, Any], audit: Callable[[Transaction], None]) -> None:
+        """Write `after` over `before` if nobody changed the product since `before` was read (409 `conflict` else).
 
         SKUs of `before` missing from `after` are deleted; stock of kept SKUs is untouched.
         """
-        t = self._table
-        item = {**_product_item(after), "version": before["version"] + 1}
-        ops = [t.put(item, "attribute_exists(pk) AND version = :v", {":v": before["version"]})]
-        labels = [f"product:{after['product_id']}"]
+        tx = self._table.transaction()
+        product_id = after["product_id"]
+        changed = Conflict(f"product {product_id!r} changed while saving; reload and try again",
+                           {"product": product_id})
+        tx.put({**_product_item(after), "version": before["version"] + 1}, "attribute_exists(pk) AND version = :v",
+               {":v": before["version"]}, on_fail=changed)
         kept = {s["sku"] for s in before["skus"]}
         for sku in after["skus"]:
             if sku["sku"] in kept:
-                ops.append(self._refresh_sku(after, sku))
-                labels.append(f"sku:{sku['sku']}")
+                self._refresh_sku(tx, after, sku)
             else:
-                ops.append(t.put(_sku_item(after, sku), "attribute_not_exists(pk)"))
-                labels.append(f"new-sku:{sku['sku']}")
-        for sku in kept - {s["sku"] for s in after["skus"]}:
-            ops.append(t.delete(sku_key(sku)))
-            labels.append(f"sku:{sku}")
-        ops += self._count_moves(before, after)
-        labels += ["count"] * (len(ops) - len(labels))
-        ops.append(audit_op)
-        labels.append("audit")
-        t.transact(ops, labels, _condition_error)
+                self._add_sku(tx, after, sku)
+        for sku_id in kept - {s["sku"] for s in after["skus"]}:
+            tx.delete(sku_key(sku_id))
+        for category, delta in _count_moves(before, after).items():
+            self._count(tx, category, delta)
+        audit(tx)
+        tx.commit()
 
-    def _refresh_sku(self, product: dict[str, Any], sku: dict[str, Any]) -> dict[str, Any]:
+    def _add_sku(self, tx: Transaction, product: dict[str, Any], sku: dict[str, Any]) -> None:
+        tx.create(_sku_item(product, sku), on_fail=AlreadyExists(f"sku {sku['sku']!r} already exists",
+                                                                 {"sku": sku["sku"]}))
+
+    def _refresh_sku(self, tx: Transaction, product: dict[str, Any], sku: dict[str, Any]) -> None:
         fields = {"attributes": sku.get("attributes", {}), "price_fen": sku["price_fen"],
                   **{f: product.get(f) for f in SKU_COPIED_FIELDS}}
         sets = ", ".join(f"#{f} = :{f}" for f in fields)
-        return self._table.update(
-            sku_key(sku["sku"]), f"SET {sets}", {f":{f}": v for f, v in fields.items()},
-            condition="attribute_exists(pk)", names={f"#{f}": f for f in fields})
+        tx.update(sku_key(sku["sku"]), f"SET {sets}", {f":{f}": v for f, v in fields.items()},
+                  condition="attribute_exists(pk)", names={f"#{f}": f for f in fields},
+                  on_fail=Conflict(f"sku {sku['sku']!r} changed while saving; reload and try again", {"sku": sku["sku"]}))
 
-    def _count_moves(self, before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
-        moves: dict[str, int] = {}
-        if before["status"] == "active":
-            moves[before["category"]] = moves.get(before["category"], 0) - 1
-        if after["status"] == "active":
-            moves[after["category"]] = moves.get(after["category"], 0) + 1
-        return [self._count(c, d) for c, d in moves.items() if d]
+    def _count(self, tx: Transaction, category: str, delta: int) -> None:
+        tx.update(category_key(category), "ADD active_count :d", {":d": delta})
 
-    def _count(self, category: str, delta: int) -> dict[str, Any]:
-        return self._table.update(category_key(category), "ADD active_count :d", {":d": delta})
-
-    def set_stock(self, sku: str, expected: int, new: int, audit_op: dict[str, Any]) -> None:
-        """Move stock from exactly `expected` to `new` (optimistic: a concurrent change fails it)."""
-        op = self._table.update(sku_key(sku), "SET stock = :new", {":new": new, ":expected": expected},
-                                condition="attribute_exists(pk) AND stock = :expected")
-        self._table.transact([op, audit_op], [f"sku:{sku}", "audit"], _condition_error)
+    def set_stock(self, sku: str, expected: int, new: int, audit: Callable[[Transaction], None]) -> None:
+        """Move stock from exactly `expected` to `new` (optimistic: a concurrent change raises LostRace)."""
+        tx = self._table.transaction()
+        tx.update(sku_key(sku), "SET stock = :new", {":new": new, ":expected": expected},
+                  condition="attribute_exists(pk) AND stock = :expected")
+        audit(tx)
+        tx.commit()
 
 
-def _condition_error(label: str) -> DomainError:
-    kind, _, ident = label.partition(":")
-    if kind == "new-product":
-        return AlreadyExists(f"product {ident!r} already exists", {"product_id": ident})
-    if kind == "new-sku":
-        return AlreadyExists(f"sku {ident!r} already exists", {"sku": ident})
-    if kind in ("product", "sku"):
-        return Conflict(f"{kind} {ident!r} changed while saving; reload and try again", {kind: ident})
-    if kind == "design":
-        return InvalidTransition("the design is no longer approved", {"to": "productized"})
-    return NotFound(f"{kind} {ident!r} not found")
+def _count_moves(before: dict[str, Any], after: dict[str, Any]) -> dict[str, int]:
+    moves: dict[str, int] = {}
+    if before["status"] == "active":
+        moves[before["category"]] = moves.get(before["category"], 0) - 1
+    if after["status"] == "active":
+        moves[after["category"]] = moves.get(after["category"], 0) + 1
+    return {c: d for c, d in moves.items() if d}

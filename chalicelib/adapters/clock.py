@@ -3,6 +3,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> dt.datetime: ...
 
 
 class SystemClock:

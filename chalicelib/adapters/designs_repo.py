@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from chalicelib.adapters.dynamo import Table, key
+from chalicelib.adapters.dynamo import LostRace, OnFail, Table, Transaction, key
 from chalicelib.domain.designs import MAX_OPEN_DESIGNS, PUBLIC_STATUSES
 
 GALLERY = "DESIGN#PUBLIC"
@@ -50,20 +50,24 @@ class DesignRepository:
         items, last = self.table.page(index, partition, limit, start)
         return [_public(i) for i in items], last
 
-    def create_op(self, design: dict[str, Any]) -> dict[str, Any]:
-        item = {"pk": f"DESIGN#{design['design_id']}", "sk": "META", **design, **_index_keys(design)}
-        return self.table.put(item, "attribute_not_exists(pk)")
+    def begin(self) -> Transaction:
+        return self.table.transaction()
 
-    def open_count_op(self, designer_id: str, delta: int) -> dict[str, Any]:
+    def add(self, tx: Transaction, design: dict[str, Any], *, on_too_many: OnFail) -> None:
+        """A new submission, counted among the designer's open ones (at most MAX_OPEN_DESIGNS, else `on_too_many`)."""
+        tx.create({"pk": f"DESIGN#{design['design_id']}", "sk": "META", **design, **_index_keys(design)})
+        self.count_open(tx, design["designer_id"], 1, on_fail=on_too_many)
+
+    def count_open(self, tx: Transaction, designer_id: str, delta: int, *, on_fail: OnFail = LostRace) -> None:
         """One more (bounded by MAX_OPEN_DESIGNS) or one fewer design waiting for review."""
         if delta > 0:
-            return self.table.update(key(f"USER#{designer_id}", "DESIGNS"), "ADD open_count :d",
-                                     {":d": delta, ":max": MAX_OPEN_DESIGNS},
-                                     condition="attribute_not_exists(open_count) OR open_count < :max")
-        return self.table.update(key(f"USER#{designer_id}", "DESIGNS"), "ADD open_count :d", {":d": delta})
+            tx.update(key(f"USER#{designer_id}", "DESIGNS"), "ADD open_count :d", {":d": delta, ":max": MAX_OPEN_DESIGNS},
+                      condition="attribute_not_exists(open_count) OR open_count < :max", on_fail=on_fail)
+        else:
+            tx.update(key(f"USER#{designer_id}", "DESIGNS"), "ADD open_count :d", {":d": delta})
 
-    def move_op(self, before: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-        """Change status (and fields) only if the design still has the status it was read with.
+    def move(self, tx: Transaction, before: dict[str, Any], changes: dict[str, Any], *, on_fail: OnFail) -> None:
+        """Change status (and fields) only if the design still has the status it was read with (`on_fail` else).
 
         An update, not a put: votes and sales counters move concurrently with ADD and must survive."""
         after = {**before, **changes}
@@ -76,17 +80,17 @@ class DesignRepository:
         values[":from"] = before["status"]
         names = {f"#{k}": k for k in sets}
         names["#st"] = "status"
-        return self.table.update(design_key(before["design_id"]), expression, values,
-                                 condition="#st = :from", names=names)
+        tx.update(design_key(before["design_id"]), expression, values, condition="#st = :from", names=names,
+                  on_fail=on_fail)
 
-    def vote_ops(self, design_id: str, voter_id: str, now: str) -> list[dict[str, Any]]:
-        marker = self.table.put({"pk": f"DESIGN#{design_id}", "sk": f"VOTE#{voter_id}", "at": now},
-                                "attribute_not_exists(pk)")
-        count = self.table.update(design_key(design_id), "ADD votes :one",
-                                  {":one": 1, ":a": PUBLIC_STATUSES[0], ":p": PUBLIC_STATUSES[1], ":voter": voter_id},
-                                  condition="#st IN (:a, :p) AND designer_id <> :voter", names={"#st": "status"})
-        return [marker, count]
+    def vote(self, tx: Transaction, design_id: str, voter_id: str, now: str, *, on_repeat: OnFail,
+             on_gone: OnFail) -> None:
+        """A once-per-user vote marker and the design's count (only while public, never the designer's own)."""
+        tx.create({"pk": f"DESIGN#{design_id}", "sk": f"VOTE#{voter_id}", "at": now}, on_fail=on_repeat)
+        tx.update(design_key(design_id), "ADD votes :one",
+                  {":one": 1, ":a": PUBLIC_STATUSES[0], ":p": PUBLIC_STATUSES[1], ":voter": voter_id},
+                  condition="#st IN (:a, :p) AND designer_id <> :voter", names={"#st": "status"}, on_fail=on_gone)
 
-    def sales_op(self, design_id: str, units: int, points: int) -> dict[str, Any]:
-        return self.table.update(design_key(design_id), "ADD units_sold :u, royalty_points :p",
-                                 {":u": units, ":p": points}, condition="attribute_exists(pk)")
+    def count_sales(self, tx: Transaction, design_id: str, units: int, points: int) -> None:
+        tx.update(design_key(design_id), "ADD units_sold :u, royalty_points :p", {":u": units, ":p": points},
+                  condition="attribute_exists(pk)")

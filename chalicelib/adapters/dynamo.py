@@ -1,8 +1,8 @@
-"""Low-level DynamoDB helpers: item (de)serialisation and transaction cancellation reasons."""
+"""DynamoDB plumbing: item (de)serialisation, reads, and the one unit of work (`Transaction`) every change goes through."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional, Union
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
@@ -63,16 +63,99 @@ def batch_get(client: Any, table: str, keys: list[dict[str, Any]]) -> list[dict[
     return found
 
 
-class Table:
-    """One DynamoDB table: reads, transaction operation builders, and a transaction runner.
+class LostRace(Exception):
+    """The state a write was planned from changed before it committed: re-read, re-plan, retry."""
 
-    `transact` takes a label per operation; when a condition fails, `on_condition(label)` gives
-    the domain error to raise, so callers name the precise rule that stopped the change.
-    """
+
+class Replay(Exception):
+    """A once-only record already exists: the caller answers with the first result."""
+
+
+class Contention(Exception):
+    """A transaction lost a race with another one (no condition failed); safe to retry."""
+
+    def __init__(self, codes: list[str]) -> None:
+        super().__init__(f"transaction conflicted: {codes}")
+        self.codes = codes
+
+
+# What a failed condition means: an error to raise, or a function that builds it (for errors that read first).
+OnFail = Union[Exception, Callable[[], Exception]]
+
+
+class Transaction:
+    """One TransactWriteItems. Each operation is added with what its failed condition means, and `commit`
+    raises exactly that (by default `LostRace`: what was read changed, so the caller re-reads and re-plans)."""
+
+    def __init__(self, table: "Table") -> None:
+        self._table = table
+        self._ops: list[dict[str, Any]] = []
+        self._on_fail: list[OnFail] = []
+
+    def __len__(self) -> int:
+        return len(self._ops)
+
+    def put(self, item: dict[str, Any], condition: Optional[str] = None, values: Optional[dict[str, Any]] = None,
+            names: Optional[dict[str, str]] = None, *, on_fail: OnFail = LostRace) -> None:
+        self._add("Put", {"Item": to_item(item)}, condition, values, names, on_fail)
+
+    def create(self, item: dict[str, Any], *, on_fail: OnFail = LostRace) -> None:
+        """Put `item` only if nothing has its key yet."""
+        self.put(item, "attribute_not_exists(pk)", on_fail=on_fail)
+
+    def update(self, item_key: dict[str, Any], expression: str, values: dict[str, Any],
+               condition: Optional[str] = None, names: Optional[dict[str, str]] = None, *,
+               on_fail: OnFail = LostRace) -> None:
+        self._add("Update", {"Key": item_key, "UpdateExpression": expression}, condition, values, names, on_fail)
+
+    def delete(self, item_key: dict[str, Any], condition: Optional[str] = None, *, on_fail: OnFail = LostRace) -> None:
+        self._add("Delete", {"Key": item_key}, condition, None, None, on_fail)
+
+    def check(self, item_key: dict[str, Any], condition: str, values: dict[str, Any], *, on_fail: OnFail) -> None:
+        """A condition on an item this transaction does not write."""
+        self._add("ConditionCheck", {"Key": item_key}, condition, values, None, on_fail)
+
+    def _add(self, kind: str, op: dict[str, Any], condition: Optional[str], values: Optional[dict[str, Any]],
+             names: Optional[dict[str, str]], on_fail: OnFail) -> None:
+        op["TableName"] = self._table.name
+        if condition:
+            op["ConditionExpression"] = condition
+        if values:
+            op["ExpressionAttributeValues"] = to_values(values)
+        if names:
+            op["ExpressionAttributeNames"] = names
+        self._ops.append({kind: op})
+        self._on_fail.append(on_fail)
+
+    def commit(self) -> None:
+        """Write everything or nothing; a failed condition raises that operation's own error."""
+        if not self._ops:
+            return
+        if len(self._ops) > MAX_TRANSACTION_ITEMS:
+            raise InvalidRequest(f"this change would write {len(self._ops)} items at once; at most "
+                                 f"{MAX_TRANSACTION_ITEMS} can change together, so split it into smaller changes",
+                                 {"items": len(self._ops), "max_items": MAX_TRANSACTION_ITEMS})
+        try:
+            self._table.client.transact_write_items(TransactItems=self._ops)
+        except ClientError as exc:
+            if error_code(exc) != "TransactionCanceledException":
+                raise
+            codes = cancellation_codes(exc)
+            for on_fail, code in zip(self._on_fail, codes):
+                if code == "ConditionalCheckFailed":
+                    raise (on_fail if isinstance(on_fail, Exception) else on_fail()) from None
+            raise Contention(codes) from None
+
+
+class Table:
+    """One DynamoDB table: consistent reads, newest-first pages, work lists on gsi1, and transactions."""
 
     def __init__(self, client: Any, name: str) -> None:
         self.client = client
         self.name = name
+
+    def transaction(self) -> Transaction:
+        return Transaction(self)
 
     def get(self, item_key: dict[str, Any]) -> Optional[dict[str, Any]]:
         out = self.client.get_item(TableName=self.name, Key=item_key, ConsistentRead=True)
@@ -91,6 +174,16 @@ class Table:
             "ExpressionAttributeValues": to_values({":pk": partition}),
         }
         return self._collect(params, limit, start, ("pk", "sk", f"{index}pk", f"{index}sk"))
+
+    def due(self, partition: str, before: str, limit: int = 100, index: str = "gsi1") -> list[dict[str, Any]]:
+        """A work list: items of `partition` on `index` whose sort key (`<time>#<id>...`) is below `before`,
+        oldest first."""
+        out = self.client.query(
+            TableName=self.name, IndexName=index, Limit=limit,
+            KeyConditionExpression="#pk = :p AND #sk < :t",
+            ExpressionAttributeNames={"#pk": f"{index}pk", "#sk": f"{index}sk"},
+            ExpressionAttributeValues=to_values({":p": partition, ":t": before}))
+        return [from_item(i) for i in out.get("Items", [])]
 
     def _collect(self, params: dict[str, Any], limit: int, start: Optional[dict[str, Any]],
                  key_names: tuple[str, ...]) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:
@@ -128,55 +221,3 @@ class Table:
             if error_code(exc) != "ConditionalCheckFailedException":
                 raise
             return False
-
-    def put(self, item: dict[str, Any], condition: Optional[str] = None,
-            values: Optional[dict[str, Any]] = None, names: Optional[dict[str, str]] = None) -> dict[str, Any]:
-        op: dict[str, Any] = {"TableName": self.name, "Item": to_item(item)}
-        if condition:
-            op["ConditionExpression"] = condition
-        if values:
-            op["ExpressionAttributeValues"] = to_values(values)
-        if names:
-            op["ExpressionAttributeNames"] = names
-        return {"Put": op}
-
-    def update(self, item_key: dict[str, Any], expression: str, values: dict[str, Any],
-               condition: Optional[str] = None, names: Optional[dict[str, str]] = None) -> dict[str, Any]:
-        op: dict[str, Any] = {"TableName": self.name, "Key": item_key, "UpdateExpression": expression,
-                              "ExpressionAttributeValues": to_values(values)}
-        if condition:
-            op["ConditionExpression"] = condition
-        if names:
-            op["ExpressionAttributeNames"] = names
-        return {"Update": op}
-
-    def delete(self, item_key: dict[str, Any], condition: Optional[str] = None) -> dict[str, Any]:
-        op: dict[str, Any] = {"TableName": self.name, "Key": item_key}
-        if condition:
-            op["ConditionExpression"] = condition
-        return {"Delete": op}
-
-    def transact(self, ops: list[dict[str, Any]], labels: list[str],
-                 on_condition: Callable[[str], Exception]) -> None:
-        if len(ops) > MAX_TRANSACTION_ITEMS:
-            raise InvalidRequest(f"this change would write {len(ops)} items at once; at most "
-                                 f"{MAX_TRANSACTION_ITEMS} can change together, so split it into smaller changes",
-                                 {"items": len(ops), "max_items": MAX_TRANSACTION_ITEMS})
-        try:
-            self.client.transact_write_items(TransactItems=ops)
-        except ClientError as exc:
-            if error_code(exc) != "TransactionCanceledException":
-                raise
-            codes = cancellation_codes(exc)
-            for label, code in zip(labels, codes):
-                if code == "ConditionalCheckFailed":
-                    raise on_condition(label) from None
-            raise Contention(codes) from None
-
-
-class Contention(Exception):
-    """A transaction lost a race with another one (no condition failed); safe to retry."""
-
-    def __init__(self, codes: list[str]) -> None:
-        super().__init__(f"transaction conflicted: {codes}")
-        self.codes = codes

@@ -1,16 +1,21 @@
-"""DynamoDB repository of orders and their idempotency records (key formats: infra/README.md)."""
+"""DynamoDB repository of orders, their idempotency records and the stock they take (key formats: infra/README.md)."""
 from __future__ import annotations
 
-from typing import Any, Optional
+from dataclasses import dataclass
+from typing import Any, Optional, Sequence
 
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters.catalog_repo import sku_key
-from chalicelib.adapters.dynamo import Table, error_code, key, to_values
-from chalicelib.adapters.users_repo import profile_key
+from chalicelib.adapters.dynamo import OnFail, Table, Transaction, error_code, key, to_values
+from chalicelib.adapters.users_repo import PROFILE, profile_key, to_profile
+from chalicelib.domain.checkout import SkuOffer
+from chalicelib.domain.orders import Order, OrderLine, Payment
+from chalicelib.domain.points import Profile
 
 EXPIRY = "ORDER#EXPIRY"
 REFUND_DUE = "ORDER#REFUND_DUE"  # cancelled or refunded, paid in cash, the provider's refund not yet confirmed
+_BOOKKEEPING = ("version", "idempotency_key", "late_payment_refund")  # stored, never shown
 
 
 def order_key(order_id: str) -> dict[str, Any]:
@@ -29,101 +34,112 @@ def listing(status: Optional[str], user_id: Optional[str]) -> tuple[str, str]:
     return "gsi4", "ORDER"
 
 
-def _item(order: dict[str, Any]) -> dict[str, Any]:
-    sort = f"{order['created_at']}#{order['order_id']}"
-    item = {"pk": f"ORDER#{order['order_id']}", "sk": "META", **order,
-            "gsi2pk": f"ORDER#S#{order['status']}", "gsi2sk": sort,
-            "gsi3pk": f"ORDER#U#{order['user_id']}", "gsi3sk": sort, "gsi4pk": "ORDER", "gsi4sk": sort}
-    if order["status"] == "pending_payment" and order.get("expires_at"):
-        item.update(gsi1pk=EXPIRY, gsi1sk=f"{order['expires_at']}#{order['order_id']}")
-    elif (order.get("payment") or {}).get("status") == "refund_pending":
-        item.update(gsi1pk=REFUND_DUE, gsi1sk=f"{order['updated_at']}#{order['order_id']}")
+def _item(order: Order, version: int) -> dict[str, Any]:
+    sort = f"{order.created_at}#{order.order_id}"
+    item = {"pk": f"ORDER#{order.order_id}", "sk": "META", **order.model_dump(),
+            **{name: getattr(order, name) for name in _BOOKKEEPING}, "version": version,
+            "gsi2pk": f"ORDER#S#{order.status}", "gsi2sk": sort,
+            "gsi3pk": f"ORDER#U#{order.user_id}", "gsi3sk": sort, "gsi4pk": "ORDER", "gsi4sk": sort}
+    if order.status == "pending_payment" and order.expires_at:
+        item.update(gsi1pk=EXPIRY, gsi1sk=f"{order.expires_at}#{order.order_id}")
+    elif order.payment and order.payment.status == "refund_pending":
+        item.update(gsi1pk=REFUND_DUE, gsi1sk=f"{order.updated_at}#{order.order_id}")
     return item
 
 
-def _public(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in item.items() if k not in ("pk", "sk") and not k.startswith("gsi")}
+def _order(item: dict[str, Any]) -> Order:
+    return Order.model_validate({k: v for k, v in item.items() if k not in ("pk", "sk") and not k.startswith("gsi")})
+
+
+def _offer(item: dict[str, Any]) -> SkuOffer:
+    accepts = item.get("accepts") or {}
+    return SkuOffer(sku=item["sku"], product_id=item["product_id"], title=item["title"], category=item["category"],
+                    status=item.get("status", ""), price_fen=item["price_fen"], stock=item["stock"],
+                    accepts_points=accepts.get("points", True), accepts_cash=accepts.get("cash", True),
+                    owner_only=bool(item.get("owner_only")), stay_date=(item.get("attributes") or {}).get("date", ""),
+                    designer_id=item.get("designer_id"), design_id=item.get("design_id"))
+
+
+@dataclass(frozen=True)
+class CheckoutReads:
+    """What checkout reads in one BatchGetItem."""
+
+    profile: Optional[Profile]
+    idempotency: Optional[dict[str, Any]]
+    skus: dict[str, SkuOffer]
 
 
 class OrderRepository:
     def __init__(self, table: Table) -> None:
         self.table = table
 
-    def get(self, order_id: str) -> Optional[dict[str, Any]]:
-        item = self.table.get(order_key(order_id))
-        return _public(item) if item else None
+    def begin(self) -> Transaction:
+        return self.table.transaction()
 
-    def checkout_reads(self, user_id: str, idem_key: Optional[str], skus: list[str]
-                       ) -> tuple[Optional[dict[str, Any]], Optional[dict[str, Any]], dict[str, dict[str, Any]]]:
-        """One BatchGetItem: (profile, idempotency record, SKU items by sku)."""
+    # -- reads -------------------------------------------------------------------------------
+    def get(self, order_id: str) -> Optional[Order]:
+        item = self.table.get(order_key(order_id))
+        return _order(item) if item else None
+
+    def checkout_reads(self, user_id: str, idem_key: Optional[str], skus: list[str]) -> CheckoutReads:
+        """One BatchGetItem: the profile, the idempotency record and the SKUs."""
         keys = [profile_key(user_id)] + [sku_key(s) for s in skus]
         if idem_key:
             keys.append(idempotency_key(user_id, idem_key))
         profile, record, found = None, None, {}
         for item in self.table.batch_get(keys):
-            if item["sk"] == "PROFILE":
-                profile = {k: v for k, v in item.items() if k not in ("pk", "sk")}
+            if item["sk"] == PROFILE:
+                profile = to_profile(item)
             elif item["pk"].startswith("IDEM#"):
                 record = item
             else:
-                found[item["sku"]] = item
-        return profile, record, found
-
-    def skus(self, skus: list[str]) -> dict[str, dict[str, Any]]:
-        return {i["sku"]: i for i in self.table.batch_get([sku_key(s) for s in skus])}
+                found[item["sku"]] = _offer(item)
+        return CheckoutReads(profile, record, found)
 
     def idempotency(self, user_id: str, idem_key: str) -> Optional[dict[str, Any]]:
         return self.table.get(idempotency_key(user_id, idem_key))
 
     def page(self, status: Optional[str], user_id: Optional[str], limit: int, start: Optional[dict[str, Any]]
-             ) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:
+             ) -> tuple[list[Order], Optional[dict[str, Any]]]:
         index, partition = listing(status, user_id)
         items, last = self.table.page(index, partition, limit, start)
-        return [_public(i) for i in items], last
+        return [_order(i) for i in items], last
 
     def overdue(self, now_iso: str, limit: int = 100) -> list[str]:
         """Pending orders whose payment window closed before `now_iso`."""
-        return self._due(EXPIRY, now_iso, limit)
+        return [i["order_id"] for i in self.table.due(EXPIRY, now_iso, limit)]
 
     def refunds_due(self, before_iso: str, limit: int = 100) -> list[str]:
         """Cancelled or refunded orders whose cash refund the provider has not confirmed."""
-        return self._due(REFUND_DUE, before_iso, limit)
+        return [i["order_id"] for i in self.table.due(REFUND_DUE, before_iso, limit)]
 
-    def _due(self, partition: str, before_iso: str, limit: int) -> list[str]:
-        out = self.table.client.query(
-            TableName=self.table.name, IndexName="gsi1", Limit=limit,
-            KeyConditionExpression="gsi1pk = :p AND gsi1sk < :t",
-            ExpressionAttributeValues=to_values({":p": partition, ":t": before_iso}))
-        return [i["gsi1sk"]["S"].rsplit("#", 1)[1] for i in out.get("Items", [])]
+    # -- writes in a transaction -------------------------------------------------------------
+    def add(self, tx: Transaction, order: Order, request_hash: str, *, on_replay: OnFail) -> None:
+        """A new order with its idempotency record (`on_replay` when the shopper's key was used already)."""
+        tx.create(_item(order, 1))
+        tx.create({"pk": f"IDEM#{order.user_id}", "sk": f"KEY#{order.idempotency_key}", "request_hash": request_hash,
+                   "order_id": order.order_id, "created_at": order.created_at}, on_fail=on_replay)
 
-    # -- transaction operations --------------------------------------------------------------
-    def create_op(self, order: dict[str, Any]) -> dict[str, Any]:
-        return self.table.put({**_item(order), "version": 1}, "attribute_not_exists(pk)")
+    def save(self, tx: Transaction, after: Order, *, expected: Order) -> None:
+        """Write `after` only if the order is still exactly `expected` (version and status), else LostRace."""
+        tx.put(_item(after, expected.version + 1), "version = :v AND #status = :s",
+               {":v": expected.version, ":s": expected.status}, names={"#status": "status"})
 
-    def save_op(self, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
-        """Write `after` only if the order is still exactly `before` (version and status)."""
-        return self.table.put({**_item(after), "version": before["version"] + 1},
-                              "version = :v AND #status = :s", {":v": before["version"], ":s": before["status"]},
-                              names={"#status": "status"})
+    def move_stock(self, tx: Transaction, lines: Sequence[OrderLine], take: bool) -> None:
+        """Take the lines' stock (each SKU still active with enough left: LostRace else, and the re-read names
+        the precise error), or give it back to the SKUs that still exist."""
+        if take:
+            for line in lines:
+                tx.update(sku_key(line.sku), "SET stock = stock - :q", {":q": line.qty, ":active": "active"},
+                          condition="attribute_exists(pk) AND stock >= :q AND #status = :active",
+                          names={"#status": "status"})
+            return
+        existing = {i["sku"] for i in self.table.batch_get([sku_key(line.sku) for line in lines])} if lines else set()
+        for line in lines:
+            if line.sku in existing:
+                tx.update(sku_key(line.sku), "SET stock = stock + :q", {":q": line.qty}, condition="attribute_exists(pk)")
 
-    def idempotency_op(self, user_id: str, idem_key: str, record: dict[str, Any]) -> dict[str, Any]:
-        return self.table.put({"pk": f"IDEM#{user_id}", "sk": f"KEY#{idem_key}", **record},
-                              "attribute_not_exists(pk)")
-
-    def take_stock_op(self, sku: str, qty: int) -> dict[str, Any]:
-        return self.table.update(sku_key(sku), "SET stock = stock - :q", {":q": qty, ":active": "active"},
-                                 condition="attribute_exists(pk) AND stock >= :q AND #status = :active",
-                                 names={"#status": "status"})
-
-    def return_stock_op(self, sku: str, qty: int) -> dict[str, Any]:
-        return self.table.update(sku_key(sku), "SET stock = stock + :q", {":q": qty},
-                                 condition="attribute_exists(pk)")
-
-    def owner_check_op(self, user_id: str) -> dict[str, Any]:
-        return {"ConditionCheck": {"TableName": self.table.name, "Key": profile_key(user_id),
-                                   "ConditionExpression": "tier = :owner",
-                                   "ExpressionAttributeValues": to_values({":owner": "owner"})}}
-
+    # -- single writes after a commit ----------------------------------------------------------
     def mark_refunded(self, order_id: str, refund_id: str) -> None:
         self.table.client.update_item(
             TableName=self.table.name, Key=order_key(order_id),
@@ -137,13 +153,13 @@ class OrderRepository:
             ExpressionAttributeValues=to_values({":r": {"payment_intent_id": payment_intent_id,
                                                         "refund_id": refund_id}}))
 
-    def attach_payment(self, order_id: str, payment: dict[str, Any]) -> None:
+    def attach_payment(self, order_id: str, payment: Payment) -> None:
         """Record the PaymentIntent of a pending order (once; a replay that raced here changes nothing)."""
         try:
             self.table.client.update_item(
                 TableName=self.table.name, Key=order_key(order_id),
                 UpdateExpression="SET payment = :p", ConditionExpression="attribute_not_exists(payment)",
-                ExpressionAttributeValues=to_values({":p": payment}))
+                ExpressionAttributeValues=to_values({":p": payment.model_dump()}))
         except ClientError as exc:
             if error_code(exc) != "ConditionalCheckFailedException":
                 raise

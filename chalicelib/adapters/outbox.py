@@ -8,10 +8,11 @@ keyed on the event id, so the queue holds one message per event.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Optional
 
 from chalicelib import logs
-from chalicelib.adapters.dynamo import Table, key, to_values
+from chalicelib.adapters.dynamo import Table, Transaction, key, to_values
+from chalicelib.domain.events import OrderEvent
 
 log = logs.get("outbox")
 PENDING = "OUTBOX#PENDING"
@@ -24,11 +25,13 @@ class Outbox:
         self._queue_name = queue_name
         self._queue_url: Any = None
 
-    def put_op(self, event: dict[str, Any]) -> dict[str, Any]:
-        item = {"pk": f"OUTBOX#{event['event_id']}", "sk": "META", "event": event,
-                "order_id": event["order"]["order_id"], "gsi1pk": PENDING,
-                "gsi1sk": f"{event['occurred_at']}#{event['event_id']}"}
-        return self._table.put(item, "attribute_not_exists(pk)")
+    def add(self, tx: Transaction, event: Optional[OrderEvent]) -> None:
+        """Write `event` in the transaction of the change that causes it (nothing for no event)."""
+        if event is None:
+            return
+        tx.create({"pk": f"OUTBOX#{event.event_id}", "sk": "META", "event": event.model_dump(mode="json"),
+                   "order_id": event.order.order_id, "gsi1pk": PENDING,
+                   "gsi1sk": f"{event.occurred_at}#{event.event_id}"})
 
     @property
     def queue_url(self) -> str:
@@ -36,8 +39,10 @@ class Outbox:
             self._queue_url = self._sqs.get_queue_url(QueueName=self._queue_name)["QueueUrl"]
         return self._queue_url
 
-    def publish(self, event: dict[str, Any]) -> bool:
+    def publish(self, event: OrderEvent | dict[str, Any]) -> bool:
         """Send one event; False (logged) if SQS is unavailable: the relay will send it later."""
+        if isinstance(event, OrderEvent):
+            event = event.model_dump(mode="json")
         try:
             self._sqs.send_message(QueueUrl=self.queue_url, MessageBody=json.dumps(event, ensure_ascii=False),
                                    MessageGroupId=event["order"]["order_id"],
@@ -50,13 +55,9 @@ class Outbox:
 
     def relay(self, older_than_iso: str, now_iso: str, limit: int = 100) -> int:
         """Publish and mark every unsent event written before `older_than_iso`; returns how many were sent."""
-        out = self._table.client.query(
-            TableName=self._table.name, IndexName="gsi1", Limit=limit,
-            KeyConditionExpression="gsi1pk = :p AND gsi1sk < :t",
-            ExpressionAttributeValues=to_values({":p": PENDING, ":t": older_than_iso}))
         sent = 0
-        for raw in out.get("Items", []):
-            event = json.loads(json.dumps(_plain(raw["event"])))
+        for item in self._table.due(PENDING, older_than_iso, limit):
+            event = item["event"]
             if not self.publish(event):
                 break
             self._table.client.update_item(
@@ -66,8 +67,3 @@ class Outbox:
             sent += 1
         return sent
 
-
-def _plain(attr: dict[str, Any]) -> Any:
-    from chalicelib.adapters.dynamo import from_item
-
-    return from_item({"v": attr})["v"]

@@ -6,7 +6,7 @@ import hmac
 import json
 import time
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Optional, Protocol
 
 from chalicelib.domain.errors import InvalidSignature, PaymentProviderError
 
@@ -20,6 +20,14 @@ class Intent:
     payment_intent_id: str
     client_secret: Optional[str]
     status: str
+
+
+class PaymentGateway(Protocol):
+    provider: str
+
+    def create_intent(self, order_id: str, amount_fen: int) -> Intent: ...
+
+    def refund(self, payment_intent_id: str, amount_fen: int, refund_key: str) -> str: ...
 
 
 class LocalPayments:

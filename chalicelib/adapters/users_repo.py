@@ -1,4 +1,5 @@
-"""DynamoDB repository of user accounts: the profile (tier, balances, today's earning) and its ledger.
+"""DynamoDB repository of user accounts: the profile (tier, balances, today's earning), its ledger and once-only
+earning records (key formats: infra/README.md).
 
 Every balance change is one transaction: the profile moves from the exact version that was read
 (compare-and-swap) together with the ledger entries that explain it, so `available_after` is exact
@@ -6,60 +7,81 @@ and the balance always equals the sum of the ledger.
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+import dataclasses
+from typing import Any, Optional, Sequence
 
-
-from chalicelib.adapters.dynamo import Table, key
+from chalicelib.adapters.clock import new_id
+from chalicelib.adapters.dynamo import OnFail, Table, Transaction, key
+from chalicelib.domain.points import Entry, Profile
 
 PROFILE = "PROFILE"
+_PROFILE_FIELDS = {f.name for f in dataclasses.fields(Profile)} - {"stored"}
 
 
 def profile_key(user_id: str) -> dict[str, Any]:
-    return key(f"USER#{user_id}", PROFILE)
+    return key(_user_pk(user_id), PROFILE)
 
 
 def _user_pk(user_id: str) -> str:
     return f"USER#{user_id}"
 
 
-def new_profile(user_id: str, now: str) -> dict[str, Any]:
-    return {"user_id": user_id, "tier": "fan", "points_available": 0, "points_held": 0,
-            "earned_day": "", "earned_today": 0, "created_at": now, "version": 0}
+def new_profile(user_id: str, now: str) -> Profile:
+    return Profile(user_id=user_id, created_at=now)
+
+
+def to_profile(item: dict[str, Any]) -> Profile:
+    """A stored profile item (fields a profile gained later read as their starting values)."""
+    return Profile(**{k: v for k, v in item.items() if k in _PROFILE_FIELDS})
 
 
 class UserRepository:
     def __init__(self, table: Table) -> None:
         self._table = table
 
-    def get(self, user_id: str) -> Optional[dict[str, Any]]:
+    def begin(self) -> Transaction:
+        return self._table.transaction()
+
+    def get(self, user_id: str) -> Optional[Profile]:
         item = self._table.get(profile_key(user_id))
-        if not item:
-            return None
-        item.pop("pk"), item.pop("sk")
-        # Fields a profile gained later read as their starting values.
-        return {**new_profile(user_id, item.get("created_at", "")), **item}
+        return to_profile(item) if item else None
 
-    def create_if_absent(self, profile: dict[str, Any]) -> None:
-        self._table.put_if_absent({"pk": _user_pk(profile["user_id"]), "sk": PROFILE, **profile})
+    def create_if_absent(self, profile: Profile) -> None:
+        self._table.put_if_absent({"pk": _user_pk(profile.user_id), "sk": PROFILE, **_stored(profile)})
 
-    def save_op(self, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
-        """Write `after` only if the stored profile is still `before` (same version, or still absent)."""
-        item = {"pk": _user_pk(after["user_id"]), "sk": PROFILE, **after, "version": before["version"] + 1}
-        if before.get("stored", True):
-            return self._table.put(item, "version = :v OR (attribute_not_exists(version) AND :v = :zero)",
-                                   {":v": before["version"], ":zero": 0})
-        return self._table.put(item, "attribute_not_exists(pk)")
+    def record(self, tx: Transaction, before: Profile, after: Profile, entries: Sequence[Entry], at: str) -> None:
+        """Write `after` only if the stored profile is still `before` (same version, or still absent), with the
+        ledger entries that explain the change; a lost race raises LostRace."""
+        version = before.version + 1
+        item = {"pk": _user_pk(after.user_id), "sk": PROFILE, **_stored(after), "version": version}
+        if before.stored:
+            tx.put(item, "version = :v OR (attribute_not_exists(version) AND :v = :zero)",
+                   {":v": before.version, ":zero": 0})
+        else:
+            tx.create(item)
+        available = before.points_available
+        for seq, entry in enumerate(entries):
+            available += entry.delta
+            tx.create({"pk": _user_pk(after.user_id), "sk": f"LEDGER#{version:012d}#{seq:03d}",
+                       "entry_id": new_id("l"), "delta": entry.delta, "held_delta": entry.held_delta,
+                       "kind": entry.kind, "ref": entry.ref, "available_after": available, "created_at": at,
+                       "seq": f"{version:012d}#{seq:03d}"})
 
-    def ledger_op(self, user_id: str, entry: dict[str, Any]) -> dict[str, Any]:
-        item = {"pk": _user_pk(user_id), "sk": f"LEDGER#{entry['seq']}", **entry}
-        return self._table.put(item, "attribute_not_exists(pk)")
+    def add_checkin(self, tx: Transaction, user_id: str, day: str, data: dict[str, Any], *, on_fail: OnFail) -> None:
+        """The day's check-in record (Asia/Shanghai day); the transaction fails with `on_fail` if it exists."""
+        tx.create({"pk": _user_pk(user_id), "sk": f"CHECKIN#{day}", **data}, on_fail=on_fail)
 
-    def marker_op(self, user_id: str, marker: str, data: dict[str, Any]) -> dict[str, Any]:
-        """A once-only record (a day's check-in, a task ref): the transaction fails if it exists."""
-        return self._table.put({"pk": _user_pk(user_id), "sk": marker, **data}, "attribute_not_exists(pk)")
+    def add_task_award(self, tx: Transaction, user_id: str, task: str, ref: str, data: dict[str, Any], *,
+                       on_fail: OnFail) -> None:
+        """The once-only record of a task award (the same task and ref never pay twice)."""
+        tx.create({"pk": _user_pk(user_id), "sk": f"EARN#{task}#{ref}", **data}, on_fail=on_fail)
 
-    def marker(self, user_id: str, marker: str) -> Optional[dict[str, Any]]:
-        return self._table.get(key(_user_pk(user_id), marker))
+    def task_award(self, user_id: str, task: str, ref: str) -> Optional[dict[str, Any]]:
+        return self._table.get(key(_user_pk(user_id), f"EARN#{task}#{ref}"))
+
+    def require_owner(self, tx: Transaction, user_id: str, *, on_fail: OnFail) -> None:
+        """A condition that the user is a verified owner when the transaction commits."""
+        tx.check(profile_key(user_id), "tier = :owner", {":owner": "owner"}, on_fail=on_fail)
 
     def ledger_page(self, user_id: str, limit: int, start: Optional[dict[str, Any]]
                     ) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:
@@ -76,5 +98,6 @@ class UserRepository:
             if start is None:
                 return available, held
 
-    def transact(self, ops: list[dict[str, Any]], labels: list[str], on_condition: Any) -> None:
-        self._table.transact(ops, labels, on_condition)
+
+def _stored(profile: Profile) -> dict[str, Any]:
+    return {k: v for k, v in dataclasses.asdict(profile).items() if k != "stored"}

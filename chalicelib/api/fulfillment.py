@@ -8,7 +8,7 @@ from chalice import Blueprint
 from chalicelib.domain.base import Model
 from chalicelib.api.catalog import PageQuery
 from chalicelib.api.routing import PUBLIC, Ctx, route
-from chalicelib.domain.checkout import Order, OrderPage, OrderStatus, RefundRequest, ShipmentRequest
+from chalicelib.domain.orders import Order, OrderPage, OrderStatus, RefundRequest, ShipmentRequest
 from chalicelib.domain.errors import NotFound
 
 bp = Blueprint(__name__)
@@ -33,14 +33,14 @@ def admin_orders(ctx: Ctx) -> OrderPage:
        tag="admin", errors=("not_found", "invalid_status_transition", "payment_provider_error"),
        summary="Refund a paid or shipped order: cash through the provider, points back, stock back unless shipped")
 def refund(ctx: Ctx, order_id: str) -> Order:
-    return Order.model_validate(ctx.services.orders.refund(ctx.user_id, order_id, ctx.body.reason))
+    return ctx.services.orders.refund(ctx.user_id, order_id, ctx.body.reason)
 
 
 @route(bp, "/partner/orders/{order_id}/shipments", "POST", auth="partner", body=ShipmentRequest, response=Order,
        tag="fulfillment", errors=("not_found", "invalid_status_transition"),
        summary="Report a shipment: a paid order becomes shipped (event order.shipped)")
 def ship(ctx: Ctx, order_id: str) -> Order:
-    return Order.model_validate(ctx.services.orders.ship(order_id, ctx.body))
+    return ctx.services.orders.ship(order_id, ctx.body)
 
 
 @route(bp, "/webhooks/stripe", "POST", auth=PUBLIC, response=WebhookResult, tag="payments",

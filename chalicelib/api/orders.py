@@ -5,7 +5,8 @@ from chalice import Blueprint
 
 from chalicelib.api.catalog import PageQuery
 from chalicelib.api.routing import USER, Ctx, route
-from chalicelib.domain.checkout import Order, OrderPage, OrderRequest, Quote
+from chalicelib.domain.checkout import OrderRequest, Quote
+from chalicelib.domain.orders import Order, OrderPage
 from chalicelib.domain.errors import InvalidRequest
 
 bp = Blueprint(__name__)
@@ -28,13 +29,13 @@ def place(ctx: Ctx) -> Order:
     if not 8 <= len(key) <= 64 or not key.isprintable():
         raise InvalidRequest("the Idempotency-Key header is required (8-64 characters)",
                              {"fields": {"Idempotency-Key": "required, 8-64 characters"}})
-    return Order.model_validate(ctx.services.checkout.place(ctx.user_id, key, ctx.body))
+    return ctx.services.checkout.place(ctx.user_id, key, ctx.body)
 
 
 @route(bp, "/orders/{order_id}", auth=USER, response=Order, tag="checkout", errors=("not_found",),
        summary="One of your orders (merchandisers: any order)")
 def get_order(ctx: Ctx, order_id: str) -> Order:
-    return Order.model_validate(ctx.services.orders.get(order_id, None if ctx.is_merchandiser else ctx.user_id))
+    return ctx.services.orders.get(order_id, None if ctx.is_merchandiser else ctx.user_id)
 
 
 @route(bp, "/me/orders", auth=USER, query=PageQuery, response=OrderPage, tag="checkout",
@@ -47,5 +48,5 @@ def my_orders(ctx: Ctx) -> OrderPage:
        errors=("not_found", "not_cancellable", "payment_provider_error"),
        summary="Cancel: a pending order releases its holds; a paid one is refunded (cash and points)")
 def cancel(ctx: Ctx, order_id: str) -> Order:
-    return Order.model_validate(ctx.services.orders.cancel(ctx.user_id, order_id))
+    return ctx.services.orders.cancel(ctx.user_id, order_id)
 

@@ -1,41 +1,19 @@
-"""Checkout rules: the order request, how points and cash split, and the order's state machine."""
+"""Checkout rules: the order request, pricing from the store's SKUs, and how points and cash split."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, Optional
+from typing import Any, Optional
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import Field, field_validator
 
 from chalicelib.domain.base import Model, Strict
 from chalicelib.domain.catalog import SkuId
-from chalicelib.domain.errors import CashBelowMinimum, InvalidPointsSplit
+from chalicelib.domain.errors import (CashBelowMinimum, InsufficientStock, InvalidPointsSplit, NotAvailable, NotFound,
+                                      OwnerOnly)
 from chalicelib.domain.money import FEN_PER_POINT
+from chalicelib.domain.orders import OrderLine, ShippingAddress
 
-OrderStatus = Literal["pending_payment", "paid", "shipped", "expired", "cancelled", "payment_failed", "refunded"]
-TRANSITIONS: dict[str, set[str]] = {
-    "pending_payment": {"paid", "expired", "cancelled", "payment_failed"},
-    "paid": {"shipped", "cancelled", "refunded"},
-    "shipped": {"refunded"},
-}
 MAX_POINTS = 1_000_000_000
-
-
-def can_move(current: str, target: str) -> bool:
-    return target in TRANSITIONS.get(current, set())
-
-
-
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
-
-
-class ShippingAddress(Strict):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
-    phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 -]{5,20}$")]
-    line1: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-    city: Text
-    province: Text
-    postal_code: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9 -]{3,12}$")]
-    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = Field(description="ISO 3166 alpha-2, e.g. CN")
 
 
 class LineRequest(Strict):
@@ -83,18 +61,6 @@ class PricedLine:
                 "designer_id": self.designer_id, "design_id": self.design_id}
 
 
-class OrderLine(Model):
-    sku: str
-    product_id: str
-    title: str
-    category: str
-    qty: int
-    unit_price_fen: int
-    line_total_fen: int
-    designer_id: Optional[str] = None
-    design_id: Optional[str] = None
-
-
 class Quote(Model):
     subtotal_fen: int
     min_points: int
@@ -126,44 +92,46 @@ def split(lines: list[PricedLine], points: int, min_charge_fen: int) -> Quote:
                  cash_due_fen=cash, lines=[OrderLine(**line.view()) for line in lines])
 
 
-class Payment(Model):
-    provider: Literal["stripe", "local"]
-    payment_intent_id: str
-    client_secret: Optional[str]
+@dataclass(frozen=True)
+class SkuOffer:
+    """A SKU as checkout reads it: its price and stock with the product's rules (copied onto the SKU item)."""
+
+    sku: str
+    product_id: str
+    title: str
+    category: str
     status: str
+    price_fen: int
+    stock: int
+    accepts_points: bool = True
+    accepts_cash: bool = True
+    owner_only: bool = False
+    stay_date: str = ""  # hotel nights: the night's date (YYYY-MM-DD)
+    designer_id: Optional[str] = None
+    design_id: Optional[str] = None
 
 
-class Shipment(Model):
-    carrier: str
-    tracking_number: str
-    shipped_at: str
+def price(items: list[LineRequest], skus: dict[str, SkuOffer], tier: str, today: str) -> list[PricedLine]:
+    """The requested lines priced from the store, or the first rule that stops them."""
+    missing = [i.sku for i in items if i.sku not in skus]
+    if missing:
+        raise NotFound(f"unknown sku {missing[0]!r}", {"skus": missing})
+    return [_priced(skus[item.sku], item.qty, tier, today) for item in items]
 
 
-class Order(Model):
-    order_id: str
-    user_id: str
-    status: OrderStatus
-    lines: list[OrderLine]
-    subtotal_fen: int
-    points_applied: int
-    cash_due_fen: int
-    payment: Optional[Payment] = None
-    shipping_address: Optional[ShippingAddress] = None
-    shipment: Optional[Shipment] = None
-    created_at: str
-    updated_at: str
-    expires_at: Optional[str] = None
+def _priced(s: SkuOffer, qty: int, tier: str, today: str) -> PricedLine:
+    if s.status != "active":
+        raise NotAvailable(f"{s.title!r} is not on sale", {"sku": s.sku})
+    if s.category == "hotel" and s.stay_date < today:
+        raise NotAvailable(f"the stay on {s.stay_date} is in the past", {"sku": s.sku, "date": s.stay_date})
+    if s.owner_only and tier != "owner":
+        raise OwnerOnly(f"{s.title!r} is sold to verified vehicle owners only", {"sku": s.sku})
+    if s.stock < qty:
+        raise InsufficientStock(f"only {s.stock} of {s.title!r} left", {"sku": s.sku, "stock": s.stock})
+    return PricedLine(sku=s.sku, product_id=s.product_id, title=s.title, category=s.category, qty=qty,
+                      unit_price_fen=s.price_fen, accepts_points=s.accepts_points, accepts_cash=s.accepts_cash,
+                      owner_only=s.owner_only, designer_id=s.designer_id, design_id=s.design_id)
 
 
-class OrderPage(Model):
-    items: list[Order]
-    next_cursor: Optional[str]
-
-
-class RefundRequest(Strict):
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-
-
-class ShipmentRequest(Strict):
-    carrier: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
-    tracking_number: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{4,40}$")]
+def needs_address(lines: list[OrderLine]) -> bool:
+    return any(line.category != "hotel" for line in lines)

@@ -5,7 +5,7 @@ from typing import Literal, Optional
 
 
 from chalicelib.domain.base import Model
-from chalicelib.domain.checkout import OrderLine, OrderStatus, ShippingAddress
+from chalicelib.domain.orders import Order, OrderLine, OrderStatus, ShippingAddress
 
 EventType = Literal["order.paid", "order.cancelled", "order.refunded", "order.shipped"]
 SCHEMA_VERSION = 1
@@ -32,6 +32,7 @@ class OrderEvent(Model):
     order: EventOrder
 
 
-def order_event(event_id: str, event_type: str, occurred_at: str, order: dict) -> OrderEvent:
-    return OrderEvent(event_id=event_id, type=event_type, occurred_at=occurred_at,
-                      order=EventOrder.model_validate({k: order.get(k) for k in EventOrder.model_fields}))
+def order_event(event_id: str, event_type: str, occurred_at: str, order: Order) -> OrderEvent:
+    return OrderEvent.model_validate({
+        "event_id": event_id, "type": event_type, "occurred_at": occurred_at,
+        "order": {name: getattr(order, name) for name in EventOrder.model_fields}})

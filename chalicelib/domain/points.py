@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Literal, Optional
+from dataclasses import dataclass, replace
+from typing import Annotated, Literal, Optional, Sequence
 
 from pydantic import Field, StringConstraints, ValidationInfo, field_validator
 
@@ -35,6 +36,50 @@ def shanghai_day(moment: dt.datetime) -> str:
 def capped_award(task_points: int, earned_today: int, daily_cap: int) -> int:
     """What an award pays under the day's cap: all of it, part of it, or 0 (never an error)."""
     return max(0, min(task_points, daily_cap - earned_today))
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A ledger entry to write: how available and held points change, and why."""
+
+    delta: int
+    kind: str
+    ref: str
+    held_delta: int = 0
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A user's account: tier, balances and today's earning. `version` is what a change compares and swaps;
+    `stored` is False for a user the store has not seen yet."""
+
+    user_id: str
+    tier: Tier = "fan"
+    points_available: int = 0
+    points_held: int = 0
+    earned_day: str = ""
+    earned_today: int = 0
+    created_at: str = ""
+    version: int = 0
+    stored: bool = True
+    vin: Optional[str] = None
+    verified_by: Optional[str] = None
+    verified_at: Optional[str] = None
+
+    def earned_on(self, day: str) -> int:
+        return self.earned_today if self.earned_day == day else 0
+
+    def posted(self, entries: Sequence[Entry]) -> "Profile":
+        """The balances after `entries`."""
+        return replace(self, points_available=self.points_available + sum(e.delta for e in entries),
+                       points_held=self.points_held + sum(e.held_delta for e in entries))
+
+    def awarded(self, day: str, task_points: int, daily_cap: int) -> tuple[int, "Profile"]:
+        """What an earning task pays under the day's cap, and the profile after it."""
+        earned = self.earned_on(day)
+        award = capped_award(task_points, earned, daily_cap)
+        return award, replace(self, earned_day=day, earned_today=earned + award,
+                              points_available=self.points_available + award)
 
 
 # -- VINs (ISO 3779; check digit per North American and Chinese GB 16735 rules) -------------------

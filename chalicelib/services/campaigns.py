@@ -1,14 +1,17 @@
 """The points "central bank": campaigns with budgets, grants from them, and referral rewards."""
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from chalicelib.adapters.audit_repo import AuditRepository
 from chalicelib.adapters.campaigns_repo import CampaignRepository
 from chalicelib.adapters.clock import iso, new_id
+from chalicelib.adapters.dynamo import OnFail, Replay, Transaction
 from chalicelib.domain import points as rules
 from chalicelib.domain.errors import AlreadyExists, AlreadyReferred, BudgetExhausted, NotFound, SelfReferral
-from chalicelib.services.accounts import Accounts, Plan, Replay
+from chalicelib.domain.points import Entry, Profile
+from chalicelib.services.accounts import Accounts, Plan
 from chalicelib.settings import Settings
 
 REFERRAL_CAMPAIGN = "referral"
@@ -33,13 +36,11 @@ class CampaignService:
     def create(self, actor: str, body: rules.CampaignInput) -> rules.Campaign:
         now = iso(self._accounts.clock.now())
         campaign = {**body.model_dump(), "issued_points": 0, "created_at": now, "created_by": actor}
-        ops = [self._repo.create_op(campaign), self._audit.record_op(actor, "campaign.create", body.campaign_id,
-                                                                      None, campaign, now)]
-
-        def exists(label: str) -> Exception:
-            return AlreadyExists(f"campaign {body.campaign_id!r} already exists", {"campaign_id": body.campaign_id})
-
-        self._repo.transact(ops, ["campaign", "audit"], exists)
+        tx = self._repo.begin()
+        self._repo.add(tx, campaign, on_fail=AlreadyExists(f"campaign {body.campaign_id!r} already exists",
+                                                           {"campaign_id": body.campaign_id}))
+        self._audit.record(tx, actor, "campaign.create", body.campaign_id, None, campaign, now)
+        tx.commit()
         return _view(campaign)
 
     def get(self, campaign_id: str) -> rules.Campaign:
@@ -59,25 +60,16 @@ class CampaignService:
         action, entity_id = audit if audit[0] else ("campaign.grant", campaign_id)
         campaign = self._existing(campaign_id)
 
-        def plan(profile: dict[str, Any], now: Any) -> Plan:
+        def plan(profile: Profile, now: dt.datetime, tx: Transaction) -> Plan:
             at = iso(now)
             grant = {"grant_id": new_id("g"), "campaign_id": campaign_id, **body.model_dump(), "created_at": at}
-            ops, labels = self.issuance_ops(campaign, grant)
-            ops.append(self._audit.record_op(actor, action, entity_id, None, grant, at))
-            labels.append("audit")
-            after = {**profile, "points_available": profile["points_available"] + body.points}
-            entry = {"delta": body.points, "kind": kind, "ref": f"{campaign_id}:{body.ref}"}
-            return Plan(after, [entry], ops, labels, rules.Grant.model_validate(grant))
-
-        def on_condition(label: str) -> Exception:
-            if label == "budget":
-                remaining = campaign["budget_points"] - self._existing(campaign_id).get("issued_points", 0)
-                return BudgetExhausted(f"campaign {campaign_id!r} has {remaining} points left, not {body.points}",
-                                       {"campaign_id": campaign_id, "remaining_points": remaining})
-            return Replay(label)
+            self.issue(tx, campaign, grant, on_replay=Replay)
+            self._audit.record(tx, actor, action, entity_id, None, grant, at)
+            entry = Entry(delta=body.points, kind=kind, ref=f"{campaign_id}:{body.ref}")
+            return Plan(profile.posted([entry]), [entry], rules.Grant.model_validate(grant))
 
         try:
-            return self._accounts.change(body.user_id, plan, on_condition)
+            return self._accounts.change(body.user_id, plan)
         except Replay:
             return rules.Grant.model_validate(self._repo.grant(campaign_id, body.ref))
 
@@ -88,10 +80,16 @@ class CampaignService:
                                      "created_by": "system"})
         return self._existing(campaign_id)
 
-    def issuance_ops(self, campaign: dict[str, Any], grant: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
-        """The writes that issue `grant` from `campaign` (budget condition, once-only ref), for another
-        use case's transaction; a failed "budget" label means the budget is exhausted, "grant" a replay."""
-        return [self._repo.issue_op(campaign, grant["points"]), self._repo.grant_op(grant)], ["budget", "grant"]
+    def issue(self, tx: Transaction, campaign: dict[str, Any], grant: dict[str, Any], *, on_replay: OnFail) -> None:
+        """Issue `grant` from `campaign` in another use case's transaction: 409 `budget_exhausted` past the budget."""
+        campaign_id = campaign["campaign_id"]
+
+        def exhausted() -> Exception:
+            remaining = campaign["budget_points"] - self._existing(campaign_id).get("issued_points", 0)
+            return BudgetExhausted(f"campaign {campaign_id!r} has {remaining} points left, not {grant['points']}",
+                                   {"campaign_id": campaign_id, "remaining_points": remaining})
+
+        self._repo.issue(tx, campaign, grant, on_budget=exhausted, on_replay=on_replay)
 
     def refer(self, actor: str, body: rules.ReferralInput) -> rules.Referral:
         if body.referrer_id == body.referee_id:

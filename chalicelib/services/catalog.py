@@ -1,15 +1,17 @@
 """Catalog use cases: public browsing and the merchandiser's product management."""
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from chalicelib.adapters.audit_repo import AuditRepository
 from chalicelib.adapters.catalog_repo import CatalogRepository
 from chalicelib.adapters.clock import iso, new_id
 from chalicelib.adapters.cursor import CursorCodec
+from chalicelib.adapters.clock import Clock
+from chalicelib.adapters.dynamo import Transaction
 from chalicelib.domain import catalog as rules
-from chalicelib.domain.errors import Conflict, InsufficientStock, InvalidTransition, NotFound
-from chalicelib.services.retry import LostRace, on_lost_race
+from chalicelib.domain.errors import InsufficientStock, InvalidTransition, NotFound
+from chalicelib.services.retry import on_lost_race
 
 
 
@@ -20,7 +22,7 @@ def _view(product: dict[str, Any]) -> rules.Product:
 
 
 class CatalogService:
-    def __init__(self, repo: CatalogRepository, audit: AuditRepository, cursors: CursorCodec, clock: Any) -> None:
+    def __init__(self, repo: CatalogRepository, audit: AuditRepository, cursors: CursorCodec, clock: Clock) -> None:
         self._repo = repo
         self._audit = audit
         self._cursors = cursors
@@ -47,14 +49,14 @@ class CatalogService:
 
     # -- merchandiser ------------------------------------------------------------------------
     def create(self, actor: str, body: rules.ProductInput, designer_id: Optional[str] = None,
-               design_id: Optional[str] = None, extra: Optional[tuple[dict, str]] = None) -> rules.Product:
-        """`extra` is one more (operation, label) for the same transaction (a design becoming this product)."""
+               design_id: Optional[str] = None, also: Optional[Callable[[Transaction], None]] = None) -> rules.Product:
+        """`also` adds more writes to the same transaction (a design becoming this product)."""
         now = iso(self._clock.now())
         product = body.model_dump()
         product.update(product_id=body.product_id or new_id("p"), created_at=now, updated_at=now,
                        designer_id=designer_id, design_id=design_id)
-        self._repo.create(product, self._audit_op(actor, "product.create", product["product_id"], None, product, now),
-                          extra)
+        self._repo.create(product, self._audited(actor, "product.create", product["product_id"], None, product, now),
+                          also)
         return _view(product)
 
     def update(self, actor: str, product_id: str, body: rules.ProductUpdate) -> rules.Product:
@@ -63,7 +65,7 @@ class CatalogService:
         after = {**before, **body.model_dump(exclude={"product_id", "status"}), "updated_at": now}
         stock = {s["sku"]: s["stock"] for s in before["skus"]}
         after["skus"] = [{**s, "stock": stock.get(s["sku"], s["stock"])} for s in after["skus"]]
-        self._repo.replace(before, after, self._audit_op(actor, "product.update", product_id, before, after, now))
+        self._repo.replace(before, after, self._audited(actor, "product.update", product_id, before, after, now))
         return _view(after)
 
     def set_status(self, actor: str, product_id: str, status: str) -> rules.Product:
@@ -75,7 +77,7 @@ class CatalogService:
         now = iso(self._clock.now())
         after = {**before, "status": status, "updated_at": now}
         action = "product.publish" if status == "active" else "product.archive"
-        self._repo.replace(before, after, self._audit_op(actor, action, product_id, before, after, now))
+        self._repo.replace(before, after, self._audited(actor, action, product_id, before, after, now))
         return _view(after)
 
     def adjust_stock(self, actor: str, sku: str, body: rules.StockAdjustment) -> rules.SkuStock:
@@ -88,12 +90,9 @@ class CatalogService:
                 raise InsufficientStock(f"stock of {sku!r} is {item['stock']}; it cannot change by {body.delta}",
                                         {"sku": sku, "stock": item["stock"], "delta": body.delta})
             now = iso(self._clock.now())
-            audit = self._audit_op(actor, "sku.stock", sku, {"stock": item["stock"]},
-                                   {"stock": new, "delta": body.delta, "reason": body.reason}, now)
-            try:
-                self._repo.set_stock(sku, item["stock"], new, audit)
-            except Conflict:
-                raise LostRace from None
+            audit = self._audited(actor, "sku.stock", sku, {"stock": item["stock"]},
+                                  {"stock": new, "delta": body.delta, "reason": body.reason}, now)
+            self._repo.set_stock(sku, item["stock"], new, audit)
             return rules.SkuStock(sku=sku, stock=new)
 
         return on_lost_race(attempt, f"stock of {sku!r}")
@@ -104,5 +103,6 @@ class CatalogService:
             raise NotFound(f"product {product_id!r} not found", {"product_id": product_id})
         return found
 
-    def _audit_op(self, actor: str, action: str, entity_id: str, before: Any, after: Any, now: str) -> dict:
-        return self._audit.record_op(actor, action, entity_id, before, after, now)
+    def _audited(self, actor: str, action: str, entity_id: str, before: Any, after: Any,
+                 now: str) -> Callable[[Transaction], None]:
+        return lambda tx: self._audit.record(tx, actor, action, entity_id, before, after, now)

@@ -4,23 +4,25 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from typing import Any
+from dataclasses import replace
+from typing import Callable
 
 from chalicelib import logs
-from chalicelib.adapters.clock import iso, new_id
+from chalicelib.adapters.clock import Clock, iso, new_id
+from chalicelib.adapters.dynamo import LostRace, Replay
 from chalicelib.adapters.orders_repo import OrderRepository
 from chalicelib.adapters.outbox import Outbox
+from chalicelib.adapters.payments import PaymentGateway
 from chalicelib.adapters.users_repo import new_profile
 from chalicelib.domain import checkout as rules
-from chalicelib.domain.errors import (Conflict, IdempotencyKeyReused, InsufficientPoints, InsufficientStock,
-                                      InvalidRequest, NotAvailable, NotFound, OwnerOnly)
-from chalicelib.domain.events import order_event
-from chalicelib.domain.points import shanghai_day
-from chalicelib.services.accounts import Accounts, Plan, Replay
-from chalicelib.services.retry import LostRace, on_lost_race
+from chalicelib.domain.errors import Conflict, IdempotencyKeyReused, InsufficientPoints, InvalidRequest, NotFound
+from chalicelib.domain.orders import Order, Payment
+from chalicelib.domain.points import Profile, shanghai_day
+from chalicelib.domain.transitions import Transition, placing
+from chalicelib.services.accounts import Accounts
+from chalicelib.services.retry import on_lost_race
 from chalicelib.services.royalties import Royalties
 from chalicelib.settings import Settings
-
 
 log = logs.get("checkout")
 
@@ -31,149 +33,92 @@ def request_hash(body: rules.OrderRequest) -> str:
 
 class CheckoutService:
     def __init__(self, repo: OrderRepository, accounts: Accounts, outbox: Outbox, royalties: Royalties,
-                 payments: Any, settings: Settings) -> None:
+                 payments: Callable[[], PaymentGateway], clock: Clock, settings: Settings) -> None:
         self._repo = repo
         self._accounts = accounts
         self._outbox = outbox
         self._royalties = royalties
-        self._payments = payments  # callable returning the gateway, built on first payment
+        self._payments = payments  # builds the gateway on first payment
+        self._clock = clock
         self._settings = settings
 
     def quote(self, user_id: str, body: rules.OrderRequest) -> rules.Quote:
-        profile, _, skus = self._repo.checkout_reads(user_id, None, [i.sku for i in body.items])
-        profile = profile or new_profile(user_id, "")
-        return self._checked_quote(body, skus, profile)
+        reads = self._repo.checkout_reads(user_id, None, [i.sku for i in body.items])
+        return self._checked_quote(body, reads.skus, reads.profile or new_profile(user_id, ""))
 
-    def _checked_quote(self, body: rules.OrderRequest, skus: dict[str, Any], profile: dict[str, Any]) -> rules.Quote:
-        lines = _price(body, skus, profile["tier"], shanghai_day(self._accounts.clock.now()))
+    def _checked_quote(self, body: rules.OrderRequest, skus: dict[str, rules.SkuOffer], profile: Profile) -> rules.Quote:
+        lines = rules.price(body.items, skus, profile.tier, shanghai_day(self._clock.now()))
         quote = rules.split(lines, body.points, self._settings.min_charge_fen)
-        if body.points > profile["points_available"]:
-            raise InsufficientPoints(f"you have {profile['points_available']} points available, not {body.points}",
-                                     {"available": profile["points_available"], "points": body.points})
+        if body.points > profile.points_available:
+            raise InsufficientPoints(f"you have {profile.points_available} points available, not {body.points}",
+                                     {"available": profile.points_available, "points": body.points})
         return quote
 
-    def place(self, user_id: str, idem_key: str, body: rules.OrderRequest) -> dict[str, Any]:
+    def place(self, user_id: str, idem_key: str, body: rules.OrderRequest) -> Order:
         """The order (status paid, or pending_payment with a PaymentIntent); a replay returns the first one."""
         digest = request_hash(body)
         try:
-            order, event = on_lost_race(lambda: self._attempt(user_id, idem_key, digest, body), "checkout")
+            t = on_lost_race(lambda: self._attempt(user_id, idem_key, digest, body), "checkout")
         except Replay:
             return self._replay(user_id, idem_key, digest)
-        log.info("order state changed", extra={"order_id": order["order_id"], "from_status": None,
-                                               "to_status": order["status"], "user_id": user_id})
-        if event:
-            self._outbox.publish(event)
-            self._royalties.settle_order(order)
-        return self._with_payment(order)
+        log.info("order state changed", extra={"order_id": t.after.order_id, "from_status": None,
+                                               "to_status": t.after.status, "user_id": user_id})
+        if t.event:
+            self._outbox.publish(t.event)
+            self._royalties.settle_order(t.after)
+        return self._with_payment(t.after)
 
-    def _attempt(self, user_id: str, idem_key: str, digest: str, body: rules.OrderRequest) -> tuple[dict, Any]:
-        stored, record, skus = self._repo.checkout_reads(user_id, idem_key, [i.sku for i in body.items])
-        if record:
-            raise Replay("idempotency")
-        profile = stored or {**new_profile(user_id, ""), "stored": False}
-        quote = self._checked_quote(body, skus, profile)
-        if body.shipping_address is None and any(line.category != "hotel" for line in quote.lines):
+    def _attempt(self, user_id: str, idem_key: str, digest: str, body: rules.OrderRequest) -> Transition:
+        reads = self._repo.checkout_reads(user_id, idem_key, [i.sku for i in body.items])
+        if reads.idempotency:
+            raise Replay()
+        profile = reads.profile or replace(new_profile(user_id, ""), stored=False)
+        quote = self._checked_quote(body, reads.skus, profile)
+        if body.shipping_address is None and rules.needs_address(quote.lines):
             raise InvalidRequest("shipping_address is required unless every item is a hotel stay",
                                  {"fields": {"shipping_address": "required"}})
-        now = self._accounts.clock.now()
-        order = self._new_order(user_id, idem_key, body, quote, now)
-        ops = [self._repo.create_op(order),
-               self._repo.idempotency_op(user_id, idem_key, {"request_hash": digest, "order_id": order["order_id"],
-                                                             "created_at": order["created_at"]})]
-        labels = ["order", "idempotency"]
-        for line in quote.lines:
-            ops.append(self._repo.take_stock_op(line.sku, line.qty))
-            labels.append(f"stock:{line.sku}")
-        event = None
-        if order["status"] == "paid":
-            event = order_event(new_id("evt"), "order.paid", order["created_at"], order).model_dump(mode="json")
-            ops.append(self._outbox.put_op(event))
-            labels.append("outbox")
-            owed, owed_labels = self._royalties.owed_ops(order, order["created_at"])
-            ops, labels = ops + owed, labels + owed_labels
-        plan = self._points_plan(profile, order, skus)
-        plan.ops, plan.labels = ops + plan.ops, labels + plan.labels
-        self._accounts.commit(profile, plan, now, _on_condition)
-        return order, event
+        t = placing(self._new_order(user_id, idem_key, body, quote, self._clock.now()))
+        tx = self._repo.begin()
+        self._repo.add(tx, t.after, digest, on_replay=Replay)
+        self._repo.move_stock(tx, t.stock, take=True)
+        self._outbox.add(tx, t.event)
+        self._royalties.follow(tx, t)
+        if t.ledger:
+            self._accounts.record(tx, profile, profile.posted(t.ledger), t.ledger, t.after.created_at)
+        elif any(reads.skus[line.sku].owner_only for line in t.after.lines):
+            self._accounts.repo.require_owner(tx, user_id, on_fail=LostRace)  # the re-read names the error
+        tx.commit()
+        return t
 
     def _new_order(self, user_id: str, idem_key: str, body: rules.OrderRequest, quote: rules.Quote,
-                   now: dt.datetime) -> dict[str, Any]:
+                   now: dt.datetime) -> Order:
         paid = quote.cash_due_fen == 0
         at = iso(now)
-        return {
-            "order_id": new_id("o"), "user_id": user_id, "status": "paid" if paid else "pending_payment",
-            "lines": [line.model_dump() for line in quote.lines], "subtotal_fen": quote.subtotal_fen,
-            "points_applied": quote.points_applied, "cash_due_fen": quote.cash_due_fen,
-            "shipping_address": body.shipping_address.model_dump() if body.shipping_address else None,
-            "created_at": at, "updated_at": at, "idempotency_key": idem_key,
-            "expires_at": None if paid else iso(now + dt.timedelta(seconds=self._settings.payment_ttl_s)),
-        }
+        return Order(order_id=new_id("o"), user_id=user_id, status="paid" if paid else "pending_payment",
+                     lines=quote.lines, subtotal_fen=quote.subtotal_fen, points_applied=quote.points_applied,
+                     cash_due_fen=quote.cash_due_fen, shipping_address=body.shipping_address, created_at=at,
+                     updated_at=at, idempotency_key=idem_key,
+                     expires_at=None if paid else iso(now + dt.timedelta(seconds=self._settings.payment_ttl_s)))
 
-    def _points_plan(self, profile: dict[str, Any], order: dict[str, Any], skus: dict[str, Any]) -> Plan:
-        points = order["points_applied"]
-        if not points:
-            owner_only = any(skus[line["sku"]].get("owner_only") for line in order["lines"])
-            ops = [self._repo.owner_check_op(order["user_id"])] if owner_only else []
-            return Plan(None, [], ops, ["owner"] * len(ops))
-        ref = f"order:{order['order_id']}"
-        if order["status"] == "paid":
-            entry = {"delta": -points, "held_delta": 0, "kind": "spend", "ref": ref}
-            after = {**profile, "points_available": profile["points_available"] - points}
-        else:
-            entry = {"delta": -points, "held_delta": points, "kind": "hold", "ref": ref}
-            after = {**profile, "points_available": profile["points_available"] - points,
-                     "points_held": profile["points_held"] + points}
-        return Plan(after, [entry])
-
-    def _replay(self, user_id: str, idem_key: str, digest: str) -> dict[str, Any]:
+    def _replay(self, user_id: str, idem_key: str, digest: str) -> Order:
         record = self._repo.idempotency(user_id, idem_key)
         if record is None:  # cannot happen after a failed "absent" condition; answer as a race all the same
             raise Conflict("this Idempotency-Key is in use by a request still running; retry it")
         if record["request_hash"] != digest:
             raise IdempotencyKeyReused("this Idempotency-Key was used with a different body",
                                        {"order_id": record["order_id"]})
-        return self._with_payment(self._repo.get(record["order_id"]))
+        order = self._repo.get(record["order_id"])
+        if order is None:
+            raise NotFound(f"order {record['order_id']!r} not found", {"order_id": record["order_id"]})
+        return self._with_payment(order)
 
-    def _with_payment(self, order: dict[str, Any]) -> dict[str, Any]:
+    def _with_payment(self, order: Order) -> Order:
         """A pending order gets its PaymentIntent (the order id is the provider's idempotency key)."""
-        if order["status"] != "pending_payment" or order.get("payment"):
+        if order.status != "pending_payment" or order.payment:
             return order
-        intent = self._payments().create_intent(order["order_id"], order["cash_due_fen"])
-        payment = {"provider": intent.provider, "payment_intent_id": intent.payment_intent_id,
-                   "client_secret": intent.client_secret, "status": intent.status}
+        intent = self._payments().create_intent(order.order_id, order.cash_due_fen)
+        payment = Payment(provider=intent.provider, payment_intent_id=intent.payment_intent_id,  # type: ignore[arg-type]
+                          client_secret=intent.client_secret, status=intent.status)
         # A replay racing here got the same intent (same provider idempotency key), so ours is the stored one.
-        self._repo.attach_payment(order["order_id"], payment)
-        return {**order, "payment": payment}
-
-
-def _price(body: rules.OrderRequest, skus: dict[str, Any], tier: str, today: str) -> list[rules.PricedLine]:
-    missing = [i.sku for i in body.items if i.sku not in skus]
-    if missing:
-        raise NotFound(f"unknown sku {missing[0]!r}", {"skus": missing})
-    lines = []
-    for item in body.items:
-        s = skus[item.sku]
-        if s.get("status") != "active":
-            raise NotAvailable(f"{s['title']!r} is not on sale", {"sku": item.sku})
-        stay = (s.get("attributes") or {}).get("date", "")
-        if s.get("category") == "hotel" and stay < today:
-            raise NotAvailable(f"the stay on {stay} is in the past", {"sku": item.sku, "date": stay})
-        if s.get("owner_only") and tier != "owner":
-            raise OwnerOnly(f"{s['title']!r} is sold to verified vehicle owners only", {"sku": item.sku})
-        if s["stock"] < item.qty:
-            raise InsufficientStock(f"only {s['stock']} of {s['title']!r} left", {"sku": item.sku, "stock": s["stock"]})
-        accepts = s.get("accepts") or {}
-        lines.append(rules.PricedLine(
-            sku=item.sku, product_id=s["product_id"], title=s["title"], category=s["category"], qty=item.qty,
-            unit_price_fen=s["price_fen"], accepts_points=accepts.get("points", True),
-            accepts_cash=accepts.get("cash", True), owner_only=bool(s.get("owner_only")),
-            designer_id=s.get("designer_id"), design_id=s.get("design_id")))
-    return lines
-
-
-def _on_condition(label: str) -> Exception:
-    if label == "idempotency":
-        return Replay(label)
-    # stock, owner check, order id: re-read and re-plan; the fresh read names the precise error.
-    return LostRace()
-
+        self._repo.attach_payment(order.order_id, payment)
+        return order.model_copy(update={"payment": payment})

@@ -1,20 +1,21 @@
 """Co-design use cases: submit, browse and vote, review with a reward, productize."""
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Optional
 
 from chalicelib.adapters.audit_repo import AuditRepository
 from chalicelib.adapters.clock import iso, new_id
 from chalicelib.adapters.cursor import CursorCodec
 from chalicelib.adapters.designs_repo import DesignRepository, listing
+from chalicelib.adapters.dynamo import LostRace, Transaction
 from chalicelib.domain import designs as rules
 from chalicelib.domain.catalog import Product, ProductInput
-from chalicelib.domain.errors import (AlreadyVoted, BudgetExhausted, InvalidTransition, NotFound, OwnDesign,
-                                      TooManyOpenDesigns)
+from chalicelib.domain.errors import AlreadyVoted, InvalidTransition, NotFound, OwnDesign, TooManyOpenDesigns
+from chalicelib.domain.points import Entry, Profile
 from chalicelib.services.accounts import Accounts, Plan
 from chalicelib.services.campaigns import CampaignService
 from chalicelib.services.catalog import CatalogService
-from chalicelib.services.retry import LostRace
 from chalicelib.settings import Settings
 
 REWARDS_CAMPAIGN = "design-rewards"
@@ -37,12 +38,11 @@ class DesignService:
         design = {"design_id": new_id("d"), "designer_id": designer_id, **body.model_dump(), "status": "submitted",
                   "votes": 0, "units_sold": 0, "royalty_points": 0, "created_at": now, "updated_at": now}
 
-        def too_many(label: str) -> Exception:
-            return TooManyOpenDesigns(f"you already have {rules.MAX_OPEN_DESIGNS} designs waiting for review",
-                                      {"max_open_designs": rules.MAX_OPEN_DESIGNS})
-
-        self._repo.table.transact([self._repo.create_op(design), self._repo.open_count_op(designer_id, 1)],
-                                  ["design", "open"], too_many)
+        tx = self._repo.begin()
+        self._repo.add(tx, design, on_too_many=TooManyOpenDesigns(
+            f"you already have {rules.MAX_OPEN_DESIGNS} designs waiting for review",
+            {"max_open_designs": rules.MAX_OPEN_DESIGNS}))
+        tx.commit()
         return rules.Design.model_validate(design)
 
     def page(self, limit: int, cursor: Optional[str], **where: Optional[str]) -> rules.DesignPage:
@@ -59,50 +59,43 @@ class DesignService:
         if design["designer_id"] == voter_id:
             raise OwnDesign("designers cannot vote for their own design", {"design_id": design_id})
 
-        def refused(label: str) -> Exception:
-            if label == "vote":
-                return AlreadyVoted("you have already voted for this design", {"design_id": design_id})
-            return NotFound(f"design {design_id!r} is no longer public", {"design_id": design_id})
-
-        self._repo.table.transact(self._repo.vote_ops(design_id, voter_id, iso(self._accounts.clock.now())),
-                                  ["vote", "design"], refused)
+        tx = self._repo.begin()
+        self._repo.vote(tx, design_id, voter_id, iso(self._accounts.clock.now()),
+                        on_repeat=AlreadyVoted("you have already voted for this design", {"design_id": design_id}),
+                        on_gone=NotFound(f"design {design_id!r} is no longer public", {"design_id": design_id}))
+        tx.commit()
         return rules.Vote(design_id=design_id, votes=design.get("votes", 0) + 1)
 
     # -- merchandisers -----------------------------------------------------------------------
     def decide(self, actor: str, design_id: str, body: rules.Decision) -> rules.Design:
         designer_id = self._existing(design_id)["designer_id"]
-        campaign = self._campaigns.ensure(REWARDS_CAMPAIGN, "Design rewards", self._settings.design_reward_budget_points)
-        reward = self._settings.design_reward_points if body.decision == "approve" else 0
+        approve = body.decision == "approve"
+        reward = self._settings.design_reward_points if approve else 0
+        campaign = self._campaigns.ensure(REWARDS_CAMPAIGN, "Design rewards",
+                                          self._settings.design_reward_budget_points) if reward else None
 
-        def plan(profile: dict[str, Any], now: Any) -> Plan:
+        def plan(profile: Profile, now: dt.datetime, tx: Transaction) -> Plan:
             design = self._existing(design_id)
             if design["status"] != "submitted":
                 raise InvalidTransition(f"this design is already {design['status']}; only submitted designs are decided",
                                         {"from": design["status"], "to": body.decision})
             at = iso(now)
-            changes = {"status": "approved" if body.decision == "approve" else "rejected",
-                       "note": body.note, "reviewed_by": actor, "reviewed_at": at, "updated_at": at}
-            ops = [self._repo.move_op(design, changes), self._repo.open_count_op(designer_id, -1),
-                   self._audit.record_op(actor, f"design.{changes['status']}", design_id,
-                                         {"status": "submitted"}, {"status": changes["status"], "note": body.note}, at)]
-            labels = ["design", "open", "audit"]
-            if not reward:
-                return Plan(None, [], ops, labels, {**design, **changes})
-            grant = {"grant_id": new_id("g"), "campaign_id": REWARDS_CAMPAIGN, "user_id": designer_id,
-                     "points": reward, "reason": f"design {design_id} approved", "ref": f"design:{design_id}",
-                     "created_at": at}
-            issue_ops, issue_labels = self._campaigns.issuance_ops(campaign, grant)
-            after = {**profile, "points_available": profile["points_available"] + reward}
-            entry = {"delta": reward, "kind": "design_reward", "ref": f"design:{design_id}"}
-            return Plan(after, [entry], ops + issue_ops, labels + issue_labels, {**design, **changes})
+            status = "approved" if approve else "rejected"
+            changes = {"status": status, "note": body.note, "reviewed_by": actor, "reviewed_at": at, "updated_at": at}
+            self._repo.move(tx, design, changes, on_fail=LostRace)  # a concurrent decision: re-read and say so
+            self._repo.count_open(tx, designer_id, -1)
+            self._audit.record(tx, actor, f"design.{status}", design_id, {"status": "submitted"},
+                               {"status": status, "note": body.note}, at)
+            if not campaign:
+                return Plan(None, result={**design, **changes})
+            self._campaigns.issue(tx, campaign, {
+                "grant_id": new_id("g"), "campaign_id": REWARDS_CAMPAIGN, "user_id": designer_id, "points": reward,
+                "reason": f"design {design_id} approved", "ref": f"design:{design_id}", "created_at": at},
+                on_replay=LostRace)
+            entry = Entry(delta=reward, kind="design_reward", ref=f"design:{design_id}")
+            return Plan(profile.posted([entry]), [entry], {**design, **changes})
 
-        def on_condition(label: str) -> Exception:
-            if label == "budget":
-                return BudgetExhausted(f"campaign {REWARDS_CAMPAIGN!r} cannot pay the design reward",
-                                       {"campaign_id": REWARDS_CAMPAIGN})
-            return LostRace()  # the design moved (a concurrent decision): re-read and say so
-
-        return rules.Design.model_validate(self._accounts.change(designer_id, plan, on_condition))
+        return rules.Design.model_validate(self._accounts.change(designer_id, plan))
 
     def productize(self, actor: str, design_id: str, body: ProductInput) -> Product:
         design = self._existing(design_id)
@@ -111,9 +104,13 @@ class DesignService:
                                     {"from": design["status"], "to": "productized"})
         product_id = body.product_id or new_id("p")
         now = iso(self._accounts.clock.now())
-        move = self._repo.move_op(design, {"status": "productized", "product_id": product_id, "updated_at": now})
+
+        def link(tx: Transaction) -> None:
+            self._repo.move(tx, design, {"status": "productized", "product_id": product_id, "updated_at": now},
+                            on_fail=InvalidTransition("the design is no longer approved", {"to": "productized"}))
+
         return self._catalog.create(actor, body.model_copy(update={"product_id": product_id}),
-                                    designer_id=design["designer_id"], design_id=design_id, extra=(move, "design"))
+                                    designer_id=design["designer_id"], design_id=design_id, also=link)
 
     def _existing(self, design_id: str) -> dict[str, Any]:
         design = self._repo.get(design_id)

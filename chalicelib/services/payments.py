@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import Any, Optional
 
 from chalicelib.adapters.clock import new_id
 from chalicelib.adapters.orders_repo import OrderRepository
 from chalicelib.adapters.payments import sign, verify
 from chalicelib.domain.errors import NotFound
+from chalicelib.domain.orders import Order
 from chalicelib.services.orders import OrderService
 
 SUCCEEDED = "payment_intent.succeeded"
@@ -34,21 +35,20 @@ class PaymentEvents:
         if order is None:
             return {"received": True, "handled": False}
         if event_type == SUCCEEDED:
-            if order["status"] == "pending_payment":
-                self._orders.move(order["order_id"], "paid")
-            elif order["status"] in ("expired", "cancelled", "payment_failed"):
+            if order.status == "pending_payment":
+                self._orders.move(order.order_id, "paid")
+            elif order.status in ("expired", "cancelled", "payment_failed"):
                 amount = intent.get("amount")
-                amount = amount if isinstance(amount, int) and amount > 0 else order["cash_due_fen"]
+                amount = amount if isinstance(amount, int) and amount > 0 else order.cash_due_fen
                 self._orders.refund_late_payment(order, intent["id"], amount)
-        elif order["status"] == "pending_payment":
-            self._orders.move(order["order_id"], "payment_failed")
+        elif order.status == "pending_payment":
+            self._orders.move(order.order_id, "payment_failed")
         return {"received": True, "handled": True}
 
-    def _order_of(self, intent: dict[str, Any]) -> Any:
+    def _order_of(self, intent: dict[str, Any]) -> Optional[Order]:
         order_id = str((intent.get("metadata") or {}).get("order_id") or "")
         order = self._repo.get(order_id) if order_id and len(order_id) <= 64 else None
-        payment = (order or {}).get("payment") or {}
-        if order is None or (payment and payment.get("payment_intent_id") != intent.get("id")):
+        if order is None or (order.payment and order.payment.payment_intent_id != intent.get("id")):
             return None
         return order
 
@@ -61,7 +61,7 @@ class PaymentEvents:
         event = {"id": new_id("evt_local"), "object": "event", "created": int(time.time()),
                  "type": SUCCEEDED if outcome == "succeed" else "payment_intent.payment_failed",
                  "data": {"object": {"id": payment_intent_id, "object": "payment_intent",
-                                     "amount": order["cash_due_fen"], "currency": "cny",
+                                     "amount": order.cash_due_fen, "currency": "cny",
                                      "metadata": {"order_id": order_id}}}}
         payload = json.dumps(event).encode()
         return {**self.handle(payload, sign(payload, self._secret)), "event": event}

@@ -1,14 +1,18 @@
 """Earning points: daily check-ins and community tasks under the tier's daily cap; tiers; the ledger."""
 from __future__ import annotations
 
-from typing import Any, Optional
+import datetime as dt
+from dataclasses import replace
+from typing import Optional
 
 from chalicelib.adapters.audit_repo import AuditRepository
 from chalicelib.adapters.clock import iso
 from chalicelib.adapters.cursor import CursorCodec
+from chalicelib.adapters.dynamo import Replay, Transaction
 from chalicelib.domain import points as rules
 from chalicelib.domain.errors import AlreadyCheckedIn, NotFound
-from chalicelib.services.accounts import Accounts, Plan, Replay
+from chalicelib.domain.points import Entry, Profile
+from chalicelib.services.accounts import Accounts, Plan
 from chalicelib.settings import Settings
 
 
@@ -24,9 +28,9 @@ class PointsService:
         profile = self._accounts.load(user_id)
         today = rules.shanghai_day(self._accounts.clock.now())
         return rules.Me(
-            user_id=user_id, tier=profile["tier"],
-            points=rules.PointsBalance(available=profile["points_available"], held=profile["points_held"]),
-            earned_today=_earned_on(profile, today), daily_cap=self._settings.daily_caps[profile["tier"]])
+            user_id=user_id, tier=profile.tier,
+            points=rules.PointsBalance(available=profile.points_available, held=profile.points_held),
+            earned_today=profile.earned_on(today), daily_cap=self._settings.daily_caps[profile.tier])
 
     def ledger(self, user_id: str, limit: int, cursor: Optional[str]) -> rules.LedgerPage:
         scope = f"ledger|{user_id}"
@@ -36,58 +40,51 @@ class PointsService:
 
     # -- earning -----------------------------------------------------------------------------
     def check_in(self, user_id: str) -> rules.CheckinResult:
-        def plan(profile: dict[str, Any], now: Any) -> Plan:
+        already = AlreadyCheckedIn("you have already checked in today (Asia/Shanghai)")
+
+        def plan(profile: Profile, now: dt.datetime, tx: Transaction) -> Plan:
             day = rules.shanghai_day(now)
-            award, after = self._award(profile, day, self._settings.task_points["checkin"])
-            marker = self._accounts.repo.marker_op(user_id, f"CHECKIN#{day}", {"points_awarded": award, "at": iso(now)})
-            entries = [{"delta": award, "kind": "earn", "ref": f"checkin:{day}"}] if award else []
-            return Plan(after, entries, [marker], ["checkin"],
-                        rules.CheckinResult(points_awarded=award, available=after["points_available"]))
+            award, after = self._award(profile, day, "checkin")
+            self._accounts.repo.add_checkin(tx, user_id, day, {"points_awarded": award, "at": iso(now)},
+                                            on_fail=already)
+            entries = [Entry(delta=award, kind="earn", ref=f"checkin:{day}")] if award else []
+            return Plan(after, entries, rules.CheckinResult(points_awarded=award, available=after.points_available))
 
-        def on_condition(label: str) -> Exception:
-            return AlreadyCheckedIn("you have already checked in today (Asia/Shanghai)")
-
-        return self._accounts.change(user_id, plan, on_condition)
+        return self._accounts.change(user_id, plan)
 
     def earn(self, body: rules.EarnRequest) -> rules.Awarded:
-        marker = f"EARN#{body.task}#{body.ref}"
-
-        def plan(profile: dict[str, Any], now: Any) -> Plan:
-            award, after = self._award(profile, rules.shanghai_day(now), self._settings.task_points[body.task])
-            op = self._accounts.repo.marker_op(body.user_id, marker, {"points_awarded": award, "at": iso(now)})
+        def plan(profile: Profile, now: dt.datetime, tx: Transaction) -> Plan:
+            award, after = self._award(profile, rules.shanghai_day(now), body.task)
+            self._accounts.repo.add_task_award(tx, body.user_id, body.task, body.ref,
+                                               {"points_awarded": award, "at": iso(now)}, on_fail=Replay)
             if not award:
-                return Plan(None, [], [op], ["task"], rules.Awarded(points_awarded=0))
-            entry = {"delta": award, "kind": "earn", "ref": f"{body.task}:{body.ref}"}
-            return Plan(after, [entry], [op], ["task"], rules.Awarded(points_awarded=award))
+                return Plan(None, result=rules.Awarded(points_awarded=0))
+            entry = Entry(delta=award, kind="earn", ref=f"{body.task}:{body.ref}")
+            return Plan(after, [entry], rules.Awarded(points_awarded=award))
 
         try:
-            return self._accounts.change(body.user_id, plan, Replay)
+            return self._accounts.change(body.user_id, plan)
         except Replay:
-            first = self._accounts.repo.marker(body.user_id, marker) or {}
+            first = self._accounts.repo.task_award(body.user_id, body.task, body.ref) or {}
             return rules.Awarded(points_awarded=first.get("points_awarded", 0))
 
-    def _award(self, profile: dict[str, Any], day: str, task_points: int) -> tuple[int, dict[str, Any]]:
-        earned = _earned_on(profile, day)
-        award = rules.capped_award(task_points, earned, self._settings.daily_caps[profile["tier"]])
-        after = {**profile, "earned_day": day, "earned_today": earned + award,
-                 "points_available": profile["points_available"] + award}
-        return award, after
+    def _award(self, profile: Profile, day: str, task: str) -> tuple[int, Profile]:
+        return profile.awarded(day, self._settings.task_points[task], self._settings.daily_caps[profile.tier])
 
     # -- tiers -------------------------------------------------------------------------------
     def set_tier(self, actor: str, user_id: str, body: rules.TierChange) -> rules.UserTier:
         if not rules.is_user_id(user_id):
             raise NotFound(f"no user {user_id[:64]!r}: user ids are 1-64 of A-Z a-z 0-9 _ -", {"user_id": user_id})
-        def plan(profile: dict[str, Any], now: Any) -> Plan:
+
+        def plan(profile: Profile, now: dt.datetime, tx: Transaction) -> Plan:
             at = iso(now)
-            verified = {"vin": body.vin, "verified_by": actor, "verified_at": at} if body.tier == "owner" else \
-                {"vin": None, "verified_by": None, "verified_at": None}
-            after = {**profile, "tier": body.tier, **verified}
-            shown = {k: profile.get(k) for k in ("tier", "vin", "verified_by", "verified_at")}
-            audit = self._audit.record_op(actor, "user.tier", user_id, shown, {"tier": body.tier, **verified}, at)
-            return Plan(after, [], [audit], ["audit"], rules.UserTier(user_id=user_id, tier=body.tier, **verified))
+            owner = body.tier == "owner"
+            verified = {"vin": body.vin if owner else None, "verified_by": actor if owner else None,
+                        "verified_at": at if owner else None}
+            shown = {"tier": profile.tier, "vin": profile.vin, "verified_by": profile.verified_by,
+                     "verified_at": profile.verified_at}
+            self._audit.record(tx, actor, "user.tier", user_id, shown, {"tier": body.tier, **verified}, at)
+            after = replace(profile, tier=body.tier, **verified)
+            return Plan(after, [], rules.UserTier(user_id=user_id, tier=body.tier, **verified))
 
-        return self._accounts.change(user_id, plan, Replay)
-
-
-def _earned_on(profile: dict[str, Any], day: str) -> int:
-    return profile.get("earned_today", 0) if profile.get("earned_day") == day else 0
+        return self._accounts.change(user_id, plan)

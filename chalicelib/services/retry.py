@@ -5,15 +5,12 @@ import random
 import time
 from typing import Callable, TypeVar
 
-from chalicelib.adapters.dynamo import Contention
+from chalicelib.adapters.dynamo import Contention, LostRace
 from chalicelib.domain.errors import Conflict
 
 T = TypeVar("T")
 ATTEMPTS = 40
-
-
-class LostRace(Exception):
-    """The state a write was planned from changed before it committed."""
+__all__ = ["LostRace", "on_lost_race"]
 
 
 def on_lost_race(attempt: Callable[[], T], what: str) -> T:

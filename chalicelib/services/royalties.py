@@ -1,20 +1,24 @@
 """Designer royalties: owed when an order line of their product is paid, credited once, reversed on refund.
 
 The record of what is owed is written in the transaction that marks the order paid (so it is never lost),
-then settled into the designer's ledger right after commit or by the scheduled relay (so a busy designer
+then settled into the designer's ledger right after commit or by the scheduled settlement (so a busy designer
 account never slows a checkout). Each record moves due -> credited -> reversal_due -> reversed (or
 due -> voided when the order is cancelled before it was credited), each move a condition on its status.
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+import datetime as dt
+from typing import Optional
 
 from chalicelib.adapters.clock import iso
 from chalicelib.adapters.designs_repo import DesignRepository
+from chalicelib.adapters.dynamo import Transaction
 from chalicelib.adapters.royalties_repo import RoyaltyRepository
 from chalicelib.domain.designs import royalty_points
+from chalicelib.domain.orders import Order
+from chalicelib.domain.points import Entry, Profile
+from chalicelib.domain.transitions import Transition
 from chalicelib.services.accounts import Accounts, Plan
-from chalicelib.services.retry import LostRace
 
 
 class Royalties:
@@ -24,39 +28,38 @@ class Royalties:
         self._accounts = accounts
         self._rate = rate
 
-    def owed_ops(self, order: dict[str, Any], now: str) -> tuple[list[dict[str, Any]], list[str]]:
-        """For the transaction that marks `order` paid: one record per line of a designer's product."""
-        ops = [self._repo.record_op({
-            "order_id": order["order_id"], "sku": line["sku"], "designer_id": line["designer_id"],
-            "design_id": line.get("design_id"), "qty": line["qty"], "created_at": now,
-            "points": royalty_points(line["line_total_fen"], self._rate)})
-            for line in order["lines"] if line.get("designer_id")]
-        return ops, ["royalty"] * len(ops)
+    def follow(self, tx: Transaction, t: Transition) -> None:
+        """In the transaction of an order's change: record what its paid lines owe, or undo it on a refund."""
+        if t.rule.royalties == "owe":
+            self._owe(tx, t.after)
+        elif t.rule.royalties == "reverse":
+            self._reverse(tx, t.after)
 
-    def reversal_ops(self, order: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
-        """For the transaction that cancels or refunds a paid `order`."""
-        if not any(line.get("designer_id") for line in order["lines"]):
-            return [], []
-        ops = []
-        for record in self._repo.of_order(order["order_id"]):
+    def _owe(self, tx: Transaction, order: Order) -> None:
+        for line in order.designer_lines:
+            self._repo.add(tx, {"order_id": order.order_id, "sku": line.sku, "designer_id": line.designer_id,
+                                "design_id": line.design_id, "qty": line.qty, "created_at": order.updated_at,
+                                "points": royalty_points(line.line_total_fen, self._rate)})
+
+    def _reverse(self, tx: Transaction, order: Order) -> None:
+        if not order.designer_lines:
+            return
+        for record in self._repo.of_order(order.order_id):
             if record["status"] == "due":
-                ops.append(self._repo.move_op(record, "voided", due=False))
+                self._repo.move(tx, record, "voided", due=False)
             elif record["status"] == "credited":
-                ops.append(self._repo.move_op(record, "reversal_due", due=True))
-        return ops, ["royalty"] * len(ops)
+                self._repo.move(tx, record, "reversal_due", due=True)
 
-    def settle_order(self, order: dict[str, Any]) -> int:
+    def settle_order(self, order: Order) -> int:
         """Right after a commit that paid, cancelled or refunded `order`: settle its lines, if any are owed."""
-        if not any(line.get("designer_id") for line in order["lines"]):
-            return 0
-        return self.settle(order["order_id"])
+        return self.settle(order.order_id) if order.designer_lines else 0
 
     def settle(self, order_id: Optional[str] = None) -> int:
         """Credit (or reverse) what is due: for one order, or everything due. Safe to run any time."""
         if order_id:
             records = self._repo.of_order(order_id)
         else:
-            records = [r for r in self._repo.due(iso(self._accounts.clock.now())) if r]
+            records = self._repo.due(iso(self._accounts.clock.now()))
         settled = 0
         for record in records:
             if record["status"] in ("due", "reversal_due"):
@@ -64,21 +67,20 @@ class Royalties:
         return settled
 
     def _settle_one(self, order_id: str, sku: str, designer_id: str) -> int:
-        def plan(profile: dict[str, Any], now: Any) -> Plan:
+        def plan(profile: Profile, now: dt.datetime, tx: Transaction) -> Plan:
             record = self._repo.get(order_id, sku)
             if not record or record["status"] not in ("due", "reversal_due"):
                 return Plan(None, result=0)  # someone else settled it
             crediting = record["status"] == "due"
             sign = 1 if crediting else -1
-            ops = [self._repo.move_op(record, "credited" if crediting else "reversed", due=False)]
+            self._repo.move(tx, record, "credited" if crediting else "reversed", due=False)
             if record.get("design_id"):
-                ops.append(self._designs.sales_op(record["design_id"], sign * record["qty"], sign * record["points"]))
-            labels = ["royalty"] * len(ops)
+                self._designs.count_sales(tx, record["design_id"], sign * record["qty"], sign * record["points"])
             if not record["points"]:
-                return Plan(None, [], ops, labels, 1)
-            entry = {"delta": sign * record["points"], "kind": "royalty" if crediting else "reversal",
-                     "ref": f"royalty:{order_id}:{sku}"}
-            after = {**profile, "points_available": profile["points_available"] + entry["delta"]}
-            return Plan(after, [entry], ops, labels, 1)
+                return Plan(None, result=1)
+            entry = Entry(delta=sign * record["points"], kind="royalty" if crediting else "reversal",
+                          ref=f"royalty:{order_id}:{sku}")
+            return Plan(profile.posted([entry]), [entry], 1)
 
-        return self._accounts.change(designer_id, plan, lambda label: LostRace())
+        result: int = self._accounts.change(designer_id, plan)
+        return result

@@ -70,4 +70,4 @@ def test_profile_is_created_on_first_call_as_a_fan_with_zero_points(api, service
     assert r.status == 200
     assert r.json == {"user_id": "newcomer", "tier": "fan", "points": {"available": 0, "held": 0},
                       "earned_today": 0, "daily_cap": 3}
-    assert services.users._repo.get("newcomer")["tier"] == "fan"
+    assert services.users._repo.get("newcomer").tier == "fan"

@@ -96,7 +96,7 @@ def test_an_overdue_pending_order_expires_and_releases_its_holds(api, services, 
     # Paying after expiry: the money goes back automatically.
     api.post(f"/dev/payments/{order['payment']['payment_intent_id']}/succeed")
     stored = services.order_repo.get(order["order_id"])
-    assert stored["status"] == "expired" and stored["late_payment_refund"]["refund_id"].startswith("re_local_")
+    assert stored.status == "expired" and stored.late_payment_refund["refund_id"].startswith("re_local_")
 
 
 def test_webhooks_with_a_bad_or_stale_signature_change_nothing(api, services, sku):
@@ -112,10 +112,10 @@ def test_webhooks_with_a_bad_or_stale_signature_change_nothing(api, services, sk
         headers = {"Stripe-Signature": header} if header else {}
         r = api.call("POST", "/webhooks/stripe", raw=payload, headers=headers)
         assert (r.status, r.error_code) == (400, "invalid_signature")
-    assert services.order_repo.get(order["order_id"])["status"] == "pending_payment"
+    assert services.order_repo.get(order["order_id"]).status == "pending_payment"
     r = api.call("POST", "/webhooks/stripe", raw=payload, headers={"Stripe-Signature": sign(payload, secret)})
     assert r.json == {"received": True, "handled": True}
-    assert services.order_repo.get(order["order_id"])["status"] == "paid"
+    assert services.order_repo.get(order["order_id"]).status == "paid"
     unknown = json.dumps({"id": "evt_2", "type": "charge.dispute.created", "data": {"object": {}}}).encode()
     r = api.call("POST", "/webhooks/stripe", raw=unknown, headers={"Stripe-Signature": sign(unknown, secret)})
     assert r.status == 200 and r.json == {"received": True, "handled": False}

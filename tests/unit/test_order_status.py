@@ -6,7 +6,8 @@ from typing import get_args
 
 import pytest
 
-from chalicelib.domain.checkout import OrderStatus, can_move
+from chalicelib.domain.orders import OrderStatus
+from chalicelib.domain.transitions import can_move
 
 STATUSES = ("pending_payment", "paid", "shipped", "expired", "cancelled", "payment_failed", "refunded")
 ALLOWED = {

@@ -1,0 +1,86 @@
+"""An order as the shop keeps it: its lines, payment, shipment and status; plus the shopper's order requests."""
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Optional
+
+from pydantic import Field, StringConstraints
+
+from chalicelib.domain.base import Model, Strict
+
+OrderStatus = Literal["pending_payment", "paid", "shipped", "expired", "cancelled", "payment_failed", "refunded"]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+
+
+class ShippingAddress(Strict):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+    phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 -]{5,20}$")]
+    line1: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    city: Text
+    province: Text
+    postal_code: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9 -]{3,12}$")]
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = Field(description="ISO 3166 alpha-2, e.g. CN")
+
+
+class OrderLine(Model):
+    sku: str
+    product_id: str
+    title: str
+    category: str
+    qty: int
+    unit_price_fen: int
+    line_total_fen: int
+    designer_id: Optional[str] = None
+    design_id: Optional[str] = None
+
+
+class Payment(Model):
+    provider: Literal["stripe", "local"]
+    payment_intent_id: str
+    client_secret: Optional[str]
+    status: str
+    refund_id: Optional[str] = None
+
+
+class Shipment(Model):
+    carrier: str
+    tracking_number: str
+    shipped_at: str
+
+
+class Order(Model):
+    """What the shopper, merchandisers and partners see. The excluded fields are the shop's own bookkeeping."""
+
+    order_id: str
+    user_id: str
+    status: OrderStatus
+    lines: list[OrderLine]
+    subtotal_fen: int
+    points_applied: int
+    cash_due_fen: int
+    payment: Optional[Payment] = None
+    shipping_address: Optional[ShippingAddress] = None
+    shipment: Optional[Shipment] = None
+    created_at: str
+    updated_at: str
+    expires_at: Optional[str] = None
+    version: int = Field(default=0, exclude=True)
+    idempotency_key: Optional[str] = Field(default=None, exclude=True)
+    late_payment_refund: Optional[dict[str, Any]] = Field(default=None, exclude=True)
+
+    @property
+    def designer_lines(self) -> list[OrderLine]:
+        return [line for line in self.lines if line.designer_id]
+
+
+class OrderPage(Model):
+    items: list[Order]
+    next_cursor: Optional[str]
+
+
+class RefundRequest(Strict):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class ShipmentRequest(Strict):
+    carrier: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+    tracking_number: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{4,40}$")]

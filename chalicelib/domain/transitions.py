@@ -1,0 +1,108 @@
+"""What an order's change of status does, as data: one row per (from, to), and a pure `transition` that applies it.
+
+The service reads the order, calls `transition`, and writes what it returns in one transaction:
+the order, the buyer's ledger entries, the stock that moves, the event partners receive, and the
+designer royalties owed or reversed. Placing an order is the row whose `from` is None.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Optional
+
+from chalicelib.domain.errors import InvalidTransition
+from chalicelib.domain.events import OrderEvent, order_event
+from chalicelib.domain.orders import Order, OrderLine, Shipment, ShipmentRequest
+from chalicelib.domain.points import Entry
+
+PointsMove = Literal["hold", "spend", "spend_hold", "release_hold", "refund"]
+StockMove = Literal["take", "give_back"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What moving an order along one row does, besides changing its status."""
+
+    points: Optional[PointsMove] = None  # what happens to the order's points on the buyer's account
+    stock: Optional[StockMove] = None
+    event: Optional[str] = None  # the event partners receive
+    royalties: Optional[Literal["owe", "reverse"]] = None  # designer royalties of the order's lines
+    refunds_cash: bool = False  # a cash payment that succeeded is given back through the provider
+
+
+_RELEASE = Rule(points="release_hold", stock="give_back")
+TRANSITIONS: dict[tuple[Optional[str], str], Rule] = {
+    (None, "pending_payment"): Rule(points="hold", stock="take"),
+    (None, "paid"): Rule(points="spend", stock="take", event="order.paid", royalties="owe"),
+    ("pending_payment", "paid"): Rule(points="spend_hold", event="order.paid", royalties="owe"),
+    ("pending_payment", "expired"): _RELEASE,
+    ("pending_payment", "cancelled"): _RELEASE,
+    ("pending_payment", "payment_failed"): _RELEASE,
+    ("paid", "shipped"): Rule(event="order.shipped"),
+    ("paid", "cancelled"): Rule(points="refund", stock="give_back", event="order.cancelled", royalties="reverse",
+                                refunds_cash=True),
+    ("paid", "refunded"): Rule(points="refund", stock="give_back", event="order.refunded", royalties="reverse",
+                               refunds_cash=True),
+    ("shipped", "refunded"): Rule(points="refund", event="order.refunded", royalties="reverse", refunds_cash=True),
+}
+# (available, held) change per point of the order, and the ledger kind
+_POINTS: dict[str, tuple[int, int, str]] = {
+    "hold": (-1, 1, "hold"), "spend": (-1, 0, "spend"), "spend_hold": (0, -1, "spend"),
+    "release_hold": (1, -1, "release"), "refund": (1, 0, "refund"),
+}
+CANCELLABLE = ("pending_payment", "paid")
+
+
+def can_move(current: str, target: str) -> bool:
+    return (current, target) in TRANSITIONS
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One change of an order and everything that goes with it."""
+
+    before: Optional[Order]  # None when the order is being placed
+    after: Order
+    rule: Rule
+    ledger: tuple[Entry, ...] = ()
+    stock: tuple[OrderLine, ...] = ()  # lines whose stock is taken or given back (see rule.stock)
+    event: Optional[OrderEvent] = None
+
+    @property
+    def changed(self) -> bool:
+        return self.before is None or self.before.status != self.after.status
+
+
+def placing(order: Order) -> Transition:
+    """What placing `order` (paid at once, or pending payment) does."""
+    return _apply(None, order, TRANSITIONS[(None, order.status)])
+
+
+def transition(order: Order, target: str, at: str, shipment: Optional[ShipmentRequest] = None) -> Transition:
+    """Move `order` to `target` at `at` (ISO time). Moving to the status it has changes nothing
+    (duplicate webhooks, double clicks); a move the table has no row for is refused."""
+    if order.status == target:
+        return Transition(order, order, Rule())
+    rule = TRANSITIONS.get((order.status, target))
+    if rule is None:
+        raise InvalidTransition(f"a {order.status} order cannot become {target}", {"from": order.status, "to": target})
+    changes: dict[str, object] = {"status": target, "updated_at": at, "expires_at": None}
+    if shipment is not None:
+        changes["shipment"] = Shipment(carrier=shipment.carrier, tracking_number=shipment.tracking_number,
+                                       shipped_at=at)
+    if order.payment and target == "paid":
+        changes["payment"] = order.payment.model_copy(update={"status": "succeeded"})
+    if order.payment and rule.refunds_cash and order.payment.status == "succeeded":
+        changes["payment"] = order.payment.model_copy(update={"status": "refund_pending"})  # the provider is asked next
+    return _apply(order, order.model_copy(update=changes), rule)
+
+
+def _apply(before: Optional[Order], after: Order, rule: Rule) -> Transition:
+    ledger: tuple[Entry, ...] = ()
+    if rule.points and after.points_applied:
+        available, held, kind = _POINTS[rule.points]
+        points = after.points_applied
+        ledger = (Entry(delta=available * points, held_delta=held * points, kind=kind, ref=f"order:{after.order_id}"),)
+    stock = tuple(after.lines) if rule.stock else ()
+    event = order_event(f"evt-{after.order_id}-{after.status}", rule.event, after.updated_at, after) \
+        if rule.event else None
+    return Transition(before, after, rule, ledger, stock, event)
