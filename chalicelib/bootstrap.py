@@ -82,6 +82,7 @@ class Container:
         s = self.settings
         if s.stage == LOCAL_STAGE:
             return tokens.hs256_verifier(s.local_jwt_secret)
+        assert s.jwks_url and s.jwt_issuer and s.jwt_audience  # Settings refuses to load without them here
         return tokens.jwks_verifier(s.jwks_url, s.jwt_issuer, s.jwt_audience)
 
     @cached_property
@@ -121,6 +122,7 @@ class Container:
         s = self.settings
         if s.uses_local_payments:
             return payments.LocalPayments()
+        assert s.stripe_api_key  # not local payments: Settings made sure there is a key
         return payments.StripePayments(s.stripe_api_key, s.stripe_api_base)
 
     def _gateway(self) -> PaymentGateway:

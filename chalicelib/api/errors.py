@@ -44,7 +44,7 @@ STATUS_BY_CODE = {
 }
 
 
-def json_response(body: Any, status: int, headers: Optional[dict[str, str]] = None) -> Response:
+def json_response(body: Any, status: int, headers: Optional[dict[str, Any]] = None) -> Response:
     """JSON as UTF-8 (Chinese titles stay readable), not ASCII escapes."""
     text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
     return Response(body=text, status_code=status,
@@ -52,7 +52,7 @@ def json_response(body: Any, status: int, headers: Optional[dict[str, str]] = No
 
 
 def error_response(code: str, message: str, details: Optional[dict[str, Any]] = None,
-                   status: Optional[int] = None, headers: Optional[dict[str, str]] = None) -> Response:
+                   status: Optional[int] = None, headers: Optional[dict[str, Any]] = None) -> Response:
     body = {"error": {"code": code, "message": message, "details": details or {}}}
     return json_response(body, status or STATUS_BY_CODE.get(code, 400), headers)
 

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 from chalice import Blueprint
 
@@ -23,7 +26,8 @@ def document() -> dict[str, Any]:
     from pydantic.json_schema import models_json_schema  # only this route needs it
 
     models = {m for r in ROUTES for m in (r.body, r.response) if m is not None}
-    keyed = [(m, "validation" if any(r.body is m for r in ROUTES) else "serialization") for m in models]
+    keyed: list[tuple[type[BaseModel], Literal["validation", "serialization"]]] = [
+        (m, "validation" if any(r.body is m for r in ROUTES) else "serialization") for m in models]
     refs, schema = models_json_schema(sorted(keyed, key=lambda k: k[0].__name__), ref_template=_REF)
     schemas = dict(schema.get("$defs", {}))
     schemas["Error"] = ERROR_SCHEMA

@@ -8,7 +8,7 @@ from chalicelib.domain.base import Model
 from chalicelib.domain.orders import Order, OrderLine, OrderStatus, ShippingAddress
 
 EventType = Literal["order.paid", "order.cancelled", "order.refunded", "order.shipped"]
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 
 
 class EventOrder(Model):

@@ -117,7 +117,7 @@ class CheckoutService:
         if order.status != "pending_payment" or order.payment:
             return order
         intent = self._payments().create_intent(order.order_id, order.cash_due_fen)
-        payment = Payment(provider=intent.provider, payment_intent_id=intent.payment_intent_id,  # type: ignore[arg-type]
+        payment = Payment(provider=intent.provider, payment_intent_id=intent.payment_intent_id,
                           client_secret=intent.client_secret, status=intent.status)
         # A replay racing here got the same intent (same provider idempotency key), so ours is the stored one.
         self._repo.attach_payment(order.order_id, payment)

@@ -79,12 +79,17 @@ class PointsService:
         def plan(profile: Profile, now: dt.datetime, tx: Transaction) -> Plan:
             at = iso(now)
             owner = body.tier == "owner"
-            verified = {"vin": body.vin if owner else None, "verified_by": actor if owner else None,
-                        "verified_at": at if owner else None}
-            shown = {"tier": profile.tier, "vin": profile.vin, "verified_by": profile.verified_by,
-                     "verified_at": profile.verified_at}
-            self._audit.record(tx, actor, "user.tier", user_id, shown, {"tier": body.tier, **verified}, at)
-            after = replace(profile, tier=body.tier, **verified)
-            return Plan(after, [], rules.UserTier(user_id=user_id, tier=body.tier, **verified))
+            after = replace(profile, tier=body.tier, vin=body.vin if owner else None,
+                            verified_by=actor if owner else None, verified_at=at if owner else None)
+            shown = rules.UserTier(user_id=user_id, tier=after.tier, vin=after.vin, verified_by=after.verified_by,
+                                   verified_at=after.verified_at)
+            self._audit.record(tx, actor, "user.tier", user_id, _tier_fields(profile),
+                               _tier_fields(after), at)
+            return Plan(after, [], shown)
 
         return self._accounts.change(user_id, plan)
+
+
+def _tier_fields(profile: Profile) -> dict[str, Optional[str]]:
+    return {"tier": profile.tier, "vin": profile.vin, "verified_by": profile.verified_by,
+            "verified_at": profile.verified_at}
