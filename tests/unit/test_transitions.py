@@ -1,0 +1,157 @@
+"""The order core without a server: every row of the transition table, and pricing from the store's SKUs."""
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.domain import checkout
+from chalicelib.domain.checkout import LineRequest, SkuOffer
+from chalicelib.domain.errors import InsufficientStock, InvalidTransition, NotAvailable, NotFound, OwnerOnly
+from chalicelib.domain.orders import Order, OrderLine, Payment, ShipmentRequest
+from chalicelib.domain.points import Entry
+from chalicelib.domain.transitions import TRANSITIONS, placing, transition
+
+AT = "2026-11-24T08:00:00.000Z"
+DESIGNER_LINE = OrderLine(sku="UMB-1", product_id="p-umb", title="Umbrella", category="apparel", qty=2,
+                          unit_price_fen=19900, line_total_fen=39800, designer_id="d-1", design_id="des-1")
+PLAIN_LINE = OrderLine(sku="MUG-1", product_id="p-mug", title="Mug", category="home", qty=1, unit_price_fen=5000,
+                       line_total_fen=5000)
+
+
+def order(status: str, points: int = 1500, cash_fen: int = 29800, payment: str | None = "succeeded") -> Order:
+    pay = Payment(provider="local", payment_intent_id="pi_local_o-1", client_secret="s", status=payment) \
+        if payment else None
+    return Order(order_id="o-1", user_id="buyer", status=status, lines=[DESIGNER_LINE, PLAIN_LINE],
+                 subtotal_fen=44800, points_applied=points, cash_due_fen=cash_fen, payment=pay,
+                 created_at="2026-11-24T07:00:00.000Z", updated_at="2026-11-24T07:00:00.000Z",
+                 expires_at="2026-11-24T07:15:00.000Z" if status == "pending_payment" else None, version=3)
+
+
+# (from, to) -> (ledger entry for 1,500 points or None, stock, event type, royalties, payment status after)
+ROWS = {
+    ("pending_payment", "paid"): (Entry(0, "spend", "order:o-1", -1500), None, "order.paid", "owe", "succeeded"),
+    ("pending_payment", "expired"): (Entry(1500, "release", "order:o-1", -1500), "give_back", None, None, "pending"),
+    ("pending_payment", "cancelled"): (Entry(1500, "release", "order:o-1", -1500), "give_back", None, None,
+                                       "pending"),
+    ("pending_payment", "payment_failed"): (Entry(1500, "release", "order:o-1", -1500), "give_back", None, None,
+                                            "pending"),
+    ("paid", "shipped"): (None, None, "order.shipped", None, "succeeded"),
+    ("paid", "cancelled"): (Entry(1500, "refund", "order:o-1"), "give_back", "order.cancelled", "reverse",
+                            "refund_pending"),
+    ("paid", "refunded"): (Entry(1500, "refund", "order:o-1"), "give_back", "order.refunded", "reverse",
+                           "refund_pending"),
+    ("shipped", "refunded"): (Entry(1500, "refund", "order:o-1"), None, "order.refunded", "reverse",
+                              "refund_pending"),
+}
+
+
+def test_the_table_has_exactly_the_rows_walked_here():
+    assert {k for k in TRANSITIONS if k[0] is not None} == set(ROWS)
+
+
+@pytest.mark.parametrize(("before", "target"), sorted(ROWS))
+def test_each_row_moves_points_stock_events_royalties_and_cash(before, target):
+    entry, stock, event, royalties, payment_after = ROWS[(before, target)]
+    start = order(before, payment="pending" if before == "pending_payment" else "succeeded")
+    shipment = ShipmentRequest(carrier="SF", tracking_number="SF1234") if target == "shipped" else None
+    t = transition(start, target, AT, shipment)
+    assert t.before is start and t.after.status == target and t.after.updated_at == AT
+    assert t.after.version == 3, "the repository bumps the version when it saves"
+    assert t.ledger == ((entry,) if entry else ())
+    assert t.rule.stock == stock and t.stock == (tuple(start.lines) if stock else ())
+    assert (t.event.type if t.event else None) == event
+    assert t.rule.royalties == royalties
+    assert t.after.payment is not None and t.after.payment.status == payment_after
+    assert t.after.expires_at is None
+    assert start.status == before, "the order read is never changed in place"
+
+
+def test_an_event_carries_the_order_after_the_change_with_a_stable_id():
+    t = transition(order("paid"), "refunded", AT)
+    assert t.event is not None
+    assert t.event.event_id == "evt-o-1-refunded" and t.event.occurred_at == AT
+    assert t.event.order.status == "refunded" and [line.sku for line in t.event.order.lines] == ["UMB-1", "MUG-1"]
+    assert transition(order("paid"), "refunded", AT).event == t.event, "the same change gives the same event"
+
+
+def test_a_shipment_is_stamped_with_the_time_of_the_move():
+    t = transition(order("paid"), "shipped", AT, ShipmentRequest(carrier="SF", tracking_number="SF1234"))
+    assert t.after.shipment is not None and t.after.shipment.shipped_at == AT
+    assert t.after.shipment.tracking_number == "SF1234"
+
+
+@pytest.mark.parametrize("status", ["pending_payment", "paid", "shipped", "expired", "cancelled", "refunded"])
+def test_moving_to_the_status_it_has_changes_nothing(status):
+    start = order(status)
+    t = transition(start, status, AT)
+    assert not t.changed and t.after is start and t.ledger == () and t.event is None and t.stock == ()
+
+
+@pytest.mark.parametrize(("before", "target"), [
+    ("shipped", "cancelled"), ("expired", "paid"), ("cancelled", "paid"), ("refunded", "shipped"),
+    ("paid", "pending_payment"), ("payment_failed", "paid"), ("pending_payment", "shipped"),
+    ("pending_payment", "refunded")])
+def test_a_move_the_table_has_no_row_for_is_refused(before, target):
+    with pytest.raises(InvalidTransition) as refused:
+        transition(order(before), target, AT)
+    assert refused.value.details == {"from": before, "to": target}
+
+
+def test_an_order_without_points_writes_no_ledger_entry():
+    assert transition(order("paid", points=0, cash_fen=44800), "cancelled", AT).ledger == ()
+
+
+def test_a_cash_refund_is_asked_only_for_a_payment_that_succeeded():
+    unpaid_cash = order("paid", points=4480, cash_fen=0, payment=None)
+    assert transition(unpaid_cash, "refunded", AT).after.payment is None
+    already = order("paid", payment="refunded")
+    assert transition(already, "cancelled", AT).after.payment.status == "refunded"
+
+
+@pytest.mark.parametrize(("status", "entry", "event"), [
+    ("paid", Entry(-1500, "spend", "order:o-1"), "order.paid"),
+    ("pending_payment", Entry(-1500, "hold", "order:o-1", 1500), None)])
+def test_placing_an_order_takes_stock_and_spends_or_holds_its_points(status, entry, event):
+    placed = order(status, payment=None)
+    t = placing(placed)
+    assert t.changed and t.before is None and t.after is placed
+    assert t.ledger == (entry,) and t.rule.stock == "take" and t.stock == tuple(placed.lines)
+    assert (t.event.type if t.event else None) == event
+    assert t.rule.royalties == ("owe" if status == "paid" else None)
+
+
+# -- pricing -------------------------------------------------------------------------------------------------
+def offer(sku: str = "MUG-1", **over) -> SkuOffer:
+    fields = dict(sku=sku, product_id=f"p-{sku}", title=f"Item {sku}", category="home", status="active",
+                  price_fen=5000, stock=5)
+    return SkuOffer(**{**fields, **over})
+
+
+def test_pricing_takes_prices_and_rules_from_the_store():
+    skus = {"MUG-1": offer(), "UMB-1": offer("UMB-1", price_fen=19900, accepts_cash=False, designer_id="d-1")}
+    lines = checkout.price([LineRequest(sku="UMB-1", qty=2), LineRequest(sku="MUG-1", qty=1)], skus, "fan",
+                           "2026-11-24")
+    assert [(line.sku, line.line_total_fen, line.accepts_cash, line.designer_id) for line in lines] == [
+        ("UMB-1", 39800, False, "d-1"), ("MUG-1", 5000, True, None)]
+
+
+@pytest.mark.parametrize(("sku", "tier", "error", "details"), [
+    (offer(status="archived"), "owner", NotAvailable, {"sku": "MUG-1"}),
+    (offer(owner_only=True), "deposit", OwnerOnly, {"sku": "MUG-1"}),
+    (offer(stock=1), "fan", InsufficientStock, {"sku": "MUG-1", "stock": 1}),
+    (offer(category="hotel", stay_date="2026-11-23"), "fan", NotAvailable, {"sku": "MUG-1", "date": "2026-11-23"}),
+])
+def test_pricing_names_the_rule_that_stops_a_line(sku, tier, error, details):
+    with pytest.raises(error) as stopped:
+        checkout.price([LineRequest(sku="MUG-1", qty=2)], {"MUG-1": sku}, tier, "2026-11-24")
+    assert stopped.value.details == details
+
+
+def test_pricing_accepts_tonights_hotel_stay_and_owner_only_for_owners():
+    skus = {"MUG-1": offer(category="hotel", stay_date="2026-11-24", owner_only=True)}
+    assert checkout.price([LineRequest(sku="MUG-1", qty=2)], skus, "owner", "2026-11-24")[0].qty == 2
+
+
+def test_pricing_an_unknown_sku_lists_every_missing_one():
+    with pytest.raises(NotFound) as missing:
+        checkout.price([LineRequest(sku="NOPE-1", qty=1), LineRequest(sku="NOPE-2", qty=1)], {}, "fan", "2026-11-24")
+    assert missing.value.details == {"skus": ["NOPE-1", "NOPE-2"]}
