@@ -35,12 +35,13 @@ class CampaignRepository:
         """Issue `grant` from `campaign`: count its points as issued only while issued + points stays within the
         budget (`on_budget` otherwise), and record the grant once per ref (`on_replay` otherwise)."""
         points = grant["points"]
+        # The grant record comes first: when both fail (a retried grant that used up the budget), it is a replay.
+        tx.create({"pk": f"CAMPAIGN#{grant['campaign_id']}", "sk": f"GRANT#{grant['ref']}", **grant},
+                  on_fail=on_replay)
         tx.update(campaign_key(campaign["campaign_id"]), "ADD issued_points :p",
                   {":p": points, ":limit": campaign["budget_points"] - points, ":budget": campaign["budget_points"]},
                   condition="attribute_exists(pk) AND budget_points = :budget AND issued_points <= :limit",
                   on_fail=on_budget)
-        tx.create({"pk": f"CAMPAIGN#{grant['campaign_id']}", "sk": f"GRANT#{grant['ref']}", **grant},
-                  on_fail=on_replay)
 
     def grant(self, campaign_id: str, ref: str) -> Optional[dict[str, Any]]:
         return self._table.get(_grant_key(campaign_id, ref))

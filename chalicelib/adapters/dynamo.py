@@ -128,7 +128,8 @@ class Transaction:
         self._on_fail.append(on_fail)
 
     def commit(self) -> None:
-        """Write everything or nothing; a failed condition raises that operation's own error."""
+        """Write everything or nothing; a failed condition raises that operation's own error (the first one
+        added, when several fail)."""
         if not self._ops:
             return
         if len(self._ops) > MAX_TRANSACTION_ITEMS:

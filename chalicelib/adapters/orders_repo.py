@@ -143,23 +143,25 @@ class OrderRepository:
     def mark_refunded(self, order_id: str, refund_id: str) -> None:
         self.table.client.update_item(
             TableName=self.table.name, Key=order_key(order_id),
-            UpdateExpression="SET payment.#s = :s, payment.refund_id = :r REMOVE gsi1pk, gsi1sk",
+            UpdateExpression="SET payment.#s = :s, payment.refund_id = :r ADD version :one REMOVE gsi1pk, gsi1sk",
             ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues=to_values({":s": "refunded", ":r": refund_id}))
+            ExpressionAttributeValues=to_values({":s": "refunded", ":r": refund_id, ":one": 1}))
 
     def record_late_refund(self, order_id: str, payment_intent_id: str, refund_id: str) -> None:
         self.table.client.update_item(
-            TableName=self.table.name, Key=order_key(order_id), UpdateExpression="SET late_payment_refund = :r",
+            TableName=self.table.name, Key=order_key(order_id),
+            UpdateExpression="SET late_payment_refund = :r ADD version :one",
             ExpressionAttributeValues=to_values({":r": {"payment_intent_id": payment_intent_id,
-                                                        "refund_id": refund_id}}))
+                                                        "refund_id": refund_id}, ":one": 1}))
 
     def attach_payment(self, order_id: str, payment: Payment) -> None:
-        """Record the PaymentIntent of a pending order (once; a replay that raced here changes nothing)."""
+        """Record the PaymentIntent of a pending order (once; a replay that raced here changes nothing). The version
+        moves, so a change planned from the order before it (a cancel) re-reads instead of dropping the payment."""
         try:
             self.table.client.update_item(
                 TableName=self.table.name, Key=order_key(order_id),
-                UpdateExpression="SET payment = :p", ConditionExpression="attribute_not_exists(payment)",
-                ExpressionAttributeValues=to_values({":p": payment.model_dump()}))
+                UpdateExpression="SET payment = :p ADD version :one", ConditionExpression="attribute_not_exists(payment)",
+                ExpressionAttributeValues=to_values({":p": payment.model_dump(), ":one": 1}))
         except ClientError as exc:
             if error_code(exc) != "ConditionalCheckFailedException":
                 raise

@@ -34,6 +34,14 @@ def test_a_repeated_ref_returns_the_first_grant_and_pays_once(api):
     assert api.get("/me", user="fan-1").json["points"]["available"] == 100
 
 
+def test_a_retried_grant_that_spent_the_last_of_the_budget_returns_the_first_grant(api):
+    create(api, budget=100)
+    first = grant(api, 100, "last-of-it")
+    again = grant(api, 100, "last-of-it")  # e.g. the merchandiser's client timed out and retried
+    assert (again.status, again.json) == (201, first.json)
+    assert api.get("/me", user="fan-1").json["points"]["available"] == 100
+
+
 def test_bad_grants_are_clear_4xx(api):
     create(api)
     for points in (0, -5, "100", 10 ** 12):
