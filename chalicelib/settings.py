@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     # Checkout and payments.
     payment_ttl_s: int = Field(default=900, ge=10, le=86_400)
     min_charge_fen: int = Field(default=400, ge=1)
+    max_pending_orders: int = Field(default=3, ge=1, le=100)  # open pending_payment orders per user
     stripe_api_key: Optional[str] = Field(default=None, validation_alias="STRIPE_API_KEY")
     stripe_api_base: Optional[str] = Field(default=None, validation_alias="STRIPE_API_BASE")
     stripe_webhook_secret: Optional[str] = Field(default=None, validation_alias="STRIPE_WEBHOOK_SECRET")

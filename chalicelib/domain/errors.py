@@ -97,6 +97,10 @@ class PaymentProviderError(DomainError):
     code = "payment_provider_error"
 
 
+class TooManyPendingOrders(DomainError):
+    code = "too_many_pending_orders"
+
+
 class TooManyOpenDesigns(DomainError):
     code = "too_many_open_designs"
 

@@ -59,6 +59,7 @@ class Profile:
     points_held: int = 0
     earned_day: str = ""
     earned_today: int = 0
+    pending_orders: int = 0  # open pending_payment orders (holding stock until paid or expired)
     created_at: str = ""
     version: int = 0
     stored: bool = True
@@ -69,10 +70,12 @@ class Profile:
     def earned_on(self, day: str) -> int:
         return self.earned_today if self.earned_day == day else 0
 
-    def posted(self, entries: Sequence[Entry]) -> "Profile":
-        """The balances after `entries`."""
+    def posted(self, entries: Sequence[Entry], pending_orders: int = 0) -> "Profile":
+        """The balances after `entries`, and the count of open pending orders moved by `pending_orders`
+        (never below 0: orders placed before the count existed are not in it)."""
         return replace(self, points_available=self.points_available + sum(e.delta for e in entries),
-                       points_held=self.points_held + sum(e.held_delta for e in entries))
+                       points_held=self.points_held + sum(e.held_delta for e in entries),
+                       pending_orders=max(0, self.pending_orders + pending_orders))
 
     def awarded(self, day: str, task_points: int, daily_cap: int) -> tuple[int, "Profile"]:
         """What an earning task pays under the day's cap, and the profile after it."""

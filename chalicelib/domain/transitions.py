@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Optional
 
-from chalicelib.domain.errors import InvalidTransition
+from chalicelib.domain.errors import InvalidTransition, TooManyPendingOrders
 from chalicelib.domain.events import OrderEvent, order_event
 from chalicelib.domain.orders import Order, OrderLine, Shipment, ShipmentRequest
-from chalicelib.domain.points import Entry
+from chalicelib.domain.points import Entry, Profile
 
 PointsMove = Literal["hold", "spend", "spend_hold", "release_hold", "refund"]
 StockMove = Literal["take", "give_back"]
@@ -27,13 +27,14 @@ class Rule:
     event: Optional[str] = None  # the event partners receive
     royalties: Optional[Literal["owe", "reverse"]] = None  # designer royalties of the order's lines
     refunds_cash: bool = False  # a cash payment that succeeded is given back through the provider
+    pending: int = 0  # +1 opens a pending order on the buyer's account (bounded per user), -1 closes it
 
 
-_RELEASE = Rule(points="release_hold", stock="give_back")
+_RELEASE = Rule(points="release_hold", stock="give_back", pending=-1)
 TRANSITIONS: dict[tuple[Optional[str], str], Rule] = {
-    (None, "pending_payment"): Rule(points="hold", stock="take"),
+    (None, "pending_payment"): Rule(points="hold", stock="take", pending=1),
     (None, "paid"): Rule(points="spend", stock="take", event="order.paid", royalties="owe"),
-    ("pending_payment", "paid"): Rule(points="spend_hold", event="order.paid", royalties="owe"),
+    ("pending_payment", "paid"): Rule(points="spend_hold", event="order.paid", royalties="owe", pending=-1),
     ("pending_payment", "expired"): _RELEASE,
     ("pending_payment", "cancelled"): _RELEASE,
     ("pending_payment", "payment_failed"): _RELEASE,
@@ -70,6 +71,19 @@ class Transition:
     @property
     def changed(self) -> bool:
         return self.before is None or self.before.status != self.after.status
+
+    @property
+    def moves_account(self) -> bool:
+        """Whether the buyer's account changes (points, or the count of open pending orders)."""
+        return bool(self.ledger) or self.rule.pending != 0
+
+
+def check_pending_limit(profile: Profile, t: Transition, max_pending_orders: int) -> None:
+    """A user holds stock in at most `max_pending_orders` unpaid orders at once (stock hoarding)."""
+    if t.rule.pending > 0 and profile.pending_orders >= max_pending_orders:
+        raise TooManyPendingOrders(
+            f"you already have {profile.pending_orders} orders waiting for payment; pay or cancel one first",
+            {"pending_orders": profile.pending_orders, "max_pending_orders": max_pending_orders})
 
 
 def placing(order: Order) -> Transition:

@@ -52,11 +52,12 @@ class Accounts:
 
         return on_lost_race(attempt, f"the account of {user_id!r}")
 
-    def post(self, tx: Transaction, user_id: str, entries: Sequence[Entry], at: str) -> None:
-        """Add `entries` to the user's balances and ledger in `tx` (nothing to write: no read)."""
-        if entries:
+    def post(self, tx: Transaction, user_id: str, entries: Sequence[Entry], at: str, pending_orders: int = 0) -> None:
+        """Add `entries` (and a change of the open pending orders) to the user's account in `tx`; nothing to
+        write: no read."""
+        if entries or pending_orders:
             before = self.load(user_id)
-            self.repo.record(tx, before, before.posted(entries), entries, at)
+            self.repo.record(tx, before, before.posted(entries, pending_orders), entries, at)
 
     def record(self, tx: Transaction, before: Profile, after: Profile, entries: Sequence[Entry], at: str) -> None:
         self.repo.record(tx, before, after, entries, at)

@@ -18,7 +18,7 @@ from chalicelib.domain import checkout as rules
 from chalicelib.domain.errors import Conflict, IdempotencyKeyReused, InsufficientPoints, InvalidRequest, NotFound
 from chalicelib.domain.orders import Order, Payment
 from chalicelib.domain.points import Profile, shanghai_day
-from chalicelib.domain.transitions import Transition, placing
+from chalicelib.domain.transitions import Transition, check_pending_limit, placing
 from chalicelib.services.accounts import Accounts
 from chalicelib.services.retry import on_lost_race
 from chalicelib.services.royalties import Royalties
@@ -78,13 +78,14 @@ class CheckoutService:
             raise InvalidRequest("shipping_address is required unless every item is a hotel stay",
                                  {"fields": {"shipping_address": "required"}})
         t = placing(self._new_order(user_id, idem_key, body, quote, self._clock.now()))
+        check_pending_limit(profile, t, self._settings.max_pending_orders)
         tx = self._repo.begin()
         self._repo.add(tx, t.after, digest, on_replay=Replay)
         self._repo.move_stock(tx, t.stock, take=True)
         self._outbox.add(tx, t.event)
         self._royalties.follow(tx, t)
-        if t.ledger:
-            self._accounts.record(tx, profile, profile.posted(t.ledger), t.ledger, t.after.created_at)
+        if t.moves_account:  # the profile's compare-and-swap also guards the pending-orders limit
+            self._accounts.record(tx, profile, profile.posted(t.ledger, t.rule.pending), t.ledger, t.after.created_at)
         elif any(reads.skus[line.sku].owner_only for line in t.after.lines):
             self._accounts.repo.require_owner(tx, user_id, on_fail=LostRace)  # the re-read names the error
         tx.commit()

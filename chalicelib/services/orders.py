@@ -72,7 +72,7 @@ class OrderService:
                 return t
             tx = self._repo.begin()
             self._repo.save(tx, t.after, expected=t.before)
-            self._accounts.post(tx, t.after.user_id, t.ledger, t.after.updated_at)
+            self._accounts.post(tx, t.after.user_id, t.ledger, t.after.updated_at, t.rule.pending)
             self._repo.move_stock(tx, t.stock, take=t.rule.stock == "take")
             self._outbox.add(tx, t.event)
             self._royalties.follow(tx, t)
@@ -104,15 +104,20 @@ class OrderService:
             done += order.payment is not None and order.payment.status == "refunded"
         return done
 
-    def expire_overdue(self, limit: int = 100) -> int:
-        expired = 0
-        for order_id in self._repo.overdue(iso(self._clock.now()), limit):
-            try:
-                self.move(order_id, "expired")
-                expired += 1
-            except (InvalidTransition, NotFound):
-                continue
-        return expired
+    def expire_overdue(self, page_size: int = 100, max_orders: int = 100_000) -> int:
+        """Expire every pending order whose payment window has closed, a page at a time until none is left."""
+        now, seen = iso(self._clock.now()), set[str]()
+        while len(seen) < max_orders:
+            page = [order_id for order_id in self._repo.overdue(now, page_size) if order_id not in seen]
+            if not page:  # nothing left (an order moved already may linger while the index catches up)
+                break
+            for order_id in page:
+                seen.add(order_id)
+                try:
+                    self.move(order_id, "expired")
+                except (InvalidTransition, NotFound):
+                    continue
+        return len(seen)
 
     # -- cash --------------------------------------------------------------------------------
     def _refund_cash(self, order: Order) -> Order:

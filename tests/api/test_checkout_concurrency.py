@@ -47,3 +47,14 @@ def test_a_hundred_replays_of_one_key_make_one_order_and_one_payment_intent(live
     assert len({r.json["payment"]["payment_intent_id"] for r in replies}) == 1
     assert stock(services, sku) == 99
     assert len(live_api.get("/me/orders", user=buyer).json["items"]) == 1
+
+
+def test_eight_simultaneous_unpaid_orders_by_one_user_leave_exactly_three_pending(live_api, live_server):
+    services = live_server["container"]
+    sku = add_product(services, price_fen=10000, stock=100)
+    hoarder = uid("fan")
+    replies = parallel(8, lambda _: place(live_api, hoarder, order_body((sku, 10))))
+    assert sorted(r.status for r in replies) == [201] * 3 + [409] * 5, [r.json for r in replies]
+    assert {r.error_code for r in replies if r.status == 409} == {"too_many_pending_orders"}
+    assert stock(services, sku) == 70
+    assert len(live_api.get("/me/orders", user=hoarder).json["items"]) == 3

@@ -60,6 +60,7 @@ def test_each_row_moves_points_stock_events_royalties_and_cash(before, target):
     assert t.rule.stock == stock and t.stock == (tuple(start.lines) if stock else ())
     assert (t.event.type if t.event else None) == event
     assert t.rule.royalties == royalties
+    assert t.rule.pending == (-1 if before == "pending_payment" else 0), "an unpaid order stops counting"
     assert t.after.payment is not None and t.after.payment.status == payment_after
     assert t.after.expires_at is None
     assert start.status == before, "the order read is never changed in place"
@@ -117,6 +118,7 @@ def test_placing_an_order_takes_stock_and_spends_or_holds_its_points(status, ent
     assert t.ledger == (entry,) and t.rule.stock == "take" and t.stock == tuple(placed.lines)
     assert (t.event.type if t.event else None) == event
     assert t.rule.royalties == ("owe" if status == "paid" else None)
+    assert t.rule.pending == (1 if status == "pending_payment" else 0), "only an unpaid order counts as pending"
 
 
 # -- pricing -------------------------------------------------------------------------------------------------
