@@ -29,6 +29,8 @@ class PaymentGateway(Protocol):
 
     def refund(self, payment_intent_id: str, amount_fen: int, refund_key: str) -> str: ...
 
+    def cancel_intent(self, payment_intent_id: str) -> None: ...
+
 
 class LocalPayments:
     """Stage local without STRIPE_API_KEY: intents are named after the order, nothing leaves the machine."""
@@ -41,6 +43,9 @@ class LocalPayments:
 
     def refund(self, payment_intent_id: str, amount_fen: int, refund_key: str) -> str:
         return f"re_local_{hashlib.sha256(refund_key.encode()).hexdigest()[:16]}"
+
+    def cancel_intent(self, payment_intent_id: str) -> None:
+        return None  # nothing can be charged on a local intent after this; the dev endpoint still simulates it
 
 
 class StripePayments:
@@ -89,6 +94,18 @@ class StripePayments:
             raise PaymentProviderError(f"the payment provider refused the refund: {exc.user_message or exc}",
                                        {"payment_intent_id": payment_intent_id}) from None
         return refund.id
+
+
+    def cancel_intent(self, payment_intent_id: str) -> None:
+        """Cancel a PaymentIntent that may no longer be paid (idempotent: cancelling twice is one cancel)."""
+        import stripe
+
+        try:
+            self.client.v1.payment_intents.cancel(payment_intent_id,
+                                                  options={"idempotency_key": f"cancel-{payment_intent_id}"})
+        except stripe.StripeError as exc:
+            raise PaymentProviderError(f"the payment provider did not cancel the payment: {exc.user_message or exc}",
+                                       {"payment_intent_id": payment_intent_id}) from None
 
 
 def sign(payload: bytes, secret: str, timestamp: Optional[int] = None) -> str:

@@ -56,9 +56,16 @@ def dev_succeed(ctx: Ctx, payment_intent_id: str) -> Any:
 
 
 @route(bp, "/dev/payments/{payment_intent_id}/fail", "POST", auth=PUBLIC, response=WebhookResult, tag="dev",
-       errors=("not_found",), summary="Stage local only: fail a local PaymentIntent through the webhook code")
+       errors=("not_found",), summary="Stage local only: a declined attempt on a local PaymentIntent (the order stays pending)")
 def dev_fail(ctx: Ctx, payment_intent_id: str) -> Any:
     return _simulate(ctx, payment_intent_id, "fail")
+
+
+@route(bp, "/dev/payments/{payment_intent_id}/cancel", "POST", auth=PUBLIC, response=WebhookResult, tag="dev",
+       errors=("not_found",), summary="Stage local only: cancel a local PaymentIntent at the provider (the order "
+                                      "can no longer be paid: payment_failed)")
+def dev_cancel(ctx: Ctx, payment_intent_id: str) -> Any:
+    return _simulate(ctx, payment_intent_id, "cancel")
 
 
 def _simulate(ctx: Ctx, payment_intent_id: str, outcome: str) -> Any:

@@ -38,6 +38,7 @@ class Payment(Model):
     payment_intent_id: str
     client_secret: Optional[str]
     status: str
+    amount_fen: Optional[int] = None  # what the PaymentIntent charges (the order's cash_due_fen)
     refund_id: Optional[str] = None
 
 

@@ -11,7 +11,7 @@ from typing import Literal, Optional
 
 from chalicelib.domain.errors import InvalidTransition, TooManyPendingOrders
 from chalicelib.domain.events import OrderEvent, order_event
-from chalicelib.domain.orders import Order, OrderLine, Shipment, ShipmentRequest
+from chalicelib.domain.orders import Order, OrderLine, Payment, Shipment, ShipmentRequest
 from chalicelib.domain.points import Entry, Profile
 
 PointsMove = Literal["hold", "spend", "spend_hold", "release_hold", "refund"]
@@ -28,9 +28,10 @@ class Rule:
     royalties: Optional[Literal["owe", "reverse"]] = None  # designer royalties of the order's lines
     refunds_cash: bool = False  # a cash payment that succeeded is given back through the provider
     pending: int = 0  # +1 opens a pending order on the buyer's account (bounded per user), -1 closes it
+    cancels_payment: bool = False  # the PaymentIntent is cancelled at the provider, so no charge lands later
 
 
-_RELEASE = Rule(points="release_hold", stock="give_back", pending=-1)
+_RELEASE = Rule(points="release_hold", stock="give_back", pending=-1, cancels_payment=True)
 TRANSITIONS: dict[tuple[Optional[str], str], Rule] = {
     (None, "pending_payment"): Rule(points="hold", stock="take", pending=1),
     (None, "paid"): Rule(points="spend", stock="take", event="order.paid", royalties="owe"),
@@ -91,9 +92,11 @@ def placing(order: Order) -> Transition:
     return _apply(None, order, TRANSITIONS[(None, order.status)])
 
 
-def transition(order: Order, target: str, at: str, shipment: Optional[ShipmentRequest] = None) -> Transition:
+def transition(order: Order, target: str, at: str, shipment: Optional[ShipmentRequest] = None,
+               payment: Optional[Payment] = None) -> Transition:
     """Move `order` to `target` at `at` (ISO time). Moving to the status it has changes nothing
-    (duplicate webhooks, double clicks); a move the table has no row for is refused."""
+    (duplicate webhooks, double clicks); a move the table has no row for is refused. `payment` is the payment
+    that pays the order when its PaymentIntent was never attached (recorded, so a refund can find it)."""
     if order.status == target:
         return Transition(order, order, Rule())
     rule = TRANSITIONS.get((order.status, target))
@@ -103,8 +106,9 @@ def transition(order: Order, target: str, at: str, shipment: Optional[ShipmentRe
     if shipment is not None:
         changes["shipment"] = Shipment(carrier=shipment.carrier, tracking_number=shipment.tracking_number,
                                        shipped_at=at)
-    if order.payment and target == "paid":
-        changes["payment"] = order.payment.model_copy(update={"status": "succeeded"})
+    paying = order.payment or payment
+    if target == "paid" and paying is not None:
+        changes["payment"] = paying.model_copy(update={"status": "succeeded"})
     if order.payment and rule.refunds_cash and order.payment.status == "succeeded":
         changes["payment"] = order.payment.model_copy(update={"status": "refund_pending"})  # the provider is asked next
     return _apply(order, order.model_copy(update=changes), rule)
@@ -120,3 +124,22 @@ def _apply(before: Optional[Order], after: Order, rule: Rule) -> Transition:
     event = order_event(f"evt-{after.order_id}-{after.status}", rule.event, after.updated_at, after) \
         if rule.event else None
     return Transition(before, after, rule, ledger, stock, event)
+
+
+PaymentVerdict = Literal["pay", "keep", "refund", "ignore"]
+
+
+def payment_verdict(order: Order, intent_id: str, amount_fen: object, currency: object) -> PaymentVerdict:
+    """What a signed `payment_intent.succeeded` for `order` means: pay the order (id, amount and currency match a
+    pending order), keep (the order already has this payment: a redelivery changes nothing, never refunds twice),
+    refund (money arrived that the order will never keep, once), or ignore (not this order's payment)."""
+    if order.payment is not None and order.payment.payment_intent_id != intent_id:
+        return "ignore"
+    if order.payment is not None and order.payment.status in ("succeeded", "refund_pending", "refunded"):
+        return "keep"
+    if order.late_payment_refund and order.late_payment_refund.get("payment_intent_id") == intent_id:
+        return "keep"  # refunded once already
+    matches = currency == "cny" and amount_fen == order.cash_due_fen and order.cash_due_fen > 0
+    if order.status == "pending_payment" and matches:
+        return "pay"
+    return "refund" if isinstance(amount_fen, int) and amount_fen > 0 else "ignore"

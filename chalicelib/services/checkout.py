@@ -119,7 +119,7 @@ class CheckoutService:
             return order
         intent = self._payments().create_intent(order.order_id, order.cash_due_fen)
         payment = Payment(provider=intent.provider, payment_intent_id=intent.payment_intent_id,
-                          client_secret=intent.client_secret, status=intent.status)
+                          client_secret=intent.client_secret, status=intent.status, amount_fen=order.cash_due_fen)
         # A replay racing here got the same intent (same provider idempotency key), so ours is the stored one.
         self._repo.attach_payment(order.order_id, payment)
         return order.model_copy(update={"payment": payment})

@@ -12,7 +12,7 @@ from chalicelib.adapters.orders_repo import OrderRepository
 from chalicelib.adapters.outbox import Outbox
 from chalicelib.adapters.payments import PaymentGateway
 from chalicelib.domain.errors import InvalidTransition, NotCancellable, NotFound, PaymentProviderError
-from chalicelib.domain.orders import Order, OrderPage, ShipmentRequest
+from chalicelib.domain.orders import Order, OrderPage, Payment, ShipmentRequest
 from chalicelib.domain.transitions import CANCELLABLE, Transition, transition
 from chalicelib.services.accounts import Accounts
 from chalicelib.services.retry import on_lost_race
@@ -33,6 +33,10 @@ class OrderService:
         self._audit = audit
         self._cursors = cursors
         self._clock = clock
+
+    @property
+    def provider(self) -> str:
+        return self._payments().provider
 
     # -- reads -------------------------------------------------------------------------------
     def get(self, order_id: str, user_id: Optional[str] = None) -> Order:
@@ -63,11 +67,11 @@ class OrderService:
         return self.move(order_id, "shipped", shipment=shipment)
 
     def move(self, order_id: str, target: str, *, actor: Optional[str] = None, audit_reason: str = "",
-             shipment: Optional[ShipmentRequest] = None) -> Order:
+             shipment: Optional[ShipmentRequest] = None, payment: Optional[Payment] = None) -> Order:
         """Move an order to `target` with everything that goes with it, in one transaction."""
 
         def attempt() -> Transition:
-            t = transition(self.get(order_id), target, iso(self._clock.now()), shipment)
+            t = transition(self.get(order_id), target, iso(self._clock.now()), shipment, payment)
             if not t.changed or t.before is None:
                 return t
             tx = self._repo.begin()
@@ -85,10 +89,12 @@ class OrderService:
         return self._committed(on_lost_race(attempt, f"order {order_id!r}"))
 
     def _committed(self, t: Transition) -> Order:
-        """After the commit: log it, send the event, settle royalties, give back cash."""
+        """After the commit: log it, send the event, settle royalties, stop or give back cash."""
         if t.changed and t.before is not None:
             log.info("order state changed", extra={"order_id": t.after.order_id, "from_status": t.before.status,
                                                    "to_status": t.after.status, "user_id": t.after.user_id})
+            if t.rule.cancels_payment and t.after.payment is not None:
+                self._cancel_intent(t.after)
         if t.event:
             self._outbox.publish(t.event)
             self._royalties.settle_order(t.after)
@@ -137,6 +143,16 @@ class OrderService:
             return order
         self._repo.mark_refunded(order.order_id, refund_id)
         return self.get(order.order_id)
+
+    def _cancel_intent(self, order: Order) -> None:
+        """An order that can no longer be paid cancels its PaymentIntent, so no charge can land afterwards.
+        Idempotent at the provider; if it fails, a charge that still lands is refunded (refund_late_payment)."""
+        assert order.payment is not None
+        try:
+            self._payments().cancel_intent(order.payment.payment_intent_id)
+        except PaymentProviderError as exc:
+            log.warning("cancelling the PaymentIntent failed; a late charge will be refunded",
+                        extra={"order_id": order.order_id, "error": exc.message})
 
     def refund_late_payment(self, order: Order, payment_intent_id: str, amount_fen: int) -> None:
         """Money that arrived for an order no longer payable goes back (never kept without an order)."""

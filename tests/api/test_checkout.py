@@ -66,10 +66,12 @@ def test_points_plus_cash_holds_until_the_payment_succeeds(api, services, shop):
     assert balance(api, "buyer") == {"available": 0, "held": 0} and queued_events(services) == []
 
 
-def test_a_failed_payment_releases_stock_and_points(api, services, shop):
+def test_a_payment_cancelled_at_the_provider_releases_stock_and_points(api, services, shop):
     give_points(services, "buyer", 500)
     r = place(api, "buyer", order_body((shop["mixed"], 2), points=500))
-    api.post(f"/dev/payments/{r.json['payment']['payment_intent_id']}/fail")
+    api.post(f"/dev/payments/{r.json['payment']['payment_intent_id']}/fail")  # a declined card: try another
+    assert api.get(f"/orders/{r.json['order_id']}", user="buyer").json["status"] == "pending_payment"
+    api.post(f"/dev/payments/{r.json['payment']['payment_intent_id']}/cancel")
     assert api.get(f"/orders/{r.json['order_id']}", user="buyer").json["status"] == "payment_failed"
     assert balance(api, "buyer") == {"available": 500, "held": 0} and stock(services, shop["mixed"]) == 10
     kinds = [e["kind"] for e in api.get("/me/points/ledger", user="buyer").json["items"]]

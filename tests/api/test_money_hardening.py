@@ -2,7 +2,12 @@
 failed payments that are not final, orders too big to cancel, sales at old terms, input hygiene."""
 from __future__ import annotations
 
+import json
+
+import pytest
+
 from chalicelib import workers
+from chalicelib.adapters.payments import sign
 from tests.api.shop import add_product, balance, give_points, order_body, place, stock
 from tests.helpers import uid
 
@@ -42,3 +47,125 @@ def test_a_points_order_paid_at_once_is_not_pending_and_never_counts(api, servic
     give_points(services, buyer, 1000)
     assert [place(api, buyer, order_body((sku, 1), points=100)).status for _ in range(5)] == [201] * 5
     assert balance(api, buyer) == {"available": 500, "held": 0}
+
+
+# -- payment events must match what they pay -------------------------------------------------------------------
+class RecordingGateway:
+    """The local gateway, recording what the shop asked of the provider."""
+
+    def __init__(self, inner):
+        self._inner, self.provider = inner, inner.provider
+        self.refunds: list[tuple[str, int, str]] = []
+        self.cancelled: list[str] = []
+
+    def create_intent(self, order_id, amount_fen):
+        return self._inner.create_intent(order_id, amount_fen)
+
+    def refund(self, payment_intent_id, amount_fen, refund_key):
+        self.refunds.append((payment_intent_id, amount_fen, refund_key))
+        return self._inner.refund(payment_intent_id, amount_fen, refund_key)
+
+    def cancel_intent(self, payment_intent_id):
+        self.cancelled.append(payment_intent_id)
+
+
+@pytest.fixture
+def gateway(services):
+    recording = RecordingGateway(services.payment_gateway)
+    services.__dict__["payment_gateway"] = recording
+    return recording
+
+
+@pytest.fixture
+def pending(api, services):
+    """A points + cash order waiting for payment: 500 points held, 14,900 fen due."""
+    sku = add_product(services, price_fen=19900, stock=10)
+    buyer = uid("buyer")
+    give_points(services, buyer, 500)
+    order = place(api, buyer, order_body((sku, 1), points=500)).json
+    assert order["status"] == "pending_payment" and order["cash_due_fen"] == 14900
+    return {**order, "sku": sku}
+
+
+def stripe_event(api, services, event_type, order_id, intent_id, amount=14900, currency="cny"):
+    event = {"id": uid("evt"), "type": event_type, "data": {"object": {
+        "id": intent_id, "object": "payment_intent", "amount": amount, "currency": currency,
+        "metadata": {"order_id": order_id}}}}
+    payload = json.dumps(event).encode()
+    return api.call("POST", "/webhooks/stripe", raw=payload,
+                    headers={"Stripe-Signature": sign(payload, services.settings.webhook_secret)})
+
+
+def order_of(api, order):
+    return api.get(f"/orders/{order['order_id']}", user=order["user_id"]).json
+
+
+def test_a_redelivered_success_after_a_cancel_and_refund_refunds_nothing_twice(api, services, gateway, pending):
+    intent = pending["payment"]["payment_intent_id"]
+    stripe_event(api, services, "payment_intent.succeeded", pending["order_id"], intent)
+    assert order_of(api, pending)["status"] == "paid"
+    api.post(f"/orders/{pending['order_id']}/cancel", user=pending["user_id"])
+    assert order_of(api, pending)["payment"]["status"] == "refunded" and len(gateway.refunds) == 1
+    for _ in range(3):  # Stripe redelivers
+        assert stripe_event(api, services, "payment_intent.succeeded", pending["order_id"], intent).status == 200
+    assert gateway.refunds == [(intent, 14900, f"refund-{pending['order_id']}")], "one refund, never a second"
+    assert services.order_repo.get(pending["order_id"]).late_payment_refund is None
+
+
+@pytest.mark.parametrize(("amount", "currency"), [(1, "cny"), (14899, "cny"), (14900, "usd"), (149000, "cny")])
+def test_a_success_that_does_not_match_the_amount_or_currency_never_pays_the_order(
+        api, services, gateway, pending, amount, currency):
+    intent = pending["payment"]["payment_intent_id"]
+    stripe_event(api, services, "payment_intent.succeeded", pending["order_id"], intent, amount, currency)
+    after = order_of(api, pending)
+    assert after["status"] == "pending_payment" and after["payment"]["status"] != "succeeded"
+    assert balance(api, pending["user_id"]) == {"available": 0, "held": 500}
+    assert gateway.refunds == [(intent, amount, f"late-{intent}")], "money taken for nothing goes back, once"
+    stripe_event(api, services, "payment_intent.succeeded", pending["order_id"], intent, amount, currency)
+    assert len(gateway.refunds) == 1
+
+
+def test_a_success_for_another_payment_intent_is_ignored(api, services, gateway, pending):
+    r = stripe_event(api, services, "payment_intent.succeeded", pending["order_id"], "pi_someone_else")
+    assert r.json == {"received": True, "handled": False}
+    assert order_of(api, pending)["status"] == "pending_payment" and gateway.refunds == []
+
+
+def test_a_success_before_the_intent_was_attached_records_it_so_a_cancel_returns_the_cash(
+        api, services, gateway, pending):
+    # A crash between the order's transaction and attaching its PaymentIntent: the order has no payment.
+    services.dynamodb.update_item(TableName=services.settings.store_table, UpdateExpression="REMOVE payment",
+                                  Key={"pk": {"S": f"ORDER#{pending['order_id']}"}, "sk": {"S": "META"}})
+    stripe_event(api, services, "payment_intent.succeeded", pending["order_id"], "pi_real_one")
+    paid = order_of(api, pending)
+    assert paid["status"] == "paid"
+    assert (paid["payment"]["payment_intent_id"], paid["payment"]["amount_fen"]) == ("pi_real_one", 14900)
+    cancelled = api.post(f"/orders/{pending['order_id']}/cancel", user=pending["user_id"]).json
+    assert cancelled["payment"]["status"] == "refunded"
+    assert gateway.refunds == [("pi_real_one", 14900, f"refund-{pending['order_id']}")]
+
+
+def test_a_failed_card_leaves_the_order_pending_so_the_shopper_can_retry(api, services, gateway, pending):
+    intent = pending["payment"]["payment_intent_id"]
+    stripe_event(api, services, "payment_intent.payment_failed", pending["order_id"], intent)
+    assert order_of(api, pending)["status"] == "pending_payment"
+    assert balance(api, pending["user_id"]) == {"available": 0, "held": 500} and stock(services, pending["sku"]) == 9
+    stripe_event(api, services, "payment_intent.succeeded", pending["order_id"], intent)  # another card worked
+    assert order_of(api, pending)["status"] == "paid" and gateway.refunds == []
+
+
+def test_expiry_and_cancel_cancel_the_payment_intent_at_the_provider(api, services, gateway, pending, clock):
+    intent = pending["payment"]["payment_intent_id"]
+    api.post(f"/orders/{pending['order_id']}/cancel", user=pending["user_id"])
+    assert gateway.cancelled == [intent]
+    clock.set("2026-11-23T10:00:00Z")
+    later = place(api, pending["user_id"], order_body((pending["sku"], 1))).json
+    clock.set("2026-11-23T10:15:01Z")
+    workers.expire_orders()
+    assert gateway.cancelled == [intent, later["payment"]["payment_intent_id"]]
+
+
+def test_a_payment_intent_cancelled_at_the_provider_releases_the_order(api, services, gateway, pending):
+    stripe_event(api, services, "payment_intent.canceled", pending["order_id"], pending["payment"]["payment_intent_id"])
+    assert order_of(api, pending)["status"] == "payment_failed"
+    assert balance(api, pending["user_id"]) == {"available": 500, "held": 0} and stock(services, pending["sku"]) == 10

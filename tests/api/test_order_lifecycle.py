@@ -103,7 +103,7 @@ def test_webhooks_with_a_bad_or_stale_signature_change_nothing(api, services, sk
     give_points(services, "buyer", 100)
     order = place(api, "buyer", order_body((sku, 1), points=100)).json
     event = {"id": "evt_1", "type": "payment_intent.succeeded", "data": {"object": {
-        "id": order["payment"]["payment_intent_id"], "amount": order["cash_due_fen"],
+        "id": order["payment"]["payment_intent_id"], "amount": order["cash_due_fen"], "currency": "cny",
         "metadata": {"order_id": order["order_id"]}}}}
     payload = json.dumps(event).encode()
     secret = services.settings.webhook_secret

@@ -8,7 +8,7 @@ from chalicelib.domain.checkout import LineRequest, SkuOffer
 from chalicelib.domain.errors import InsufficientStock, InvalidTransition, NotAvailable, NotFound, OwnerOnly
 from chalicelib.domain.orders import Order, OrderLine, Payment, ShipmentRequest
 from chalicelib.domain.points import Entry
-from chalicelib.domain.transitions import TRANSITIONS, placing, transition
+from chalicelib.domain.transitions import TRANSITIONS, payment_verdict, placing, transition
 
 AT = "2026-11-24T08:00:00.000Z"
 DESIGNER_LINE = OrderLine(sku="UMB-1", product_id="p-umb", title="Umbrella", category="apparel", qty=2,
@@ -61,6 +61,7 @@ def test_each_row_moves_points_stock_events_royalties_and_cash(before, target):
     assert (t.event.type if t.event else None) == event
     assert t.rule.royalties == royalties
     assert t.rule.pending == (-1 if before == "pending_payment" else 0), "an unpaid order stops counting"
+    assert t.rule.cancels_payment == (before == "pending_payment" and target != "paid")
     assert t.after.payment is not None and t.after.payment.status == payment_after
     assert t.after.expires_at is None
     assert start.status == before, "the order read is never changed in place"
@@ -157,3 +158,26 @@ def test_pricing_an_unknown_sku_lists_every_missing_one():
     with pytest.raises(NotFound) as missing:
         checkout.price([LineRequest(sku="NOPE-1", qty=1), LineRequest(sku="NOPE-2", qty=1)], {}, "fan", "2026-11-24")
     assert missing.value.details == {"skus": ["NOPE-1", "NOPE-2"]}
+
+
+# -- what a payment success means for an order ----------------------------------------------------------------
+@pytest.mark.parametrize(("status", "payment", "intent", "amount", "currency", "verdict"), [
+    ("pending_payment", "pending", "pi_local_o-1", 29800, "cny", "pay"),
+    ("pending_payment", None, "pi_other", 29800, "cny", "pay"),           # arrived before the id was attached
+    ("pending_payment", "pending", "pi_local_o-1", 1, "cny", "refund"),   # wrong amount: never pays, money back
+    ("pending_payment", "pending", "pi_local_o-1", 29800, "usd", "refund"),
+    ("pending_payment", "pending", "pi_other", 29800, "cny", "ignore"),   # not this order's payment
+    ("paid", "succeeded", "pi_local_o-1", 29800, "cny", "keep"),          # a redelivery
+    ("cancelled", "refunded", "pi_local_o-1", 29800, "cny", "keep"),      # refunded with the cancel: not twice
+    ("cancelled", "refund_pending", "pi_local_o-1", 29800, "cny", "keep"),
+    ("expired", "pending", "pi_local_o-1", 29800, "cny", "refund"),       # paid too late
+    ("pending_payment", "pending", "pi_local_o-1", "29800", "cny", "ignore"),  # malformed amount
+])
+def test_a_payment_success_pays_keeps_refunds_or_is_ignored(status, payment, intent, amount, currency, verdict):
+    assert payment_verdict(order(status, payment=payment), intent, amount, currency) == verdict
+
+
+def test_a_late_payment_is_refunded_once():
+    refunded = order("expired", payment="pending").model_copy(
+        update={"late_payment_refund": {"payment_intent_id": "pi_local_o-1", "refund_id": "re_1"}})
+    assert payment_verdict(refunded, "pi_local_o-1", 29800, "cny") == "keep"
