@@ -8,7 +8,8 @@ from chalicelib.adapters.dynamo import Table, Transaction, key
 from chalicelib.domain.errors import AlreadyExists, Conflict
 
 META = "META"
-# Product fields a SKU item repeats, so checkout reads one item per line.
+# Product fields a SKU item repeats, so checkout reads one item per line (with `terms_version`, moved by every
+# product write, which checkout's stock condition pins).
 SKU_COPIED_FIELDS = ("product_id", "category", "title", "status", "owner_only", "accepts", "designer_id",
                      "design_id")
 
@@ -55,7 +56,7 @@ def _product_item(product: dict[str, Any]) -> dict[str, Any]:
 def _sku_item(product: dict[str, Any], sku: dict[str, Any]) -> dict[str, Any]:
     copied = {f: product.get(f) for f in SKU_COPIED_FIELDS}
     return {"pk": f"SKU#{sku['sku']}", "sk": META, "sku": sku["sku"], "attributes": sku.get("attributes", {}),
-            "price_fen": sku["price_fen"], "stock": sku.get("stock", 0), **copied}
+            "price_fen": sku["price_fen"], "stock": sku.get("stock", 0), "terms_version": 1, **copied}
 
 
 def _public(item: dict[str, Any]) -> dict[str, Any]:
@@ -145,7 +146,9 @@ class CatalogRepository:
         fields = {"attributes": sku.get("attributes", {}), "price_fen": sku["price_fen"],
                   **{f: product.get(f) for f in SKU_COPIED_FIELDS}}
         sets = ", ".join(f"#{f} = :{f}" for f in fields)
-        tx.update(sku_key(sku["sku"]), f"SET {sets}", {f":{f}": v for f, v in fields.items()},
+        # terms_version moves with every change of what checkout sells on, so an order planned before it re-plans.
+        tx.update(sku_key(sku["sku"]), f"SET {sets} ADD terms_version :one",
+                  {**{f":{f}": v for f, v in fields.items()}, ":one": 1},
                   condition="attribute_exists(pk)", names={f"#{f}": f for f in fields},
                   on_fail=Conflict(f"sku {sku['sku']!r} changed while saving; reload and try again", {"sku": sku["sku"]}))
 

@@ -57,7 +57,8 @@ def _offer(item: dict[str, Any]) -> SkuOffer:
                     status=item.get("status", ""), price_fen=item["price_fen"], stock=item["stock"],
                     accepts_points=accepts.get("points", True), accepts_cash=accepts.get("cash", True),
                     owner_only=bool(item.get("owner_only")), stay_date=(item.get("attributes") or {}).get("date", ""),
-                    designer_id=item.get("designer_id"), design_id=item.get("design_id"))
+                    designer_id=item.get("designer_id"), design_id=item.get("design_id"),
+                    terms_version=item.get("terms_version", 0))
 
 
 @dataclass(frozen=True)
@@ -125,15 +126,18 @@ class OrderRepository:
         tx.put(_item(after, expected.version + 1), "version = :v AND #status = :s",
                {":v": expected.version, ":s": expected.status}, names={"#status": "status"})
 
-    def move_stock(self, tx: Transaction, lines: Sequence[OrderLine], take: bool) -> None:
-        """Take the lines' stock (each SKU still active with enough left: LostRace else, and the re-read names
-        the precise error), or give it back to the SKUs that still exist."""
-        if take:
-            for line in lines:
-                tx.update(sku_key(line.sku), "SET stock = stock - :q", {":q": line.qty, ":active": "active"},
-                          condition="attribute_exists(pk) AND stock >= :q AND #status = :active",
-                          names={"#status": "status"})
-            return
+    def take_stock(self, tx: Transaction, lines: Sequence[OrderLine], read: dict[str, SkuOffer]) -> None:
+        """Take the lines' stock, each SKU still active, with enough left and on the terms that were read (price
+        and rules: `terms_version`); else LostRace, and the re-read prices anew or names the precise error."""
+        for line in lines:
+            tx.update(sku_key(line.sku), "SET stock = stock - :q",
+                      {":q": line.qty, ":active": "active", ":terms": read[line.sku].terms_version, ":zero": 0},
+                      condition="attribute_exists(pk) AND stock >= :q AND #status = :active AND "
+                                "(terms_version = :terms OR (attribute_not_exists(terms_version) AND :terms = :zero))",
+                      names={"#status": "status"})
+
+    def give_back_stock(self, tx: Transaction, lines: Sequence[OrderLine]) -> None:
+        """Return the lines' stock to the SKUs that still exist."""
         existing = {i["sku"] for i in self.table.batch_get([sku_key(line.sku) for line in lines])} if lines else set()
         for line in lines:
             if line.sku in existing:

@@ -32,6 +32,7 @@ STATUS_BY_CODE = {
     "not_cancellable": 409,
     "too_many_open_designs": 409,
     "too_many_pending_orders": 409,
+    "price_changed": 409,
     "already_voted": 409,
     "own_design": 403,
     "invalid_signature": 400,

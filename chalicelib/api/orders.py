@@ -23,7 +23,7 @@ def quote(ctx: Ctx) -> Quote:
 
 @route(bp, "/orders", "POST", auth=USER, body=OrderRequest, response=Order, status=201, tag="checkout",
        headers=IDEMPOTENCY, errors=CHECKOUT_ERRORS + ("idempotency_key_reused", "payment_provider_error",
-                                                      "too_many_pending_orders"),
+                                                      "too_many_pending_orders", "price_changed"),
        summary="Place an order: paid at once when points cover it, else pending_payment with a PaymentIntent")
 def place(ctx: Ctx) -> Order:
     key = ctx.headers.get("idempotency-key") or ""

@@ -9,7 +9,7 @@ from pydantic import Field, field_validator
 from chalicelib.domain.base import Model, Strict
 from chalicelib.domain.catalog import SkuId
 from chalicelib.domain.errors import (CashBelowMinimum, InsufficientStock, InvalidPointsSplit, NotAvailable, NotFound,
-                                      OwnerOnly)
+                                      OwnerOnly, PriceChanged)
 from chalicelib.domain.money import FEN_PER_POINT
 from chalicelib.domain.orders import OrderLine, ShippingAddress
 
@@ -21,10 +21,18 @@ class LineRequest(Strict):
     qty: int = Field(ge=1, le=99)
 
 
+class ExpectedQuote(Strict):
+    """What the app showed the shopper; an order whose server-side numbers differ is refused (409 price_changed)."""
+
+    cash_due_fen: int = Field(ge=0, le=MAX_POINTS * FEN_PER_POINT)
+    points: int = Field(ge=0, le=MAX_POINTS)
+
+
 class OrderRequest(Strict):
     items: list[LineRequest] = Field(min_length=1, max_length=50)
     points: int = Field(ge=0, le=MAX_POINTS)
     shipping_address: Optional[ShippingAddress] = None
+    expected: Optional[ExpectedQuote] = Field(default=None, description="the numbers the shopper was shown")
 
     @field_validator("items")
     @classmethod
@@ -109,6 +117,7 @@ class SkuOffer:
     stay_date: str = ""  # hotel nights: the night's date (YYYY-MM-DD)
     designer_id: Optional[str] = None
     design_id: Optional[str] = None
+    terms_version: int = 0  # moves with every product write; the order's stock condition pins it
 
 
 def price(items: list[LineRequest], skus: dict[str, SkuOffer], tier: str, today: str) -> list[PricedLine]:
@@ -135,3 +144,13 @@ def _priced(s: SkuOffer, qty: int, tier: str, today: str) -> PricedLine:
 
 def needs_address(lines: list[OrderLine]) -> bool:
     return any(line.category != "hotel" for line in lines)
+
+
+def check_expected(quote: Quote, expected: Optional[ExpectedQuote]) -> None:
+    """The order is placed only at the numbers the shopper saw, when the app sends them."""
+    if expected is None:
+        return
+    if (quote.cash_due_fen, quote.points_applied) != (expected.cash_due_fen, expected.points):
+        raise PriceChanged("the price changed since you saw it; review the new total",
+                           {"expected": expected.model_dump(), "cash_due_fen": quote.cash_due_fen,
+                            "points": quote.points_applied, "subtotal_fen": quote.subtotal_fen})

@@ -97,6 +97,10 @@ class PaymentProviderError(DomainError):
     code = "payment_provider_error"
 
 
+class PriceChanged(DomainError):
+    code = "price_changed"
+
+
 class TooManyPendingOrders(DomainError):
     code = "too_many_pending_orders"
 

@@ -49,6 +49,7 @@ class CheckoutService:
     def _checked_quote(self, body: rules.OrderRequest, skus: dict[str, rules.SkuOffer], profile: Profile) -> rules.Quote:
         lines = rules.price(body.items, skus, profile.tier, shanghai_day(self._clock.now()))
         quote = rules.split(lines, body.points, self._settings.min_charge_fen)
+        rules.check_expected(quote, body.expected)
         if body.points > profile.points_available:
             raise InsufficientPoints(f"you have {profile.points_available} points available, not {body.points}",
                                      {"available": profile.points_available, "points": body.points})
@@ -81,7 +82,7 @@ class CheckoutService:
         check_pending_limit(profile, t, self._settings.max_pending_orders)
         tx = self._repo.begin()
         self._repo.add(tx, t.after, digest, on_replay=Replay)
-        self._repo.move_stock(tx, t.stock, take=True)
+        self._repo.take_stock(tx, t.stock, reads.skus)
         self._outbox.add(tx, t.event)
         self._royalties.follow(tx, t)
         if t.moves_account:  # the profile's compare-and-swap also guards the pending-orders limit

@@ -77,7 +77,8 @@ class OrderService:
             tx = self._repo.begin()
             self._repo.save(tx, t.after, expected=t.before)
             self._accounts.post(tx, t.after.user_id, t.ledger, t.after.updated_at, t.rule.pending)
-            self._repo.move_stock(tx, t.stock, take=t.rule.stock == "take")
+            if t.rule.stock == "give_back":
+                self._repo.give_back_stock(tx, t.stock)
             self._outbox.add(tx, t.event)
             self._royalties.follow(tx, t)
             if actor and audit_reason:

@@ -169,3 +169,43 @@ def test_a_payment_intent_cancelled_at_the_provider_releases_the_order(api, serv
     stripe_event(api, services, "payment_intent.canceled", pending["order_id"], pending["payment"]["payment_intent_id"])
     assert order_of(api, pending)["status"] == "payment_failed"
     assert balance(api, pending["user_id"]) == {"available": 500, "held": 0} and stock(services, pending["sku"]) == 10
+
+
+# -- never sold at old terms -------------------------------------------------------------------------------------
+def test_a_product_changed_between_checkouts_read_and_write_is_not_sold_at_the_old_terms(api, services):
+    sku = add_product(services, price_fen=10000, stock=5, category="car-life")
+    product_id = services.catalog._repo.get_sku(sku)["product_id"]
+    repo, reads = services.order_repo, []
+    read_once = repo.checkout_reads
+
+    def read_then_merchandiser_edits(*args):
+        read = read_once(*args)
+        if not reads:  # right after checkout's first read: owner-only at twice the price
+            edited = {"category": "car-life", "title": "Floor mats", "title_zh": "脚垫", "owner_only": True,
+                      "skus": [{"sku": sku, "price_fen": 20000}]}
+            assert api.merch("PUT", f"/admin/products/{product_id}", edited).status == 200
+        reads.append(read)
+        return read
+
+    repo.checkout_reads = read_then_merchandiser_edits
+    fan = uid("fan")
+    r = place(api, fan, order_body((sku, 1)))
+    assert (r.status, r.error_code) == (403, "owner_only"), r.json
+    assert len(reads) == 2, "the lost race was re-read and re-planned"
+    assert stock(services, sku) == 5 and api.get("/me/orders", user=fan).json["items"] == []
+
+
+def test_an_order_is_placed_only_at_the_numbers_the_shopper_was_shown(api, services):
+    sku = add_product(services, price_fen=10000, stock=5)
+    buyer = uid("fan")
+    give_points(services, buyer, 300)
+    shown = {"cash_due_fen": 7000, "points": 300}
+    stale = place(api, buyer, {**order_body((sku, 1), points=300), "expected": {**shown, "cash_due_fen": 6000}})
+    assert (stale.status, stale.error_code) == (409, "price_changed")
+    assert stale.json["error"]["details"]["cash_due_fen"] == 7000
+    assert stock(services, sku) == 5 and balance(api, buyer) == {"available": 300, "held": 0}
+    ok = place(api, buyer, {**order_body((sku, 1), points=300), "expected": shown})
+    assert ok.status == 201 and ok.json["cash_due_fen"] == 7000
+    bad = place(api, buyer, {**order_body((sku, 1)), "expected": {"cash_due_fen": -1, "points": "3"}})
+    assert bad.status == 400 and set(bad.json["error"]["details"]["fields"]) == {"expected.cash_due_fen",
+                                                                                  "expected.points"}

@@ -8,6 +8,7 @@ from chalicelib.adapters.catalog_repo import CatalogRepository, sku_key
 from chalicelib.adapters.dynamo import LostRace, Replay
 from chalicelib.adapters.orders_repo import order_key
 from chalicelib.adapters.users_repo import new_profile
+from chalicelib.domain.checkout import SkuOffer
 from chalicelib.domain.orders import Payment
 from tests.helpers import uid
 from tests.integration.builders import audit, line, order, product, stored
@@ -127,7 +128,7 @@ def test_taking_more_than_the_stock_loses_the_race_and_takes_nothing(services):
     repo = services.order_repo
     plenty, scarce = _sku(services, 10), _sku(services, 1)
     tx = repo.begin()
-    repo.move_stock(tx, [line(plenty, qty=3), line(scarce, qty=2)], take=True)
+    repo.take_stock(tx, [line(plenty, qty=3), line(scarce, qty=2)], _read(repo, plenty, scarce))
     with pytest.raises(LostRace):
         tx.commit()
     assert (_stock(services, plenty), _stock(services, scarce)) == (10, 1)
@@ -142,7 +143,7 @@ def test_taking_stock_of_a_sku_not_on_sale_loses_the_race(services, status):
                                           UpdateExpression="SET #s = :s", ExpressionAttributeNames={"#s": "status"},
                                           ExpressionAttributeValues={":s": {"S": "archived"}})
     tx = repo.begin()
-    repo.move_stock(tx, [line(sku, qty=1)], take=True)
+    repo.take_stock(tx, [line(sku, qty=1)], _read(repo, sku))
     with pytest.raises(LostRace):
         tx.commit()
     assert _stock(services, sku) == 10
@@ -150,7 +151,8 @@ def test_taking_stock_of_a_sku_not_on_sale_loses_the_race(services, status):
 
 def test_taking_stock_of_a_deleted_sku_loses_the_race(services):
     tx = services.order_repo.begin()
-    services.order_repo.move_stock(tx, [line(uid("GONE").upper())], take=True)
+    gone = uid("GONE").upper()
+    services.order_repo.take_stock(tx, [line(gone)], {gone: _offer(gone)})
     with pytest.raises(LostRace):
         tx.commit()
 
@@ -160,15 +162,38 @@ def test_stock_is_taken_and_given_back_skipping_skus_deleted_since(services):
     kept, deleted = _sku(services, 5), _sku(services, 5)
     lines = [line(kept, qty=2), line(deleted, qty=3)]
     tx = repo.begin()
-    repo.move_stock(tx, lines, take=True)
+    repo.take_stock(tx, lines, _read(repo, kept, deleted))
     tx.commit()
     assert (_stock(services, kept), _stock(services, deleted)) == (3, 2)
     services.table.client.delete_item(TableName=services.table.name, Key=sku_key(deleted))
     tx = repo.begin()
-    repo.move_stock(tx, lines, take=False)
+    repo.give_back_stock(tx, lines)
     tx.commit()
     assert _stock(services, kept) == 5
     assert stored(services.table, sku_key(deleted)) == []
+
+
+def test_taking_stock_on_terms_that_changed_since_the_read_loses_the_race(services):
+    repo = services.order_repo
+    sku = _sku(services, 10)
+    read = _read(repo, sku)
+    product = CatalogRepository(services.table).get_product(read[sku].product_id)
+    after = {**product, "owner_only": True, "skus": [{**s, "price_fen": s["price_fen"] * 2} for s in product["skus"]]}
+    CatalogRepository(services.table).replace(product, after, lambda tx: None)  # a merchandiser's edit
+    tx = repo.begin()
+    repo.take_stock(tx, [line(sku, qty=1)], read)
+    with pytest.raises(LostRace):
+        tx.commit()
+    assert _stock(services, sku) == 10
+    assert _read(repo, sku)[sku].terms_version == read[sku].terms_version + 1
+
+
+def _read(repo, *skus):
+    return repo.checkout_reads(uid("u"), None, list(skus)).skus
+
+
+def _offer(sku):
+    return SkuOffer(sku=sku, product_id="p", title="t", category="home", status="active", price_fen=10, stock=1)
 
 
 def test_a_payment_is_attached_once(services):
