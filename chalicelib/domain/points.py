@@ -70,6 +70,11 @@ class Profile:
     def earned_on(self, day: str) -> int:
         return self.earned_today if self.earned_day == day else 0
 
+    def earning_day(self, clock_day: str) -> str:
+        """The Shanghai day an award counts against: never earlier than the day the profile last earned on, so
+        two containers whose clocks straddle midnight cannot each start a fresh day's cap."""
+        return max(clock_day, self.earned_day)
+
     def posted(self, entries: Sequence[Entry], pending_orders: int = 0) -> "Profile":
         """The balances after `entries`, and the count of open pending orders moved by `pending_orders`
         (never below 0: orders placed before the count existed are not in it)."""
@@ -79,6 +84,7 @@ class Profile:
 
     def awarded(self, day: str, task_points: int, daily_cap: int) -> tuple[int, "Profile"]:
         """What an earning task pays under the day's cap, and the profile after it."""
+        day = self.earning_day(day)
         earned = self.earned_on(day)
         award = capped_award(task_points, earned, daily_cap)
         return award, replace(self, earned_day=day, earned_today=earned + award,

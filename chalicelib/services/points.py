@@ -43,7 +43,7 @@ class PointsService:
         already = AlreadyCheckedIn("you have already checked in today (Asia/Shanghai)")
 
         def plan(profile: Profile, now: dt.datetime, tx: Transaction) -> Plan:
-            day = rules.shanghai_day(now)
+            day = profile.earning_day(rules.shanghai_day(now))
             award, after = self._award(profile, day, "checkin")
             self._accounts.repo.add_checkin(tx, user_id, day, {"points_awarded": award, "at": iso(now)},
                                             on_fail=already)

@@ -53,3 +53,34 @@ def test_parallel_replays_of_one_grant_ref_pay_once(live_api):
     assert all(r.status == 201 for r in replies) and len({r.json["grant_id"] for r in replies}) == 1
     assert live_api.get("/me", user=user).json["points"]["available"] == 700
     assert live_api.merch("GET", f"/admin/campaigns/{campaign}").json["issued_points"] == 700
+
+
+def test_two_containers_whose_clocks_straddle_shanghai_midnight_never_pay_past_the_cap(services):
+    """Container A already lives on the new Shanghai day, container B is 2 ms behind: every award, from either,
+    counts against the new day's cap of 3, however the 64 requests interleave."""
+    from chalicelib.bootstrap import Container
+    from chalicelib.domain.points import EarnRequest
+    from tests.helpers import FakeClock
+
+    ahead, behind = FakeClock(), FakeClock()
+    ahead.set("2026-11-24T16:00:00.001Z")   # 2026-11-25 00:00:00.001 in Shanghai
+    behind.set("2026-11-24T15:59:59.999Z")  # 2026-11-24 23:59:59.999 in Shanghai
+    a, b = Container(services.settings, clock=ahead), Container(services.settings, clock=behind)
+    fan = uid("fan")
+    a.points.check_in(fan)  # the new day has begun on this account: 2 of 3 earned
+
+    def earn(i: int) -> int:
+        container = (a, b)[i % 2]
+        try:
+            if i % 4 < 2:
+                return container.points.check_in(fan).points_awarded
+            body = EarnRequest(user_id=fan, task="comment", ref=f"c{i}")
+            return container.points.earn(body).points_awarded
+        except Exception as exc:  # already checked in today: 409, pays nothing
+            assert getattr(exc, "code", "") == "already_checked_in", exc
+            return 0
+
+    paid = parallel(64, earn)
+    me = a.points.me(fan)
+    assert 2 + sum(paid) == 3 and me.points.available == 3, paid
+    assert me.earned_today == 3

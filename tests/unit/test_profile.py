@@ -24,3 +24,9 @@ def test_earning_is_capped_per_day(earned_day, earned_today, task_points, award,
     paid, after = profile.awarded("2026-11-24", task_points, daily_cap=3)
     assert paid == award
     assert (after.earned_day, after.earned_today, after.points_available) == ("2026-11-24", earned_after, 10 + award)
+
+
+def test_a_clock_behind_the_profiles_earning_day_counts_against_that_later_day():
+    profile = Profile(user_id="u", earned_day="2026-11-25", earned_today=2)
+    paid, after = profile.awarded("2026-11-24", 2, daily_cap=3)  # a container 2 ms behind midnight
+    assert (paid, after.earned_day, after.earned_today) == (1, "2026-11-25", 3)
