@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.orders_repo import OrderRepository
     from chalicelib.adapters.outbox import Outbox
     from chalicelib.adapters.payments import PaymentGateway
+    from chalicelib.adapters.pseudonyms import Pseudonyms
     from chalicelib.adapters.tokens import TokenVerifier
     from chalicelib.adapters.users_repo import UserRepository
     from chalicelib.services.accounts import Accounts
@@ -86,6 +87,12 @@ class Container:
         return tokens.jwks_verifier(s.jwks_url, s.jwt_issuer, s.jwt_audience)
 
     @cached_property
+    def pseudonyms(self) -> Pseudonyms:
+        from chalicelib.adapters.pseudonyms import Pseudonyms
+
+        return Pseudonyms(self.settings.cursor_key)
+
+    @cached_property
     def audit_repo(self) -> AuditRepository:
         from chalicelib.adapters.audit_repo import AuditRepository
 
@@ -135,7 +142,7 @@ class Container:
         from chalicelib.adapters.catalog_repo import CatalogRepository
         from chalicelib.services.catalog import CatalogService
 
-        return CatalogService(CatalogRepository(self.table), self.audit_repo, self.cursors, self.clock)
+        return CatalogService(CatalogRepository(self.table), self.audit_repo, self.cursors, self.clock, self.pseudonyms)
 
     @cached_property
     def users(self) -> UserService:
@@ -194,7 +201,7 @@ class Container:
         from chalicelib.services.designs import DesignService
 
         return DesignService(self.design_repo, self.accounts, self.campaigns, self.catalog, self.audit_repo,
-                             self.cursors, self.settings)
+                             self.cursors, self.settings, self.pseudonyms)
 
     @cached_property
     def payment_events(self) -> PaymentEvents:

@@ -5,9 +5,12 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from typing import Any, Optional
 
 from chalicelib.domain.errors import InvalidRequest
+
+_KEY_NAME = re.compile(r"^(pk|sk|gsi[1-4](pk|sk))$")
 
 
 class CursorCodec:
@@ -37,6 +40,11 @@ class CursorCodec:
         if len(signature) < 16 or not hmac.compare_digest(signature, self._sign(payload, scope)):
             raise bad
         try:
-            return json.loads(payload)
+            key = json.loads(payload)
         except ValueError:
             raise bad from None
+        if not isinstance(key, dict) or not key or not all(
+                isinstance(k, str) and _KEY_NAME.match(k) and isinstance(v, str) and 0 < len(v) <= 2048
+                for k, v in key.items()):
+            raise bad  # signed with our key but not a key of ours (a forged or stale cursor): never a 500
+        return key

@@ -189,6 +189,8 @@ class Table:
     def _collect(self, params: dict[str, Any], limit: int, start: Optional[dict[str, Any]],
                  key_names: tuple[str, ...]) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:
         if start:
+            if set(start) != set(key_names):  # a cursor of another listing's shape
+                raise InvalidRequest("cursor is not valid for this listing", {"fields": {"cursor": "invalid cursor"}})
             params["ExclusiveStartKey"] = to_item(start)
         items: list[dict[str, Any]] = []
         while len(items) <= limit:

@@ -32,7 +32,7 @@ def categories(ctx: Ctx) -> CategoryList:
        summary="Active products, newest first, optionally in one category", errors=("invalid_request",))
 def products(ctx: Ctx) -> ProductPage:
     q = ctx.query
-    return ctx.services.catalog.products("active", q.category, q.limit, q.cursor)
+    return ctx.services.catalog.products("active", q.category, q.limit, q.cursor, public=True)
 
 
 @route(bp, "/products/{product_id}", auth=PUBLIC, response=Product, tag="catalog",

@@ -37,7 +37,7 @@ def my_designs(ctx: Ctx) -> DesignPage:
 @route(bp, "/designs", auth=PUBLIC, query=GalleryQuery, response=DesignPage, tag="designs",
        summary="The public gallery: approved and productized designs with their votes")
 def gallery(ctx: Ctx) -> DesignPage:
-    return ctx.services.designs.page(ctx.query.limit, ctx.query.cursor, category=ctx.query.category)
+    return ctx.services.designs.page(ctx.query.limit, ctx.query.cursor, public=True, category=ctx.query.category)
 
 
 @route(bp, "/designs/{design_id}/votes", "POST", auth=USER, response=Vote, status=201, tag="designs",

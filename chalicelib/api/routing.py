@@ -67,7 +67,7 @@ def bind_request(event: Any, get_response: Callable[[Any], Response]) -> Respons
     """HTTP middleware: the request of this call, per thread (chalice local serves in threads), and its
     correlation id (the caller's X-Correlation-Id if sane, else API Gateway's request id), echoed back."""
     token = _request.set(event)
-    given = (event.headers.get("x-correlation-id") or "")[:64]
+    given = event.headers.get("x-correlation-id") or ""  # anything but 8-64 safe characters is replaced, not cut
     request_id = (event.context or {}).get("requestId") or uuid.uuid4().hex
     cid = logs.correlation_id.set(given if _CORRELATION.match(given) else request_id)
     try:

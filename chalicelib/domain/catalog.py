@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal, Optional
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from chalicelib.domain.base import Model, Strict
+from chalicelib.domain.text import HttpsUrl, OneLine, Paragraphs
 from chalicelib.domain.money import points_price
 
 CategoryId = Literal["food", "apparel", "travel", "tech", "home", "car-life", "models-toys", "hotel"]
@@ -29,10 +30,9 @@ ARCHIVABLE_FROM = ("draft", "active")
 
 ProductId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{2,63}$")]
 SkuId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), OneLine]
 AttrKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
-AttrValue = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-HttpsUrl = Annotated[str, StringConstraints(pattern=r"^https://[^\s/$.?#][^\s]{0,2000}$")]
+AttrValue = Annotated[str, StringConstraints(min_length=1, max_length=64), OneLine]
 Tag = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$")]
 
 MAX_PRICE_FEN = 100_000_000  # ¥1,000,000
@@ -74,7 +74,7 @@ class ProductInput(Strict):
     category: CategoryId
     title: ShortText
     title_zh: ShortText
-    description: Annotated[str, StringConstraints(max_length=4000)] = ""
+    description: Annotated[str, StringConstraints(max_length=4000), Paragraphs] = ""
     status: Literal["draft", "active"] = "draft"
     owner_only: bool = False
     accepts: Accepts = Field(default_factory=Accepts)
@@ -137,7 +137,8 @@ class Product(Model):
     owner_only: bool
     accepts: Accepts
     skus: list[Sku]
-    designer_id: Optional[str] = None
+    designer_id: Optional[str] = Field(default=None, description="merchandisers only; the public sees designer_name")
+    designer_name: Optional[str] = Field(default=None, description="the designer's public display name")
     design_id: Optional[str] = None
     images: list[str]
     tags: list[str]
@@ -163,7 +164,7 @@ class CategoryList(Model):
 
 class StockAdjustment(Strict):
     delta: int = Field(ge=-MAX_STOCK, le=MAX_STOCK)
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), OneLine]
 
     @field_validator("delta")
     @classmethod

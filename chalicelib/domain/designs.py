@@ -7,7 +7,8 @@ from typing import Annotated, Literal, Optional
 from pydantic import Field, StringConstraints, ValidationInfo, field_validator
 
 from chalicelib.domain.base import Model, Strict
-from chalicelib.domain.catalog import MAX_PRICE_FEN, CategoryId, HttpsUrl
+from chalicelib.domain.catalog import MAX_PRICE_FEN, CategoryId
+from chalicelib.domain.text import HttpsUrl, OneLine, Paragraphs
 from chalicelib.domain.money import FEN_PER_POINT
 
 DesignStatus = Literal["submitted", "approved", "rejected", "productized"]
@@ -22,8 +23,8 @@ def royalty_points(line_total_fen: int, rate: str) -> int:
 
 
 class DesignInput(Strict):
-    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
-    description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80), OneLine]
+    description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), Paragraphs]
     category: CategoryId
     image_urls: list[HttpsUrl] = Field(min_length=1, max_length=8)
     proposed_price_fen: Optional[int] = Field(default=None, ge=10, le=MAX_PRICE_FEN, multiple_of=10)
@@ -31,7 +32,7 @@ class DesignInput(Strict):
 
 class Decision(Strict):
     decision: Literal["approve", "reject"]
-    note: Optional[Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]] = Field(
+    note: Optional[Annotated[str, StringConstraints(strip_whitespace=True, max_length=500), Paragraphs]] = Field(
         default=None, validate_default=True, description="required to reject: the designer reads it")
 
     @field_validator("note")
@@ -44,7 +45,9 @@ class Decision(Strict):
 
 class Design(Model):
     design_id: str
-    designer_id: str
+    designer_id: Optional[str] = Field(default=None, description="the designer and merchandisers only; the public "
+                                                                 "gallery shows designer_name")
+    designer_name: Optional[str] = None
     title: str
     description: str
     category: CategoryId

@@ -6,15 +6,16 @@ from typing import Annotated, Any, Literal, Optional
 from pydantic import Field, StringConstraints
 
 from chalicelib.domain.base import Model, Strict
+from chalicelib.domain.text import OneLine
 
 OrderStatus = Literal["pending_payment", "paid", "shipped", "expired", "cancelled", "payment_failed", "refunded"]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), OneLine]
 
 
 class ShippingAddress(Strict):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60), OneLine]
     phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 -]{5,20}$")]
-    line1: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    line1: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), OneLine]
     city: Text
     province: Text
     postal_code: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9 -]{3,12}$")]
@@ -79,9 +80,9 @@ class OrderPage(Model):
 
 
 class RefundRequest(Strict):
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), OneLine]
 
 
 class ShipmentRequest(Strict):
-    carrier: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+    carrier: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60), OneLine]
     tracking_number: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{4,40}$")]

@@ -9,6 +9,7 @@ from typing import Annotated, Literal, Optional, Sequence
 from pydantic import Field, StringConstraints, ValidationInfo, field_validator
 
 from chalicelib.domain.base import Model, Strict
+from chalicelib.domain.text import OneLine
 
 Tier = Literal["fan", "deposit", "owner"]
 Task = Literal["post", "comment", "share", "feedback"]
@@ -191,7 +192,7 @@ class UserTier(Model):
 
 class CampaignInput(Strict):
     campaign_id: CampaignId
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), OneLine]
     budget_points: int = Field(gt=0, le=MAX_BUDGET_POINTS)
 
 
@@ -208,7 +209,7 @@ class Campaign(Model):
 class GrantInput(Strict):
     user_id: UserId
     points: int = Field(gt=0, le=MAX_GRANT_POINTS)
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), OneLine]
     ref: Ref
 
 

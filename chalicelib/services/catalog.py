@@ -9,20 +9,26 @@ from chalicelib.adapters.clock import iso, new_id
 from chalicelib.adapters.cursor import CursorCodec
 from chalicelib.adapters.clock import Clock
 from chalicelib.adapters.dynamo import Transaction
+from chalicelib.adapters.pseudonyms import Pseudonyms
 from chalicelib.domain import catalog as rules
 from chalicelib.domain.errors import InsufficientStock, InvalidTransition, NotFound
 from chalicelib.services.retry import on_lost_race
 
 
 
-def _view(product: dict[str, Any]) -> rules.Product:
+def _view(product: dict[str, Any], names: Optional[Pseudonyms] = None) -> rules.Product:
+    """The product as merchandisers see it; with `names`, as the public does (the designer by display name)."""
     data = {k: v for k, v in product.items() if k != "version"}
     data["skus"] = [rules.sku_view(s, s["stock"]) for s in product["skus"]]
+    if names is not None and data.get("designer_id"):
+        data["designer_name"], data["designer_id"] = names.designer(data["designer_id"]), None
     return rules.Product.model_validate(data)
 
 
 class CatalogService:
-    def __init__(self, repo: CatalogRepository, audit: AuditRepository, cursors: CursorCodec, clock: Clock) -> None:
+    def __init__(self, repo: CatalogRepository, audit: AuditRepository, cursors: CursorCodec, clock: Clock,
+                 names: Pseudonyms) -> None:
+        self._names = names
         self._repo = repo
         self._audit = audit
         self._cursors = cursors
@@ -36,16 +42,18 @@ class CatalogService:
             for c, (name, name_zh) in rules.CATEGORIES.items()])
 
     def products(self, status: Optional[str], category: Optional[str], limit: int,
-                 cursor: Optional[str]) -> rules.ProductPage:
+                 cursor: Optional[str], public: bool = False) -> rules.ProductPage:
         scope = f"products|{status or '*'}|{category or '*'}"
         items, last = self._repo.page(status, category, limit, self._cursors.decode(cursor, scope))
-        return rules.ProductPage(items=[_view(p) for p in items], next_cursor=self._cursors.encode(last, scope))
+        names = self._names if public else None
+        return rules.ProductPage(items=[_view(p, names) for p in items], next_cursor=self._cursors.encode(last, scope))
 
     def product(self, product_id: str, *, active_only: bool) -> rules.Product:
+        """`active_only`: the public product page (active products only, the designer by display name)."""
         found = self._repo.get_product(product_id)
         if not found or (active_only and found["status"] != "active"):
             raise NotFound(f"product {product_id!r} not found", {"product_id": product_id})
-        return _view(found)
+        return _view(found, self._names if active_only else None)
 
     # -- merchandiser ------------------------------------------------------------------------
     def create(self, actor: str, body: rules.ProductInput, designer_id: Optional[str] = None,

@@ -9,6 +9,7 @@ from chalicelib.adapters.clock import iso, new_id
 from chalicelib.adapters.cursor import CursorCodec
 from chalicelib.adapters.designs_repo import DesignRepository, listing
 from chalicelib.adapters.dynamo import LostRace, Transaction
+from chalicelib.adapters.pseudonyms import Pseudonyms
 from chalicelib.domain import designs as rules
 from chalicelib.domain.catalog import Product, ProductInput
 from chalicelib.domain.errors import AlreadyVoted, InvalidTransition, NotFound, OwnDesign, TooManyOpenDesigns
@@ -23,7 +24,9 @@ REWARDS_CAMPAIGN = "design-rewards"
 
 class DesignService:
     def __init__(self, repo: DesignRepository, accounts: Accounts, campaigns: CampaignService,
-                 catalog: CatalogService, audit: AuditRepository, cursors: CursorCodec, settings: Settings) -> None:
+                 catalog: CatalogService, audit: AuditRepository, cursors: CursorCodec, settings: Settings,
+                 names: Pseudonyms) -> None:
+        self._names = names
         self._repo = repo
         self._accounts = accounts
         self._campaigns = campaigns
@@ -45,10 +48,13 @@ class DesignService:
         tx.commit()
         return rules.Design.model_validate(design)
 
-    def page(self, limit: int, cursor: Optional[str], **where: Optional[str]) -> rules.DesignPage:
+    def page(self, limit: int, cursor: Optional[str], public: bool = False, **where: Optional[str]) -> rules.DesignPage:
+        """A listing; `public` (the gallery) names designers by display name, never by user id."""
         index, partition = listing(**where)
         scope = f"designs|{partition}"
         items, last = self._repo.page(index, partition, limit, self._cursors.decode(cursor, scope))
+        if public:
+            items = [{**d, "designer_id": None, "designer_name": self._names.designer(d["designer_id"])} for d in items]
         return rules.DesignPage(items=[rules.Design.model_validate(d) for d in items],
                                 next_cursor=self._cursors.encode(last, scope))
 

@@ -2,6 +2,7 @@
 failed payments that are not final, orders too big to cancel, sales at old terms, input hygiene."""
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
@@ -9,7 +10,8 @@ import pytest
 from chalicelib import workers
 from chalicelib.adapters.payments import sign
 from tests.api.shop import add_product, balance, give_points, order_body, place, stock
-from tests.helpers import uid
+from tests.api.test_designs import design_body
+from tests.helpers import product_body, uid
 
 
 def test_a_new_account_cannot_hoard_stock_in_more_than_three_unpaid_orders(api, services):
@@ -209,3 +211,68 @@ def test_an_order_is_placed_only_at_the_numbers_the_shopper_was_shown(api, servi
     bad = place(api, buyer, {**order_body((sku, 1)), "expected": {"cash_due_fen": -1, "points": "3"}})
     assert bad.status == 400 and set(bad.json["error"]["details"]["fields"]) == {"expected.cash_due_fen",
                                                                                   "expected.points"}
+
+
+# -- input hygiene -----------------------------------------------------------------------------------------------
+HIDDEN = ["bad\x00title", "price \u202e0001 \u00a5", "two\r\nlines", "zero\u200bwidth", "isolate\u2066x"]
+
+
+@pytest.mark.parametrize("title", HIDDEN)
+def test_product_and_design_titles_with_control_or_direction_characters_are_400_naming_the_field(api, title):
+    r = api.merch("POST", "/admin/products", {**product_body(), "title": title})
+    assert (r.status, list(r.json["error"]["details"]["fields"])) == (400, ["title"]), r.json
+    d = api.post("/designs", {**design_body(), "title": title}, user=uid("designer"))
+    assert (d.status, list(d.json["error"]["details"]["fields"])) == (400, ["title"]), d.json
+
+
+def test_descriptions_keep_line_breaks_but_nothing_hidden(api):
+    ok = api.merch("POST", "/admin/products", {**product_body(), "description": "Line one.\nLine two.\tTabbed."})
+    assert ok.status == 201 and ok.json["description"] == "Line one.\nLine two.\tTabbed."
+    bad = api.merch("POST", "/admin/products", {**product_body(), "description": "fine\u202eenif"})
+    assert (bad.status, list(bad.json["error"]["details"]["fields"])) == (400, ["description"])
+
+
+@pytest.mark.parametrize("url", ["https://img.example.com@evil.example/a.png", "https://user:pw@img.example.com/a.png",
+                                 "https://img.example.com/a\x00.png", "https://img.example.com/\u202egnp.exe",
+                                 "https://img\u200e.example.com/a.png", "http://img.example.com/a.png",
+                                 "https:///a.png", "https://img.example.com/a b.png"])
+def test_image_urls_are_https_without_userinfo_or_hidden_characters(api, url):
+    d = api.post("/designs", {**design_body(), "image_urls": [url]}, user=uid("designer"))
+    assert (d.status, list(d.json["error"]["details"]["fields"])) == (400, ["image_urls.0"]), d.json
+    p = api.merch("POST", "/admin/products", {**product_body(), "images": [url]})
+    assert (p.status, list(p.json["error"]["details"]["fields"])) == (400, ["images.0"]), p.json
+
+
+def test_a_cursor_forged_with_the_signing_key_is_400_not_500(api, services):
+    codec = services.cursors
+    for key, scope, path in [({"pk": "PRODUCT#x", "sk": "META"}, "products|active|*", "/products"),
+                             ({"pk": "x", "sk": "y", "gsi1pk": 3}, "products|active|*", "/products"),
+                             ({"pk": "AUDIT#a", "sk": "META"}, "audit", "/admin/audit")]:
+        payload = json.dumps(key).encode()
+        cursor = base64.urlsafe_b64encode(codec._sign(payload, scope) + payload).decode().rstrip("=")
+        r = api.merch("GET", f"{path}?cursor={cursor}")
+        assert (r.status, r.error_code) == (400, "invalid_request"), (path, r.json)
+
+
+def test_a_correlation_id_over_64_characters_is_replaced_not_cut(api):
+    given = "a" * 70
+    r = api.get("/categories", headers={"X-Correlation-Id": given})
+    assert r.headers["X-Correlation-Id"] not in (given, given[:64])
+    assert api.get("/categories", headers={"X-Correlation-Id": "a" * 64}).headers["X-Correlation-Id"] == "a" * 64
+
+
+def test_the_public_sees_a_designers_display_name_never_their_user_id(api):
+    designer = uid("designer")
+    design_id = api.post("/designs", design_body(), user=designer).json["design_id"]
+    api.merch("POST", f"/admin/designs/{design_id}/decision", {"decision": "approve"})
+    product = api.merch("POST", f"/admin/designs/{design_id}/product", {**product_body(), "status": "active"}).json
+    assert product["designer_id"] == designer, "merchandisers see who it is"
+    public = [api.get(f"/products/{product['product_id']}").json,
+              next(p for p in api.get("/products?category=tech&limit=100").json["items"]
+                   if p["product_id"] == product["product_id"]),
+              next(d for d in api.get("/designs?limit=100").json["items"] if d["design_id"] == design_id)]
+    assert all(designer not in json.dumps(view) for view in public)
+    names = {view["designer_name"] for view in public}
+    assert len(names) == 1 and names.pop().startswith("Designer ")
+    mine = api.get("/me/designs", user=designer).json["items"][0]
+    assert mine["designer_id"] == designer

@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 
 import pytest
 
@@ -15,7 +16,7 @@ SCOPE = "orders:u-1"
 KEYS = [
     {"pk": "USER#u-1", "sk": "ORDER#2025-03-01T00:00:00Z#o-1"},
     {"pk": "PRODUCT#a", "sk": "META", "gsi1pk": "CATEGORY#tech", "gsi1sk": "2025-03-01"},
-    {"pk": "DESIGN#d-1", "sk": "META", "votes": 12},
+    {"pk": "DESIGN#d-1", "sk": "META", "gsi4pk": "DESIGN#PUBLIC#C#home", "gsi4sk": "2025-03-01T00:00:00Z#d-1"},
     {"pk": "用户#名", "sk": "订单#1"},  # non-ASCII keys survive
 ]
 
@@ -131,3 +132,17 @@ def test_garbage_is_refused_as_an_invalid_request(codec, cursor):
 def test_a_cursor_of_the_wrong_type_is_refused(codec, cursor):
     refused(codec, cursor)
 
+
+
+@pytest.mark.parametrize("forged", [
+    {"pk": "DESIGN#d-1", "sk": "META", "votes": 12},      # not a key attribute
+    {"pk": "DESIGN#d-1", "sk": 7},                         # not a string
+    {"pk": ""}, {}, ["pk", "sk"], "PRODUCT#a", 42,        # empty, or not a key at all
+])
+def test_a_cursor_signed_with_our_key_that_is_not_a_key_is_refused(forged):
+    """Whoever holds the signing key (stage local's is public) still cannot make a listing fail with a 500."""
+    codec = CursorCodec(b"k1")
+    payload = json.dumps(forged).encode()
+    cursor = b64(codec._sign(payload, "scope") + payload)
+    with pytest.raises(InvalidRequest):
+        codec.decode(cursor, "scope")

@@ -1,0 +1,54 @@
+"""Text and URL types for what people type: no control or bidirectional-override characters, https without userinfo.
+
+A title with a NUL, a CR/LF or U+202E (which flips how the rest of a line reads) can forge log lines, spoof file
+names and prices in an app that shows it; a URL like `https://shop.example@evil.example/` points somewhere else
+than it reads. Each is a 400 naming the field.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, StringConstraints
+
+# Marks and overrides that change the direction text is shown in (LRM, RLM, ALM, LRE..RLO, LRI..PDI).
+BIDI_CONTROLS = frozenset("\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_HOST = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def _refuse_hidden(value: str, allowed: str = "") -> str:
+    for ch in value:
+        if ch in allowed:
+            continue
+        if ch in BIDI_CONTROLS or unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co"):
+            raise ValueError(f"must not contain control or direction-changing characters (found U+{ord(ch):04X})")
+    return value
+
+
+def _line(value: str) -> str:
+    return _refuse_hidden(value)
+
+
+def _prose(value: str) -> str:
+    return _refuse_hidden(value, allowed="\n\t")
+
+
+def _https_url(value: str) -> str:
+    _refuse_hidden(value)
+    parts = urlsplit(value)
+    if parts.scheme != "https" or not parts.netloc:
+        raise ValueError("must be an https:// URL")
+    if "@" in parts.netloc:
+        raise ValueError("must not contain a user name or password before the host")
+    host = (parts.hostname or "").rstrip(".")
+    if not _HOST.match(host) or any(c.isspace() for c in value):
+        raise ValueError("must name a host such as img.example.com, with no spaces")
+    return value
+
+
+# Add to a str's Annotated metadata: `Annotated[str, StringConstraints(...), OneLine]`.
+OneLine = AfterValidator(_line)
+Paragraphs = AfterValidator(_prose)
+HttpsUrl = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_https_url)]
