@@ -194,7 +194,8 @@ class Container:
         from chalicelib.adapters.royalties_repo import RoyaltyRepository
         from chalicelib.services.royalties import Royalties
 
-        return Royalties(RoyaltyRepository(self.table), self.design_repo, self.accounts, self.settings.royalty_rate)
+        return Royalties(RoyaltyRepository(self.table), self.design_repo, self.accounts, self.settings.royalty_rate,
+                         self.settings.return_window_days)
 
     @cached_property
     def designs(self) -> DesignService:

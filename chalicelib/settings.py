@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     design_reward_points: int = Field(default=2000, ge=0)
     design_reward_budget_points: int = Field(default=10_000_000, gt=0)
     royalty_rate: str = Field(default="0.05", pattern=r"^(0(\.[0-9]{1,6})?|1(\.0{1,6})?)$")
+    return_window_days: int = Field(default=7, ge=0, le=90)  # royalties are credited once returns close
 
     # Checkout and payments.
     payment_ttl_s: int = Field(default=900, ge=10, le=86_400)

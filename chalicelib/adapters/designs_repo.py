@@ -91,6 +91,8 @@ class DesignRepository:
                   {":one": 1, ":a": PUBLIC_STATUSES[0], ":p": PUBLIC_STATUSES[1], ":voter": voter_id},
                   condition="#st IN (:a, :p) AND designer_id <> :voter", names={"#st": "status"}, on_fail=on_gone)
 
-    def count_sales(self, tx: Transaction, design_id: str, units: int, points: int) -> None:
-        tx.update(design_key(design_id), "ADD units_sold :u, royalty_points :p", {":u": units, ":p": points},
-                  condition="attribute_exists(pk)")
+    def count_sales(self, tx: Transaction, design_id: str, units: int = 0, points: int = 0,
+                    pending_points: int = 0) -> None:
+        """Move the design's counters: units sold, royalty points credited, and royalty points still pending."""
+        tx.update(design_key(design_id), "ADD units_sold :u, royalty_points :p, royalty_points_pending :q",
+                  {":u": units, ":p": points, ":q": pending_points}, condition="attribute_exists(pk)")

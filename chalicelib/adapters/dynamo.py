@@ -111,9 +111,10 @@ class Transaction:
     def delete(self, item_key: dict[str, Any], condition: Optional[str] = None, *, on_fail: OnFail = LostRace) -> None:
         self._add("Delete", {"Key": item_key}, condition, None, None, on_fail)
 
-    def check(self, item_key: dict[str, Any], condition: str, values: dict[str, Any], *, on_fail: OnFail) -> None:
+    def check(self, item_key: dict[str, Any], condition: str, values: dict[str, Any],
+              names: Optional[dict[str, str]] = None, *, on_fail: OnFail) -> None:
         """A condition on an item this transaction does not write."""
-        self._add("ConditionCheck", {"Key": item_key}, condition, values, None, on_fail)
+        self._add("ConditionCheck", {"Key": item_key}, condition, values, names, on_fail)
 
     def _add(self, kind: str, op: dict[str, Any], condition: Optional[str], values: Optional[dict[str, Any]],
              names: Optional[dict[str, str]], on_fail: OnFail) -> None:

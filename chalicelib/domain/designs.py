@@ -58,7 +58,8 @@ class Design(Model):
     note: Optional[str] = None
     product_id: Optional[str] = None
     units_sold: int = 0
-    royalty_points: int = 0
+    royalty_points: int = Field(default=0, description="credited: the return window of those sales has closed")
+    royalty_points_pending: int = Field(default=0, description="owed on sales whose return window is still open")
     created_at: str
     updated_at: str
 

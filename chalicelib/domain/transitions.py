@@ -25,7 +25,8 @@ class Rule:
     points: Optional[PointsMove] = None  # what happens to the order's points on the buyer's account
     stock: Optional[StockMove] = None
     event: Optional[str] = None  # the event partners receive
-    royalties: Optional[Literal["owe", "reverse"]] = None  # designer royalties of the order's lines
+    royalties: Optional[Literal["owe", "schedule", "drop"]] = None  # designer royalties: owed when paid, due
+    # when the return window after shipping closes, dropped (or reversed, if credited) on a cancel or refund
     refunds_cash: bool = False  # a cash payment that succeeded is given back through the provider
     pending: int = 0  # +1 opens a pending order on the buyer's account (bounded per user), -1 closes it
     cancels_payment: bool = False  # the PaymentIntent is cancelled at the provider, so no charge lands later
@@ -39,12 +40,12 @@ TRANSITIONS: dict[tuple[Optional[str], str], Rule] = {
     ("pending_payment", "expired"): _RELEASE,
     ("pending_payment", "cancelled"): _RELEASE,
     ("pending_payment", "payment_failed"): _RELEASE,
-    ("paid", "shipped"): Rule(event="order.shipped"),
-    ("paid", "cancelled"): Rule(points="refund", stock="give_back", event="order.cancelled", royalties="reverse",
+    ("paid", "shipped"): Rule(event="order.shipped", royalties="schedule"),
+    ("paid", "cancelled"): Rule(points="refund", stock="give_back", event="order.cancelled", royalties="drop",
                                 refunds_cash=True),
-    ("paid", "refunded"): Rule(points="refund", stock="give_back", event="order.refunded", royalties="reverse",
+    ("paid", "refunded"): Rule(points="refund", stock="give_back", event="order.refunded", royalties="drop",
                                refunds_cash=True),
-    ("shipped", "refunded"): Rule(points="refund", event="order.refunded", royalties="reverse", refunds_cash=True),
+    ("shipped", "refunded"): Rule(points="refund", event="order.refunded", royalties="drop", refunds_cash=True),
 }
 # (available, held) change per point of the order, and the ledger kind
 _POINTS: dict[str, tuple[int, int, str]] = {

@@ -82,45 +82,72 @@ def test_rejection_needs_a_note_and_is_audited(api):
         "category": "home", "title": "T", "title_zh": "T", "skus": [{"sku": "X-1", "price_fen": 100}]}).status == 409
 
 
-def test_productized_design_sells_pays_royalties_and_a_cancel_reverses_them(api, services):
+def productized(api, sku, price_fen=19900, stock=20):
     design_id = submit(api).json["design_id"]
     approve(api, design_id)
     r = api.merch("POST", f"/admin/designs/{design_id}/product", {
-        "product_id": "home-constellation-tumbler", "category": "home", "title": "Constellation Tumbler",
-        "title_zh": "星空保温杯", "status": "active", "skus": [{"sku": "HOME-TUMBLER", "price_fen": 19900, "stock": 20}]})
+        "category": "home", "title": "Constellation Tumbler", "title_zh": "星空保温杯", "status": "active",
+        "skus": [{"sku": sku, "price_fen": price_fen, "stock": stock}]})
     assert r.status == 201 and (r.json["designer_id"], r.json["design_id"]) == ("designer", design_id)
-    assert api.merch("GET", "/admin/designs?status=productized").json["items"][0]["product_id"] == r.json["product_id"]
+    return design_id
+
+
+def royalties_of(api):
+    mine = api.get("/me/designs", user="designer").json["items"][0]
+    return mine["units_sold"], mine["royalty_points_pending"], mine["royalty_points"]
+
+
+def test_royalties_are_pending_until_the_return_window_after_shipping_closes(api, services, clock):
+    productized(api, "HOME-TUMBLER")
     give_points(services, "shopper", 4000)
+    clock.set("2026-11-20T02:00:00Z")
     order = place(api, "shopper", {"items": [{"sku": "HOME-TUMBLER", "qty": 2}], "points": 3980,
                                    "shipping_address": ADDRESS}).json
     assert order["status"] == "paid"
-    # floor(39800 / 10 × 0.05) = 199 points, credited once
+    # floor(39800 / 10 × 0.05) = 199 points, owed but not spendable: the buyer may still return the goods
+    assert api.get("/me", user="designer").json["points"]["available"] == 2000
+    assert royalties_of(api) == (2, 199, 0)
+    ship = api.post(f"/partner/orders/{order['order_id']}/shipments", {"carrier": "SF", "tracking_number": "SF0001"},
+                    user="partner-1", groups=("partner",))
+    assert ship.status == 200
+    clock.set("2026-11-27T01:59:59Z")  # seven days after shipping, less a second
+    assert workers.settle_royalties() == 0 and royalties_of(api) == (2, 199, 0)
+    clock.set("2026-11-27T02:00:01Z")
+    assert workers.settle_royalties() == 1 and workers.settle_royalties() == 0
     assert api.get("/me", user="designer").json["points"]["available"] == 2000 + 199
-    assert workers.settle_royalties() == 0
-    mine = api.get("/me/designs", user="designer").json["items"][0]
-    assert (mine["status"], mine["units_sold"], mine["royalty_points"]) == ("productized", 2, 199)
-    assert api.post(f"/orders/{order['order_id']}/cancel", user="shopper").json["status"] == "cancelled"
+    assert royalties_of(api) == (2, 0, 199)
+    # A refund after the window (a warranty case) reverses what was credited, outside the order's transaction.
+    assert api.merch("POST", f"/admin/orders/{order['order_id']}/refund", {"reason": "faulty"}).status == 200
     assert api.get("/me", user="designer").json["points"]["available"] == 2000
     kinds = [e["kind"] for e in api.get("/me/points/ledger", user="designer").json["items"]]
     assert kinds == ["reversal", "royalty", "design_reward"]
-    mine = api.get("/me/designs", user="designer").json["items"][0]
-    assert (mine["units_sold"], mine["royalty_points"]) == (0, 0)
+    assert royalties_of(api) == (0, 0, 0)
     assert reconcile(services.dynamodb, services.table)[1] == []
 
 
-def test_royalties_left_due_are_settled_by_the_scheduled_worker(api, services, monkeypatch):
-    design_id = submit(api).json["design_id"]
-    approve(api, design_id)
-    api.merch("POST", f"/admin/designs/{design_id}/product", {
-        "category": "home", "title": "Tumbler", "title_zh": "杯", "status": "active",
-        "skus": [{"sku": "HOME-TUMBLER-2", "price_fen": 10000, "stock": 5}]})
+def test_a_cancel_before_the_window_closes_drops_the_royalty_the_designer_never_had(api, services, clock):
+    productized(api, "HOME-TUMBLER")
+    give_points(services, "shopper", 4000)
+    order = place(api, "shopper", {"items": [{"sku": "HOME-TUMBLER", "qty": 2}], "points": 3980,
+                                   "shipping_address": ADDRESS}).json
+    assert royalties_of(api) == (2, 199, 0)
+    assert api.post(f"/orders/{order['order_id']}/cancel", user="shopper").json["status"] == "cancelled"
+    assert royalties_of(api) == (0, 0, 0)
+    assert api.get("/me", user="designer").json["points"]["available"] == 2000
+    kinds = [e["kind"] for e in api.get("/me/points/ledger", user="designer").json["items"]]
+    assert kinds == ["design_reward"], "nothing credited, nothing to claw back"
+    assert workers.settle_royalties() == 0
+
+
+def test_royalty_work_the_request_path_missed_is_done_by_the_scheduled_worker(api, services, monkeypatch):
+    productized(api, "HOME-TUMBLER-2", price_fen=10000, stock=5)
     monkeypatch.setattr(services.royalties, "settle", lambda order_id=None: 0)  # the request path crashed here
     give_points(services, "shopper", 1000)
     place(api, "shopper", {"items": [{"sku": "HOME-TUMBLER-2", "qty": 1}], "points": 1000, "shipping_address": ADDRESS})
-    assert api.get("/me", user="designer").json["points"]["available"] == 2000
+    assert royalties_of(api) == (0, 0, 0)
     monkeypatch.undo()
     assert workers.settle_royalties() == 1 and workers.settle_royalties() == 0
-    assert api.get("/me", user="designer").json["points"]["available"] == 2050
+    assert royalties_of(api) == (1, 50, 0)
 
 
 @pytest.mark.parametrize("body, field", [({"decision": "maybe"}, "decision"), ({"decision": "approve", "x": 1}, "x")])

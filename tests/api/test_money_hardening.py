@@ -9,7 +9,8 @@ import pytest
 
 from chalicelib import workers
 from chalicelib.adapters.payments import sign
-from tests.api.shop import add_product, balance, give_points, order_body, place, stock
+from chalicelib.domain.catalog import ProductInput
+from tests.api.shop import ADDRESS, add_product, balance, give_points, order_body, place, stock
 from tests.api.test_designs import design_body
 from tests.helpers import product_body, uid
 
@@ -276,3 +277,38 @@ def test_the_public_sees_a_designers_display_name_never_their_user_id(api):
     assert len(names) == 1 and names.pop().startswith("Designer ")
     mine = api.get("/me/designs", user=designer).json["items"][0]
     assert mine["designer_id"] == designer
+
+
+# -- no order is too big to cancel or refund -------------------------------------------------------------------
+def designer_products(services, n: int, designer: str) -> list[str]:
+    skus = []
+    for i in range(n):
+        sku = uid("DSN").upper()
+        services.catalog.create("merch-t", ProductInput.model_validate({
+            "category": "home", "title": f"Designed {i}", "title_zh": "设计", "status": "active",
+            "skus": [{"sku": sku, "price_fen": 1000, "stock": 5}]}), designer_id=designer)
+        skus.append(sku)
+    return skus
+
+
+def test_an_order_of_fifty_designer_lines_can_be_paid_cancelled_and_refunded(api, services, gateway):
+    designer = uid("designer")
+    skus = designer_products(services, 50, designer)
+    buyer = uid("buyer")
+    give_points(services, buyer, 10_000)
+    body = {"items": [{"sku": s, "qty": 1} for s in skus], "points": 2500, "shipping_address": ADDRESS}
+    pending_order = place(api, buyer, body).json  # 50,000 fen: 2,500 points + 25,000 fen cash
+    assert (pending_order["status"], pending_order["cash_due_fen"]) == ("pending_payment", 25000)
+    api.post(f"/dev/payments/{pending_order['payment']['payment_intent_id']}/succeed")
+    assert order_of(api, pending_order)["status"] == "paid"
+    cancelled = api.post(f"/orders/{pending_order['order_id']}/cancel", user=buyer)
+    assert cancelled.status == 200, cancelled.json
+    assert cancelled.json["status"] == "cancelled" and cancelled.json["payment"]["status"] == "refunded"
+    assert gateway.refunds[-1][1] == 25000 and all(stock(services, s) == 5 for s in skus)
+    assert balance(api, buyer) == {"available": 10_000, "held": 0}
+    paid_at_once = place(api, buyer, {**body, "points": 5000}).json
+    assert paid_at_once["status"] == "paid"
+    refunded = api.merch("POST", f"/admin/orders/{paid_at_once['order_id']}/refund", {"reason": "recall"})
+    assert (refunded.status, refunded.json["status"]) == (200, "refunded")
+    assert balance(api, buyer) == {"available": 10_000, "held": 0}
+    assert api.get("/me", user=designer).json["points"]["available"] == 0, "nothing was ever credited"

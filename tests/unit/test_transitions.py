@@ -34,12 +34,12 @@ ROWS = {
                                        "pending"),
     ("pending_payment", "payment_failed"): (Entry(1500, "release", "order:o-1", -1500), "give_back", None, None,
                                             "pending"),
-    ("paid", "shipped"): (None, None, "order.shipped", None, "succeeded"),
-    ("paid", "cancelled"): (Entry(1500, "refund", "order:o-1"), "give_back", "order.cancelled", "reverse",
+    ("paid", "shipped"): (None, None, "order.shipped", "schedule", "succeeded"),
+    ("paid", "cancelled"): (Entry(1500, "refund", "order:o-1"), "give_back", "order.cancelled", "drop",
                             "refund_pending"),
-    ("paid", "refunded"): (Entry(1500, "refund", "order:o-1"), "give_back", "order.refunded", "reverse",
+    ("paid", "refunded"): (Entry(1500, "refund", "order:o-1"), "give_back", "order.refunded", "drop",
                            "refund_pending"),
-    ("shipped", "refunded"): (Entry(1500, "refund", "order:o-1"), None, "order.refunded", "reverse",
+    ("shipped", "refunded"): (Entry(1500, "refund", "order:o-1"), None, "order.refunded", "drop",
                               "refund_pending"),
 }
 
