@@ -53,8 +53,11 @@ class Recorder:
 
 
 def build_store(endpoints: dict[str, str], prefix: str) -> Container:
+    # The bench leaves many orders unpaid per user on purpose (points + cash latency), so the per-user cap on
+    # pending orders is lifted to its maximum; BENCH_N up to 1,000 stays within it over the 10 users.
     settings = Settings(stage="local", resource_prefix=prefix, dynamodb_endpoint=endpoints["dynamodb"],
-                        sqs_endpoint=endpoints["sqs"], jwt_secret="bench-secret-long-enough-for-hs256")
+                        sqs_endpoint=endpoints["sqs"], jwt_secret="bench-secret-long-enough-for-hs256",
+                        max_pending_orders=100)
     store = Container(settings)
     provision.create_tables(store.dynamodb, prefix)
     provision.create_queues(store.sqs, prefix)
