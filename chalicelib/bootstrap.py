@@ -52,8 +52,10 @@ class Container:
     def dynamodb(self) -> Any:
         from botocore.config import Config
 
-        config = Config(retries={"max_attempts": 3, "mode": "standard"}, max_pool_connections=32)
-        return self.boto_session.client("dynamodb", endpoint_url=self.settings.dynamodb_endpoint, config=config)
+        s = self.settings
+        config = Config(retries={"max_attempts": s.dynamodb_max_attempts, "mode": "standard"}, max_pool_connections=32,
+                        connect_timeout=s.dynamodb_connect_timeout_s, read_timeout=s.dynamodb_read_timeout_s)
+        return self.boto_session.client("dynamodb", endpoint_url=s.dynamodb_endpoint, config=config)
 
     @cached_property
     def sqs(self) -> Any:

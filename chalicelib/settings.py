@@ -1,6 +1,8 @@
 """Configuration read from the environment once, when the first request needs it."""
 from __future__ import annotations
 
+import os
+
 from typing import Optional
 
 from pydantic import Field, model_validator
@@ -32,6 +34,11 @@ class Settings(BaseSettings):
     cursor_secret: Optional[str] = None
 
     max_body_bytes: int = Field(default=262_144, gt=0)
+    # DynamoDB calls fail fast (503 unavailable) rather than outlive API Gateway's 29 s: at worst
+    # attempts × (connect + read) plus backoff per call.
+    dynamodb_connect_timeout_s: float = Field(default=1.0, gt=0, le=10)
+    dynamodb_read_timeout_s: float = Field(default=5.0, gt=0, le=20)
+    dynamodb_max_attempts: int = Field(default=2, ge=1, le=5)
 
     # The points economy (JSON in the environment, e.g. LIFESHOP_DAILY_CAPS='{"owner": 20, ...}').
     daily_caps: dict[str, int] = Field(default_factory=lambda: {"owner": 20, "deposit": 5, "fan": 3})
@@ -57,6 +64,9 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _stage_has_real_settings(self) -> "Settings":
         if self.stage == LOCAL_STAGE:
+            if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):  # stage local's secrets are in the README
+                raise SettingsError("stage 'local' never runs on Lambda: set LIFESHOP_STAGE and the stage's "
+                                    "real settings")
             return self
         missing = [
             name

@@ -43,9 +43,22 @@ def function_names() -> list[str]:
     return ["APIHandler"] + [to_cfn_resource_name(source.name) for source in app.event_sources]
 
 
+# API Gateway's stage throttling: beyond it, 429 in the contract's shape before any Lambda runs.
+THROTTLE = {"ApiRateLimit": (500, "steady requests per second the API accepts"),
+            "ApiBurstLimit": (1000, "requests the API accepts in a burst")}
+
+
 def merge_template(stage: str) -> dict[str, Any]:
+    if stage == "local":
+        raise SystemExit("stage 'local' is for this machine only (its secrets are in the README): "
+                         "package a real stage, e.g. make package STAGE=prod")
     template = json.loads((ROOT / "infra" / "template.json").read_text())
     template["Parameters"]["Stage"]["Default"] = stage
+    template["Parameters"]["Stage"]["AllowedPattern"] = "^(?!local$)[a-z][a-z0-9-]{0,15}$"
+    template["Parameters"]["Stage"]["ConstraintDescription"] = "any stage but local"
+    for name, (default, description) in THROTTLE.items():
+        template["Parameters"][name] = {"Type": "Number", "Default": default, "MinValue": 1,
+                                        "Description": description}
     for name, (_, secret, description) in SETTINGS.items():
         template["Parameters"][name] = {"Type": "String", "NoEcho": secret, "Description": description,
                                         "MinLength": 1}
@@ -53,7 +66,9 @@ def merge_template(stage: str) -> dict[str, Any]:
     variables["LIFESHOP_STAGE"] = {"Ref": "Stage"}
     for function in function_names():
         template["Resources"][function] = {"Properties": {"Environment": {"Variables": variables}}}
-    template["Resources"]["RestAPI"] = {"Properties": {"GatewayResponses": GATEWAY_RESPONSES}}
+    template["Resources"]["RestAPI"] = {"Properties": {"GatewayResponses": GATEWAY_RESPONSES, "MethodSettings": [{
+        "ResourcePath": "/*", "HttpMethod": "*", "ThrottlingRateLimit": {"Ref": "ApiRateLimit"},
+        "ThrottlingBurstLimit": {"Ref": "ApiBurstLimit"}}]}}
     return template
 
 

@@ -6,7 +6,7 @@ from typing import Optional
 from chalice import Blueprint
 
 from chalicelib.api.catalog import PageQuery
-from chalicelib.api.routing import PUBLIC, USER, Ctx, route
+from chalicelib.api.routing import PUBLIC, PUBLIC_MAX_AGE_S, USER, Ctx, route
 from chalicelib.domain.catalog import CategoryId, Product, ProductInput
 from chalicelib.domain.designs import Decision, Design, DesignInput, DesignPage, DesignStatus, Vote
 
@@ -34,7 +34,7 @@ def my_designs(ctx: Ctx) -> DesignPage:
     return ctx.services.designs.page(ctx.query.limit, ctx.query.cursor, designer_id=ctx.user_id)
 
 
-@route(bp, "/designs", auth=PUBLIC, query=GalleryQuery, response=DesignPage, tag="designs",
+@route(bp, "/designs", auth=PUBLIC, query=GalleryQuery, cache_s=PUBLIC_MAX_AGE_S, response=DesignPage, tag="designs",
        summary="The public gallery: approved and productized designs with their votes")
 def gallery(ctx: Ctx) -> DesignPage:
     return ctx.services.designs.page(ctx.query.limit, ctx.query.cursor, public=True, category=ctx.query.category)

@@ -43,6 +43,7 @@ STATUS_BY_CODE = {
     "payload_too_large": 413,
     "unsupported_media_type": 415,
     "internal_error": 500,
+    "unavailable": 503,
 }
 
 
@@ -78,7 +79,19 @@ def from_validation(exc: ValidationError, where: str) -> Response:
                           {"fields": field_errors(exc, where)})
 
 
+_BUSY = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
+         "InternalServerError", "ServiceUnavailable", "TransactionInProgressException"}
+
+
 def unexpected(exc: Exception) -> Response:
+    """A bug (500, logged), or a store that is down or overloaded (503 with Retry-After, logged)."""
+    from botocore.exceptions import ClientError, ConnectionError, HTTPClientError  # only when something failed
+
+    if isinstance(exc, (ConnectionError, HTTPClientError)) or (
+            isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") in _BUSY):
+        log.warning("the store is unavailable", exc_info=True)
+        return error_response("unavailable", "the shop is briefly unavailable; retry in a moment",
+                              headers={"Retry-After": "1"})
     log.exception("unhandled error")
     return error_response("internal_error", "something went wrong on our side; it has been logged")
 

@@ -63,6 +63,12 @@ def _operation(spec: RouteSpec, refs: dict) -> dict[str, Any]:
     if spec.response is not None:
         ok["content"] = {"application/json": {"schema": refs[(spec.response, "serialization")]}}
     op["responses"] = {str(spec.status): ok, **_error_responses(spec)}
+    if spec.cache_s:
+        ok["headers"] = {"ETag": {"schema": {"type": "string"}, "description": "strong validator of the body"},
+                         "Cache-Control": {"schema": {"type": "string"}}}
+        op["parameters"].append({"name": "If-None-Match", "in": "header", "required": False,
+                                 "schema": {"type": "string"}, "description": "an ETag you have: 304 if unchanged"})
+        op["responses"]["304"] = {"description": "Not modified: the ETag you sent is current (no body)"}
     return op
 
 
@@ -92,7 +98,7 @@ def _inline(prop: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _error_responses(spec: RouteSpec) -> dict[str, Any]:
-    codes = set(spec.errors) | ({"unauthorized"} if spec.auth is not PUBLIC else set())
+    codes = set(spec.errors) | ({"unauthorized"} if spec.auth is not PUBLIC else set()) | {"unavailable"}
     if "{" in spec.path:
         codes.add("not_found")  # a path id that cannot exist is 404 on every such route
     if spec.body or spec.query:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import functools
+import hashlib
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from chalicelib.domain.errors import DomainError, Forbidden, NotFound
 
 PUBLIC = None
 USER = "user"  # any valid token
+PUBLIC_MAX_AGE_S = 30  # public catalog reads: a CDN or the app may reuse them this long, then revalidate
 _PATH_PARAM = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 _CORRELATION = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 _request: contextvars.ContextVar[Any] = contextvars.ContextVar("request")
@@ -37,6 +39,7 @@ class RouteSpec:
     status: int = 200
     errors: tuple[str, ...] = ()
     headers: dict[str, str] = field(default_factory=dict)
+    cache_s: int = 0  # public reads: Cache-Control max-age, a strong ETag, and 304 for If-None-Match
 
 
 ROUTES: list[RouteSpec] = []
@@ -82,8 +85,8 @@ def bind_request(event: Any, get_response: Callable[[Any], Response]) -> Respons
 def route(bp: Blueprint, path: str, method: str = "GET", *, auth: Optional[str], summary: str, tag: str,
           body: Optional[type[BaseModel]] = None, query: Optional[type[BaseModel]] = None,
           response: Optional[type[BaseModel]] = None, status: int = 200, errors: tuple[str, ...] = (),
-          headers: Optional[dict[str, str]] = None) -> Callable:
-    spec = RouteSpec(path, method, auth, summary, tag, body, query, response, status, errors, headers or {})
+          headers: Optional[dict[str, str]] = None, cache_s: int = 0) -> Callable[..., Any]:
+    spec = RouteSpec(path, method, auth, summary, tag, body, query, response, status, errors, headers or {}, cache_s)
     ROUTES.append(spec)
 
     def decorator(handler: Callable[..., Any]) -> Callable[..., Any]:
@@ -117,7 +120,19 @@ def _run(spec: RouteSpec, handler: Callable[..., Any], params: dict[str, str]) -
     if isinstance(result, Response):
         return result
     body = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
-    return errors.json_response(body, spec.status)
+    response = errors.json_response(body, spec.status)
+    return _cacheable(response, spec.cache_s, request.headers.get("if-none-match")) if spec.cache_s else response
+
+
+def _cacheable(response: Response, max_age_s: int, if_none_match: Optional[str]) -> Response:
+    """A strong ETag of the exact body; a client (or a CDN) that has it gets 304 with no body."""
+    text = response.body if isinstance(response.body, str) else ""
+    etag = '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
+    headers: dict[str, str | list[str]] = {"ETag": etag, "Cache-Control": f"public, max-age={max_age_s}"}
+    if if_none_match and etag in [t.strip() for t in if_none_match.split(",")]:
+        return Response(body="", status_code=304, headers=headers)
+    response.headers.update(headers)
+    return response
 
 
 class _Invalid(Exception):

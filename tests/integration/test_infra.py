@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import boto3
+import pytest
 from moto import mock_aws
 
 from chalicelib.settings import Settings
@@ -31,6 +33,18 @@ def test_the_packaged_template_passes_cfn_lint(tmp_path):
         assert {"LIFESHOP_JWKS_URL", "LIFESHOP_CURSOR_SECRET", "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET"} <= set(variables)
     assert not any(r["Type"] == "AWS::Serverless::Function" and "SQS" in json.dumps(r.get("Properties", {}).get("Events"))
                    for r in resources.values())  # no SQS-triggered function, so no batch-failure reporting to set
+    api = next(r for r in resources.values() if r["Type"] == "AWS::Serverless::Api")
+    throttle = api["Properties"]["MethodSettings"][0]
+    assert (throttle["ThrottlingRateLimit"], throttle["ThrottlingBurstLimit"]) == ({"Ref": "ApiRateLimit"},
+                                                                                  {"Ref": "ApiBurstLimit"})
+    stage = json.loads(template.read_text())["Parameters"]["Stage"]["AllowedPattern"]
+    assert re.match(stage, "prod") and re.match(stage, "staging") and not re.match(stage, "local")
+
+
+def test_stage_local_cannot_be_packaged(tmp_path):
+    with pytest.raises(SystemExit, match="stage 'local' is for this machine only"):
+        package.package("local", tmp_path / "local")
+    assert not (tmp_path / "local" / "sam.json").exists()
 
 
 @mock_aws

@@ -56,3 +56,11 @@ def test_stages_other_than_local_refuse_to_start_without_real_settings(monkeypat
 def test_every_domain_error_has_an_http_status():
     codes = {cls.code for cls in errors.DomainError.__subclasses__()}
     assert codes <= set(STATUS_BY_CODE)
+
+
+def test_stage_local_refuses_to_start_on_lambda(monkeypatch):
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "lifeshop-prod-APIHandler")
+    with pytest.raises((SettingsError, ValidationError), match="never runs on Lambda"):
+        Settings(stage="local")
+    monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME")
+    assert Settings(stage="local").stage == "local"
