@@ -13,9 +13,9 @@ for blueprint in (catalog.bp, me.bp, orders.bp, designs.bp, internal.bp, admin_c
     app.register_blueprint(blueprint)
 
 
-@app.schedule(Rate(1, unit=Rate.MINUTES))
-def relay_outbox(event):
-    workers.relay_outbox()
+@app.on_dynamodb_record(stream_arn=workers.STORE_STREAM, batch_size=100, starting_position="TRIM_HORIZON")
+def publish_outbox(event):
+    return workers.publish_outbox(event.to_dict()["Records"])
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))

@@ -122,7 +122,7 @@ class Container:
     def outbox(self) -> Outbox:
         from chalicelib.adapters.outbox import Outbox
 
-        return Outbox(self.table, self.sqs, self.settings.fulfillment_queue)
+        return Outbox(self.sqs, self.settings.fulfillment_queue, self.settings.outbox_failure_queue)
 
     @cached_property
     def payment_gateway(self) -> PaymentGateway:

@@ -104,6 +104,10 @@ class Settings(BaseSettings):
         return f"{self.prefix}-fulfillment.fifo"
 
     @property
+    def outbox_failure_queue(self) -> str:
+        return f"{self.prefix}-outbox-failures"
+
+    @property
     def local_jwt_secret(self) -> str:
         return self.jwt_secret or LOCAL_JWT_SECRET
 

@@ -38,8 +38,11 @@ def create_tables(dynamodb: Any, prefix: str) -> list[str]:
             continue
         props = res["Properties"]
         names.append(props["TableName"])
+        table = {k: props[k] for k in _TABLE_KEYS if k in props}
+        if "StreamSpecification" in props:  # CloudFormation's shape -> the API's
+            table["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
         try:
-            dynamodb.create_table(**{k: props[k] for k in _TABLE_KEYS if k in props})
+            dynamodb.create_table(**table)
         except dynamodb.exceptions.ResourceInUseException:
             continue
         dynamodb.get_waiter("table_exists").wait(TableName=props["TableName"], WaiterConfig={"Delay": 1})

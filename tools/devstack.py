@@ -7,12 +7,14 @@ import subprocess
 import sys
 import threading
 import time
+from typing import Callable
 
 from chalicelib import bootstrap, workers
 from chalicelib.bootstrap import Container
 from chalicelib.settings import Settings
 from infra import provision
 from tools import catalog, demo, localstack
+from tools.streams import outbox_poller
 from tools.tokens import demo_tokens
 
 HOST = "127.0.0.1"
@@ -55,7 +57,8 @@ def main() -> int:
         for user, token in demo_tokens(settings.local_jwt_secret).items():
             print(f"  {user:<10} {token}")
         _start_schedules(services)
-        print(f"Scheduled functions (outbox relay, payment expiry, royalties, refund retry) run every {SCHEDULE_EVERY_S} s.")
+        print(f"The outbox's stream consumer reads the table's stream every {STREAM_EVERY_S} s; scheduled functions "
+              f"(payment expiry, royalties, refund retry) run every {SCHEDULE_EVERY_S} s.")
         print("Press Ctrl-C to stop everything.", flush=True)
         return _supervise(procs)
     except localstack.StackError as exc:
@@ -70,22 +73,29 @@ def main() -> int:
 
 
 SCHEDULE_EVERY_S = 15
+STREAM_EVERY_S = 0.5
 
 
 def _start_schedules(services: Container) -> None:
-    """What `@app.schedule` runs on AWS, run here on a timer (the same worker functions)."""
+    """What AWS runs off the request path, run here on timers with the same worker functions: the stream
+    consumer (a Lambda on the table's stream) and the `@app.schedule` functions."""
     bootstrap.use(services)
+    poller = outbox_poller(services)
 
-    def loop() -> None:
-        while True:
-            time.sleep(SCHEDULE_EVERY_S)
-            for work in (workers.relay_outbox, workers.expire_orders, workers.settle_royalties, workers.retry_refunds):
-                try:
-                    work()
-                except Exception as exc:  # keep the timer alive; the next run retries
-                    print(f"scheduled {work.__name__} failed: {exc}", file=sys.stderr, flush=True)
+    def every(seconds: float, *work: Callable[[], object]) -> Callable[[], None]:
+        def loop() -> None:
+            while True:
+                time.sleep(seconds)
+                for job in work:
+                    try:
+                        job()
+                    except Exception as exc:  # keep the timer alive; the next run retries
+                        print(f"{getattr(job, '__name__', job)} failed: {exc}", file=sys.stderr, flush=True)
+        return loop
 
-    threading.Thread(target=loop, name="schedules", daemon=True).start()
+    threading.Thread(target=every(STREAM_EVERY_S, poller.poll), name="stream", daemon=True).start()
+    threading.Thread(target=every(SCHEDULE_EVERY_S, workers.expire_orders, workers.settle_royalties,
+                                  workers.retry_refunds), name="schedules", daemon=True).start()
 
 
 def _name(proc: subprocess.Popen) -> str:

@@ -37,6 +37,9 @@ GATEWAY_RESPONSES = {
 }
 
 
+OUTBOX_CONSUMER = "publish_outbox"  # app.py's stream consumer
+
+
 def function_names() -> list[str]:
     from app import app
 
@@ -66,6 +69,14 @@ def merge_template(stage: str) -> dict[str, Any]:
     variables["LIFESHOP_STAGE"] = {"Ref": "Stage"}
     for function in function_names():
         template["Resources"][function] = {"Properties": {"Environment": {"Variables": variables}}}
+    # The outbox consumer reads the store table's stream, reports partial batch failures, and after its retries
+    # (or at once, for a malformed item) leaves a record on the outbox-failures queue for repair.
+    template["Resources"][to_cfn_resource_name(OUTBOX_CONSUMER)]["Properties"]["Events"] = {
+        to_cfn_resource_name(f"{OUTBOX_CONSUMER}-dynamodb-event-source"): {"Type": "DynamoDB", "Properties": {
+            "Stream": {"Fn::GetAtt": ["StoreTable", "StreamArn"]}, "StartingPosition": "TRIM_HORIZON",
+            "BatchSize": 100, "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "BisectBatchOnFunctionError": True, "MaximumRetryAttempts": 20, "MaximumRecordAgeInSeconds": 86400,
+            "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": ["OutboxFailureQueue", "Arn"]}}}}}}
     template["Resources"]["RestAPI"] = {"Properties": {"GatewayResponses": GATEWAY_RESPONSES, "MethodSettings": [{
         "ResourcePath": "/*", "HttpMethod": "*", "ThrottlingRateLimit": {"Ref": "ApiRateLimit"},
         "ThrottlingBurstLimit": {"Ref": "ApiBurstLimit"}}]}}

@@ -96,8 +96,7 @@ class OrderService:
                                                    "to_status": t.after.status, "user_id": t.after.user_id})
             if t.rule.cancels_payment and t.after.payment is not None:
                 self._cancel_intent(t.after)
-        if t.event:
-            self._outbox.publish(t.event)
+        if t.event:  # partners hear of it from the table's stream
             self._royalties.settle_order(t.after)
         return self._refund_cash(t.after)
 

@@ -1,21 +1,39 @@
-"""Scheduled work: outbox relay, payment-expiry sweep, royalty settlement (idempotent; safe any time)."""
+"""Work off the request path: the outbox's stream consumer, and scheduled sweeps (idempotent; safe any time)."""
 from __future__ import annotations
 
-import datetime as dt
+from typing import Any
 
 from chalicelib import bootstrap, logs
-from chalicelib.adapters.clock import iso
 
 log = logs.get("workers")
-RELAY_MIN_AGE_S = 10  # let the request path publish first; the relay is the safety net
+# `app.py` needs a stream ARN at import time; `make package` replaces it with the store table's StreamArn.
+STORE_STREAM = "arn:aws:dynamodb:cn-north-1:000000000000:table/lifeshop-store/stream/set-by-make-package"
 
 
-def relay_outbox() -> int:
-    services = bootstrap.container()
-    now = services.clock.now()
-    sent = services.outbox.relay(iso(now - dt.timedelta(seconds=RELAY_MIN_AGE_S)), iso(now))
-    log.info("outbox relay", extra={"sent": sent})
-    return sent
+def publish_outbox(records: list[dict[str, Any]]) -> dict[str, list[dict[str, str]]]:
+    """The store table's stream consumer: publish each new outbox item, in order.
+
+    Answers Lambda's partial batch response: the first record SQS did not take is reported, and the stream
+    delivers it and everything after it again (events of one order keep their order). A record that is not an
+    outbox item is skipped; an outbox item that is not a valid event is parked for repair, never retried."""
+    outbox = bootstrap.container().outbox
+    sent = 0
+    for record in records:
+        event = None
+        try:
+            event = outbox.event_of(record)
+            done = event is None or outbox.publish(event)
+        except ValueError:
+            log.error("a malformed outbox item is parked for repair", extra={"stream_event_id": record.get("eventID")})
+            done = outbox.park(record, "not a valid event")
+        if not done:
+            failed_at = record["dynamodb"]["SequenceNumber"]
+            log.info("outbox stream batch", extra={"sent": sent, "failed_at": failed_at})
+            return {"batchItemFailures": [{"itemIdentifier": failed_at}]}
+        sent += event is not None
+    if sent:
+        log.info("outbox stream batch", extra={"sent": sent})
+    return {"batchItemFailures": []}
 
 
 def expire_orders() -> int:

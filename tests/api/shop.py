@@ -54,9 +54,20 @@ def balance(api: Any, user: str) -> dict[str, int]:
     return api.get("/me", user=user).json["points"]
 
 
+def drain_stream(services: Any) -> int:
+    """What Lambda does on AWS: hand the table's new stream records to the outbox consumer."""
+    from tools.streams import outbox_poller
+
+    if "outbox_poller" not in services.__dict__:  # one per container: it remembers where each shard stopped
+        services.__dict__["outbox_poller"] = outbox_poller(services)
+    return services.__dict__["outbox_poller"].poll()
+
+
 def queued_events(services: Any) -> list[dict[str, Any]]:
+    """The events partners received, after the stream consumer has run."""
     import json
 
+    drain_stream(services)
     url = services.sqs.get_queue_url(QueueName=services.settings.fulfillment_queue)["QueueUrl"]
     events = []
     while True:

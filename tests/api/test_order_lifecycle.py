@@ -12,7 +12,8 @@ from botocore.config import Config
 from chalicelib import workers
 from chalicelib.domain.errors import PaymentProviderError
 from chalicelib.adapters.payments import sign
-from tests.api.shop import add_product, balance, give_points, order_body, place, queued_events, stock
+from tests.api.shop import add_product, balance, drain_stream, give_points, order_body, place, queued_events, stock
+from tools.streams import outbox_poller
 from tools.event_schemas import DOCS
 from tools.reconcile import reconcile
 
@@ -134,27 +135,50 @@ def use_sqs(services, client) -> None:
         services.__dict__.pop(built, None)
 
 
-def test_events_survive_sqs_being_down_and_reach_the_queue_exactly_once(api, services, sku, clock):
+def test_the_request_path_never_calls_sqs_and_sqs_down_loses_no_event(api, services):
+    """SQS stopped during 20 orders: every order commits, the stream consumer's batches fail and are delivered
+    again, and once SQS is back each event reaches the queue exactly once, in order per order."""
     real_sqs = services.sqs
-    use_sqs(services, boto3.client("sqs", endpoint_url="http://127.0.0.1:9", region_name="cn-north-1",
-                                   config=Config(connect_timeout=1, read_timeout=1, retries={"max_attempts": 1})))
-    clock.set("2026-11-23T10:00:00Z")
-    order = paid_points_order(api, services, sku)  # commits although SQS is unreachable
+    dead = boto3.client("sqs", endpoint_url="http://127.0.0.1:9", region_name="cn-north-1",
+                        config=Config(connect_timeout=1, read_timeout=1, retries={"max_attempts": 1}))
+    use_sqs(services, dead)
+    sku = add_product(services, price_fen=19900, stock=100)
+    give_points(services, "buyer", 1990 * 20)
+    orders = [place(api, "buyer", order_body((sku, 1), points=1990)).json for _ in range(10)]
+    drain_stream(services)  # the consumer runs while SQS is down: its batch fails at the first event
+    url = real_sqs.get_queue_url(QueueName=services.settings.fulfillment_queue)["QueueUrl"]
+    assert "Messages" not in real_sqs.receive_message(QueueUrl=url, VisibilityTimeout=0)
+    orders += [place(api, "buyer", order_body((sku, 1), points=1990)).json for _ in range(10)]
+    assert {o["status"] for o in orders} == {"paid"}, "the request path does not need SQS"
     use_sqs(services, real_sqs)
-    assert queued_events(services) == []
-    clock.set("2026-11-23T10:00:30Z")
-    assert workers.relay_outbox() == 1
-    assert workers.relay_outbox() == 0
     events = queued_events(services)
-    assert [(e["type"], e["order"]["order_id"]) for e in events] == [("order.paid", order["order_id"])]
+    assert sorted(e["order"]["order_id"] for e in events) == sorted(o["order_id"] for o in orders)
+    assert len({e["event_id"] for e in events}) == 20 and queued_events(services) == []
 
 
-def test_the_relay_resending_a_published_event_does_not_duplicate_it(api, services, sku, clock):
-    clock.set("2026-11-23T10:00:00Z")
-    paid_points_order(api, services, sku)
-    clock.set("2026-11-23T10:01:00Z")
-    assert workers.relay_outbox() == 1  # not marked sent by the request path: re-sent, deduplicated by SQS
-    assert len(queued_events(services)) == 1
+def test_a_stream_record_delivered_twice_reaches_the_queue_once(api, services, sku):
+    order = paid_points_order(api, services, sku)
+    drain_stream(services)
+    assert outbox_poller(services).poll() >= 1, "a second consumer handles the same records again"
+    events = queued_events(services)
+    assert [e["order"]["order_id"] for e in events] == [order["order_id"]], "SQS FIFO deduplicates on the event id"
+
+
+def test_a_malformed_outbox_item_is_parked_for_repair_without_blocking_the_events_after_it(api, services, sku):
+    services.table.client.put_item(TableName=services.table.name, Item={
+        "pk": {"S": "OUTBOX#evt-broken"}, "sk": {"S": "META"}, "event": {"M": {"type": {"S": "order.paid"}}}})
+    order = paid_points_order(api, services, sku)
+    assert [e["order"]["order_id"] for e in queued_events(services)] == [order["order_id"]]
+    url = services.sqs.get_queue_url(QueueName=services.settings.outbox_failure_queue)["QueueUrl"]
+    parked = services.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    assert len(parked) == 1 and json.loads(parked[0]["Body"])["reason"] == "not a valid event"
+
+
+def test_records_that_are_not_new_outbox_items_are_skipped():
+    from chalicelib.adapters.outbox import Outbox
+
+    assert Outbox.event_of({"eventName": "MODIFY", "dynamodb": {"NewImage": {"pk": {"S": "OUTBOX#e"}}}}) is None
+    assert Outbox.event_of({"eventName": "INSERT", "dynamodb": {"NewImage": {"pk": {"S": "ORDER#o"}}}}) is None
 
 
 def test_ledgers_reconcile_after_a_full_order_lifecycle(api, services, sku):

@@ -1,5 +1,5 @@
-"""The outbox against DynamoDB Local and a local SQS: events exist exactly when their change committed, and the
-relay delivers each unsent one."""
+"""The outbox against DynamoDB Local, its stream and a local SQS: an event exists exactly when its change
+committed, and the stream consumer sends each one, in order, past a queue that is down."""
 from __future__ import annotations
 
 import json
@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
+from chalicelib import workers
 from chalicelib.adapters.dynamo import LostRace, key
-from chalicelib.adapters.outbox import Outbox
 from chalicelib.domain.events import order_event
+from tests.api.shop import drain_stream
 from tests.helpers import uid
 from tests.integration.builders import order
 
@@ -25,21 +26,18 @@ def _write(services, event) -> None:
 
 
 def _received(services) -> list[dict[str, Any]]:
-    out = services.sqs.receive_message(QueueUrl=services.outbox.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+    url = services.sqs.get_queue_url(QueueName=services.settings.fulfillment_queue)["QueueUrl"]
+    out = services.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
     return [json.loads(m["Body"]) for m in out.get("Messages", [])]
 
 
-def test_the_relay_sends_each_event_older_than_the_bound_once(services):
-    old, new = _event("2024-05-01T08:00:00.000Z"), _event("2024-05-01T08:00:30.000Z")
-    _write(services, old)
-    _write(services, new)
-    assert services.outbox.relay("2024-05-01T08:00:10.000Z", "2024-05-01T08:00:20.000Z") == 1
-    assert services.outbox.relay("2024-05-01T08:00:10.000Z", "2024-05-01T08:00:20.000Z") == 0
-    [body] = _received(services)
-    assert (body["event_id"], body["type"], body["order"]["order_id"]) == (old.event_id, "order.paid",
-                                                                             old.order.order_id)
-    assert services.table.get(key(f"OUTBOX#{old.event_id}", "META"))["sent_at"] == "2024-05-01T08:00:20.000Z"
-    assert services.outbox.relay("2024-05-01T08:01:00.000Z", "2024-05-01T08:01:00.000Z") == 1
+def test_the_stream_consumer_sends_each_committed_event_once_in_order(services):
+    first, second = _event("2024-05-01T08:00:00.000Z"), _event("2024-05-01T08:00:30.000Z")
+    _write(services, first)
+    _write(services, second)
+    drain_stream(services)
+    drain_stream(services)  # nothing new: nothing sent again
+    assert [b["event_id"] for b in _received(services)] == [first.event_id, second.event_id]
 
 
 def test_an_event_of_a_change_that_did_not_commit_is_never_sent(services):
@@ -51,7 +49,8 @@ def test_an_event_of_a_change_that_did_not_commit_is_never_sent(services):
     tx.create({"pk": taken, "sk": "META"})
     with pytest.raises(LostRace):
         tx.commit()
-    assert services.outbox.relay("2030-01-01T00:00:00.000Z", "2030-01-01T00:00:00.000Z") == 0
+    drain_stream(services)
+    assert _received(services) == []
     assert services.table.get(key(f"OUTBOX#{event.event_id}", "META")) is None
 
 
@@ -61,15 +60,33 @@ def test_no_event_adds_no_write(services):
     assert len(tx) == 0
 
 
-class DownSqs:
-    def get_queue_url(self, **_: Any) -> Any:
-        raise ConnectionError("SQS is down")
+def test_a_batch_reports_the_first_record_the_queue_did_not_take_and_nothing_after_it(services, monkeypatch):
+    events = [_event() for _ in range(3)]
+    for event in events:
+        _write(services, event)
+    sent: list[str] = []
+    refused: list[str] = []
+
+    def flaky(event: dict[str, Any]) -> bool:
+        if event["event_id"] == events[1].event_id and not refused:
+            refused.append(event["event_id"])
+            return False  # SQS refuses the second event once
+        sent.append(event["event_id"])
+        return True
+
+    monkeypatch.setattr(services.outbox, "publish", flaky)
+    drain_stream(services)
+    assert sent == [events[0].event_id], "stopped at the failure: the events of one order keep their order"
+    drain_stream(services)
+    assert sent == [e.event_id for e in events]
 
 
-def test_an_event_the_queue_could_not_take_stays_for_the_next_relay(services):
+def test_the_consumer_answers_lambdas_partial_batch_response(services):
     event = _event()
-    _write(services, event)
-    assert Outbox(services.table, DownSqs(), "q").relay("2030-01-01T00:00:00.000Z", "2030-01-01T00:00:00.000Z") == 0
-    assert "sent_at" not in services.table.get(key(f"OUTBOX#{event.event_id}", "META"))
-    assert services.outbox.relay("2030-01-01T00:00:00.000Z", "2030-01-01T00:00:00.000Z") == 1
-    assert [b["event_id"] for b in _received(services)] == [event.event_id]
+    record = {"eventName": "INSERT", "dynamodb": {"SequenceNumber": "100", "NewImage": {
+        "pk": {"S": f"OUTBOX#{event.event_id}"}, "sk": {"S": "META"},
+        "event": {"M": {k: {"S": v} for k, v in {"event_id": "x"}.items()}}}}}
+    other = {"eventName": "INSERT", "dynamodb": {"SequenceNumber": "99", "NewImage": {"pk": {"S": "ORDER#o"}}}}
+    assert workers.publish_outbox([other]) == {"batchItemFailures": []}
+    services.outbox.park = lambda record, reason: False  # the failures queue is down too: retry, never drop
+    assert workers.publish_outbox([other, record]) == {"batchItemFailures": [{"itemIdentifier": "100"}]}
