@@ -1,6 +1,8 @@
 """DynamoDB repository of products, SKUs and category counters (key formats: infra/README.md)."""
 from __future__ import annotations
 
+import time
+
 from typing import Any, Callable, Optional
 
 
@@ -9,7 +11,8 @@ from chalicelib.domain.errors import AlreadyExists, Conflict
 
 META = "META"
 # Product fields a SKU item repeats, so checkout reads one item per line (with `terms_version`, moved by every
-# product write, which checkout's stock condition pins).
+# product write, which checkout's stock condition pins; a new SKU item starts it at the time in µs, so a SKU id
+# removed and added again never repeats a version checkout may have read).
 SKU_COPIED_FIELDS = ("product_id", "category", "title", "status", "owner_only", "accepts", "designer_id",
                      "design_id")
 
@@ -56,7 +59,8 @@ def _product_item(product: dict[str, Any]) -> dict[str, Any]:
 def _sku_item(product: dict[str, Any], sku: dict[str, Any]) -> dict[str, Any]:
     copied = {f: product.get(f) for f in SKU_COPIED_FIELDS}
     return {"pk": f"SKU#{sku['sku']}", "sk": META, "sku": sku["sku"], "attributes": sku.get("attributes", {}),
-            "price_fen": sku["price_fen"], "stock": sku.get("stock", 0), "terms_version": 1, **copied}
+            "price_fen": sku["price_fen"], "stock": sku.get("stock", 0), "terms_version": time.time_ns() // 1000,
+            **copied}
 
 
 def _public(item: dict[str, Any]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from chalicelib.adapters.users_repo import PROFILE, profile_key, to_profile
 from chalicelib.domain.checkout import SkuOffer
 from chalicelib.domain.orders import Order, OrderLine, Payment
 from chalicelib.domain.points import Profile
+from chalicelib.domain.text import STORED
 
 EXPIRY = "ORDER#EXPIRY"
 REFUND_DUE = "ORDER#REFUND_DUE"  # cancelled or refunded, paid in cash, the provider's refund not yet confirmed
@@ -48,7 +49,8 @@ def _item(order: Order, version: int) -> dict[str, Any]:
 
 
 def _order(item: dict[str, Any]) -> Order:
-    return Order.model_validate({k: v for k, v in item.items() if k not in ("pk", "sk") and not k.startswith("gsi")})
+    return Order.model_validate({k: v for k, v in item.items() if k not in ("pk", "sk") and not k.startswith("gsi")},
+                                context=STORED)
 
 
 def _offer(item: dict[str, Any]) -> SkuOffer:

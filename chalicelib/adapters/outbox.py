@@ -14,6 +14,7 @@ from typing import Any, Optional
 from chalicelib import logs
 from chalicelib.adapters.dynamo import Transaction, from_item
 from chalicelib.domain.events import OrderEvent
+from chalicelib.domain.text import STORED
 
 log = logs.get("outbox")
 PREFIX = "OUTBOX#"
@@ -45,7 +46,7 @@ class Outbox:
         if record.get("eventName") != "INSERT" or not str((image.get("pk") or {}).get("S", "")).startswith(PREFIX):
             return None
         event = from_item(image).get("event")
-        return OrderEvent.model_validate(event).model_dump(mode="json")
+        return OrderEvent.model_validate(event, context=STORED).model_dump(mode="json")
 
     def publish(self, event: dict[str, Any]) -> bool:
         """Send one event; False (logged) if SQS is unavailable: the stream delivers the record again."""

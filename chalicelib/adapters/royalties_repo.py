@@ -12,7 +12,8 @@ from typing import Any, Optional
 
 from chalicelib.adapters.dynamo import OnFail, Table, Transaction, key
 
-DUE = "ROYALTY#DUE"
+# Not ROYALTY#DUE, which listed the per-line records of the previous shape: those can never crowd this list.
+DUE = "ROYALTY#WORK"
 ORDER = "ORDER"
 
 

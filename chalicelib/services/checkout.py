@@ -25,10 +25,14 @@ from chalicelib.services.royalties import Royalties
 from chalicelib.settings import Settings
 
 log = logs.get("checkout")
+ADDED_LATER = ("expected",)  # optional OrderRequest fields newer than stored idempotency records
 
 
 def request_hash(body: rules.OrderRequest) -> str:
-    return hashlib.sha256(json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+    """Optional fields added after the first version are left out when absent, so a retry of a body sent before
+    they existed hashes as it did then (and still replays its order)."""
+    absent = {name for name in ADDED_LATER if getattr(body, name) is None}
+    return hashlib.sha256(json.dumps(body.model_dump(mode="json", exclude=absent), sort_keys=True).encode()).hexdigest()
 
 
 class CheckoutService:

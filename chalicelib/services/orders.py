@@ -106,7 +106,11 @@ class OrderService:
         cutoff = iso(self._clock.now() - dt.timedelta(seconds=min_age_s))
         done = 0
         for order_id in self._repo.refunds_due(cutoff, limit):
-            order = self._refund_cash(self.get(order_id))
+            try:
+                order = self._refund_cash(self.get(order_id))
+            except Exception:  # one order's failure never stops the others' refunds
+                log.exception("refund retry failed for one order", extra={"order_id": order_id})
+                continue
             done += order.payment is not None and order.payment.status == "refunded"
         return done
 
@@ -123,6 +127,8 @@ class OrderService:
                     self.move(order_id, "expired")
                 except (InvalidTransition, NotFound):
                     continue
+                except Exception:  # one order that cannot move never keeps the others holding stock
+                    log.exception("expiring one order failed; the next sweep retries it", extra={"order_id": order_id})
         return len(seen)
 
     # -- cash --------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from chalicelib import logs
 from chalicelib.adapters.clock import new_id
 from chalicelib.adapters.orders_repo import OrderRepository
 from chalicelib.adapters.payments import sign, verify
-from chalicelib.domain.errors import NotFound
+from chalicelib.domain.errors import InvalidTransition, NotFound
 from chalicelib.domain.orders import Order, Payment
 from chalicelib.domain.transitions import payment_verdict
 from chalicelib.services.orders import OrderService
@@ -41,7 +41,8 @@ class PaymentEvents:
             return {"received": True, "handled": False}
         if event_type == SUCCEEDED:
             return {"received": True, "handled": self._succeeded(order, intent)}
-        if event_type == CANCELED and order.status == "pending_payment":
+        if event_type == CANCELED and order.status == "pending_payment" and \
+                (order.payment is None or order.payment.payment_intent_id == intent["id"]):
             self._orders.move(order.order_id, "payment_failed")  # the intent can no longer be paid
         # payment_failed: not final at the provider (the shopper may try another card); the order waits for expiry.
         return {"received": True, "handled": True}
@@ -49,10 +50,15 @@ class PaymentEvents:
     def _succeeded(self, order: Order, intent: dict[str, Any]) -> bool:
         verdict = payment_verdict(order, intent["id"], intent.get("amount"), intent.get("currency"))
         if verdict == "pay":
-            self._orders.move(order.order_id, "paid", payment=Payment(
-                provider=self._orders.provider, payment_intent_id=intent["id"], client_secret=None,
-                status="succeeded", amount_fen=intent["amount"]))
-        elif verdict == "refund":
+            try:
+                self._orders.move(order.order_id, "paid", payment=Payment(
+                    provider=self._orders.provider, payment_intent_id=intent["id"], client_secret=None,
+                    status="succeeded", amount_fen=intent["amount"]))
+                return True
+            except InvalidTransition:  # cancelled or expired since it was read: decide again on what it is now
+                order = self._orders.get(order.order_id)
+                verdict = payment_verdict(order, intent["id"], intent.get("amount"), intent.get("currency"))
+        if verdict == "refund":
             log.warning("a payment the order will not keep is refunded",
                         extra={"order_id": order.order_id, "payment_intent_id": intent["id"]})
             self._orders.refund_late_payment(order, intent["id"], intent["amount"])

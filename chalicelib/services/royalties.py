@@ -78,6 +78,8 @@ class Royalties:
                 moved += self._settle_record(one, now)
             except (Contention, LostRace, Conflict):  # a busy design or account: the record stays listed
                 log.warning("royalty settlement deferred", extra={"order_id": one}, exc_info=True)
+            except Exception:  # one broken record never stops the others being settled
+                log.exception("royalty settlement failed for one order", extra={"order_id": one})
         return moved
 
     def _settle_record(self, order_id: str, now: str) -> int:

@@ -215,7 +215,8 @@ def test_an_order_is_placed_only_at_the_numbers_the_shopper_was_shown(api, servi
 
 
 # -- input hygiene -----------------------------------------------------------------------------------------------
-HIDDEN = ["bad\x00title", "price \u202e0001 \u00a5", "two\r\nlines", "zero\u200bwidth", "isolate\u2066x"]
+HIDDEN = ["bad\x00title", "price \u202e0001 \u00a5", "two\r\nlines", "zero\u200bwidth", "isolate\u2066x",
+          "line\u2028separator"]
 
 
 @pytest.mark.parametrize("title", HIDDEN)
@@ -312,3 +313,59 @@ def test_an_order_of_fifty_designer_lines_can_be_paid_cancelled_and_refunded(api
     assert (refunded.status, refunded.json["status"]) == (200, "refunded")
     assert balance(api, buyer) == {"available": 10_000, "held": 0}
     assert api.get("/me", user=designer).json["points"]["available"] == 0, "nothing was ever credited"
+
+
+def test_joiners_that_emoji_and_scripts_need_are_accepted(api):
+    r = api.merch("POST", "/admin/products", {**product_body(), "title": "Family \U0001F468\u200d\U0001F469\u200d\U0001F467 mug"})
+    assert r.status == 201, r.json
+
+
+def test_an_order_stored_before_a_text_rule_existed_stays_readable_and_never_stops_the_sweep(api, services, clock):
+    sku = add_product(services, price_fen=10000, stock=10)
+    clock.set("2026-11-23T10:00:00Z")
+    old, other = (place(api, uid("fan"), order_body((sku, 1))).json for _ in range(2))
+    services.dynamodb.update_item(  # as an order placed before hidden characters were refused
+        TableName=services.settings.store_table, Key={"pk": {"S": f"ORDER#{old['order_id']}"}, "sk": {"S": "META"}},
+        UpdateExpression="SET shipping_address.line1 = :l", ExpressionAttributeValues={":l": {"S": "1\u200b Road"}})
+    assert api.get(f"/orders/{old['order_id']}", user=old["user_id"]).status == 200
+    assert api.merch("GET", "/admin/orders?status=pending_payment").status == 200
+    clock.set("2026-11-23T10:15:01Z")
+    assert workers.expire_orders() == 2 and stock(services, sku) == 10
+    assert order_of(api, other)["status"] == "expired"
+
+
+def test_a_sku_removed_and_added_again_between_checkouts_read_and_write_is_not_sold_at_old_terms(api, services):
+    sku = add_product(services, price_fen=10000, stock=5, category="car-life")
+    product_id = services.catalog._repo.get_sku(sku)["product_id"]
+    repo, reads = services.order_repo, []
+    read_once = repo.checkout_reads
+
+    def read_then_sku_replaced(*args):
+        read = read_once(*args)
+        if not reads:
+            base = {"category": "car-life", "title": "Mats", "title_zh": "脚垫"}
+            api.merch("PUT", f"/admin/products/{product_id}", {**base, "skus": [{"sku": "OTHER-" + sku, "price_fen": 100}]})
+            assert api.merch("PUT", f"/admin/products/{product_id}", {
+                **base, "owner_only": True, "skus": [{"sku": sku, "price_fen": 20000, "stock": 5}]}).status == 200
+        reads.append(read)
+        return read
+
+    repo.checkout_reads = read_then_sku_replaced
+    r = place(api, uid("fan"), order_body((sku, 1)))
+    assert (r.status, r.error_code) == (403, "owner_only"), r.json
+
+
+def test_a_success_racing_a_cancel_refunds_the_money_once_instead_of_failing(api, services, gateway, pending):
+    real_move = services.orders.move
+
+    def cancel_first(order_id, target, **kw):
+        if target == "paid":  # the shopper's cancel lands between the webhook's read and its move
+            real_move(order_id, "cancelled", actor=pending["user_id"])
+        return real_move(order_id, target, **kw)
+
+    services.orders.move = cancel_first
+    intent = pending["payment"]["payment_intent_id"]
+    r = stripe_event(api, services, "payment_intent.succeeded", pending["order_id"], intent)
+    assert r.status == 200, r.json
+    assert order_of(api, pending)["status"] == "cancelled"
+    assert gateway.refunds == [(intent, 14900, f"late-{intent}")]
