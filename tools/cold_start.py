@@ -1,0 +1,83 @@
+"""A cold start measured from outside (`make bench`): a fresh interpreter that imports the app and serves its first
+`POST /orders` through the Lambda handler with an API Gateway proxy event, against a fresh interpreter that imports
+boto3, chalice and pydantic (what the app cannot do without), creates the same client and replays the same calls.
+Both are timed from process start to exit, so interpreter start-up is in both."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Runs in the fresh interpreter: the first order through the real Lambda entry point, recording its AWS calls.
+_FIRST_ORDER = r"""
+import json, sys
+spec = json.loads(sys.argv[1])
+import app as lambda_module
+import botocore.client
+calls = []
+_call = botocore.client.BaseClient._make_api_call
+def recording(self, operation, params):
+    calls.append([self.meta.service_model.service_name, operation, params])
+    return _call(self, operation, params)
+botocore.client.BaseClient._make_api_call = recording
+headers = {"Authorization": "Bearer " + spec["token"], "Content-Type": "application/json",
+           "Idempotency-Key": spec["key"]}
+event = {"resource": "/orders", "path": "/orders", "httpMethod": "POST", "headers": headers,
+         "multiValueHeaders": {k: [v] for k, v in headers.items()}, "queryStringParameters": None,
+         "multiValueQueryStringParameters": None, "pathParameters": None, "stageVariables": None,
+         "requestContext": {"resourcePath": "/orders", "httpMethod": "POST", "requestId": spec["key"],
+                            "stage": "api", "path": "/api/orders", "identity": {"sourceIp": "127.0.0.1"}},
+         "body": json.dumps(spec["body"]), "isBase64Encoded": False}
+response = lambda_module.app(event, None)
+print(json.dumps({"status": response["statusCode"], "calls": calls}, default=str))
+"""
+
+# The floor: the libraries the app cannot do without, the same client, the same calls.
+_REPLAY = r"""
+import json, sys
+import boto3, chalice, pydantic
+from botocore import xform_name
+spec = json.loads(sys.stdin.read())
+client = boto3.session.Session(region_name="cn-north-1").client("dynamodb", endpoint_url=spec["endpoint"])
+for service, operation, params in spec["calls"]:
+    if service == "dynamodb":
+        params.pop("ClientRequestToken", None)  # botocore makes a new one, as it did for the app
+        try:
+            getattr(client, xform_name(operation))(**params)
+        except client.exceptions.ConditionalCheckFailedException:
+            pass  # a put-if-absent of a profile that exists: the app met the same
+print("ok")
+"""
+
+
+def _timed(args: list[str], env: dict[str, str], stdin: str = "") -> tuple[float, str]:
+    started = time.perf_counter()
+    out = subprocess.run(args, input=stdin, capture_output=True, text=True, env=env, cwd=str(ROOT))
+    took = time.perf_counter() - started
+    if out.returncode != 0:
+        raise SystemExit(f"cold start run failed:\n{out.stderr[-2000:]}")
+    return took, out.stdout.strip().splitlines()[-1]
+
+
+def cold_first_order(env_a: dict[str, str], endpoint_b: str, rename: tuple[str, str], orders: list[dict[str, Any]],
+                     ) -> dict[str, float]:
+    """`orders`: one {token, key, body} per run (a new Idempotency-Key each); returns the min times and ratio."""
+    app_times, base_times = [], []
+    for spec in orders:
+        took, line = _timed([sys.executable, "-c", _FIRST_ORDER, json.dumps(spec)], {**os.environ, **env_a})
+        result = json.loads(line)
+        if result["status"] != 201:
+            raise SystemExit(f"cold first order: status {result['status']}, expected 201")
+        replay = json.dumps({"endpoint": endpoint_b, "calls": result["calls"]}).replace(*rename)
+        base_took, _ = _timed([sys.executable, "-c", _REPLAY], dict(os.environ), replay)
+        app_times.append(took)
+        base_times.append(base_took)
+    return {"cold_first_order_ms": min(app_times) * 1000, "cold_floor_ms": min(base_times) * 1000,
+            "cold_first_order_ratio": min(app_times) / min(base_times),
+            "cold_first_order_ratio_max": max(a / b for a, b in zip(app_times, base_times))}
