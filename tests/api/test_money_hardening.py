@@ -175,22 +175,29 @@ def test_a_payment_intent_cancelled_at_the_provider_releases_the_order(api, serv
 
 
 # -- never sold at old terms -------------------------------------------------------------------------------------
-def test_a_product_changed_between_checkouts_read_and_write_is_not_sold_at_the_old_terms(api, services):
-    sku = add_product(services, price_fen=10000, stock=5, category="car-life")
-    product_id = services.catalog._repo.get_sku(sku)["product_id"]
+def between_checkouts_read_and_write(services, change) -> list:
+    """Run `change` right after checkout's first read, before its transaction; returns the reads checkout made."""
     repo, reads = services.order_repo, []
     read_once = repo.checkout_reads
 
-    def read_then_merchandiser_edits(*args):
+    def read_then_change(*args):
         read = read_once(*args)
-        if not reads:  # right after checkout's first read: owner-only at twice the price
-            edited = {"category": "car-life", "title": "Floor mats", "title_zh": "脚垫", "owner_only": True,
-                      "skus": [{"sku": sku, "price_fen": 20000}]}
-            assert api.merch("PUT", f"/admin/products/{product_id}", edited).status == 200
+        if not reads:
+            change()
         reads.append(read)
         return read
 
-    repo.checkout_reads = read_then_merchandiser_edits
+    repo.checkout_reads = read_then_change
+    return reads
+
+
+def test_a_product_changed_between_checkouts_read_and_write_is_not_sold_at_the_old_terms(api, services):
+    sku = add_product(services, price_fen=10000, stock=5, category="car-life")
+    product_id = services.catalog._repo.get_sku(sku)["product_id"]
+    edited = {"category": "car-life", "title": "Floor mats", "title_zh": "脚垫", "owner_only": True,
+              "skus": [{"sku": sku, "price_fen": 20000}]}  # owner-only at twice the price
+    reads = between_checkouts_read_and_write(
+        services, lambda: api.merch("PUT", f"/admin/products/{product_id}", edited))
     fan = uid("fan")
     r = place(api, fan, order_body((sku, 1)))
     assert (r.status, r.error_code) == (403, "owner_only"), r.json
@@ -337,20 +344,14 @@ def test_an_order_stored_before_a_text_rule_existed_stays_readable_and_never_sto
 def test_a_sku_removed_and_added_again_between_checkouts_read_and_write_is_not_sold_at_old_terms(api, services):
     sku = add_product(services, price_fen=10000, stock=5, category="car-life")
     product_id = services.catalog._repo.get_sku(sku)["product_id"]
-    repo, reads = services.order_repo, []
-    read_once = repo.checkout_reads
+    base = {"category": "car-life", "title": "Mats", "title_zh": "脚垫"}
 
-    def read_then_sku_replaced(*args):
-        read = read_once(*args)
-        if not reads:
-            base = {"category": "car-life", "title": "Mats", "title_zh": "脚垫"}
-            api.merch("PUT", f"/admin/products/{product_id}", {**base, "skus": [{"sku": "OTHER-" + sku, "price_fen": 100}]})
-            assert api.merch("PUT", f"/admin/products/{product_id}", {
-                **base, "owner_only": True, "skus": [{"sku": sku, "price_fen": 20000, "stock": 5}]}).status == 200
-        reads.append(read)
-        return read
+    def remove_then_add_again() -> None:
+        api.merch("PUT", f"/admin/products/{product_id}", {**base, "skus": [{"sku": "OTHER-" + sku, "price_fen": 100}]})
+        api.merch("PUT", f"/admin/products/{product_id}", {
+            **base, "owner_only": True, "skus": [{"sku": sku, "price_fen": 20000, "stock": 5}]})
 
-    repo.checkout_reads = read_then_sku_replaced
+    between_checkouts_read_and_write(services, remove_then_add_again)
     r = place(api, uid("fan"), order_body((sku, 1)))
     assert (r.status, r.error_code) == (403, "owner_only"), r.json
 
