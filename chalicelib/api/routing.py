@@ -119,7 +119,8 @@ def _run(spec: RouteSpec, handler: Callable[..., Any], params: dict[str, str]) -
         return errors.unexpected(exc)
     if isinstance(result, Response):
         return result
-    body = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
+    view = {"shopper": not ctx.is_merchandiser}  # what only merchandisers see (designers of order lines)
+    body = result.model_dump(mode="json", context=view) if isinstance(result, BaseModel) else result
     response = errors.json_response(body, spec.status)
     return _cacheable(response, spec.cache_s, request.headers.get("if-none-match")) if spec.cache_s else response
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Optional
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, SerializationInfo, StringConstraints, field_serializer
 
 from chalicelib.domain.base import Model, Strict
 from chalicelib.domain.text import OneLine
@@ -30,8 +30,15 @@ class OrderLine(Model):
     qty: int
     unit_price_fen: int
     line_total_fen: int
-    designer_id: Optional[str] = None
+    designer_id: Optional[str] = Field(default=None, description="the designer's user id; API responses show it "
+                                                                 "to merchandisers only (null to anyone else)")
     design_id: Optional[str] = None
+
+    @field_serializer("designer_id")
+    def _designer_for_merchandisers(self, designer_id: Optional[str], info: SerializationInfo) -> Optional[str]:
+        """Who designed a line stays with the shop: a response to anyone but a merchandiser shows null (the
+        route renders with context {"shopper": True}); storage and royalties keep it."""
+        return None if info.context and info.context.get("shopper") else designer_id
 
 
 class Payment(Model):

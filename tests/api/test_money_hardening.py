@@ -370,3 +370,19 @@ def test_a_success_racing_a_cancel_refunds_the_money_once_instead_of_failing(api
     assert r.status == 200, r.json
     assert order_of(api, pending)["status"] == "cancelled"
     assert gateway.refunds == [(intent, 14900, f"late-{intent}")]
+
+
+def test_shoppers_never_see_who_designed_a_line_but_merchandisers_and_royalties_do(api, services):
+    designer = uid("designer")
+    [sku] = designer_products(services, 1, designer)
+    fan = uid("fan")
+    give_points(services, fan, 100)
+    quote = api.post("/orders/quote", {"items": [{"sku": sku, "qty": 1}], "points": 100,
+                                       "shipping_address": ADDRESS}, user=fan)
+    order = place(api, fan, {"items": [{"sku": sku, "qty": 1}], "points": 100, "shipping_address": ADDRESS})
+    mine = api.get(f"/orders/{order.json['order_id']}", user=fan)
+    for shown in (quote.json, order.json, mine.json, api.get("/me/orders", user=fan).json["items"][0]):
+        assert shown["lines"][0]["designer_id"] is None and designer not in json.dumps(shown)
+    merch = api.merch("GET", f"/orders/{order.json['order_id']}").json
+    assert merch["lines"][0]["designer_id"] == designer
+    assert services.order_repo.get(order.json["order_id"]).lines[0].designer_id == designer, "kept for royalties"
