@@ -91,11 +91,11 @@ def split(lines: list[PricedLine], points: int, min_charge_fen: int) -> Quote:
         lower = (subtotal - min_charge_fen) // FEN_PER_POINT
         higher = subtotal // FEN_PER_POINT
         nearest = [p for p in (lower, higher) if min_points <= p <= max_points]
+        remedy = (f"use {' or '.join(str(p) for p in nearest)} points" if nearest else
+                  "no points split avoids it for these items (their cash-only part is too small): add to the basket")
         raise CashBelowMinimum(
-            f"a cash part of {cash} fen is below the minimum charge of {min_charge_fen} fen; "
-            f"use {' or '.join(str(p) for p in nearest)} points", {**bounds, "cash_due_fen": cash,
-                                                                   "min_charge_fen": min_charge_fen,
-                                                                   "nearest_valid_points": nearest})
+            f"a cash part of {cash} fen is below the minimum charge of {min_charge_fen} fen; {remedy}",
+            {**bounds, "cash_due_fen": cash, "min_charge_fen": min_charge_fen, "nearest_valid_points": nearest})
     return Quote(subtotal_fen=subtotal, min_points=min_points, max_points=max_points, points_applied=points,
                  cash_due_fen=cash, lines=[OrderLine(**line.view()) for line in lines])
 

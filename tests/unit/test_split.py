@@ -152,3 +152,14 @@ def test_an_order_body_hashes_the_same_whether_or_not_it_names_absent_optional_f
     body = OrderRequest.model_validate({"items": [{"sku": "A-1", "qty": 2}], "points": 100})
     before = {"items": [{"sku": "A-1", "qty": 2}], "points": 100, "shipping_address": None}  # as hashed then
     assert request_hash(body) == hashlib.sha256(json.dumps(before, sort_keys=True).encode()).hexdigest()
+
+
+def test_a_basket_no_split_can_charge_says_so_instead_of_naming_no_points():
+    """A cash-only item cheaper than the minimum charge can only be bought with more in the basket."""
+
+    cheap = PricedLine(sku="GUM", product_id="p-gum", title="Gum", category="food", qty=1, unit_price_fen=150,
+                       accepts_points=False, accepts_cash=True, owner_only=False)
+    with pytest.raises(CashBelowMinimum) as refused:
+        split([cheap], 0, 200)
+    assert refused.value.details["nearest_valid_points"] == []
+    assert "add to the basket" in refused.value.message and "use  points" not in refused.value.message
