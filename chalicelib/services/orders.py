@@ -17,6 +17,7 @@ from chalicelib.domain.transitions import CANCELLABLE, Transition, transition
 from chalicelib.services.accounts import Accounts
 from chalicelib.services.retry import on_lost_race
 from chalicelib.services.royalties import Royalties
+from chalicelib.services.worklists import unseen
 
 log = logs.get("orders")
 
@@ -105,7 +106,7 @@ class OrderService:
         """Refunds the provider failed (or was never reached for) after a cancel or refund committed."""
         cutoff = iso(self._clock.now() - dt.timedelta(seconds=min_age_s))
         done = 0
-        for order_id in self._repo.refunds_due(cutoff, limit):
+        for order_id in unseen(lambda: self._repo.refunds_due(cutoff, limit)):
             try:
                 order = self._refund_cash(self.get(order_id))
             except Exception:  # one order's failure never stops the others' refunds
@@ -114,22 +115,18 @@ class OrderService:
             done += order.payment is not None and order.payment.status == "refunded"
         return done
 
-    def expire_overdue(self, page_size: int = 100, max_orders: int = 100_000) -> int:
-        """Expire every pending order whose payment window has closed, a page at a time until none is left."""
-        now, seen = iso(self._clock.now()), set[str]()
-        while len(seen) < max_orders:
-            page = [order_id for order_id in self._repo.overdue(now, page_size) if order_id not in seen]
-            if not page:  # nothing left (an order moved already may linger while the index catches up)
-                break
-            for order_id in page:
-                seen.add(order_id)
-                try:
-                    self.move(order_id, "expired")
-                except (InvalidTransition, NotFound):
-                    continue
-                except Exception:  # one order that cannot move never keeps the others holding stock
-                    log.exception("expiring one order failed; the next sweep retries it", extra={"order_id": order_id})
-        return len(seen)
+    def expire_overdue(self, page_size: int = 100) -> int:
+        """Expire every pending order whose payment window has closed, a page at a time until none is left;
+        returns how many this run expired."""
+        now, expired = iso(self._clock.now()), 0
+        for order_id in unseen(lambda: self._repo.overdue(now, page_size)):
+            try:
+                expired += self.move(order_id, "expired").status == "expired"
+            except (InvalidTransition, NotFound):
+                continue
+            except Exception:  # one order that cannot move never keeps the others holding stock
+                log.exception("expiring one order failed; the next sweep retries it", extra={"order_id": order_id})
+        return expired
 
     # -- cash --------------------------------------------------------------------------------
     def _refund_cash(self, order: Order) -> Order:

@@ -23,6 +23,7 @@ from chalicelib.domain.points import Entry, Profile
 from chalicelib.domain.transitions import Transition
 from chalicelib.services.accounts import Accounts, Plan
 from chalicelib.services.retry import on_lost_race
+from chalicelib.services.worklists import unseen
 
 
 log = logs.get("royalties")
@@ -71,7 +72,7 @@ class Royalties:
     def settle(self, order_id: Optional[str] = None) -> int:
         """Do the work that is due: for one order, or every listed one. Returns how many lines moved."""
         now = iso(self._accounts.clock.now())
-        order_ids = [order_id] if order_id else [r["order_id"] for r in self._repo.due(now)]
+        order_ids = [order_id] if order_id else unseen(lambda: [r["order_id"] for r in self._repo.due(now)])
         moved = 0
         for one in order_ids:
             try:

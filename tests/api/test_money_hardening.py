@@ -386,3 +386,16 @@ def test_shoppers_never_see_who_designed_a_line_but_merchandisers_and_royalties_
     merch = api.merch("GET", f"/orders/{order.json['order_id']}").json
     assert merch["lines"][0]["designer_id"] == designer
     assert services.order_repo.get(order.json["order_id"]).lines[0].designer_id == designer, "kept for royalties"
+
+
+def test_one_settlement_run_clears_more_than_a_page_of_royalty_work(services):
+    tx = services.order_repo.begin()
+    for n in range(105):
+        services.royalties._repo.add(tx, uid("o"), [{"sku": "S-1", "designer_id": uid("d"), "design_id": None,
+                                                      "qty": 1, "points": 0}], "2026-11-23T10:00:00.000Z")
+        if len(tx) == 100:
+            tx.commit()
+            tx = services.order_repo.begin()
+    tx.commit()
+    assert workers.settle_royalties() == 105, "every paid order's lines shown as pending in one run"
+    assert services.royalties._repo.due("2099-01-01T00:00:00.000Z") == []
