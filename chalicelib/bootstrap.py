@@ -122,7 +122,7 @@ class Container:
     def outbox(self) -> Outbox:
         from chalicelib.adapters.outbox import Outbox
 
-        return Outbox(self.sqs, self.settings.fulfillment_queue, self.settings.outbox_failure_queue)
+        return Outbox(self.sqs, self.settings.partner_queue, self.settings.outbox_failure_queue)
 
     @cached_property
     def payment_gateway(self) -> PaymentGateway:
@@ -189,7 +189,7 @@ class Container:
         from chalicelib.services.orders import OrderService
 
         return OrderService(self.order_repo, self.accounts, self.outbox, self.royalties, self._gateway,
-                            self.audit_repo, self.cursors, self.clock)
+                            self.audit_repo, self.cursors, self.clock, self.settings.partner_routes)
 
     @cached_property
     def royalties(self) -> Royalties:

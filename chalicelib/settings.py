@@ -8,8 +8,16 @@ from typing import Optional
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from chalicelib.domain.auth import PARTNER_ID
+from chalicelib.domain.catalog import CATEGORIES
+
 LOCAL_STAGE = "local"
 LOCAL_JWT_SECRET = "local-dev-secret"
+# Which fulfillment partner ships each category. Every partner named here needs its queue, dead-letter queue and
+# alarm in infra/template.json (`lifeshop-${Stage}-partner-<id>.fifo`; a test checks the default map).
+DEFAULT_PARTNER_ROUTES = {"food": "fresh", "hotel": "hotels", "apparel": "warehouse", "travel": "warehouse",
+                          "tech": "warehouse", "home": "warehouse", "car-life": "warehouse",
+                          "models-toys": "warehouse"}
 
 
 class SettingsError(ValueError):
@@ -53,6 +61,9 @@ class Settings(BaseSettings):
     royalty_rate: str = Field(default="0.05", pattern=r"^(0(\.[0-9]{1,6})?|1(\.0{1,6})?)$")
     return_window_days: int = Field(default=7, ge=0, le=90)  # royalties are credited once returns close
 
+    # Fulfillment (JSON in the environment: LIFESHOP_PARTNER_ROUTES='{"food": "fresh", ...}', every category once).
+    partner_routes: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_PARTNER_ROUTES))
+
     # Checkout and payments.
     payment_ttl_s: int = Field(default=900, ge=10, le=86_400)
     min_charge_fen: int = Field(default=400, ge=1)
@@ -91,6 +102,21 @@ class Settings(BaseSettings):
                 raise SettingsError(f"LIFESHOP_{name.upper()} needs values >= {floor} for {', '.join(needed)}")
         return self
 
+    @model_validator(mode="after")
+    def _every_category_has_a_partner(self) -> "Settings":
+        routes = self.partner_routes
+        if set(routes) != set(CATEGORIES) or not all(PARTNER_ID.match(p) for p in routes.values()):
+            raise SettingsError("LIFESHOP_PARTNER_ROUTES must name a partner ([a-z0-9-]{1,32}) for each category: "
+                                + ", ".join(CATEGORIES))
+        return self
+
+    @property
+    def partners(self) -> list[str]:
+        return sorted(set(self.partner_routes.values()))
+
+    def partner_queue(self, partner_id: str) -> str:
+        return f"{self.prefix}-partner-{partner_id}.fifo"
+
     @property
     def prefix(self) -> str:
         return self.resource_prefix or f"{self.app_name}-{self.stage}"
@@ -98,10 +124,6 @@ class Settings(BaseSettings):
     @property
     def store_table(self) -> str:
         return f"{self.prefix}-store"
-
-    @property
-    def fulfillment_queue(self) -> str:
-        return f"{self.prefix}-fulfillment.fifo"
 
     @property
     def outbox_failure_queue(self) -> str:

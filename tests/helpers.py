@@ -54,11 +54,11 @@ class Tokens:
     def __init__(self, secret: str) -> None:
         self.secret = secret
 
-    def __call__(self, user_id: str, *groups: str, lifetime_s: int = 3600) -> str:
-        return mint_local_token(self.secret, user_id, list(groups), lifetime_s, int(time.time()))
+    def __call__(self, user_id: str, *groups: str, lifetime_s: int = 3600, partner_id: Optional[str] = None) -> str:
+        return mint_local_token(self.secret, user_id, list(groups), lifetime_s, int(time.time()), partner_id)
 
-    def header(self, user_id: str, *groups: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self(user_id, *groups)}"}
+    def header(self, user_id: str, *groups: str, partner_id: Optional[str] = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self(user_id, *groups, partner_id=partner_id)}"}
 
 
 class ApiClient:
@@ -70,10 +70,13 @@ class ApiClient:
 
     def call(self, method: str, path: str, body: Any = None, *, user: Optional[str] = None,
              groups: tuple[str, ...] = (), headers: Optional[dict[str, str]] = None,
-             raw: Optional[bytes] = None) -> Reply:
+             raw: Optional[bytes] = None, partner: Optional[str] = None) -> Reply:
+        """`partner` calls as a user of that fulfillment partner (group partner, claim partner_id)."""
         h = {"Content-Type": "application/json"}
+        if partner:
+            user, groups = user or f"{partner}-staff", ("partner", *groups)
         if user:
-            h.update(self.tokens.header(user, *groups))
+            h.update(self.tokens.header(user, *groups, partner_id=partner))
         h.update(headers or {})
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
         return self._send(method, path, h, data)

@@ -15,7 +15,7 @@ from chalicelib.settings import Settings
 from infra import provision
 from tools import catalog, demo, localstack
 from tools.streams import outbox_poller
-from tools.tokens import demo_tokens
+from tools.tokens import demo_tokens, label
 
 HOST = "127.0.0.1"
 
@@ -46,8 +46,10 @@ def main() -> int:
         print(f"catalog: {len(report.created)} products created, {len(report.kept)} already there (kept as they are)")
         demo.set_up(services)
         print(f"demo users: owner-1 is a verified owner (VIN {demo.DEMO_VIN}); points: {demo.DEMO_POINTS}")
-        for name, url in queues.items():
-            print(f"queue           {url}")
+        for partner in settings.partners:
+            categories = ", ".join(c for c, p in settings.partner_routes.items() if p == partner)
+            print(f"partner {partner:<9} {queues[settings.partner_queue(partner)]}  ({categories})")
+        print(f"outbox repair   {queues[settings.outbox_failure_queue]}")
         procs.append(subprocess.Popen(
             [sys.executable, "-m", "tools.chalice_local", "local", "--no-autoreload",
              "--host", HOST, "--port", str(api_port), "--stage", "local"], cwd=str(localstack.ROOT), env=env))
@@ -55,7 +57,7 @@ def main() -> int:
         print(f"\nAPI             http://{HOST}:{api_port}   (OpenAPI: http://{HOST}:{api_port}/openapi.json)")
         print("Demo bearer tokens (valid 30 days):")
         for user, token in demo_tokens(settings.local_jwt_secret).items():
-            print(f"  {user:<10} {token}")
+            print(f"  {label(user):<24} {token}")
         _start_schedules(services)
         print(f"The outbox's stream consumer reads the table's stream every {STREAM_EVERY_S} s; scheduled functions "
               f"(payment expiry, royalties, refund retry) run every {SCHEDULE_EVERY_S} s.")

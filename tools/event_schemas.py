@@ -5,7 +5,7 @@ import json
 import sys
 from pathlib import Path
 
-from chalicelib.domain.events import OrderEvent
+from chalicelib.domain.events import SCHEMA_VERSION, OrderEvent
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "events"
 
@@ -13,8 +13,8 @@ DOCS = Path(__file__).resolve().parent.parent / "docs" / "events"
 def schemas() -> dict[str, str]:
     schema = OrderEvent.model_json_schema(mode="serialization")
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["$id"] = "https://lifeshop.example/schemas/order-event.v1.json"
-    return {"order-event.v1.schema.json": json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=True) + "\n"}
+    schema["$id"] = f"https://lifeshop.example/schemas/order-event.v{SCHEMA_VERSION}.json"
+    return {f"order-event.v{SCHEMA_VERSION}.schema.json": json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=True) + "\n"}
 
 
 def main() -> int:

@@ -67,9 +67,9 @@ class StreamPoller:
 
 
 def outbox_poller(container: Any) -> StreamPoller:
-    """The poller of a container's store table, feeding the outbox consumer (the handler reads the container
-    that `bootstrap` serves, so the caller makes sure it is this one)."""
+    """The poller of a container's store table, feeding the outbox consumer with that container's outbox."""
     from chalicelib import workers
 
     streams = container.boto_session.client("dynamodbstreams", endpoint_url=container.settings.dynamodb_endpoint)
-    return StreamPoller(container.dynamodb, streams, container.settings.store_table, workers.publish_outbox)
+    return StreamPoller(container.dynamodb, streams, container.settings.store_table,
+                        lambda records: workers.publish_outbox(records, container.outbox))

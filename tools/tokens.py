@@ -2,19 +2,30 @@
 from __future__ import annotations
 
 import time
+from typing import Optional
 
 from chalicelib.adapters.tokens import mint_local_token
 from chalicelib.settings import Settings
 
-DEMO_USERS = {"fan-1": [], "owner-1": [], "merch-1": ["merchandiser"], "partner-1": ["partner"]}
+# user -> (groups, partner id): one partner user per partner of the default routes (Settings.partner_routes)
+DEMO_USERS: dict[str, tuple[list[str], Optional[str]]] = {
+    "fan-1": ([], None), "owner-1": ([], None), "merch-1": (["merchandiser"], None),
+    "partner-1": (["partner"], "warehouse"), "partner-2": (["partner"], "fresh"), "partner-3": (["partner"], "hotels"),
+}
 THIRTY_DAYS_S = 30 * 24 * 3600
 
 
 def demo_tokens(secret: str) -> dict[str, str]:
     now = int(time.time())
-    return {user: mint_local_token(secret, user, groups, THIRTY_DAYS_S, now) for user, groups in DEMO_USERS.items()}
+    return {user: mint_local_token(secret, user, groups, THIRTY_DAYS_S, now, partner)
+            for user, (groups, partner) in DEMO_USERS.items()}
+
+
+def label(user: str) -> str:
+    groups, partner = DEMO_USERS[user]
+    return f"{user} ({'partner ' + partner if partner else ', '.join(groups) or 'shopper'})"
 
 
 if __name__ == "__main__":
     for user, token in demo_tokens(Settings().local_jwt_secret).items():
-        print(f"{user:<10} {token}")
+        print(f"{label(user):<24} {token}")

@@ -37,7 +37,7 @@ def listing(status: Optional[str], user_id: Optional[str]) -> tuple[str, str]:
 
 def _item(order: Order, version: int) -> dict[str, Any]:
     sort = f"{order.created_at}#{order.order_id}"
-    item = {"pk": f"ORDER#{order.order_id}", "sk": "META", **order.model_dump(),
+    item = {"pk": f"ORDER#{order.order_id}", "sk": "META", **order.model_dump(exclude={"shipment"}),
             **{name: getattr(order, name) for name in _BOOKKEEPING}, "version": version,
             "gsi2pk": f"ORDER#S#{order.status}", "gsi2sk": sort,
             "gsi3pk": f"ORDER#U#{order.user_id}", "gsi3sk": sort, "gsi4pk": "ORDER", "gsi4sk": sort}

@@ -7,7 +7,7 @@ from typing import Any, Callable, Optional
 import jwt
 from jwt.warnings import InsecureKeyLengthWarning
 
-from chalicelib.domain.auth import GROUPS, Principal
+from chalicelib.domain.auth import GROUPS, PARTNER_ID, Principal
 from chalicelib.domain.errors import Unauthorized
 from chalicelib.domain.points import is_user_id
 
@@ -41,7 +41,10 @@ class TokenVerifier:
         groups = claims.get("groups", claims.get("cognito:groups", []))
         if not isinstance(groups, list):
             raise Unauthorized("the token's groups must be a list")
-        return Principal(user_id=sub, groups=frozenset(g for g in groups if g in GROUPS))
+        partner_id = claims.get("partner_id", claims.get("custom:partner_id"))
+        if partner_id is not None and not (isinstance(partner_id, str) and PARTNER_ID.match(partner_id)):
+            raise Unauthorized("the token's partner_id is not a valid partner id")
+        return Principal(user_id=sub, groups=frozenset(g for g in groups if g in GROUPS), partner_id=partner_id)
 
 
 def hs256_verifier(secret: str) -> TokenVerifier:
@@ -55,8 +58,11 @@ def jwks_verifier(jwks_url: str, issuer: str, audience: str) -> TokenVerifier:
     return TokenVerifier(lambda token: client.get_signing_key_from_jwt(token).key, ["RS256"], issuer, audience)
 
 
-def mint_local_token(secret: str, user_id: str, groups: list[str], lifetime_s: int, now_s: int) -> str:
+def mint_local_token(secret: str, user_id: str, groups: list[str], lifetime_s: int, now_s: int,
+                     partner_id: Optional[str] = None) -> str:
     """A stage-local demo/test token (never used by the server itself to authenticate)."""
     warnings.filterwarnings("ignore", category=InsecureKeyLengthWarning)
-    return jwt.encode({"sub": user_id, "groups": groups, "iat": now_s, "exp": now_s + lifetime_s},
-                      secret, algorithm="HS256")
+    claims: dict[str, Any] = {"sub": user_id, "groups": groups, "iat": now_s, "exp": now_s + lifetime_s}
+    if partner_id:
+        claims["partner_id"] = partner_id
+    return jwt.encode(claims, secret, algorithm="HS256")

@@ -40,6 +40,7 @@ STATUS_BY_CODE = {
     "conflict": 409,
     "insufficient_stock": 409,
     "invalid_status_transition": 409,
+    "already_shipped": 409,
     "payload_too_large": 413,
     "unsupported_media_type": 415,
     "internal_error": 500,

@@ -9,7 +9,8 @@ from chalicelib.domain.base import Model
 from chalicelib.api.catalog import PageQuery
 from chalicelib.api.routing import PUBLIC, Ctx, route
 from chalicelib.domain.orders import Order, OrderPage, OrderStatus, RefundRequest, ShipmentRequest
-from chalicelib.domain.errors import NotFound
+from chalicelib.domain.errors import Forbidden, NotFound
+from chalicelib.domain.events import PartnerOrder
 
 bp = Blueprint(__name__)
 
@@ -31,16 +32,21 @@ def admin_orders(ctx: Ctx) -> OrderPage:
 
 @route(bp, "/admin/orders/{order_id}/refund", "POST", auth="merchandiser", body=RefundRequest, response=Order,
        tag="admin", errors=("not_found", "invalid_status_transition", "payment_provider_error"),
-       summary="Refund a paid or shipped order: cash through the provider, points back, stock back unless shipped")
+       summary="Refund a paid, partially shipped or shipped order: cash through the provider, points back, stock "
+               "back for the lines not shipped")
 def refund(ctx: Ctx, order_id: str) -> Order:
     return ctx.services.orders.refund(ctx.user_id, order_id, ctx.body.reason)
 
 
-@route(bp, "/partner/orders/{order_id}/shipments", "POST", auth="partner", body=ShipmentRequest, response=Order,
-       tag="fulfillment", errors=("not_found", "invalid_status_transition"),
-       summary="Report a shipment: a paid order becomes shipped (event order.shipped)")
-def ship(ctx: Ctx, order_id: str) -> Order:
-    return ctx.services.orders.ship(order_id, ctx.body)
+@route(bp, "/partner/orders/{order_id}/shipments", "POST", auth="partner", body=ShipmentRequest,
+       response=PartnerOrder, tag="fulfillment", errors=("not_found", "invalid_status_transition", "already_shipped"),
+       summary="Report a parcel of your lines (all you have not shipped, or `skus`): the order is shipped once every "
+               "partner has shipped, partially_shipped before; you receive order.shipped")
+def ship(ctx: Ctx, order_id: str) -> PartnerOrder:
+    assert ctx.principal is not None
+    if not ctx.principal.partner_id:
+        raise Forbidden("this partner token has no partner_id claim: ask the shop for a token naming your partner id")
+    return ctx.services.orders.ship(ctx.principal.partner_id, order_id, ctx.body)
 
 
 @route(bp, "/webhooks/stripe", "POST", auth=PUBLIC, response=WebhookResult, tag="payments",

@@ -41,6 +41,10 @@ class InvalidTransition(DomainError):
     code = "invalid_status_transition"
 
 
+class AlreadyShipped(DomainError):
+    code = "already_shipped"
+
+
 class InsufficientStock(DomainError):
     code = "insufficient_stock"
 

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Optional
 
-from pydantic import Field, SerializationInfo, StringConstraints, field_serializer
+from pydantic import Field, SerializationInfo, StringConstraints, computed_field, field_serializer, model_validator
 
 from chalicelib.domain.base import Model, Strict
+from chalicelib.domain.catalog import SkuId
 from chalicelib.domain.text import OneLine
 
-OrderStatus = Literal["pending_payment", "paid", "shipped", "expired", "cancelled", "payment_failed", "refunded"]
+OrderStatus = Literal["pending_payment", "paid", "partially_shipped", "shipped", "expired", "cancelled",
+                      "payment_failed", "refunded"]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), OneLine]
 
 
@@ -33,6 +35,8 @@ class OrderLine(Model):
     designer_id: Optional[str] = Field(default=None, description="the designer's user id; API responses show it "
                                                                  "to merchandisers only (null to anyone else)")
     design_id: Optional[str] = None
+    partner_id: Optional[str] = Field(default=None, description="the fulfillment partner that ships this line, "
+                                                                "routed by category when the order is placed")
 
     @field_serializer("designer_id")
     def _designer_for_merchandisers(self, designer_id: Optional[str], info: SerializationInfo) -> Optional[str]:
@@ -54,6 +58,8 @@ class Shipment(Model):
     carrier: str
     tracking_number: str
     shipped_at: str
+    partner_id: Optional[str] = None  # None only on orders shipped before partners had their own lines
+    skus: list[str] = Field(default_factory=list, description="the lines this shipment carries")
 
 
 class Order(Model):
@@ -68,7 +74,7 @@ class Order(Model):
     cash_due_fen: int
     payment: Optional[Payment] = None
     shipping_address: Optional[ShippingAddress] = None
-    shipment: Optional[Shipment] = None
+    shipments: list[Shipment] = Field(default_factory=list, description="one per parcel a partner reported")
     created_at: str
     updated_at: str
     expires_at: Optional[str] = None
@@ -76,9 +82,43 @@ class Order(Model):
     idempotency_key: Optional[str] = Field(default=None, exclude=True)
     late_payment_refund: Optional[dict[str, Any]] = Field(default=None, exclude=True)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _one_shipment_before_partners(cls, data: Any) -> Any:
+        """Orders stored before per-partner shipping kept one `shipment`: it becomes the list's only entry."""
+        if isinstance(data, dict) and "shipments" not in data and data.get("shipment"):
+            return {**data, "shipments": [data["shipment"]]}
+        return data
+
+    @computed_field(description="the latest of `shipments` (kept for clients of the first contract)")
+    def shipment(self) -> Optional[Shipment]:
+        return self.shipments[-1] if self.shipments else None
+
     @property
     def designer_lines(self) -> list[OrderLine]:
         return [line for line in self.lines if line.designer_id]
+
+    @property
+    def partners(self) -> list[str]:
+        """The partners that ship this order's lines, in line order."""
+        return list(dict.fromkeys(line.partner_id for line in self.lines if line.partner_id))
+
+    def lines_of(self, partner_id: str) -> list[OrderLine]:
+        return [line for line in self.lines if line.partner_id == partner_id]
+
+    @property
+    def shipped_skus(self) -> set[str]:
+        if self.status == "shipped":
+            return {line.sku for line in self.lines}
+        return {sku for shipment in self.shipments for sku in shipment.skus}
+
+    def routed(self, routes: dict[str, str]) -> "Order":
+        """Lines of orders placed before routing existed get the partner their category goes to today."""
+        if all(line.partner_id for line in self.lines):
+            return self
+        lines = [line if line.partner_id else line.model_copy(update={"partner_id": routes.get(line.category)})
+                 for line in self.lines]
+        return self.model_copy(update={"lines": lines})
 
 
 class OrderPage(Model):
@@ -93,3 +133,6 @@ class RefundRequest(Strict):
 class ShipmentRequest(Strict):
     carrier: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60), OneLine]
     tracking_number: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{4,40}$")]
+    skus: Optional[list[SkuId]] = Field(
+        default=None, min_length=1, max_length=50,
+        description="the lines in this parcel (default: every line of yours not yet shipped)")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Optional
 
-from chalicelib.domain.errors import InvalidTransition, TooManyPendingOrders
+from chalicelib.domain.errors import AlreadyShipped, InvalidRequest, InvalidTransition, NotFound, TooManyPendingOrders
 from chalicelib.domain.events import OrderEvent, order_event
 from chalicelib.domain.orders import Order, OrderLine, Payment, Shipment, ShipmentRequest
 from chalicelib.domain.points import Entry, Profile
@@ -24,7 +24,7 @@ class Rule:
 
     points: Optional[PointsMove] = None  # what happens to the order's points on the buyer's account
     stock: Optional[StockMove] = None
-    event: Optional[str] = None  # the event partners receive
+    event: Optional[str] = None  # the event partners receive (each its own, with only its lines)
     royalties: Optional[Literal["owe", "schedule", "drop"]] = None  # designer royalties: owed when paid, due
     # when the return window after shipping closes, dropped (or reversed, if credited) on a cancel or refund
     refunds_cash: bool = False  # a cash payment that succeeded is given back through the provider
@@ -41,6 +41,11 @@ TRANSITIONS: dict[tuple[Optional[str], str], Rule] = {
     ("pending_payment", "cancelled"): _RELEASE,
     ("pending_payment", "payment_failed"): _RELEASE,
     ("paid", "shipped"): Rule(event="order.shipped", royalties="schedule"),
+    ("paid", "partially_shipped"): Rule(event="order.shipped"),
+    ("partially_shipped", "partially_shipped"): Rule(event="order.shipped"),
+    ("partially_shipped", "shipped"): Rule(event="order.shipped", royalties="schedule"),
+    ("partially_shipped", "refunded"): Rule(points="refund", stock="give_back", event="order.refunded",
+                                           royalties="drop", refunds_cash=True),
     ("paid", "cancelled"): Rule(points="refund", stock="give_back", event="order.cancelled", royalties="drop",
                                 refunds_cash=True),
     ("paid", "refunded"): Rule(points="refund", stock="give_back", event="order.refunded", royalties="drop",
@@ -53,6 +58,7 @@ _POINTS: dict[str, tuple[int, int, str]] = {
     "release_hold": (1, -1, "release"), "refund": (1, 0, "refund"),
 }
 CANCELLABLE = ("pending_payment", "paid")
+SHIPPING = ("partially_shipped", "shipped")  # reached through `shipping`, which records the parcel
 
 
 def can_move(current: str, target: str) -> bool:
@@ -68,11 +74,11 @@ class Transition:
     rule: Rule
     ledger: tuple[Entry, ...] = ()
     stock: tuple[OrderLine, ...] = ()  # lines whose stock is taken or given back (see rule.stock)
-    event: Optional[OrderEvent] = None
+    events: tuple[OrderEvent, ...] = ()  # one per partner told of it
 
     @property
     def changed(self) -> bool:
-        return self.before is None or self.before.status != self.after.status
+        return self.before is None or self.before is not self.after
 
     @property
     def moves_account(self) -> bool:
@@ -93,20 +99,19 @@ def placing(order: Order) -> Transition:
     return _apply(None, order, TRANSITIONS[(None, order.status)])
 
 
-def transition(order: Order, target: str, at: str, shipment: Optional[ShipmentRequest] = None,
-               payment: Optional[Payment] = None) -> Transition:
+def transition(order: Order, target: str, at: str, payment: Optional[Payment] = None) -> Transition:
     """Move `order` to `target` at `at` (ISO time). Moving to the status it has changes nothing
     (duplicate webhooks, double clicks); a move the table has no row for is refused. `payment` is the payment
     that pays the order when its PaymentIntent was never attached (recorded, so a refund can find it)."""
     if order.status == target:
         return Transition(order, order, Rule())
+    if target in SHIPPING:
+        raise InvalidTransition(f"only its partners ship an order ({target} comes from shipping())",
+                                {"from": order.status, "to": target})
     rule = TRANSITIONS.get((order.status, target))
     if rule is None:
         raise InvalidTransition(f"a {order.status} order cannot become {target}", {"from": order.status, "to": target})
     changes: dict[str, object] = {"status": target, "updated_at": at, "expires_at": None}
-    if shipment is not None:
-        changes["shipment"] = Shipment(carrier=shipment.carrier, tracking_number=shipment.tracking_number,
-                                       shipped_at=at)
     paying = order.payment or payment
     if target == "paid" and paying is not None:
         changes["payment"] = paying.model_copy(update={"status": "succeeded"})
@@ -115,16 +120,58 @@ def transition(order: Order, target: str, at: str, shipment: Optional[ShipmentRe
     return _apply(order, order.model_copy(update=changes), rule)
 
 
+def shipping(order: Order, partner_id: str, request: ShipmentRequest, at: str) -> Transition:
+    """Partner `partner_id` reports a parcel with some of its lines (by default all it has not shipped yet).
+    The order is `shipped` once every line is, `partially_shipped` before. Reporting lines already shipped again
+    changes nothing (a partner's retry); an order without lines of this partner does not exist for it."""
+    own = [line.sku for line in order.lines_of(partner_id)]
+    if not own:
+        raise NotFound(f"order {order.order_id!r} not found", {"order_id": order.order_id})
+    done = order.shipped_skus
+    wanted = request.skus or [sku for sku in own if sku not in done]
+    foreign = [sku for sku in wanted if sku not in own]
+    if foreign:
+        raise InvalidRequest("skus must be lines of this order that you ship",
+                             {"fields": {"skus": f"not lines of yours: {', '.join(foreign)}"}})
+    fresh = [sku for sku in dict.fromkeys(wanted) if sku not in done]
+    if not fresh:
+        return Transition(order, order, Rule())
+    if len(fresh) < len(set(wanted)):
+        again = sorted(set(wanted) - set(fresh))
+        raise AlreadyShipped(f"already shipped: {', '.join(again)}; report the others alone", {"skus": again})
+    target = "shipped" if done | set(fresh) >= {line.sku for line in order.lines} else "partially_shipped"
+    rule = TRANSITIONS.get((order.status, target))
+    if rule is None:
+        raise InvalidTransition(f"a {order.status} order cannot be shipped", {"from": order.status, "to": target})
+    parcel = Shipment(carrier=request.carrier, tracking_number=request.tracking_number, shipped_at=at,
+                      partner_id=partner_id, skus=fresh)
+    after = order.model_copy(update={"status": target, "updated_at": at, "shipments": [*order.shipments, parcel]})
+    return _apply(order, after, rule)
+
+
 def _apply(before: Optional[Order], after: Order, rule: Rule) -> Transition:
     ledger: tuple[Entry, ...] = ()
     if rule.points and after.points_applied:
         available, held, kind = _POINTS[rule.points]
         points = after.points_applied
         ledger = (Entry(delta=available * points, held_delta=held * points, kind=kind, ref=f"order:{after.order_id}"),)
-    stock = tuple(after.lines) if rule.stock else ()
-    event = order_event(f"evt-{after.order_id}-{after.status}", rule.event, after.updated_at, after) \
-        if rule.event else None
-    return Transition(before, after, rule, ledger, stock, event)
+    shipped = before.shipped_skus if before else set()
+    stock = tuple(line for line in after.lines if line.sku not in shipped) if rule.stock else ()
+    return Transition(before, after, rule, ledger, stock, _events(after, rule.event))
+
+
+def _events(order: Order, event: Optional[str]) -> tuple[OrderEvent, ...]:
+    """Each partner hears of its own lines: a shipment only the partner that sent it; anything else every
+    partner with lines in the order."""
+    if event is None:
+        return ()
+    if event == "order.shipped":
+        parcel = order.shipments[-1]
+        assert parcel.partner_id is not None
+        event_id = f"evt-{order.order_id}-shipment-{len(order.shipments)}"
+        return (order_event(event_id, event, order.updated_at, order, parcel.partner_id, parcel),)
+    return tuple(order_event(f"evt-{order.order_id}-{order.status}-{partner}", event, order.updated_at, order, partner)
+                 for partner in order.partners)
 
 
 PaymentVerdict = Literal["pay", "keep", "refund", "ignore"]

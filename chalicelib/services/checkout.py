@@ -68,7 +68,7 @@ class CheckoutService:
             return self._replay(user_id, idem_key, digest)
         log.info("order state changed", extra={"order_id": t.after.order_id, "from_status": None,
                                                "to_status": t.after.status, "user_id": user_id})
-        if t.event:  # partners hear of it from the table's stream; royalties are shown as pending now
+        if t.rule.royalties:  # partners hear of it from the table's stream; royalties are shown as pending now
             self._royalties.settle_order(t.after)
         return self._with_payment(t.after)
 
@@ -86,7 +86,7 @@ class CheckoutService:
         tx = self._repo.begin()
         self._repo.add(tx, t.after, digest, on_replay=Replay)
         self._repo.take_stock(tx, t.stock, reads.skus)
-        self._outbox.add(tx, t.event)
+        self._outbox.add(tx, t.events)
         self._royalties.follow(tx, t)
         if t.moves_account:  # the profile's compare-and-swap also guards the pending-orders limit
             self._accounts.record(tx, profile, profile.posted(t.ledger, t.rule.pending), t.ledger, t.after.created_at)
@@ -100,7 +100,8 @@ class CheckoutService:
         paid = quote.cash_due_fen == 0
         at = iso(now)
         return Order(order_id=new_id("o"), user_id=user_id, status="paid" if paid else "pending_payment",
-                     lines=quote.lines, subtotal_fen=quote.subtotal_fen, points_applied=quote.points_applied,
+                     lines=[line.model_copy(update={"partner_id": self._settings.partner_routes[line.category]})
+                            for line in quote.lines], subtotal_fen=quote.subtotal_fen, points_applied=quote.points_applied,
                      cash_due_fen=quote.cash_due_fen, shipping_address=body.shipping_address, created_at=at,
                      updated_at=at, idempotency_key=idem_key,
                      expires_at=None if paid else iso(now + dt.timedelta(seconds=self._settings.payment_ttl_s)))

@@ -13,7 +13,8 @@ from chalicelib.adapters.outbox import Outbox
 from chalicelib.adapters.payments import PaymentGateway
 from chalicelib.domain.errors import InvalidTransition, NotCancellable, NotFound, PaymentProviderError
 from chalicelib.domain.orders import Order, OrderPage, Payment, ShipmentRequest
-from chalicelib.domain.transitions import CANCELLABLE, Transition, transition
+from chalicelib.domain.events import PartnerOrder, partner_view
+from chalicelib.domain.transitions import CANCELLABLE, Transition, shipping, transition
 from chalicelib.services.accounts import Accounts
 from chalicelib.services.retry import on_lost_race
 from chalicelib.services.royalties import Royalties
@@ -25,7 +26,7 @@ log = logs.get("orders")
 class OrderService:
     def __init__(self, repo: OrderRepository, accounts: Accounts, outbox: Outbox, royalties: Royalties,
                  payments: Callable[[], PaymentGateway], audit: AuditRepository, cursors: CursorCodec,
-                 clock: Clock) -> None:
+                 clock: Clock, partner_routes: dict[str, str]) -> None:
         self._repo = repo
         self._accounts = accounts
         self._outbox = outbox
@@ -34,6 +35,7 @@ class OrderService:
         self._audit = audit
         self._cursors = cursors
         self._clock = clock
+        self._routes = partner_routes
 
     @property
     def provider(self) -> str:
@@ -45,7 +47,7 @@ class OrderService:
         order = self._repo.get(order_id)
         if not order or (user_id is not None and order.user_id != user_id):
             raise NotFound(f"order {order_id!r} not found", {"order_id": order_id})
-        return order
+        return order.routed(self._routes)
 
     def page(self, status: Optional[str], user_id: Optional[str], limit: int, cursor: Optional[str]) -> OrderPage:
         scope = f"orders|{status or '*'}|{user_id or '*'}"
@@ -63,16 +65,22 @@ class OrderService:
         self.get(order_id)
         return self.move(order_id, "refunded", actor=actor, audit_reason=reason)
 
-    def ship(self, order_id: str, shipment: ShipmentRequest) -> Order:
-        self.get(order_id)
-        return self.move(order_id, "shipped", shipment=shipment)
+    def ship(self, partner_id: str, order_id: str, parcel: ShipmentRequest) -> PartnerOrder:
+        """A partner's parcel: some or all of its lines leave the warehouse."""
+        order = self._apply(order_id, lambda order, at: shipping(order, partner_id, parcel, at))
+        return partner_view(order, partner_id)
 
     def move(self, order_id: str, target: str, *, actor: Optional[str] = None, audit_reason: str = "",
-             shipment: Optional[ShipmentRequest] = None, payment: Optional[Payment] = None) -> Order:
+             payment: Optional[Payment] = None) -> Order:
         """Move an order to `target` with everything that goes with it, in one transaction."""
+        return self._apply(order_id, lambda order, at: transition(order, target, at, payment), actor, audit_reason)
+
+    def _apply(self, order_id: str, step: Callable[[Order, str], Transition], actor: Optional[str] = None,
+               audit_reason: str = "") -> Order:
+        """Read the order, take `step`, and write what it returns in one transaction (again if it lost a race)."""
 
         def attempt() -> Transition:
-            t = transition(self.get(order_id), target, iso(self._clock.now()), shipment, payment)
+            t = step(self.get(order_id), iso(self._clock.now()))
             if not t.changed or t.before is None:
                 return t
             tx = self._repo.begin()
@@ -80,11 +88,11 @@ class OrderService:
             self._accounts.post(tx, t.after.user_id, t.ledger, t.after.updated_at, t.rule.pending)
             if t.rule.stock == "give_back":
                 self._repo.give_back_stock(tx, t.stock)
-            self._outbox.add(tx, t.event)
+            self._outbox.add(tx, t.events)
             self._royalties.follow(tx, t)
             if actor and audit_reason:
-                self._audit.record(tx, actor, f"order.{target}", order_id, {"status": t.before.status},
-                                   {"status": target, "reason": audit_reason}, t.after.updated_at)
+                self._audit.record(tx, actor, f"order.{t.after.status}", order_id, {"status": t.before.status},
+                                   {"status": t.after.status, "reason": audit_reason}, t.after.updated_at)
             tx.commit()
             return t
 
@@ -97,7 +105,7 @@ class OrderService:
                                                    "to_status": t.after.status, "user_id": t.after.user_id})
             if t.rule.cancels_payment and t.after.payment is not None:
                 self._cancel_intent(t.after)
-        if t.event:  # partners hear of it from the table's stream
+        if t.rule.royalties:  # partners hear of it from the table's stream
             self._royalties.settle_order(t.after)
         return self._refund_cash(t.after)
 

@@ -1,22 +1,24 @@
 """Work off the request path: the outbox's stream consumer, and scheduled sweeps (idempotent; safe any time)."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 from chalicelib import bootstrap, logs
+from chalicelib.adapters.outbox import NoQueue, Outbox
 
 log = logs.get("workers")
 # `app.py` needs a stream ARN at import time; `make package` replaces it with the store table's StreamArn.
 STORE_STREAM = "arn:aws:dynamodb:cn-north-1:000000000000:table/lifeshop-store/stream/set-by-make-package"
 
 
-def publish_outbox(records: list[dict[str, Any]]) -> dict[str, list[dict[str, str]]]:
+def publish_outbox(records: list[dict[str, Any]], outbox: Optional[Outbox] = None) -> dict[str, list[dict[str, str]]]:
     """The store table's stream consumer: publish each new outbox item, in order.
 
     Answers Lambda's partial batch response: the first record SQS did not take is reported, and the stream
     delivers it and everything after it again (events of one order keep their order). A record that is not an
-    outbox item is skipped; an outbox item that is not a valid event is parked for repair, never retried."""
-    outbox = bootstrap.container().outbox
+    outbox item is skipped; an outbox item that is not a valid event, or is for a partner with no queue, is parked
+    for repair, never retried."""
+    outbox = outbox or bootstrap.container().outbox
     sent = 0
     for record in records:
         event = None
@@ -26,6 +28,10 @@ def publish_outbox(records: list[dict[str, Any]]) -> dict[str, list[dict[str, st
         except ValueError:
             log.error("a malformed outbox item is parked for repair", extra={"stream_event_id": record.get("eventID")})
             done = outbox.park(record, "not a valid event")
+        except NoQueue as exc:
+            log.error("an event for a partner without a queue is parked for repair",
+                      extra={"stream_event_id": record.get("eventID"), "partner_id": str(exc)})
+            done = outbox.park(record, f"partner {exc} has no queue")
         if not done:
             failed_at = record["dynamodb"]["SequenceNumber"]
             log.info("outbox stream batch", extra={"sent": sent, "failed_at": failed_at})

@@ -63,17 +63,25 @@ def drain_stream(services: Any) -> int:
     return services.__dict__["outbox_poller"].poll()
 
 
-def queued_events(services: Any) -> list[dict[str, Any]]:
-    """The events partners received, after the stream consumer has run."""
+def queued_events(services: Any, partner: str | None = None) -> list[dict[str, Any]]:
+    """The events a partner (default: every partner, one queue after another) received, after the stream
+    consumer has run; read and deleted, as a partner's consumer does."""
+    drain_stream(services)
+    events = []
+    for name in [partner] if partner else services.settings.partners:
+        events += read_queue(services.sqs, services.sqs.get_queue_url(
+            QueueName=services.settings.partner_queue(name))["QueueUrl"])
+    return events
+
+
+def read_queue(sqs: Any, url: str) -> list[dict[str, Any]]:
     import json
 
-    drain_stream(services)
-    url = services.sqs.get_queue_url(QueueName=services.settings.fulfillment_queue)["QueueUrl"]
     events = []
     while True:
-        out = services.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+        out = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
         if not out.get("Messages"):
             return events
         for m in out["Messages"]:
             events.append(json.loads(m["Body"]))
-            services.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])

@@ -41,7 +41,7 @@ def test_pure_points_order_is_paid_at_once_and_emits_order_paid(api, services, s
     assert (ledger[0]["kind"], ledger[0]["delta"], ledger[0]["ref"]) == ("spend", -2990, f"order:{r.json['order_id']}")
     events = queued_events(services)
     assert [(e["type"], e["order"]["order_id"], e["schema_version"]) for e in events] == \
-        [("order.paid", r.json["order_id"], 1)]
+        [("order.paid", r.json["order_id"], 2)]
     assert events[0]["order"]["shipping_address"]["city"] == "Shanghai"
 
 

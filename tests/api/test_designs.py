@@ -108,7 +108,7 @@ def test_royalties_are_pending_until_the_return_window_after_shipping_closes(api
     assert api.get("/me", user="designer").json["points"]["available"] == 2000
     assert royalties_of(api) == (2, 199, 0)
     ship = api.post(f"/partner/orders/{order['order_id']}/shipments", {"carrier": "SF", "tracking_number": "SF0001"},
-                    user="partner-1", groups=("partner",))
+                    partner="warehouse")
     assert ship.status == 200
     clock.set("2026-11-27T01:59:59Z")  # seven days after shipping, less a second
     assert workers.settle_royalties() == 0 and royalties_of(api) == (2, 199, 0)

@@ -14,8 +14,9 @@ ADDRESS = ShippingAddress(name="Li Lei", phone="+86 138 0000 0000", line1="1 Cen
 
 
 def line(sku: str, qty: int = 1, unit_price_fen: int = 19900, **extra: Any) -> OrderLine:
-    return OrderLine(sku=sku, product_id=uid("p"), title=f"Item {sku}", category="tech", qty=qty,
-                     unit_price_fen=unit_price_fen, line_total_fen=qty * unit_price_fen, **extra)
+    return OrderLine(**{"sku": sku, "product_id": uid("p"), "title": f"Item {sku}", "category": "tech", "qty": qty,
+                        "unit_price_fen": unit_price_fen, "line_total_fen": qty * unit_price_fen,
+                        "partner_id": "warehouse", **extra})
 
 
 def order(user_id: Optional[str] = None, *, status: str = "pending_payment", at: str = T0,

@@ -63,14 +63,23 @@ def test_the_resource_template_deploys_and_names_what_the_app_uses():
     assert {k["AttributeName"] for k in table["KeySchema"]} == {"pk", "sk"}
     assert sorted(i["IndexName"] for i in table["GlobalSecondaryIndexes"]) == ["gsi1", "gsi2", "gsi3", "gsi4"]
     sqs = boto3.client("sqs", region_name="cn-north-1")
-    queue = sqs.get_queue_url(QueueName=PROD.fulfillment_queue)["QueueUrl"]
-    attrs = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["All"])["Attributes"]
-    assert attrs["FifoQueue"] == "true" and json.loads(attrs["RedrivePolicy"])["maxReceiveCount"] in (5, "5")
-    # moto's CloudFormation does not create alarms; check the alarm's definition instead.
-    alarm = json.loads(TEMPLATE.read_text())["Resources"]["FulfillmentDeadLetterAlarm"]["Properties"]
-    assert alarm["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["FulfillmentDeadLetterQueue", "QueueName"]}
-    assert (alarm["MetricName"], alarm["Threshold"], alarm["ComparisonOperator"]) == (
-        "ApproximateNumberOfMessagesVisible", 0, "GreaterThanThreshold")
+    resources = json.loads(TEMPLATE.read_text())["Resources"]
+    for partner in PROD.partners:  # every partner the routes name has its queue, dead-letter queue and alarm
+        queue = sqs.get_queue_url(QueueName=PROD.partner_queue(partner))["QueueUrl"]
+        attrs = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["All"])["Attributes"]
+        redrive = json.loads(attrs["RedrivePolicy"])
+        assert attrs["FifoQueue"] == "true" and redrive["maxReceiveCount"] in (5, "5")
+        assert redrive["deadLetterTargetArn"].endswith(f"lifeshop-prod-partner-{partner}-dlq.fifo")
+        # moto's CloudFormation does not create alarms; check the alarm's definition instead.
+        name = "Partner" + partner.title()
+        alarm = resources[f"{name}DeadLetterAlarm"]["Properties"]
+        assert alarm["Dimensions"][0]["Value"] == {"Fn::GetAtt": [f"{name}DeadLetterQueue", "QueueName"]}
+        assert (alarm["MetricName"], alarm["Threshold"], alarm["ComparisonOperator"]) == (
+            "ApproximateNumberOfMessagesVisible", 0, "GreaterThanThreshold")
+        consumer = resources[f"{name}ConsumerPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+        assert [s["Resource"] for s in consumer] == [[{"Fn::GetAtt": [f"{name}Queue", "Arn"]},
+                                                      {"Fn::GetAtt": [f"{name}DeadLetterQueue", "Arn"]}]]
+        assert "sqs:SendMessage" not in consumer[0]["Action"], "a partner reads its own queue and nothing else"
 
 
 def test_the_lambda_role_may_touch_only_the_stage_table_and_queue():
@@ -79,4 +88,4 @@ def test_the_lambda_role_may_touch_only_the_stage_table_and_queue():
     assert not any(a.endswith("*") for a in actions)
     assert not actions & {"dynamodb:Scan", "dynamodb:DeleteTable", "dynamodb:CreateTable", "sqs:DeleteQueue"}
     text = json.dumps(policy)
-    assert f"table/{PROD.store_table}" in text and PROD.fulfillment_queue in text
+    assert f"table/{PROD.store_table}" in text and "lifeshop-prod-partner-*.fifo" in text

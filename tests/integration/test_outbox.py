@@ -16,17 +16,17 @@ from tests.integration.builders import order
 
 
 def _event(at: str = "2024-05-01T08:00:00.000Z"):
-    return order_event(uid("evt"), "order.paid", at, order(status="paid"))
+    return order_event(uid("evt"), "order.paid", at, order(status="paid"), "warehouse")
 
 
 def _write(services, event) -> None:
     tx = services.table.transaction()
-    services.outbox.add(tx, event)
+    services.outbox.add(tx, [event])
     tx.commit()
 
 
 def _received(services) -> list[dict[str, Any]]:
-    url = services.sqs.get_queue_url(QueueName=services.settings.fulfillment_queue)["QueueUrl"]
+    url = services.sqs.get_queue_url(QueueName=services.settings.partner_queue("warehouse"))["QueueUrl"]
     out = services.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
     return [json.loads(m["Body"]) for m in out.get("Messages", [])]
 
@@ -45,7 +45,7 @@ def test_an_event_of_a_change_that_did_not_commit_is_never_sent(services):
     services.table.put_if_absent({"pk": taken, "sk": "META"})
     event = _event()
     tx = services.table.transaction()
-    services.outbox.add(tx, event)
+    services.outbox.add(tx, [event])
     tx.create({"pk": taken, "sk": "META"})
     with pytest.raises(LostRace):
         tx.commit()
@@ -56,7 +56,7 @@ def test_an_event_of_a_change_that_did_not_commit_is_never_sent(services):
 
 def test_no_event_adds_no_write(services):
     tx = services.table.transaction()
-    services.outbox.add(tx, None)
+    services.outbox.add(tx, [])
     assert len(tx) == 0
 
 
@@ -90,3 +90,15 @@ def test_the_consumer_answers_lambdas_partial_batch_response(services):
     assert workers.publish_outbox([other]) == {"batchItemFailures": []}
     services.outbox.park = lambda record, reason: False  # the failures queue is down too: retry, never drop
     assert workers.publish_outbox([other, record]) == {"batchItemFailures": [{"itemIdentifier": "100"}]}
+
+
+def test_an_event_for_a_partner_without_a_queue_is_parked_and_the_next_one_still_goes_out(services):
+    stray = order_event(uid("evt"), "order.paid", "2024-05-01T08:00:00.000Z", order(status="paid"), "nobody")
+    good = _event()
+    _write(services, stray)
+    _write(services, good)
+    drain_stream(services)
+    assert [b["event_id"] for b in _received(services)] == [good.event_id]
+    url = services.sqs.get_queue_url(QueueName=services.settings.outbox_failure_queue)["QueueUrl"]
+    [parked] = services.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    assert json.loads(parked["Body"])["reason"] == "partner nobody has no queue"

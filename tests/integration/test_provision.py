@@ -19,11 +19,12 @@ def test_creating_tables_twice_is_harmless(services):
     assert again == [services.settings.store_table]
 
 
-def test_fulfillment_queue_is_fifo_with_a_dead_letter_queue_after_five_receives(sqs, ddb_endpoint):
+def test_each_partner_queue_is_fifo_with_a_dead_letter_queue_after_five_receives(sqs, ddb_endpoint):
     settings = make_settings(ddb_endpoint, uid("q"))  # queues of their own, apart from any test's
     urls = provision.create_queues(sqs, settings.prefix)
-    queue = next(u for n, u in urls.items() if n == settings.fulfillment_queue)
+    assert {settings.partner_queue(p) for p in settings.partners} <= set(urls)
+    queue = urls[settings.partner_queue("hotels")]
     attrs = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["All"])["Attributes"]
     assert attrs["FifoQueue"] == "true"
     redrive = json.loads(attrs["RedrivePolicy"])
-    assert int(redrive["maxReceiveCount"]) == 5 and redrive["deadLetterTargetArn"].endswith("fulfillment-dlq.fifo")
+    assert int(redrive["maxReceiveCount"]) == 5 and redrive["deadLetterTargetArn"].endswith("partner-hotels-dlq.fifo")

@@ -9,11 +9,13 @@ import pytest
 from chalicelib.domain.orders import OrderStatus
 from chalicelib.domain.transitions import can_move
 
-STATUSES = ("pending_payment", "paid", "shipped", "expired", "cancelled", "payment_failed", "refunded")
+STATUSES = ("pending_payment", "paid", "partially_shipped", "shipped", "expired", "cancelled", "payment_failed", "refunded")
 ALLOWED = {
     ("pending_payment", "paid"), ("pending_payment", "expired"), ("pending_payment", "cancelled"),
     ("pending_payment", "payment_failed"),
-    ("paid", "shipped"), ("paid", "cancelled"), ("paid", "refunded"),
+    ("paid", "partially_shipped"), ("paid", "shipped"), ("paid", "cancelled"), ("paid", "refunded"),
+    ("partially_shipped", "partially_shipped"), ("partially_shipped", "shipped"),  # another partner's parcel
+    ("partially_shipped", "refunded"),
     ("shipped", "refunded"),
 }
 TERMINAL = ("expired", "cancelled", "payment_failed", "refunded")
@@ -35,7 +37,8 @@ def test_terminal_statuses_go_nowhere(current):
 
 @pytest.mark.parametrize("current, targets", [
     ("pending_payment", ["paid", "expired", "cancelled", "payment_failed"]),
-    ("paid", ["shipped", "cancelled", "refunded"]),
+    ("paid", ["partially_shipped", "shipped", "cancelled", "refunded"]),
+    ("partially_shipped", ["partially_shipped", "shipped", "refunded"]),
     ("shipped", ["refunded"]),
 ])
 def test_each_live_status_reaches_exactly_its_targets(current, targets):
@@ -44,6 +47,7 @@ def test_each_live_status_reaches_exactly_its_targets(current, targets):
 
 @pytest.mark.parametrize("current, target", [
     ("shipped", "cancelled"),  # a parcel on its way cannot be cancelled, only refunded
+    ("partially_shipped", "cancelled"),
     ("pending_payment", "shipped"),  # nothing ships before it is paid
     ("pending_payment", "refunded"),  # nothing to refund before payment
     ("paid", "pending_payment"),  # no going back

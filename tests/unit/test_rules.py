@@ -50,7 +50,7 @@ def test_stages_other_than_local_refuse_to_start_without_real_settings(monkeypat
         Settings(stage="prod")
     prod = Settings(stage="prod", jwt_issuer="https://iss", jwt_audience="app", jwks_url="https://iss/jwks",
                     cursor_secret="s" * 32, stripe_api_key="sk_test_x", stripe_webhook_secret="whsec_x")
-    assert prod.store_table == "lifeshop-prod-store" and prod.fulfillment_queue == "lifeshop-prod-fulfillment.fifo"
+    assert prod.store_table == "lifeshop-prod-store" and prod.partner_queue("fresh") == "lifeshop-prod-partner-fresh.fifo"
 
 
 def test_every_domain_error_has_an_http_status():
@@ -64,3 +64,22 @@ def test_stage_local_refuses_to_start_on_lambda(monkeypatch):
         Settings(stage="local")
     monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME")
     assert Settings(stage="local").stage == "local"
+
+
+@pytest.mark.parametrize("routes", [
+    '{"food": "fresh"}',  # the other seven categories would ship with nobody
+    '{"food": "fresh", "hotel": "hotels", "apparel": "w", "travel": "w", "tech": "w", "home": "w", "car-life": "w", '
+    '"models-toys": "Bad Partner"}',
+    '{"food": "f", "hotel": "h", "apparel": "w", "travel": "w", "tech": "w", "home": "w", "car-life": "w", '
+    '"models-toys": "w", "pets": "w"}'])
+def test_partner_routes_name_a_valid_partner_for_each_category_exactly(monkeypatch, routes):
+    monkeypatch.setenv("LIFESHOP_PARTNER_ROUTES", routes)
+    with pytest.raises((SettingsError, ValidationError), match="LIFESHOP_PARTNER_ROUTES"):
+        Settings()
+
+
+def test_partner_routes_can_be_set_from_the_environment(monkeypatch):
+    monkeypatch.setenv("LIFESHOP_PARTNER_ROUTES", '{"food": "f", "hotel": "f", "apparel": "w", "travel": "w", '
+                                                  '"tech": "w", "home": "w", "car-life": "w", "models-toys": "w"}')
+    settings = Settings()
+    assert settings.partners == ["f", "w"] and settings.partner_routes["hotel"] == "f"

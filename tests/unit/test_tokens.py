@@ -58,3 +58,19 @@ def test_hs256_local_tokens_carry_groups():
     secret = "a-local-secret-long-enough-for-hs256"
     token = jwt.encode({"sub": "m", "exp": int(time.time()) + 60, "groups": ["partner", "root"]}, secret, "HS256")
     assert hs256_verifier(secret).verify(f"Bearer {token}").groups == {"partner"}
+
+
+@pytest.mark.parametrize(("claim", "value", "partner_id"), [
+    ("partner_id", "warehouse", "warehouse"), ("custom:partner_id", "fresh", "fresh"), (None, None, None)])
+def test_a_partner_token_names_its_partner(claim, value, partner_id):
+    secret = "a-local-secret-long-enough-for-hs256"
+    claims = {"sub": "p", "exp": int(time.time()) + 60, "groups": ["partner"], **({claim: value} if claim else {})}
+    assert hs256_verifier(secret).verify(f"Bearer {jwt.encode(claims, secret, 'HS256')}").partner_id == partner_id
+
+
+@pytest.mark.parametrize("value", ["Warehouse", "", "a" * 33, 7, ["warehouse"], "../x"])
+def test_a_malformed_partner_id_is_401(value):
+    secret = "a-local-secret-long-enough-for-hs256"
+    claims = {"sub": "p", "exp": int(time.time()) + 60, "groups": ["partner"], "partner_id": value}
+    with pytest.raises(Unauthorized, match="partner_id"):
+        hs256_verifier(secret).verify(f"Bearer {jwt.encode(claims, secret, 'HS256')}")

@@ -5,22 +5,31 @@ import pytest
 
 from chalicelib.domain import checkout
 from chalicelib.domain.checkout import LineRequest, SkuOffer
-from chalicelib.domain.errors import InsufficientStock, InvalidTransition, NotAvailable, NotFound, OwnerOnly
-from chalicelib.domain.orders import Order, OrderLine, Payment, ShipmentRequest
+from chalicelib.domain.errors import (AlreadyShipped, InsufficientStock, InvalidRequest, InvalidTransition,
+                                      NotAvailable, NotFound, OwnerOnly)
+from chalicelib.domain.orders import Order, OrderLine, Payment, Shipment, ShipmentRequest
 from chalicelib.domain.points import Entry
-from chalicelib.domain.transitions import TRANSITIONS, payment_verdict, placing, transition
+from chalicelib.domain.transitions import SHIPPING, TRANSITIONS, payment_verdict, placing, shipping, transition
 
 AT = "2026-11-24T08:00:00.000Z"
 DESIGNER_LINE = OrderLine(sku="UMB-1", product_id="p-umb", title="Umbrella", category="apparel", qty=2,
-                          unit_price_fen=19900, line_total_fen=39800, designer_id="d-1", design_id="des-1")
+                          unit_price_fen=19900, line_total_fen=39800, designer_id="d-1", design_id="des-1",
+                          partner_id="warehouse")
 PLAIN_LINE = OrderLine(sku="MUG-1", product_id="p-mug", title="Mug", category="home", qty=1, unit_price_fen=5000,
-                       line_total_fen=5000)
+                       line_total_fen=5000, partner_id="warehouse")
+FOOD_LINE = OrderLine(sku="TEA-1", product_id="p-tea", title="Tea", category="food", qty=3, unit_price_fen=1000,
+                      line_total_fen=3000, partner_id="fresh")
+UMBRELLA_SHIPPED = Shipment(carrier="SF", tracking_number="SF0001", shipped_at="2026-11-24T07:30:00.000Z",
+                            partner_id="warehouse", skus=["UMB-1"])
 
 
-def order(status: str, points: int = 1500, cash_fen: int = 29800, payment: str | None = "succeeded") -> Order:
+def order(status: str, points: int = 1500, cash_fen: int = 29800, payment: str | None = "succeeded",
+          lines: tuple[OrderLine, ...] = (DESIGNER_LINE, PLAIN_LINE)) -> Order:
+    """An order of `lines`; partially_shipped means the umbrella has left the warehouse."""
     pay = Payment(provider="local", payment_intent_id="pi_local_o-1", client_secret="s", status=payment) \
         if payment else None
-    return Order(order_id="o-1", user_id="buyer", status=status, lines=[DESIGNER_LINE, PLAIN_LINE],
+    return Order(order_id="o-1", user_id="buyer", status=status, lines=list(lines),
+                 shipments=[UMBRELLA_SHIPPED] if status == "partially_shipped" else [],
                  subtotal_fen=44800, points_applied=points, cash_due_fen=cash_fen, payment=pay,
                  created_at="2026-11-24T07:00:00.000Z", updated_at="2026-11-24T07:00:00.000Z",
                  expires_at="2026-11-24T07:15:00.000Z" if status == "pending_payment" else None, version=3)
@@ -35,6 +44,11 @@ ROWS = {
     ("pending_payment", "payment_failed"): (Entry(1500, "release", "order:o-1", -1500), "give_back", None, None,
                                             "pending"),
     ("paid", "shipped"): (None, None, "order.shipped", "schedule", "succeeded"),
+    ("paid", "partially_shipped"): (None, None, "order.shipped", None, "succeeded"),
+    ("partially_shipped", "partially_shipped"): (None, None, "order.shipped", None, "succeeded"),
+    ("partially_shipped", "shipped"): (None, None, "order.shipped", "schedule", "succeeded"),
+    ("partially_shipped", "refunded"): (Entry(1500, "refund", "order:o-1"), "give_back", "order.refunded", "drop",
+                                        "refund_pending"),
     ("paid", "cancelled"): (Entry(1500, "refund", "order:o-1"), "give_back", "order.cancelled", "drop",
                             "refund_pending"),
     ("paid", "refunded"): (Entry(1500, "refund", "order:o-1"), "give_back", "order.refunded", "drop",
@@ -48,17 +62,28 @@ def test_the_table_has_exactly_the_rows_walked_here():
     assert {k for k in TRANSITIONS if k[0] is not None} == set(ROWS)
 
 
+def move(start: Order, target: str):
+    """The row's move: a partner's parcel for the shipping rows (the warehouse ships the umbrella first, then the
+    mug, and the fresh-food partner its tea), a plain transition for the others."""
+    if target not in SHIPPING:
+        return transition(start, target, AT)
+    if target == "partially_shipped" and start.status == "partially_shipped":
+        start = start.model_copy(update={"lines": [*start.lines, FOOD_LINE]})
+    skus = ["UMB-1"] if start.status == "paid" and target == "partially_shipped" else None
+    return shipping(start, "warehouse", ShipmentRequest(carrier="SF", tracking_number="SF1234", skus=skus), AT)
+
+
 @pytest.mark.parametrize(("before", "target"), sorted(ROWS))
 def test_each_row_moves_points_stock_events_royalties_and_cash(before, target):
     entry, stock, event, royalties, payment_after = ROWS[(before, target)]
     start = order(before, payment="pending" if before == "pending_payment" else "succeeded")
-    shipment = ShipmentRequest(carrier="SF", tracking_number="SF1234") if target == "shipped" else None
-    t = transition(start, target, AT, shipment)
-    assert t.before is start and t.after.status == target and t.after.updated_at == AT
+    t = move(start, target)
+    assert t.after.status == target and t.after.updated_at == AT
     assert t.after.version == 3, "the repository bumps the version when it saves"
     assert t.ledger == ((entry,) if entry else ())
-    assert t.rule.stock == stock and t.stock == (tuple(start.lines) if stock else ())
-    assert (t.event.type if t.event else None) == event
+    unshipped = tuple(line for line in start.lines if line.sku not in start.shipped_skus)
+    assert t.rule.stock == stock and t.stock == (unshipped if stock else ()), "shipped goods stay with the buyer"
+    assert [e.type for e in t.events] == ([event] if event else []), "one partner ships every line here"
     assert t.rule.royalties == royalties
     assert t.rule.pending == (-1 if before == "pending_payment" else 0), "an unpaid order stops counting"
     assert t.rule.cancels_payment == (before == "pending_payment" and target != "paid")
@@ -67,25 +92,77 @@ def test_each_row_moves_points_stock_events_royalties_and_cash(before, target):
     assert start.status == before, "the order read is never changed in place"
 
 
-def test_an_event_carries_the_order_after_the_change_with_a_stable_id():
-    t = transition(order("paid"), "refunded", AT)
-    assert t.event is not None
-    assert t.event.event_id == "evt-o-1-refunded" and t.event.occurred_at == AT
-    assert t.event.order.status == "refunded" and [line.sku for line in t.event.order.lines] == ["UMB-1", "MUG-1"]
-    assert transition(order("paid"), "refunded", AT).event == t.event, "the same change gives the same event"
+def test_each_partner_hears_of_its_own_lines_with_a_stable_event_id():
+    t = transition(order("paid", lines=(DESIGNER_LINE, FOOD_LINE, PLAIN_LINE)), "refunded", AT)
+    assert [(e.event_id, e.partner_id, [line.sku for line in e.order.lines]) for e in t.events] == [
+        ("evt-o-1-refunded-warehouse", "warehouse", ["UMB-1", "MUG-1"]),
+        ("evt-o-1-refunded-fresh", "fresh", ["TEA-1"])]
+    assert {e.occurred_at for e in t.events} == {AT} and {e.order.status for e in t.events} == {"refunded"}
+    assert "points_applied" not in t.events[0].model_dump(), "an order's money is not the partner's business"
+    again = transition(order("paid", lines=(DESIGNER_LINE, FOOD_LINE, PLAIN_LINE)), "refunded", AT)
+    assert again.events == t.events, "the same change gives the same events"
 
 
-def test_a_shipment_is_stamped_with_the_time_of_the_move():
-    t = transition(order("paid"), "shipped", AT, ShipmentRequest(carrier="SF", tracking_number="SF1234"))
-    assert t.after.shipment is not None and t.after.shipment.shipped_at == AT
-    assert t.after.shipment.tracking_number == "SF1234"
+def test_a_mixed_order_is_partially_shipped_until_every_partner_has_shipped():
+    start = order("paid", lines=(DESIGNER_LINE, FOOD_LINE, PLAIN_LINE))
+    tea = shipping(start, "fresh", ShipmentRequest(carrier="JD", tracking_number="JD0001"), AT)
+    assert tea.after.status == "partially_shipped" and tea.after.shipped_skus == {"TEA-1"}
+    assert tea.after.shipment == Shipment(carrier="JD", tracking_number="JD0001", shipped_at=AT, partner_id="fresh",
+                                          skus=["TEA-1"])
+    [told] = tea.events
+    assert (told.event_id, told.partner_id, told.type) == ("evt-o-1-shipment-1", "fresh", "order.shipped")
+    assert [line.sku for line in told.order.lines] == ["TEA-1"] and told.shipment == tea.after.shipment
+    assert tea.rule.royalties is None, "royalties wait until every line has shipped"
+    umbrella = shipping(tea.after, "warehouse", ShipmentRequest(carrier="SF", tracking_number="SF0002",
+                                                                skus=["UMB-1"]), AT)
+    assert umbrella.after.status == "partially_shipped" and umbrella.events[0].event_id == "evt-o-1-shipment-2"
+    assert [s.skus for s in umbrella.events[0].order.shipments] == [["UMB-1"]], "only its own parcels"
+    rest = shipping(umbrella.after, "warehouse", ShipmentRequest(carrier="SF", tracking_number="SF0003"), AT)
+    assert rest.after.status == "shipped" and rest.after.shipments[-1].skus == ["MUG-1"]
+    assert rest.rule.royalties == "schedule"
+    refund = transition(umbrella.after, "refunded", AT)
+    assert [line.sku for line in refund.stock] == ["MUG-1"], "only what never left the warehouse goes back"
+
+
+def test_a_partner_reporting_a_parcel_again_changes_nothing():
+    shipped = shipping(order("paid"), "warehouse", ShipmentRequest(carrier="SF", tracking_number="SF1234"), AT).after
+    for skus in (None, ["UMB-1"], ["MUG-1", "UMB-1"]):
+        again = shipping(shipped, "warehouse", ShipmentRequest(carrier="SF", tracking_number="SF1234", skus=skus), AT)
+        assert not again.changed and again.events == ()
+
+
+@pytest.mark.parametrize(("partner", "skus", "error", "details"), [
+    ("hotels", None, NotFound, {"order_id": "o-1"}),  # another partner's order does not exist for it
+    ("warehouse", ["TEA-1"], InvalidRequest, {"fields": {"skus": "not lines of yours: TEA-1"}}),
+    ("warehouse", ["NOPE-1"], InvalidRequest, {"fields": {"skus": "not lines of yours: NOPE-1"}}),
+    ("warehouse", ["UMB-1", "MUG-1"], AlreadyShipped, {"skus": ["UMB-1"]}),
+])
+def test_a_parcel_names_only_lines_of_that_partner_not_yet_shipped(partner, skus, error, details):
+    start = order("partially_shipped", lines=(DESIGNER_LINE, FOOD_LINE, PLAIN_LINE))
+    with pytest.raises(error) as refused:
+        shipping(start, partner, ShipmentRequest(carrier="SF", tracking_number="SF1234", skus=skus), AT)
+    assert refused.value.details == details
+
+
+@pytest.mark.parametrize("status", ["pending_payment", "cancelled", "refunded", "expired"])
+def test_only_a_paid_order_ships(status):
+    with pytest.raises(InvalidTransition):
+        shipping(order(status), "warehouse", ShipmentRequest(carrier="SF", tracking_number="SF1234"), AT)
+    with pytest.raises(InvalidTransition):
+        transition(order("paid"), "shipped", AT)  # never without the parcel
+
+
+def test_an_order_stored_with_one_shipment_reads_as_a_list_of_one():
+    stored = order("shipped").model_dump(exclude={"shipments", "shipment"})
+    legacy = Order.model_validate({**stored, "shipment": {"carrier": "SF", "tracking_number": "SF1", "shipped_at": AT}})
+    assert [s.tracking_number for s in legacy.shipments] == ["SF1"] and legacy.shipped_skus == {"UMB-1", "MUG-1"}
 
 
 @pytest.mark.parametrize("status", ["pending_payment", "paid", "shipped", "expired", "cancelled", "refunded"])
 def test_moving_to_the_status_it_has_changes_nothing(status):
     start = order(status)
     t = transition(start, status, AT)
-    assert not t.changed and t.after is start and t.ledger == () and t.event is None and t.stock == ()
+    assert not t.changed and t.after is start and t.ledger == () and t.events == () and t.stock == ()
 
 
 @pytest.mark.parametrize(("before", "target"), [
@@ -117,7 +194,7 @@ def test_placing_an_order_takes_stock_and_spends_or_holds_its_points(status, ent
     t = placing(placed)
     assert t.changed and t.before is None and t.after is placed
     assert t.ledger == (entry,) and t.rule.stock == "take" and t.stock == tuple(placed.lines)
-    assert (t.event.type if t.event else None) == event
+    assert [e.type for e in t.events] == ([event] if event else [])
     assert t.rule.royalties == ("owe" if status == "paid" else None)
     assert t.rule.pending == (1 if status == "pending_payment" else 0), "only an unpaid order counts as pending"
 
