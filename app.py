@@ -1,7 +1,9 @@
 """Lifeshop's Lambda entry point: wires blueprints, middleware and scheduled functions; nothing else."""
+import os
+
 from chalice import Chalice, Rate
 
-from chalicelib import workers
+from chalicelib import bootstrap, workers
 from chalicelib.api import (admin_catalog, admin_points, catalog, designs, fulfillment, internal, me, openapi,
                             orders)
 from chalicelib.api.routing import bind_request
@@ -11,6 +13,8 @@ app.register_middleware(bind_request, "http")
 for blueprint in (catalog.bp, me.bp, orders.bp, designs.bp, internal.bp, admin_catalog.bp, admin_points.bp,
                   fulfillment.bp, openapi.bp):
     app.register_blueprint(blueprint)
+if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":  # README: Deploying, cold starts
+    bootstrap.prewarm()
 
 
 @app.on_dynamodb_record(stream_arn=workers.STORE_STREAM, batch_size=100, starting_position="TRIM_HORIZON")

@@ -1,16 +1,21 @@
-"""Configuration read from the environment once, when the first request needs it."""
+"""Configuration read from the environment once, when the first request needs it.
+
+Each field comes from `LIFESHOP_<FIELD>` (Stripe's from `STRIPE_*`), JSON for the maps; values passed to
+`Settings(...)` win over the environment. A plain pydantic model with a small loader rather than
+pydantic-settings: it does the same here and keeps ~50 ms of imports out of every cold start."""
 from __future__ import annotations
 
+import json
 import os
+import typing
+from typing import Any, Optional
 
-from typing import Optional
-
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from chalicelib.domain.auth import PARTNER_ID
 from chalicelib.domain.catalog import CATEGORIES
 
+ENV_PREFIX = "LIFESHOP_"
 LOCAL_STAGE = "local"
 LOCAL_JWT_SECRET = "local-dev-secret"
 # Which fulfillment partner ships each category. Every partner named here needs its queue, dead-letter queue and
@@ -24,8 +29,8 @@ class SettingsError(ValueError):
     """The configuration cannot run this stage safely."""
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="LIFESHOP_", extra="ignore", populate_by_name=True)
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     stage: str = LOCAL_STAGE
     app_name: str = "lifeshop"
@@ -71,6 +76,28 @@ class Settings(BaseSettings):
     stripe_api_key: Optional[str] = Field(default=None, validation_alias="STRIPE_API_KEY")
     stripe_api_base: Optional[str] = Field(default=None, validation_alias="STRIPE_API_BASE")
     stripe_webhook_secret: Optional[str] = Field(default=None, validation_alias="STRIPE_WEBHOOK_SECRET")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_environment(cls, given: Any) -> Any:
+        data = dict(given or {})
+        for name, spec in cls.model_fields.items():
+            alias = spec.validation_alias if isinstance(spec.validation_alias, str) else None
+            if name in data or (alias and alias in data):
+                continue
+            variable = alias or f"{ENV_PREFIX}{name.upper()}"
+            raw = os.environ.get(variable)
+            if raw is None:
+                continue
+            if typing.get_origin(spec.annotation) is dict:
+                try:
+                    data[name] = json.loads(raw)
+                except ValueError:
+                    example = json.dumps(spec.get_default(call_default_factory=True))
+                    raise SettingsError(f"{variable} must be JSON, e.g. {example}") from None
+            else:
+                data[name] = raw
+        return data
 
     @model_validator(mode="after")
     def _stage_has_real_settings(self) -> "Settings":

@@ -74,6 +74,10 @@ def build_store(endpoints: dict[str, str], prefix: str) -> Container:
     return store
 
 
+def by_name_p50(results: list[dict[str, Any]], name: str) -> float:
+    return next(r["handler_p50_ms"] for r in results if r["name"] == name)
+
+
 def percentile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100)[q - 1] * 1000 if len(values) > 1 else values[0] * 1000
 
@@ -208,15 +212,18 @@ def main() -> int:
         bench.points_order(2)
         calls_large = dict(bench.recorder.counts())
         imports = import_ratio()
-        cold = cold_start.cold_first_order(
-            {"LIFESHOP_STAGE": "local", "LIFESHOP_RESOURCE_PREFIX": bench.a.settings.prefix,
-             "LIFESHOP_DYNAMODB_ENDPOINT": endpoints["dynamodb"], "LIFESHOP_SQS_ENDPOINT": endpoints["sqs"],
-             "LIFESHOP_REGION": "cn-north-1", "LIFESHOP_JWT_SECRET": bench.a.settings.local_jwt_secret},
-            endpoints["dynamodb"], bench.rename,
+        env_a = {"LIFESHOP_STAGE": "local", "LIFESHOP_RESOURCE_PREFIX": bench.a.settings.prefix,
+                 "LIFESHOP_DYNAMODB_ENDPOINT": endpoints["dynamodb"], "LIFESHOP_SQS_ENDPOINT": endpoints["sqs"],
+                 "LIFESHOP_REGION": "cn-north-1", "LIFESHOP_JWT_SECRET": bench.a.settings.local_jwt_secret}
+
+        def first_orders(tag: str) -> list[dict[str, Any]]:
             # users 3.. only: the orders of users 0-2 above ran on A alone, so their profiles differ on B
-            [{"token": bench.tokens[USERS[3 + i]], "key": f"cold-{i}-{time.time_ns()}",
-              "body": {"items": [{"sku": "BENCH-POINTS", "qty": 1}], "points": 100, "shipping_address": ADDRESS}}
-             for i in range(COLD_RUNS)])
+            return [{"token": bench.tokens[USERS[3 + i]], "key": f"{tag}-{i}-{time.time_ns()}",
+                     "body": {"items": [{"sku": "BENCH-POINTS", "qty": 1}], "points": 100,
+                              "shipping_address": ADDRESS}} for i in range(COLD_RUNS)]
+
+        cold = cold_start.cold_first_order(env_a, endpoints["dynamodb"], bench.rename, first_orders("cold"))
+        prewarmed = cold_start.prewarmed_first_order(env_a, first_orders("snap"))
     finally:
         localstack.stop(*procs)
 
@@ -234,6 +241,10 @@ def main() -> int:
     print(f"cold start (fresh interpreter, first POST /orders through the Lambda handler): "
           f"{cold['cold_first_order_ms']:.0f} ms; boto3+chalice+pydantic with the same calls "
           f"{cold['cold_floor_ms']:.0f} ms (min of {COLD_RUNS})")
+    print(f"after a SnapStart-style init (bootstrap.prewarm), the first POST /orders took "
+          f"{prewarmed['prewarmed_first_request_ms']:.1f} ms in the handler (min of {COLD_RUNS}; warm p50 "
+          f"{by_name_p50(results, 'checkout_points'):.1f} ms); peak memory of a first-order interpreter "
+          f"{prewarmed['first_order_peak_rss_mb']:.0f} MB")
     by_name = {r["name"]: r for r in results}
     summary = {
         "iterations": N,
@@ -251,6 +262,9 @@ def main() -> int:
         "import_ratio_first_order": round(imports["import_ratio_first_order"], 3),
         "cold_first_order_ratio": round(cold["cold_first_order_ratio"], 3),
         "cold_first_order_ms": round(cold["cold_first_order_ms"]),
+        "cold_first_order_ratio_max": round(cold["cold_first_order_ratio_max"], 3),
+        "prewarmed_first_request_ms": round(prewarmed["prewarmed_first_request_ms"], 1),
+        "first_order_peak_rss_mb": round(prewarmed["first_order_peak_rss_mb"]),
     }
     print(json.dumps(summary))
     return 0

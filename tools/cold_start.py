@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -14,9 +15,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Runs in the fresh interpreter: the first order through the real Lambda entry point, recording its AWS calls.
+# Runs in the fresh interpreter: the first order through the real Lambda entry point, recording its AWS calls
+# (and, with AWS_LAMBDA_INITIALIZATION_TYPE=snap-start, the modules the request still had to import).
 _FIRST_ORDER = r"""
-import json, sys
+import json, sys, time
 spec = json.loads(sys.argv[1])
 import app as lambda_module
 import botocore.client
@@ -34,8 +36,12 @@ event = {"resource": "/orders", "path": "/orders", "httpMethod": "POST", "header
          "requestContext": {"resourcePath": "/orders", "httpMethod": "POST", "requestId": spec["key"],
                             "stage": "api", "path": "/api/orders", "identity": {"sourceIp": "127.0.0.1"}},
          "body": json.dumps(spec["body"]), "isBase64Encoded": False}
+modules = set(sys.modules)
+started = time.perf_counter()
 response = lambda_module.app(event, None)
-print(json.dumps({"status": response["statusCode"], "calls": calls}, default=str))
+took_ms = (time.perf_counter() - started) * 1000
+print(json.dumps({"status": response["statusCode"], "calls": calls, "request_ms": took_ms,
+                  "imported": sorted(set(sys.modules) - modules)}, default=str))
 """
 
 # The floor: the libraries the app cannot do without, the same client, the same calls.
@@ -56,6 +62,15 @@ print("ok")
 """
 
 
+def first_order(spec: dict[str, Any], env: dict[str, str], snap_start: bool = False) -> dict[str, Any]:
+    """One fresh interpreter's first order: {status, calls, request_ms, imported, wall_ms}. With `snap_start`,
+    the app initialises as in a Lambda SnapStart init (bootstrap.prewarm) before the request."""
+    if snap_start:
+        env = {**env, "AWS_LAMBDA_INITIALIZATION_TYPE": "snap-start"}
+    took, line = _timed([sys.executable, "-c", _FIRST_ORDER, json.dumps(spec)], {**os.environ, **env})
+    return {**json.loads(line), "wall_ms": took * 1000}
+
+
 def _timed(args: list[str], env: dict[str, str], stdin: str = "") -> tuple[float, str]:
     started = time.perf_counter()
     out = subprocess.run(args, input=stdin, capture_output=True, text=True, env=env, cwd=str(ROOT))
@@ -70,8 +85,8 @@ def cold_first_order(env_a: dict[str, str], endpoint_b: str, rename: tuple[str, 
     """`orders`: one {token, key, body} per run (a new Idempotency-Key each); returns the min times and ratio."""
     app_times, base_times = [], []
     for spec in orders:
-        took, line = _timed([sys.executable, "-c", _FIRST_ORDER, json.dumps(spec)], {**os.environ, **env_a})
-        result = json.loads(line)
+        result = first_order(spec, env_a)
+        took = result["wall_ms"] / 1000
         if result["status"] != 201:
             raise SystemExit(f"cold first order: status {result['status']}, expected 201")
         replay = json.dumps({"endpoint": endpoint_b, "calls": result["calls"]}).replace(*rename)
@@ -81,3 +96,18 @@ def cold_first_order(env_a: dict[str, str], endpoint_b: str, rename: tuple[str, 
     return {"cold_first_order_ms": min(app_times) * 1000, "cold_floor_ms": min(base_times) * 1000,
             "cold_first_order_ratio": min(app_times) / min(base_times),
             "cold_first_order_ratio_max": max(a / b for a, b in zip(app_times, base_times))}
+
+
+def prewarmed_first_order(env: dict[str, str], orders: list[dict[str, Any]]) -> dict[str, float]:
+    """What Lambda SnapStart leaves on the clock: a fresh interpreter initialised as in a SnapStart init
+    (bootstrap.prewarm), then its first order; the request alone is timed (the snapshot's restore is AWS's part,
+    not modelled here). Also the peak memory of the interpreters that served a first order, to size the function."""
+    times = []
+    for spec in orders:
+        result = first_order(spec, env, snap_start=True)
+        if result["status"] != 201:
+            raise SystemExit(f"prewarmed first order: status {result['status']}, expected 201")
+        times.append(result["request_ms"])
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the largest child so far (Linux: KiB)
+    return {"prewarmed_first_request_ms": min(times), "prewarmed_first_request_ms_max": max(times),
+            "first_order_peak_rss_mb": peak_kb / 1024}

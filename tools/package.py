@@ -62,6 +62,9 @@ def merge_template(stage: str) -> dict[str, Any]:
     for name, (default, description) in THROTTLE.items():
         template["Parameters"][name] = {"Type": "Number", "Default": default, "MinValue": 1,
                                         "Description": description}
+    template["Parameters"]["SnapStart"] = {
+        "Type": "String", "Default": "PublishedVersions", "AllowedValues": ["PublishedVersions", "None"],
+        "Description": "Lambda SnapStart for the API function (None in a region without SnapStart for Python)"}
     for name, (_, secret, description) in SETTINGS.items():
         template["Parameters"][name] = {"Type": "String", "NoEcho": secret, "Description": description,
                                         "MinLength": 1}
@@ -88,9 +91,30 @@ def package(stage: str, out: Path) -> Path:
     merge = out.parent / f"merge-{stage}.json"
     merge.write_text(json.dumps(merge_template(stage), indent=2))
     env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "cn-north-1")}
-    subprocess.run([str(Path(sys.executable).with_name("chalice")), "package", "--stage", stage,
+    subprocess.run([sys.executable, "-m", "tools.chalice_package", "package", "--stage", stage,
                     "--merge-template", str(merge), str(out)], cwd=str(ROOT), env=env, check=True)
-    return out / "sam.json"
+    template = out / "sam.json"
+    template.write_text(json.dumps(snap_start(json.loads(template.read_text())), indent=2))
+    return template
+
+
+LIVE_ALIAS = "APIHandlerAliaslive"  # the AWS::Lambda::Alias SAM creates for AutoPublishAlias "live" (Ref: its ARN)
+
+
+def snap_start(template: dict[str, Any]) -> dict[str, Any]:
+    """The API function runs from a published version with Lambda SnapStart (parameter SnapStart; None where the
+    region does not offer it): API Gateway invokes the `live` alias, which SAM moves to each new version."""
+    api = template["Resources"]["APIHandler"]["Properties"]
+    api["AutoPublishAlias"] = "live"
+    api["SnapStart"] = {"ApplyOn": {"Ref": "SnapStart"}}
+    template["Resources"]["APIHandlerInvokePermission"]["Properties"]["FunctionName"] = {"Ref": LIVE_ALIAS}
+    body = json.dumps(template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"])
+    target = "${APIHandler.Arn}"
+    if target not in body:
+        raise SystemExit("chalice's API template changed: the API no longer names ${APIHandler.Arn}")
+    template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"] = json.loads(
+        body.replace(target, "${%s}" % LIVE_ALIAS))
+    return template
 
 
 def main() -> int:

@@ -1,10 +1,12 @@
 """Work off the request path: the outbox's stream consumer, and scheduled sweeps (idempotent; safe any time)."""
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from chalicelib import bootstrap, logs
-from chalicelib.adapters.outbox import NoQueue, Outbox
+
+if TYPE_CHECKING:  # `app.py` imports this module; the outbox (and boto3 with it) loads on the first record
+    from chalicelib.adapters.outbox import Outbox
 
 log = logs.get("workers")
 # `app.py` needs a stream ARN at import time; `make package` replaces it with the store table's StreamArn.
@@ -18,6 +20,8 @@ def publish_outbox(records: list[dict[str, Any]], outbox: Optional[Outbox] = Non
     delivers it and everything after it again (events of one order keep their order). A record that is not an
     outbox item is skipped; an outbox item that is not a valid event, or is for a partner with no queue, is parked
     for repair, never retried."""
+    from chalicelib.adapters.outbox import NoQueue
+
     outbox = outbox or bootstrap.container().outbox
     sent = 0
     for record in records:

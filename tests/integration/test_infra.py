@@ -5,6 +5,7 @@ import json
 import re
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import boto3
@@ -45,6 +46,25 @@ def test_the_packaged_template_passes_cfn_lint(tmp_path):
     assert resources["StoreTable"]["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
     stage = json.loads(template.read_text())["Parameters"]["Stage"]["AllowedPattern"]
     assert re.match(stage, "prod") and re.match(stage, "staging") and not re.match(stage, "local")
+    sizes = {name: (resources[name]["Properties"]["Runtime"], resources[name]["Properties"]["Architectures"],
+                    resources[name]["Properties"]["MemorySize"]) for name in functions}
+    assert sizes == {name: ("python3.13", ["arm64"], 1024 if name == "APIHandler" else 256) for name in functions}
+    api_function = resources["APIHandler"]["Properties"]
+    assert api_function["SnapStart"] == {"ApplyOn": {"Ref": "SnapStart"}} and api_function["AutoPublishAlias"] == "live"
+    assert "${APIHandler.Arn}" not in json.dumps(api), "API Gateway calls the published alias, never $LATEST"
+    assert resources["APIHandlerInvokePermission"]["Properties"]["FunctionName"] == {"Ref": package.LIVE_ALIAS}
+
+
+def test_the_deployment_zip_holds_the_compiled_modules_of_the_target_runtime(tmp_path):
+    """Chalice drops a dependency it finds no wheel for with a warning; a function without pydantic-core would
+    fail on its first request. Every compiled module must be for Lambda's Python on arm64."""
+    with zipfile.ZipFile(package.package("prod", tmp_path / "prod").with_name("deployment.zip")) as zipped:
+        names = zipped.namelist()
+    compiled = [n for n in names if n.endswith(".so")]
+    assert any(n.startswith("pydantic_core/_pydantic_core.cpython-313-aarch64") for n in compiled), compiled
+    assert any(n.startswith("_cffi_backend.cpython-313-aarch64") for n in compiled), compiled
+    assert all("cpython-313-aarch64" in n or n.endswith(".abi3.so") for n in compiled), compiled
+    assert not any(n.startswith(("pydantic_settings/", "dotenv/")) for n in names)
 
 
 def test_stage_local_cannot_be_packaged(tmp_path):
