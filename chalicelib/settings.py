@@ -132,8 +132,9 @@ class Settings(BaseModel):
     @model_validator(mode="after")
     def _every_category_has_a_partner(self) -> "Settings":
         routes = self.partner_routes
-        if set(routes) != set(CATEGORIES) or not all(PARTNER_ID.match(p) for p in routes.values()):
-            raise SettingsError("LIFESHOP_PARTNER_ROUTES must name a partner ([a-z0-9-]{1,32}) for each category: "
+        if set(routes) != set(CATEGORIES) or not all(PARTNER_ID.fullmatch(p) for p in routes.values()):
+            raise SettingsError("LIFESHOP_PARTNER_ROUTES must name a partner ([a-z0-9-]{1,32}, not ending in -dlq) for each "
+                                "category: "
                                 + ", ".join(CATEGORIES))
         return self
 

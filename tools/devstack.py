@@ -48,7 +48,8 @@ def main() -> int:
         print(f"demo users: owner-1 is a verified owner (VIN {demo.DEMO_VIN}); points: {demo.DEMO_POINTS}")
         for partner in settings.partners:
             categories = ", ".join(c for c, p in settings.partner_routes.items() if p == partner)
-            print(f"partner {partner:<9} {queues[settings.partner_queue(partner)]}  ({categories})")
+            url = queues.get(settings.partner_queue(partner), "no queue in infra/template.json: its events are parked")
+            print(f"partner {partner:<9} {url}  ({categories})")
         print(f"outbox repair   {queues[settings.outbox_failure_queue]}")
         procs.append(subprocess.Popen(
             [sys.executable, "-m", "tools.chalice_local", "local", "--no-autoreload",

@@ -44,7 +44,7 @@ class CursorCodec:
         except ValueError:
             raise bad from None
         if not isinstance(key, dict) or not key or not all(
-                isinstance(k, str) and _KEY_NAME.match(k) and isinstance(v, str) and 0 < len(v) <= 2048
+                isinstance(k, str) and _KEY_NAME.fullmatch(k) and isinstance(v, str) and 0 < len(v) <= 2048
                 for k, v in key.items()):
             raise bad  # signed with our key but not a key of ours (a forged or stale cursor): never a 500
         return key

@@ -42,7 +42,7 @@ class TokenVerifier:
         if not isinstance(groups, list):
             raise Unauthorized("the token's groups must be a list")
         partner_id = claims.get("partner_id", claims.get("custom:partner_id"))
-        if partner_id is not None and not (isinstance(partner_id, str) and PARTNER_ID.match(partner_id)):
+        if partner_id is not None and not (isinstance(partner_id, str) and PARTNER_ID.fullmatch(partner_id)):
             raise Unauthorized("the token's partner_id is not a valid partner id")
         return Principal(user_id=sub, groups=frozenset(g for g in groups if g in GROUPS), partner_id=partner_id)
 

@@ -72,7 +72,7 @@ def bind_request(event: Any, get_response: Callable[[Any], Response]) -> Respons
     token = _request.set(event)
     given = event.headers.get("x-correlation-id") or ""  # anything but 8-64 safe characters is replaced, not cut
     request_id = (event.context or {}).get("requestId") or uuid.uuid4().hex
-    cid = logs.correlation_id.set(given if _CORRELATION.match(given) else request_id)
+    cid = logs.correlation_id.set(given if _CORRELATION.fullmatch(given) else request_id)
     try:
         response = errors.contract_shaped(get_response(event))
         response.headers["X-Correlation-Id"] = logs.correlation_id.get()
@@ -104,7 +104,7 @@ def _run(spec: RouteSpec, handler: Callable[..., Any], params: dict[str, str]) -
     try:
         request = _request.get()
         for name, value in params.items():
-            if not _PATH_PARAM.match(value or ""):
+            if not _PATH_PARAM.fullmatch(value or ""):
                 raise NotFound(f"no {name.replace('_', ' ')} {value[:40]!r}", {name: value[:128]})
         services = bootstrap.container()
         principal = _authenticate(spec, request, services)

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 GROUPS = ("merchandiser", "partner", "service")
-PARTNER_ID = re.compile(r"^[a-z0-9-]{1,32}$")
+# `fullmatch` only (`$` would let a trailing newline through); not "<other>-dlq": that names a dead-letter queue
+PARTNER_ID = re.compile(r"(?!.*-dlq$)[a-z0-9-]{1,32}")
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ SHANGHAI = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 
 
 def is_user_id(value: str) -> bool:
-    return re.match(USER_ID_PATTERN, value) is not None
+    return re.fullmatch(USER_ID_PATTERN, value) is not None
 
 
 def shanghai_day(moment: dt.datetime) -> str:

@@ -54,7 +54,7 @@ def _https_url(value: str, info: ValidationInfo) -> str:
     if "@" in parts.netloc:
         raise ValueError("must not contain a user name or password before the host")
     host = (parts.hostname or "").rstrip(".")
-    if not _HOST.match(host) or any(c.isspace() for c in value):
+    if not _HOST.fullmatch(host) or any(c.isspace() for c in value):
         raise ValueError("must name a host such as img.example.com, with no spaces")
     return value
 

@@ -52,14 +52,18 @@ class OrderService:
     def page(self, status: Optional[str], user_id: Optional[str], limit: int, cursor: Optional[str]) -> OrderPage:
         scope = f"orders|{status or '*'}|{user_id or '*'}"
         items, last = self._repo.page(status, user_id, limit, self._cursors.decode(cursor, scope))
-        return OrderPage(items=items, next_cursor=self._cursors.encode(last, scope))
+        return OrderPage(items=[order.routed(self._routes) for order in items], next_cursor=self._cursors.encode(last, scope))
 
     # -- transitions -------------------------------------------------------------------------
     def cancel(self, user_id: str, order_id: str) -> Order:
         order = self.get(order_id, user_id)
         if order.status not in CANCELLABLE:
             raise NotCancellable(f"a {order.status} order cannot be cancelled", {"status": order.status})
-        return self.move(order_id, "cancelled", actor=user_id)
+        try:
+            return self.move(order_id, "cancelled", actor=user_id)
+        except InvalidTransition:  # a parcel or a refund landed between the check and the write
+            now = self.get(order_id, user_id).status
+            raise NotCancellable(f"a {now} order cannot be cancelled", {"status": now}) from None
 
     def refund(self, actor: str, order_id: str, reason: str) -> Order:
         self.get(order_id)

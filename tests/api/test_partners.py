@@ -7,6 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 import jsonschema
 import pytest
 
+from chalicelib.adapters.dynamo import to_item
+from chalicelib.adapters.orders_repo import order_key
 from tests.api.shop import add_product, balance, give_points, order_body, place, queued_events, stock
 from tools.event_schemas import DOCS
 from tools.reconcile import reconcile
@@ -133,3 +135,49 @@ def test_three_partners_shipping_at_once_record_every_parcel_once(live_api, live
     assert sorted(s["partner_id"] for s in final["shipments"]) == ["fresh", "hotels", "warehouse"]
     assert {p: len(queued_events(services, p)) for p in ("warehouse", "fresh", "hotels")} == {
         "warehouse": 1, "fresh": 1, "hotels": 1}
+
+
+def test_an_order_placed_before_routing_shows_and_ships_with_its_partners_everywhere(api, services):
+    """Lines stored without partner_id (placed before partners had their own queues) get today's route, in the
+    order's page as in the order itself, and the partner can ship them."""
+    tech = add_product(services, price_fen=5000, stock=10, category="tech")
+    tea = add_product(services, price_fen=5000, stock=10, category="food")
+    give_points(services, "buyer", 1000)
+    order = place(api, "buyer", order_body((tech, 1), (tea, 1), points=1000)).json
+    item = services.table.get(order_key(order["order_id"]))
+    for line in item["lines"]:
+        line.pop("partner_id")
+    services.table.client.put_item(TableName=services.table.name, Item=to_item(item))
+    for view in (api.get(f"/orders/{order['order_id']}", user="buyer").json,
+                 api.get("/me/orders", user="buyer").json["items"][0],
+                 api.merch("GET", "/admin/orders").json["items"][0]):
+        assert [line["partner_id"] for line in view["lines"]] == ["warehouse", "fresh"]
+    assert ship(api, order["order_id"], "fresh").json["status"] == "partially_shipped"
+
+
+def test_a_cancel_that_loses_the_race_to_a_parcel_is_not_cancellable(api, services, monkeypatch):
+    tech = add_product(services, price_fen=5000, stock=10, category="tech")
+    tea = add_product(services, price_fen=5000, stock=10, category="food")
+    give_points(services, "buyer", 1000)
+    order = place(api, "buyer", order_body((tech, 1), (tea, 1), points=1000)).json
+    move = services.orders.move
+
+    def parcel_lands_first(order_id, target, **kw):
+        assert ship(api, order_id, "fresh").status == 200  # between cancel's check and its write
+        return move(order_id, target, **kw)
+
+    monkeypatch.setattr(services.orders, "move", parcel_lands_first)
+    r = api.post(f"/orders/{order['order_id']}/cancel", user="buyer")
+    assert (r.status, r.error_code, r.json["error"]["details"]) == (409, "not_cancellable",
+                                                                    {"status": "partially_shipped"})
+
+
+def test_a_refused_parcel_says_nothing_about_other_partners_lines(api, services):
+    tech = add_product(services, price_fen=5000, stock=5, category="tech")
+    tea = add_product(services, price_fen=5000, stock=5, category="food")
+    alone = place(api, "b1", order_body((tech, 1))).json  # pending payment: nothing ships yet
+    mixed = place(api, "b2", order_body((tech, 1), (tea, 1))).json
+    replies = [ship(api, o["order_id"], "warehouse") for o in (alone, mixed)]
+    assert [(r.status, r.error_code) for r in replies] == [(409, "invalid_status_transition")] * 2
+    assert replies[0].json["error"]["details"] == replies[1].json["error"]["details"] == {
+        "from": "pending_payment", "to": "shipped"}

@@ -109,3 +109,5 @@ def test_the_lambda_role_may_touch_only_the_stage_table_and_queue():
     assert not actions & {"dynamodb:Scan", "dynamodb:DeleteTable", "dynamodb:CreateTable", "sqs:DeleteQueue"}
     text = json.dumps(policy)
     assert f"table/{PROD.store_table}" in text and "lifeshop-prod-partner-*.fifo" in text
+    [deny] = [s for s in policy["Statement"] if s["Effect"] == "Deny"]
+    assert deny["Action"] == ["sqs:SendMessage"] and "lifeshop-prod-partner-*-dlq.fifo" in json.dumps(deny["Resource"])

@@ -70,6 +70,10 @@ def test_stage_local_refuses_to_start_on_lambda(monkeypatch):
     '{"food": "fresh"}',  # the other seven categories would ship with nobody
     '{"food": "fresh", "hotel": "hotels", "apparel": "w", "travel": "w", "tech": "w", "home": "w", "car-life": "w", '
     '"models-toys": "Bad Partner"}',
+    '{"food": "fresh\\n", "hotel": "hotels", "apparel": "w", "travel": "w", "tech": "w", "home": "w", "car-life": "w", '
+    '"models-toys": "w"}',  # a trailing newline in a queue name
+    '{"food": "warehouse-dlq", "hotel": "hotels", "apparel": "warehouse", "travel": "w", "tech": "w", "home": "w", '
+    '"car-life": "w", "models-toys": "w"}',  # would deliver food events into the warehouse's dead-letter queue
     '{"food": "f", "hotel": "h", "apparel": "w", "travel": "w", "tech": "w", "home": "w", "car-life": "w", '
     '"models-toys": "w", "pets": "w"}'])
 def test_partner_routes_name_a_valid_partner_for_each_category_exactly(monkeypatch, routes):

@@ -68,9 +68,18 @@ def test_a_partner_token_names_its_partner(claim, value, partner_id):
     assert hs256_verifier(secret).verify(f"Bearer {jwt.encode(claims, secret, 'HS256')}").partner_id == partner_id
 
 
-@pytest.mark.parametrize("value", ["Warehouse", "", "a" * 33, 7, ["warehouse"], "../x"])
+@pytest.mark.parametrize("value", ["Warehouse", "", "a" * 33, 7, ["warehouse"], "../x", "warehouse\n",
+                                   "warehouse-dlq"])
 def test_a_malformed_partner_id_is_401(value):
     secret = "a-local-secret-long-enough-for-hs256"
     claims = {"sub": "p", "exp": int(time.time()) + 60, "groups": ["partner"], "partner_id": value}
     with pytest.raises(Unauthorized, match="partner_id"):
         hs256_verifier(secret).verify(f"Bearer {jwt.encode(claims, secret, 'HS256')}")
+
+
+@pytest.mark.parametrize("sub", ["user\n", "user\r\n", ""])
+def test_a_sub_with_a_trailing_newline_is_not_a_user_id(sub):
+    secret = "a-local-secret-long-enough-for-hs256"
+    token = jwt.encode({"sub": sub, "exp": int(time.time()) + 60}, secret, "HS256")
+    with pytest.raises(Unauthorized, match="sub"):
+        hs256_verifier(secret).verify(f"Bearer {token}")
