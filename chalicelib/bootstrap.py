@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 if TYPE_CHECKING:
     from chalicelib.adapters.audit_repo import AuditRepository
+    from chalicelib.adapters.community_repo import EventRepository
     from chalicelib.adapters.clock import Clock
     from chalicelib.adapters.cursor import CursorCodec
     from chalicelib.adapters.designs_repo import DesignRepository
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from chalicelib.services.campaigns import CampaignService
     from chalicelib.services.catalog import CatalogService
     from chalicelib.services.checkout import CheckoutService
+    from chalicelib.services.community import EventService
     from chalicelib.services.designs import DesignService
     from chalicelib.services.orders import OrderService
     from chalicelib.services.payments import PaymentEvents
@@ -188,8 +190,24 @@ class Container:
     def orders(self) -> OrderService:
         from chalicelib.services.orders import OrderService
 
+        from chalicelib.services.community import RegistrationFollower
+
         return OrderService(self.order_repo, self.accounts, self.outbox, self.royalties, self._gateway,
-                            self.audit_repo, self.cursors, self.clock, self.settings.partner_routes)
+                            self.audit_repo, self.cursors, self.clock, self.settings.partner_routes,
+                            followers=[RegistrationFollower(self.event_repo).follow])
+
+    @cached_property
+    def event_repo(self) -> EventRepository:
+        from chalicelib.adapters.community_repo import EventRepository
+
+        return EventRepository(self.table)
+
+    @cached_property
+    def events(self) -> EventService:
+        from chalicelib.services.community import EventService
+
+        return EventService(self.event_repo, self.checkout, self.orders, self.order_repo, self.user_repo,
+                            self.cursors, self.clock, self.settings.ticket_key)
 
     @cached_property
     def royalties(self) -> Royalties:
@@ -232,7 +250,7 @@ def use(replacement: Optional[Container]) -> None:
 
 
 SERVICES = ("tokens", "users", "catalog", "checkout", "orders", "accounts", "points", "designs", "campaigns",
-            "audit", "payment_events", "outbox")
+            "audit", "payment_events", "outbox", "events")
 
 
 def prewarm() -> Container:

@@ -5,6 +5,7 @@ Each field comes from `LIFESHOP_<FIELD>` (Stripe's from `STRIPE_*`), JSON for th
 pydantic-settings: it does the same here and keeps ~50 ms of imports out of every cold start."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import typing
@@ -168,6 +169,11 @@ class Settings(BaseModel):
     @property
     def uses_local_payments(self) -> bool:
         return self.stage == LOCAL_STAGE and not self.stripe_api_key
+
+    @property
+    def ticket_key(self) -> bytes:
+        """Signs event ticket codes (derived from the cursor key, for another purpose)."""
+        return hashlib.sha256(b"tickets|" + self.cursor_key).digest()
 
     @property
     def cursor_key(self) -> bytes:

@@ -108,8 +108,9 @@ class Transaction:
                on_fail: OnFail = LostRace) -> None:
         self._add("Update", {"Key": item_key, "UpdateExpression": expression}, condition, values, names, on_fail)
 
-    def delete(self, item_key: dict[str, Any], condition: Optional[str] = None, *, on_fail: OnFail = LostRace) -> None:
-        self._add("Delete", {"Key": item_key}, condition, None, None, on_fail)
+    def delete(self, item_key: dict[str, Any], condition: Optional[str] = None,
+               values: Optional[dict[str, Any]] = None, *, on_fail: OnFail = LostRace) -> None:
+        self._add("Delete", {"Key": item_key}, condition, values, None, on_fail)
 
     def check(self, item_key: dict[str, Any], condition: str, values: dict[str, Any],
               names: Optional[dict[str, str]] = None, *, on_fail: OnFail) -> None:
@@ -175,6 +176,23 @@ class Table:
             "ExpressionAttributeNames": {"#pk": f"{index}pk"},
             "ExpressionAttributeValues": to_values({":pk": partition}),
         }
+        return self._collect(params, limit, start, ("pk", "sk", f"{index}pk", f"{index}sk"))
+
+    def upcoming(self, index: str, partition: str, since: str, limit: int, start: Optional[dict[str, Any]],
+                 still: Optional[tuple[str, str, str]] = None) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:
+        """Oldest first on an overloaded GSI, from sort key `since`; `still` = (attribute, '>', value) keeps only
+        the items for which it holds (a filter: pages are filled up to `limit` all the same)."""
+        params: dict[str, Any] = {
+            "TableName": self.name, "IndexName": index, "Limit": limit + 1, "ScanIndexForward": True,
+            "KeyConditionExpression": "#pk = :pk AND #sk >= :since",
+            "ExpressionAttributeNames": {"#pk": f"{index}pk", "#sk": f"{index}sk"},
+            "ExpressionAttributeValues": to_values({":pk": partition, ":since": since}),
+        }
+        if still:
+            name, op, value = still
+            params["FilterExpression"] = f"#f {op} :f"
+            params["ExpressionAttributeNames"]["#f"] = name
+            params["ExpressionAttributeValues"].update(to_values({":f": value}))
         return self._collect(params, limit, start, ("pk", "sk", f"{index}pk", f"{index}sk"))
 
     def due(self, partition: str, before: str, limit: int = 100, index: str = "gsi1") -> list[dict[str, Any]]:

@@ -59,6 +59,7 @@ def _offer(item: dict[str, Any]) -> SkuOffer:
                     status=item.get("status", ""), price_fen=item["price_fen"], stock=item["stock"],
                     accepts_points=accepts.get("points", True), accepts_cash=accepts.get("cash", True),
                     owner_only=bool(item.get("owner_only")), stay_date=(item.get("attributes") or {}).get("date", ""),
+                    min_tier=item.get("min_tier") or "fan", sale_ends_at=item.get("sale_ends_at") or "",
                     designer_id=item.get("designer_id"), design_id=item.get("design_id"),
                     terms_version=item.get("terms_version", 0))
 
@@ -83,6 +84,9 @@ class OrderRepository:
     def get(self, order_id: str) -> Optional[Order]:
         item = self.table.get(order_key(order_id))
         return _order(item) if item else None
+
+    def many(self, order_ids: list[str]) -> list[Order]:
+        return [_order(i) for i in self.table.batch_get([order_key(o) for o in order_ids])]
 
     def checkout_reads(self, user_id: str, idem_key: Optional[str], skus: list[str]) -> CheckoutReads:
         """One BatchGetItem: the profile, the idempotency record and the SKUs."""

@@ -26,11 +26,15 @@ def quote(ctx: Ctx) -> Quote:
                                                       "too_many_pending_orders", "price_changed"),
        summary="Place an order: paid at once when points cover it, else pending_payment with a PaymentIntent")
 def place(ctx: Ctx) -> Order:
+    return ctx.services.checkout.place(ctx.user_id, idempotency_key(ctx), ctx.body)
+
+
+def idempotency_key(ctx: Ctx) -> str:
     key = ctx.headers.get("idempotency-key") or ""
     if not 8 <= len(key) <= 64 or not key.isprintable():
         raise InvalidRequest("the Idempotency-Key header is required (8-64 characters)",
                              {"fields": {"Idempotency-Key": "required, 8-64 characters"}})
-    return ctx.services.checkout.place(ctx.user_id, key, ctx.body)
+    return key
 
 
 @route(bp, "/orders/{order_id}", auth=USER, response=Order, tag="checkout", errors=("not_found",),

@@ -8,8 +8,9 @@ from pydantic import Field, field_validator
 
 from chalicelib.domain.base import Model, Strict
 from chalicelib.domain.catalog import SkuId
+from chalicelib.domain.community import TICKET_CATEGORY, tier_allows
 from chalicelib.domain.errors import (CashBelowMinimum, InsufficientStock, InvalidPointsSplit, NotAvailable, NotFound,
-                                      OwnerOnly, PriceChanged)
+                                      OwnerOnly, PriceChanged, TierTooLow)
 from chalicelib.domain.money import FEN_PER_POINT
 from chalicelib.domain.orders import OrderLine, ShippingAddress
 
@@ -115,26 +116,37 @@ class SkuOffer:
     accepts_cash: bool = True
     owner_only: bool = False
     stay_date: str = ""  # hotel nights: the night's date (YYYY-MM-DD)
+    min_tier: str = "fan"  # event tickets: the lowest tier that may register
+    sale_ends_at: str = ""  # event tickets: registration closes when the event starts (ISO time)
     designer_id: Optional[str] = None
     design_id: Optional[str] = None
     terms_version: int = 0  # moves with every product write; the order's stock condition pins it
 
 
-def price(items: list[LineRequest], skus: dict[str, SkuOffer], tier: str, today: str) -> list[PricedLine]:
-    """The requested lines priced from the store, or the first rule that stops them."""
-    missing = [i.sku for i in items if i.sku not in skus]
+def price(items: list[LineRequest], skus: dict[str, SkuOffer], tier: str, today: str, now: str = "",
+          tickets: bool = False) -> list[PricedLine]:
+    """The requested lines priced from the store on `today` (Shanghai) at `now` (ISO time), or the first rule that
+    stops them. Event tickets are sold only through a registration (`tickets`), which keeps one per user and
+    event; to anyone else they do not exist."""
+    missing = [i.sku for i in items if i.sku not in skus or (skus[i.sku].category == TICKET_CATEGORY) != tickets]
     if missing:
         raise NotFound(f"unknown sku {missing[0]!r}", {"skus": missing})
-    return [_priced(skus[item.sku], item.qty, tier, today) for item in items]
+    return [_priced(skus[item.sku], item.qty, tier, today, now) for item in items]
 
 
-def _priced(s: SkuOffer, qty: int, tier: str, today: str) -> PricedLine:
+def _priced(s: SkuOffer, qty: int, tier: str, today: str, now: str) -> PricedLine:
     if s.status != "active":
         raise NotAvailable(f"{s.title!r} is not on sale", {"sku": s.sku})
     if s.category == "hotel" and s.stay_date < today:
         raise NotAvailable(f"the stay on {s.stay_date} is in the past", {"sku": s.sku, "date": s.stay_date})
+    if s.sale_ends_at and now >= s.sale_ends_at:
+        raise NotAvailable(f"registration for {s.title!r} closed when it started", {"sku": s.sku,
+                                                                                    "closed_at": s.sale_ends_at})
     if s.owner_only and tier != "owner":
         raise OwnerOnly(f"{s.title!r} is sold to verified vehicle owners only", {"sku": s.sku})
+    if not tier_allows(tier, s.min_tier):
+        raise TierTooLow(f"{s.title!r} is open to tier {s.min_tier} and above; yours is {tier}",
+                         {"min_tier": s.min_tier, "tier": tier})
     if s.stock < qty:
         raise InsufficientStock(f"only {s.stock} of {s.title!r} left", {"sku": s.sku, "stock": s.stock})
     return PricedLine(sku=s.sku, product_id=s.product_id, title=s.title, category=s.category, qty=qty,
@@ -143,7 +155,7 @@ def _priced(s: SkuOffer, qty: int, tier: str, today: str) -> PricedLine:
 
 
 def needs_address(lines: list[OrderLine]) -> bool:
-    return any(line.category != "hotel" for line in lines)
+    return any(line.category not in ("hotel", TICKET_CATEGORY) for line in lines)
 
 
 def check_expected(quote: Quote, expected: Optional[ExpectedQuote]) -> None:

@@ -41,6 +41,18 @@ class InvalidTransition(DomainError):
     code = "invalid_status_transition"
 
 
+class TierTooLow(DomainError):
+    code = "tier_too_low"
+
+
+class AlreadyRegistered(DomainError):
+    code = "already_registered"
+
+
+class EventFull(DomainError):
+    code = "event_full"
+
+
 class AlreadyShipped(DomainError):
     code = "already_shipped"
 

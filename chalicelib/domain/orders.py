@@ -114,8 +114,8 @@ class Order(Model):
 
     def routed(self, routes: dict[str, str]) -> "Order":
         """Lines of orders placed before routing existed get the partner their category goes to today."""
-        if all(line.partner_id for line in self.lines):
-            return self
+        if all(line.partner_id or line.category not in routes for line in self.lines):
+            return self  # routed already, or nothing a partner ships (event tickets)
         lines = [line if line.partner_id else line.model_copy(update={"partner_id": routes.get(line.category)})
                  for line in self.lines]
         return self.model_copy(update={"lines": lines})

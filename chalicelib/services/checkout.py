@@ -5,11 +5,11 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import replace
-from typing import Callable
+from typing import Callable, Optional
 
 from chalicelib import logs
 from chalicelib.adapters.clock import Clock, iso, new_id
-from chalicelib.adapters.dynamo import LostRace, Replay
+from chalicelib.adapters.dynamo import LostRace, Replay, Transaction
 from chalicelib.adapters.orders_repo import OrderRepository
 from chalicelib.adapters.outbox import Outbox
 from chalicelib.adapters.payments import PaymentGateway
@@ -25,6 +25,7 @@ from chalicelib.services.royalties import Royalties
 from chalicelib.settings import Settings
 
 log = logs.get("checkout")
+Follower = Callable[[Transaction, Order], None]
 ADDED_LATER = ("expected",)  # optional OrderRequest fields newer than stored idempotency records
 
 
@@ -46,12 +47,14 @@ class CheckoutService:
         self._clock = clock
         self._settings = settings
 
-    def quote(self, user_id: str, body: rules.OrderRequest) -> rules.Quote:
+    def quote(self, user_id: str, body: rules.OrderRequest, tickets: bool = False) -> rules.Quote:
         reads = self._repo.checkout_reads(user_id, None, [i.sku for i in body.items])
-        return self._checked_quote(body, reads.skus, reads.profile or new_profile(user_id, ""))
+        return self._checked_quote(body, reads.skus, reads.profile or new_profile(user_id, ""), tickets)
 
-    def _checked_quote(self, body: rules.OrderRequest, skus: dict[str, rules.SkuOffer], profile: Profile) -> rules.Quote:
-        lines = rules.price(body.items, skus, profile.tier, shanghai_day(self._clock.now()))
+    def _checked_quote(self, body: rules.OrderRequest, skus: dict[str, rules.SkuOffer], profile: Profile,
+                       tickets: bool) -> rules.Quote:
+        now = self._clock.now()
+        lines = rules.price(body.items, skus, profile.tier, shanghai_day(now), iso(now), tickets)
         quote = rules.split(lines, body.points, self._settings.min_charge_fen)
         rules.check_expected(quote, body.expected)
         if body.points > profile.points_available:
@@ -59,11 +62,13 @@ class CheckoutService:
                                      {"available": profile.points_available, "points": body.points})
         return quote
 
-    def place(self, user_id: str, idem_key: str, body: rules.OrderRequest) -> Order:
-        """The order (status paid, or pending_payment with a PaymentIntent); a replay returns the first one."""
+    def place(self, user_id: str, idem_key: str, body: rules.OrderRequest, follow: Optional[Follower] = None) -> Order:
+        """The order (status paid, or pending_payment with a PaymentIntent); a replay returns the first one.
+        `follow` adds what else the order's transaction must write (an event registration: its ticket lines are
+        sold only then)."""
         digest = request_hash(body)
         try:
-            t = on_lost_race(lambda: self._attempt(user_id, idem_key, digest, body), "checkout")
+            t = on_lost_race(lambda: self._attempt(user_id, idem_key, digest, body, follow), "checkout")
         except Replay:
             return self._replay(user_id, idem_key, digest)
         log.info("order state changed", extra={"order_id": t.after.order_id, "from_status": None,
@@ -72,12 +77,13 @@ class CheckoutService:
             self._royalties.settle_order(t.after)
         return self._with_payment(t.after)
 
-    def _attempt(self, user_id: str, idem_key: str, digest: str, body: rules.OrderRequest) -> Transition:
+    def _attempt(self, user_id: str, idem_key: str, digest: str, body: rules.OrderRequest,
+                 follow: Optional[Follower]) -> Transition:
         reads = self._repo.checkout_reads(user_id, idem_key, [i.sku for i in body.items])
         if reads.idempotency:
             raise Replay()
         profile = reads.profile or replace(new_profile(user_id, ""), stored=False)
-        quote = self._checked_quote(body, reads.skus, profile)
+        quote = self._checked_quote(body, reads.skus, profile, tickets=follow is not None)
         if body.shipping_address is None and rules.needs_address(quote.lines):
             raise InvalidRequest("shipping_address is required unless every item is a hotel stay",
                                  {"fields": {"shipping_address": "required"}})
@@ -88,6 +94,8 @@ class CheckoutService:
         self._repo.take_stock(tx, t.stock, reads.skus)
         self._outbox.add(tx, t.events)
         self._royalties.follow(tx, t)
+        if follow is not None:
+            follow(tx, t.after)
         if t.moves_account:  # the profile's compare-and-swap also guards the pending-orders limit
             self._accounts.record(tx, profile, profile.posted(t.ledger, t.rule.pending), t.ledger, t.after.created_at)
         elif any(reads.skus[line.sku].owner_only for line in t.after.lines):
@@ -100,7 +108,7 @@ class CheckoutService:
         paid = quote.cash_due_fen == 0
         at = iso(now)
         return Order(order_id=new_id("o"), user_id=user_id, status="paid" if paid else "pending_payment",
-                     lines=[line.model_copy(update={"partner_id": self._settings.partner_routes[line.category]})
+                     lines=[line.model_copy(update={"partner_id": self._settings.partner_routes.get(line.category)})
                             for line in quote.lines], subtotal_fen=quote.subtotal_fen, points_applied=quote.points_applied,
                      cash_due_fen=quote.cash_due_fen, shipping_address=body.shipping_address, created_at=at,
                      updated_at=at, idempotency_key=idem_key,

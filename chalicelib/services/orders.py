@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
 from chalicelib import logs
 from chalicelib.adapters.audit_repo import AuditRepository
 from chalicelib.adapters.clock import Clock, iso
 from chalicelib.adapters.cursor import CursorCodec
+from chalicelib.adapters.dynamo import Transaction
 from chalicelib.adapters.orders_repo import OrderRepository
 from chalicelib.adapters.outbox import Outbox
 from chalicelib.adapters.payments import PaymentGateway
@@ -26,7 +27,8 @@ log = logs.get("orders")
 class OrderService:
     def __init__(self, repo: OrderRepository, accounts: Accounts, outbox: Outbox, royalties: Royalties,
                  payments: Callable[[], PaymentGateway], audit: AuditRepository, cursors: CursorCodec,
-                 clock: Clock, partner_routes: dict[str, str]) -> None:
+                 clock: Clock, partner_routes: dict[str, str],
+                 followers: Sequence[Callable[[Transaction, Transition], None]] = ()) -> None:
         self._repo = repo
         self._accounts = accounts
         self._outbox = outbox
@@ -36,6 +38,7 @@ class OrderService:
         self._cursors = cursors
         self._clock = clock
         self._routes = partner_routes
+        self._followers = followers  # what else an order's change writes in its transaction (event registrations)
 
     @property
     def provider(self) -> str:
@@ -94,6 +97,8 @@ class OrderService:
                 self._repo.give_back_stock(tx, t.stock)
             self._outbox.add(tx, t.events)
             self._royalties.follow(tx, t)
+            for follow in self._followers:
+                follow(tx, t)
             if actor and audit_reason:
                 self._audit.record(tx, actor, f"order.{t.after.status}", order_id, {"status": t.before.status},
                                    {"status": t.after.status, "reason": audit_reason}, t.after.updated_at)

@@ -1,0 +1,148 @@
+"""DynamoDB repository of community events, their ticket SKUs and registrations (key formats: infra/README.md)."""
+from __future__ import annotations
+
+import time
+from typing import Any, Optional
+
+from chalicelib.adapters.catalog_repo import sku_key
+from chalicelib.adapters.dynamo import OnFail, Table, Transaction, key
+from chalicelib.domain.community import TICKET_CATEGORY, ticket_sku
+from chalicelib.domain.errors import AlreadyCheckedIn, Conflict, NotFound
+
+META = "META"
+PUBLISHED = "published"
+
+
+def event_key(event_id: str) -> dict[str, Any]:
+    return key(f"EVENT#{event_id}", META)
+
+
+def registration_key(reg_id: str) -> dict[str, Any]:
+    return key(f"REG#{reg_id}", META)
+
+
+def marker_key(event_id: str, user_id: str) -> dict[str, Any]:
+    """One per user and event while a registration is active: what makes a second one 409."""
+    return key(f"EVENT#{event_id}", f"REG#{user_id}")
+
+
+def city_partition(city: str) -> str:
+    return f"EVENT#C#{city.strip().casefold()}"
+
+
+def status_partition(status: str) -> str:
+    return f"EVENT#S#{status}"
+
+
+def host_partition(host_id: str) -> str:
+    return f"EVENT#H#{host_id}"
+
+
+def _event_item(event: dict[str, Any]) -> dict[str, Any]:
+    """The stored event with its listings: by status and (published only) by city, both by start; by host."""
+    start = f"{event['starts_at']}#{event['event_id']}"
+    item = {**event, "pk": f"EVENT#{event['event_id']}", "sk": META,
+            "gsi2pk": status_partition(event["status"]), "gsi2sk": start}
+    if event["status"] == PUBLISHED:
+        item.update(gsi4pk=city_partition(event["city"]), gsi4sk=start)
+    if event.get("host_id"):
+        item.update(gsi3pk=host_partition(event["host_id"]), gsi3sk=f"{event['created_at']}#{event['event_id']}")
+    return item
+
+
+def _ticket_item(event: dict[str, Any]) -> dict[str, Any]:
+    """The event's ticket as checkout sells it: a SKU whose stock is the places left."""
+    return {"pk": f"SKU#{ticket_sku(event['event_id'])}", "sk": META, "sku": ticket_sku(event["event_id"]),
+            "product_id": event["event_id"], "category": TICKET_CATEGORY, "title": event["title"],
+            "status": "active" if event["status"] == PUBLISHED else "inactive", "price_fen": event["fee_fen"],
+            "stock": event["capacity"], "accepts": event["accepts"], "owner_only": False,
+            "min_tier": event["min_tier"], "sale_ends_at": event["starts_at"], "attributes": {},
+            "terms_version": time.time_ns() // 1000}
+
+
+class EventRepository:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def begin(self) -> Transaction:
+        return self.table.transaction()
+
+    # -- events --------------------------------------------------------------------------------
+    def create(self, event: dict[str, Any]) -> None:
+        """The event and its ticket SKU, together."""
+        tx = self.begin()
+        tx.create(_event_item(event))
+        tx.create(_ticket_item(event))
+        tx.commit()
+
+    def get(self, event_id: str) -> Optional[tuple[dict[str, Any], int]]:
+        """The event and its places left (its ticket's stock), in one BatchGetItem."""
+        found = {i["pk"]: i for i in self.table.batch_get([event_key(event_id), sku_key(ticket_sku(event_id))])}
+        event = found.get(f"EVENT#{event_id}")
+        ticket = found.get(f"SKU#{ticket_sku(event_id)}")
+        return (event, ticket["stock"]) if event and ticket else None
+
+    def places_left(self, event_ids: list[str]) -> dict[str, int]:
+        items = self.table.batch_get([sku_key(ticket_sku(e)) for e in event_ids])
+        return {i["product_id"]: i["stock"] for i in items}
+
+    def published(self, city: Optional[str], since: str, now: str, limit: int, start: Optional[dict[str, Any]]
+                  ) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:
+        """Published events that have not ended, soonest first (one city, or all)."""
+        index, partition = ("gsi4", city_partition(city)) if city else ("gsi2", status_partition(PUBLISHED))
+        return self.table.upcoming(index, partition, since, limit, start, ("ends_at", ">", now))
+
+    def by_status(self, status: str, limit: int, start: Optional[dict[str, Any]]
+                  ) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:
+        return self.table.upcoming("gsi2", status_partition(status), "0", limit, start)  # every start time
+
+    def hosted_by(self, host_id: str, limit: int) -> list[dict[str, Any]]:
+        return self.table.page("gsi3", host_partition(host_id), limit, None)[0]
+
+    def move(self, event: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+        """Apply `changes` (a decision) if the event is still as read; its ticket opens or closes with it."""
+        after = {**event, **changes, "version": event.get("version", 0) + 1}
+        tx = self.begin()
+        tx.put(_event_item(after), "version = :v OR (attribute_not_exists(version) AND :v = :zero)",
+               {":v": event.get("version", 0), ":zero": 0},
+               on_fail=Conflict("the event changed meanwhile; reload it", {"event_id": event["event_id"]}))
+        tx.update(sku_key(ticket_sku(event["event_id"])), "SET #status = :s, terms_version = :t",
+                  {":s": "active" if after["status"] == PUBLISHED else "inactive", ":t": time.time_ns() // 1000},
+                  condition="attribute_exists(pk)", names={"#status": "status"})
+        tx.commit()
+        return after
+
+    # -- registrations -------------------------------------------------------------------------
+    def add_registration(self, tx: Transaction, registration: dict[str, Any], *, on_repeat: OnFail) -> None:
+        """The registration and the user's marker for the event (`on_repeat` if one is active already)."""
+        reg_id, event_id, user_id = (registration[k] for k in ("registration_id", "event_id", "user_id"))
+        tx.create({**registration, "pk": f"REG#{reg_id}", "sk": META,
+                   "gsi3pk": f"REG#U#{user_id}", "gsi3sk": f"{registration['created_at']}#{reg_id}",
+                   "gsi2pk": f"REG#E#{event_id}", "gsi2sk": f"{registration['created_at']}#{reg_id}"})
+        tx.create({"pk": f"EVENT#{event_id}", "sk": f"REG#{user_id}", "registration_id": reg_id,
+                   "order_id": registration["order_id"]}, on_fail=on_repeat)
+
+    def release(self, tx: Transaction, event_id: str, user_id: str, order_id: str) -> None:
+        """The user may register again: their marker goes, if it is this order's."""
+        tx.delete(marker_key(event_id, user_id), "attribute_not_exists(pk) OR order_id = :o", {":o": order_id})
+
+    def registration(self, reg_id: str) -> Optional[dict[str, Any]]:
+        return self.table.get(registration_key(reg_id))
+
+    def registrations_of(self, user_id: str, limit: int) -> list[dict[str, Any]]:
+        return self.table.page("gsi3", f"REG#U#{user_id}", limit, None)[0]
+
+    def check_in(self, reg_id: str, at: str) -> None:
+        tx = self.begin()
+        tx.update(registration_key(reg_id), "SET checked_in_at = :at", {":at": at},
+                  condition="attribute_exists(pk) AND attribute_not_exists(checked_in_at)",
+                  on_fail=lambda: self._why_not_checked_in(reg_id))
+        tx.commit()
+
+    def _why_not_checked_in(self, reg_id: str) -> Exception:
+        item = self.registration(reg_id)
+        if item is None:
+            return NotFound("no such ticket for this event", {"registration_id": reg_id})
+        return AlreadyCheckedIn(f"this ticket was checked in at {item.get('checked_in_at')}",
+                                {"checked_in_at": item.get("checked_in_at")})
+

@@ -1,0 +1,210 @@
+"""Community events: official and user-hosted events, registrations through checkout, tickets and check-in."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Optional
+
+from chalicelib import logs
+from chalicelib.adapters.clock import Clock, iso, new_id
+from chalicelib.adapters.community_repo import EventRepository
+from chalicelib.adapters.cursor import CursorCodec
+from chalicelib.adapters.dynamo import Transaction
+from chalicelib.adapters.orders_repo import OrderRepository
+from chalicelib.adapters.users_repo import UserRepository
+from chalicelib.domain import community as rules
+from chalicelib.domain.checkout import LineRequest, OrderRequest
+from chalicelib.domain.errors import (AlreadyRegistered, EventFull, Forbidden, InsufficientStock, InvalidTransition,
+                                      NotAvailable, NotCancellable, NotFound, OwnerOnly)
+from chalicelib.domain.money import points_price
+from chalicelib.domain.orders import Order
+from chalicelib.domain.transitions import Transition
+from chalicelib.services.checkout import CheckoutService
+from chalicelib.services.orders import OrderService
+
+log = logs.get("community")
+
+
+class EventService:
+    def __init__(self, repo: EventRepository, checkout: CheckoutService, orders: OrderService,
+                 order_repo: OrderRepository, users: UserRepository, cursors: CursorCodec, clock: Clock,
+                 ticket_key: bytes) -> None:
+        self._repo = repo
+        self._checkout = checkout
+        self._orders = orders
+        self._order_repo = order_repo
+        self._users = users
+        self._cursors = cursors
+        self._clock = clock
+        self._ticket_key = ticket_key
+
+    # -- events ---------------------------------------------------------------------------------
+    def create(self, actor: str, body: rules.EventInput, official: bool) -> rules.CommunityEvent:
+        """An official event (published at once unless a draft), or one a verified owner proposes (submitted for
+        review, like a design)."""
+        if not official:
+            profile = self._users.get(actor)
+            if profile is None or profile.tier != "owner":
+                raise OwnerOnly("only verified vehicle owners may host events", {"tier": getattr(profile, "tier", "fan")})
+        now = iso(self._clock.now())
+        if iso(body.starts_at) <= now:
+            raise NotAvailable("an event must start in the future", {"fields": {"starts_at": "in the past"}})
+        status = getattr(body, "status", "published") if official else "submitted"
+        cancel_until = body.cancel_until or body.starts_at - rules.DEFAULT_CANCEL_BEFORE
+        event = {**body.model_dump(mode="json", exclude={"status"}), "event_id": new_id("e"),
+                 "host_id": None if official else actor, "official": official, "status": status,
+                 "starts_at": iso(body.starts_at), "ends_at": iso(body.ends_at), "cancel_until": iso(cancel_until),
+                 "note": None, "created_at": now, "updated_at": now, "version": 1}
+        self._repo.create(event)
+        log.info("event created", extra={"event_id": event["event_id"], "status": status, "official": official})
+        return self._view(event, body.capacity)
+
+    def decide(self, actor: str, event_id: str, body: rules.EventDecision) -> rules.CommunityEvent:
+        event, left = self._read(event_id)
+        if event["status"] != "submitted":
+            raise InvalidTransition(f"a {event['status']} event cannot be reviewed",
+                                    {"from": event["status"], "to": body.decision})
+        status = "published" if body.decision == "approve" else "rejected"
+        after = self._repo.move(event, {"status": status, "note": body.note, "reviewed_by": actor,
+                                        "updated_at": iso(self._clock.now())})
+        return self._view(after, left)
+
+    def get(self, event_id: str, public: bool = True) -> rules.CommunityEvent:
+        event, left = self._read(event_id)
+        if public and event["status"] not in ("published", "cancelled"):
+            raise NotFound(f"event {event_id!r} not found", {"event_id": event_id})
+        return self._view(event, left)
+
+    def page(self, city: Optional[str], limit: int, cursor: Optional[str]) -> rules.EventPage:
+        now = self._clock.now()
+        since = iso(now - dt.timedelta(days=rules.MAX_EVENT_DAYS))  # anything older has ended
+        scope = f"events|{(city or '*').strip().casefold()}"
+        items, last = self._repo.published(city, since, iso(now), limit, self._cursors.decode(cursor, scope))
+        return rules.EventPage(items=self._views(items), next_cursor=self._cursors.encode(last, scope))
+
+    def admin_page(self, status: str, limit: int, cursor: Optional[str]) -> rules.EventPage:
+        scope = f"admin-events|{status}"
+        items, last = self._repo.by_status(status, limit, self._cursors.decode(cursor, scope))
+        return rules.EventPage(items=self._views(items), next_cursor=self._cursors.encode(last, scope))
+
+    def _read(self, event_id: str) -> tuple[dict[str, Any], int]:
+        found = self._repo.get(event_id)
+        if found is None:
+            raise NotFound(f"event {event_id!r} not found", {"event_id": event_id})
+        return found
+
+    def _views(self, events: list[dict[str, Any]]) -> list[rules.CommunityEvent]:
+        left = self._repo.places_left([e["event_id"] for e in events]) if events else {}
+        return [self._view(e, left.get(e["event_id"], 0)) for e in events]
+
+    @staticmethod
+    def _view(event: dict[str, Any], places_left: int) -> rules.CommunityEvent:
+        return rules.CommunityEvent.model_validate({
+            **{k: v for k, v in event.items() if k in rules.CommunityEvent.model_fields},
+            "places_left": places_left, "registered": event["capacity"] - places_left,
+            "points_price": points_price(event["fee_fen"])})
+
+    # -- registrations --------------------------------------------------------------------------
+    def register(self, user_id: str, event_id: str, idem_key: str, body: rules.RegistrationInput
+                 ) -> rules.Registration:
+        """An order of the event's ticket, `attendees` places, paid like any order; with it, in the same
+        transaction, the registration and the marker that allows one active registration per user and event."""
+        sku = rules.ticket_sku(event_id)
+        request = OrderRequest(items=[LineRequest(sku=sku, qty=body.attendees)], points=body.points)
+        written: dict[str, Any] = {}
+
+        def record(tx: Transaction, order: Order) -> None:
+            registration = {"registration_id": rules.registration_id(order.order_id), "event_id": event_id,
+                            "user_id": user_id, "order_id": order.order_id, "attendees": body.attendees,
+                            "created_at": order.created_at}
+            self._repo.add_registration(tx, registration, on_repeat=AlreadyRegistered(
+                "you already have a registration for this event; cancel it to register again",
+                {"event_id": event_id}))
+            written.update(registration)  # the last attempt's is the one committed
+
+        try:
+            order = self._checkout.place(user_id, idem_key, request, follow=record)
+        except NotFound:
+            raise NotFound(f"event {event_id!r} not found", {"event_id": event_id}) from None
+        except InsufficientStock as full:
+            left = full.details.get("stock", 0)
+            raise EventFull(f"only {left} places left" if left else "the event is full",
+                            {"event_id": event_id, "places_left": left}) from None
+        if written.get("order_id") == order.order_id:  # placed now: nothing more to read
+            return self._registration_view(written, order)
+        return self.registration(user_id, rules.registration_id(order.order_id), order)  # a replay
+
+    def registration(self, user_id: Optional[str], reg_id: str, order: Optional[Order] = None
+                     ) -> rules.Registration:
+        """One registration, to its user (or to anyone, with `user_id` None)."""
+        item = self._repo.registration(reg_id)
+        if item is None or (user_id is not None and item["user_id"] != user_id):
+            raise NotFound(f"registration {reg_id!r} not found", {"registration_id": reg_id})
+        return self._registration_view(item, order or self._orders.get(item["order_id"]))
+
+    def my_events(self, user_id: str, limit: int = 50) -> rules.MyEvents:
+        hosted = self._views(self._repo.hosted_by(user_id, limit))
+        items = self._repo.registrations_of(user_id, limit)
+        orders = {o.order_id: o for o in self._order_repo.many([i["order_id"] for i in items])} if items else {}
+        return rules.MyEvents(hosted=hosted, registrations=[
+            self._registration_view(i, orders[i["order_id"]]) for i in items if i["order_id"] in orders])
+
+    def cancel(self, user_id: str, reg_id: str) -> rules.Registration:
+        """The attendee's cancel, until the event's `cancel_until`: as an order cancel (points and cash back,
+        places freed)."""
+        item = self._repo.registration(reg_id)
+        if item is None or item["user_id"] != user_id:
+            raise NotFound(f"registration {reg_id!r} not found", {"registration_id": reg_id})
+        event, _ = self._read(item["event_id"])
+        if iso(self._clock.now()) > event["cancel_until"]:
+            raise NotCancellable(f"registrations for this event could be cancelled until {event['cancel_until']}",
+                                 {"cancel_until": event["cancel_until"]})
+        order = self._orders.cancel(user_id, item["order_id"])
+        return self._registration_view(item, order)
+
+    def check_in(self, actor: str, is_merchandiser: bool, event_id: str, code: str) -> rules.Registration:
+        """At the door: the host or a merchandiser checks a confirmed ticket in, once, from two hours before
+        the start until the end."""
+        event, _ = self._read(event_id)
+        if not is_merchandiser and event.get("host_id") != actor:
+            raise Forbidden("only the event's host or a merchandiser checks tickets in", {"event_id": event_id})
+        now = self._clock.now()
+        opens = dt.datetime.fromisoformat(event["starts_at"].replace("Z", "+00:00")) - rules.CHECKIN_OPENS
+        if not iso(opens) <= iso(now) <= event["ends_at"]:
+            raise NotAvailable("check-in is open from two hours before the start until the end",
+                               {"opens_at": iso(opens), "closes_at": event["ends_at"]})
+        reg_id = rules.ticket_matches(self._ticket_key, event_id, code)
+        item = self._repo.registration(reg_id) if reg_id else None
+        if item is None or item["event_id"] != event_id:
+            raise NotFound("no such ticket for this event", {"event_id": event_id})
+        order = self._orders.get(item["order_id"])
+        if rules.ORDER_TO_REGISTRATION[order.status] != "confirmed":
+            raise NotAvailable(f"this registration is {rules.ORDER_TO_REGISTRATION[order.status]}",
+                               {"status": rules.ORDER_TO_REGISTRATION[order.status]})
+        self._repo.check_in(item["registration_id"], iso(now))
+        return self.registration(None, item["registration_id"], order)
+
+    def _registration_view(self, item: dict[str, Any], order: Order) -> rules.Registration:
+        status = rules.ORDER_TO_REGISTRATION[order.status]
+        code = rules.ticket_code(self._ticket_key, item["event_id"], item["registration_id"]) \
+            if status == "confirmed" else None
+        return rules.Registration(
+            registration_id=item["registration_id"], event_id=item["event_id"], user_id=item["user_id"],
+            order_id=item["order_id"], attendees=item["attendees"], status=status, ticket_code=code,
+            cash_due_fen=order.cash_due_fen, points_applied=order.points_applied, payment=order.payment,
+            checked_in_at=item.get("checked_in_at"), created_at=item["created_at"])
+
+
+class RegistrationFollower:
+    """In an order's transaction: when a ticket order is cancelled, expires, fails or is refunded, its user may
+    register for the event again (their marker goes with it)."""
+
+    def __init__(self, repo: EventRepository) -> None:
+        self._repo = repo
+
+    def follow(self, tx: Transaction, t: Transition) -> None:
+        if t.before is None or t.rule.stock != "give_back":
+            return
+        for line in t.after.lines:
+            event_id = rules.event_of_sku(line.sku)
+            if event_id and line.category == rules.TICKET_CATEGORY:
+                self._repo.release(tx, event_id, t.after.user_id, t.after.order_id)

@@ -1,0 +1,204 @@
+"""Community events through the HTTP API: hosting, review, the listing, registering through checkout, cancelling
+and checking in."""
+from __future__ import annotations
+
+import pytest
+
+from chalicelib import workers
+from tests.api.shop import balance, give_points, make_owner, order_body, place
+from tools.reconcile import reconcile
+
+NOW = "2026-12-01T02:00:00Z"  # 10:00 in Shanghai
+STARTS, ENDS = "2026-12-20T11:00:00Z", "2026-12-20T14:00:00Z"
+
+
+def event_body(**over):
+    body = {"title": "ES8 owners' meet-up", "title_zh": "ES8 车主见面会", "description": "Coffee and a drive.",
+            "city": "Shanghai", "venue": "NIO House Jing'an", "starts_at": STARTS, "ends_at": ENDS, "capacity": 5,
+            "fee_fen": 0}
+    return {**body, **over}
+
+
+@pytest.fixture(autouse=True)
+def pinned(clock):
+    clock.set(NOW)
+    return clock
+
+
+def official(api, **over) -> dict:
+    r = api.merch("POST", "/admin/events", event_body(**over))
+    assert r.status == 201, r.json
+    return r.json
+
+
+def register(api, user, event_id, key=None, **body):
+    return api.post(f"/events/{event_id}/registrations", body, user=user,
+                    headers={"Idempotency-Key": key or f"reg-{user}-{event_id}"})
+
+
+def test_an_official_event_is_listed_by_city_soonest_first_with_its_places(api):
+    later = official(api, starts_at="2026-12-22T11:00:00Z", ends_at="2026-12-22T12:00:00Z")
+    sooner = official(api, capacity=40)
+    official(api, city="Hefei")
+    assert sooner["status"] == "published" and sooner["host_id"] is None and sooner["official"] is True
+    listed = api.get("/events?city=shanghai").json["items"]
+    assert [e["event_id"] for e in listed] == [sooner["event_id"], later["event_id"]]
+    assert (listed[0]["capacity"], listed[0]["places_left"], listed[0]["registered"]) == (40, 40, 0)
+    assert len(api.get("/events").json["items"]) == 3
+    assert api.get(f"/events/{sooner['event_id']}").json["cancel_until"] == "2026-12-19T11:00:00.000Z"
+    draft = official(api, status="draft")
+    assert api.get(f"/events/{draft['event_id']}").status == 404, "a draft is not public"
+    assert api.post("/admin/events", event_body(), user="fan").status == 403
+
+
+def test_an_ended_event_leaves_the_listing(api, pinned):
+    event = official(api)
+    pinned.set("2026-12-20T13:59:00Z")
+    assert [e["event_id"] for e in api.get("/events").json["items"]] == [event["event_id"]], "still on"
+    pinned.set("2026-12-20T14:00:01Z")
+    assert api.get("/events").json["items"] == []
+
+
+def test_owners_propose_events_that_a_merchandiser_reviews(api, services):
+    r = api.post("/events", event_body(), user="fan")
+    assert (r.status, r.error_code) == (403, "owner_only")
+    make_owner(services, "host")
+    proposed = api.post("/events", event_body(fee_fen=5000), user="host").json
+    assert (proposed["status"], proposed["host_id"], proposed["official"]) == ("submitted", "host", False)
+    assert api.get(f"/events/{proposed['event_id']}").status == 404 and api.get("/events").json["items"] == []
+    assert register(api, "fan", proposed["event_id"]).error_code == "not_available", "not open before approval"
+    queue = api.merch("GET", "/admin/events").json["items"]
+    assert [e["event_id"] for e in queue] == [proposed["event_id"]]
+    refused = api.merch("POST", f"/admin/events/{proposed['event_id']}/decision", {"decision": "reject"})
+    assert refused.status == 400, "a rejection says why"
+    approved = api.merch("POST", f"/admin/events/{proposed['event_id']}/decision", {"decision": "approve"}).json
+    assert approved["status"] == "published" and api.get(f"/events/{proposed['event_id']}").status == 200
+    again = api.merch("POST", f"/admin/events/{proposed['event_id']}/decision", {"decision": "approve"})
+    assert (again.status, again.error_code) == (409, "invalid_status_transition")
+    mine = api.get("/me/events", user="host").json
+    assert [e["event_id"] for e in mine["hosted"]] == [proposed["event_id"]]
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("capacity", 0), ("capacity", 10_001), ("fee_fen", 15), ("fee_fen", -10), ("ends_at", STARTS),
+    ("starts_at", "2026-12-20T11:00:00"), ("cancel_until", "2026-12-21T00:00:00Z"), ("title", ""),
+    ("min_tier", "vip"), ("ends_at", "2027-01-20T11:00:00Z")])
+def test_a_bad_event_is_400_and_nothing_is_created(api, field, value):
+    r = api.merch("POST", "/admin/events", event_body(**{field: value}))
+    assert (r.status, r.error_code) == (400, "invalid_request"), r.json
+    assert api.merch("GET", "/admin/events?status=published").json["items"] == []
+
+
+def test_an_event_in_the_past_cannot_be_created(api):
+    r = api.merch("POST", "/admin/events", event_body(starts_at="2026-11-30T11:00:00Z", ends_at="2026-11-30T12:00:00Z"))
+    assert (r.status, r.error_code) == (409, "not_available")
+
+
+def test_a_free_registration_is_confirmed_with_a_ticket_and_one_per_user(api, services):
+    event = official(api)
+    r = register(api, "fan", event["event_id"], attendees=2)
+    assert r.status == 201, r.json
+    reg = r.json
+    assert (reg["status"], reg["attendees"], reg["cash_due_fen"], reg["points_applied"]) == ("confirmed", 2, 0, 0)
+    assert reg["ticket_code"].startswith(reg["registration_id"] + ".")
+    assert register(api, "fan", event["event_id"], attendees=2).json == reg, "the same Idempotency-Key replays it"
+    assert register(api, "fan", event["event_id"]).error_code == "idempotency_key_reused"
+    again = register(api, "fan", event["event_id"], key="another-key-1")
+    assert (again.status, again.error_code) == (409, "already_registered")
+    assert api.get(f"/events/{event['event_id']}").json["places_left"] == 3
+    order = api.get(f"/orders/{reg['order_id']}", user="fan").json
+    assert (order["status"], order["subtotal_fen"], order["lines"][0]["qty"]) == ("paid", 0, 2)
+    assert order["shipping_address"] is None and order["lines"][0]["partner_id"] is None
+    assert api.get(f"/registrations/{reg['registration_id']}", user="other").status == 404
+    assert [x["registration_id"] for x in api.get("/me/events", user="fan").json["registrations"]] == [
+        reg["registration_id"]]
+
+
+def test_a_fee_is_paid_with_points_or_cash_through_checkout(api, services):
+    event = official(api, fee_fen=8800, capacity=10)
+    give_points(services, "fan", 880)
+    paid = register(api, "fan", event["event_id"], points=880).json
+    assert (paid["status"], paid["points_applied"]) == ("confirmed", 880)
+    assert balance(api, "fan") == {"available": 0, "held": 0}
+    pending = register(api, "cash", event["event_id"]).json
+    assert (pending["status"], pending["cash_due_fen"], pending["ticket_code"]) == ("pending_payment", 8800, None)
+    api.post(f"/dev/payments/{pending['payment']['payment_intent_id']}/succeed")
+    confirmed = api.get(f"/registrations/{pending['registration_id']}", user="cash").json
+    assert confirmed["status"] == "confirmed" and confirmed["ticket_code"]
+    assert api.get(f"/events/{event['event_id']}").json["places_left"] == 8
+
+
+def test_registration_rules_refuse_with_the_contracts_4xx_and_write_nothing(api, services, pinned):
+    event = official(api, min_tier="deposit", fee_fen=1000)
+    cases = [
+        (register(api, "fan", event["event_id"]), 403, "tier_too_low"),
+        (register(api, "fan", event["event_id"], key="key-attendees-0", attendees=0), 400, "invalid_request"),
+        (register(api, "fan", event["event_id"], key="key-attendees-5", attendees=5), 400, "invalid_request"),
+        (register(api, "fan", "e-nope", key="key-unknown-1"), 404, "not_found"),
+        (api.post(f"/events/{event['event_id']}/registrations", {}, user="fan"), 400, "invalid_request"),
+    ]
+    for reply, status, code in cases:
+        assert (reply.status, reply.error_code) == (status, code), reply.json
+    assert api.get("/me/orders", user="fan").json["items"] == []
+    assert api.get(f"/events/{event['event_id']}").json["places_left"] == 5
+    pinned.set("2026-12-20T11:00:00Z")
+    make_owner(services, "late")
+    assert register(api, "late", event["event_id"]).error_code == "not_available", "closed once it starts"
+
+
+def test_tickets_are_sold_only_through_a_registration(api):
+    event = official(api)
+    r = place(api, "fan", order_body((f"TICKET-{event['event_id']}", 1), address=False))
+    assert (r.status, r.error_code) == (404, "not_found"), "no way round one registration per user"
+
+
+def test_a_cancelled_registration_frees_its_places_refunds_and_may_register_again(api, services, pinned):
+    event = official(api, fee_fen=2000)
+    give_points(services, "fan", 400)
+    reg = register(api, "fan", event["event_id"], attendees=2, points=400).json
+    cancelled = api.post(f"/registrations/{reg['registration_id']}/cancel", user="fan").json
+    assert (cancelled["status"], cancelled["ticket_code"]) == ("cancelled", None)
+    assert balance(api, "fan") == {"available": 400, "held": 0}
+    assert api.get(f"/events/{event['event_id']}").json["places_left"] == 5
+    again = register(api, "fan", event["event_id"], key="second-try-1", points=200)
+    assert again.status == 201 and again.json["status"] == "confirmed"
+    pinned.set("2026-12-19T11:00:01Z")  # past cancel_until (a day before the start)
+    late = api.post(f"/registrations/{again.json['registration_id']}/cancel", user="fan")
+    assert (late.status, late.error_code) == (409, "not_cancellable")
+    assert late.json["error"]["details"] == {"cancel_until": "2026-12-19T11:00:00.000Z"}
+    assert reconcile(services.dynamodb, services.table)[1] == []
+
+
+def test_an_unpaid_registration_expires_and_frees_its_places(api, services, pinned):
+    event = official(api, fee_fen=8800, capacity=1)
+    pending = register(api, "slow", event["event_id"]).json
+    assert register(api, "fast", event["event_id"]).error_code == "event_full"
+    pinned.set("2026-12-01T02:15:01Z")
+    assert workers.expire_orders() == 1
+    assert api.get(f"/registrations/{pending['registration_id']}", user="slow").json["status"] == "expired"
+    assert register(api, "fast", event["event_id"], key="fast-second").status == 201
+    assert register(api, "slow", event["event_id"], key="slow-second").error_code == "event_full"
+
+
+def test_the_host_checks_a_ticket_in_once_at_the_door(api, services, pinned):
+    make_owner(services, "host")
+    event = api.post("/events", event_body(), user="host").json
+    api.merch("POST", f"/admin/events/{event['event_id']}/decision", {"decision": "approve"})
+    other = official(api)
+    reg = register(api, "fan", event["event_id"]).json
+    other_reg = register(api, "fan", other["event_id"]).json
+    door = f"/events/{event['event_id']}/checkins"
+    early = api.post(door, {"ticket_code": reg["ticket_code"]}, user="host")
+    assert (early.status, early.error_code) == (409, "not_available")
+    pinned.set("2026-12-20T09:00:00Z")  # two hours before
+    assert api.post(door, {"ticket_code": reg["ticket_code"]}, user="fan").status == 403, "not the host"
+    for code in (other_reg["ticket_code"], reg["registration_id"] + ".0000000000", "r-123.abc-def-ghi"):
+        r = api.post(door, {"ticket_code": code}, user="host")
+        assert (r.status, r.error_code) == (404, "not_found"), code
+    r = api.post(door, {"ticket_code": reg["ticket_code"]}, user="host")
+    assert r.status == 200 and r.json["checked_in_at"] == "2026-12-20T09:00:00.000Z"
+    twice = api.merch("POST", door, {"ticket_code": reg["ticket_code"]})
+    assert (twice.status, twice.error_code) == (409, "already_checked_in")
+    pinned.set("2026-12-20T14:00:01Z")
+    late = api.merch("POST", f"/events/{other['event_id']}/checkins", {"ticket_code": other_reg["ticket_code"]})
+    assert (late.status, late.error_code) == (409, "not_available")
