@@ -35,3 +35,8 @@ def settle_royalties(event):
 @app.schedule(Rate(5, unit=Rate.MINUTES))
 def retry_refunds(event):
     workers.retry_refunds()
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES))
+def settle_events(event):
+    workers.settle_events()

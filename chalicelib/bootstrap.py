@@ -207,7 +207,7 @@ class Container:
         from chalicelib.services.community import EventService
 
         return EventService(self.event_repo, self.checkout, self.orders, self.order_repo, self.user_repo,
-                            self.cursors, self.clock, self.settings.ticket_key)
+                            self.campaigns, self.cursors, self.clock, self.settings.ticket_key, self.settings)
 
     @cached_property
     def royalties(self) -> Royalties:

@@ -67,6 +67,10 @@ class Settings(BaseModel):
     royalty_rate: str = Field(default="0.05", pattern=r"^(0(\.[0-9]{1,6})?|1(\.0{1,6})?)$")
     return_window_days: int = Field(default=7, ge=0, le=90)  # royalties are credited once returns close
 
+    # Community events: the host of a user-hosted event earns this share of its net income, in points.
+    event_host_share: str = Field(default="0.75", pattern=r"^(0(\.[0-9]{1,6})?|1(\.0{1,6})?)$")
+    event_reward_budget_points: int = Field(default=100_000_000, gt=0)
+
     # Fulfillment (JSON in the environment: LIFESHOP_PARTNER_ROUTES='{"food": "fresh", ...}', every category once).
     partner_routes: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_PARTNER_ROUTES))
 

@@ -11,6 +11,8 @@ from chalicelib.domain.errors import AlreadyCheckedIn, Conflict, NotFound
 
 META = "META"
 PUBLISHED = "published"
+SETTLE = "EVENT#SETTLE"  # work list: user-hosted events whose host reward is not credited yet (sk: ends_at)
+REFUND = "EVENT#REFUND"  # work list: cancelled events whose registrations are not all refunded yet
 
 
 def event_key(event_id: str) -> dict[str, Any]:
@@ -47,6 +49,10 @@ def _event_item(event: dict[str, Any]) -> dict[str, Any]:
         item.update(gsi4pk=city_partition(event["city"]), gsi4sk=start)
     if event.get("host_id"):
         item.update(gsi3pk=host_partition(event["host_id"]), gsi3sk=f"{event['created_at']}#{event['event_id']}")
+    if event["status"] == PUBLISHED and event.get("host_id") and event.get("reward_status") != "credited":
+        item.update(gsi1pk=SETTLE, gsi1sk=f"{event['ends_at']}#{event['event_id']}")
+    elif event["status"] == "cancelled" and not event.get("refunds_done"):
+        item.update(gsi1pk=REFUND, gsi1sk=f"{event['updated_at']}#{event['event_id']}")
     return item
 
 
@@ -96,19 +102,34 @@ class EventRepository:
                   ) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:
         return self.table.upcoming("gsi2", status_partition(status), "0", limit, start)  # every start time
 
+    def due(self, work: str, before: str, limit: int = 100) -> list[str]:
+        """Event ids on a work list (SETTLE or REFUND) due before `before`, oldest first."""
+        return [i["event_id"] for i in self.table.due(work, before, limit)]
+
+    def registrations_for(self, event_id: str) -> list[dict[str, Any]]:
+        """Every registration of an event (a page of 500 at a time, read to the end)."""
+        found, start = [], None
+        while True:
+            items, start = self.table.page("gsi2", f"REG#E#{event_id}", 500, start)
+            found += items
+            if start is None:
+                return found
+
     def hosted_by(self, host_id: str, limit: int) -> list[dict[str, Any]]:
         return self.table.page("gsi3", host_partition(host_id), limit, None)[0]
 
     def move(self, event: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
         """Apply `changes` (a decision) if the event is still as read; its ticket opens or closes with it."""
-        after = {**event, **changes, "version": event.get("version", 0) + 1}
+        stored = {k: v for k, v in event.items() if k not in ("pk", "sk") and not k.startswith("gsi")}
+        after = {**stored, **changes, "version": event.get("version", 0) + 1}  # listings recomputed from it
         tx = self.begin()
         tx.put(_event_item(after), "version = :v OR (attribute_not_exists(version) AND :v = :zero)",
                {":v": event.get("version", 0), ":zero": 0},
                on_fail=Conflict("the event changed meanwhile; reload it", {"event_id": event["event_id"]}))
-        tx.update(sku_key(ticket_sku(event["event_id"])), "SET #status = :s, terms_version = :t",
-                  {":s": "active" if after["status"] == PUBLISHED else "inactive", ":t": time.time_ns() // 1000},
-                  condition="attribute_exists(pk)", names={"#status": "status"})
+        if after["status"] != event["status"]:
+            tx.update(sku_key(ticket_sku(event["event_id"])), "SET #status = :s, terms_version = :t",
+                      {":s": "active" if after["status"] == PUBLISHED else "inactive", ":t": time.time_ns() // 1000},
+                      condition="attribute_exists(pk)", names={"#status": "status"})
         tx.commit()
         return after
 

@@ -9,7 +9,8 @@ from pydantic import StringConstraints
 from chalicelib.api.catalog import PageQuery
 from chalicelib.api.orders import IDEMPOTENCY, idempotency_key
 from chalicelib.api.routing import PUBLIC, PUBLIC_MAX_AGE_S, USER, Ctx, route
-from chalicelib.domain.community import (AdminEventInput, CheckinInput, CommunityEvent, EventDecision, EventInput,
+from chalicelib.domain.community import (AdminEventInput, CheckinInput, CommunityEvent, EventCancel, EventDecision,
+                                         EventInput,
                                          EventPage, EventStatus, MyEvents, Registration, RegistrationInput)
 
 bp = Blueprint(__name__)
@@ -102,3 +103,10 @@ def cancel(ctx: Ctx, registration_id: str) -> Registration:
        summary="The host or a merchandiser checks a ticket in at the door (from 2 h before the start to the end)")
 def check_in(ctx: Ctx, event_id: str) -> Registration:
     return ctx.services.events.check_in(ctx.user_id, ctx.is_merchandiser, event_id, ctx.body.ticket_code)
+
+
+@route(bp, "/events/{event_id}/cancel", "POST", auth=USER, body=EventCancel, response=CommunityEvent,
+       tag="events", errors=("not_found", "invalid_status_transition"),
+       summary="The host or a merchandiser cancels an event: every registration is refunded")
+def cancel_event(ctx: Ctx, event_id: str) -> CommunityEvent:
+    return ctx.services.events.cancel_event(ctx.user_id, ctx.is_merchandiser, event_id, ctx.body.reason)

@@ -9,12 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+from fractions import Fraction
 from typing import Annotated, Literal, Optional
 
 from pydantic import Field, StringConstraints, model_validator
 
 from chalicelib.domain.base import Model, Strict
 from chalicelib.domain.catalog import MAX_PRICE_FEN, Accepts
+from chalicelib.domain.money import FEN_PER_POINT
 from chalicelib.domain.orders import Payment
 from chalicelib.domain.points import Tier
 from chalicelib.domain.text import OneLine, Paragraphs
@@ -107,6 +109,9 @@ class CommunityEvent(Model):
     points_price: int = Field(description="the fee in points (fee_fen / 10)")
     accepts: Accepts
     note: Optional[str] = None
+    reward_status: Optional[Literal["credited", "budget_exhausted"]] = Field(
+        default=None, description="user-hosted events, after they end: the host's reward")
+    reward_points: Optional[int] = None
     created_at: str
     updated_at: str
 
@@ -172,6 +177,15 @@ def ticket_matches(key: bytes, event_id: str, code: str) -> Optional[str]:
     """The registration id a ticket code names for this event, or None (forged, or another event's)."""
     reg_id, _, _ = code.partition(".")
     return reg_id if reg_id and hmac.compare_digest(ticket_code(key, event_id, reg_id), code) else None
+
+
+def host_reward_points(net_income_fen: int, share: str) -> int:
+    """floor(net income in fen × share / 10): the host's points, computed exactly."""
+    return int(Fraction(net_income_fen, FEN_PER_POINT) * Fraction(share)) if net_income_fen > 0 else 0
+
+
+class EventCancel(Strict):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), OneLine]
 
 
 def tier_allows(tier: str, min_tier: str) -> bool:

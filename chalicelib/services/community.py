@@ -6,28 +6,33 @@ from typing import Any, Optional
 
 from chalicelib import logs
 from chalicelib.adapters.clock import Clock, iso, new_id
-from chalicelib.adapters.community_repo import EventRepository
+from chalicelib.adapters.community_repo import REFUND, SETTLE, EventRepository
 from chalicelib.adapters.cursor import CursorCodec
 from chalicelib.adapters.dynamo import Transaction
 from chalicelib.adapters.orders_repo import OrderRepository
 from chalicelib.adapters.users_repo import UserRepository
 from chalicelib.domain import community as rules
 from chalicelib.domain.checkout import LineRequest, OrderRequest
-from chalicelib.domain.errors import (AlreadyRegistered, EventFull, Forbidden, InsufficientStock, InvalidTransition,
-                                      NotAvailable, NotCancellable, NotFound, OwnerOnly)
+from chalicelib.domain.errors import (AlreadyRegistered, BudgetExhausted, EventFull, Forbidden, InsufficientStock,
+                                      InvalidTransition, NotAvailable, NotCancellable, NotFound, OwnerOnly)
 from chalicelib.domain.money import points_price
 from chalicelib.domain.orders import Order
+from chalicelib.domain.points import GrantInput
 from chalicelib.domain.transitions import Transition
+from chalicelib.services.campaigns import CampaignService
 from chalicelib.services.checkout import CheckoutService
 from chalicelib.services.orders import OrderService
+from chalicelib.services.worklists import unseen
+from chalicelib.settings import Settings
 
 log = logs.get("community")
+EVENT_REWARDS = "event-rewards"  # the built-in campaign whose budget pays hosts
 
 
 class EventService:
     def __init__(self, repo: EventRepository, checkout: CheckoutService, orders: OrderService,
-                 order_repo: OrderRepository, users: UserRepository, cursors: CursorCodec, clock: Clock,
-                 ticket_key: bytes) -> None:
+                 order_repo: OrderRepository, users: UserRepository, campaigns: CampaignService, cursors: CursorCodec,
+                 clock: Clock, ticket_key: bytes, settings: Settings) -> None:
         self._repo = repo
         self._checkout = checkout
         self._orders = orders
@@ -36,6 +41,8 @@ class EventService:
         self._cursors = cursors
         self._clock = clock
         self._ticket_key = ticket_key
+        self._campaigns = campaigns
+        self._settings = settings
 
     # -- events ---------------------------------------------------------------------------------
     def create(self, actor: str, body: rules.EventInput, official: bool) -> rules.CommunityEvent:
@@ -67,6 +74,80 @@ class EventService:
         after = self._repo.move(event, {"status": status, "note": body.note, "reviewed_by": actor,
                                         "updated_at": iso(self._clock.now())})
         return self._view(after, left)
+
+    def cancel_event(self, actor: str, is_merchandiser: bool, event_id: str, reason: str) -> rules.CommunityEvent:
+        """The host or a merchandiser calls the event off: no more registrations, and every registration is
+        refunded (as an order refund: points and cash back), now and, for whatever fails, by the sweep."""
+        event, left = self._read(event_id)
+        if not is_merchandiser and event.get("host_id") != actor:
+            raise Forbidden("only the event's host or a merchandiser cancels it", {"event_id": event_id})
+        if event["status"] == "cancelled" or event["ends_at"] <= iso(self._clock.now()):
+            raise InvalidTransition(f"a {event['status']} event that has "
+                                    f"{'ended' if event['status'] != 'cancelled' else 'been cancelled'} "
+                                    "cannot be cancelled", {"from": event["status"], "to": "cancelled"})
+        after = self._repo.move(event, {"status": "cancelled", "note": reason, "cancelled_by": actor,
+                                        "updated_at": iso(self._clock.now()), "refunds_done": False})
+        log.info("event cancelled", extra={"event_id": event_id, "by": actor})
+        after = self._refund_registrations(after)
+        return self._view(after, self._repo.places_left([event_id]).get(event_id, left))
+
+    def refund_cancelled(self) -> int:
+        """Scheduled: finish the refunds of cancelled events (each registration once; safe to repeat)."""
+        done = 0
+        for event_id in unseen(lambda: self._repo.due(REFUND, iso(self._clock.now()))):
+            try:
+                done += bool(self._refund_registrations(self._read(event_id)[0]).get("refunds_done"))
+            except Exception:  # one event never stops the others
+                log.exception("refunding a cancelled event failed; the next run retries", extra={"event_id": event_id})
+        return done
+
+    def _refund_registrations(self, event: dict[str, Any]) -> dict[str, Any]:
+        failed = 0
+        for item in self._repo.registrations_for(event["event_id"]):
+            order = self._orders.get(item["order_id"])
+            target = {"pending_payment": "cancelled", "paid": "refunded"}.get(order.status)
+            if target is None:
+                continue
+            try:
+                self._orders.move(order.order_id, target, actor="system",
+                                  audit_reason=f"event {event['event_id']} cancelled")
+            except Exception:
+                failed += 1
+                log.exception("refunding one registration failed", extra={"order_id": order.order_id})
+        return event if failed else self._repo.move(event, {"refunds_done": True})
+
+    def settle_rewards(self) -> int:
+        """Scheduled: once a user-hosted event has ended, credit its host `event_host_share` of the net income
+        (fees of registrations paid and not refunded, cash and points) in points, once, from the `event-rewards`
+        budget. A budget too small leaves the event listed (reward_status budget_exhausted) for the next run."""
+        credited = 0
+        for event_id in unseen(lambda: self._repo.due(SETTLE, iso(self._clock.now()))):
+            try:
+                credited += self._settle(self._read(event_id)[0])
+            except Exception:
+                log.exception("settling one event failed; the next run retries", extra={"event_id": event_id})
+        return credited
+
+    def _settle(self, event: dict[str, Any]) -> int:
+        registrations = self._repo.registrations_for(event["event_id"])
+        orders = self._order_repo.many([r["order_id"] for r in registrations]) if registrations else []
+        net = sum(o.subtotal_fen for o in orders if rules.ORDER_TO_REGISTRATION[o.status] == "confirmed")
+        points = rules.host_reward_points(net, self._settings.event_host_share)
+        if points:
+            campaign = self._campaigns.ensure(EVENT_REWARDS, "Event host rewards",
+                                              self._settings.event_reward_budget_points)
+            try:
+                self._campaigns.grant("system", campaign["campaign_id"], GrantInput(
+                    user_id=event["host_id"], points=points, reason=f"hosted event {event['event_id']}",
+                    ref=f"event:{event['event_id']}"), kind="event_reward", audit=("event.reward", event["event_id"]))
+            except BudgetExhausted:
+                if event.get("reward_status") != "budget_exhausted":
+                    self._repo.move(event, {"reward_status": "budget_exhausted", "reward_points": points})
+                log.warning("event reward waits for budget", extra={"event_id": event["event_id"], "points": points})
+                return 0
+        self._repo.move(event, {"reward_status": "credited", "reward_points": points, "net_income_fen": net})
+        log.info("event reward credited", extra={"event_id": event["event_id"], "points": points, "net_fen": net})
+        return 1
 
     def get(self, event_id: str, public: bool = True) -> rules.CommunityEvent:
         event, left = self._read(event_id)

@@ -62,3 +62,11 @@ def retry_refunds() -> int:
     done = bootstrap.container().orders.retry_refunds()
     log.info("refund retry", extra={"refunded": done})
     return done
+
+
+def settle_events() -> int:
+    """Refunds of cancelled events still owed, then host rewards of user-hosted events that have ended."""
+    events = bootstrap.container().events
+    refunded, credited = events.refund_cancelled(), events.settle_rewards()
+    log.info("event settlement", extra={"refunded_events": refunded, "rewards_credited": credited})
+    return credited

@@ -202,3 +202,64 @@ def test_the_host_checks_a_ticket_in_once_at_the_door(api, services, pinned):
     pinned.set("2026-12-20T14:00:01Z")
     late = api.merch("POST", f"/events/{other['event_id']}/checkins", {"ticket_code": other_reg["ticket_code"]})
     assert (late.status, late.error_code) == (409, "not_available")
+
+
+def hosted(api, services, host="host", **over) -> dict:
+    make_owner(services, host)
+    event = api.post("/events", event_body(**over), user=host).json
+    assert api.merch("POST", f"/admin/events/{event['event_id']}/decision", {"decision": "approve"}).status == 200
+    return event
+
+
+def test_a_cancelled_event_refunds_every_registration_and_takes_no_more(api, services):
+    event = hosted(api, services, fee_fen=5000)
+    give_points(services, "paid-fan", 500)
+    paid = register(api, "paid-fan", event["event_id"], points=500).json
+    waiting = register(api, "cash-fan", event["event_id"]).json
+    assert (paid["status"], waiting["status"]) == ("confirmed", "pending_payment")
+    assert api.post(f"/events/{event['event_id']}/cancel", {"reason": "rain"}, user="fan").status == 403
+    r = api.post(f"/events/{event['event_id']}/cancel", {"reason": "typhoon warning"}, user="host")
+    assert r.status == 200 and r.json["status"] == "cancelled" and r.json["note"] == "typhoon warning"
+    assert api.get(f"/registrations/{paid['registration_id']}", user="paid-fan").json["status"] == "refunded"
+    assert api.get(f"/registrations/{waiting['registration_id']}", user="cash-fan").json["status"] == "cancelled"
+    assert balance(api, "paid-fan") == {"available": 500, "held": 0}
+    assert register(api, "late-fan", event["event_id"]).error_code == "not_available"
+    assert api.get(f"/events/{event['event_id']}").json["status"] == "cancelled", "still shown, as cancelled"
+    again = api.merch("POST", f"/events/{event['event_id']}/cancel", {"reason": "twice"})
+    assert (again.status, again.error_code) == (409, "invalid_status_transition")
+    assert workers.settle_events() == 0, "nothing left to refund, no reward for a cancelled event"
+    assert reconcile(services.dynamodb, services.table)[1] == []
+
+
+def test_the_host_earns_75_percent_of_the_net_income_once_after_the_event(api, services, pinned):
+    event = hosted(api, services, fee_fen=5000, capacity=10)
+    give_points(services, "a", 1000)
+    register(api, "a", event["event_id"], attendees=2, points=1000)  # 100.00 yuan in points
+    cash = register(api, "b", event["event_id"]).json  # 50.00 yuan in cash
+    api.post(f"/dev/payments/{cash['payment']['payment_intent_id']}/succeed")
+    give_points(services, "c", 500)
+    refunded = register(api, "c", event["event_id"], points=500).json
+    api.post(f"/registrations/{refunded['registration_id']}/cancel", user="c")  # refunded: not income
+    register(api, "d", event["event_id"])  # never paid: not income
+    assert workers.settle_events() == 0, "not before the event has ended"
+    pinned.set("2026-12-20T14:00:01Z")
+    assert workers.settle_events() == 1 and workers.settle_events() == 0, "once"
+    ledger = api.get("/me/points/ledger", user="host").json["items"]
+    assert [(e["kind"], e["delta"]) for e in ledger] == [("event_reward", 1125)]  # floor(15000 fen / 10 × 0.75)
+    shown = api.merch("GET", f"/admin/events/{event['event_id']}").json
+    assert (shown["reward_status"], shown["reward_points"]) == ("credited", 1125)
+    assert reconcile(services.dynamodb, services.table)[1] == []
+
+
+def test_a_host_reward_the_budget_cannot_pay_waits_visibly_and_is_never_over_issued(api, services, pinned,
+                                                                                  monkeypatch):
+    monkeypatch.setattr(services.settings, "event_reward_budget_points", 100)
+    event = hosted(api, services, fee_fen=5000)
+    give_points(services, "a", 500)
+    register(api, "a", event["event_id"], points=500)
+    pinned.set("2026-12-20T14:00:01Z")
+    assert workers.settle_events() == 0
+    shown = api.merch("GET", f"/admin/events/{event['event_id']}").json
+    assert (shown["reward_status"], shown["reward_points"]) == ("budget_exhausted", 375)
+    assert api.get("/me/points/ledger", user="host").json["items"] == []
+    assert api.merch("GET", "/admin/campaigns/event-rewards").json["issued_points"] == 0
