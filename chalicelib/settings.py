@@ -70,6 +70,7 @@ class Settings(BaseModel):
     # Community events: the host of a user-hosted event earns this share of its net income, in points.
     event_host_share: str = Field(default="0.75", pattern=r"^(0(\.[0-9]{1,6})?|1(\.0{1,6})?)$")
     event_reward_budget_points: int = Field(default=100_000_000, gt=0)
+    waitlist_offer_s: int = Field(default=86_400, ge=60, le=7 * 86_400)  # to accept a place offered
 
     # Fulfillment (JSON in the environment: LIFESHOP_PARTNER_ROUTES='{"food": "fresh", ...}', every category once).
     partner_routes: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_PARTNER_ROUTES))

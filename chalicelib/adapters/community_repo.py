@@ -13,6 +13,13 @@ META = "META"
 PUBLISHED = "published"
 SETTLE = "EVENT#SETTLE"  # work list: user-hosted events whose host reward is not credited yet (sk: ends_at)
 REFUND = "EVENT#REFUND"  # work list: cancelled events whose registrations are not all refunded yet
+WAITLISTS = "EVENT#WAITLISTS"  # work list: events someone has queued for (sk: ends_at), looked at until they end
+OFFERS = "EVENT#OFFERS"  # work list: waitlist offers not taken up yet (sk: when the offer lapses)
+ALL = "~"  # a sort key above every time: the whole partition of a work list
+
+
+def queue_partition(event_id: str) -> str:
+    return f"WAIT#{event_id}"
 
 
 def event_key(event_id: str) -> dict[str, Any]:
@@ -141,11 +148,82 @@ class EventRepository:
                    "gsi3pk": f"REG#U#{user_id}", "gsi3sk": f"{registration['created_at']}#{reg_id}",
                    "gsi2pk": f"REG#E#{event_id}", "gsi2sk": f"{registration['created_at']}#{reg_id}"})
         tx.create({"pk": f"EVENT#{event_id}", "sk": f"REG#{user_id}", "registration_id": reg_id,
-                   "order_id": registration["order_id"]}, on_fail=on_repeat)
+                   "order_id": registration.get("order_id")}, on_fail=on_repeat)
 
     def release(self, tx: Transaction, event_id: str, user_id: str, order_id: str) -> None:
         """The user may register again: their marker goes, if it is this order's."""
         tx.delete(marker_key(event_id, user_id), "attribute_not_exists(pk) OR order_id = :o", {":o": order_id})
+
+    # -- the waitlist ----------------------------------------------------------------------------
+    def add_waiting(self, tx: Transaction, entry: dict[str, Any], ends_at: str, *, on_repeat: OnFail) -> None:
+        """A place in the event's queue (a registration without an order), with the user's marker."""
+        self.add_registration(tx, {**entry, "gsi1pk": queue_partition(entry["event_id"]),
+                                   "gsi1sk": f"{entry['created_at']}#{entry['registration_id']}"}, on_repeat=on_repeat)
+        tx.put({"pk": f"EVENT#{entry['event_id']}", "sk": "WAITLIST", "event_id": entry["event_id"],
+                "gsi1pk": WAITLISTS, "gsi1sk": f"{ends_at}#{entry['event_id']}"})
+        # while anyone waits, places freed go to the queue, never to a newcomer (checkout's stock condition)
+        tx.update(sku_key(ticket_sku(entry["event_id"])), "ADD queued :one", {":one": 1},
+                  condition="attribute_exists(pk)")
+
+    def waiting(self, event_id: str, limit: int) -> list[dict[str, Any]]:
+        """The queue, first come first."""
+        return self.table.due(queue_partition(event_id), ALL, limit)
+
+    def waitlisted_events(self) -> list[dict[str, Any]]:
+        return self.table.due(WAITLISTS, ALL, 1000)
+
+    def forget_waitlist(self, event_id: str) -> None:
+        tx = self.begin()
+        tx.delete(key(f"EVENT#{event_id}", "WAITLIST"))
+        tx.commit()
+
+    def offer(self, entry: dict[str, Any], expires_at: str) -> None:
+        """Set the entry's places aside for it until `expires_at`: out of the ticket's stock, so no one else can
+        take them and no other offer can hold them (LostRace if either moved meanwhile)."""
+        tx = self.begin()
+        tx.update(sku_key(ticket_sku(entry["event_id"])), "SET stock = stock - :n ADD queued :less",
+                  {":n": entry["attendees"], ":less": -1}, condition="stock >= :n")
+        tx.update(registration_key(entry["registration_id"]),
+                  "SET #status = :offered, offer_expires_at = :x, gsi1pk = :list, gsi1sk = :sk",
+                  {":offered": "offered", ":x": expires_at, ":list": OFFERS, ":waiting": "waiting",
+                   ":sk": f"{expires_at}#{entry['registration_id']}"},
+                  condition="#status = :waiting", names={"#status": "status"})
+        tx.commit()
+
+    def offers_due(self, before: str) -> list[dict[str, Any]]:
+        return self.table.due(OFFERS, before)
+
+    def end_offer(self, entry: dict[str, Any], status: str) -> None:
+        """An offer not taken up (lapsed) or a queued user who gives up (withdrawn): the places held go back to
+        the ticket's stock, and the user may register again."""
+        tx = self.begin()
+        was = entry["status"]
+        tx.update(registration_key(entry["registration_id"]), "SET #status = :to REMOVE gsi1pk, gsi1sk",
+                  {":to": status, ":was": was}, condition="#status = :was", names={"#status": "status"})
+        if was == "offered":  # its places go back (it left the queue's count when offered)
+            tx.update(sku_key(ticket_sku(entry["event_id"])), "SET stock = stock + :n", {":n": entry["attendees"]})
+        else:
+            tx.update(sku_key(ticket_sku(entry["event_id"])), "ADD queued :less", {":less": -1})
+        tx.delete(marker_key(entry["event_id"], entry["user_id"]), "registration_id = :r",
+                  {":r": entry["registration_id"]})
+        tx.commit()
+
+    def claim_offer(self, tx: Transaction, entry: dict[str, Any], order_id: str, now: str, *, on_fail: OnFail
+                    ) -> None:
+        """In the order's transaction: the offer becomes the registration of `order_id`, if still open."""
+        tx.update(registration_key(entry["registration_id"]),
+                  "SET #status = :ordered, order_id = :o REMOVE gsi1pk, gsi1sk",
+                  {":ordered": "ordered", ":o": order_id, ":offered": "offered", ":now": now},
+                  condition="#status = :offered AND offer_expires_at > :now", names={"#status": "status"},
+                  on_fail=on_fail)
+        tx.update(marker_key(entry["event_id"], entry["user_id"]), "SET order_id = :o", {":o": order_id,
+                                                                                        ":r": entry["registration_id"]},
+                  condition="registration_id = :r")
+
+    def registration_of(self, event_id: str, user_id: str) -> Optional[dict[str, Any]]:
+        """The user's active registration for the event (through their marker)."""
+        marker = self.table.get(marker_key(event_id, user_id))
+        return self.registration(marker["registration_id"]) if marker else None
 
     def registration(self, reg_id: str) -> Optional[dict[str, Any]]:
         return self.table.get(registration_key(reg_id))

@@ -7,7 +7,7 @@ from typing import Any, Optional, Sequence
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters.catalog_repo import sku_key
-from chalicelib.adapters.dynamo import OnFail, Table, Transaction, error_code, key, to_values
+from chalicelib.adapters.dynamo import LostRace, OnFail, Table, Transaction, error_code, key, to_values
 from chalicelib.adapters.users_repo import PROFILE, profile_key, to_profile
 from chalicelib.domain.checkout import SkuOffer
 from chalicelib.domain.orders import Order, OrderLine, Payment
@@ -60,6 +60,7 @@ def _offer(item: dict[str, Any]) -> SkuOffer:
                     accepts_points=accepts.get("points", True), accepts_cash=accepts.get("cash", True),
                     owner_only=bool(item.get("owner_only")), stay_date=(item.get("attributes") or {}).get("date", ""),
                     min_tier=item.get("min_tier") or "fan", sale_ends_at=item.get("sale_ends_at") or "",
+                    queued=item.get("queued", 0),
                     designer_id=item.get("designer_id"), design_id=item.get("design_id"),
                     terms_version=item.get("terms_version", 0))
 
@@ -132,6 +133,12 @@ class OrderRepository:
         tx.put(_item(after, expected.version + 1), "version = :v AND #status = :s",
                {":v": expected.version, ":s": expected.status}, names={"#status": "status"})
 
+    def check_on_sale(self, tx: Transaction, lines: Sequence[OrderLine]) -> None:
+        """Stock set aside already (a waitlist offer): the SKUs must still be on sale, nothing is taken."""
+        for line in lines:
+            tx.check(sku_key(line.sku), "#status = :active", {":active": "active"}, names={"#status": "status"},
+                     on_fail=LostRace)
+
     def take_stock(self, tx: Transaction, lines: Sequence[OrderLine], read: dict[str, SkuOffer]) -> None:
         """Take the lines' stock, each SKU still active, with enough left and on the terms that were read (price
         and rules: `terms_version`); else LostRace, and the re-read prices anew or names the precise error."""
@@ -139,7 +146,8 @@ class OrderRepository:
             tx.update(sku_key(line.sku), "SET stock = stock - :q",
                       {":q": line.qty, ":active": "active", ":terms": read[line.sku].terms_version, ":zero": 0},
                       condition="attribute_exists(pk) AND stock >= :q AND #status = :active AND "
-                                "(terms_version = :terms OR (attribute_not_exists(terms_version) AND :terms = :zero))",
+                                "(terms_version = :terms OR (attribute_not_exists(terms_version) AND :terms = :zero)) "
+                                "AND (attribute_not_exists(queued) OR queued = :zero)",  # an event's waitlist
                       names={"#status": "status"})
 
     def give_back_stock(self, tx: Transaction, lines: Sequence[OrderLine]) -> None:

@@ -10,7 +10,7 @@ from chalicelib.api.catalog import PageQuery
 from chalicelib.api.orders import IDEMPOTENCY, idempotency_key
 from chalicelib.api.routing import PUBLIC, PUBLIC_MAX_AGE_S, USER, Ctx, route
 from chalicelib.domain.community import (AdminEventInput, CheckinInput, CommunityEvent, EventCancel, EventDecision,
-                                         EventInput,
+                                         EventInput, OfferAcceptance,
                                          EventPage, EventStatus, MyEvents, Registration, RegistrationInput)
 
 bp = Blueprint(__name__)
@@ -110,3 +110,12 @@ def check_in(ctx: Ctx, event_id: str) -> Registration:
        summary="The host or a merchandiser cancels an event: every registration is refunded")
 def cancel_event(ctx: Ctx, event_id: str) -> CommunityEvent:
     return ctx.services.events.cancel_event(ctx.user_id, ctx.is_merchandiser, event_id, ctx.body.reason)
+
+
+@route(bp, "/registrations/{registration_id}/accept", "POST", auth=USER, body=OfferAcceptance,
+       response=Registration, tag="events", headers=IDEMPOTENCY,
+       errors=("not_found", "not_available", "invalid_points_split", "insufficient_points", "cash_below_minimum",
+               "idempotency_key_reused", "too_many_pending_orders", "payment_provider_error"),
+       summary="Take up a place the waitlist offered you (before offer_expires_at): paid as any registration")
+def accept_offer(ctx: Ctx, registration_id: str) -> Registration:
+    return ctx.services.events.accept_offer(ctx.user_id, registration_id, idempotency_key(ctx), ctx.body)

@@ -118,23 +118,25 @@ class SkuOffer:
     stay_date: str = ""  # hotel nights: the night's date (YYYY-MM-DD)
     min_tier: str = "fan"  # event tickets: the lowest tier that may register
     sale_ends_at: str = ""  # event tickets: registration closes when the event starts (ISO time)
+    queued: int = 0  # event tickets: people waiting for a place, who get any place freed before newcomers
     designer_id: Optional[str] = None
     design_id: Optional[str] = None
     terms_version: int = 0  # moves with every product write; the order's stock condition pins it
 
 
 def price(items: list[LineRequest], skus: dict[str, SkuOffer], tier: str, today: str, now: str = "",
-          tickets: bool = False) -> list[PricedLine]:
+          tickets: bool = False, reserved: bool = False) -> list[PricedLine]:
     """The requested lines priced from the store on `today` (Shanghai) at `now` (ISO time), or the first rule that
     stops them. Event tickets are sold only through a registration (`tickets`), which keeps one per user and
-    event; to anyone else they do not exist."""
+    event; to anyone else they do not exist. `reserved`: the stock was set aside for this buyer already (a
+    waitlist offer), so none is checked or taken."""
     missing = [i.sku for i in items if i.sku not in skus or (skus[i.sku].category == TICKET_CATEGORY) != tickets]
     if missing:
         raise NotFound(f"unknown sku {missing[0]!r}", {"skus": missing})
-    return [_priced(skus[item.sku], item.qty, tier, today, now) for item in items]
+    return [_priced(skus[item.sku], item.qty, tier, today, now, reserved) for item in items]
 
 
-def _priced(s: SkuOffer, qty: int, tier: str, today: str, now: str) -> PricedLine:
+def _priced(s: SkuOffer, qty: int, tier: str, today: str, now: str, reserved: bool) -> PricedLine:
     if s.status != "active":
         raise NotAvailable(f"{s.title!r} is not on sale", {"sku": s.sku})
     if s.category == "hotel" and s.stay_date < today:
@@ -147,8 +149,9 @@ def _priced(s: SkuOffer, qty: int, tier: str, today: str, now: str) -> PricedLin
     if not tier_allows(tier, s.min_tier):
         raise TierTooLow(f"{s.title!r} is open to tier {s.min_tier} and above; yours is {tier}",
                          {"min_tier": s.min_tier, "tier": tier})
-    if s.stock < qty:
-        raise InsufficientStock(f"only {s.stock} of {s.title!r} left", {"sku": s.sku, "stock": s.stock})
+    available = 0 if s.queued > 0 else s.stock
+    if available < qty and not reserved:
+        raise InsufficientStock(f"only {available} of {s.title!r} left", {"sku": s.sku, "stock": available})
     return PricedLine(sku=s.sku, product_id=s.product_id, title=s.title, category=s.category, qty=qty,
                       unit_price_fen=s.price_fen, accepts_points=s.accepts_points, accepts_cash=s.accepts_cash,
                       owner_only=s.owner_only, designer_id=s.designer_id, design_id=s.design_id)

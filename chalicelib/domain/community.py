@@ -22,7 +22,10 @@ from chalicelib.domain.points import Tier
 from chalicelib.domain.text import OneLine, Paragraphs
 
 EventStatus = Literal["draft", "submitted", "published", "rejected", "cancelled"]
-RegistrationStatus = Literal["pending_payment", "confirmed", "cancelled", "expired", "refunded"]
+RegistrationStatus = Literal["waitlisted", "offered", "lapsed", "withdrawn", "pending_payment", "confirmed",
+                             "cancelled", "expired", "refunded"]
+QUEUE_STATUS: dict[str, RegistrationStatus] = {"waiting": "waitlisted", "offered": "offered", "lapsed": "lapsed",
+                                               "withdrawn": "withdrawn"}
 TICKET_CATEGORY = "event"  # the category of a ticket's order line: no partner ships it, no address needed
 MAX_CAPACITY = 10_000
 MAX_ATTENDEES = 4
@@ -124,19 +127,25 @@ class EventPage(Model):
 class RegistrationInput(Strict):
     attendees: int = Field(default=1, ge=1, le=MAX_ATTENDEES, description="places taken: you and your guests")
     points: int = Field(default=0, ge=0, le=1_000_000_000, description="points toward the fee")
+    waitlist: bool = Field(default=False, description="when the event is full, queue for a place instead of 409")
+
+
+class OfferAcceptance(Strict):
+    points: int = Field(default=0, ge=0, le=1_000_000_000, description="points toward the fee")
 
 
 class Registration(Model):
     registration_id: str
     event_id: str
     user_id: str
-    order_id: str
+    order_id: Optional[str] = Field(description="null while waitlisted or offered")
     attendees: int
     status: RegistrationStatus
+    offer_expires_at: Optional[str] = Field(default=None, description="offered: accept it before this time")
     ticket_code: Optional[str] = Field(default=None, description="shown once the registration is confirmed; the "
                                                                  "host scans it at the door")
-    cash_due_fen: int
-    points_applied: int
+    cash_due_fen: int = 0
+    points_applied: int = 0
     payment: Optional[Payment] = None
     checked_in_at: Optional[str] = None
     created_at: str

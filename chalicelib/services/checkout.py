@@ -52,9 +52,9 @@ class CheckoutService:
         return self._checked_quote(body, reads.skus, reads.profile or new_profile(user_id, ""), tickets)
 
     def _checked_quote(self, body: rules.OrderRequest, skus: dict[str, rules.SkuOffer], profile: Profile,
-                       tickets: bool) -> rules.Quote:
+                       tickets: bool, reserved: bool = False) -> rules.Quote:
         now = self._clock.now()
-        lines = rules.price(body.items, skus, profile.tier, shanghai_day(now), iso(now), tickets)
+        lines = rules.price(body.items, skus, profile.tier, shanghai_day(now), iso(now), tickets, reserved)
         quote = rules.split(lines, body.points, self._settings.min_charge_fen)
         rules.check_expected(quote, body.expected)
         if body.points > profile.points_available:
@@ -62,13 +62,14 @@ class CheckoutService:
                                      {"available": profile.points_available, "points": body.points})
         return quote
 
-    def place(self, user_id: str, idem_key: str, body: rules.OrderRequest, follow: Optional[Follower] = None) -> Order:
+    def place(self, user_id: str, idem_key: str, body: rules.OrderRequest, follow: Optional[Follower] = None,
+              reserved: bool = False) -> Order:
         """The order (status paid, or pending_payment with a PaymentIntent); a replay returns the first one.
         `follow` adds what else the order's transaction must write (an event registration: its ticket lines are
-        sold only then)."""
+        sold only then); with `reserved`, the stock was set aside already and `follow` must claim it."""
         digest = request_hash(body)
         try:
-            t = on_lost_race(lambda: self._attempt(user_id, idem_key, digest, body, follow), "checkout")
+            t = on_lost_race(lambda: self._attempt(user_id, idem_key, digest, body, follow, reserved), "checkout")
         except Replay:
             return self._replay(user_id, idem_key, digest)
         log.info("order state changed", extra={"order_id": t.after.order_id, "from_status": None,
@@ -78,12 +79,12 @@ class CheckoutService:
         return self._with_payment(t.after)
 
     def _attempt(self, user_id: str, idem_key: str, digest: str, body: rules.OrderRequest,
-                 follow: Optional[Follower]) -> Transition:
+                 follow: Optional[Follower], reserved: bool) -> Transition:
         reads = self._repo.checkout_reads(user_id, idem_key, [i.sku for i in body.items])
         if reads.idempotency:
             raise Replay()
         profile = reads.profile or replace(new_profile(user_id, ""), stored=False)
-        quote = self._checked_quote(body, reads.skus, profile, tickets=follow is not None)
+        quote = self._checked_quote(body, reads.skus, profile, tickets=follow is not None, reserved=reserved)
         if body.shipping_address is None and rules.needs_address(quote.lines):
             raise InvalidRequest("shipping_address is required unless every item is a hotel stay",
                                  {"fields": {"shipping_address": "required"}})
@@ -91,7 +92,10 @@ class CheckoutService:
         check_pending_limit(profile, t, self._settings.max_pending_orders)
         tx = self._repo.begin()
         self._repo.add(tx, t.after, digest, on_replay=Replay)
-        self._repo.take_stock(tx, t.stock, reads.skus)
+        if reserved:
+            self._repo.check_on_sale(tx, t.stock)
+        else:
+            self._repo.take_stock(tx, t.stock, reads.skus)
         self._outbox.add(tx, t.events)
         self._royalties.follow(tx, t)
         if follow is not None:

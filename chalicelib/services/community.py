@@ -8,7 +8,7 @@ from chalicelib import logs
 from chalicelib.adapters.clock import Clock, iso, new_id
 from chalicelib.adapters.community_repo import REFUND, SETTLE, EventRepository
 from chalicelib.adapters.cursor import CursorCodec
-from chalicelib.adapters.dynamo import Transaction
+from chalicelib.adapters.dynamo import LostRace, Transaction
 from chalicelib.adapters.orders_repo import OrderRepository
 from chalicelib.adapters.users_repo import UserRepository
 from chalicelib.domain import community as rules
@@ -104,6 +104,10 @@ class EventService:
     def _refund_registrations(self, event: dict[str, Any]) -> dict[str, Any]:
         failed = 0
         for item in self._repo.registrations_for(event["event_id"]):
+            if not item.get("order_id"):  # queued or offered: out of the queue, nothing was paid
+                if item["status"] in ("waiting", "offered"):
+                    self._repo.end_offer(item, "withdrawn")
+                continue
             order = self._orders.get(item["order_id"])
             target = {"pending_payment": "cancelled", "paid": "refunded"}.get(order.status)
             if target is None:
@@ -204,15 +208,114 @@ class EventService:
 
         try:
             order = self._checkout.place(user_id, idem_key, request, follow=record)
+        except AlreadyRegistered:
+            queued = self._repo.registration_of(event_id, user_id)
+            if queued and not queued.get("order_id") and queued.get("idempotency_key") == idem_key:
+                return self.registration(user_id, queued["registration_id"])  # this request queued it before
+            raise
         except NotFound:
             raise NotFound(f"event {event_id!r} not found", {"event_id": event_id}) from None
         except InsufficientStock as full:
             left = full.details.get("stock", 0)
+            if body.waitlist:
+                return self._queue(user_id, event_id, idem_key, body)
             raise EventFull(f"only {left} places left" if left else "the event is full",
                             {"event_id": event_id, "places_left": left}) from None
         if written.get("order_id") == order.order_id:  # placed now: nothing more to read
             return self._registration_view(written, order)
         return self.registration(user_id, rules.registration_id(order.order_id), order)  # a replay
+
+    # -- the waitlist ----------------------------------------------------------------------------
+    def _queue(self, user_id: str, event_id: str, idem_key: str, body: rules.RegistrationInput
+               ) -> rules.Registration:
+        """A place in the queue (the event is full): first come, first offered."""
+        event, _ = self._read(event_id)
+        now = iso(self._clock.now())
+        reg_id = new_id("w")
+        entry: dict[str, Any] = {"registration_id": reg_id, "event_id": event_id, "user_id": user_id, "order_id": None,
+                 "attendees": body.attendees, "status": "waiting", "idempotency_key": idem_key, "created_at": now}
+        tx = self._repo.begin()
+        self._repo.add_waiting(tx, entry, event["ends_at"], on_repeat=AlreadyRegistered(
+            "you already have a registration for this event; cancel it to register again", {"event_id": event_id}))
+        try:
+            tx.commit()
+        except AlreadyRegistered:
+            mine = self._repo.registration_of(event_id, user_id)
+            if not mine or mine.get("idempotency_key") != idem_key or mine["attendees"] != body.attendees:
+                raise
+            reg_id = mine["registration_id"]  # the same request again: its place in the queue
+        self.offer_waitlist(event_id)  # places freed meanwhile go to the queue, in order
+        return self.registration(user_id, reg_id)
+
+    def offer_waitlist(self, event_id: str) -> int:
+        """Offer the places left to the queue, first come first (skipping a group the places cannot seat), each
+        place to one offer only: an offer takes its places out of the ticket's stock."""
+        offered = 0
+        while True:
+            found = self._repo.get(event_id)
+            now = self._clock.now()
+            if found is None or found[0]["status"] != "published" or found[1] <= 0 or \
+                    found[0]["starts_at"] <= iso(now):
+                return offered
+            event, left = found
+            entry = next((e for e in self._repo.waiting(event_id, 50) if e["attendees"] <= left), None)
+            if entry is None:
+                return offered
+            lapses = min(now + dt.timedelta(seconds=self._settings.waitlist_offer_s),
+                         dt.datetime.fromisoformat(event["starts_at"].replace("Z", "+00:00")))
+            try:
+                self._repo.offer(entry, iso(lapses))
+                offered += 1
+                log.info("waitlist offer", extra={"event_id": event_id, "registration_id": entry["registration_id"]})
+            except LostRace:
+                continue  # another offer or a registration took them first: look again
+
+    def accept_offer(self, user_id: str, reg_id: str, idem_key: str, body: rules.OfferAcceptance
+                     ) -> rules.Registration:
+        """Take up an offer: an order of the places set aside (paid as any registration), before it lapses."""
+        entry = self._repo.registration(reg_id)
+        if entry is None or entry["user_id"] != user_id:
+            raise NotFound(f"registration {reg_id!r} not found", {"registration_id": reg_id})
+        if entry.get("order_id"):  # accepted already: this request again, or another one
+            return self.registration(user_id, reg_id)
+        if entry["status"] != "offered":
+            raise NotAvailable(f"there is no open offer on this registration (it is "
+                               f"{rules.QUEUE_STATUS.get(entry['status'], entry['status'])})",
+                               {"status": rules.QUEUE_STATUS.get(entry["status"], entry["status"])})
+        request = OrderRequest(items=[LineRequest(sku=rules.ticket_sku(entry["event_id"]), qty=entry["attendees"])],
+                               points=body.points)
+        now = iso(self._clock.now())
+
+        def claim(tx: Transaction, order: Order) -> None:
+            self._repo.claim_offer(tx, entry, order.order_id, now, on_fail=NotAvailable(
+                "the offer lapsed before it was accepted", {"offer_expires_at": entry.get("offer_expires_at")}))
+
+        self._checkout.place(user_id, idem_key, request, follow=claim, reserved=True)
+        return self.registration(user_id, reg_id)
+
+    def lapse_offers(self) -> int:
+        """Scheduled: offers not taken up in time go back to the queue's next in line."""
+        lapsed = 0
+        for entry in self._repo.offers_due(iso(self._clock.now())):
+            try:
+                self._repo.end_offer(entry, "lapsed")
+                lapsed += 1
+            except LostRace:
+                continue  # accepted at the last moment
+            self.offer_waitlist(entry["event_id"])
+        return lapsed
+
+    def offer_waitlists(self) -> int:
+        """Scheduled: places freed by expired or refunded orders go to the queues; ended events leave the list."""
+        offered = 0
+        for item in self._repo.waitlisted_events():
+            event_id = item["event_id"]
+            found = self._repo.get(event_id)
+            if found is None or found[0]["ends_at"] <= iso(self._clock.now()):
+                self._repo.forget_waitlist(event_id)
+                continue
+            offered += self.offer_waitlist(event_id)
+        return offered
 
     def registration(self, user_id: Optional[str], reg_id: str, order: Optional[Order] = None
                      ) -> rules.Registration:
@@ -220,14 +323,18 @@ class EventService:
         item = self._repo.registration(reg_id)
         if item is None or (user_id is not None and item["user_id"] != user_id):
             raise NotFound(f"registration {reg_id!r} not found", {"registration_id": reg_id})
+        if not item.get("order_id"):
+            return self._registration_view(item, None)
         return self._registration_view(item, order or self._orders.get(item["order_id"]))
 
     def my_events(self, user_id: str, limit: int = 50) -> rules.MyEvents:
         hosted = self._views(self._repo.hosted_by(user_id, limit))
         items = self._repo.registrations_of(user_id, limit)
-        orders = {o.order_id: o for o in self._order_repo.many([i["order_id"] for i in items])} if items else {}
+        ids = [i["order_id"] for i in items if i.get("order_id")]
+        orders = {o.order_id: o for o in self._order_repo.many(ids)} if ids else {}
         return rules.MyEvents(hosted=hosted, registrations=[
-            self._registration_view(i, orders[i["order_id"]]) for i in items if i["order_id"] in orders])
+            self._registration_view(i, orders.get(i.get("order_id") or "")) for i in items
+            if not i.get("order_id") or i["order_id"] in orders])
 
     def cancel(self, user_id: str, reg_id: str) -> rules.Registration:
         """The attendee's cancel, until the event's `cancel_until`: as an order cancel (points and cash back,
@@ -235,11 +342,19 @@ class EventService:
         item = self._repo.registration(reg_id)
         if item is None or item["user_id"] != user_id:
             raise NotFound(f"registration {reg_id!r} not found", {"registration_id": reg_id})
+        if not item.get("order_id"):  # leaving the queue, or turning an offer down: any time
+            if item["status"] not in ("waiting", "offered"):
+                raise NotCancellable(f"this registration is {rules.QUEUE_STATUS[item['status']]}",
+                                     {"status": rules.QUEUE_STATUS[item["status"]]})
+            self._repo.end_offer(item, "withdrawn")
+            self.offer_waitlist(item["event_id"])
+            return self.registration(user_id, reg_id)
         event, _ = self._read(item["event_id"])
         if iso(self._clock.now()) > event["cancel_until"]:
             raise NotCancellable(f"registrations for this event could be cancelled until {event['cancel_until']}",
                                  {"cancel_until": event["cancel_until"]})
         order = self._orders.cancel(user_id, item["order_id"])
+        self.offer_waitlist(item["event_id"])  # the places freed go to the queue first
         return self._registration_view(item, order)
 
     def check_in(self, actor: str, is_merchandiser: bool, event_id: str, code: str) -> rules.Registration:
@@ -264,7 +379,13 @@ class EventService:
         self._repo.check_in(item["registration_id"], iso(now))
         return self.registration(None, item["registration_id"], order)
 
-    def _registration_view(self, item: dict[str, Any], order: Order) -> rules.Registration:
+    def _registration_view(self, item: dict[str, Any], order: Optional[Order]) -> rules.Registration:
+        if order is None:  # in the queue, offered, or out of it
+            return rules.Registration(
+                registration_id=item["registration_id"], event_id=item["event_id"], user_id=item["user_id"],
+                order_id=None, attendees=item["attendees"], status=rules.QUEUE_STATUS[item["status"]],
+                offer_expires_at=item.get("offer_expires_at") if item["status"] == "offered" else None,
+                created_at=item["created_at"])
         status = rules.ORDER_TO_REGISTRATION[order.status]
         code = rules.ticket_code(self._ticket_key, item["event_id"], item["registration_id"]) \
             if status == "confirmed" else None

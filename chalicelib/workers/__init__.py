@@ -65,8 +65,11 @@ def retry_refunds() -> int:
 
 
 def settle_events() -> int:
-    """Refunds of cancelled events still owed, then host rewards of user-hosted events that have ended."""
+    """Refunds of cancelled events still owed, lapsed waitlist offers, places freed for the queues, then host
+    rewards of user-hosted events that have ended."""
     events = bootstrap.container().events
-    refunded, credited = events.refund_cancelled(), events.settle_rewards()
-    log.info("event settlement", extra={"refunded_events": refunded, "rewards_credited": credited})
+    refunded, lapsed, offered = events.refund_cancelled(), events.lapse_offers(), events.offer_waitlists()
+    credited = events.settle_rewards()
+    log.info("event settlement", extra={"refunded_events": refunded, "offers_lapsed": lapsed,
+                                        "offers_made": offered, "rewards_credited": credited})
     return credited

@@ -263,3 +263,50 @@ def test_a_host_reward_the_budget_cannot_pay_waits_visibly_and_is_never_over_iss
     assert (shown["reward_status"], shown["reward_points"]) == ("budget_exhausted", 375)
     assert api.get("/me/points/ledger", user="host").json["items"] == []
     assert api.merch("GET", "/admin/campaigns/event-rewards").json["issued_points"] == 0
+
+
+def test_a_full_event_queues_and_offers_a_freed_place_to_the_first_in_line(api, services, pinned):
+    event = official(api, capacity=2, fee_fen=1000)
+    first = register(api, "a", event["event_id"], attendees=2).json
+    queued = [register(api, user, event["event_id"], waitlist=True).json for user in ("q1", "q2")]
+    assert [(q["status"], q["order_id"], q["ticket_code"]) for q in queued] == [("waitlisted", None, None)] * 2
+    assert register(api, "q1", event["event_id"], waitlist=True).json == queued[0], "a retry keeps its place"
+    assert register(api, "q1", event["event_id"], key="other-key-q1", waitlist=True).error_code == "already_registered"
+    assert register(api, "full", event["event_id"]).error_code == "event_full", "without waitlist: 409"
+    api.post(f"/registrations/{first['registration_id']}/cancel", user="a")
+    offered = api.get(f"/registrations/{queued[0]['registration_id']}", user="q1").json
+    assert (offered["status"], offered["offer_expires_at"]) == ("offered", "2026-12-02T02:00:00.000Z")
+    assert api.get(f"/registrations/{queued[1]['registration_id']}", user="q2").json["status"] == "offered", \
+        "two places freed: both in line are offered one"
+    assert api.get(f"/events/{event['event_id']}").json["places_left"] == 0, "offered places are held"
+    assert register(api, "sneaky", event["event_id"]).error_code == "event_full"
+    give_points(services, "q1", 100)
+    taken = api.post(f"/registrations/{queued[0]['registration_id']}/accept", {"points": 100}, user="q1",
+                     headers={"Idempotency-Key": "accept-q1-1"})
+    assert taken.status == 200 and taken.json["status"] == "confirmed" and taken.json["ticket_code"]
+    assert balance(api, "q1") == {"available": 0, "held": 0}
+    assert api.get(f"/events/{event['event_id']}").json["places_left"] == 0
+    pinned.set("2026-12-02T02:00:01Z")  # q2 let the offer lapse
+    workers.settle_events()
+    assert api.get(f"/registrations/{queued[1]['registration_id']}", user="q2").json["status"] == "lapsed"
+    assert api.get(f"/events/{event['event_id']}").json["places_left"] == 1
+    late = api.post(f"/registrations/{queued[1]['registration_id']}/accept", {}, user="q2",
+                    headers={"Idempotency-Key": "accept-q2-1"})
+    assert (late.status, late.error_code) == (409, "not_available")
+    assert reconcile(services.dynamodb, services.table)[1] == []
+
+
+def test_the_queue_skips_a_group_the_freed_places_cannot_seat_and_one_can_leave_it(api, services):
+    event = official(api, capacity=2)
+    mine = [register(api, u, event["event_id"]).json for u in ("a", "b")]
+    group = register(api, "group", event["event_id"], attendees=2, waitlist=True).json
+    single = register(api, "single", event["event_id"], waitlist=True).json
+    api.post(f"/registrations/{mine[0]['registration_id']}/cancel", user="a")
+    assert api.get(f"/registrations/{group['registration_id']}", user="group").json["status"] == "waitlisted"
+    assert api.get(f"/registrations/{single['registration_id']}", user="single").json["status"] == "offered"
+    left = api.post(f"/registrations/{group['registration_id']}/cancel", user="group").json
+    assert left["status"] == "withdrawn"
+    assert register(api, "group", event["event_id"], key="group-again", attendees=2, waitlist=True).status == 201
+    declined = api.post(f"/registrations/{single['registration_id']}/cancel", user="single").json
+    assert declined["status"] == "withdrawn"
+    assert api.get(f"/events/{event['event_id']}").json["places_left"] == 1, "its place went back"

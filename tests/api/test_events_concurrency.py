@@ -43,3 +43,40 @@ def test_one_person_registering_eight_times_at_once_holds_one_registration(live_
     assert {r.error_code for r in replies if r.status == 409} == {"already_registered"}
     assert live_api.get(f"/events/{event_id}").json["places_left"] == 18
     assert len(live_api.get("/me/events", user=me).json["registrations"]) == 1
+
+
+def test_cancels_and_new_registrations_racing_over_a_waitlist_never_give_a_place_twice(live_api, live_server):
+    """16 registered, 16 queued; then 16 cancels and 16 newcomers (waitlist: true) at once, and offers running
+    after each cancel: every place is held by exactly one registration or offer, never two."""
+    event_id = launch(live_api, 16)
+    seated = [uid("seated") for _ in range(16)]
+    queued = [uid("queued") for _ in range(16)]
+    regs = parallel(16, lambda i: live_api.post(f"/events/{event_id}/registrations", {}, user=seated[i],
+                                                headers={"Idempotency-Key": f"seat-{seated[i]}"}).json)
+    for user in queued:
+        r = live_api.post(f"/events/{event_id}/registrations", {"waitlist": True}, user=user,
+                          headers={"Idempotency-Key": f"queue-{user}"})
+        assert r.json["status"] == "waitlisted", r.json
+    newcomers = [uid("new") for _ in range(16)]
+
+    def act(i):
+        if i % 2:
+            return live_api.post(f"/registrations/{regs[i // 2]['registration_id']}/cancel", user=seated[i // 2])
+        return live_api.post(f"/events/{event_id}/registrations", {"waitlist": True}, user=newcomers[i // 2],
+                             headers={"Idempotency-Key": f"new-{newcomers[i // 2]}"})
+
+    replies = parallel(32, act)
+    assert all(r.status in (200, 201) for r in replies), [r.json for r in replies if r.status not in (200, 201)]
+    statuses = {}
+    for user in seated + queued + newcomers:
+        for reg in live_api.get("/me/events", user=user).json["registrations"]:
+            statuses[reg["registration_id"]] = (reg["status"], reg["attendees"])
+    holding = [s for s, _ in statuses.values() if s in ("confirmed", "offered", "pending_payment")]
+    event = live_api.get(f"/events/{event_id}").json
+    assert len(holding) + event["places_left"] == 16, (sorted(statuses.values()), event["places_left"])
+    assert event["places_left"] == 0, "every freed place went to the queue"
+    offered = [u for u in queued if any(r["status"] == "offered" for r in
+                                        live_api.get("/me/events", user=u).json["registrations"])]
+    assert offered == queued, "the 16 places freed went to the 16 who queued first"
+    assert all(r.json["status"] == "waitlisted" for i, r in enumerate(replies) if i % 2 == 0), \
+        "newcomers never jump the queue"
