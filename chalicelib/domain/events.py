@@ -9,20 +9,14 @@ from typing import Literal, Optional
 from pydantic import Field
 
 from chalicelib.domain.base import Model
-from chalicelib.domain.orders import Order, OrderStatus, Shipment, ShippingAddress
+from chalicelib.domain.orders import LineItem, Order, OrderStatus, Shipment, ShippingAddress
 
 EventType = Literal["order.paid", "order.cancelled", "order.refunded", "order.shipped"]
 SCHEMA_VERSION: Literal[2] = 2
 
 
-class PartnerLine(Model):
-    sku: str
-    product_id: str
-    title: str
-    category: str
-    qty: int
-    unit_price_fen: int
-    line_total_fen: int
+class PartnerLine(LineItem):
+    """A line as its partner sees it: no designer, no routing."""
 
 
 class PartnerOrder(Model):

@@ -24,7 +24,9 @@ class ShippingAddress(Strict):
     country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = Field(description="ISO 3166 alpha-2, e.g. CN")
 
 
-class OrderLine(Model):
+class LineItem(Model):
+    """What a line is, to anyone who handles it (a partner sees no more)."""
+
     sku: str
     product_id: str
     title: str
@@ -32,6 +34,9 @@ class OrderLine(Model):
     qty: int
     unit_price_fen: int
     line_total_fen: int
+
+
+class OrderLine(LineItem):
     designer_id: Optional[str] = Field(default=None, description="the designer's user id; API responses show it "
                                                                  "to merchandisers only (null to anyone else)")
     design_id: Optional[str] = None
