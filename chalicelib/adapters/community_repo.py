@@ -89,15 +89,17 @@ class EventRepository:
         tx.commit()
 
     def get(self, event_id: str) -> Optional[tuple[dict[str, Any], int]]:
-        """The event and its places left (its ticket's stock), in one BatchGetItem."""
+        """The event and its places left (its ticket's stock), in one BatchGetItem; the event carries `waiting`
+        (how many are queued, from the ticket)."""
         found = {i["pk"]: i for i in self.table.batch_get([event_key(event_id), sku_key(ticket_sku(event_id))])}
         event = found.get(f"EVENT#{event_id}")
         ticket = found.get(f"SKU#{ticket_sku(event_id)}")
-        return (event, ticket["stock"]) if event and ticket else None
+        return ({**event, "waiting": ticket.get("queued", 0)}, ticket["stock"]) if event and ticket else None
 
-    def places_left(self, event_ids: list[str]) -> dict[str, int]:
+    def places_left(self, event_ids: list[str]) -> dict[str, tuple[int, int]]:
+        """(places left, people queued) of each event."""
         items = self.table.batch_get([sku_key(ticket_sku(e)) for e in event_ids])
-        return {i["product_id"]: i["stock"] for i in items}
+        return {i["product_id"]: (i["stock"], i.get("queued", 0)) for i in items}
 
     def published(self, city: Optional[str], since: str, now: str, limit: int, start: Optional[dict[str, Any]]
                   ) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:
@@ -155,15 +157,17 @@ class EventRepository:
         tx.delete(marker_key(event_id, user_id), "attribute_not_exists(pk) OR order_id = :o", {":o": order_id})
 
     # -- the waitlist ----------------------------------------------------------------------------
-    def add_waiting(self, tx: Transaction, entry: dict[str, Any], ends_at: str, *, on_repeat: OnFail) -> None:
+    def add_waiting(self, tx: Transaction, entry: dict[str, Any], ends_at: str, *, on_repeat: OnFail,
+                    not_open: OnFail) -> None:
         """A place in the event's queue (a registration without an order), with the user's marker."""
         self.add_registration(tx, {**entry, "gsi1pk": queue_partition(entry["event_id"]),
                                    "gsi1sk": f"{entry['created_at']}#{entry['registration_id']}"}, on_repeat=on_repeat)
         tx.put({"pk": f"EVENT#{entry['event_id']}", "sk": "WAITLIST", "event_id": entry["event_id"],
                 "gsi1pk": WAITLISTS, "gsi1sk": f"{ends_at}#{entry['event_id']}"})
-        # while anyone waits, places freed go to the queue, never to a newcomer (checkout's stock condition)
-        tx.update(sku_key(ticket_sku(entry["event_id"])), "ADD queued :one", {":one": 1},
-                  condition="attribute_exists(pk)")
+        # while anyone waits, places freed go to the queue, never to a newcomer (checkout's stock condition);
+        # and only while the event takes registrations (a cancel closes its ticket)
+        tx.update(sku_key(ticket_sku(entry["event_id"])), "ADD queued :one", {":one": 1, ":active": "active"},
+                  condition="#status = :active", names={"#status": "status"}, on_fail=not_open)
 
     def waiting(self, event_id: str, limit: int) -> list[dict[str, Any]]:
         """The queue, first come first."""

@@ -9,7 +9,7 @@ from pydantic import StringConstraints
 from chalicelib.api.catalog import PageQuery
 from chalicelib.api.orders import IDEMPOTENCY, idempotency_key
 from chalicelib.api.routing import PUBLIC, PUBLIC_MAX_AGE_S, USER, Ctx, route
-from chalicelib.domain.community import (AdminEventInput, CheckinInput, CommunityEvent, EventCancel, EventDecision,
+from chalicelib.domain.community import (AdminEventInput, CheckinInput, CheckinResult, CommunityEvent, EventCancel, EventDecision,
                                          EventInput, OfferAcceptance,
                                          EventPage, EventStatus, MyEvents, Registration, RegistrationInput)
 
@@ -98,10 +98,10 @@ def cancel(ctx: Ctx, registration_id: str) -> Registration:
     return ctx.services.events.cancel(ctx.user_id, registration_id)
 
 
-@route(bp, "/events/{event_id}/checkins", "POST", auth=USER, body=CheckinInput, response=Registration,
+@route(bp, "/events/{event_id}/checkins", "POST", auth=USER, body=CheckinInput, response=CheckinResult,
        tag="events", errors=("not_found", "not_available", "already_checked_in"),
        summary="The host or a merchandiser checks a ticket in at the door (from 2 h before the start to the end)")
-def check_in(ctx: Ctx, event_id: str) -> Registration:
+def check_in(ctx: Ctx, event_id: str) -> CheckinResult:
     return ctx.services.events.check_in(ctx.user_id, ctx.is_merchandiser, event_id, ctx.body.ticket_code)
 
 

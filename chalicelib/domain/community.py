@@ -105,8 +105,10 @@ class CommunityEvent(Model):
     ends_at: str
     cancel_until: str
     capacity: int
-    registered: int = Field(description="places taken, by confirmed registrations and those awaiting payment")
+    registered: int = Field(description="places taken: confirmed registrations, those awaiting payment, and open "
+                                        "waitlist offers")
     places_left: int
+    waitlisted: int = Field(description="people waiting in the queue")
     min_tier: Tier
     fee_fen: int
     points_price: int = Field(description="the fee in points (fee_fen / 10)")
@@ -159,6 +161,16 @@ class RegistrationPage(Model):
 class MyEvents(Model):
     hosted: list[CommunityEvent]
     registrations: list[Registration]
+
+
+class CheckinResult(Model):
+    """What the door sees: who, how many, when (nothing of what they paid)."""
+
+    registration_id: str
+    event_id: str
+    user_id: str
+    attendees: int
+    checked_in_at: str
 
 
 class CheckinInput(Strict):

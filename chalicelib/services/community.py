@@ -13,8 +13,9 @@ from chalicelib.adapters.orders_repo import OrderRepository
 from chalicelib.adapters.users_repo import UserRepository
 from chalicelib.domain import community as rules
 from chalicelib.domain.checkout import LineRequest, OrderRequest
-from chalicelib.domain.errors import (AlreadyRegistered, BudgetExhausted, EventFull, Forbidden, InsufficientStock,
-                                      InvalidTransition, NotAvailable, NotCancellable, NotFound, OwnerOnly)
+from chalicelib.domain.errors import (AlreadyRegistered, BudgetExhausted, EventFull, Forbidden, IdempotencyKeyReused,
+                                      InsufficientStock, InvalidTransition, NotAvailable, NotCancellable, NotFound,
+                                      OwnerOnly)
 from chalicelib.domain.money import points_price
 from chalicelib.domain.orders import Order
 from chalicelib.domain.points import GrantInput
@@ -27,6 +28,8 @@ from chalicelib.settings import Settings
 
 log = logs.get("community")
 EVENT_REWARDS = "event-rewards"  # the built-in campaign whose budget pays hosts
+MAX_OFFER_ROUNDS = 100
+REFUNDS_SETTLE_S = 60  # a cancelled event is marked refunded only after a pass this long after the cancel
 
 
 class EventService:
@@ -67,7 +70,7 @@ class EventService:
 
     def decide(self, actor: str, event_id: str, body: rules.EventDecision) -> rules.CommunityEvent:
         event, left = self._read(event_id)
-        if event["status"] != "submitted":
+        if event["status"] not in ("submitted", "draft"):
             raise InvalidTransition(f"a {event['status']} event cannot be reviewed",
                                     {"from": event["status"], "to": body.decision})
         status = "published" if body.decision == "approve" else "rejected"
@@ -88,37 +91,40 @@ class EventService:
         after = self._repo.move(event, {"status": "cancelled", "note": reason, "cancelled_by": actor,
                                         "updated_at": iso(self._clock.now()), "refunds_done": False})
         log.info("event cancelled", extra={"event_id": event_id, "by": actor})
-        after = self._refund_registrations(after)
-        return self._view(after, self._repo.places_left([event_id]).get(event_id, left))
+        after = self._refund_registrations(after, final=False)
+        return self._view(after, self._repo.places_left([event_id]).get(event_id, (left, 0))[0])
 
     def refund_cancelled(self) -> int:
         """Scheduled: finish the refunds of cancelled events (each registration once; safe to repeat)."""
         done = 0
-        for event_id in unseen(lambda: self._repo.due(REFUND, iso(self._clock.now()))):
+        # only events cancelled a while ago: a registration committed just before the cancel is in the index by then
+        settled = iso(self._clock.now() - dt.timedelta(seconds=REFUNDS_SETTLE_S))
+        for event_id in unseen(lambda: self._repo.due(REFUND, settled)):
             try:
-                done += bool(self._refund_registrations(self._read(event_id)[0]).get("refunds_done"))
+                done += bool(self._refund_registrations(self._read(event_id)[0], final=True).get("refunds_done"))
             except Exception:  # one event never stops the others
                 log.exception("refunding a cancelled event failed; the next run retries", extra={"event_id": event_id})
         return done
 
-    def _refund_registrations(self, event: dict[str, Any]) -> dict[str, Any]:
+    def _refund_registrations(self, event: dict[str, Any], final: bool) -> dict[str, Any]:
         failed = 0
         for item in self._repo.registrations_for(event["event_id"]):
-            if not item.get("order_id"):  # queued or offered: out of the queue, nothing was paid
-                if item["status"] in ("waiting", "offered"):
-                    self._repo.end_offer(item, "withdrawn")
-                continue
-            order = self._orders.get(item["order_id"])
-            target = {"pending_payment": "cancelled", "paid": "refunded"}.get(order.status)
-            if target is None:
-                continue
             try:
-                self._orders.move(order.order_id, target, actor="system",
-                                  audit_reason=f"event {event['event_id']} cancelled")
+                self._refund_one(event, item)
             except Exception:
                 failed += 1
-                log.exception("refunding one registration failed", extra={"order_id": order.order_id})
-        return event if failed else self._repo.move(event, {"refunds_done": True})
+                log.exception("refunding one registration failed", extra={"registration_id": item["registration_id"]})
+        return self._repo.move(event, {"refunds_done": True}) if final and not failed else event
+
+    def _refund_one(self, event: dict[str, Any], item: dict[str, Any]) -> None:
+        if not item.get("order_id"):  # queued or offered: out of the queue, nothing was paid
+            if item["status"] in ("waiting", "offered"):
+                self._repo.end_offer(item, "withdrawn")
+            return
+        order = self._orders.get(item["order_id"])
+        target = {"pending_payment": "cancelled", "paid": "refunded"}.get(order.status)
+        if target is not None:
+            self._orders.move(order.order_id, target, actor="system", audit_reason=f"event {event['event_id']} cancelled")
 
     def settle_rewards(self) -> int:
         """Scheduled: once a user-hosted event has ended, credit its host `event_host_share` of the net income
@@ -134,7 +140,8 @@ class EventService:
 
     def _settle(self, event: dict[str, Any]) -> int:
         registrations = self._repo.registrations_for(event["event_id"])
-        orders = self._order_repo.many([r["order_id"] for r in registrations]) if registrations else []
+        ids = [r["order_id"] for r in registrations if r.get("order_id")]  # queue entries paid nothing
+        orders = self._order_repo.many(ids) if ids else []
         net = sum(o.subtotal_fen for o in orders if rules.ORDER_TO_REGISTRATION[o.status] == "confirmed")
         points = rules.host_reward_points(net, self._settings.event_host_share)
         if points:
@@ -179,14 +186,15 @@ class EventService:
 
     def _views(self, events: list[dict[str, Any]]) -> list[rules.CommunityEvent]:
         left = self._repo.places_left([e["event_id"] for e in events]) if events else {}
-        return [self._view(e, left.get(e["event_id"], 0)) for e in events]
+        return [self._view({**e, "waiting": left.get(e["event_id"], (0, 0))[1]}, left.get(e["event_id"], (0, 0))[0])
+                for e in events]
 
     @staticmethod
     def _view(event: dict[str, Any], places_left: int) -> rules.CommunityEvent:
         return rules.CommunityEvent.model_validate({
             **{k: v for k, v in event.items() if k in rules.CommunityEvent.model_fields},
             "places_left": places_left, "registered": event["capacity"] - places_left,
-            "points_price": points_price(event["fee_fen"])})
+            "waitlisted": event.get("waiting", 0), "points_price": points_price(event["fee_fen"])})
 
     # -- registrations --------------------------------------------------------------------------
     def register(self, user_id: str, event_id: str, idem_key: str, body: rules.RegistrationInput
@@ -217,7 +225,7 @@ class EventService:
             raise NotFound(f"event {event_id!r} not found", {"event_id": event_id}) from None
         except InsufficientStock as full:
             left = full.details.get("stock", 0)
-            if body.waitlist:
+            if body.waitlist and left == 0:  # with places left, ask for as many: a bigger group would block them
                 return self._queue(user_id, event_id, idem_key, body)
             raise EventFull(f"only {left} places left" if left else "the event is full",
                             {"event_id": event_id, "places_left": left}) from None
@@ -236,7 +244,8 @@ class EventService:
                  "attendees": body.attendees, "status": "waiting", "idempotency_key": idem_key, "created_at": now}
         tx = self._repo.begin()
         self._repo.add_waiting(tx, entry, event["ends_at"], on_repeat=AlreadyRegistered(
-            "you already have a registration for this event; cancel it to register again", {"event_id": event_id}))
+            "you already have a registration for this event; cancel it to register again", {"event_id": event_id}),
+            not_open=NotAvailable("this event no longer takes registrations", {"event_id": event_id}))
         try:
             tx.commit()
         except AlreadyRegistered:
@@ -251,7 +260,7 @@ class EventService:
         """Offer the places left to the queue, first come first (skipping a group the places cannot seat), each
         place to one offer only: an offer takes its places out of the ticket's stock."""
         offered = 0
-        while True:
+        for _ in range(MAX_OFFER_ROUNDS):  # bounded: a stale index can make the same entry lose again
             found = self._repo.get(event_id)
             now = self._clock.now()
             if found is None or found[0]["status"] != "published" or found[1] <= 0 or \
@@ -269,6 +278,7 @@ class EventService:
                 log.info("waitlist offer", extra={"event_id": event_id, "registration_id": entry["registration_id"]})
             except LostRace:
                 continue  # another offer or a registration took them first: look again
+        return offered
 
     def accept_offer(self, user_id: str, reg_id: str, idem_key: str, body: rules.OfferAcceptance
                      ) -> rules.Registration:
@@ -290,8 +300,12 @@ class EventService:
             self._repo.claim_offer(tx, entry, order.order_id, now, on_fail=NotAvailable(
                 "the offer lapsed before it was accepted", {"offer_expires_at": entry.get("offer_expires_at")}))
 
-        self._checkout.place(user_id, idem_key, request, follow=claim, reserved=True)
-        return self.registration(user_id, reg_id)
+        order = self._checkout.place(user_id, idem_key, request, follow=claim, reserved=True)
+        accepted = self.registration(user_id, reg_id)
+        if accepted.order_id != order.order_id:  # the key replayed an earlier order: this offer is still open
+            raise IdempotencyKeyReused("this Idempotency-Key belongs to another request; use a new one",
+                                       {"order_id": order.order_id})
+        return accepted
 
     def lapse_offers(self) -> int:
         """Scheduled: offers not taken up in time go back to the queue's next in line."""
@@ -346,18 +360,27 @@ class EventService:
             if item["status"] not in ("waiting", "offered"):
                 raise NotCancellable(f"this registration is {rules.QUEUE_STATUS[item['status']]}",
                                      {"status": rules.QUEUE_STATUS[item["status"]]})
-            self._repo.end_offer(item, "withdrawn")
+            try:
+                self._repo.end_offer(item, "withdrawn")
+            except LostRace:  # the offer lapsed or was accepted meanwhile: answer from what it is now
+                now_item = self._repo.registration(reg_id) or item
+                if not now_item.get("order_id"):
+                    status = rules.QUEUE_STATUS[now_item["status"]]
+                    raise NotCancellable(f"this registration is {status}", {"status": status}) from None
+                return self.cancel(user_id, reg_id)
             self.offer_waitlist(item["event_id"])
             return self.registration(user_id, reg_id)
+        if item.get("checked_in_at"):
+            raise NotCancellable("this ticket was checked in at the door", {"checked_in_at": item["checked_in_at"]})
         event, _ = self._read(item["event_id"])
         if iso(self._clock.now()) > event["cancel_until"]:
             raise NotCancellable(f"registrations for this event could be cancelled until {event['cancel_until']}",
                                  {"cancel_until": event["cancel_until"]})
-        order = self._orders.cancel(user_id, item["order_id"])
+        order = self._orders.cancel(user_id, item["order_id"], registration=True)
         self.offer_waitlist(item["event_id"])  # the places freed go to the queue first
         return self._registration_view(item, order)
 
-    def check_in(self, actor: str, is_merchandiser: bool, event_id: str, code: str) -> rules.Registration:
+    def check_in(self, actor: str, is_merchandiser: bool, event_id: str, code: str) -> rules.CheckinResult:
         """At the door: the host or a merchandiser checks a confirmed ticket in, once, from two hours before
         the start until the end."""
         event, _ = self._read(event_id)
@@ -377,7 +400,8 @@ class EventService:
             raise NotAvailable(f"this registration is {rules.ORDER_TO_REGISTRATION[order.status]}",
                                {"status": rules.ORDER_TO_REGISTRATION[order.status]})
         self._repo.check_in(item["registration_id"], iso(now))
-        return self.registration(None, item["registration_id"], order)
+        return rules.CheckinResult(registration_id=item["registration_id"], event_id=event_id,
+                                   user_id=item["user_id"], attendees=item["attendees"], checked_in_at=iso(now))
 
     def _registration_view(self, item: dict[str, Any], order: Optional[Order]) -> rules.Registration:
         if order is None:  # in the queue, offered, or out of it

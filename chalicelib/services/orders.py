@@ -14,6 +14,7 @@ from chalicelib.adapters.outbox import Outbox
 from chalicelib.adapters.payments import PaymentGateway
 from chalicelib.domain.errors import InvalidTransition, NotCancellable, NotFound, PaymentProviderError
 from chalicelib.domain.orders import Order, OrderPage, Payment, ShipmentRequest
+from chalicelib.domain.community import TICKET_CATEGORY, registration_id
 from chalicelib.domain.events import PartnerOrder, partner_view
 from chalicelib.domain.transitions import CANCELLABLE, Transition, shipping, transition
 from chalicelib.services.accounts import Accounts
@@ -58,8 +59,14 @@ class OrderService:
         return OrderPage(items=[order.routed(self._routes) for order in items], next_cursor=self._cursors.encode(last, scope))
 
     # -- transitions -------------------------------------------------------------------------
-    def cancel(self, user_id: str, order_id: str) -> Order:
+    def cancel(self, user_id: str, order_id: str, registration: bool = False) -> Order:
+        """The buyer's cancel. An event registration's order only through its registration (`registration`),
+        which keeps the event's cancel_until."""
         order = self.get(order_id, user_id)
+        if not registration and any(line.category == TICKET_CATEGORY for line in order.lines):
+            raise NotCancellable("an event registration is cancelled as a registration (POST "
+                                 "/registrations/{registration_id}/cancel), until the event's cancel_until",
+                                 {"status": order.status, "registration_id": registration_id(order.order_id)})
         if order.status not in CANCELLABLE:
             raise NotCancellable(f"a {order.status} order cannot be cancelled", {"status": order.status})
         try:
