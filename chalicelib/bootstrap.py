@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from chalicelib.services.campaigns import CampaignService
     from chalicelib.services.catalog import CatalogService
     from chalicelib.services.checkout import CheckoutService
+    from chalicelib.services.contribution import ContributionService
     from chalicelib.services.designs import DesignService
     from chalicelib.services.orders import OrderService
     from chalicelib.services.payments import PaymentEvents
@@ -162,7 +163,14 @@ class Container:
     def points(self) -> PointsService:
         from chalicelib.services.points import PointsService
 
-        return PointsService(self.accounts, self.audit_repo, self.cursors, self.settings)
+        return PointsService(self.accounts, self.audit_repo, self.cursors, self.settings, self.contribution)
+
+    @cached_property
+    def contribution(self) -> ContributionService:
+        from chalicelib.adapters.contribution_repo import ContributionRepository
+        from chalicelib.services.contribution import ContributionService
+
+        return ContributionService(ContributionRepository(self.table), self.clock, self.cursors, self.settings)
 
     @cached_property
     def campaigns(self) -> CampaignService:
@@ -232,7 +240,7 @@ def use(replacement: Optional[Container]) -> None:
 
 
 SERVICES = ("tokens", "users", "catalog", "checkout", "orders", "accounts", "points", "designs", "campaigns",
-            "audit", "payment_events", "outbox")
+            "contribution", "audit", "payment_events", "outbox")
 
 
 def prewarm() -> Container:
