@@ -211,8 +211,8 @@ class Container:
     def designs(self) -> DesignService:
         from chalicelib.services.designs import DesignService
 
-        return DesignService(self.design_repo, self.accounts, self.campaigns, self.catalog, self.audit_repo,
-                             self.cursors, self.settings, self.pseudonyms)
+        return DesignService(self.design_repo, self.accounts, self.campaigns, self.catalog, self.contribution,
+                             self.audit_repo, self.cursors, self.settings, self.pseudonyms)
 
     @cached_property
     def payment_events(self) -> PaymentEvents:
