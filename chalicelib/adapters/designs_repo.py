@@ -126,6 +126,11 @@ class DesignRepository:
                   names={"#st": "status"}, on_fail=on_changed)
         tx.put(_rank(design, score + weight))
 
+    def rank_if_absent(self, design: dict[str, Any]) -> bool:
+        """Give a public design from before weighted votes its place in the gallery by score (a vote meanwhile
+        wrote it already, and wins); True if this call did."""
+        return self.table.put_if_absent(_rank(design, score_of(design)))
+
     def votes(self, design_id: str) -> list[dict[str, Any]]:
         """Every vote of a design (weight 1 for votes cast before weights existed)."""
         found, start = [], None

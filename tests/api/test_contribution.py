@@ -60,3 +60,16 @@ def test_the_ledger_pages_newest_first_and_the_score_is_its_sum(api, services, c
     assert other.status == 400  # a cursor is bound to its own listing
     assert api.get("/me/contribution/ledger?limit=0", user="fan-n").status == 400
     assert reconcile(services.dynamodb, services.table)[1] == []
+
+
+def test_reconcile_reports_a_contribution_its_ledger_does_not_explain(api, services):
+    award(api, "fan-q", 40)
+    assert reconcile(services.dynamodb, services.table)[1] == []
+    balance = {"pk": {"S": "USER#fan-q"}, "sk": {"S": "CONTRIBUTION"}}
+    services.dynamodb.update_item(TableName=services.table.name, Key=balance, UpdateExpression="ADD contribution :x",
+                                  ExpressionAttributeValues={":x": {"N": "1000"}})
+    found = reconcile(services.dynamodb, services.table)[1]
+    assert [(d.user_id, d.contribution, d.ledger_contribution) for d in found] == [("fan-q", 1040, 40)]
+    services.dynamodb.update_item(TableName=services.table.name, Key=balance, UpdateExpression="ADD contribution :x",
+                                  ExpressionAttributeValues={":x": {"N": "-1000"}})  # undo, for the suite-wide check
+    assert reconcile(services.dynamodb, services.table)[1] == []

@@ -77,3 +77,28 @@ def test_the_gallery_sorts_by_score_on_request_and_by_newest_otherwise(api, cloc
     assert api.get(f"/designs?limit=2&cursor={first['next_cursor']}").status == 400  # not the newest-first listing's
     bad = api.get("/designs?sort=votes")
     assert (bad.status, bad.error_code) == (400, "invalid_request") and "sort" in bad.json["error"]["details"]["fields"]
+
+
+def test_reconcile_reports_a_score_or_rank_the_votes_do_not_explain_and_old_designs_can_be_ranked(api, services):
+    design_id = public_design(api, "designer-r")
+    award(api, "v-r2", 100)
+    for voter in ("v-r1", "v-r2"):
+        api.post(f"/designs/{design_id}/votes", user=voter)
+    assert reconcile(services.dynamodb, services.table)[1] == []
+    table, client = services.table.name, services.dynamodb
+    meta, rank = {"pk": {"S": f"DESIGN#{design_id}"}, "sk": {"S": "META"}}, {"pk": {"S": f"DESIGN#{design_id}"},
+                                                                             "sk": {"S": "RANK"}}
+    client.update_item(TableName=table, Key=meta, UpdateExpression="SET score = :x",
+                       ExpressionAttributeValues={":x": {"N": "99"}})
+    found = reconcile(client, services.table)[1]
+    assert [(d.design_id, d.score, d.weights) for d in found] == [(design_id, 99, 3)]
+    client.update_item(TableName=table, Key=meta, UpdateExpression="SET score = :x",
+                       ExpressionAttributeValues={":x": {"N": "3"}})
+    client.delete_item(TableName=table, Key=rank)  # a design approved before weighted votes has no rank
+    assert [d.rank_score for d in reconcile(client, services.table)[1]] == [None]
+    assert api.get("/designs?sort=score").json["items"] == []
+    from tools.backfill_ranks import backfill
+
+    assert backfill(services.design_repo) == 1 and backfill(services.design_repo) == 0
+    assert [(d["design_id"], d["score"]) for d in api.get("/designs?sort=score").json["items"]] == [(design_id, 3)]
+    assert reconcile(client, services.table)[1] == []
