@@ -80,6 +80,8 @@ class DesignRepository:
     def add(self, tx: Transaction, design: dict[str, Any], *, on_too_many: OnFail) -> None:
         """A new submission, counted among the designer's open ones (at most MAX_OPEN_DESIGNS, else `on_too_many`)."""
         tx.create({"pk": f"DESIGN#{design['design_id']}", "sk": "META", **design, **_index_keys(design)})
+        if design["status"] in PUBLIC_STATUSES:
+            tx.put(_rank(design, score_of(design)))
         self.count_open(tx, design["designer_id"], 1, on_fail=on_too_many)
 
     def count_open(self, tx: Transaction, designer_id: str, delta: int, *, on_fail: OnFail = LostRace) -> None:
@@ -106,8 +108,12 @@ class DesignRepository:
         names["#st"] = "status"
         tx.update(design_key(before["design_id"]), expression, values, condition="#st = :from", names=names,
                   on_fail=on_fail)
-        if after["status"] in PUBLIC_STATUSES and before["status"] not in PUBLIC_STATUSES:
-            tx.put(_rank(after, score_of(after)))
+        public = after["status"] in PUBLIC_STATUSES
+        if public != (before["status"] in PUBLIC_STATUSES):  # every public design has its rank, no other one
+            if public:
+                tx.put(_rank(after, score_of(after)))
+            else:
+                tx.delete(key(f"DESIGN#{before['design_id']}", "RANK"))
 
     def vote(self, tx: Transaction, design: dict[str, Any], voter_id: str, weight: int, contribution: int, now: str,
              *, on_repeat: OnFail, on_changed: OnFail) -> None:

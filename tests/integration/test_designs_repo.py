@@ -90,6 +90,7 @@ def test_a_rejected_design_leaves_no_trace_in_the_gallery(services):
     assert _ids(repo) == [d["design_id"]]
     _move(repo, d, status="rejected")
     assert _ids(repo) == [] and _ids(repo, category="tech") == []
+    assert _ids(repo, by_score=True) == [] and _ids(repo, by_score=True, category="tech") == []
     assert _ids(repo, status="rejected") == [d["design_id"]]
 
 
@@ -112,7 +113,9 @@ def test_a_vote_that_cannot_count_is_gone_and_leaves_no_marker(services, case):
     with pytest.raises(NotFound):
         _vote(repo, design_id, voter)
     assert repo.get(d["design_id"])["votes"] == 0
-    assert stored(services.table, key(f"DESIGN#{design_id}", f"VOTE#{voter}"), key(f"DESIGN#{design_id}", "RANK")) == []
+    assert stored(services.table, key(f"DESIGN#{design_id}", f"VOTE#{voter}")) == []
+    ranks = [r["score"] for r in stored(services.table, key(f"DESIGN#{design_id}", "RANK"))]
+    assert ranks == ([0] if case == "own design" else [])  # only a public design has a rank, and it did not move
     if case == "unknown design":
         assert stored(services.table, design_key(design_id)) == []
     if case == "not public yet":  # nothing was kept from the refused vote: once approved, it counts
@@ -166,9 +169,13 @@ def test_votes_cast_before_weights_existed_count_once_each(services):
     services.table.client.update_item(  # a design as the previous version left it: votes, no score
         TableName=services.table.name, Key=design_key(d["design_id"]), UpdateExpression="SET votes = :v",
         ExpressionAttributeValues={":v": {"N": "2"}})
+    for voter in ("old-1", "old-2"):  # and its votes, without a weight
+        services.table.client.put_item(TableName=services.table.name, Item={
+            "pk": {"S": f"DESIGN#{d['design_id']}"}, "sk": {"S": f"VOTE#{voter}"}, "at": {"S": "2024-05-01"}})
     assert repo.get(d["design_id"])["score"] == 2
     _vote(repo, d["design_id"], uid("voter"), weight=3)
     assert (repo.get(d["design_id"])["votes"], repo.get(d["design_id"])["score"]) == (3, 5)
+    assert sorted(v["weight"] for v in repo.votes(d["design_id"])) == [1, 1, 3]
 
 
 def test_the_gallery_by_score_lists_public_designs_highest_first_then_newest(services):
