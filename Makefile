@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test setup check-tools tokens reconcile schemas bench package
+.PHONY: run test setup check-tools tokens reconcile backfill-ranks schemas bench package
 
 run: setup
 	$(PY) -m tools.devstack
@@ -30,9 +30,14 @@ package: setup
 schemas: setup
 	$(PY) -m tools.event_schemas
 
-# Checks every user's balance against their ledger in the `make run` database (it must be running).
+# Checks every user's balances against their ledgers, and design scores against their votes, in the `make run`
+# database (it must be running).
 reconcile: setup
 	$(PY) -m tools.reconcile
+
+# Once, on a database from before weighted votes: puts every public design in the gallery by score.
+backfill-ranks: setup
+	$(PY) -m tools.backfill_ranks
 
 setup: check-tools $(STAMP) node_modules/.installed
 

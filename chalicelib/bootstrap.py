@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from chalicelib.services.catalog import CatalogService
     from chalicelib.services.checkout import CheckoutService
     from chalicelib.services.community import EventService
+    from chalicelib.services.contribution import ContributionService
     from chalicelib.services.designs import DesignService
     from chalicelib.services.orders import OrderService
     from chalicelib.services.payments import PaymentEvents
@@ -164,7 +165,14 @@ class Container:
     def points(self) -> PointsService:
         from chalicelib.services.points import PointsService
 
-        return PointsService(self.accounts, self.audit_repo, self.cursors, self.settings)
+        return PointsService(self.accounts, self.audit_repo, self.cursors, self.settings, self.contribution)
+
+    @cached_property
+    def contribution(self) -> ContributionService:
+        from chalicelib.adapters.contribution_repo import ContributionRepository
+        from chalicelib.services.contribution import ContributionService
+
+        return ContributionService(ContributionRepository(self.table), self.clock, self.cursors, self.settings)
 
     @cached_property
     def campaigns(self) -> CampaignService:
@@ -207,7 +215,8 @@ class Container:
         from chalicelib.services.community import EventService
 
         return EventService(self.event_repo, self.checkout, self.orders, self.order_repo, self.user_repo,
-                            self.campaigns, self.cursors, self.clock, self.settings.ticket_key, self.settings)
+                            self.campaigns, self.contribution, self.cursors, self.clock, self.settings.ticket_key,
+                            self.settings)
 
     @cached_property
     def royalties(self) -> Royalties:
@@ -221,8 +230,8 @@ class Container:
     def designs(self) -> DesignService:
         from chalicelib.services.designs import DesignService
 
-        return DesignService(self.design_repo, self.accounts, self.campaigns, self.catalog, self.audit_repo,
-                             self.cursors, self.settings, self.pseudonyms)
+        return DesignService(self.design_repo, self.accounts, self.campaigns, self.catalog, self.contribution,
+                             self.audit_repo, self.cursors, self.settings, self.pseudonyms)
 
     @cached_property
     def payment_events(self) -> PaymentEvents:
@@ -250,7 +259,7 @@ def use(replacement: Optional[Container]) -> None:
 
 
 SERVICES = ("tokens", "users", "catalog", "checkout", "orders", "accounts", "points", "designs", "campaigns",
-            "audit", "payment_events", "outbox", "events")
+            "contribution", "audit", "payment_events", "outbox", "events")
 
 
 def prewarm() -> Container:

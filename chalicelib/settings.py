@@ -13,6 +13,7 @@ from typing import Any, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from chalicelib.domain import contribution
 from chalicelib.domain.auth import PARTNER_ID
 from chalicelib.domain.catalog import CATEGORIES
 
@@ -72,6 +73,11 @@ class Settings(BaseModel):
     event_reward_budget_points: int = Field(default=100_000_000, gt=0)
     waitlist_offer_s: int = Field(default=86_400, ge=60, le=7 * 86_400)  # to accept a place offered
 
+    # The contribution score: what each source the shop pays earns (JSON), and the contribution at which a design
+    # vote weighs 2, 3, 4, ... (JSON list, e.g. LIFESHOP_VOTE_WEIGHT_THRESHOLDS='[100, 1000, 10000]').
+    contribution_points: dict[str, int] = Field(default_factory=lambda: dict(contribution.DEFAULT_POINTS))
+    vote_weight_thresholds: list[int] = Field(default_factory=lambda: list(contribution.DEFAULT_WEIGHT_THRESHOLDS))
+
     # Fulfillment (JSON in the environment: LIFESHOP_PARTNER_ROUTES='{"food": "fresh", ...}', every category once).
     partner_routes: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_PARTNER_ROUTES))
 
@@ -95,7 +101,7 @@ class Settings(BaseModel):
             raw = os.environ.get(variable)
             if raw is None:
                 continue
-            if typing.get_origin(spec.annotation) is dict:
+            if typing.get_origin(spec.annotation) in (dict, list):
                 try:
                     data[name] = json.loads(raw)
                 except ValueError:
@@ -133,6 +139,18 @@ class Settings(BaseModel):
             floor = 1 if name == "referral_points" else 0
             if missing or any(v < floor for v in values.values()):
                 raise SettingsError(f"LIFESHOP_{name.upper()} needs values >= {floor} for {', '.join(needed)}")
+        return self
+
+    @model_validator(mode="after")
+    def _contribution_is_complete(self) -> "Settings":
+        points = self.contribution_points
+        if set(points) != set(contribution.BUILT_IN_KINDS) or not all(
+                1 <= v <= contribution.MAX_AMOUNT for v in points.values()):
+            raise SettingsError(f"LIFESHOP_CONTRIBUTION_POINTS needs values 1..{contribution.MAX_AMOUNT} for exactly "
+                                + ", ".join(contribution.BUILT_IN_KINDS))
+        problem = contribution.threshold_problem(self.vote_weight_thresholds)
+        if problem:
+            raise SettingsError(f"LIFESHOP_VOTE_WEIGHT_THRESHOLDS: {problem}, e.g. [100, 1000, 10000]")
         return self
 
     @model_validator(mode="after")

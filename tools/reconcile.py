@@ -1,16 +1,22 @@
-"""`make reconcile`: for every user, available + held must equal the sum of their ledger.
+"""`make reconcile`: for every user, available + held must equal the sum of their ledger, and the contribution
+score the sum of its ledger; for every design, its score the sum of its votes' recorded weights.
 
-Checks available = sum(delta) and held = sum(held_delta) separately, so a misfiled hold shows too.
-An offline tool: it scans the table (no request path ever does). Exit code 1 if any user differs.
+Checks available = sum(delta) and held = sum(held_delta) separately, so a misfiled hold shows too; a contribution
+balance against the sum of its entries, and one entry per once-only source record; a design's `votes` against its
+vote records, `score` against their weights, and the gallery's rank item against `score`.
+An offline tool: it scans the table (no request path ever does). Exit code 1 if anything differs.
 """
 from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Iterator, Optional, Union
 
-from chalicelib.adapters.dynamo import from_item
+from chalicelib.adapters.contribution_repo import BALANCE, ContributionRepository
+from chalicelib.adapters.designs_repo import DesignRepository, score_of
+from chalicelib.adapters.dynamo import from_item, key
 from chalicelib.adapters.users_repo import UserRepository
+from chalicelib.domain.designs import PUBLIC_STATUSES
 
 
 @dataclass
@@ -21,10 +27,42 @@ class Difference:
     ledger_available: int
     ledger_held: int
 
+    def describe(self) -> str:
+        return (f"{self.user_id}: available {self.available} held {self.held} but the ledger says "
+                f"available {self.ledger_available} held {self.ledger_held}")
 
-def profiles(client: Any, table: str) -> Iterator[dict[str, Any]]:
-    kwargs: dict[str, Any] = {"TableName": table, "FilterExpression": "sk = :p",
-                              "ExpressionAttributeValues": {":p": {"S": "PROFILE"}}}
+
+@dataclass
+class ContributionDifference:
+    user_id: str
+    contribution: int
+    ledger_contribution: int
+    entries: int
+    sources: int
+
+    def describe(self) -> str:
+        return (f"{self.user_id}: contribution {self.contribution} but its ledger sums to {self.ledger_contribution} "
+                f"({self.entries} entries for {self.sources} sources)")
+
+
+@dataclass
+class ScoreDifference:
+    design_id: str
+    votes: int
+    score: int
+    vote_records: int
+    weights: int
+    rank_score: Optional[int]  # the gallery's rank item (None: a public design missing from the score listing)
+
+    def describe(self) -> str:
+        return (f"design {self.design_id}: votes {self.votes} score {self.score} but {self.vote_records} votes "
+                f"weigh {self.weights}; ranked at {self.rank_score}")
+
+
+def profiles(client: Any, table: str, sk: str = "PROFILE", pk_prefix: str = "USER#") -> Iterator[dict[str, Any]]:
+    """Every item with sort key `sk` in a partition starting with `pk_prefix` (a Scan)."""
+    kwargs: dict[str, Any] = {"TableName": table, "FilterExpression": "sk = :p AND begins_with(pk, :u)",
+                              "ExpressionAttributeValues": {":p": {"S": sk}, ":u": {"S": pk_prefix}}}
     while True:
         out = client.scan(**kwargs)
         yield from (from_item(i) for i in out.get("Items", []))
@@ -33,20 +71,52 @@ def profiles(client: Any, table: str) -> Iterator[dict[str, Any]]:
         kwargs["ExclusiveStartKey"] = out["LastEvaluatedKey"]
 
 
-def reconcile(client: Any, table: Any) -> tuple[int, list[Difference]]:
+AnyDifference = Union[Difference, ContributionDifference, ScoreDifference]
+
+
+def reconcile(client: Any, table: Any) -> tuple[int, list[AnyDifference]]:
     """(users checked, differences) for one store table (`table` is an adapters.dynamo.Table)."""
     repo = UserRepository(table)
-    checked, differences = 0, []
+    checked, users = 0, []
     for profile in profiles(client, table.name):
         checked += 1
         ledger_available, ledger_held = repo.ledger_sums(profile["user_id"])
         if (ledger_available, ledger_held) != (profile["points_available"], profile["points_held"]):
-            differences.append(Difference(profile["user_id"], profile["points_available"], profile["points_held"],
-                                          ledger_available, ledger_held))
-    return checked, differences
+            users.append(Difference(profile["user_id"], profile["points_available"], profile["points_held"],
+                                    ledger_available, ledger_held))
+    return checked, users + contribution_differences(client, table) + score_differences(client, table)
 
 
-def main() -> int:
+def contribution_differences(client: Any, table: Any) -> list[AnyDifference]:
+    """Users with a profile or a contribution balance whose balance is not the sum of their contribution ledger."""
+    repo = ContributionRepository(table)
+    users = {p["pk"].removeprefix("USER#") for sk in ("PROFILE", BALANCE) for p in profiles(client, table.name, sk)}
+    found: list[AnyDifference] = []
+    for user_id in sorted(users):
+        balance = repo.balance(user_id)
+        amount, entries, sources = repo.ledger_sum(user_id)
+        if (amount, entries) != (balance, sources):
+            found.append(ContributionDifference(user_id, balance, amount, entries, sources))
+    return found
+
+
+def score_differences(client: Any, table: Any) -> list[AnyDifference]:
+    """Designs whose votes or score differ from their vote records, or whose rank in the gallery by score does."""
+    repo = DesignRepository(table)
+    found: list[AnyDifference] = []
+    for design in profiles(client, table.name, "META", "DESIGN#"):
+        votes = repo.votes(design["design_id"])
+        weights, score = sum(v["weight"] for v in votes), score_of(design)
+        rank = table.get(key(design["pk"], "RANK")) if design["status"] in PUBLIC_STATUSES else {"score": score}
+        rank_score = rank["score"] if rank else None
+        if (design.get("votes", 0), score, rank_score) != (len(votes), weights, weights):
+            found.append(ScoreDifference(design["design_id"], design.get("votes", 0), score, len(votes), weights,
+                                         rank_score))
+    return found
+
+
+def local_services() -> Any:
+    """The container of the `make run` database (DynamoDB Local on LIFESHOP_DDB_PORT, default 8001)."""
     from chalicelib.bootstrap import Container
     from chalicelib.settings import Settings
     from tools.localstack import LOCAL_CREDENTIALS
@@ -55,11 +125,14 @@ def main() -> int:
     for k, v in LOCAL_CREDENTIALS.items():
         os.environ.setdefault(k, v)
     os.environ.setdefault("LIFESHOP_DYNAMODB_ENDPOINT", f"http://127.0.0.1:{os.environ.get('LIFESHOP_DDB_PORT', '8001')}")
-    services = Container(Settings())
+    return Container(Settings())
+
+
+def main() -> int:
+    services = local_services()
     checked, differences = reconcile(services.dynamodb, services.table)
     for d in differences:
-        print(f"{d.user_id}: available {d.available} held {d.held} but the ledger says "
-              f"available {d.ledger_available} held {d.ledger_held}")
+        print(d.describe())
     print(f"reconcile {services.settings.store_table}: {checked} users checked, {len(differences)} differences")
     return 1 if differences else 0
 

@@ -9,7 +9,7 @@ from chalicelib.settings import Settings
 
 # user -> (groups, partner id): one partner user per partner of the default routes (Settings.partner_routes)
 DEMO_USERS: dict[str, tuple[list[str], Optional[str]]] = {
-    "fan-1": ([], None), "owner-1": ([], None), "merch-1": (["merchandiser"], None),
+    "fan-1": ([], None), "owner-1": ([], None), "merch-1": (["merchandiser"], None), "svc-1": (["service"], None),
     "partner-1": (["partner"], "warehouse"), "partner-2": (["partner"], "fresh"), "partner-3": (["partner"], "hotels"),
 }
 THIRTY_DAYS_S = 30 * 24 * 3600

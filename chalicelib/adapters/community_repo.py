@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from chalicelib.adapters.catalog_repo import sku_key
 from chalicelib.adapters.dynamo import OnFail, Table, Transaction, key
@@ -235,11 +235,13 @@ class EventRepository:
     def registrations_of(self, user_id: str, limit: int) -> list[dict[str, Any]]:
         return self.table.page("gsi3", f"REG#U#{user_id}", limit, None)[0]
 
-    def check_in(self, reg_id: str, at: str) -> None:
+    def check_in(self, reg_id: str, at: str, also: Callable[[Transaction], object]) -> None:
+        """Mark the ticket checked in (once), with `also` (what else checking in writes) in the same transaction."""
         tx = self.begin()
         tx.update(registration_key(reg_id), "SET checked_in_at = :at", {":at": at},
                   condition="attribute_exists(pk) AND attribute_not_exists(checked_in_at)",
                   on_fail=lambda: self._why_not_checked_in(reg_id))
+        also(tx)  # after: a second check-in racing this one is told already_checked_in, not a lost race
         tx.commit()
 
     def _why_not_checked_in(self, reg_id: str) -> Exception:

@@ -1,7 +1,9 @@
 """Co-design: shoppers submit and vote; merchandisers review and productize."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Literal, Optional
+
+from pydantic import Field
 
 from chalice import Blueprint
 
@@ -16,6 +18,8 @@ MERCH = "merchandiser"
 
 class GalleryQuery(PageQuery):
     category: Optional[CategoryId] = None
+    sort: Literal["newest", "score"] = Field(default="newest", description="score: highest weighted score first "
+                                                                            "(ties: newest first)")
 
 
 class ReviewQuery(PageQuery):
@@ -35,13 +39,15 @@ def my_designs(ctx: Ctx) -> DesignPage:
 
 
 @route(bp, "/designs", auth=PUBLIC, query=GalleryQuery, cache_s=PUBLIC_MAX_AGE_S, response=DesignPage, tag="designs",
-       summary="The public gallery: approved and productized designs with their votes")
+       summary="The public gallery: approved and productized designs with their votes and weighted score, newest "
+               "first or by score")
 def gallery(ctx: Ctx) -> DesignPage:
-    return ctx.services.designs.page(ctx.query.limit, ctx.query.cursor, public=True, category=ctx.query.category)
+    q = ctx.query
+    return ctx.services.designs.page(q.limit, q.cursor, public=True, by_score=q.sort == "score", category=q.category)
 
 
 @route(bp, "/designs/{design_id}/votes", "POST", auth=USER, response=Vote, status=201, tag="designs",
-       summary="Vote for a public design, once (not your own)", errors=("not_found", "already_voted", "own_design"))
+       summary="Vote for a public design, once (not your own); it weighs 1-4 by your contribution score", errors=("not_found", "already_voted", "own_design"))
 def vote(ctx: Ctx, design_id: str) -> Vote:
     return ctx.services.designs.vote(ctx.user_id, design_id)
 

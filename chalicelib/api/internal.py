@@ -4,6 +4,7 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.api.routing import Ctx, route
+from chalicelib.domain.contribution import ContributionRequest, Earned
 from chalicelib.domain.points import Awarded, EarnRequest
 
 bp = Blueprint(__name__)
@@ -14,3 +15,11 @@ bp = Blueprint(__name__)
                "the same (user, task, ref) pays once and returns the first result")
 def earn(ctx: Ctx) -> Awarded:
     return ctx.services.points.earn(ctx.body)
+
+
+@route(bp, "/internal/contribution", "POST", auth="service", body=ContributionRequest, response=Earned, status=201,
+       tag="contribution", summary="Award contribution score (1..10,000) for what a user gave the community; the "
+                                   "same (user, kind, ref) earns once: a repeat is 201 with the first entry, created false")
+def contribute(ctx: Ctx) -> Earned:
+    body = ctx.body
+    return ctx.services.contribution.earn(body.user_id, body.kind, body.ref, body.amount)

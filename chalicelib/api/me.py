@@ -1,16 +1,17 @@
-"""The signed-in shopper: profile, daily check-in, points ledger."""
+"""The signed-in shopper: profile, daily check-in, points and contribution ledgers."""
 from __future__ import annotations
 
 from chalice import Blueprint
 
 from chalicelib.api.catalog import PageQuery
 from chalicelib.api.routing import USER, Ctx, route
+from chalicelib.domain.contribution import ContributionLedgerPage
 from chalicelib.domain.points import CheckinResult, LedgerPage, Me
 
 bp = Blueprint(__name__)
 
 
-@route(bp, "/me", auth=USER, response=Me, tag="me", summary="Your tier, points balance and today's earning")
+@route(bp, "/me", auth=USER, response=Me, tag="me", summary="Your tier, points balance, today's earning and contribution score")
 def me(ctx: Ctx) -> Me:
     return ctx.services.points.me(ctx.user_id)
 
@@ -25,3 +26,9 @@ def check_in(ctx: Ctx) -> CheckinResult:
        summary="Every change of your points, newest first")
 def ledger(ctx: Ctx) -> LedgerPage:
     return ctx.services.points.ledger(ctx.user_id, ctx.query.limit, ctx.query.cursor)
+
+
+@route(bp, "/me/contribution/ledger", auth=USER, query=PageQuery, response=ContributionLedgerPage, tag="contribution",
+       summary="Every award of your contribution score, newest first")
+def contribution_ledger(ctx: Ctx) -> ContributionLedgerPage:
+    return ctx.services.contribution.ledger(ctx.user_id, ctx.query.limit, ctx.query.cursor)

@@ -54,7 +54,8 @@ class Design(Model):
     image_urls: list[str]
     proposed_price_fen: Optional[int] = None
     status: DesignStatus
-    votes: int = 0
+    votes: int = Field(default=0, description="people who voted")
+    score: int = Field(default=0, description="the votes weighed by each voter's contribution when they voted")
     note: Optional[str] = None
     product_id: Optional[str] = None
     units_sold: int = 0
@@ -71,4 +72,6 @@ class DesignPage(Model):
 
 class Vote(Model):
     design_id: str
-    votes: int
+    votes: int = Field(description="people who voted, with you")
+    score: int = Field(description="weighted score, with your vote")
+    weight: int = Field(description="what your vote counts for (your contribution decides it)")

@@ -165,6 +165,8 @@ class Me(Model):
     points: PointsBalance
     earned_today: int
     daily_cap: int
+    contribution: int = Field(description="contribution score (贡献值): earned once per source, never spent")
+    vote_weight: int = Field(description="what your design votes count for, from your contribution")
 
 
 class LedgerEntry(Model):

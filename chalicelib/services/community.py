@@ -13,6 +13,7 @@ from chalicelib.adapters.orders_repo import OrderRepository
 from chalicelib.adapters.users_repo import UserRepository
 from chalicelib.domain import community as rules
 from chalicelib.domain.checkout import LineRequest, OrderRequest
+from chalicelib.domain.contribution import EVENT_ATTENDED, EVENT_HOSTED
 from chalicelib.domain.errors import (AlreadyRegistered, BudgetExhausted, EventFull, Forbidden, IdempotencyKeyReused,
                                       InsufficientStock, InvalidTransition, NotAvailable, NotCancellable, NotFound,
                                       OwnerOnly)
@@ -22,6 +23,7 @@ from chalicelib.domain.points import GrantInput
 from chalicelib.domain.transitions import Transition
 from chalicelib.services.campaigns import CampaignService
 from chalicelib.services.checkout import CheckoutService
+from chalicelib.services.contribution import ContributionService
 from chalicelib.services.orders import OrderService
 from chalicelib.services.worklists import unseen
 from chalicelib.settings import Settings
@@ -34,8 +36,9 @@ REFUNDS_SETTLE_S = 60  # a cancelled event is marked refunded only after a pass 
 
 class EventService:
     def __init__(self, repo: EventRepository, checkout: CheckoutService, orders: OrderService,
-                 order_repo: OrderRepository, users: UserRepository, campaigns: CampaignService, cursors: CursorCodec,
-                 clock: Clock, ticket_key: bytes, settings: Settings) -> None:
+                 order_repo: OrderRepository, users: UserRepository, campaigns: CampaignService,
+                 contribution: ContributionService, cursors: CursorCodec, clock: Clock, ticket_key: bytes,
+                 settings: Settings) -> None:
         self._repo = repo
         self._checkout = checkout
         self._orders = orders
@@ -45,6 +48,7 @@ class EventService:
         self._clock = clock
         self._ticket_key = ticket_key
         self._campaigns = campaigns
+        self._contribution = contribution
         self._settings = settings
 
     # -- events ---------------------------------------------------------------------------------
@@ -156,6 +160,7 @@ class EventService:
                     self._repo.move(event, {"reward_status": "budget_exhausted", "reward_points": points})
                 log.warning("event reward waits for budget", extra={"event_id": event["event_id"], "points": points})
                 return 0
+        self._contribution.earn(event["host_id"], EVENT_HOSTED, f"event:{event['event_id']}")  # once per event
         self._repo.move(event, {"reward_status": "credited", "reward_points": points, "net_income_fen": net})
         log.info("event reward credited", extra={"event_id": event["event_id"], "points": points, "net_fen": net})
         return 1
@@ -399,7 +404,9 @@ class EventService:
         if rules.ORDER_TO_REGISTRATION[order.status] != "confirmed":
             raise NotAvailable(f"this registration is {rules.ORDER_TO_REGISTRATION[order.status]}",
                                {"status": rules.ORDER_TO_REGISTRATION[order.status]})
-        self._repo.check_in(item["registration_id"], iso(now))
+        at = iso(now)
+        self._repo.check_in(item["registration_id"], at, lambda tx: self._contribution.add(
+            tx, item["user_id"], EVENT_ATTENDED, f"event:{event_id}", at))  # the attendee's +5, once per event
         return rules.CheckinResult(registration_id=item["registration_id"], event_id=event_id,
                                    user_id=item["user_id"], attendees=item["attendees"], checked_in_at=iso(now))
 

@@ -1,4 +1,4 @@
-"""Co-design use cases: submit, browse and vote, review with a reward, productize."""
+"""Co-design use cases: submit, browse and vote (weighted by contribution), review with a reward, productize."""
 from __future__ import annotations
 
 import datetime as dt
@@ -10,6 +10,7 @@ from chalicelib.adapters.cursor import CursorCodec
 from chalicelib.adapters.designs_repo import DesignRepository, listing
 from chalicelib.adapters.dynamo import LostRace, Transaction
 from chalicelib.adapters.pseudonyms import Pseudonyms
+from chalicelib.domain import contribution
 from chalicelib.domain import designs as rules
 from chalicelib.domain.catalog import Product, ProductInput
 from chalicelib.domain.errors import AlreadyVoted, InvalidTransition, NotFound, OwnDesign, TooManyOpenDesigns
@@ -17,6 +18,8 @@ from chalicelib.domain.points import Entry, Profile
 from chalicelib.services.accounts import Accounts, Plan
 from chalicelib.services.campaigns import CampaignService
 from chalicelib.services.catalog import CatalogService
+from chalicelib.services.contribution import ContributionService
+from chalicelib.services.retry import on_lost_race
 from chalicelib.settings import Settings
 
 REWARDS_CAMPAIGN = "design-rewards"
@@ -24,9 +27,10 @@ REWARDS_CAMPAIGN = "design-rewards"
 
 class DesignService:
     def __init__(self, repo: DesignRepository, accounts: Accounts, campaigns: CampaignService,
-                 catalog: CatalogService, audit: AuditRepository, cursors: CursorCodec, settings: Settings,
-                 names: Pseudonyms) -> None:
+                 catalog: CatalogService, contribution: ContributionService, audit: AuditRepository,
+                 cursors: CursorCodec, settings: Settings, names: Pseudonyms) -> None:
         self._names = names
+        self._contribution = contribution
         self._repo = repo
         self._accounts = accounts
         self._campaigns = campaigns
@@ -39,7 +43,7 @@ class DesignService:
     def submit(self, designer_id: str, body: rules.DesignInput) -> rules.Design:
         now = iso(self._accounts.clock.now())
         design = {"design_id": new_id("d"), "designer_id": designer_id, **body.model_dump(), "status": "submitted",
-                  "votes": 0, "units_sold": 0, "royalty_points": 0, "created_at": now, "updated_at": now}
+                  "votes": 0, "score": 0, "units_sold": 0, "royalty_points": 0, "created_at": now, "updated_at": now}
 
         tx = self._repo.begin()
         self._repo.add(tx, design, on_too_many=TooManyOpenDesigns(
@@ -48,9 +52,11 @@ class DesignService:
         tx.commit()
         return rules.Design.model_validate(design)
 
-    def page(self, limit: int, cursor: Optional[str], public: bool = False, **where: Optional[str]) -> rules.DesignPage:
-        """A listing; `public` (the gallery) names designers by display name, never by user id."""
-        index, partition = listing(**where)
+    def page(self, limit: int, cursor: Optional[str], public: bool = False, by_score: bool = False,
+             **where: Optional[str]) -> rules.DesignPage:
+        """A listing; `public` (the gallery) names designers by display name, never by user id; `by_score`: the
+        gallery highest score first."""
+        index, partition = listing(by_score=by_score, **where)
         scope = f"designs|{partition}"
         items, last = self._repo.page(index, partition, limit, self._cursors.decode(cursor, scope))
         if public:
@@ -59,18 +65,26 @@ class DesignService:
                                 next_cursor=self._cursors.encode(last, scope))
 
     def vote(self, voter_id: str, design_id: str) -> rules.Vote:
-        design = self._repo.get(design_id)
-        if not design or design["status"] not in rules.PUBLIC_STATUSES:
-            raise NotFound(f"design {design_id!r} not found", {"design_id": design_id})
-        if design["designer_id"] == voter_id:
-            raise OwnDesign("designers cannot vote for their own design", {"design_id": design_id})
+        """A vote weighs what the voter's contribution was when it committed; the weight is kept on the vote."""
 
-        tx = self._repo.begin()
-        self._repo.vote(tx, design_id, voter_id, iso(self._accounts.clock.now()),
-                        on_repeat=AlreadyVoted("you have already voted for this design", {"design_id": design_id}),
-                        on_gone=NotFound(f"design {design_id!r} is no longer public", {"design_id": design_id}))
-        tx.commit()
-        return rules.Vote(design_id=design_id, votes=design.get("votes", 0) + 1)
+        def attempt() -> rules.Vote:
+            design = self._repo.get(design_id)
+            if not design or design["status"] not in rules.PUBLIC_STATUSES:
+                raise NotFound(f"design {design_id!r} not found", {"design_id": design_id})
+            if design["designer_id"] == voter_id:
+                raise OwnDesign("designers cannot vote for their own design", {"design_id": design_id})
+            given = self._contribution.balance(voter_id)
+            weight = self._contribution.vote_weight(given)
+            tx = self._repo.begin()
+            self._repo.vote(tx, design, voter_id, weight, given, iso(self._accounts.clock.now()),
+                            on_repeat=AlreadyVoted("you have already voted for this design", {"design_id": design_id}),
+                            on_changed=LostRace)  # another vote, or the voter's weight moved: re-read
+            self._contribution.pin_weight(tx, voter_id, given)
+            tx.commit()
+            return rules.Vote(design_id=design_id, votes=design["votes"] + 1, score=design["score"] + weight,
+                              weight=weight)
+
+        return on_lost_race(attempt, f"the votes of design {design_id!r}")
 
     # -- merchandisers -----------------------------------------------------------------------
     def decide(self, actor: str, design_id: str, body: rules.Decision) -> rules.Design:
@@ -90,6 +104,8 @@ class DesignService:
             changes = {"status": status, "note": body.note, "reviewed_by": actor, "reviewed_at": at, "updated_at": at}
             self._repo.move(tx, design, changes, on_fail=LostRace)  # a concurrent decision: re-read and say so
             self._repo.count_open(tx, designer_id, -1)
+            if approve:
+                self._contribution.add(tx, designer_id, contribution.DESIGN_APPROVED, f"design:{design_id}", at)
             self._audit.record(tx, actor, f"design.{status}", design_id, {"status": "submitted"},
                                {"status": status, "note": body.note}, at)
             if not campaign:
@@ -104,19 +120,25 @@ class DesignService:
         return rules.Design.model_validate(self._accounts.change(designer_id, plan))
 
     def productize(self, actor: str, design_id: str, body: ProductInput) -> Product:
-        design = self._existing(design_id)
-        if design["status"] != "approved":
-            raise InvalidTransition(f"only an approved design can become a product (this one is {design['status']})",
-                                    {"from": design["status"], "to": "productized"})
         product_id = body.product_id or new_id("p")
-        now = iso(self._accounts.clock.now())
 
-        def link(tx: Transaction) -> None:
-            self._repo.move(tx, design, {"status": "productized", "product_id": product_id, "updated_at": now},
-                            on_fail=InvalidTransition("the design is no longer approved", {"to": "productized"}))
+        def attempt() -> Product:
+            design = self._existing(design_id)
+            if design["status"] != "approved":
+                raise InvalidTransition(f"only an approved design can become a product (this one is {design['status']})",
+                                        {"from": design["status"], "to": "productized"})
+            now = iso(self._accounts.clock.now())
 
-        return self._catalog.create(actor, body.model_copy(update={"product_id": product_id}),
-                                    designer_id=design["designer_id"], design_id=design_id, also=link)
+            def link(tx: Transaction) -> None:
+                self._repo.move(tx, design, {"status": "productized", "product_id": product_id, "updated_at": now},
+                                on_fail=InvalidTransition("the design is no longer approved", {"to": "productized"}))
+                self._contribution.add(tx, design["designer_id"], contribution.DESIGN_PRODUCTIZED,
+                                       f"design:{design_id}", now)
+
+            return self._catalog.create(actor, body.model_copy(update={"product_id": product_id}),
+                                        designer_id=design["designer_id"], design_id=design_id, also=link)
+
+        return on_lost_race(attempt, f"design {design_id!r}")
 
     def _existing(self, design_id: str) -> dict[str, Any]:
         design = self._repo.get(design_id)

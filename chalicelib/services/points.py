@@ -13,12 +13,15 @@ from chalicelib.domain import points as rules
 from chalicelib.domain.errors import AlreadyCheckedIn, NotFound
 from chalicelib.domain.points import Entry, Profile
 from chalicelib.services.accounts import Accounts, Plan
+from chalicelib.services.contribution import ContributionService
 from chalicelib.settings import Settings
 
 
 class PointsService:
-    def __init__(self, accounts: Accounts, audit: AuditRepository, cursors: CursorCodec, settings: Settings) -> None:
+    def __init__(self, accounts: Accounts, audit: AuditRepository, cursors: CursorCodec, settings: Settings,
+                 contribution: ContributionService) -> None:
         self._accounts = accounts
+        self._contribution = contribution
         self._audit = audit
         self._cursors = cursors
         self._settings = settings
@@ -27,10 +30,12 @@ class PointsService:
     def me(self, user_id: str) -> rules.Me:
         profile = self._accounts.load(user_id)
         today = rules.shanghai_day(self._accounts.clock.now())
+        contribution = self._contribution.balance(user_id)
         return rules.Me(
             user_id=user_id, tier=profile.tier,
             points=rules.PointsBalance(available=profile.points_available, held=profile.points_held),
-            earned_today=profile.earned_on(today), daily_cap=self._settings.daily_caps[profile.tier])
+            earned_today=profile.earned_on(today), daily_cap=self._settings.daily_caps[profile.tier],
+            contribution=contribution, vote_weight=self._contribution.vote_weight(contribution))
 
     def ledger(self, user_id: str, limit: int, cursor: Optional[str]) -> rules.LedgerPage:
         scope = f"ledger|{user_id}"

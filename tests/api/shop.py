@@ -85,3 +85,17 @@ def read_queue(sqs: Any, url: str) -> list[dict[str, Any]]:
         for m in out["Messages"]:
             events.append(json.loads(m["Body"]))
             sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+
+
+def award(api, user: str, amount: int, kind: str = "forum_answer", ref: str | None = None):
+    """Contribution score from another service of the platform (POST /internal/contribution)."""
+    return api.post("/internal/contribution", {"user_id": user, "kind": kind, "ref": ref or uid("ref"),
+                                               "amount": amount}, user="svc", groups=("service",))
+
+
+def contribution(api, user: str) -> int:
+    return api.get("/me", user=user).json["contribution"]
+
+
+def contribution_ledger(api, user: str) -> list[tuple[str, str, int]]:
+    return [(e["kind"], e["ref"], e["amount"]) for e in api.get("/me/contribution/ledger", user=user).json["items"]]

@@ -69,5 +69,5 @@ def test_profile_is_created_on_first_call_as_a_fan_with_zero_points(api, service
     r = api.get("/me", user="newcomer")
     assert r.status == 200
     assert r.json == {"user_id": "newcomer", "tier": "fan", "points": {"available": 0, "held": 0},
-                      "earned_today": 0, "daily_cap": 3}
+                      "earned_today": 0, "daily_cap": 3, "contribution": 0, "vote_weight": 1}
     assert services.users._repo.get("newcomer").tier == "fan"

@@ -55,13 +55,14 @@ def test_approval_pays_the_reward_once_and_opens_the_gallery_for_votes(api):
     again = approve(api, design_id)
     assert (again.status, again.error_code) == (409, "invalid_status_transition")
     assert api.get("/me", user="designer").json["points"]["available"] == 2000
-    assert api.post(f"/designs/{design_id}/votes", user="fan-v").json == {"design_id": design_id, "votes": 1}
+    assert api.post(f"/designs/{design_id}/votes", user="fan-v").json == {
+        "design_id": design_id, "votes": 1, "score": 1, "weight": 1}
     dup = api.post(f"/designs/{design_id}/votes", user="fan-v")
     assert (dup.status, dup.error_code) == (409, "already_voted")
     own = api.post(f"/designs/{design_id}/votes", user="designer")
     assert (own.status, own.error_code) == (403, "own_design")
     gallery = api.get("/designs?category=home").json["items"]
-    assert [(d["design_id"], d["votes"]) for d in gallery] == [(design_id, 1)]
+    assert [(d["design_id"], d["votes"], d["score"]) for d in gallery] == [(design_id, 1, 1)]
     assert api.get("/designs?category=tech").json["items"] == []
     ledger = api.get("/me/points/ledger", user="designer").json["items"]
     assert [(e["kind"], e["delta"]) for e in ledger] == [("design_reward", 2000)]

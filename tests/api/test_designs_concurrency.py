@@ -46,3 +46,22 @@ def test_eleven_concurrent_submissions_leave_exactly_ten_open(live_api):
         user=designer))
     assert sorted(r.status for r in replies) == [201] * 10 + [409]
     assert len(live_api.get("/me/designs?limit=50", user=designer).json["items"]) == 10
+
+
+def test_concurrent_votes_of_different_weights_add_up_to_the_score(live_api):
+    designer = uid("designer")
+    design_id = new_design(live_api, designer)
+    live_api.merch("POST", f"/admin/designs/{design_id}/decision", {"decision": "approve"})
+    amounts = [0, 0, 0, 100, 100, 100, 1000, 1000, 1000, 10_000, 10_000, 10_000]  # weights 1, 2, 3, 4
+    voters = [uid("voter") for _ in amounts]
+    for voter, amount in zip(voters, amounts):
+        if amount:
+            given = {"user_id": voter, "kind": "forum_answer", "ref": "seed", "amount": amount}
+            assert live_api.post("/internal/contribution", given, user="svc", groups=("service",)).status == 201
+    replies = parallel(24, lambda i: live_api.post(f"/designs/{design_id}/votes", user=voters[i % 12]))
+    assert sorted(r.status for r in replies) == [201] * 12 + [409] * 12, [r.json for r in replies]
+    assert sorted(r.json["weight"] for r in replies if r.status == 201) == [1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4]
+    mine = live_api.get("/me/designs", user=designer).json["items"][0]
+    assert (mine["votes"], mine["score"]) == (12, 30)
+    ranked = live_api.get("/designs?sort=score&category=tech&limit=100").json["items"]
+    assert next(d["score"] for d in ranked if d["design_id"] == design_id) == 30

@@ -197,6 +197,7 @@ def test_the_host_checks_a_ticket_in_once_at_the_door(api, services, pinned):
         assert (r.status, r.error_code) == (404, "not_found"), code
     r = api.post(door, {"ticket_code": reg["ticket_code"]}, user="host")
     assert r.status == 200 and r.json["checked_in_at"] == "2026-12-20T09:00:00.000Z"
+    assert api.get("/me", user="fan").json["contribution"] == 5, "attending earns contribution"
     twice = api.merch("POST", door, {"ticket_code": reg["ticket_code"]})
     assert (twice.status, twice.error_code) == (409, "already_checked_in")
     pinned.set("2026-12-20T14:00:01Z")
@@ -248,6 +249,7 @@ def test_the_host_earns_75_percent_of_the_net_income_once_after_the_event(api, s
     assert [(e["kind"], e["delta"]) for e in ledger] == [("event_reward", 1125)]  # floor(15000 fen / 10 × 0.75)
     shown = api.merch("GET", f"/admin/events/{event['event_id']}").json
     assert (shown["reward_status"], shown["reward_points"]) == ("credited", 1125)
+    assert api.get("/me", user="host").json["contribution"] == 100, "hosting earns contribution, once"
     assert reconcile(services.dynamodb, services.table)[1] == []
 
 

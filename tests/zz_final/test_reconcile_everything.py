@@ -18,4 +18,4 @@ def test_every_table_of_the_session_reconciles_with_zero_differences(ddb_endpoin
         checked, found = reconcile(client, Table(client, name))
         users += checked
         differences += found
-    assert users > 50 and differences == []
+    assert users > 50 and differences == [], [d.describe() for d in differences]
