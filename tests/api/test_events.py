@@ -312,3 +312,15 @@ def test_the_queue_skips_a_group_the_freed_places_cannot_seat_and_one_can_leave_
     declined = api.post(f"/registrations/{single['registration_id']}/cancel", user="single").json
     assert declined["status"] == "withdrawn"
     assert api.get(f"/events/{event['event_id']}").json["places_left"] == 1, "its place went back"
+
+
+def test_a_merchandiser_refund_of_a_registration_frees_its_places_and_lets_its_user_register_again(api, services):
+    event = official(api, fee_fen=1000, capacity=1)
+    give_points(services, "fan", 100)
+    reg = register(api, "fan", event["event_id"], points=100).json
+    r = api.merch("POST", f"/admin/orders/{reg['order_id']}/refund", {"reason": "duplicate booking"})
+    assert r.status == 200 and r.json["status"] == "refunded"
+    assert api.get(f"/registrations/{reg['registration_id']}", user="fan").json["status"] == "refunded"
+    assert api.get(f"/events/{event['event_id']}").json["places_left"] == 1
+    assert register(api, "fan", event["event_id"], key="fan-after-refund", points=100).status == 201
+    assert reconcile(services.dynamodb, services.table)[1] == []
