@@ -72,6 +72,10 @@ class Settings(BaseModel):
     event_host_share: str = Field(default="0.75", pattern=r"^(0(\.[0-9]{1,6})?|1(\.0{1,6})?)$")
     event_reward_budget_points: int = Field(default=100_000_000, gt=0)
     waitlist_offer_s: int = Field(default=86_400, ge=60, le=7 * 86_400)  # to accept a place offered
+    # A launch-day event's places spread over this many shard items of its ticket (each about 500 writes/s on AWS)
+    # once its capacity reaches the threshold; a smaller event keeps them on the ticket item.
+    ticket_shards: int = Field(default=16, ge=2, le=64)
+    ticket_shard_min_capacity: int = Field(default=200, ge=2)
 
     # The contribution score: what each source the shop pays earns (JSON), and the contribution at which a design
     # vote weighs 2, 3, 4, ... (JSON list, e.g. LIFESHOP_VOTE_WEIGHT_THRESHOLDS='[100, 1000, 10000]').

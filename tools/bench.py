@@ -28,7 +28,7 @@ from chalicelib.domain.catalog import ProductInput
 from chalicelib.domain.points import CampaignInput, GrantInput
 from chalicelib.settings import Settings
 from infra import provision
-from tools import catalog, cold_start, localstack
+from tools import catalog, cold_start, launch_day, localstack
 from tools.tokens import mint_local_token
 
 N = int(os.environ.get("BENCH_N", "100"))
@@ -224,6 +224,8 @@ def main() -> int:
 
         cold = cold_start.cold_first_order(env_a, endpoints["dynamodb"], bench.rename, first_orders("cold"))
         prewarmed = cold_start.prewarmed_first_order(env_a, first_orders("snap"))
+        launch = [launch_day.burst(endpoints, f"bench-l{capacity}{run}", capacity, people=400)
+                  for capacity in (150, 300)]  # below and above the sharding threshold (200 places: 16 shards)
     finally:
         localstack.stop(*procs)
 
@@ -245,6 +247,11 @@ def main() -> int:
           f"{prewarmed['prewarmed_first_request_ms']:.1f} ms in the handler (min of {COLD_RUNS}; warm p50 "
           f"{by_name_p50(results, 'checkout_points'):.1f} ms); peak memory of a first-order interpreter "
           f"{prewarmed['first_order_peak_rss_mb']:.0f} MB")
+    for day in launch:
+        print(f"launch day, {day['capacity']} places on {day['shards']} shard(s), 400 people at once: "
+              f"{day['seated']} seated, {day['registrations_per_s']:.0f} registrations/s here; busiest partition "
+              f"{day['hot_partition_write_share']:.3f} of all writes; AWS ceiling (modelled) "
+              f"{day['aws_ceiling_registrations_per_s']} registrations/s")
     by_name = {r["name"]: r for r in results}
     summary = {
         "iterations": N,
@@ -265,6 +272,9 @@ def main() -> int:
         "cold_first_order_ratio_max": round(cold["cold_first_order_ratio_max"], 3),
         "prewarmed_first_request_ms": round(prewarmed["prewarmed_first_request_ms"], 1),
         "first_order_peak_rss_mb": round(prewarmed["first_order_peak_rss_mb"]),
+        "event_registrations_per_s": {f"{d['shards']}_shards": round(d["registrations_per_s"]) for d in launch},
+        "event_hot_partition_write_share": {f"{d['shards']}_shards": round(d["hot_partition_write_share"], 3)
+                                            for d in launch},
     }
     print(json.dumps(summary))
     return 0

@@ -5,7 +5,9 @@ import time
 from typing import Any, Callable, Optional
 
 from chalicelib.adapters.catalog_repo import sku_key
-from chalicelib.adapters.dynamo import OnFail, Table, Transaction, key
+from chalicelib.adapters.dynamo import LostRace, OnFail, Table, Transaction, key
+from chalicelib.adapters.orders_repo import shard_key
+from chalicelib.domain.checkout import allocate, home_shard
 from chalicelib.domain.community import TICKET_CATEGORY, ticket_sku
 from chalicelib.domain.errors import AlreadyCheckedIn, Conflict, NotFound
 
@@ -16,6 +18,7 @@ REFUND = "EVENT#REFUND"  # work list: cancelled events whose registrations are n
 WAITLISTS = "EVENT#WAITLISTS"  # work list: events someone has queued for (sk: ends_at), looked at until they end
 OFFERS = "EVENT#OFFERS"  # work list: waitlist offers not taken up yet (sk: when the offer lapses)
 ALL = "~"  # a sort key above every time: the whole partition of a work list
+LISTING_PARTS = 16  # an event's registrations are listed over this many index partitions (no hot one)
 
 
 def queue_partition(event_id: str) -> str:
@@ -32,7 +35,7 @@ def registration_key(reg_id: str) -> dict[str, Any]:
 
 def marker_key(event_id: str, user_id: str) -> dict[str, Any]:
     """One per user and event while a registration is active: what makes a second one 409."""
-    return key(f"EVENT#{event_id}", f"REG#{user_id}")
+    return key(f"REGMARK#{event_id}#{user_id}", META)  # a partition per user: a launch day has no hot one
 
 
 def city_partition(city: str) -> str:
@@ -68,7 +71,8 @@ def _ticket_item(event: dict[str, Any]) -> dict[str, Any]:
     return {"pk": f"SKU#{ticket_sku(event['event_id'])}", "sk": META, "sku": ticket_sku(event["event_id"]),
             "product_id": event["event_id"], "category": TICKET_CATEGORY, "title": event["title"],
             "status": "active" if event["status"] == PUBLISHED else "inactive", "price_fen": event["fee_fen"],
-            "stock": event["capacity"], "accepts": event["accepts"], "owner_only": False,
+            "stock": 0 if event.get("stock_shards", 1) > 1 else event["capacity"], "accepts": event["accepts"],
+            "owner_only": False, "stock_shards": event.get("stock_shards", 1),
             "min_tier": event["min_tier"], "sale_ends_at": event["starts_at"], "attributes": {},
             "terms_version": time.time_ns() // 1000}
 
@@ -82,11 +86,25 @@ class EventRepository:
 
     # -- events --------------------------------------------------------------------------------
     def create(self, event: dict[str, Any]) -> None:
-        """The event and its ticket SKU, together."""
+        """The event and its ticket SKU, together; a big event's places spread over the ticket's shards."""
         tx = self.begin()
         tx.create(_event_item(event))
         tx.create(_ticket_item(event))
+        shards = event.get("stock_shards", 1)
+        if shards > 1:
+            share, extra = divmod(event["capacity"], shards)
+            for i in range(shards):
+                tx.create({**{k: v["S"] for k, v in shard_key(ticket_sku(event["event_id"]), i).items()},
+                           "stock": share + (i < extra)})
         tx.commit()
+
+    def _places(self, ticket: dict[str, Any]) -> int:
+        shards = ticket.get("stock_shards", 1)
+        return int(ticket["stock"]) if shards <= 1 else sum(self._shards(ticket["product_id"], shards).values())
+
+    def _shards(self, event_id: str, shards: int) -> dict[int, int]:
+        items = self.table.batch_get([shard_key(ticket_sku(event_id), i) for i in range(shards)])
+        return {int(i["pk"].rsplit("#", 1)[1]): i["stock"] for i in items}
 
     def get(self, event_id: str) -> Optional[tuple[dict[str, Any], int]]:
         """The event and its places left (its ticket's stock), in one BatchGetItem; the event carries `waiting`
@@ -94,12 +112,12 @@ class EventRepository:
         found = {i["pk"]: i for i in self.table.batch_get([event_key(event_id), sku_key(ticket_sku(event_id))])}
         event = found.get(f"EVENT#{event_id}")
         ticket = found.get(f"SKU#{ticket_sku(event_id)}")
-        return ({**event, "waiting": ticket.get("queued", 0)}, ticket["stock"]) if event and ticket else None
+        return ({**event, "waiting": ticket.get("queued", 0)}, self._places(ticket)) if event and ticket else None
 
     def places_left(self, event_ids: list[str]) -> dict[str, tuple[int, int]]:
         """(places left, people queued) of each event."""
         items = self.table.batch_get([sku_key(ticket_sku(e)) for e in event_ids])
-        return {i["product_id"]: (i["stock"], i.get("queued", 0)) for i in items}
+        return {i["product_id"]: (self._places(i), i.get("queued", 0)) for i in items}
 
     def published(self, city: Optional[str], since: str, now: str, limit: int, start: Optional[dict[str, Any]]
                   ) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:
@@ -117,12 +135,14 @@ class EventRepository:
 
     def registrations_for(self, event_id: str) -> list[dict[str, Any]]:
         """Every registration of an event (a page of 500 at a time, read to the end)."""
-        found, start = [], None
+        found, start, part = [], None, 0
         while True:
-            items, start = self.table.page("gsi2", f"REG#E#{event_id}", 500, start)
+            items, start = self.table.page("gsi2", f"REG#E#{event_id}#{part}", 500, start)
             found += items
             if start is None:
-                return found
+                if part == LISTING_PARTS - 1:
+                    return found
+                part += 1
 
     def hosted_by(self, host_id: str, limit: int) -> list[dict[str, Any]]:
         return self.table.page("gsi3", host_partition(host_id), limit, None)[0]
@@ -148,8 +168,9 @@ class EventRepository:
         reg_id, event_id, user_id = (registration[k] for k in ("registration_id", "event_id", "user_id"))
         tx.create({**registration, "pk": f"REG#{reg_id}", "sk": META,
                    "gsi3pk": f"REG#U#{user_id}", "gsi3sk": f"{registration['created_at']}#{reg_id}",
-                   "gsi2pk": f"REG#E#{event_id}", "gsi2sk": f"{registration['created_at']}#{reg_id}"})
-        tx.create({"pk": f"EVENT#{event_id}", "sk": f"REG#{user_id}", "registration_id": reg_id,
+                   "gsi2pk": f"REG#E#{event_id}#{home_shard(user_id, event_id, LISTING_PARTS)}",
+                   "gsi2sk": f"{registration['created_at']}#{reg_id}"})
+        tx.create({**{k: v["S"] for k, v in marker_key(event_id, user_id).items()}, "registration_id": reg_id,
                    "order_id": registration.get("order_id")}, on_fail=on_repeat)
 
     def release(self, tx: Transaction, event_id: str, user_id: str, order_id: str) -> None:
@@ -181,16 +202,27 @@ class EventRepository:
         tx.delete(key(f"EVENT#{event_id}", "WAITLIST"))
         tx.commit()
 
-    def offer(self, entry: dict[str, Any], expires_at: str) -> None:
+    def offer(self, entry: dict[str, Any], expires_at: str, sharded: int = 0) -> None:
         """Set the entry's places aside for it until `expires_at`: out of the ticket's stock, so no one else can
         take them and no other offer can hold them (LostRace if either moved meanwhile)."""
         tx = self.begin()
-        tx.update(sku_key(ticket_sku(entry["event_id"])), "SET stock = stock - :n ADD queued :less",
-                  {":n": entry["attendees"], ":less": -1}, condition="stock >= :n")
+        sku, n = ticket_sku(entry["event_id"]), entry["attendees"]
+        if sharded:  # the places come off the fullest shards
+            found = allocate(self._shards(entry["event_id"], sharded), n, home=-1)
+            if found is None:
+                raise LostRace()  # taken meanwhile: the caller looks again
+            held: list[list[int]] = found
+            tx.update(sku_key(sku), "ADD queued :less", {":less": -1})
+            for shard, take in held:
+                tx.update(shard_key(sku, shard), "SET stock = stock - :n", {":n": take}, condition="stock >= :n")
+        else:
+            tx.update(sku_key(sku), "SET stock = stock - :n ADD queued :less", {":n": n, ":less": -1},
+                      condition="stock >= :n")
+            held = []
         tx.update(registration_key(entry["registration_id"]),
-                  "SET #status = :offered, offer_expires_at = :x, gsi1pk = :list, gsi1sk = :sk",
+                  "SET #status = :offered, offer_expires_at = :x, gsi1pk = :list, gsi1sk = :sk, held = :held",
                   {":offered": "offered", ":x": expires_at, ":list": OFFERS, ":waiting": "waiting",
-                   ":sk": f"{expires_at}#{entry['registration_id']}"},
+                   ":sk": f"{expires_at}#{entry['registration_id']}", ":held": held},
                   condition="#status = :waiting", names={"#status": "status"})
         tx.commit()
 
@@ -204,7 +236,11 @@ class EventRepository:
         was = entry["status"]
         tx.update(registration_key(entry["registration_id"]), "SET #status = :to REMOVE gsi1pk, gsi1sk",
                   {":to": status, ":was": was}, condition="#status = :was", names={"#status": "status"})
-        if was == "offered":  # its places go back (it left the queue's count when offered)
+        if was == "offered" and entry.get("held"):  # its places go back to the shards they came from
+            for shard, n in entry["held"]:
+                tx.update(shard_key(ticket_sku(entry["event_id"]), shard), "SET stock = stock + :n",
+                          {":n": n})
+        elif was == "offered":  # its places go back (it left the queue's count when offered)
             tx.update(sku_key(ticket_sku(entry["event_id"])), "SET stock = stock + :n", {":n": entry["attendees"]})
         else:
             tx.update(sku_key(ticket_sku(entry["event_id"])), "ADD queued :less", {":less": -1})

@@ -16,7 +16,12 @@ from chalicelib.domain.text import STORED
 
 EXPIRY = "ORDER#EXPIRY"
 REFUND_DUE = "ORDER#REFUND_DUE"  # cancelled or refunded, paid in cash, the provider's refund not yet confirmed
-_BOOKKEEPING = ("version", "idempotency_key", "late_payment_refund")  # stored, never shown
+_BOOKKEEPING = ("version", "idempotency_key", "late_payment_refund", "stock_shards")  # stored, never shown
+
+
+def shard_key(sku: str, shard: int) -> dict[str, Any]:
+    """A shard of a hot SKU's stock: a partition of its own (a partition takes ~1,000 WCU/s, whatever it holds)."""
+    return key(f"SKU#{sku}#SHARD#{shard:02d}", "META")
 
 
 def order_key(order_id: str) -> dict[str, Any]:
@@ -60,7 +65,7 @@ def _offer(item: dict[str, Any]) -> SkuOffer:
                     accepts_points=accepts.get("points", True), accepts_cash=accepts.get("cash", True),
                     owner_only=bool(item.get("owner_only")), stay_date=(item.get("attributes") or {}).get("date", ""),
                     min_tier=item.get("min_tier") or "fan", sale_ends_at=item.get("sale_ends_at") or "",
-                    queued=item.get("queued", 0),
+                    queued=item.get("queued", 0), stock_shards=item.get("stock_shards", 1),
                     designer_id=item.get("designer_id"), design_id=item.get("design_id"),
                     terms_version=item.get("terms_version", 0))
 
@@ -133,16 +138,33 @@ class OrderRepository:
         tx.put(_item(after, expected.version + 1), "version = :v AND #status = :s",
                {":v": expected.version, ":s": expected.status}, names={"#status": "status"})
 
+    def shard_stock(self, sku: str, shards: int) -> dict[int, int]:
+        """The stock on each shard of a sharded SKU (one BatchGetItem)."""
+        items = self.table.batch_get([shard_key(sku, i) for i in range(shards)])
+        return {int(i["pk"].rsplit("#", 1)[1]): i["stock"] for i in items}
+
     def check_on_sale(self, tx: Transaction, lines: Sequence[OrderLine]) -> None:
         """Stock set aside already (a waitlist offer): the SKUs must still be on sale, nothing is taken."""
         for line in lines:
             tx.check(sku_key(line.sku), "#status = :active", {":active": "active"}, names={"#status": "status"},
                      on_fail=LostRace)
 
-    def take_stock(self, tx: Transaction, lines: Sequence[OrderLine], read: dict[str, SkuOffer]) -> None:
+    def take_stock(self, tx: Transaction, lines: Sequence[OrderLine], read: dict[str, SkuOffer],
+                   shards: Optional[dict[str, list[list[int]]]] = None) -> None:
         """Take the lines' stock, each SKU still active, with enough left and on the terms that were read (price
-        and rules: `terms_version`); else LostRace, and the re-read prices anew or names the precise error."""
+        and rules: `terms_version`); else LostRace, and the re-read prices anew or names the precise error.
+        A sharded SKU's units come off the shards in `shards`; its SKU item is only checked (a read, which does not
+        conflict with the other buyers of a hot SKU)."""
         for line in lines:
+            if shards and line.sku in shards:
+                tx.check(sku_key(line.sku), "#status = :active AND terms_version = :terms AND "
+                         "(attribute_not_exists(queued) OR queued = :zero)",
+                         {":active": "active", ":terms": read[line.sku].terms_version, ":zero": 0},
+                         names={"#status": "status"}, on_fail=LostRace)
+                for shard, qty in shards[line.sku]:
+                    tx.update(shard_key(line.sku, shard), "SET stock = stock - :q", {":q": qty},
+                              condition="stock >= :q")
+                continue
             tx.update(sku_key(line.sku), "SET stock = stock - :q",
                       {":q": line.qty, ":active": "active", ":terms": read[line.sku].terms_version, ":zero": 0},
                       condition="attribute_exists(pk) AND stock >= :q AND #status = :active AND "
@@ -150,11 +172,16 @@ class OrderRepository:
                                 "AND (attribute_not_exists(queued) OR queued = :zero)",  # an event's waitlist
                       names={"#status": "status"})
 
-    def give_back_stock(self, tx: Transaction, lines: Sequence[OrderLine]) -> None:
-        """Return the lines' stock to the SKUs that still exist."""
+    def give_back_stock(self, tx: Transaction, lines: Sequence[OrderLine],
+                        shards: Optional[dict[str, list[list[int]]]] = None) -> None:
+        """Return the lines' stock to the SKUs that still exist (to the shards they came from)."""
         existing = {i["sku"] for i in self.table.batch_get([sku_key(line.sku) for line in lines])} if lines else set()
         for line in lines:
-            if line.sku in existing:
+            if shards and line.sku in shards and line.sku in existing:
+                for shard, qty in shards[line.sku]:
+                    tx.update(shard_key(line.sku, shard), "SET stock = stock + :q", {":q": qty},
+                              condition="attribute_exists(pk)")
+            elif line.sku in existing:
                 tx.update(sku_key(line.sku), "SET stock = stock + :q", {":q": line.qty}, condition="attribute_exists(pk)")
 
     # -- single writes after a commit ----------------------------------------------------------

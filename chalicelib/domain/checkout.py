@@ -1,6 +1,7 @@
 """Checkout rules: the order request, pricing from the store's SKUs, and how points and cash split."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -119,6 +120,7 @@ class SkuOffer:
     min_tier: str = "fan"  # event tickets: the lowest tier that may register
     sale_ends_at: str = ""  # event tickets: registration closes when the event starts (ISO time)
     queued: int = 0  # event tickets: people waiting for a place, who get any place freed before newcomers
+    stock_shards: int = 1  # > 1: the stock lives on that many shard items (a hot SKU); `stock` here is not it
     designer_id: Optional[str] = None
     design_id: Optional[str] = None
     terms_version: int = 0  # moves with every product write; the order's stock condition pins it
@@ -150,6 +152,8 @@ def _priced(s: SkuOffer, qty: int, tier: str, today: str, now: str, reserved: bo
         raise TierTooLow(f"{s.title!r} is open to tier {s.min_tier} and above; yours is {tier}",
                          {"min_tier": s.min_tier, "tier": tier})
     available = 0 if s.queued > 0 else s.stock
+    if s.stock_shards > 1 and s.queued == 0:
+        available = qty  # the shards hold the stock: their own conditions decide (allocate, below)
     if available < qty and not reserved:
         raise InsufficientStock(f"only {available} of {s.title!r} left", {"sku": s.sku, "stock": available})
     return PricedLine(sku=s.sku, product_id=s.product_id, title=s.title, category=s.category, qty=qty,
@@ -169,3 +173,24 @@ def check_expected(quote: Quote, expected: Optional[ExpectedQuote]) -> None:
         raise PriceChanged("the price changed since you saw it; review the new total",
                            {"expected": expected.model_dump(), "cash_due_fen": quote.cash_due_fen,
                             "points": quote.points_applied, "subtotal_fen": quote.subtotal_fen})
+
+
+def home_shard(user_id: str, sku: str, shards: int) -> int:
+    """The shard a buyer takes from first: spread by buyer, the same one each time for the same buyer."""
+    return int(hashlib.sha256(f"{user_id}|{sku}".encode()).hexdigest()[:8], 16) % shards
+
+
+def allocate(stock_by_shard: dict[int, int], qty: int, home: int) -> Optional[list[list[int]]]:
+    """Where `qty` units come from: the home shard if it has them, else the fullest shards first; None if all
+    the shards together do not have them."""
+    if stock_by_shard.get(home, 0) >= qty:
+        return [[home, qty]]
+    taken: list[list[int]] = []
+    for shard, stock in sorted(stock_by_shard.items(), key=lambda kv: (-kv[1], kv[0])):
+        if qty == 0:
+            break
+        if stock > 0:
+            take = min(stock, qty)
+            taken.append([shard, take])
+            qty -= take
+    return taken if qty == 0 else None

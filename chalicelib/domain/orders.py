@@ -86,6 +86,9 @@ class Order(Model):
     version: int = Field(default=0, exclude=True)
     idempotency_key: Optional[str] = Field(default=None, exclude=True)
     late_payment_refund: Optional[dict[str, Any]] = Field(default=None, exclude=True)
+    # SKUs whose stock lives on shard items: where this order's units came from, [[shard, qty], ...] per sku,
+    # so a cancel gives them back to the same shards
+    stock_shards: dict[str, list[list[int]]] = Field(default_factory=dict, exclude=True)
 
     @model_validator(mode="before")
     @classmethod

@@ -15,7 +15,8 @@ from chalicelib.adapters.outbox import Outbox
 from chalicelib.adapters.payments import PaymentGateway
 from chalicelib.adapters.users_repo import new_profile
 from chalicelib.domain import checkout as rules
-from chalicelib.domain.errors import Conflict, IdempotencyKeyReused, InsufficientPoints, InvalidRequest, NotFound
+from chalicelib.domain.errors import (Conflict, IdempotencyKeyReused, InsufficientPoints, InsufficientStock,
+                                      InvalidRequest, NotFound)
 from chalicelib.domain.orders import Order, Payment
 from chalicelib.domain.points import Profile, shanghai_day
 from chalicelib.domain.transitions import Transition, check_pending_limit, placing
@@ -63,13 +64,15 @@ class CheckoutService:
         return quote
 
     def place(self, user_id: str, idem_key: str, body: rules.OrderRequest, follow: Optional[Follower] = None,
-              reserved: bool = False) -> Order:
+              reserved: bool = False, shards: Optional[dict[str, list[list[int]]]] = None) -> Order:
         """The order (status paid, or pending_payment with a PaymentIntent); a replay returns the first one.
         `follow` adds what else the order's transaction must write (an event registration: its ticket lines are
         sold only then); with `reserved`, the stock was set aside already and `follow` must claim it."""
         digest = request_hash(body)
+        tries = iter(range(1_000))
         try:
-            t = on_lost_race(lambda: self._attempt(user_id, idem_key, digest, body, follow, reserved), "checkout")
+            t = on_lost_race(lambda: self._attempt(user_id, idem_key, digest, body, follow, reserved, shards,
+                                                   next(tries)), "checkout")
         except Replay:
             return self._replay(user_id, idem_key, digest)
         log.info("order state changed", extra={"order_id": t.after.order_id, "from_status": None,
@@ -79,7 +82,8 @@ class CheckoutService:
         return self._with_payment(t.after)
 
     def _attempt(self, user_id: str, idem_key: str, digest: str, body: rules.OrderRequest,
-                 follow: Optional[Follower], reserved: bool) -> Transition:
+                 follow: Optional[Follower], reserved: bool, held: Optional[dict[str, list[list[int]]]],
+                 attempt: int) -> Transition:
         reads = self._repo.checkout_reads(user_id, idem_key, [i.sku for i in body.items])
         if reads.idempotency:
             raise Replay()
@@ -88,14 +92,16 @@ class CheckoutService:
         if body.shipping_address is None and rules.needs_address(quote.lines):
             raise InvalidRequest("shipping_address is required unless every item is a hotel stay",
                                  {"fields": {"shipping_address": "required"}})
-        t = placing(self._new_order(user_id, idem_key, body, quote, self._clock.now()))
+        shards = held if reserved else self._shards(user_id, quote, reads.skus, attempt)
+        t = placing(self._new_order(user_id, idem_key, body, quote, self._clock.now()).model_copy(
+            update={"stock_shards": shards or {}}))
         check_pending_limit(profile, t, self._settings.max_pending_orders)
         tx = self._repo.begin()
         self._repo.add(tx, t.after, digest, on_replay=Replay)
         if reserved:
             self._repo.check_on_sale(tx, t.stock)
         else:
-            self._repo.take_stock(tx, t.stock, reads.skus)
+            self._repo.take_stock(tx, t.stock, reads.skus, shards)
         self._outbox.add(tx, t.events)
         self._royalties.follow(tx, t)
         if follow is not None:
@@ -106,6 +112,27 @@ class CheckoutService:
             self._accounts.repo.require_owner(tx, user_id, on_fail=LostRace)  # the re-read names the error
         tx.commit()
         return t
+
+    def _shards(self, user_id: str, quote: rules.Quote, skus: dict[str, rules.SkuOffer], attempt: int
+                ) -> dict[str, list[list[int]]]:
+        """For each sharded SKU, the shards its units come from: first the buyer's home shard, unread; after a
+        lost race, from the shards' actual stock (one Query each), or the precise 409 when they are all short."""
+        taken: dict[str, list[list[int]]] = {}
+        for line in quote.lines:
+            offer = skus[line.sku]
+            if offer.stock_shards <= 1:
+                continue
+            home = rules.home_shard(user_id, line.sku, offer.stock_shards)
+            if attempt == 0:
+                taken[line.sku] = [[home, line.qty]]
+                continue
+            stock = self._repo.shard_stock(line.sku, offer.stock_shards)
+            found = rules.allocate(stock, line.qty, home)
+            if found is None:
+                total = sum(stock.values())
+                raise InsufficientStock(f"only {total} of {offer.title!r} left", {"sku": line.sku, "stock": total})
+            taken[line.sku] = found
+        return taken
 
     def _new_order(self, user_id: str, idem_key: str, body: rules.OrderRequest, quote: rules.Quote,
                    now: dt.datetime) -> Order:

@@ -64,7 +64,8 @@ class EventService:
             raise NotAvailable("an event must start in the future", {"fields": {"starts_at": "in the past"}})
         status = getattr(body, "status", "published") if official else "submitted"
         cancel_until = body.cancel_until or body.starts_at - rules.DEFAULT_CANCEL_BEFORE
-        event = {**body.model_dump(mode="json", exclude={"status"}), "event_id": new_id("e"),
+        shards = self._settings.ticket_shards if body.capacity >= self._settings.ticket_shard_min_capacity else 1
+        event = {**body.model_dump(mode="json", exclude={"status"}), "event_id": new_id("e"), "stock_shards": shards,
                  "host_id": None if official else actor, "official": official, "status": status,
                  "starts_at": iso(body.starts_at), "ends_at": iso(body.ends_at), "cancel_until": iso(cancel_until),
                  "note": None, "created_at": now, "updated_at": now, "version": 1}
@@ -278,7 +279,8 @@ class EventService:
             lapses = min(now + dt.timedelta(seconds=self._settings.waitlist_offer_s),
                          dt.datetime.fromisoformat(event["starts_at"].replace("Z", "+00:00")))
             try:
-                self._repo.offer(entry, iso(lapses))
+                shards = event.get("stock_shards", 1)
+                self._repo.offer(entry, iso(lapses), sharded=shards if shards > 1 else 0)
                 offered += 1
                 log.info("waitlist offer", extra={"event_id": event_id, "registration_id": entry["registration_id"]})
             except LostRace:
@@ -305,7 +307,8 @@ class EventService:
             self._repo.claim_offer(tx, entry, order.order_id, now, on_fail=NotAvailable(
                 "the offer lapsed before it was accepted", {"offer_expires_at": entry.get("offer_expires_at")}))
 
-        order = self._checkout.place(user_id, idem_key, request, follow=claim, reserved=True)
+        held = {rules.ticket_sku(entry["event_id"]): entry["held"]} if entry.get("held") else None
+        order = self._checkout.place(user_id, idem_key, request, follow=claim, reserved=True, shards=held)
         accepted = self.registration(user_id, reg_id)
         if accepted.order_id != order.order_id:  # the key replayed an earlier order: this offer is still open
             raise IdempotencyKeyReused("this Idempotency-Key belongs to another request; use a new one",

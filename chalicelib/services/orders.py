@@ -101,7 +101,7 @@ class OrderService:
             self._repo.save(tx, t.after, expected=t.before)
             self._accounts.post(tx, t.after.user_id, t.ledger, t.after.updated_at, t.rule.pending)
             if t.rule.stock == "give_back":
-                self._repo.give_back_stock(tx, t.stock)
+                self._repo.give_back_stock(tx, t.stock, t.after.stock_shards)
             self._outbox.add(tx, t.events)
             self._royalties.follow(tx, t)
             for follow in self._followers:

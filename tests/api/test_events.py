@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib import workers
+from chalicelib.adapters.orders_repo import shard_key
 from tests.api.shop import balance, give_points, make_owner, order_body, place
 from tools.reconcile import reconcile
 
@@ -324,3 +325,48 @@ def test_a_merchandiser_refund_of_a_registration_frees_its_places_and_lets_its_u
     assert api.get(f"/events/{event['event_id']}").json["places_left"] == 1
     assert register(api, "fan", event["event_id"], key="fan-after-refund", points=100).status == 201
     assert reconcile(services.dynamodb, services.table)[1] == []
+
+
+@pytest.fixture
+def sharded(services, monkeypatch):
+    """Events of 10 places or more spread them over 4 shards (in production: 16, from 200 places)."""
+    monkeypatch.setattr(services.settings, "ticket_shards", 4)
+    monkeypatch.setattr(services.settings, "ticket_shard_min_capacity", 10)
+
+
+def shard_stock(services, event_id) -> list[int]:
+    return [services.table.get(shard_key(f"TICKET-{event_id}", i))["stock"] for i in range(4)]
+
+
+def test_a_big_events_places_live_on_shards_and_add_up_exactly(api, services, sharded):
+    event = official(api, capacity=10)
+    assert shard_stock(services, event["event_id"]) == [3, 3, 2, 2]
+    regs = [register(api, f"u{i}", event["event_id"], attendees=2).json for i in range(4)]
+    assert {r["status"] for r in regs} == {"confirmed"}
+    assert api.get(f"/events/{event['event_id']}").json["places_left"] == 2 == sum(shard_stock(services,
+                                                                                             event["event_id"]))
+    group = register(api, "group", event["event_id"], attendees=2)  # the last 2 places, wherever they are
+    assert group.status == 201, group.json
+    assert register(api, "late", event["event_id"]).error_code == "event_full"
+    before = shard_stock(services, event["event_id"])
+    api.post(f"/registrations/{regs[0]['registration_id']}/cancel", user="u0")
+    assert sum(shard_stock(services, event["event_id"])) == sum(before) + 2, "given back to its shards"
+    assert min(shard_stock(services, event["event_id"])) >= 0
+    assert reconcile(services.dynamodb, services.table)[1] == []
+
+
+def test_a_big_events_waitlist_offers_places_from_its_shards(api, services, sharded, pinned):
+    event = official(api, capacity=10)
+    regs = [register(api, f"u{i}", event["event_id"], attendees=2).json for i in range(5)]
+    queued = register(api, "q", event["event_id"], attendees=3, waitlist=True).json
+    assert queued["status"] == "waitlisted"
+    for i in (0, 1):
+        api.post(f"/registrations/{regs[i]['registration_id']}/cancel", user=f"u{i}")
+    offered = api.get(f"/registrations/{queued['registration_id']}", user="q").json
+    assert offered["status"] == "offered" and api.get(f"/events/{event['event_id']}").json["places_left"] == 1
+    taken = api.post(f"/registrations/{queued['registration_id']}/accept", {}, user="q",
+                     headers={"Idempotency-Key": "accept-sharded"})
+    assert taken.json["status"] == "confirmed"
+    api.post(f"/registrations/{queued['registration_id']}/cancel", user="q")
+    assert api.get(f"/events/{event['event_id']}").json["places_left"] == 4 == sum(
+        shard_stock(services, event["event_id"]))

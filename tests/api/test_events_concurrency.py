@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+from chalicelib.adapters.orders_repo import shard_key
 from tests.api.test_events import event_body
 from tests.helpers import uid
 from tools.reconcile import reconcile
@@ -80,3 +81,22 @@ def test_cancels_and_new_registrations_racing_over_a_waitlist_never_give_a_place
     assert offered == queued, "the 16 places freed went to the 16 who queued first"
     assert all(r.json["status"] == "waitlisted" for i, r in enumerate(replies) if i % 2 == 0), \
         "newcomers never jump the queue"
+
+
+def test_a_launch_day_burst_on_a_sharded_event_fills_it_exactly(live_api, live_server):
+    """200 places (16 shards of 12-13), 64 groups of 4 at once: the groups seated hold every place but those too
+    few to seat a group, split over shards where one is short; no shard goes below zero."""
+    event_id = launch(live_api, 200)
+    services = live_server["container"]
+    shards = lambda: [services.table.get(shard_key(f"TICKET-{event_id}", i)) for i in range(16)]  # noqa: E731
+    assert sum(i["stock"] for i in shards()) == 200
+    people = [uid("launch") for _ in range(64)]
+    replies = parallel(64, lambda i: live_api.post(f"/events/{event_id}/registrations", {"attendees": 4},
+                                                   user=people[i], headers={"Idempotency-Key": f"l-{people[i]}"}))
+    seated = [r for r in replies if r.status == 201]
+    assert {r.error_code for r in replies if r.status != 201} <= {"event_full"}, [r.json for r in replies]
+    items = shards()
+    left = live_api.get(f"/events/{event_id}").json["places_left"]
+    assert len(seated) * 4 + left == 200 and left == sum(i["stock"] for i in items) and left < 4
+    assert min(i["stock"] for i in items) >= 0
+    assert reconcile(services.dynamodb, services.table)[1] == []

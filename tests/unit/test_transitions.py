@@ -258,3 +258,18 @@ def test_a_late_payment_is_refunded_once():
     refunded = order("expired", payment="pending").model_copy(
         update={"late_payment_refund": {"payment_intent_id": "pi_local_o-1", "refund_id": "re_1"}})
     assert payment_verdict(refunded, "pi_local_o-1", 29800, "cny") == "keep"
+
+
+# -- sharded stock -------------------------------------------------------------------------------------------
+def test_units_come_from_the_home_shard_else_the_fullest_ones():
+    assert checkout.allocate({0: 5, 1: 1, 2: 9}, 3, home=0) == [[0, 3]]
+    assert checkout.allocate({0: 2, 1: 1, 2: 9}, 3, home=0) == [[2, 3]], "the home shard is short"
+    assert checkout.allocate({0: 2, 1: 1, 2: 2}, 4, home=1) == [[0, 2], [2, 2]], "split over the fullest"
+    assert checkout.allocate({0: 2, 1: 1}, 4, home=0) is None, "not enough anywhere"
+    assert checkout.allocate({}, 1, home=0) is None
+
+
+def test_a_buyer_always_starts_at_the_same_shard_and_buyers_spread():
+    shards = {checkout.home_shard(f"u-{i}", "SKU-1", 16) for i in range(200)}
+    assert checkout.home_shard("u-1", "SKU-1", 16) == checkout.home_shard("u-1", "SKU-1", 16)
+    assert len(shards) == 16 and shards == set(range(16))
