@@ -43,10 +43,21 @@ def refund(ctx: Ctx, order_id: str) -> Order:
        summary="Report a parcel of your lines (all you have not shipped, or `skus`): the order is shipped once every "
                "partner has shipped, partially_shipped before; you receive order.shipped")
 def ship(ctx: Ctx, order_id: str) -> PartnerOrder:
+    return ctx.services.orders.ship(partner_of(ctx), order_id, ctx.body)
+
+
+@route(bp, "/partner/orders/{order_id}", auth="partner", response=PartnerOrder, tag="fulfillment",
+       errors=("not_found",), summary="One order as your events show it: your lines, your parcels, the address and "
+                                      "the order's status (to catch up on an event you missed)")
+def partner_order(ctx: Ctx, order_id: str) -> PartnerOrder:
+    return ctx.services.orders.partner_order(partner_of(ctx), order_id)
+
+
+def partner_of(ctx: Ctx) -> str:
     assert ctx.principal is not None
     if not ctx.principal.partner_id:
         raise Forbidden("this partner token has no partner_id claim: ask the shop for a token naming your partner id")
-    return ctx.services.orders.ship(ctx.principal.partner_id, order_id, ctx.body)
+    return ctx.principal.partner_id
 
 
 @route(bp, "/webhooks/stripe", "POST", auth=PUBLIC, response=WebhookResult, tag="payments",

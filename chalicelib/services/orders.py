@@ -79,6 +79,13 @@ class OrderService:
         self.get(order_id)
         return self.move(order_id, "refunded", actor=actor, audit_reason=reason)
 
+    def partner_order(self, partner_id: str, order_id: str) -> PartnerOrder:
+        """An order as one partner sees it; one without its lines, or not paid yet, does not exist for it."""
+        order = self.get(order_id)
+        if not order.lines_of(partner_id) or order.status in ("pending_payment", "expired", "payment_failed"):
+            raise NotFound(f"order {order_id!r} not found", {"order_id": order_id})
+        return partner_view(order, partner_id)
+
     def ship(self, partner_id: str, order_id: str, parcel: ShipmentRequest) -> PartnerOrder:
         """A partner's parcel: some or all of its lines leave the warehouse."""
         order = self._apply(order_id, lambda order, at: shipping(order, partner_id, parcel, at))

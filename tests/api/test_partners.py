@@ -181,3 +181,17 @@ def test_a_refused_parcel_says_nothing_about_other_partners_lines(api, services)
     assert [(r.status, r.error_code) for r in replies] == [(409, "invalid_status_transition")] * 2
     assert replies[0].json["error"]["details"] == replies[1].json["error"]["details"] == {
         "from": "pending_payment", "to": "shipped"}
+
+
+def test_a_partner_reads_an_order_as_its_events_show_it_and_nothing_else(api, services, mixed):
+    order_id = mixed["order"]["order_id"]
+    ship(api, order_id, "fresh")
+    seen = api.get(f"/partner/orders/{order_id}", partner="fresh").json
+    assert [line["sku"] for line in seen["lines"]] == [mixed["tea"]] and seen["status"] == "partially_shipped"
+    assert [s["partner_id"] for s in seen["shipments"]] == ["fresh"] and "points_applied" not in seen
+    assert api.get(f"/partner/orders/{order_id}", user="p", groups=("partner",)).status == 403
+    assert api.get(f"/partner/orders/{order_id}", user="buyer").status == 403
+    sku = add_product(services, price_fen=5000, stock=5, category="tech")
+    unpaid = place(api, "other", order_body((sku, 1))).json
+    assert api.get(f"/partner/orders/{unpaid['order_id']}", partner="warehouse").status == 404, "not paid yet"
+    assert api.get(f"/partner/orders/{unpaid['order_id']}", partner="fresh").status == 404, "not its order"
