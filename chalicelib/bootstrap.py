@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from chalicelib.services.checkout import CheckoutService
     from chalicelib.services.community import EventService
     from chalicelib.services.contribution import ContributionService
+    from chalicelib.services.envelopes import EnvelopeService
     from chalicelib.services.designs import DesignService
     from chalicelib.services.orders import OrderService
     from chalicelib.services.payments import PaymentEvents
@@ -219,6 +220,14 @@ class Container:
                             self.settings)
 
     @cached_property
+    def envelopes(self) -> EnvelopeService:
+        from chalicelib.adapters.envelopes_repo import EnvelopeRepository
+        from chalicelib.services.envelopes import EnvelopeService
+
+        return EnvelopeService(EnvelopeRepository(self.table), self.accounts, self.campaigns, self.audit_repo,
+                               self.pseudonyms, self.cursors, self.clock, self.settings)
+
+    @cached_property
     def royalties(self) -> Royalties:
         from chalicelib.adapters.royalties_repo import RoyaltyRepository
         from chalicelib.services.royalties import Royalties
@@ -259,7 +268,7 @@ def use(replacement: Optional[Container]) -> None:
 
 
 SERVICES = ("tokens", "users", "catalog", "checkout", "orders", "accounts", "points", "designs", "campaigns",
-            "contribution", "audit", "payment_events", "outbox", "events")
+            "contribution", "audit", "payment_events", "outbox", "events", "envelopes")
 
 
 def prewarm() -> Container:

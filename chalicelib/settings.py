@@ -76,6 +76,10 @@ class Settings(BaseModel):
     # once its capacity reaches the threshold; a smaller event keeps them on the ticket item.
     ticket_shards: int = Field(default=16, ge=2, le=64)
     ticket_shard_min_capacity: int = Field(default=200, ge=2)
+    # Points red envelopes: the shares of one envelope are dealt over ceil(shares / per shard) shard items, at most
+    # `envelope_max_shards` (each about 500 claims/s on AWS; a sweep closes them all in one transaction, ≤ 100 items).
+    envelope_shares_per_shard: int = Field(default=25, ge=1, le=10_000)
+    envelope_max_shards: int = Field(default=16, ge=1, le=64)
 
     # The contribution score: what each source the shop pays earns (JSON), and the contribution at which a design
     # vote weighs 2, 3, 4, ... (JSON list, e.g. LIFESHOP_VOTE_WEIGHT_THRESHOLDS='[100, 1000, 10000]').
@@ -201,6 +205,11 @@ class Settings(BaseModel):
     def ticket_key(self) -> bytes:
         """Signs event ticket codes (derived from the cursor key, for another purpose)."""
         return hashlib.sha256(b"tickets|" + self.cursor_key).digest()
+
+    @property
+    def envelope_key(self) -> bytes:
+        """Derives envelope ids from (sender, Idempotency-Key): unguessable, since a link envelope's id is its key."""
+        return hashlib.sha256(b"envelopes|" + self.cursor_key).digest()
 
     @property
     def cursor_key(self) -> bytes:

@@ -61,7 +61,7 @@ def main() -> int:
             print(f"  {label(user):<24} {token}")
         _start_schedules(services)
         print(f"The outbox's stream consumer reads the table's stream every {STREAM_EVERY_S} s; scheduled functions "
-              f"(payment expiry, royalties, refund retry, event refunds and host rewards) run every {SCHEDULE_EVERY_S} s.")
+              f"(payment expiry, royalties, refund retry, event refunds and host rewards, red envelope expiry) run every {SCHEDULE_EVERY_S} s.")
         print("Press Ctrl-C to stop everything.", flush=True)
         return _supervise(procs)
     except localstack.StackError as exc:
@@ -98,7 +98,8 @@ def _start_schedules(services: Container) -> None:
 
     threading.Thread(target=every(STREAM_EVERY_S, poller.poll), name="stream", daemon=True).start()
     threading.Thread(target=every(SCHEDULE_EVERY_S, workers.expire_orders, workers.settle_royalties,
-                                  workers.retry_refunds, workers.settle_events), name="schedules", daemon=True).start()
+                                  workers.retry_refunds, workers.settle_events, workers.sweep_envelopes),
+                     name="schedules", daemon=True).start()
 
 
 def _name(proc: subprocess.Popen) -> str:

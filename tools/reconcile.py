@@ -1,5 +1,6 @@
 """`make reconcile`: for every user, available + held must equal the sum of their ledger, and the contribution
-score the sum of its ledger; for every design, its score the sum of its votes' recorded weights.
+score the sum of its ledger; for every design, its score the sum of its votes' recorded weights; for every red
+envelope, its claims and what is left (or went back) add up to its total.
 
 Checks available = sum(delta) and held = sum(held_delta) separately, so a misfiled hold shows too; a contribution
 balance against the sum of its entries, and one entry per once-only source record; a design's `votes` against its
@@ -15,6 +16,7 @@ from typing import Any, Iterator, Optional, Union
 from chalicelib.adapters.contribution_repo import BALANCE, ContributionRepository
 from chalicelib.adapters.designs_repo import DesignRepository, score_of
 from chalicelib.adapters.dynamo import from_item, key
+from chalicelib.adapters.envelopes_repo import EnvelopeRepository, unclaimed
 from chalicelib.adapters.users_repo import UserRepository
 from chalicelib.domain.designs import PUBLIC_STATUSES
 
@@ -71,7 +73,16 @@ def profiles(client: Any, table: str, sk: str = "PROFILE", pk_prefix: str = "USE
         kwargs["ExclusiveStartKey"] = out["LastEvaluatedKey"]
 
 
-AnyDifference = Union[Difference, ContributionDifference, ScoreDifference]
+@dataclass
+class EnvelopeDifference:
+    envelope_id: str
+    problem: str
+
+    def describe(self) -> str:
+        return f"envelope {self.envelope_id}: {self.problem}"
+
+
+AnyDifference = Union[Difference, ContributionDifference, ScoreDifference, EnvelopeDifference]
 
 
 def reconcile(client: Any, table: Any) -> tuple[int, list[AnyDifference]]:
@@ -84,7 +95,8 @@ def reconcile(client: Any, table: Any) -> tuple[int, list[AnyDifference]]:
         if (ledger_available, ledger_held) != (profile["points_available"], profile["points_held"]):
             users.append(Difference(profile["user_id"], profile["points_available"], profile["points_held"],
                                     ledger_available, ledger_held))
-    return checked, users + contribution_differences(client, table) + score_differences(client, table)
+    return checked, (users + contribution_differences(client, table) + score_differences(client, table)
+                     + envelope_differences(client, table))
 
 
 def contribution_differences(client: Any, table: Any) -> list[AnyDifference]:
@@ -112,6 +124,33 @@ def score_differences(client: Any, table: Any) -> list[AnyDifference]:
         if (design.get("votes", 0), score, rank_score) != (len(votes), weights, weights):
             found.append(ScoreDifference(design["design_id"], design.get("votes", 0), score, len(votes), weights,
                                          rank_score))
+    return found
+
+
+def envelope_differences(client: Any, table: Any) -> list[AnyDifference]:
+    """Red envelopes whose shares do not add up: the shares sum to the total; every claim item matches one share
+    taken off its shard, with that share's points; and claims plus what is left (or what went back, once closed)
+    make the total."""
+    repo = EnvelopeRepository(table)
+    found: list[AnyDifference] = []
+    for envelope in profiles(client, table.name, "META", "ENVELOPE#"):
+        eid, total = envelope["envelope_id"], envelope["total_points"]
+        shards, _ = repo.shards(eid, envelope["shard_count"])
+        claims = repo.all_claims(eid, envelope["shard_count"])
+        by_shard = {s["shard"]: s for s in shards}
+        wrong = [c["user_id"] for c in claims if c["index"] not in by_shard[c["shard"]].get("claimed", ())
+                 or by_shard[c["shard"]]["amounts"][c["index"]] != c["points"]]
+        paid = sum(c["points"] for c in claims)
+        rest = envelope["refunded_points"] if "swept_at" in envelope else sum(
+            s["amounts"][i] for s in shards for i in unclaimed(s))
+        problems = [
+            f"its shares sum to {sum(sum(s['amounts']) for s in shards)}, not {total}"
+            if sum(sum(s["amounts"]) for s in shards) != total else "",
+            f"{sum(s['taken'] for s in shards)} shares taken but {len(claims)} claims"
+            if sum(s["taken"] for s in shards) != len(claims) else "",
+            f"claims of {wrong} match no share taken" if wrong else "",
+            f"claims {paid} + left or returned {rest} != total {total}" if paid + rest != total else ""]
+        found += [EnvelopeDifference(eid, p) for p in problems if p]
     return found
 
 

@@ -32,16 +32,26 @@ class CampaignRepository:
 
     def issue(self, tx: Transaction, campaign: dict[str, Any], grant: dict[str, Any], *, on_budget: OnFail,
               on_replay: OnFail) -> None:
-        """Issue `grant` from `campaign`: count its points as issued only while issued + points stays within the
-        budget (`on_budget` otherwise), and record the grant once per ref (`on_replay` otherwise)."""
-        points = grant["points"]
-        # The grant record comes first: when both fail (a retried grant that used up the budget), it is a replay.
-        tx.create({"pk": f"CAMPAIGN#{grant['campaign_id']}", "sk": f"GRANT#{grant['ref']}", **grant},
-                  on_fail=on_replay)
+        """Issue `grant` from `campaign`, recorded once per ref (`on_replay` otherwise)."""
+        self.spend(tx, campaign, grant["points"], {"sk": f"GRANT#{grant['ref']}", **grant}, on_budget=on_budget,
+                   on_replay=on_replay)
+
+    def spend(self, tx: Transaction, campaign: dict[str, Any], points: int, record: dict[str, Any], *,
+              on_budget: OnFail, on_replay: OnFail) -> None:
+        """Count `points` as issued only while issued + points stays within the budget (`on_budget` otherwise),
+        with `record` (its `sk` names what they went to) written once (`on_replay` otherwise)."""
+        # The record comes first: when both fail (a retried grant that used up the budget), it is a replay.
+        tx.create({"pk": f"CAMPAIGN#{campaign['campaign_id']}", **record}, on_fail=on_replay)
         tx.update(campaign_key(campaign["campaign_id"]), "ADD issued_points :p",
                   {":p": points, ":limit": campaign["budget_points"] - points, ":budget": campaign["budget_points"]},
                   condition="attribute_exists(pk) AND budget_points = :budget AND issued_points <= :limit",
                   on_fail=on_budget)
+
+    def give_back(self, tx: Transaction, campaign_id: str, points: int, record: dict[str, Any]) -> None:
+        """Points issued but never paid out (an envelope's remainder) return to the budget, with `record`."""
+        tx.create({"pk": f"CAMPAIGN#{campaign_id}", **record})
+        tx.update(campaign_key(campaign_id), "ADD issued_points :p", {":p": -points},
+                  condition="attribute_exists(pk)")
 
     def grant(self, campaign_id: str, ref: str) -> Optional[dict[str, Any]]:
         return self._table.get(_grant_key(campaign_id, ref))

@@ -11,5 +11,11 @@ class Pseudonyms:
 
     def designer(self, user_id: str) -> str:
         """What the public sees of a designer: the same name on each of their designs, never their user id."""
-        code = hmac.new(self._secret, b"designer|" + user_id.encode(), hashlib.sha256).hexdigest()[:6].upper()
-        return f"Designer {code}"
+        return f"Designer {self._code(b'designer|', user_id)}"
+
+    def member(self, user_id: str) -> str:
+        """What other members see of someone who claimed a red envelope (not linkable to their designer name)."""
+        return f"Member {self._code(b'member|', user_id)}"
+
+    def _code(self, purpose: bytes, user_id: str) -> str:
+        return hmac.new(self._secret, purpose + user_id.encode(), hashlib.sha256).hexdigest()[:6].upper()

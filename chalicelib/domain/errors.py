@@ -131,3 +131,23 @@ class AlreadyVoted(DomainError):
 
 class OwnDesign(DomainError):
     code = "own_design"
+
+
+class AlreadyClaimed(DomainError):
+    code = "already_claimed"
+
+
+class EnvelopeEmpty(DomainError):
+    code = "envelope_empty"
+
+
+class EnvelopeExpired(DomainError):
+    code = "envelope_expired"
+
+
+class NotInAudience(DomainError):
+    code = "not_in_audience"
+
+
+class OwnEnvelope(DomainError):
+    code = "own_envelope"

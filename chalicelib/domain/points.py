@@ -14,7 +14,8 @@ from chalicelib.domain.text import OneLine
 Tier = Literal["fan", "deposit", "owner"]
 Task = Literal["post", "comment", "share", "feedback"]
 LedgerKind = Literal["earn", "grant", "referral", "hold", "release", "spend", "refund", "royalty",
-                     "design_reward", "reversal", "event_reward"]
+                     "design_reward", "reversal", "event_reward", "envelope_sent", "envelope_claim",
+                     "envelope_refund"]
 USER_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 UserId = Annotated[str, StringConstraints(pattern=USER_ID_PATTERN)]
 Ref = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9:._#/-]{1,128}$")]

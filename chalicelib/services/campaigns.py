@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Callable
 
 from chalicelib.adapters.audit_repo import AuditRepository
 from chalicelib.adapters.campaigns_repo import CampaignRepository
@@ -82,14 +82,30 @@ class CampaignService:
 
     def issue(self, tx: Transaction, campaign: dict[str, Any], grant: dict[str, Any], *, on_replay: OnFail) -> None:
         """Issue `grant` from `campaign` in another use case's transaction: 409 `budget_exhausted` past the budget."""
+        self._repo.issue(tx, campaign, grant, on_budget=self._exhausted(campaign, grant["points"]),
+                         on_replay=on_replay)
+
+    def fund(self, tx: Transaction, campaign_id: str, points: int, record: dict[str, Any], *,
+             on_replay: OnFail) -> None:
+        """Issue `points` from a campaign to something other than a user (an envelope: `record` says which), in
+        its transaction: 404 for an unknown campaign, 409 `budget_exhausted` past the budget."""
+        campaign = self._existing(campaign_id)
+        self._repo.spend(tx, campaign, points, record, on_budget=self._exhausted(campaign, points),
+                         on_replay=on_replay)
+
+    def give_back(self, tx: Transaction, campaign_id: str, points: int, record: dict[str, Any]) -> None:
+        """Points a campaign issued that nobody received (an envelope's remainder) return to its budget."""
+        self._repo.give_back(tx, campaign_id, points, record)
+
+    def _exhausted(self, campaign: dict[str, Any], points: int) -> Callable[[], Exception]:
         campaign_id = campaign["campaign_id"]
 
         def exhausted() -> Exception:
             remaining = campaign["budget_points"] - self._existing(campaign_id).get("issued_points", 0)
-            return BudgetExhausted(f"campaign {campaign_id!r} has {remaining} points left, not {grant['points']}",
+            return BudgetExhausted(f"campaign {campaign_id!r} has {remaining} points left, not {points}",
                                    {"campaign_id": campaign_id, "remaining_points": remaining})
 
-        self._repo.issue(tx, campaign, grant, on_budget=exhausted, on_replay=on_replay)
+        return exhausted
 
     def refer(self, actor: str, body: rules.ReferralInput) -> rules.Referral:
         if body.referrer_id == body.referee_id:

@@ -73,3 +73,10 @@ def settle_events() -> int:
     log.info("event settlement", extra={"refunded_events": refunded, "offers_lapsed": lapsed,
                                         "offers_made": offered, "rewards_credited": credited})
     return credited
+
+
+def sweep_envelopes() -> int:
+    """Red envelopes past their expiry return what is left to their sender or campaign, once."""
+    closed = bootstrap.container().envelopes.sweep()
+    log.info("envelope expiry sweep", extra={"closed": closed})
+    return closed

@@ -1,0 +1,139 @@
+"""DynamoDB repository of points red envelopes: the envelope, its share shards and one claim item per claimant
+(key formats: infra/README.md).
+
+A claim writes only its shard (one of K, each its own partition), its own claim item and the claimant's account;
+the envelope item is read, and written once more only by the claim of the largest share and by the expiry sweep.
+"""
+from __future__ import annotations
+
+import heapq
+from typing import Any, Optional
+
+from chalicelib.adapters.dynamo import LostRace, OnFail, Table, Transaction, key
+from chalicelib.adapters.users_repo import profile_key
+from chalicelib.domain.envelopes import LISTING_PARTITIONS, listing_partition
+
+EXPIRY = "ENVELOPE#EXPIRY"  # gsi1 work list: envelopes whose remainder is not returned yet, by expiry
+
+
+def envelope_key(envelope_id: str) -> dict[str, Any]:
+    return key(f"ENVELOPE#{envelope_id}", "META")
+
+
+def shard_key(envelope_id: str, shard: int) -> dict[str, Any]:
+    return key(f"ENVSHARD#{envelope_id}#{shard:02d}", "META")
+
+
+def claim_key(envelope_id: str, user_id: str) -> dict[str, Any]:
+    return key(f"ENVCLAIM#{envelope_id}#{user_id}", "META")
+
+
+def _listing(envelope_id: str, partition: int) -> str:
+    return f"ENVELOPE#{envelope_id}#C#{partition}"
+
+
+def unclaimed(shard: dict[str, Any]) -> list[int]:
+    """Indexes of the shard's shares nobody has claimed."""
+    claimed = set(shard.get("claimed", ()))
+    return [i for i in range(len(shard["amounts"])) if i not in claimed]
+
+
+class EnvelopeRepository:
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    def begin(self) -> Transaction:
+        return self._table.transaction()
+
+    # -- reads -------------------------------------------------------------------------------
+    def get(self, envelope_id: str) -> Optional[dict[str, Any]]:
+        return self._table.get(envelope_key(envelope_id))
+
+    def shards(self, envelope_id: str, count: int, viewer: Optional[str] = None
+               ) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:
+        """Every shard of an envelope (in order) and, with `viewer`, their claim: one BatchGetItem."""
+        keys = [shard_key(envelope_id, k) for k in range(count)]
+        if viewer:
+            keys.append(claim_key(envelope_id, viewer))
+        items = self._table.batch_get(keys)
+        shards = sorted((i for i in items if i["pk"].startswith("ENVSHARD#")), key=lambda s: s["shard"])
+        mine = next((i for i in items if i["pk"].startswith("ENVCLAIM#")), None)
+        return shards, mine
+
+    def claim_reads(self, envelope_id: str, user_id: str, count: int
+                    ) -> tuple[Optional[dict[str, Any]], Optional[dict[str, Any]], list[dict[str, Any]]]:
+        """What a claim decides from, in one BatchGetItem: the claimant's profile, their claim if any, and every
+        shard."""
+        keys = [profile_key(user_id), claim_key(envelope_id, user_id)] + [shard_key(envelope_id, k)
+                                                                         for k in range(count)]
+        items = self._table.batch_get(keys)
+        profile = next((i for i in items if i["pk"] == f"USER#{user_id}"), None)
+        mine = next((i for i in items if i["pk"].startswith("ENVCLAIM#")), None)
+        shards = sorted((i for i in items if i["pk"].startswith("ENVSHARD#")), key=lambda s: s["shard"])
+        return profile, mine, shards
+
+    def recent_claims(self, envelope_id: str, count: int, limit: int) -> list[dict[str, Any]]:
+        """The newest `limit` claims, merged from the envelope's listing partitions (one Query each)."""
+        pages = [self._table.page("gsi2", _listing(envelope_id, p), limit, None)[0]
+                 for p in range(min(count, LISTING_PARTITIONS))]
+        return list(heapq.merge(*pages, key=lambda c: c["gsi2sk"], reverse=True))[:limit]
+
+    def all_claims(self, envelope_id: str, count: int) -> list[dict[str, Any]]:
+        """Every claim of an envelope (reconcile)."""
+        found: list[dict[str, Any]] = []
+        for p in range(min(count, LISTING_PARTITIONS)):
+            start = None
+            while True:
+                items, start = self._table.page("gsi2", _listing(envelope_id, p), 500, start)
+                found.extend(items)
+                if start is None:
+                    break
+        return found
+
+    def due(self, now: str) -> list[str]:
+        """Envelopes that expired at or before `now` and are not closed yet."""
+        return [i["envelope_id"] for i in self._table.due(EXPIRY, f"{now}#~")]  # '~' sorts after every id
+
+    def sent_page(self, sender_id: str, limit: int, start: Optional[dict[str, Any]]
+                  ) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:
+        return self._table.page("gsi3", f"ENVELOPE#S#{sender_id}", limit, start)
+
+    # -- writes ------------------------------------------------------------------------------
+    def add(self, tx: Transaction, envelope: dict[str, Any], dealt: list[list[int]], *, on_fail: OnFail) -> None:
+        """The envelope (listed for the expiry sweep and under its sender) and its shards, each with its shares."""
+        eid = envelope["envelope_id"]
+        tx.create({"pk": f"ENVELOPE#{eid}", "sk": "META", **envelope,
+                   "gsi1pk": EXPIRY, "gsi1sk": f"{envelope['expires_at']}#{eid}",
+                   "gsi3pk": f"ENVELOPE#S#{envelope['sender_id']}", "gsi3sk": f"{envelope['created_at']}#{eid}"},
+                  on_fail=on_fail)
+        for k, amounts in enumerate(dealt):
+            tx.create({"pk": f"ENVSHARD#{eid}#{k:02d}", "sk": "META", "envelope_id": eid, "shard": k,
+                       "amounts": amounts, "taken": 0})
+
+    def take(self, tx: Transaction, claim: dict[str, Any], *, on_claimed: OnFail) -> None:
+        """A claimant's claim item (once per user: `on_claimed`) and their share off its shard, unless someone took
+        that share or the envelope was closed first (LostRace: re-read, pick again)."""
+        eid, user_id = claim["envelope_id"], claim["user_id"]
+        tx.create({"pk": f"ENVCLAIM#{eid}#{user_id}", "sk": "META", **claim,
+                   "gsi2pk": _listing(eid, listing_partition(claim["shard"])),
+                   "gsi2sk": f"{claim['claimed_at']}#{user_id}"}, on_fail=on_claimed)
+        tx.update(shard_key(eid, claim["shard"]), "ADD taken :one, claimed :index",
+                  {":one": 1, ":index": {claim["index"]}, ":i": claim["index"]},
+                  condition="attribute_exists(pk) AND NOT contains(claimed, :i) AND attribute_not_exists(swept)")
+
+    def crown(self, tx: Transaction, claim: dict[str, Any]) -> None:
+        """The claim of the largest share, on the envelope (written once)."""
+        luckiest = {k: claim[k] for k in ("user_id", "points", "claimed_at")}
+        tx.update(envelope_key(claim["envelope_id"]), "SET luckiest = :l", {":l": luckiest},
+                  condition="attribute_exists(pk) AND attribute_not_exists(luckiest)")
+
+    def close(self, tx: Transaction, envelope: dict[str, Any], shards: list[dict[str, Any]], refunded: int,
+              at: str) -> None:
+        """Close every shard as it was read (no claim after this) and record what went back, once."""
+        for shard in shards:
+            tx.update(shard_key(envelope["envelope_id"], shard["shard"]), "SET swept = :yes",
+                      {":yes": True, ":taken": shard["taken"]},
+                      condition="taken = :taken AND attribute_not_exists(swept)")
+        tx.update(envelope_key(envelope["envelope_id"]), "SET refunded_points = :r, swept_at = :at "
+                  "REMOVE gsi1pk, gsi1sk", {":r": refunded, ":at": at},
+                  condition="attribute_exists(pk) AND attribute_not_exists(swept_at)", on_fail=LostRace)

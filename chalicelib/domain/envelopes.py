@@ -1,0 +1,184 @@
+"""Points red envelopes (积分红包): what a sender asks for, how the points are split, and where the shares live.
+
+The split is decided when the envelope is made, so nothing about a share depends on when or by whom it is claimed:
+"double mean" for a random split (each share drawn between 1 and twice the mean of what is left, the last one
+takes the rest, then shuffled), or equal shares. The shares are dealt over K shard items so a crowd claiming one
+envelope writes K items, not one (infra/README.md, "Hot items").
+"""
+from __future__ import annotations
+
+import hashlib
+import random
+from typing import Annotated, Literal, Optional, Sequence, Union
+
+from pydantic import Field, StringConstraints, ValidationInfo, field_validator
+
+from chalicelib.domain.base import Model, Strict
+from chalicelib.domain.points import CampaignId, UserId
+from chalicelib.domain.text import OneLine
+
+MAX_TOTAL_POINTS = 1_000_000
+MAX_SHARES = 10_000
+MAX_AUDIENCE = 500
+MIN_EXPIRY_S, MAX_EXPIRY_S = 60, 86_400
+LISTING_PARTITIONS = 8  # an envelope's claims are listed over at most this many index partitions
+RECENT_CLAIMS = 100  # the claims an envelope's page shows, newest first
+Split = Literal["random", "equal"]
+EnvelopeStatus = Literal["open", "empty", "expired"]
+
+
+class LinkAudience(Strict):
+    kind: Literal["link"] = Field(description="anyone signed in who has the envelope's id (its link)")
+
+
+class OwnersAudience(Strict):
+    kind: Literal["owners"] = Field(description="verified vehicle owners only (tier owner when claiming)")
+
+
+class UsersAudience(Strict):
+    kind: Literal["users"] = Field(description="only the users listed")
+    user_ids: list[UserId] = Field(min_length=1, max_length=MAX_AUDIENCE)
+
+    @field_validator("user_ids")
+    @classmethod
+    def _once_each(cls, user_ids: list[str]) -> list[str]:
+        return sorted(set(user_ids))
+
+
+Audience = Annotated[Union[LinkAudience, OwnersAudience, UsersAudience], Field(discriminator="kind")]
+
+
+class EnvelopeInput(Strict):
+    # Field order matters: each validator sees the fields above it.
+    shares: int = Field(ge=1, le=MAX_SHARES, description="how many people can claim")
+    split: Split = Field(default="random", description="random ('double mean') or equal shares")
+    total_points: int = Field(ge=1, le=MAX_TOTAL_POINTS, description="every share gets at least 1 point")
+    audience: Audience
+    greeting: Optional[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+                                 OneLine]] = None
+    expires_in_s: int = Field(default=MAX_EXPIRY_S, ge=MIN_EXPIRY_S, le=MAX_EXPIRY_S,
+                              description="unclaimed points go back to the sender (or the campaign) after this")
+    campaign_id: Optional[CampaignId] = Field(default=None, description="merchandisers: fund it from this campaign")
+
+    @field_validator("total_points")
+    @classmethod
+    def _covers_the_shares(cls, total: int, info: ValidationInfo) -> int:
+        shares, split = info.data.get("shares"), info.data.get("split")
+        if not shares:
+            return total
+        if total < shares:
+            raise ValueError(f"must be at least shares ({shares}): every share gets at least 1 point")
+        if split == "equal" and total % shares:
+            lower = total - total % shares
+            raise ValueError(f"an equal split needs a multiple of shares ({shares}), such as {lower} or "
+                             f"{lower + shares}")
+        return total
+
+    @field_validator("audience")
+    @classmethod
+    def _enough_people(cls, audience: Union[LinkAudience, OwnersAudience, UsersAudience],
+                       info: ValidationInfo) -> Union[LinkAudience, OwnersAudience, UsersAudience]:
+        shares = info.data.get("shares")
+        if isinstance(audience, UsersAudience) and shares and len(audience.user_ids) < shares:
+            raise ValueError(f"names {len(audience.user_ids)} people for {shares} shares: a share nobody may claim "
+                             f"would only come back at expiry")
+        return audience
+
+
+def split_points(total: int, shares: int, split: str, rng: random.Random) -> list[int]:
+    """`shares` amounts of at least 1 point each that sum to exactly `total` (total ≥ shares)."""
+    if split == "equal":
+        return [total // shares] * shares
+    amounts, left = [], total
+    for n in range(shares, 1, -1):  # n shares still to fill, `left` points for them
+        upper = min(left - (n - 1), max(1, 2 * left // n - 1))  # below twice the mean; the rest keep ≥ 1 each
+        amount = rng.randint(1, upper)
+        amounts.append(amount)
+        left -= amount
+    amounts.append(left)
+    rng.shuffle(amounts)
+    return amounts
+
+
+def shard_count(shares: int, shares_per_shard: int, max_shards: int) -> int:
+    return max(1, min(max_shards, -(-shares // shares_per_shard)))
+
+
+def deal(amounts: Sequence[int], shards: int) -> list[list[int]]:
+    """The amounts each shard holds: share i on shard i mod K."""
+    return [list(amounts[k::shards]) for k in range(shards)]
+
+
+def largest(dealt: Sequence[Sequence[int]]) -> tuple[int, int]:
+    """(shard, index) of the largest share (the first, on a tie): whoever claims it is the luckiest."""
+    best = max(((amount, -k, -i) for k, shard in enumerate(dealt) for i, amount in enumerate(shard)))
+    return -best[1], -best[2]
+
+
+def home_shard(user_id: str, shards: int) -> int:
+    """The shard a claimant tries first: spread evenly over users, the same for one user."""
+    return int.from_bytes(hashlib.sha256(user_id.encode()).digest()[:4], "big") % shards
+
+
+def listing_partition(shard: int) -> int:
+    return shard % LISTING_PARTITIONS
+
+
+class EnvelopeClaimView(Model):
+    claimant: str = Field(description="a display name, stable per user, never the user id")
+    user_id: Optional[str] = Field(default=None, description="shown to the sender, merchandisers and the claimant")
+    points: int
+    claimed_at: str
+
+
+class AudienceView(Model):
+    kind: Literal["link", "owners", "users"]
+    user_ids: Optional[list[str]] = Field(default=None, description="shown to the sender and merchandisers")
+    size: Optional[int] = Field(default=None, description="how many users are listed (kind users)")
+
+
+class Envelope(Model):
+    envelope_id: str
+    sender_id: str
+    funded_by: Literal["points", "campaign"]
+    campaign_id: Optional[str] = None
+    total_points: int
+    shares: int
+    split: Split
+    audience: AudienceView
+    greeting: Optional[str] = None
+    status: EnvelopeStatus = Field(description="open; empty (every share claimed); expired (what is left goes back)")
+    shares_left: int
+    points_left: int
+    claims: list[EnvelopeClaimView] = Field(description=f"newest first, at most {RECENT_CLAIMS}")
+    luckiest: Optional[EnvelopeClaimView] = Field(description="the claim of the largest share, once it is claimed")
+    my_claim: Optional[EnvelopeClaimView] = None
+    refunded_points: Optional[int] = Field(default=None, description="returned at expiry (null until then)")
+    expires_at: str
+    created_at: str
+
+
+class EnvelopeSummary(Model):
+    envelope_id: str
+    total_points: int
+    shares: int
+    split: Split
+    audience_kind: Literal["link", "owners", "users"]
+    greeting: Optional[str] = None
+    funded_by: Literal["points", "campaign"]
+    refunded_points: Optional[int] = None
+    expires_at: str
+    created_at: str
+
+
+class EnvelopePage(Model):
+    items: list[EnvelopeSummary]
+    next_cursor: Optional[str]
+
+
+class EnvelopeClaim(Model):
+    envelope_id: str
+    points: int = Field(description="what you got")
+    available: int = Field(description="your available points after it")
+    shares_left: int = Field(description="shares left when you claimed")
+    claimed_at: str

@@ -1,0 +1,290 @@
+"""Points red envelopes (积分红包): sending one (from the sender's points, or a merchandiser's campaign), claiming a
+share, showing it, and returning what is left at expiry, once."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import itertools
+import json
+import random
+from dataclasses import replace
+from typing import Any, Optional
+
+from chalicelib import logs
+from chalicelib.adapters.audit_repo import AuditRepository
+from chalicelib.adapters.clock import Clock, iso
+from chalicelib.adapters.cursor import CursorCodec
+from chalicelib.adapters.dynamo import Replay, Transaction
+from chalicelib.adapters.envelopes_repo import EnvelopeRepository, unclaimed
+from chalicelib.adapters.pseudonyms import Pseudonyms
+from chalicelib.adapters.users_repo import new_profile, to_profile
+from chalicelib.domain import envelopes as rules
+from chalicelib.domain.errors import (AlreadyClaimed, EnvelopeEmpty, EnvelopeExpired, Forbidden, IdempotencyKeyReused,
+                                      InsufficientPoints, InvalidRequest, NotFound, NotInAudience, OwnEnvelope,
+                                      OwnerOnly)
+from chalicelib.domain.points import Entry, Profile
+from chalicelib.services.accounts import Accounts, Plan
+from chalicelib.services.campaigns import CampaignService
+from chalicelib.services.retry import on_lost_race
+from chalicelib.services.worklists import unseen
+from chalicelib.settings import Settings
+
+log = logs.get("envelopes")
+_RNG = random.SystemRandom()  # how shares are split and which free share a claim takes: not predictable
+_KNOWN_MAX = 1024  # envelopes whose (unchanging) terms a container keeps, so a crowd's claims do not re-read them
+
+
+def _ref(envelope_id: str) -> str:
+    return f"envelope:{envelope_id}"
+
+
+def _digest(body: rules.EnvelopeInput) -> str:
+    return hashlib.sha256(json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+
+
+class EnvelopeService:
+    def __init__(self, repo: EnvelopeRepository, accounts: Accounts, campaigns: CampaignService,
+                 audit: AuditRepository, pseudonyms: Pseudonyms, cursors: CursorCodec, clock: Clock,
+                 settings: Settings) -> None:
+        self._repo = repo
+        self._accounts = accounts
+        self._campaigns = campaigns
+        self._audit = audit
+        self._pseudonyms = pseudonyms
+        self._cursors = cursors
+        self._clock = clock
+        self._settings = settings
+        self._known: dict[str, dict[str, Any]] = {}
+
+    # -- sending -----------------------------------------------------------------------------
+    def create(self, user_id: str, is_merchandiser: bool, idem_key: str, body: rules.EnvelopeInput) -> rules.Envelope:
+        """A new envelope, its points taken in the same transaction. The id comes from (sender, Idempotency-Key),
+        so a retry finds the first envelope and answers with it."""
+        envelope_id = "rp-" + hmac.new(self._settings.envelope_key, f"{user_id}|{idem_key}".encode(),
+                                       hashlib.sha256).hexdigest()[:24]
+        digest = _digest(body)
+        found = self._repo.get(envelope_id)
+        if found:
+            return self._replayed(found, user_id, digest)
+        if body.campaign_id and not is_merchandiser:
+            raise Forbidden("only merchandisers fund envelopes from a campaign", {"campaign_id": body.campaign_id})
+        if isinstance(body.audience, rules.UsersAudience) and user_id in body.audience.user_ids:
+            raise InvalidRequest("you cannot claim your own envelope: leave yourself out of the audience",
+                                 {"fields": {"audience.user_ids": "must not include the sender"}})
+        now = self._clock.now()
+        count = rules.shard_count(body.shares, self._settings.envelope_shares_per_shard,
+                                  self._settings.envelope_max_shards)
+        dealt = rules.deal(rules.split_points(body.total_points, body.shares, body.split, _RNG), count)
+        users = body.audience.user_ids if isinstance(body.audience, rules.UsersAudience) else None
+        envelope = {"envelope_id": envelope_id, "sender_id": user_id,
+                    "funded_by": "campaign" if body.campaign_id else "points", "campaign_id": body.campaign_id,
+                    "total_points": body.total_points, "shares": body.shares, "split": body.split,
+                    "audience_kind": body.audience.kind, "user_ids": users, "greeting": body.greeting,
+                    "shard_count": count, "luckiest_at": list(rules.largest(dealt)), "request_hash": digest,
+                    "created_at": iso(now), "expires_at": iso(now + dt.timedelta(seconds=body.expires_in_s))}
+        try:
+            if body.campaign_id:
+                self._fund_from_campaign(envelope, dealt)
+            else:
+                self._fund_from_points(envelope, dealt, is_merchandiser)
+        except (Replay, InsufficientPoints):
+            first = self._repo.get(envelope_id)  # a twin request with this key got there first
+            if first is None:
+                raise
+            return self._replayed(first, user_id, digest)
+        return self._view(envelope, [{"amounts": a, "taken": 0} for a in dealt], [], None, user_id, True)
+
+    def _fund_from_points(self, envelope: dict[str, Any], dealt: list[list[int]], is_merchandiser: bool) -> None:
+        total = envelope["total_points"]
+
+        def plan(profile: Profile, now: dt.datetime, tx: Transaction) -> Plan:
+            if profile.tier != "owner" and not is_merchandiser:
+                raise OwnerOnly("only verified vehicle owners send points red envelopes", {"tier": profile.tier})
+            if profile.points_available < total:
+                raise InsufficientPoints(f"you have {profile.points_available} points available, not {total}",
+                                         {"available": profile.points_available, "required": total})
+            self._repo.add(tx, envelope, dealt, on_fail=Replay)
+            entry = Entry(delta=-total, kind="envelope_sent", ref=_ref(envelope["envelope_id"]))
+            return Plan(profile.posted([entry]), [entry])
+
+        self._accounts.change(envelope["sender_id"], plan)
+
+    def _fund_from_campaign(self, envelope: dict[str, Any], dealt: list[list[int]]) -> None:
+        eid, at = envelope["envelope_id"], envelope["created_at"]
+        record = {"sk": f"ENVELOPE#{eid}", "envelope_id": eid, "points": envelope["total_points"],
+                  "sender_id": envelope["sender_id"], "created_at": at}
+
+        def attempt() -> None:
+            tx = self._repo.begin()
+            self._repo.add(tx, envelope, dealt, on_fail=Replay)
+            self._campaigns.fund(tx, envelope["campaign_id"], envelope["total_points"], record, on_replay=Replay)
+            self._audit.record(tx, envelope["sender_id"], "envelope.create", eid, None,
+                               {k: v for k, v in envelope.items() if k not in ("user_ids", "request_hash")}, at)
+            tx.commit()
+
+        on_lost_race(attempt, f"campaign {envelope['campaign_id']!r}")
+
+    def _replayed(self, envelope: dict[str, Any], user_id: str, digest: str) -> rules.Envelope:
+        if envelope["sender_id"] != user_id or envelope["request_hash"] != digest:
+            raise IdempotencyKeyReused("this Idempotency-Key was used for another envelope; use a new one",
+                                       {"envelope_id": envelope["envelope_id"]})
+        return self.get(user_id, False, envelope["envelope_id"])
+
+    # -- claiming ----------------------------------------------------------------------------
+    def claim(self, user_id: str, envelope_id: str) -> rules.EnvelopeClaim:
+        """One share for one user, once. Reads the claimant's profile, their claim and every shard in one
+        BatchGetItem; takes a free share from their home shard (another with shares left after a lost race, or
+        when it is empty) in one transaction with their account."""
+        envelope = self._terms(envelope_id)
+        self._admit(envelope, user_id)
+        attempts = itertools.count()
+
+        def attempt() -> rules.EnvelopeClaim:
+            retry = next(attempts) > 0
+            now = self._clock.now()
+            at = iso(now)
+            if at >= envelope["expires_at"]:
+                raise self._expired(envelope)
+            profile_item, mine, shards = self._repo.claim_reads(envelope_id, user_id, envelope["shard_count"])
+            if mine:
+                raise AlreadyClaimed("you have already claimed this envelope",
+                                     {"envelope_id": envelope_id, "points": mine["points"]})
+            if any(s.get("swept") for s in shards):
+                raise self._expired(envelope)
+            before = to_profile(profile_item) if profile_item else replace(new_profile(user_id, at), stored=False)
+            if envelope["audience_kind"] == "owners" and before.tier != "owner":
+                raise NotInAudience("this envelope is for verified vehicle owners", {"tier": before.tier})
+            with_shares = [s for s in shards if unclaimed(s)]
+            if not with_shares:
+                raise EnvelopeEmpty("every share of this envelope has been claimed", {"envelope_id": envelope_id})
+            home = shards[rules.home_shard(user_id, len(shards))]
+            shard = home if unclaimed(home) and not retry else _RNG.choices(
+                with_shares, weights=[len(unclaimed(s)) for s in with_shares])[0]
+            index = _RNG.choice(unclaimed(shard))
+            claim = {"envelope_id": envelope_id, "user_id": user_id, "points": shard["amounts"][index],
+                     "shard": shard["shard"], "index": index, "claimed_at": at}
+            tx = self._repo.begin()
+            self._repo.take(tx, claim, on_claimed=lambda: AlreadyClaimed("you have already claimed this envelope",
+                                                                          {"envelope_id": envelope_id}))
+            if [shard["shard"], index] == envelope["luckiest_at"]:
+                self._repo.crown(tx, claim)
+            entry = Entry(delta=claim["points"], kind="envelope_claim", ref=_ref(envelope_id))
+            after = before.posted([entry])
+            self._accounts.record(tx, before, after, [entry], at)
+            tx.commit()
+            left = sum(len(unclaimed(s)) for s in shards) - 1
+            return rules.EnvelopeClaim(envelope_id=envelope_id, points=claim["points"],
+                                       available=after.points_available, shares_left=left, claimed_at=at)
+
+        return on_lost_race(attempt, f"envelope {envelope_id!r}")
+
+    def _terms(self, envelope_id: str) -> dict[str, Any]:
+        """The envelope's terms (who sent it, to whom, until when, its shards): they never change, so a container
+        reads them once. Whether shares are left or the envelope was closed is read from the shards every time."""
+        envelope = self._known.get(envelope_id)
+        if envelope is None:
+            envelope = self._existing(envelope_id)
+            if len(self._known) >= _KNOWN_MAX:
+                self._known.pop(next(iter(self._known)))
+            self._known[envelope_id] = envelope
+        return envelope
+
+    def _existing(self, envelope_id: str) -> dict[str, Any]:
+        envelope = self._repo.get(envelope_id)
+        if envelope is None:
+            raise NotFound(f"envelope {envelope_id!r} not found", {"envelope_id": envelope_id})
+        return envelope
+
+    def _admit(self, envelope: dict[str, Any], user_id: str) -> None:
+        """Who may claim: anyone the audience names but the sender (tier owner is checked with the claim)."""
+        if user_id == envelope["sender_id"]:
+            raise OwnEnvelope("you cannot claim your own envelope", {"envelope_id": envelope["envelope_id"]})
+        if envelope["audience_kind"] == "users" and user_id not in envelope["user_ids"]:
+            raise NotInAudience("this envelope is for the people its sender named",
+                                {"envelope_id": envelope["envelope_id"]})
+
+    def _expired(self, envelope: dict[str, Any]) -> EnvelopeExpired:
+        return EnvelopeExpired("this envelope has expired; what was left goes back to its sender",
+                               {"envelope_id": envelope["envelope_id"], "expired_at": envelope["expires_at"]})
+
+    # -- reading -----------------------------------------------------------------------------
+    def get(self, viewer: str, is_merchandiser: bool, envelope_id: str) -> rules.Envelope:
+        """For the sender, merchandisers and the audience (others: 403 not_in_audience)."""
+        envelope = self._existing(envelope_id)
+        privileged = is_merchandiser or viewer == envelope["sender_id"]
+        if not privileged:
+            self._admit(envelope, viewer)
+            if envelope["audience_kind"] == "owners" and self._accounts.load(viewer).tier != "owner":
+                raise NotInAudience("this envelope is for verified vehicle owners", {"envelope_id": envelope_id})
+        shards, mine = self._repo.shards(envelope_id, envelope["shard_count"], viewer)
+        claims = self._repo.recent_claims(envelope_id, envelope["shard_count"], rules.RECENT_CLAIMS)
+        return self._view(envelope, shards, claims, mine, viewer, privileged)
+
+    def sent(self, user_id: str, limit: int, cursor: Optional[str]) -> rules.EnvelopePage:
+        scope = f"envelopes|{user_id}"
+        items, last = self._repo.sent_page(user_id, limit, self._cursors.decode(cursor, scope))
+        return rules.EnvelopePage(items=[rules.EnvelopeSummary.model_validate(i) for i in items],
+                                  next_cursor=self._cursors.encode(last, scope))
+
+    def _view(self, envelope: dict[str, Any], shards: list[dict[str, Any]], claims: list[dict[str, Any]],
+              mine: Optional[dict[str, Any]], viewer: str, privileged: bool) -> rules.Envelope:
+        def shown(claim: Optional[dict[str, Any]]) -> Optional[rules.EnvelopeClaimView]:
+            if claim is None:
+                return None
+            user = claim["user_id"]
+            return rules.EnvelopeClaimView(claimant=self._pseudonyms.member(user),
+                                           user_id=user if privileged or user == viewer else None,
+                                           points=claim["points"], claimed_at=claim["claimed_at"])
+
+        closed = any(s.get("swept") for s in shards)
+        free = [s["amounts"][i] for s in shards for i in unclaimed(s)] if not closed else []
+        claimed = sum(s["taken"] for s in shards)
+        expired = iso(self._clock.now()) >= envelope["expires_at"]
+        status = "empty" if claimed == envelope["shares"] else "expired" if expired or closed else "open"
+        users = envelope.get("user_ids")
+        audience = rules.AudienceView(kind=envelope["audience_kind"], user_ids=users if privileged else None,
+                                      size=len(users) if users else None)
+        return rules.Envelope(
+            envelope_id=envelope["envelope_id"], sender_id=envelope["sender_id"], funded_by=envelope["funded_by"],
+            campaign_id=envelope.get("campaign_id"), total_points=envelope["total_points"], shares=envelope["shares"],
+            split=envelope["split"], audience=audience, greeting=envelope.get("greeting"), status=status,
+            shares_left=len(free), points_left=sum(free), claims=[v for v in map(shown, claims) if v],
+            luckiest=shown(envelope.get("luckiest")), my_claim=shown(mine),
+            refunded_points=envelope.get("refunded_points"), expires_at=envelope["expires_at"],
+            created_at=envelope["created_at"])
+
+    # -- expiry ------------------------------------------------------------------------------
+    def sweep(self) -> int:
+        """Scheduled: every envelope past its expiry returns what is left, once: to its sender's points (ledger
+        `envelope_refund`) or to its campaign's budget. Returns how many envelopes it closed."""
+        closed = 0
+        for envelope_id in unseen(lambda: self._repo.due(iso(self._clock.now()))):
+            try:
+                closed += self._close(envelope_id)
+            except Exception:
+                log.exception("closing one envelope failed; the next run retries", extra={"envelope_id": envelope_id})
+        return closed
+
+    def _close(self, envelope_id: str) -> int:
+        def attempt() -> int:
+            envelope = self._existing(envelope_id)
+            if envelope.get("swept_at"):
+                return 0  # another sweep got there first
+            shards, _ = self._repo.shards(envelope_id, envelope["shard_count"])
+            left = sum(s["amounts"][i] for s in shards for i in unclaimed(s))
+            at = iso(self._clock.now())
+            tx = self._repo.begin()
+            self._repo.close(tx, envelope, shards, left, at)
+            if left and envelope["funded_by"] == "campaign":
+                self._campaigns.give_back(tx, envelope["campaign_id"], left, {
+                    "sk": f"ENVELOPE#{envelope_id}#RETURN", "envelope_id": envelope_id, "points": left,
+                    "created_at": at})
+            elif left:
+                self._accounts.post(tx, envelope["sender_id"],
+                                    [Entry(delta=left, kind="envelope_refund", ref=_ref(envelope_id))], at)
+            tx.commit()
+            log.info("envelope closed", extra={"envelope_id": envelope_id, "returned_points": left})
+            return 1
+
+        return on_lost_race(attempt, f"envelope {envelope_id!r}")
