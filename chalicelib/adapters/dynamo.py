@@ -51,11 +51,12 @@ def cancellation_codes(exc: ClientError) -> list[str]:
     return [r.get("Code", "None") for r in reasons]
 
 
-def batch_get(client: Any, table: str, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Every existing item of `keys` (unprocessed keys retried), as plain dicts."""
+def batch_get(client: Any, table: str, keys: list[dict[str, Any]], consistent: bool = True) -> list[dict[str, Any]]:
+    """Every existing item of `keys` (unprocessed keys retried), as plain dicts; `consistent=False` reads at half
+    the capacity and may miss the last second's writes (for a plan whose write conditions catch that)."""
     found: list[dict[str, Any]] = []
     for start in range(0, len(keys), 100):
-        request = {table: {"Keys": keys[start:start + 100], "ConsistentRead": True}}
+        request = {table: {"Keys": keys[start:start + 100], "ConsistentRead": consistent}}
         while request:
             out = client.batch_get_item(RequestItems=request)
             found.extend(from_item(i) for i in out.get("Responses", {}).get(table, []))
@@ -164,8 +165,8 @@ class Table:
         out = self.client.get_item(TableName=self.name, Key=item_key, ConsistentRead=True)
         return from_item(out["Item"]) if "Item" in out else None
 
-    def batch_get(self, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return batch_get(self.client, self.name, keys) if keys else []
+    def batch_get(self, keys: list[dict[str, Any]], consistent: bool = True) -> list[dict[str, Any]]:
+        return batch_get(self.client, self.name, keys, consistent) if keys else []
 
     def page(self, index: str, partition: str, limit: int, start: Optional[dict[str, Any]]
              ) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:

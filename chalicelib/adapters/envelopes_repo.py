@@ -60,17 +60,20 @@ class EnvelopeRepository:
         mine = next((i for i in items if i["pk"].startswith("ENVCLAIM#")), None)
         return shards, mine
 
-    def claim_reads(self, envelope_id: str, user_id: str, count: int
+    def claim_reads(self, envelope_id: str, user_id: str, count: int, consistent: bool
                     ) -> tuple[Optional[dict[str, Any]], Optional[dict[str, Any]], list[dict[str, Any]]]:
         """What a claim decides from, in one BatchGetItem: the claimant's profile, their claim if any, and every
-        shard."""
+        shard (`consistent=False`: half the read capacity; the claim's write conditions catch a stale read)."""
         keys = [profile_key(user_id), claim_key(envelope_id, user_id)] + [shard_key(envelope_id, k)
                                                                          for k in range(count)]
-        items = self._table.batch_get(keys)
+        items = self._table.batch_get(keys, consistent)
         profile = next((i for i in items if i["pk"] == f"USER#{user_id}"), None)
         mine = next((i for i in items if i["pk"].startswith("ENVCLAIM#")), None)
         shards = sorted((i for i in items if i["pk"].startswith("ENVSHARD#")), key=lambda s: s["shard"])
         return profile, mine, shards
+
+    def claim_of(self, envelope_id: str, user_id: str) -> Optional[dict[str, Any]]:
+        return self._table.get(claim_key(envelope_id, user_id))
 
     def recent_claims(self, envelope_id: str, count: int, limit: int) -> list[dict[str, Any]]:
         """The newest `limit` claims, merged from the envelope's listing partitions (one Query each)."""

@@ -15,7 +15,7 @@ from chalicelib import logs
 from chalicelib.adapters.audit_repo import AuditRepository
 from chalicelib.adapters.clock import Clock, iso
 from chalicelib.adapters.cursor import CursorCodec
-from chalicelib.adapters.dynamo import Replay, Transaction
+from chalicelib.adapters.dynamo import LostRace, Replay, Transaction
 from chalicelib.adapters.envelopes_repo import EnvelopeRepository, unclaimed
 from chalicelib.adapters.pseudonyms import Pseudonyms
 from chalicelib.adapters.users_repo import new_profile, to_profile
@@ -55,7 +55,8 @@ class EnvelopeService:
         self._cursors = cursors
         self._clock = clock
         self._settings = settings
-        self._known: dict[str, dict[str, Any]] = {}
+        self._known: dict[str, dict[str, Any]] = {}  # envelope id -> its terms
+        self._emptied: dict[str, bool] = {}  # envelopes seen with every share claimed (for good)
 
     # -- sending -----------------------------------------------------------------------------
     def create(self, user_id: str, is_merchandiser: bool, idem_key: str, body: rules.EnvelopeInput) -> rules.Envelope:
@@ -134,8 +135,9 @@ class EnvelopeService:
     # -- claiming ----------------------------------------------------------------------------
     def claim(self, user_id: str, envelope_id: str) -> rules.EnvelopeClaim:
         """One share for one user, once. Reads the claimant's profile, their claim and every shard in one
-        BatchGetItem; takes a free share from their home shard (another with shares left after a lost race, or
-        when it is empty) in one transaction with their account."""
+        BatchGetItem (eventually consistent the first time: the write's conditions catch a stale read, and a retry
+        reads consistently); takes a free share from their home shard (another with shares left after a lost race,
+        or when it is empty) in one transaction with their account."""
         envelope = self._terms(envelope_id)
         self._admit(envelope, user_id)
         attempts = itertools.count()
@@ -146,10 +148,13 @@ class EnvelopeService:
             at = iso(now)
             if at >= envelope["expires_at"]:
                 raise self._expired(envelope)
-            profile_item, mine, shards = self._repo.claim_reads(envelope_id, user_id, envelope["shard_count"])
+            if envelope_id in self._emptied:  # final: a crowd arriving late costs one read each, on their own item
+                mine = self._repo.claim_of(envelope_id, user_id)
+                raise self._already(envelope_id, mine) if mine else self._empty(envelope_id)
+            profile_item, mine, shards = self._repo.claim_reads(envelope_id, user_id, envelope["shard_count"],
+                                                                consistent=retry)
             if mine:
-                raise AlreadyClaimed("you have already claimed this envelope",
-                                     {"envelope_id": envelope_id, "points": mine["points"]})
+                raise self._already(envelope_id, mine)
             if any(s.get("swept") for s in shards):
                 raise self._expired(envelope)
             before = to_profile(profile_item) if profile_item else replace(new_profile(user_id, at), stored=False)
@@ -157,7 +162,10 @@ class EnvelopeService:
                 raise NotInAudience("this envelope is for verified vehicle owners", {"tier": before.tier})
             with_shares = [s for s in shards if unclaimed(s)]
             if not with_shares:
-                raise EnvelopeEmpty("every share of this envelope has been claimed", {"envelope_id": envelope_id})
+                if not retry:
+                    raise LostRace()  # read again, consistently, before saying so
+                self._remember(self._emptied, envelope_id)
+                raise self._empty(envelope_id)
             home = shards[rules.home_shard(user_id, len(shards))]
             shard = home if unclaimed(home) and not retry else _RNG.choices(
                 with_shares, weights=[len(unclaimed(s)) for s in with_shares])[0]
@@ -165,8 +173,7 @@ class EnvelopeService:
             claim = {"envelope_id": envelope_id, "user_id": user_id, "points": shard["amounts"][index],
                      "shard": shard["shard"], "index": index, "claimed_at": at}
             tx = self._repo.begin()
-            self._repo.take(tx, claim, on_claimed=lambda: AlreadyClaimed("you have already claimed this envelope",
-                                                                          {"envelope_id": envelope_id}))
+            self._repo.take(tx, claim, on_claimed=lambda: self._already(envelope_id, None))
             if [shard["shard"], index] == envelope["luckiest_at"]:
                 self._repo.crown(tx, claim)
             entry = Entry(delta=claim["points"], kind="envelope_claim", ref=_ref(envelope_id))
@@ -179,15 +186,28 @@ class EnvelopeService:
 
         return on_lost_race(attempt, f"envelope {envelope_id!r}")
 
+    def _already(self, envelope_id: str, mine: Optional[dict[str, Any]]) -> AlreadyClaimed:
+        details: dict[str, Any] = {"envelope_id": envelope_id}
+        if mine:
+            details["points"] = mine["points"]
+        return AlreadyClaimed("you have already claimed this envelope", details)
+
+    def _empty(self, envelope_id: str) -> EnvelopeEmpty:
+        return EnvelopeEmpty("every share of this envelope has been claimed", {"envelope_id": envelope_id})
+
+    @staticmethod
+    def _remember(kept: dict[str, Any], envelope_id: str, value: Any = True) -> None:
+        if len(kept) >= _KNOWN_MAX:
+            kept.pop(next(iter(kept)))
+        kept[envelope_id] = value
+
     def _terms(self, envelope_id: str) -> dict[str, Any]:
         """The envelope's terms (who sent it, to whom, until when, its shards): they never change, so a container
         reads them once. Whether shares are left or the envelope was closed is read from the shards every time."""
         envelope = self._known.get(envelope_id)
         if envelope is None:
             envelope = self._existing(envelope_id)
-            if len(self._known) >= _KNOWN_MAX:
-                self._known.pop(next(iter(self._known)))
-            self._known[envelope_id] = envelope
+            self._remember(self._known, envelope_id, envelope)
         return envelope
 
     def _existing(self, envelope_id: str) -> dict[str, Any]:
