@@ -25,10 +25,11 @@ from chalice.test import Client
 from chalicelib import bootstrap, logs
 from chalicelib.bootstrap import Container
 from chalicelib.domain.catalog import ProductInput
+from chalicelib.domain.envelopes import EnvelopeInput
 from chalicelib.domain.points import CampaignInput, GrantInput
 from chalicelib.settings import Settings
 from infra import provision
-from tools import catalog, cold_start, launch_day, localstack
+from tools import catalog, cold_start, envelope_burst, launch_day, localstack
 from tools.tokens import mint_local_token
 
 N = int(os.environ.get("BENCH_N", "100"))
@@ -127,6 +128,12 @@ class Bench:
         result["p95_ratio"] = result["handler_p95_ms"] / result["floor_p95_ms"]
         return result
 
+    def claim_once(self) -> int:
+        """One claim of a campaign-funded envelope by a known user (no profile to create), as a shopper sends it."""
+        made = self.a.envelopes.create("bench-merch", True, f"bench-{time.time_ns()}", EnvelopeInput.model_validate(
+            {"total_points": 1000, "shares": 100, "audience": {"kind": "link"}, "campaign_id": "bench"}))
+        return self.request("POST", f"/envelopes/{made.envelope_id}/claims", USERS[4])
+
     def points_order(self, i: int) -> int:
         return self.request("POST", "/orders", USERS[i % len(USERS)],
                             {"items": [{"sku": "BENCH-POINTS", "qty": 1}], "points": 100, "shipping_address": ADDRESS},
@@ -211,6 +218,11 @@ def main() -> int:
         bench.recorder.calls.clear()
         bench.points_order(2)
         calls_large = dict(bench.recorder.counts())
+        bench.recorder.calls.clear()
+        claim_status = bench.claim_once()
+        calls_claim = dict(bench.recorder.counts())
+        if claim_status != 201:
+            raise SystemExit(f"envelope claim: status {claim_status}, expected 201")
         imports = import_ratio()
         env_a = {"LIFESHOP_STAGE": "local", "LIFESHOP_RESOURCE_PREFIX": bench.a.settings.prefix,
                  "LIFESHOP_DYNAMODB_ENDPOINT": endpoints["dynamodb"], "LIFESHOP_SQS_ENDPOINT": endpoints["sqs"],
@@ -226,6 +238,9 @@ def main() -> int:
         prewarmed = cold_start.prewarmed_first_order(env_a, first_orders("snap"))
         launch = [launch_day.burst(endpoints, f"bench-l{capacity}{run}", capacity, people=400)
                   for capacity in (150, 300)]  # below and above the sharding threshold (200 places: 16 shards)
+        # 400 people on a 400-share envelope: its shares on 1 shard item, then on 16 (25 shares a shard)
+        envelope = [envelope_burst.burst(endpoints, f"bench-e{most}{run}", shares=400, people=400, max_shards=most)
+                    for most in (1, 32)]
     finally:
         localstack.stop(*procs)
 
@@ -252,6 +267,16 @@ def main() -> int:
               f"{day['seated']} seated, {day['registrations_per_s']:.0f} registrations/s here; busiest partition "
               f"{day['hot_partition_write_share']:.3f} of all writes; AWS ceiling (modelled) "
               f"{day['aws_ceiling_registrations_per_s']} registrations/s")
+    for e in envelope:
+        ceiling = e["aws_ceiling"]
+        print(f"red envelope, {e['shares']} shares on {e['shards']} shard(s), {e['people']} people at once through "
+              f"chalice local: {e['claims']} claims, {e['claims_per_s']:.0f} claims/s here; busiest item "
+              f"{e['hot_item_write_share']:.3f} of all writes (target ≤ 1.5/K = {e['target_share']:.3f}), busiest shard "
+              f"{e['hot_shard_share_of_shard_writes']:.3f} of shard writes; calls per request "
+              f"{e['ddb_calls_per_request']}; AWS ceiling (modelled, shard items of {e['largest_shard_bytes']} bytes) "
+              f"{ceiling['claims_per_s']} claims/s (shard writes {ceiling['by_shard_writes']}, shard reads "
+              f"{ceiling['by_shard_reads']}, claim listing {ceiling['by_listing']})")
+    print(f"one uncontended claim through the handler: {calls_claim}")
     by_name = {r["name"]: r for r in results}
     summary = {
         "iterations": N,
@@ -275,6 +300,14 @@ def main() -> int:
         "event_registrations_per_s": {f"{d['shards']}_shards": round(d["registrations_per_s"]) for d in launch},
         "event_hot_partition_write_share": {f"{d['shards']}_shards": round(d["hot_partition_write_share"], 3)
                                             for d in launch},
+        "envelope_claims_per_s": {f"{e['shards']}_shards": round(e["claims_per_s"]) for e in envelope},
+        "envelope_claim_ddb_calls": calls_claim,
+        "envelope_hot_item_write_share": {f"{e['shards']}_shards": round(e["hot_item_write_share"], 4)
+                                          for e in envelope},
+        "envelope_hot_shard_share": {f"{e['shards']}_shards": round(e["hot_shard_share_of_shard_writes"], 3)
+                                     for e in envelope},
+        "envelope_aws_ceiling_claims_per_s": {f"{e['shards']}_shards": e["aws_ceiling"]["claims_per_s"]
+                                              for e in envelope},
     }
     print(json.dumps(summary))
     return 0
