@@ -81,6 +81,8 @@ class Settings(BaseModel):
     # BatchGetItem and the expiry sweep closes them all in one transaction, so at most 64).
     envelope_shares_per_shard: int = Field(default=25, ge=1, le=10_000)
     envelope_max_shards: int = Field(default=32, ge=1, le=64)
+    # What one account may send in red envelopes from its points per Shanghai day (campaign envelopes: the budget).
+    envelope_daily_send_points: int = Field(default=20_000, ge=1, le=1_000_000_000)
 
     # The contribution score: what each source the shop pays earns (JSON), and the contribution at which a design
     # vote weighs 2, 3, 4, ... (JSON list, e.g. LIFESHOP_VOTE_WEIGHT_THRESHOLDS='[100, 1000, 10000]').
@@ -206,11 +208,6 @@ class Settings(BaseModel):
     def ticket_key(self) -> bytes:
         """Signs event ticket codes (derived from the cursor key, for another purpose)."""
         return hashlib.sha256(b"tickets|" + self.cursor_key).digest()
-
-    @property
-    def envelope_key(self) -> bytes:
-        """Derives envelope ids from (sender, Idempotency-Key): unguessable, since a link envelope's id is its key."""
-        return hashlib.sha256(b"envelopes|" + self.cursor_key).digest()
 
     @property
     def cursor_key(self) -> bytes:

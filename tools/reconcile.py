@@ -128,30 +128,48 @@ def score_differences(client: Any, table: Any) -> list[AnyDifference]:
 
 
 def envelope_differences(client: Any, table: Any) -> list[AnyDifference]:
-    """Red envelopes whose shares do not add up: the shares sum to the total; every claim item matches one share
-    taken off its shard, with that share's points; and claims plus what is left (or what went back, once closed)
-    make the total."""
+    """Red envelopes whose points do not add up: all K shards exist and their shares sum to the total; every claim
+    item matches one share taken off its shard, with that share's points; claims plus what is left (or went back,
+    once closed) make the total; and the funding matches: the sender's ledger holds `envelope_sent` of the total and
+    `envelope_refund` of what came back, or the campaign holds the funding (and return) record."""
     repo = EnvelopeRepository(table)
+    users = UserRepository(table)
     found: list[AnyDifference] = []
     for envelope in profiles(client, table.name, "META", "ENVELOPE#"):
-        eid, total = envelope["envelope_id"], envelope["total_points"]
-        shards, _ = repo.shards(eid, envelope["shard_count"])
-        claims = repo.all_claims(eid, envelope["shard_count"])
-        by_shard = {s["shard"]: s for s in shards}
-        wrong = [c["user_id"] for c in claims if c["index"] not in by_shard[c["shard"]].get("claimed", ())
-                 or by_shard[c["shard"]]["amounts"][c["index"]] != c["points"]]
-        paid = sum(c["points"] for c in claims)
-        rest = envelope["refunded_points"] if "swept_at" in envelope else sum(
-            s["amounts"][i] for s in shards for i in unclaimed(s))
-        problems = [
-            f"its shares sum to {sum(sum(s['amounts']) for s in shards)}, not {total}"
-            if sum(sum(s["amounts"]) for s in shards) != total else "",
-            f"{sum(s['taken'] for s in shards)} shares taken but {len(claims)} claims"
-            if sum(s["taken"] for s in shards) != len(claims) else "",
-            f"claims of {wrong} match no share taken" if wrong else "",
-            f"claims {paid} + left or returned {rest} != total {total}" if paid + rest != total else ""]
+        eid, total, count = envelope["envelope_id"], envelope["total_points"], envelope["shard_count"]
+        shards, _ = repo.shards(eid, count)
+        if [s["shard"] for s in shards] != list(range(count)):
+            found.append(EnvelopeDifference(eid, f"has {len(shards)} of its {count} shards"))
+            continue
+        claims = repo.all_claims(eid, count)
+        wrong = [c["user_id"] for c in claims if c["index"] not in shards[c["shard"]].get("claimed", ())
+                 or shards[c["shard"]]["amounts"][c["index"]] != c["points"]]
+        paid, dealt = sum(c["points"] for c in claims), sum(sum(s["amounts"]) for s in shards)
+        closed = "swept_at" in envelope
+        rest = envelope["refunded_points"] if closed else sum(s["amounts"][i] for s in shards for i in unclaimed(s))
+        taken = sum(s["taken"] for s in shards)
+        problems = [f"its shares sum to {dealt}, not {total}" if dealt != total else "",
+                    f"{taken} shares taken but {len(claims)} claims" if taken != len(claims) else "",
+                    f"claims of {wrong} match no share taken" if wrong else "",
+                    f"claims {paid} + left or returned {rest} != total {total}" if paid + rest != total else "",
+                    _funding_problem(table, users, envelope, closed)]
         found += [EnvelopeDifference(eid, p) for p in problems if p]
     return found
+
+
+def _funding_problem(table: Any, users: UserRepository, envelope: dict[str, Any], closed: bool) -> str:
+    eid, returned = envelope["envelope_id"], envelope.get("refunded_points", 0) if closed else 0
+    if envelope["funded_by"] == "campaign":
+        pk = f"CAMPAIGN#{envelope['campaign_id']}"
+        funded = table.get(key(pk, f"ENVELOPE#{eid}"))
+        back = table.get(key(pk, f"ENVELOPE#{eid}#RETURN"))
+        got = ((funded or {}).get("points"), (back or {}).get("points", 0))
+        return "" if got == (envelope["total_points"], returned) else f"campaign records {got}, expected " \
+            f"({envelope['total_points']}, {returned})"
+    entries = users.ledger_entries(envelope["sender_id"], f"envelope:{eid}")
+    sent = sorted((e["kind"], e["delta"]) for e in entries)
+    expected = sorted([("envelope_sent", -envelope["total_points"])] + ([("envelope_refund", returned)] if returned else []))
+    return "" if sent == expected else f"sender's ledger has {sent}, expected {expected}"
 
 
 def local_services() -> Any:

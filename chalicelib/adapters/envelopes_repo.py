@@ -6,6 +6,7 @@ the envelope item is read, and written once more only by the claim of the larges
 """
 from __future__ import annotations
 
+import hashlib
 import heapq
 from typing import Any, Optional
 
@@ -13,11 +14,23 @@ from chalicelib.adapters.dynamo import LostRace, OnFail, Table, Transaction, key
 from chalicelib.adapters.users_repo import profile_key
 from chalicelib.domain.envelopes import LISTING_PARTITIONS, listing_partition
 
-EXPIRY = "ENVELOPE#EXPIRY"  # gsi1 work list: envelopes whose remainder is not returned yet, by expiry
+EXPIRY_PARTITIONS = 8  # the expiry work list is spread so a burst of new envelopes does not meet one index partition
 
 
 def envelope_key(envelope_id: str) -> dict[str, Any]:
     return key(f"ENVELOPE#{envelope_id}", "META")
+
+
+def audience_key(envelope_id: str) -> dict[str, Any]:
+    return key(f"ENVELOPE#{envelope_id}", "AUDIENCE")
+
+
+def idempotency_key(user_id: str, idem_key: str) -> dict[str, Any]:
+    return key(f"IDEM#{user_id}", f"ENVKEY#{idem_key}")
+
+
+def _expiry(envelope_id: str) -> str:
+    return f"ENVELOPE#EXPIRY#{int(hashlib.sha256(envelope_id.encode()).hexdigest()[:8], 16) % EXPIRY_PARTITIONS}"
 
 
 def shard_key(envelope_id: str, shard: int) -> dict[str, Any]:
@@ -47,7 +60,14 @@ class EnvelopeRepository:
 
     # -- reads -------------------------------------------------------------------------------
     def get(self, envelope_id: str) -> Optional[dict[str, Any]]:
-        return self._table.get(envelope_key(envelope_id))
+        """The envelope, with `user_ids` from its audience item when it names users."""
+        found = {i["sk"]: i for i in self._table.batch_get([envelope_key(envelope_id), audience_key(envelope_id)])}
+        if "META" not in found:
+            return None
+        return {**found["META"], "user_ids": found.get("AUDIENCE", {}).get("user_ids")}
+
+    def idempotency(self, user_id: str, idem_key: str) -> Optional[dict[str, Any]]:
+        return self._table.get(idempotency_key(user_id, idem_key))
 
     def shards(self, envelope_id: str, count: int, viewer: Optional[str] = None
                ) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:
@@ -94,24 +114,30 @@ class EnvelopeRepository:
         return found
 
     def due(self, now: str) -> list[str]:
-        """Envelopes that expired at or before `now` and are not closed yet."""
-        return [i["envelope_id"] for i in self._table.due(EXPIRY, f"{now}#~")]  # '~' sorts after every id
+        """Envelopes that expired at or before `now` and are not closed yet (one Query per work-list partition)."""
+        return [i["envelope_id"] for p in range(EXPIRY_PARTITIONS)  # '~' sorts after every id
+                for i in self._table.due(f"ENVELOPE#EXPIRY#{p}", f"{now}#~")]
 
     def sent_page(self, sender_id: str, limit: int, start: Optional[dict[str, Any]]
                   ) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:
         return self._table.page("gsi3", f"ENVELOPE#S#{sender_id}", limit, start)
 
     # -- writes ------------------------------------------------------------------------------
-    def add(self, tx: Transaction, envelope: dict[str, Any], dealt: list[list[int]], *, on_fail: OnFail) -> None:
-        """The envelope (listed for the expiry sweep and under its sender) and its shards, each with its shares."""
+    def add(self, tx: Transaction, envelope: dict[str, Any], user_ids: Optional[list[str]], dealt: list[list[int]],
+            request: dict[str, Any], *, on_replay: OnFail) -> None:
+        """The sender's Idempotency-Key record (`on_replay` if it exists), the envelope (listed for the expiry sweep
+        and under its sender), its audience list, and its shards, each with its shares and the expiry."""
         eid = envelope["envelope_id"]
+        tx.create({"pk": f"IDEM#{envelope['sender_id']}", "sk": f"ENVKEY#{request['idempotency_key']}",
+                   "envelope_id": eid, **request}, on_fail=on_replay)
         tx.create({"pk": f"ENVELOPE#{eid}", "sk": "META", **envelope,
-                   "gsi1pk": EXPIRY, "gsi1sk": f"{envelope['expires_at']}#{eid}",
-                   "gsi3pk": f"ENVELOPE#S#{envelope['sender_id']}", "gsi3sk": f"{envelope['created_at']}#{eid}"},
-                  on_fail=on_fail)
+                   "gsi1pk": _expiry(eid), "gsi1sk": f"{envelope['expires_at']}#{eid}",
+                   "gsi3pk": f"ENVELOPE#S#{envelope['sender_id']}", "gsi3sk": f"{envelope['created_at']}#{eid}"})
+        if user_ids:  # kept off the envelope item, which the index copies (up to 32 KB of ids)
+            tx.create({"pk": f"ENVELOPE#{eid}", "sk": "AUDIENCE", "user_ids": user_ids})
         for k, amounts in enumerate(dealt):
             tx.create({"pk": f"ENVSHARD#{eid}#{k:02d}", "sk": "META", "envelope_id": eid, "shard": k,
-                       "amounts": amounts, "taken": 0})
+                       "amounts": amounts, "taken": 0, "expires_at": envelope["expires_at"]})
 
     def take(self, tx: Transaction, claim: dict[str, Any], *, on_claimed: OnFail) -> None:
         """A claimant's claim item (once per user: `on_claimed`) and their share off its shard, unless someone took
@@ -121,8 +147,9 @@ class EnvelopeRepository:
                    "gsi2pk": _listing(eid, listing_partition(claim["shard"])),
                    "gsi2sk": f"{claim['claimed_at']}#{user_id}"}, on_fail=on_claimed)
         tx.update(shard_key(eid, claim["shard"]), "ADD taken :one, claimed :index",
-                  {":one": 1, ":index": {claim["index"]}, ":i": claim["index"]},
-                  condition="attribute_exists(pk) AND NOT contains(claimed, :i) AND attribute_not_exists(swept)")
+                  {":one": 1, ":index": {claim["index"]}, ":i": claim["index"], ":now": claim["claimed_at"]},
+                  condition="attribute_exists(pk) AND NOT contains(claimed, :i) AND attribute_not_exists(swept) "
+                            "AND expires_at > :now")
 
     def crown(self, tx: Transaction, claim: dict[str, Any]) -> None:
         """The claim of the largest share, on the envelope (written once)."""

@@ -13,9 +13,10 @@ class Pseudonyms:
         """What the public sees of a designer: the same name on each of their designs, never their user id."""
         return f"Designer {self._code(b'designer|', user_id)}"
 
-    def member(self, user_id: str) -> str:
-        """What other members see of someone who claimed a red envelope (not linkable to their designer name)."""
-        return f"Member {self._code(b'member|', user_id)}"
+    def member(self, envelope_id: str, user_id: str) -> str:
+        """What other members see of someone who claimed a red envelope: a name of its own on each envelope, so a
+        sender who sees who claimed theirs cannot recognise the same people on other envelopes."""
+        return f"Member {self._code(f'member|{envelope_id}|'.encode(), user_id)}"
 
     def _code(self, purpose: bytes, user_id: str) -> str:
         return hmac.new(self._secret, purpose + user_id.encode(), hashlib.sha256).hexdigest()[:6].upper()

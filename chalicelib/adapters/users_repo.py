@@ -87,6 +87,16 @@ class UserRepository:
                     ) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:
         return self._table.query_page(_user_pk(user_id), "LEDGER#", limit, start)
 
+    def ledger_entries(self, user_id: str, ref: str) -> list[dict[str, Any]]:
+        """The user's ledger entries with `ref` (reads the whole ledger: reconcile only)."""
+        found: list[dict[str, Any]] = []
+        start = None
+        while True:
+            items, start = self._table.query_page(_user_pk(user_id), "LEDGER#", 500, start)
+            found += [i for i in items if i["ref"] == ref]
+            if start is None:
+                return found
+
     def ledger_sums(self, user_id: str) -> tuple[int, int]:
         """(sum of delta, sum of held_delta) over the user's whole ledger."""
         available = held = 0

@@ -43,6 +43,7 @@ STATUS_BY_CODE = {
     "envelope_expired": 410,
     "not_in_audience": 403,
     "own_envelope": 403,
+    "send_limit_reached": 409,
     "invalid_signature": 400,
     "payment_provider_error": 502,
     "conflict": 409,

@@ -133,15 +133,18 @@ class EnvelopeClaimView(Model):
 
 class AudienceView(Model):
     kind: Literal["link", "owners", "users"]
-    user_ids: Optional[list[str]] = Field(default=None, description="shown to the sender and merchandisers")
-    size: Optional[int] = Field(default=None, description="how many users are listed (kind users)")
+    user_ids: Optional[list[str]] = Field(default=None, description="kind users: shown to the sender and "
+                                                                    "merchandisers")
+    size: Optional[int] = Field(default=None, description="kind users: how many are listed")
 
 
 class Envelope(Model):
     envelope_id: str
-    sender_id: str
+    official: bool = Field(description="sent by the shop, from a campaign's budget")
+    sender_id: Optional[str] = Field(description="the member who sent it (an official envelope's sender is shown "
+                                                 "to merchandisers only)")
     funded_by: Literal["points", "campaign"]
-    campaign_id: Optional[str] = None
+    campaign_id: Optional[str] = Field(default=None, description="shown to the sender and merchandisers")
     total_points: int
     shares: int
     split: Split

@@ -151,3 +151,7 @@ class NotInAudience(DomainError):
 
 class OwnEnvelope(DomainError):
     code = "own_envelope"
+
+
+class SendLimitReached(DomainError):
+    code = "send_limit_reached"

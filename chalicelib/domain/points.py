@@ -62,6 +62,8 @@ class Profile:
     earned_day: str = ""
     earned_today: int = 0
     pending_orders: int = 0  # open pending_payment orders (holding stock until paid or expired)
+    sent_day: str = ""  # the Shanghai day of the last red envelope sent from these points, and the points sent that day
+    sent_today: int = 0
     created_at: str = ""
     version: int = 0
     stored: bool = True
@@ -71,6 +73,9 @@ class Profile:
 
     def earned_on(self, day: str) -> int:
         return self.earned_today if self.earned_day == day else 0
+
+    def sent_on(self, day: str) -> int:
+        return self.sent_today if self.sent_day == day else 0
 
     def earning_day(self, clock_day: str) -> str:
         """The Shanghai day an award counts against: never earlier than the day the profile last earned on, so

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import hmac
 import itertools
 import json
 import random
+import secrets
+import threading
 from dataclasses import replace
 from typing import Any, Optional
 
@@ -22,8 +23,8 @@ from chalicelib.adapters.users_repo import new_profile, to_profile
 from chalicelib.domain import envelopes as rules
 from chalicelib.domain.errors import (AlreadyClaimed, EnvelopeEmpty, EnvelopeExpired, Forbidden, IdempotencyKeyReused,
                                       InsufficientPoints, InvalidRequest, NotFound, NotInAudience, OwnEnvelope,
-                                      OwnerOnly)
-from chalicelib.domain.points import Entry, Profile
+                                      OwnerOnly, SendLimitReached)
+from chalicelib.domain.points import Entry, Profile, shanghai_day
 from chalicelib.services.accounts import Accounts, Plan
 from chalicelib.services.campaigns import CampaignService
 from chalicelib.services.retry import on_lost_race
@@ -33,6 +34,7 @@ from chalicelib.settings import Settings
 log = logs.get("envelopes")
 _RNG = random.SystemRandom()  # how shares are split and which free share a claim takes: not predictable
 _KNOWN_MAX = 1024  # envelopes whose (unchanging) terms a container keeps, so a crowd's claims do not re-read them
+_TERMS = ("envelope_id", "sender_id", "audience_kind", "user_ids", "shard_count", "luckiest_at", "expires_at")
 
 
 def _ref(envelope_id: str) -> str:
@@ -57,47 +59,49 @@ class EnvelopeService:
         self._settings = settings
         self._known: dict[str, dict[str, Any]] = {}  # envelope id -> its terms
         self._emptied: dict[str, bool] = {}  # envelopes seen with every share claimed (for good)
+        self._lock = threading.Lock()
 
     # -- sending -----------------------------------------------------------------------------
     def create(self, user_id: str, is_merchandiser: bool, idem_key: str, body: rules.EnvelopeInput) -> rules.Envelope:
-        """A new envelope, its points taken in the same transaction. The id comes from (sender, Idempotency-Key),
-        so a retry finds the first envelope and answers with it."""
-        envelope_id = "rp-" + hmac.new(self._settings.envelope_key, f"{user_id}|{idem_key}".encode(),
-                                       hashlib.sha256).hexdigest()[:24]
-        digest = _digest(body)
-        found = self._repo.get(envelope_id)
-        if found:
-            return self._replayed(found, user_id, digest)
+        """A new envelope, its points taken in the same transaction as its Idempotency-Key record: a retry with the
+        same key and body answers with the first envelope."""
+        request = {"idempotency_key": idem_key, "request_hash": _digest(body)}
+        first = self._repo.idempotency(user_id, idem_key)
+        if first:
+            return self._replayed(first, user_id, request)
         if body.campaign_id and not is_merchandiser:
             raise Forbidden("only merchandisers fund envelopes from a campaign", {"campaign_id": body.campaign_id})
-        if isinstance(body.audience, rules.UsersAudience) and user_id in body.audience.user_ids:
+        users = body.audience.user_ids if isinstance(body.audience, rules.UsersAudience) else None
+        if users and user_id in users:
             raise InvalidRequest("you cannot claim your own envelope: leave yourself out of the audience",
                                  {"fields": {"audience.user_ids": "must not include the sender"}})
         now = self._clock.now()
         count = rules.shard_count(body.shares, self._settings.envelope_shares_per_shard,
                                   self._settings.envelope_max_shards)
         dealt = rules.deal(rules.split_points(body.total_points, body.shares, body.split, _RNG), count)
-        users = body.audience.user_ids if isinstance(body.audience, rules.UsersAudience) else None
-        envelope = {"envelope_id": envelope_id, "sender_id": user_id,
+        envelope: dict[str, Any] = {"envelope_id": f"rp-{secrets.token_hex(12)}", "sender_id": user_id,
                     "funded_by": "campaign" if body.campaign_id else "points", "campaign_id": body.campaign_id,
                     "total_points": body.total_points, "shares": body.shares, "split": body.split,
-                    "audience_kind": body.audience.kind, "user_ids": users, "greeting": body.greeting,
-                    "shard_count": count, "luckiest_at": list(rules.largest(dealt)), "request_hash": digest,
+                    "audience_kind": body.audience.kind, "audience_size": len(users) if users else None,
+                    "greeting": body.greeting, "shard_count": count, "luckiest_at": list(rules.largest(dealt)),
                     "created_at": iso(now), "expires_at": iso(now + dt.timedelta(seconds=body.expires_in_s))}
+        request["created_at"] = iso(now)
         try:
             if body.campaign_id:
-                self._fund_from_campaign(envelope, dealt)
+                self._fund_from_campaign(envelope, users, dealt, request)
             else:
-                self._fund_from_points(envelope, dealt, is_merchandiser)
-        except (Replay, InsufficientPoints):
-            first = self._repo.get(envelope_id)  # a twin request with this key got there first
+                self._fund_from_points(envelope, users, dealt, request, is_merchandiser)
+        except (Replay, InsufficientPoints, SendLimitReached):
+            first = self._repo.idempotency(user_id, idem_key)  # a twin request with this key got there first
             if first is None:
                 raise
-            return self._replayed(first, user_id, digest)
-        return self._view(envelope, [{"amounts": a, "taken": 0} for a in dealt], [], None, user_id, True)
+            return self._replayed(first, user_id, request)
+        return self._view({**envelope, "user_ids": users}, [{"amounts": a, "taken": 0} for a in dealt], [], None,
+                          user_id, True)
 
-    def _fund_from_points(self, envelope: dict[str, Any], dealt: list[list[int]], is_merchandiser: bool) -> None:
-        total = envelope["total_points"]
+    def _fund_from_points(self, envelope: dict[str, Any], users: Optional[list[str]], dealt: list[list[int]],
+                          request: dict[str, Any], is_merchandiser: bool) -> None:
+        total, limit = envelope["total_points"], self._settings.envelope_daily_send_points
 
         def plan(profile: Profile, now: dt.datetime, tx: Transaction) -> Plan:
             if profile.tier != "owner" and not is_merchandiser:
@@ -105,32 +109,38 @@ class EnvelopeService:
             if profile.points_available < total:
                 raise InsufficientPoints(f"you have {profile.points_available} points available, not {total}",
                                          {"available": profile.points_available, "required": total})
-            self._repo.add(tx, envelope, dealt, on_fail=Replay)
+            day = shanghai_day(now)
+            sent = profile.sent_on(day)
+            if sent + total > limit:
+                raise SendLimitReached(f"you can send {limit} points in envelopes a day (Asia/Shanghai); "
+                                       f"{max(0, limit - sent)} are left today",
+                                       {"limit": limit, "sent_today": sent, "day": day})
+            self._repo.add(tx, envelope, users, dealt, request, on_replay=Replay)
             entry = Entry(delta=-total, kind="envelope_sent", ref=_ref(envelope["envelope_id"]))
-            return Plan(profile.posted([entry]), [entry])
+            return Plan(replace(profile.posted([entry]), sent_day=day, sent_today=sent + total), [entry])
 
         self._accounts.change(envelope["sender_id"], plan)
 
-    def _fund_from_campaign(self, envelope: dict[str, Any], dealt: list[list[int]]) -> None:
+    def _fund_from_campaign(self, envelope: dict[str, Any], users: Optional[list[str]], dealt: list[list[int]],
+                            request: dict[str, Any]) -> None:
         eid, at = envelope["envelope_id"], envelope["created_at"]
         record = {"sk": f"ENVELOPE#{eid}", "envelope_id": eid, "points": envelope["total_points"],
                   "sender_id": envelope["sender_id"], "created_at": at}
 
         def attempt() -> None:
             tx = self._repo.begin()
-            self._repo.add(tx, envelope, dealt, on_fail=Replay)
+            self._repo.add(tx, envelope, users, dealt, request, on_replay=Replay)
             self._campaigns.fund(tx, envelope["campaign_id"], envelope["total_points"], record, on_replay=Replay)
-            self._audit.record(tx, envelope["sender_id"], "envelope.create", eid, None,
-                               {k: v for k, v in envelope.items() if k not in ("user_ids", "request_hash")}, at)
+            self._audit.record(tx, envelope["sender_id"], "envelope.create", eid, None, envelope, at)
             tx.commit()
 
         on_lost_race(attempt, f"campaign {envelope['campaign_id']!r}")
 
-    def _replayed(self, envelope: dict[str, Any], user_id: str, digest: str) -> rules.Envelope:
-        if envelope["sender_id"] != user_id or envelope["request_hash"] != digest:
+    def _replayed(self, first: dict[str, Any], user_id: str, request: dict[str, Any]) -> rules.Envelope:
+        if first["request_hash"] != request["request_hash"]:
             raise IdempotencyKeyReused("this Idempotency-Key was used for another envelope; use a new one",
-                                       {"envelope_id": envelope["envelope_id"]})
-        return self.get(user_id, False, envelope["envelope_id"])
+                                       {"envelope_id": first["envelope_id"]})
+        return self.get(user_id, False, first["envelope_id"])
 
     # -- claiming ----------------------------------------------------------------------------
     def claim(self, user_id: str, envelope_id: str) -> rules.EnvelopeClaim:
@@ -148,7 +158,7 @@ class EnvelopeService:
             at = iso(now)
             if at >= envelope["expires_at"]:
                 raise self._expired(envelope)
-            if envelope_id in self._emptied:  # final: a crowd arriving late costs one read each, on their own item
+            if self._emptied.get(envelope_id):  # final: a crowd arriving late costs one read each, on their own item
                 mine = self._repo.claim_of(envelope_id, user_id)
                 raise self._already(envelope_id, mine) if mine else self._empty(envelope_id)
             profile_item, mine, shards = self._repo.claim_reads(envelope_id, user_id, envelope["shard_count"],
@@ -195,18 +205,20 @@ class EnvelopeService:
     def _empty(self, envelope_id: str) -> EnvelopeEmpty:
         return EnvelopeEmpty("every share of this envelope has been claimed", {"envelope_id": envelope_id})
 
-    @staticmethod
-    def _remember(kept: dict[str, Any], envelope_id: str, value: Any = True) -> None:
-        if len(kept) >= _KNOWN_MAX:
-            kept.pop(next(iter(kept)))
-        kept[envelope_id] = value
+    def _remember(self, kept: dict[str, Any], envelope_id: str, value: Any = True) -> None:
+        with self._lock:  # chalice local serves requests in threads; Lambda one at a time
+            if len(kept) >= _KNOWN_MAX:
+                kept.pop(next(iter(kept)))
+            kept[envelope_id] = value
 
     def _terms(self, envelope_id: str) -> dict[str, Any]:
         """The envelope's terms (who sent it, to whom, until when, its shards): they never change, so a container
         reads them once. Whether shares are left or the envelope was closed is read from the shards every time."""
-        envelope = self._known.get(envelope_id)
+        with self._lock:
+            envelope = self._known.get(envelope_id)
         if envelope is None:
-            envelope = self._existing(envelope_id)
+            found = self._existing(envelope_id)
+            envelope = {k: found.get(k) for k in _TERMS}
             self._remember(self._known, envelope_id, envelope)
         return envelope
 
@@ -237,7 +249,7 @@ class EnvelopeService:
             self._admit(envelope, viewer)
             if envelope["audience_kind"] == "owners" and self._accounts.load(viewer).tier != "owner":
                 raise NotInAudience("this envelope is for verified vehicle owners", {"envelope_id": envelope_id})
-        shards, mine = self._repo.shards(envelope_id, envelope["shard_count"], viewer)
+        shards, mine = self._repo.shards(envelope_id, envelope["shard_count"], viewer)  # consistent: you see your claim
         claims = self._repo.recent_claims(envelope_id, envelope["shard_count"], rules.RECENT_CLAIMS)
         return self._view(envelope, shards, claims, mine, viewer, privileged)
 
@@ -253,7 +265,7 @@ class EnvelopeService:
             if claim is None:
                 return None
             user = claim["user_id"]
-            return rules.EnvelopeClaimView(claimant=self._pseudonyms.member(user),
+            return rules.EnvelopeClaimView(claimant=self._pseudonyms.member(envelope["envelope_id"], user),
                                            user_id=user if privileged or user == viewer else None,
                                            points=claim["points"], claimed_at=claim["claimed_at"])
 
@@ -262,12 +274,15 @@ class EnvelopeService:
         claimed = sum(s["taken"] for s in shards)
         expired = iso(self._clock.now()) >= envelope["expires_at"]
         status = "empty" if claimed == envelope["shares"] else "expired" if expired or closed else "open"
-        users = envelope.get("user_ids")
-        audience = rules.AudienceView(kind=envelope["audience_kind"], user_ids=users if privileged else None,
-                                      size=len(users) if users else None)
+        official = envelope["funded_by"] == "campaign"
+        audience = rules.AudienceView(kind=envelope["audience_kind"],
+                                      user_ids=envelope.get("user_ids") if privileged else None,
+                                      size=envelope.get("audience_size"))
         return rules.Envelope(
-            envelope_id=envelope["envelope_id"], sender_id=envelope["sender_id"], funded_by=envelope["funded_by"],
-            campaign_id=envelope.get("campaign_id"), total_points=envelope["total_points"], shares=envelope["shares"],
+            envelope_id=envelope["envelope_id"], official=official,
+            sender_id=envelope["sender_id"] if privileged or not official else None, funded_by=envelope["funded_by"],
+            campaign_id=envelope.get("campaign_id") if privileged else None, total_points=envelope["total_points"],
+            shares=envelope["shares"],
             split=envelope["split"], audience=audience, greeting=envelope.get("greeting"), status=status,
             shares_left=len(free), points_left=sum(free), claims=[v for v in map(shown, claims) if v],
             luckiest=shown(envelope.get("luckiest")), my_claim=shown(mine),

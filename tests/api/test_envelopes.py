@@ -74,6 +74,7 @@ def test_a_random_envelope_pays_out_exactly_its_total_one_share_each(api, servic
     assert seen["my_claim"]["points"] == got[people[3]]
     assert seen["luckiest"]["points"] == max(got.values())
     assert seen["audience"] == {"kind": "link", "user_ids": None, "size": None}
+    assert (seen["sender_id"], seen["official"]) == (sender, False)
     by_sender = api.get(f"/envelopes/{env['envelope_id']}", user=sender).json
     assert {c["user_id"]: c["points"] for c in by_sender["claims"]} == got
     assert by_sender["luckiest"]["user_id"] in [p for p, v in got.items() if v == max(got.values())]
@@ -193,7 +194,10 @@ def test_a_campaign_funds_a_merchandisers_envelope_and_gets_the_rest_back(api, p
     fan = api.post("/envelopes", body(campaign_id="spring-rp"), user=uid("fan"),
                    headers={"Idempotency-Key": uid("fan-env")})
     assert (fan.status, fan.error_code) == (403, "forbidden")
-    got = claim(api, r.json["envelope_id"], uid("lucky")).json["points"]
+    lucky = uid("lucky")
+    got = claim(api, r.json["envelope_id"], lucky).json["points"]
+    seen = api.get(f"/envelopes/{r.json['envelope_id']}", user=lucky).json
+    assert (seen["official"], seen["sender_id"], seen["campaign_id"]) == (True, None, None), "staff stay unnamed"
     assert any(a["action"] == "envelope.create" for a in api.merch("GET", "/admin/audit").json["items"])
 
     pinned.set("2026-12-02T02:00:01Z")
@@ -243,3 +247,32 @@ def test_reconcile_finds_a_claim_that_was_paid_more_than_its_share(api, services
         UpdateExpression="SET points = :p", ExpressionAttributeValues={":p": {"N": str(got + 1)}})
     found = [d.describe() for d in reconcile(services.dynamodb, services.table)[1]]
     assert any(env["envelope_id"] in d and "match no share" in d for d in found), found
+
+
+def test_claimants_have_another_name_on_each_envelope(api, services, sender):
+    """A sender sees who claimed their envelope and under which name; on someone else's envelope the same person
+    must not be recognisable by that name."""
+    person = uid("fan")
+    first = send(api, sender, total_points=2, shares=2).json
+    other = uid("boss")
+    make_owner(services, other)
+    give_points(services, other, 100)
+    second = send(api, other, total_points=2, shares=2).json
+    for env in (first, second):
+        assert claim(api, env["envelope_id"], person).status == 201
+    mine = api.get(f"/envelopes/{first['envelope_id']}", user=sender).json["claims"][0]
+    assert mine["user_id"] == person
+    theirs = api.get(f"/envelopes/{second['envelope_id']}", user=uid("viewer")).json["claims"][0]
+    assert theirs["user_id"] is None and theirs["claimant"] != mine["claimant"]
+
+
+def test_an_account_sends_at_most_the_daily_limit_from_its_points(api, services, sender, pinned):
+    give_points(services, sender, 30_000)
+    assert send(api, sender, total_points=15_000, shares=10).status == 201
+    r = send(api, sender, total_points=5_001, shares=10)
+    assert (r.status, r.error_code) == (409, "send_limit_reached")
+    assert r.json["error"]["details"] == {"limit": 20_000, "sent_today": 15_000, "day": "2026-12-01"}
+    assert send(api, sender, total_points=5_000, shares=10).status == 201
+    pinned.set("2026-12-01T16:00:00Z")  # midnight in Shanghai: a new day
+    assert send(api, sender, total_points=1_000, shares=10).status == 201
+    assert balance(api, sender)["available"] == 35_000 - 21_000
