@@ -132,7 +132,7 @@ class Bench:
         """One claim of a campaign-funded envelope by a known user (no profile to create), as a shopper sends it."""
         made = self.a.envelopes.create("bench-merch", True, f"bench-{time.time_ns()}", EnvelopeInput.model_validate(
             {"total_points": 1000, "shares": 100, "audience": {"kind": "link"}, "campaign_id": "bench"}))
-        return self.request("POST", f"/envelopes/{made.envelope_id}/claims", USERS[4])
+        return self.request("POST", f"/envelopes/{made.envelope_id}/claims", USERS[1])  # 3.. must match B
 
     def points_order(self, i: int) -> int:
         return self.request("POST", "/orders", USERS[i % len(USERS)],
