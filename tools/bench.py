@@ -29,7 +29,7 @@ from chalicelib.domain.envelopes import EnvelopeInput
 from chalicelib.domain.points import CampaignInput, GrantInput
 from chalicelib.settings import Settings
 from infra import provision
-from tools import catalog, cold_start, envelope_burst, launch_day, localstack
+from tools import catalog, cold_start, drop_burst, envelope_burst, launch_day, localstack
 from tools.tokens import mint_local_token
 
 N = int(os.environ.get("BENCH_N", "100"))
@@ -243,6 +243,7 @@ def main() -> int:
         # 400 people on a 400-share envelope: its shares on 1 shard item, then on 16 (25 shares a shard)
         envelope = [envelope_burst.burst(endpoints, f"bench-e{most}{run}", shares=400, people=400, max_shards=most)
                     for most in (1, 32)]
+        drops = [drop_burst.burst(endpoints, f"bench-d{shards}{run}", shards) for shards in (1, 16)]
     finally:
         localstack.stop(*procs)
 
@@ -279,6 +280,11 @@ def main() -> int:
               f"{ceiling['claims_per_s']} claims/s (shard writes {ceiling['by_shard_writes']}, shard reads "
               f"{ceiling['by_shard_reads']}, claim listing {ceiling['by_listing']})")
     print(f"one uncontended claim through the handler: {calls_claim}")
+    for d in drops:
+        print(f"limited drop, one SKU's stock on {d['shards']} item(s), {d['buyers']} buyers at once through chalice "
+              f"local: {d['orders_per_s']:.0f} orders/s here; busiest item {d['hot_item_write_share']:.3f} of all writes "
+              f"(target with 16 shards ≤ 0.1), busiest stock item {d['hot_stock_item_share']:.3f} of stock writes; "
+              f"AWS ceiling (modelled) {d['aws_ceiling_orders_per_s']} orders/s")
     by_name = {r["name"]: r for r in results}
     summary = {
         "iterations": N,
@@ -310,6 +316,9 @@ def main() -> int:
                                      for e in envelope},
         "envelope_aws_ceiling_claims_per_s": {f"{e['shards']}_shards": e["aws_ceiling"]["claims_per_s"]
                                               for e in envelope},
+        "drop_orders_per_s": {f"{d['shards']}_shards": round(d["orders_per_s"]) for d in drops},
+        "drop_hot_item_write_share": {f"{d['shards']}_shards": round(d["hot_item_write_share"], 4) for d in drops},
+        "drop_aws_ceiling_orders_per_s": {f"{d['shards']}_shards": d["aws_ceiling_orders_per_s"] for d in drops},
     }
     print(json.dumps(summary))
     return 0

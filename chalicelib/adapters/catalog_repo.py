@@ -7,6 +7,7 @@ from typing import Any, Callable, Optional
 
 
 from chalicelib.adapters.dynamo import Table, Transaction, key
+from chalicelib.domain.catalog import spread
 from chalicelib.domain.errors import AlreadyExists, Conflict
 
 META = "META"
@@ -14,7 +15,7 @@ META = "META"
 # product write, which checkout's stock condition pins; a new SKU item starts it at the time in µs, so a SKU id
 # removed and added again never repeats a version checkout may have read).
 SKU_COPIED_FIELDS = ("product_id", "category", "title", "status", "owner_only", "accepts", "designer_id",
-                     "design_id")
+                     "design_id", "sale_starts_at", "per_user_limit")
 
 
 def product_key(product_id: str) -> dict[str, Any]:
@@ -23,6 +24,11 @@ def product_key(product_id: str) -> dict[str, Any]:
 
 def sku_key(sku: str) -> dict[str, Any]:
     return key(f"SKU#{sku}", META)
+
+
+def shard_key(sku: str, shard: int) -> dict[str, Any]:
+    """A shard of a hot SKU's stock: a partition of its own (a partition takes ~1,000 WCU/s, whatever it holds)."""
+    return key(f"SKU#{sku}#SHARD#{shard:02d}", META)
 
 
 def category_key(category: str) -> dict[str, Any]:
@@ -52,15 +58,21 @@ def _listing_keys(product: dict[str, Any]) -> dict[str, str]:
 
 def _product_item(product: dict[str, Any]) -> dict[str, Any]:
     """The stored product: its SKUs without stock (stock lives on the SKU items)."""
-    skus = [{k: v for k, v in s.items() if k in ("sku", "attributes", "price_fen")} for s in product["skus"]]
+    skus = [{k: v for k, v in s.items() if k in ("sku", "attributes", "price_fen", "stock_shards")}
+            for s in product["skus"]]
     return {**product, "skus": skus, "pk": f"PRODUCT#{product['product_id']}", "sk": META, **_listing_keys(product)}
 
 
 def _sku_item(product: dict[str, Any], sku: dict[str, Any]) -> dict[str, Any]:
     copied = {f: product.get(f) for f in SKU_COPIED_FIELDS}
+    shards = sku.get("stock_shards", 1)
     return {"pk": f"SKU#{sku['sku']}", "sk": META, "sku": sku["sku"], "attributes": sku.get("attributes", {}),
-            "price_fen": sku["price_fen"], "stock": sku.get("stock", 0), "terms_version": time.time_ns() // 1000,
-            **copied}
+            "price_fen": sku["price_fen"], "stock": 0 if shards > 1 else sku.get("stock", 0),
+            "stock_shards": shards, "terms_version": time.time_ns() // 1000, **copied}
+
+
+def _plain(item_key: dict[str, Any]) -> dict[str, str]:
+    return {k: v["S"] for k, v in item_key.items()}
 
 
 def _public(item: dict[str, Any]) -> dict[str, Any]:
@@ -86,15 +98,37 @@ class CatalogRepository:
         return self._with_stock(items), last
 
     def _with_stock(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        keys = [sku_key(s["sku"]) for p in items for s in p.get("skus", [])]
-        stock = {i["sku"]: i["stock"] for i in self._table.batch_get(keys)}
+        """Products with each SKU's stock: the SKU items in one BatchGetItem, and the shards of sharded ones in
+        another (`stock` is their exact sum; `held` keeps what was read, for a change that must not lose a race)."""
+        found = {i["sku"]: i for i in self._table.batch_get([sku_key(s["sku"]) for p in items
+                                                             for s in p.get("skus", [])])}
+        sharded = {sku: i["stock_shards"] for sku, i in found.items() if i.get("stock_shards", 1) > 1}
+        shards = self.shard_stocks(sharded)
         products = []
         for item in items:
             product = _public(item)
             product["version"] = item.get("version", 0)
-            product["skus"] = [{**s, "stock": stock.get(s["sku"], 0)} for s in item.get("skus", [])]
+            product["skus"] = [{**s, "stock": self._stock(found.get(s["sku"]), shards.get(s["sku"])),
+                                "stock_shards": (found.get(s["sku"]) or {}).get("stock_shards", 1),
+                                "held": {"item": (found.get(s["sku"]) or {}).get("stock", 0),
+                                         "shards": shards.get(s["sku"], {})}}
+                               for s in item.get("skus", [])]
             products.append(product)
         return products
+
+    @staticmethod
+    def _stock(item: Optional[dict[str, Any]], shards: Optional[dict[int, int]]) -> int:
+        return (item or {}).get("stock", 0) + sum((shards or {}).values())
+
+    def shard_stocks(self, sharded: dict[str, int]) -> dict[str, dict[int, int]]:
+        """{sku: {shard: stock}} for SKUs whose stock is on shards (one BatchGetItem per 100 shards)."""
+        keys = [shard_key(sku, i) for sku, count in sharded.items() for i in range(count)]
+        out: dict[str, dict[int, int]] = {sku: {} for sku in sharded}
+        for item in self._table.batch_get(keys):
+            sku, _, shard = item["pk"].removeprefix("SKU#").rpartition("#SHARD#")
+            if int(shard) < sharded[sku]:
+                out[sku][int(shard)] = item["stock"]
+        return out
 
     def category_counts(self, categories: list[str]) -> dict[str, int]:
         items = self._table.batch_get([category_key(c) for c in categories])
@@ -129,14 +163,16 @@ class CatalogRepository:
                            {"product": product_id})
         tx.put({**_product_item(after), "version": before["version"] + 1}, "attribute_exists(pk) AND version = :v",
                {":v": before["version"]}, on_fail=changed)
-        kept = {s["sku"] for s in before["skus"]}
+        kept = {s["sku"]: s for s in before["skus"]}
         for sku in after["skus"]:
             if sku["sku"] in kept:
-                self._refresh_sku(tx, after, sku)
+                self._refresh_sku(tx, after, sku, kept[sku["sku"]])
             else:
                 self._add_sku(tx, after, sku)
-        for sku_id in kept - {s["sku"] for s in after["skus"]}:
+        for sku_id in set(kept) - {s["sku"] for s in after["skus"]}:
             tx.delete(sku_key(sku_id))
+            for shard in kept[sku_id].get("held", {}).get("shards", {}):
+                tx.delete(shard_key(sku_id, shard))
         for category, delta in _count_moves(before, after).items():
             self._count(tx, category, delta)
         audit(tx)
@@ -145,16 +181,46 @@ class CatalogRepository:
     def _add_sku(self, tx: Transaction, product: dict[str, Any], sku: dict[str, Any]) -> None:
         tx.create(_sku_item(product, sku), on_fail=AlreadyExists(f"sku {sku['sku']!r} already exists",
                                                                  {"sku": sku["sku"]}))
+        shards = sku.get("stock_shards", 1)
+        if shards > 1:
+            for shard, stock in enumerate(spread(sku.get("stock", 0), shards)):
+                tx.put({**_plain(shard_key(sku["sku"], shard)), "stock": stock})
 
-    def _refresh_sku(self, tx: Transaction, product: dict[str, Any], sku: dict[str, Any]) -> None:
-        fields = {"attributes": sku.get("attributes", {}), "price_fen": sku["price_fen"],
+    def _refresh_sku(self, tx: Transaction, product: dict[str, Any], sku: dict[str, Any],
+                     before: dict[str, Any]) -> None:
+        """The SKU's copy of the product's terms; a new `stock_shards` moves its stock onto the new shards (each
+        as it was read: an order in between makes the save a 409 conflict)."""
+        changed = Conflict(f"sku {sku['sku']!r} changed while saving; reload and try again", {"sku": sku["sku"]})
+        old, new = before.get("stock_shards", 1), sku.get("stock_shards", 1)
+        fields = {"attributes": sku.get("attributes", {}), "price_fen": sku["price_fen"], "stock_shards": new,
                   **{f: product.get(f) for f in SKU_COPIED_FIELDS}}
+        values: dict[str, Any] = {f":{f}": v for f, v in fields.items()}
+        condition = "attribute_exists(pk)"
+        held = before.get("held", {"item": 0, "shards": {}})
+        if old != new:
+            layout = [before["stock"]] if new == 1 else [0]
+            fields["stock"], values[":stock"] = layout[0], layout[0]
+            values[":held"] = held["item"]
+            condition += " AND stock = :held"
+            self._move_shards(tx, sku["sku"], held["shards"], spread(before["stock"], new) if new > 1 else [],
+                              changed)
         sets = ", ".join(f"#{f} = :{f}" for f in fields)
         # terms_version moves with every change of what checkout sells on, so an order planned before it re-plans.
-        tx.update(sku_key(sku["sku"]), f"SET {sets} ADD terms_version :one",
-                  {**{f":{f}": v for f, v in fields.items()}, ":one": 1},
-                  condition="attribute_exists(pk)", names={f"#{f}": f for f in fields},
-                  on_fail=Conflict(f"sku {sku['sku']!r} changed while saving; reload and try again", {"sku": sku["sku"]}))
+        tx.update(sku_key(sku["sku"]), f"SET {sets} ADD terms_version :one", {**values, ":one": 1},
+                  condition=condition, names={f"#{f}": f for f in fields}, on_fail=changed)
+
+    def _move_shards(self, tx: Transaction, sku: str, held: dict[int, int], wanted: list[int],
+                     on_fail: Conflict) -> None:
+        """From the shards as read (`held`) to `wanted` (one stock per shard; [] for none)."""
+        for shard, stock in held.items():
+            if shard < len(wanted):
+                tx.update(shard_key(sku, shard), "SET stock = :new", {":new": wanted[shard], ":held": stock},
+                          condition="stock = :held", on_fail=on_fail)
+            else:
+                tx.delete(shard_key(sku, shard), "stock = :held", {":held": stock}, on_fail=on_fail)
+        for shard in range(len(wanted)):
+            if shard not in held:
+                tx.put({**_plain(shard_key(sku, shard)), "stock": wanted[shard]})
 
     def _count(self, tx: Transaction, category: str, delta: int) -> None:
         tx.update(category_key(category), "ADD active_count :d", {":d": delta})
@@ -164,6 +230,17 @@ class CatalogRepository:
         tx = self._table.transaction()
         tx.update(sku_key(sku), "SET stock = :new", {":new": new, ":expected": expected},
                   condition="attribute_exists(pk) AND stock = :expected")
+        audit(tx)
+        tx.commit()
+
+    def set_shard_stock(self, sku: str, expected: dict[int, int], new: dict[int, int],
+                        audit: Callable[[Transaction], None]) -> None:
+        """Move each changed shard from exactly its `expected` stock to its `new` one (LostRace if any moved)."""
+        tx = self._table.transaction()
+        for shard, stock in new.items():
+            if stock != expected[shard]:
+                tx.update(shard_key(sku, shard), "SET stock = :new", {":new": stock, ":expected": expected[shard]},
+                          condition="attribute_exists(pk) AND stock = :expected")
         audit(tx)
         tx.commit()
 

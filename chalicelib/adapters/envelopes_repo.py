@@ -149,7 +149,7 @@ class EnvelopeRepository:
         tx.update(shard_key(eid, claim["shard"]), "ADD taken :one, claimed :index",
                   {":one": 1, ":index": {claim["index"]}, ":i": claim["index"], ":now": claim["claimed_at"]},
                   condition="attribute_exists(pk) AND NOT contains(claimed, :i) AND attribute_not_exists(swept) "
-                            "AND expires_at > :now")
+                            "AND (expires_at > :now OR attribute_not_exists(expires_at))")
 
     def crown(self, tx: Transaction, claim: dict[str, Any]) -> None:
         """The claim of the largest share, on the envelope (written once)."""

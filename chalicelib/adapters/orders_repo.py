@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 from botocore.exceptions import ClientError
 
-from chalicelib.adapters.catalog_repo import sku_key
+from chalicelib.adapters.catalog_repo import shard_key, sku_key
 from chalicelib.adapters.dynamo import LostRace, OnFail, Table, Transaction, error_code, key, to_values
 from chalicelib.adapters.users_repo import PROFILE, profile_key, to_profile
 from chalicelib.domain.checkout import SkuOffer
@@ -16,12 +16,13 @@ from chalicelib.domain.text import STORED
 
 EXPIRY = "ORDER#EXPIRY"
 REFUND_DUE = "ORDER#REFUND_DUE"  # cancelled or refunded, paid in cash, the provider's refund not yet confirmed
-_BOOKKEEPING = ("version", "idempotency_key", "late_payment_refund", "stock_shards")  # stored, never shown
+_BOOKKEEPING = ("version", "idempotency_key", "late_payment_refund", "stock_shards",
+                "purchase_limits")  # stored, never shown
 
 
-def shard_key(sku: str, shard: int) -> dict[str, Any]:
-    """A shard of a hot SKU's stock: a partition of its own (a partition takes ~1,000 WCU/s, whatever it holds)."""
-    return key(f"SKU#{sku}#SHARD#{shard:02d}", "META")
+def purchases_key(product_id: str, user_id: str) -> dict[str, Any]:
+    """Units of a limited product a user holds over all their orders (`units`)."""
+    return key(f"PURCHASES#{product_id}#{user_id}", "META")
 
 
 def order_key(order_id: str) -> dict[str, Any]:
@@ -65,6 +66,7 @@ def _offer(item: dict[str, Any]) -> SkuOffer:
                     accepts_points=accepts.get("points", True), accepts_cash=accepts.get("cash", True),
                     owner_only=bool(item.get("owner_only")), stay_date=(item.get("attributes") or {}).get("date", ""),
                     min_tier=item.get("min_tier") or "fan", sale_ends_at=item.get("sale_ends_at") or "",
+                    sale_starts_at=item.get("sale_starts_at") or "", per_user_limit=item.get("per_user_limit"),
                     queued=item.get("queued", 0), stock_shards=item.get("stock_shards", 1),
                     designer_id=item.get("designer_id"), design_id=item.get("design_id"),
                     terms_version=item.get("terms_version", 0))
@@ -174,15 +176,40 @@ class OrderRepository:
 
     def give_back_stock(self, tx: Transaction, lines: Sequence[OrderLine],
                         shards: Optional[dict[str, list[list[int]]]] = None) -> None:
-        """Return the lines' stock to the SKUs that still exist (to the shards they came from)."""
-        existing = {i["sku"] for i in self.table.batch_get([sku_key(line.sku) for line in lines])} if lines else set()
+        """Return the lines' stock to the SKUs that still exist: to the shards it came from, as the SKU is sharded
+        now (a merchandiser may have changed its shards since the order was placed)."""
+        existing = {i["sku"]: i for i in self.table.batch_get([sku_key(line.sku) for line in lines])} if lines else {}
         for line in lines:
-            if shards and line.sku in shards and line.sku in existing:
-                for shard, qty in shards[line.sku]:
-                    tx.update(shard_key(line.sku, shard), "SET stock = stock + :q", {":q": qty},
-                              condition="attribute_exists(pk)")
-            elif line.sku in existing:
+            item = existing.get(line.sku)
+            if item is None:
+                continue
+            count = item.get("stock_shards", 1)
+            if count <= 1:
                 tx.update(sku_key(line.sku), "SET stock = stock + :q", {":q": line.qty}, condition="attribute_exists(pk)")
+                continue
+            back: dict[int, int] = {}
+            for shard, qty in (shards or {}).get(line.sku) or [[0, line.qty]]:
+                back[shard % count] = back.get(shard % count, 0) + qty
+            for shard, qty in back.items():
+                tx.update(shard_key(line.sku, shard), "SET stock = stock + :q", {":q": qty},
+                          condition="attribute_exists(pk)")
+
+    def count_purchases(self, tx: Transaction, user_id: str, units: dict[str, tuple[int, int]], *,
+                        on_fail: Callable[[str], OnFail]) -> None:
+        """Add each limited product's units to the user's count, only while it stays within the limit:
+        `units` is {product_id: (qty, limit)}; `on_fail(product_id)` says what a full count means."""
+        for product_id, (qty, limit) in units.items():
+            tx.update(purchases_key(product_id, user_id), "ADD units :q", {":q": qty, ":room": limit - qty},
+                      condition="attribute_not_exists(units) OR units <= :room", on_fail=on_fail(product_id))
+
+    def purchases(self, product_id: str, user_id: str) -> int:
+        return (self.table.get(purchases_key(product_id, user_id)) or {}).get("units", 0)
+
+    def release_purchases(self, tx: Transaction, user_id: str, units: dict[str, int]) -> None:
+        """An order that no longer counts (cancelled, expired, refunded) gives its units back to the user's counts."""
+        for product_id, qty in units.items():
+            tx.update(purchases_key(product_id, user_id), "ADD units :q", {":q": -qty},
+                      condition="attribute_exists(pk)")
 
     # -- single writes after a commit ----------------------------------------------------------
     def mark_refunded(self, order_id: str, refund_id: str) -> None:

@@ -32,6 +32,8 @@ STATUS_BY_CODE = {
     "cash_below_minimum": 422,
     "idempotency_key_reused": 422,
     "not_available": 409,
+    "not_yet_on_sale": 409,
+    "purchase_limit": 409,
     "not_cancellable": 409,
     "too_many_open_designs": 409,
     "too_many_pending_orders": 409,

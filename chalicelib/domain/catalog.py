@@ -38,6 +38,8 @@ Tag = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$")]
 MAX_PRICE_FEN = 100_000_000  # ¥1,000,000
 MAX_STOCK = 1_000_000
 MAX_SKUS = 50
+MAX_STOCK_SHARDS = 32  # a hot SKU's stock over at most this many shard items (each ~500 orders/s on AWS)
+MAX_PER_USER_LIMIT = 999
 
 
 
@@ -57,6 +59,9 @@ class SkuInput(Strict):
     attributes: dict[AttrKey, AttrValue] = Field(default_factory=dict, max_length=10)
     price_fen: int = Field(ge=10, le=MAX_PRICE_FEN, multiple_of=10)
     stock: int = Field(default=0, ge=0, le=MAX_STOCK)
+    stock_shards: int = Field(default=1, ge=1, le=MAX_STOCK_SHARDS,
+                              description="a hot SKU (a limited drop): its stock on this many items, so thousands of "
+                                          "buyers at once do not all write one (infra/README.md)")
     # Read-only (price_fen / 10); accepted when it agrees, so a SKU read from the API can be sent back.
     points_price: Optional[int] = Field(default=None, exclude=True)
 
@@ -81,6 +86,17 @@ class ProductInput(Strict):
     skus: list[SkuInput] = Field(min_length=1, max_length=MAX_SKUS)
     images: list[HttpsUrl] = Field(default_factory=list, max_length=10)
     tags: list[Tag] = Field(default_factory=list, max_length=20)
+    sale_starts_at: Optional[dt.datetime] = Field(default=None, description="a limited drop: orders before this "
+                                                  "time are refused (409 not_yet_on_sale); shown publicly before")
+    per_user_limit: Optional[int] = Field(default=None, ge=1, le=MAX_PER_USER_LIMIT,
+                                          description="units one user may buy over all their orders (all SKUs)")
+
+    @field_validator("sale_starts_at")
+    @classmethod
+    def _zoned(cls, value: Optional[dt.datetime]) -> Optional[dt.datetime]:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("give a time zone, e.g. 2026-12-12T10:00:00+08:00")
+        return value
 
     @field_validator("skus")
     @classmethod
@@ -124,7 +140,8 @@ class Sku(Model):
     attributes: dict[str, str]
     price_fen: int
     points_price: int
-    stock: int
+    stock: int = Field(description="units left (the exact sum over its shards when it has several)")
+    stock_shards: int = 1
 
 
 class Product(Model):
@@ -142,6 +159,8 @@ class Product(Model):
     design_id: Optional[str] = None
     images: list[str]
     tags: list[str]
+    sale_starts_at: Optional[str] = None
+    per_user_limit: Optional[int] = None
     created_at: str
     updated_at: str
 
@@ -187,4 +206,41 @@ def sku_view(sku: SkuInput | dict[str, Any], stock: int) -> Sku:
         price_fen=data["price_fen"],
         points_price=points_price(data["price_fen"]),
         stock=stock,
+        stock_shards=data.get("stock_shards", 1),
     )
+
+
+def spread(total: int, shards: int) -> list[int]:
+    """`total` units over `shards` shard items, as evenly as whole units go (the first ones get one more)."""
+    share, extra = divmod(total, shards)
+    return [share + (i < extra) for i in range(shards)]
+
+
+def restock(shards: dict[int, int], delta: int) -> Optional[dict[int, int]]:
+    """Each shard's stock after a merchandiser's change of `delta` units: added to the emptiest shards until they
+    level out, or taken from the fullest; None when the shards together hold less than -delta."""
+    if delta < 0 and sum(shards.values()) < -delta:
+        return None
+
+    def level(fits: Any, high: int) -> int:  # the last level (binary search) for which `fits` holds
+        low = 0
+        while low < high:
+            mid = (low + high + 1) // 2
+            low, high = (mid, high) if fits(mid) else (low, mid - 1)
+        return low
+
+    if delta > 0:  # raise the emptiest to level L, the rest of the units one each to those at L
+        top = level(lambda h: sum(max(0, h - s) for s in shards.values()) <= delta, max(shards.values()) + delta)
+        after = {k: max(s, top) for k, s in shards.items()}
+        at_top = sorted(k for k, s in after.items() if s == top)
+        for k in at_top[:delta - sum(after[k] - shards[k] for k in shards)]:
+            after[k] += 1
+        return after
+    take = -delta  # cut the fullest down to level L, the rest of the units one each from those at L
+    cap = max(shards.values())
+    floor = cap - level(lambda d: sum(max(0, s - (cap - d)) for s in shards.values()) <= take, cap)
+    after = {k: min(s, floor) for k, s in shards.items()}
+    at_floor = sorted(k for k, s in after.items() if s == floor and s > 0)
+    for k in at_floor[:take - sum(shards[k] - after[k] for k in shards)]:
+        after[k] -= 1
+    return after

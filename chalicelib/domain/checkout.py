@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Optional, Protocol, Sequence
 
 from pydantic import Field, field_validator
 
@@ -11,7 +11,7 @@ from chalicelib.domain.base import Model, Strict
 from chalicelib.domain.catalog import SkuId
 from chalicelib.domain.community import TICKET_CATEGORY, tier_allows
 from chalicelib.domain.errors import (CashBelowMinimum, InsufficientStock, InvalidPointsSplit, NotAvailable, NotFound,
-                                      OwnerOnly, PriceChanged, TierTooLow)
+                                      NotYetOnSale, OwnerOnly, PriceChanged, PurchaseLimit, TierTooLow)
 from chalicelib.domain.money import FEN_PER_POINT
 from chalicelib.domain.orders import OrderLine, ShippingAddress
 
@@ -119,6 +119,8 @@ class SkuOffer:
     stay_date: str = ""  # hotel nights: the night's date (YYYY-MM-DD)
     min_tier: str = "fan"  # event tickets: the lowest tier that may register
     sale_ends_at: str = ""  # event tickets: registration closes when the event starts (ISO time)
+    sale_starts_at: str = ""  # a limited drop: not sold before (ISO time, UTC)
+    per_user_limit: Optional[int] = None  # a limited drop: units per user over all orders of the product
     queued: int = 0  # event tickets: people waiting for a place, who get any place freed before newcomers
     stock_shards: int = 1  # > 1: the stock lives on that many shard items (a hot SKU); `stock` here is not it
     designer_id: Optional[str] = None
@@ -135,7 +137,31 @@ def price(items: list[LineRequest], skus: dict[str, SkuOffer], tier: str, today:
     missing = [i.sku for i in items if i.sku not in skus or (skus[i.sku].category == TICKET_CATEGORY) != tickets]
     if missing:
         raise NotFound(f"unknown sku {missing[0]!r}", {"skus": missing})
-    return [_priced(skus[item.sku], item.qty, tier, today, now, reserved) for item in items]
+    lines = [_priced(skus[item.sku], item.qty, tier, today, now, reserved) for item in items]
+    for product_id, (qty, limit) in limited_units(lines, skus).items():
+        if qty > limit:
+            raise PurchaseLimit(f"at most {limit} of this product per person", {"product_id": product_id,
+                                                                                 "limit": limit, "requested": qty})
+    return lines
+
+
+class CountedLine(Protocol):
+    @property
+    def sku(self) -> str: ...
+    @property
+    def product_id(self) -> str: ...
+    @property
+    def qty(self) -> int: ...
+
+
+def limited_units(lines: Sequence[CountedLine], skus: dict[str, SkuOffer]) -> dict[str, tuple[int, int]]:
+    """{product_id: (units in these lines, per-user limit)} for the products that have a limit."""
+    units: dict[str, tuple[int, int]] = {}
+    for line in lines:
+        limit = skus[line.sku].per_user_limit
+        if limit:
+            units[line.product_id] = (units.get(line.product_id, (0, limit))[0] + line.qty, limit)
+    return units
 
 
 def _priced(s: SkuOffer, qty: int, tier: str, today: str, now: str, reserved: bool) -> PricedLine:
@@ -143,6 +169,9 @@ def _priced(s: SkuOffer, qty: int, tier: str, today: str, now: str, reserved: bo
         raise NotAvailable(f"{s.title!r} is not on sale", {"sku": s.sku})
     if s.category == "hotel" and s.stay_date < today:
         raise NotAvailable(f"the stay on {s.stay_date} is in the past", {"sku": s.sku, "date": s.stay_date})
+    if s.sale_starts_at and now < s.sale_starts_at:
+        raise NotYetOnSale(f"{s.title!r} goes on sale at {s.sale_starts_at}", {"sku": s.sku,
+                                                                                "sale_starts_at": s.sale_starts_at})
     if s.sale_ends_at and now >= s.sale_ends_at:
         raise NotAvailable(f"registration for {s.title!r} closed when it started", {"sku": s.sku,
                                                                                     "closed_at": s.sale_ends_at})

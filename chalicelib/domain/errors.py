@@ -155,3 +155,11 @@ class OwnEnvelope(DomainError):
 
 class SendLimitReached(DomainError):
     code = "send_limit_reached"
+
+
+class NotYetOnSale(DomainError):
+    code = "not_yet_on_sale"
+
+
+class PurchaseLimit(DomainError):
+    code = "purchase_limit"

@@ -89,6 +89,8 @@ class Order(Model):
     # SKUs whose stock lives on shard items: where this order's units came from, [[shard, qty], ...] per sku,
     # so a cancel gives them back to the same shards
     stock_shards: dict[str, list[list[int]]] = Field(default_factory=dict, exclude=True)
+    # units of limited products (per_user_limit) this order counts against its buyer: {product_id: units}
+    purchase_limits: dict[str, int] = Field(default_factory=dict, exclude=True)
 
     @model_validator(mode="before")
     @classmethod

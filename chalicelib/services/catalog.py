@@ -16,6 +16,14 @@ from chalicelib.services.retry import on_lost_race
 
 
 
+def _stored(body: rules.ProductInput, exclude: Optional[set[str]] = None) -> dict[str, Any]:
+    """A product as stored: a drop's start as a UTC ISO time (compared with the clock as text)."""
+    product = body.model_dump(exclude=exclude)
+    if body.sale_starts_at is not None:
+        product["sale_starts_at"] = iso(body.sale_starts_at)
+    return product
+
+
 def _view(product: dict[str, Any], names: Optional[Pseudonyms] = None) -> rules.Product:
     """The product as merchandisers see it; with `names`, as the public does (the designer by display name)."""
     data = {k: v for k, v in product.items() if k != "version"}
@@ -60,7 +68,7 @@ class CatalogService:
                design_id: Optional[str] = None, also: Optional[Callable[[Transaction], None]] = None) -> rules.Product:
         """`also` adds more writes to the same transaction (a design becoming this product)."""
         now = iso(self._clock.now())
-        product = body.model_dump()
+        product = _stored(body)
         product.update(product_id=body.product_id or new_id("p"), created_at=now, updated_at=now,
                        designer_id=designer_id, design_id=design_id)
         self._repo.create(product, self._audited(actor, "product.create", product["product_id"], None, product, now),
@@ -70,7 +78,7 @@ class CatalogService:
     def update(self, actor: str, product_id: str, body: rules.ProductUpdate) -> rules.Product:
         before = self._existing(product_id)
         now = iso(self._clock.now())
-        after = {**before, **body.model_dump(exclude={"product_id", "status"}), "updated_at": now}
+        after = {**before, **_stored(body, exclude={"product_id", "status"}), "updated_at": now}
         stock = {s["sku"]: s["stock"] for s in before["skus"]}
         after["skus"] = [{**s, "stock": stock.get(s["sku"], s["stock"])} for s in after["skus"]]
         self._repo.replace(before, after, self._audited(actor, "product.update", product_id, before, after, now))
@@ -89,18 +97,29 @@ class CatalogService:
         return _view(after)
 
     def adjust_stock(self, actor: str, sku: str, body: rules.StockAdjustment) -> rules.SkuStock:
+        """A merchandiser's stock change with its reason in the audit log, exact before and after; a sharded SKU's
+        units are added to its emptiest shards (or taken from its fullest), each shard as it was read."""
         def attempt() -> rules.SkuStock:
             item = self._repo.get_sku(sku)
             if not item:
                 raise NotFound(f"sku {sku!r} not found", {"sku": sku})
-            new = item["stock"] + body.delta
-            if new < 0 or new > rules.MAX_STOCK:
-                raise InsufficientStock(f"stock of {sku!r} is {item['stock']}; it cannot change by {body.delta}",
-                                        {"sku": sku, "stock": item["stock"], "delta": body.delta})
+            count = item.get("stock_shards", 1)
+            shards = self._repo.shard_stocks({sku: count})[sku] if count > 1 else {}
+            before = item["stock"] + sum(shards.values())
+            new = before + body.delta
+            moved = rules.restock(shards, body.delta) if shards else {}
+            if new < 0 or new > rules.MAX_STOCK or moved is None:
+                raise InsufficientStock(f"stock of {sku!r} is {before}; it cannot change by {body.delta}",
+                                        {"sku": sku, "stock": before, "delta": body.delta})
             now = iso(self._clock.now())
-            audit = self._audited(actor, "sku.stock", sku, {"stock": item["stock"]},
-                                  {"stock": new, "delta": body.delta, "reason": body.reason}, now)
-            self._repo.set_stock(sku, item["stock"], new, audit)
+            shown = {"shards": [moved[k] for k in sorted(moved)]} if shards else {}
+            audit = self._audited(actor, "sku.stock", sku, {"stock": before, **({"shards": [shards[k] for k in
+                                                                                  sorted(shards)]} if shards else {})},
+                                  {"stock": new, "delta": body.delta, "reason": body.reason, **shown}, now)
+            if shards:
+                self._repo.set_shard_stock(sku, shards, moved or {}, audit)
+            else:
+                self._repo.set_stock(sku, item["stock"], new, audit)
             return rules.SkuStock(sku=sku, stock=new)
 
         return on_lost_race(attempt, f"stock of {sku!r}")

@@ -16,7 +16,7 @@ from chalicelib.adapters.payments import PaymentGateway
 from chalicelib.adapters.users_repo import new_profile
 from chalicelib.domain import checkout as rules
 from chalicelib.domain.errors import (Conflict, IdempotencyKeyReused, InsufficientPoints, InsufficientStock,
-                                      InvalidRequest, NotFound)
+                                      InvalidRequest, NotFound, PurchaseLimit)
 from chalicelib.domain.orders import Order, Payment
 from chalicelib.domain.points import Profile, shanghai_day
 from chalicelib.domain.transitions import Transition, check_pending_limit, placing
@@ -93,8 +93,9 @@ class CheckoutService:
             raise InvalidRequest("shipping_address is required unless every item is a hotel stay",
                                  {"fields": {"shipping_address": "required"}})
         shards = held if reserved else self._shards(user_id, quote, reads.skus, attempt)
+        limited = rules.limited_units(quote.lines, reads.skus)
         t = placing(self._new_order(user_id, idem_key, body, quote, self._clock.now()).model_copy(
-            update={"stock_shards": shards or {}}))
+            update={"stock_shards": shards or {}, "purchase_limits": {p: q for p, (q, _) in limited.items()}}))
         check_pending_limit(profile, t, self._settings.max_pending_orders)
         tx = self._repo.begin()
         self._repo.add(tx, t.after, digest, on_replay=Replay)
@@ -102,6 +103,8 @@ class CheckoutService:
             self._repo.check_on_sale(tx, t.stock)
         else:
             self._repo.take_stock(tx, t.stock, reads.skus, shards)
+        self._repo.count_purchases(tx, user_id, limited, on_fail=lambda product_id: lambda: self._limit_reached(
+            user_id, product_id, limited[product_id][1]))
         self._outbox.add(tx, t.events)
         self._royalties.follow(tx, t)
         if follow is not None:
@@ -133,6 +136,11 @@ class CheckoutService:
                 raise InsufficientStock(f"only {total} of {offer.title!r} left", {"sku": line.sku, "stock": total})
             taken[line.sku] = found
         return taken
+
+    def _limit_reached(self, user_id: str, product_id: str, limit: int) -> PurchaseLimit:
+        bought = self._repo.purchases(product_id, user_id)
+        return PurchaseLimit(f"at most {limit} of this product per person; your orders hold {bought}",
+                             {"product_id": product_id, "limit": limit, "bought": bought})
 
     def _new_order(self, user_id: str, idem_key: str, body: rules.OrderRequest, quote: rules.Quote,
                    now: dt.datetime) -> Order:
