@@ -24,6 +24,11 @@ def _stored(body: rules.ProductInput, exclude: Optional[set[str]] = None) -> dic
     return product
 
 
+def _audited(product: dict[str, Any]) -> dict[str, Any]:
+    """A product as its audit entry shows it (without the stock the repository read to guard a change)."""
+    return {**product, "skus": [{k: v for k, v in s.items() if k != "held"} for s in product["skus"]]}
+
+
 def _view(product: dict[str, Any], names: Optional[Pseudonyms] = None) -> rules.Product:
     """The product as merchandisers see it; with `names`, as the public does (the designer by display name)."""
     data = {k: v for k, v in product.items() if k != "version"}
@@ -81,7 +86,8 @@ class CatalogService:
         after = {**before, **_stored(body, exclude={"product_id", "status"}), "updated_at": now}
         stock = {s["sku"]: s["stock"] for s in before["skus"]}
         after["skus"] = [{**s, "stock": stock.get(s["sku"], s["stock"])} for s in after["skus"]]
-        self._repo.replace(before, after, self._audited(actor, "product.update", product_id, before, after, now))
+        self._repo.replace(before, after, self._audited(actor, "product.update", product_id, _audited(before),
+                                                        after, now))
         return _view(after)
 
     def set_status(self, actor: str, product_id: str, status: str) -> rules.Product:
@@ -93,7 +99,8 @@ class CatalogService:
         now = iso(self._clock.now())
         after = {**before, "status": status, "updated_at": now}
         action = "product.publish" if status == "active" else "product.archive"
-        self._repo.replace(before, after, self._audited(actor, action, product_id, before, after, now))
+        self._repo.replace(before, after, self._audited(actor, action, product_id, _audited(before),
+                                                        _audited(after), now))
         return _view(after)
 
     def adjust_stock(self, actor: str, sku: str, body: rules.StockAdjustment) -> rules.SkuStock:
