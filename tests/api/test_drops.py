@@ -4,6 +4,8 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.adapters.catalog_repo import shard_key
+from chalicelib.adapters.dynamo import key
+from chalicelib.domain.errors import Conflict
 from tests.api.shop import ADDRESS, give_points
 from tests.helpers import product_body, uid
 from tools.reconcile import reconcile
@@ -149,3 +151,18 @@ def test_bad_stock_shards_are_refused(api, shards):
     r = api.merch("POST", "/admin/products", body)
     assert (r.status, r.error_code) == (400, "invalid_request")
     assert "skus.0.stock_shards" in r.json["error"]["details"]["fields"]
+
+
+def test_a_new_shard_count_that_raced_an_order_is_a_conflict_and_writes_nothing(api, services):
+    product = drop(api, stock=40, shards=4)
+    sku, pid = product["skus"][0]["sku"], product["product_id"]
+    before = services.catalog._repo.get_product(pid)
+    fan = uid("fan")
+    give_points(services, fan, 1000)
+    assert buy(api, fan, sku).status == 201  # one unit off one shard after `before` was read
+    after = {**before, "skus": [{**before["skus"][0], "stock_shards": 8}]}
+    with pytest.raises(Conflict):
+        services.catalog._repo.replace(before, after, lambda tx: None)
+    assert services.table.get(shard_key(sku, 4)) is None, "no new shard written"
+    assert services.table.get(key(f"SKU#{sku}", "META"))["stock_shards"] == 4
+    assert listed_stock(api, pid) == 39

@@ -26,6 +26,7 @@ def test_a_created_product_reads_back_with_its_stock_counted_and_audited(service
     catalog.create(p, audit(services, p["product_id"]))
     read = catalog.get_product(p["product_id"])
     assert read["version"] == 1
+    read["skus"] = [{k: v for k, v in s.items() if k != "held"} for s in read["skus"]]  # what a change guards on
     assert {k: v for k, v in read.items() if k != "version"} == {k: v for k, v in p.items() if v is not None}
     sku = catalog.get_sku(p["skus"][1]["sku"])
     assert (sku["product_id"], sku["stock"], sku["price_fen"], sku["status"]) == (p["product_id"], 3, 29900, "active")
