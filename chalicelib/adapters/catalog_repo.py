@@ -6,7 +6,7 @@ import time
 from typing import Any, Callable, Optional
 
 
-from chalicelib.adapters.dynamo import Table, Transaction, key
+from chalicelib.adapters.dynamo import LostRace, Table, Transaction, key
 from chalicelib.domain.catalog import spread
 from chalicelib.domain.errors import AlreadyExists, Conflict
 
@@ -228,15 +228,18 @@ class CatalogRepository:
     def set_stock(self, sku: str, expected: int, new: int, audit: Callable[[Transaction], None]) -> None:
         """Move stock from exactly `expected` to `new` (optimistic: a concurrent change raises LostRace)."""
         tx = self._table.transaction()
-        tx.update(sku_key(sku), "SET stock = :new", {":new": new, ":expected": expected},
-                  condition="attribute_exists(pk) AND stock = :expected")
+        tx.update(sku_key(sku), "SET stock = :new", {":new": new, ":expected": expected, ":one": 1},
+                  condition="attribute_exists(pk) AND stock = :expected AND "
+                            "(attribute_not_exists(stock_shards) OR stock_shards = :one)")  # not resharded since
         audit(tx)
         tx.commit()
 
     def set_shard_stock(self, sku: str, expected: dict[int, int], new: dict[int, int],
                         audit: Callable[[Transaction], None]) -> None:
-        """Move each changed shard from exactly its `expected` stock to its `new` one (LostRace if any moved)."""
+        """Move each changed shard from exactly its `expected` stock to its `new` one, the SKU still on as many
+        shards (LostRace if anything moved)."""
         tx = self._table.transaction()
+        tx.check(sku_key(sku), "stock_shards = :count", {":count": len(expected)}, on_fail=LostRace)
         for shard, stock in new.items():
             if stock != expected[shard]:
                 tx.update(shard_key(sku, shard), "SET stock = :new", {":new": stock, ":expected": expected[shard]},

@@ -184,8 +184,9 @@ class OrderRepository:
             if item is None:
                 continue
             count = item.get("stock_shards", 1)
-            if count <= 1:
-                tx.update(sku_key(line.sku), "SET stock = stock + :q", {":q": line.qty}, condition="attribute_exists(pk)")
+            if count <= 1:  # still unsharded when it commits, or the re-read gives back to the new shards
+                tx.update(sku_key(line.sku), "SET stock = stock + :q", {":q": line.qty, ":one": 1},
+                          condition="attribute_exists(pk) AND (attribute_not_exists(stock_shards) OR stock_shards = :one)")
                 continue
             back: dict[int, int] = {}
             for shard, qty in (shards or {}).get(line.sku) or [[0, line.qty]]:

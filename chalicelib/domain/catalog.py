@@ -94,9 +94,14 @@ class ProductInput(Strict):
     @field_validator("sale_starts_at")
     @classmethod
     def _zoned(cls, value: Optional[dt.datetime]) -> Optional[dt.datetime]:
-        if value is not None and value.tzinfo is None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
             raise ValueError("give a time zone, e.g. 2026-12-12T10:00:00+08:00")
-        return value
+        try:
+            return value.astimezone(dt.timezone.utc)
+        except OverflowError:
+            raise ValueError("is out of range") from None
 
     @field_validator("skus")
     @classmethod

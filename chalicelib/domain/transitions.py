@@ -30,9 +30,10 @@ class Rule:
     refunds_cash: bool = False  # a cash payment that succeeded is given back through the provider
     pending: int = 0  # +1 opens a pending order on the buyer's account (bounded per user), -1 closes it
     cancels_payment: bool = False  # the PaymentIntent is cancelled at the provider, so no charge lands later
+    releases_purchases: bool = False  # the order stops counting against its buyer's per-user limits
 
 
-_RELEASE = Rule(points="release_hold", stock="give_back", pending=-1, cancels_payment=True)
+_RELEASE = Rule(points="release_hold", stock="give_back", pending=-1, cancels_payment=True, releases_purchases=True)
 TRANSITIONS: dict[tuple[Optional[str], str], Rule] = {
     (None, "pending_payment"): Rule(points="hold", stock="take", pending=1),
     (None, "paid"): Rule(points="spend", stock="take", event="order.paid", royalties="owe"),
@@ -45,12 +46,13 @@ TRANSITIONS: dict[tuple[Optional[str], str], Rule] = {
     ("partially_shipped", "partially_shipped"): Rule(event="order.shipped"),
     ("partially_shipped", "shipped"): Rule(event="order.shipped", royalties="schedule"),
     ("partially_shipped", "refunded"): Rule(points="refund", stock="give_back", event="order.refunded",
-                                           royalties="drop", refunds_cash=True),
+                                           royalties="drop", refunds_cash=True, releases_purchases=True),
     ("paid", "cancelled"): Rule(points="refund", stock="give_back", event="order.cancelled", royalties="drop",
-                                refunds_cash=True),
+                                refunds_cash=True, releases_purchases=True),
     ("paid", "refunded"): Rule(points="refund", stock="give_back", event="order.refunded", royalties="drop",
-                               refunds_cash=True),
-    ("shipped", "refunded"): Rule(points="refund", event="order.refunded", royalties="drop", refunds_cash=True),
+                               refunds_cash=True, releases_purchases=True),
+    ("shipped", "refunded"): Rule(points="refund", event="order.refunded", royalties="drop", refunds_cash=True,
+                                  releases_purchases=True),
 }
 # (available, held) change per point of the order, and the ledger kind
 _POINTS: dict[str, tuple[int, int, str]] = {

@@ -11,7 +11,7 @@ from chalicelib.adapters.clock import Clock
 from chalicelib.adapters.dynamo import Transaction
 from chalicelib.adapters.pseudonyms import Pseudonyms
 from chalicelib.domain import catalog as rules
-from chalicelib.domain.errors import InsufficientStock, InvalidTransition, NotFound
+from chalicelib.domain.errors import InsufficientStock, InvalidRequest, InvalidTransition, NotFound
 from chalicelib.services.retry import on_lost_race
 
 
@@ -83,6 +83,13 @@ class CatalogService:
     def update(self, actor: str, product_id: str, body: rules.ProductUpdate) -> rules.Product:
         before = self._existing(product_id)
         now = iso(self._clock.now())
+        old_limit, new_limit = before.get("per_user_limit"), body.per_user_limit
+        tighter = new_limit is not None and (old_limit is None or new_limit < old_limit)
+        sold = before["status"] != "draft" and not (before.get("sale_starts_at") or "") > now
+        if tighter and sold:  # a draft was never on sale; a drop before its start has sold nothing
+            raise InvalidRequest("a per-user limit counts the orders placed while it is set: add or lower it only "
+                                 "on a draft or before sale_starts_at (raising or removing it is always fine)",
+                                 {"fields": {"per_user_limit": "can only be added or lowered before the sale"}})
         after = {**before, **_stored(body, exclude={"product_id", "status"}), "updated_at": now}
         stock = {s["sku"]: s["stock"] for s in before["skus"]}
         after["skus"] = [{**s, "stock": stock.get(s["sku"], s["stock"])} for s in after["skus"]]

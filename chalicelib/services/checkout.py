@@ -49,8 +49,16 @@ class CheckoutService:
         self._settings = settings
 
     def quote(self, user_id: str, body: rules.OrderRequest, tickets: bool = False) -> rules.Quote:
+        """No writes; as exact as an order about what stops it: a sharded SKU's stock is summed over its shards
+        and a limited product's units are counted with what the buyer's orders hold."""
         reads = self._repo.checkout_reads(user_id, None, [i.sku for i in body.items])
-        return self._checked_quote(body, reads.skus, reads.profile or new_profile(user_id, ""), tickets)
+        skus = {sku: replace(offer, stock=sum(self._repo.shard_stock(sku, offer.stock_shards).values()),
+                             stock_shards=1) if offer.stock_shards > 1 else offer for sku, offer in reads.skus.items()}
+        quote = self._checked_quote(body, skus, reads.profile or new_profile(user_id, ""), tickets)
+        for product_id, (qty, limit) in rules.limited_units(quote.lines, skus).items():
+            if self._repo.purchases(product_id, user_id) + qty > limit:
+                raise self._limit_reached(user_id, product_id, limit)
+        return quote
 
     def _checked_quote(self, body: rules.OrderRequest, skus: dict[str, rules.SkuOffer], profile: Profile,
                        tickets: bool, reserved: bool = False) -> rules.Quote:

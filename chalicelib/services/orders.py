@@ -109,7 +109,7 @@ class OrderService:
             self._accounts.post(tx, t.after.user_id, t.ledger, t.after.updated_at, t.rule.pending)
             if t.rule.stock == "give_back":
                 self._repo.give_back_stock(tx, t.stock, t.after.stock_shards)
-            if t.rule.points in ("release_hold", "refund") and t.after.purchase_limits:
+            if t.rule.releases_purchases and t.after.purchase_limits:
                 self._repo.release_purchases(tx, t.after.user_id, t.after.purchase_limits)  # no longer counts
             self._outbox.add(tx, t.events)
             self._royalties.follow(tx, t)

@@ -166,3 +166,91 @@ def test_a_new_shard_count_that_raced_an_order_is_a_conflict_and_writes_nothing(
     assert services.table.get(shard_key(sku, 4)) is None, "no new shard written"
     assert services.table.get(key(f"SKU#{sku}", "META"))["stock_shards"] == 4
     assert listed_stock(api, pid) == 39
+
+
+def put(api, product, shards=1, **extra):
+    body = {k: product[k] for k in ("category", "title", "title_zh", "description", "accepts", "images", "tags")}
+    body["skus"] = [{"sku": product["skus"][0]["sku"], "price_fen": 1000, "stock_shards": shards}]
+    return api.merch("PUT", f"/admin/products/{product['product_id']}", {**body, **extra})
+
+
+@pytest.mark.parametrize("when", ["9999-12-31T23:59:59-01:00", "0001-01-01T00:30:00+01:00"])
+def test_a_sale_start_past_the_calendar_is_a_400(api, when):
+    r = api.merch("POST", "/admin/products", product_body(sale_starts_at=when))
+    assert (r.status, r.error_code) == (400, "invalid_request")
+    assert "sale_starts_at" in r.json["error"]["details"]["fields"]
+
+
+def test_a_cancel_racing_a_new_shard_count_gives_back_where_orders_can_take(api, services, monkeypatch):
+    product = drop(api, stock=10)
+    sku = product["skus"][0]["sku"]
+    fan = uid("fan")
+    give_points(services, fan, 10_000)
+    order = buy(api, fan, sku, qty=2).json
+    repo, raced = services.order_repo, []
+    original = repo.give_back_stock
+
+    def give_back_then_reshard(tx, lines, shards=None):
+        original(tx, lines, shards)  # planned on the SKU item while it has one shard
+        if not raced:
+            raced.append(put(api, product, shards=4).status)  # the merchandiser's change commits first
+
+    monkeypatch.setattr(repo, "give_back_stock", give_back_then_reshard)
+    assert api.post(f"/orders/{order['order_id']}/cancel", user=fan).status == 200
+    assert raced == [200]
+    assert services.table.get(key(f"SKU#{sku}", "META"))["stock"] == 0, "nothing stranded on the SKU item"
+    assert listed_stock(api, product["product_id"]) == 10
+    buyer = uid("fan")
+    give_points(services, buyer, 10_000)
+    assert buy(api, buyer, sku, qty=10).status == 201, "every unit listed can be sold"
+
+
+def test_a_restock_racing_a_new_shard_count_lands_where_orders_take(api, services, monkeypatch):
+    product = drop(api, stock=0)
+    sku = product["skus"][0]["sku"]
+    repo, raced = services.catalog._repo, []
+    original = repo.set_stock
+
+    def reshard_then_set(*args):
+        if not raced:
+            raced.append(put(api, product, shards=4).status)  # between the restock's read and its write
+        return original(*args)
+
+    monkeypatch.setattr(repo, "set_stock", reshard_then_set)
+    r = api.merch("POST", f"/admin/skus/{sku}/stock", {"delta": 5, "reason": "restock"})
+    assert (r.status, r.json["stock"], raced) == (200, 5, [200])
+    assert services.table.get(key(f"SKU#{sku}", "META"))["stock"] == 0
+    assert sum(services.table.get(shard_key(sku, i))["stock"] for i in range(4)) == 5
+    assert api.merch("POST", f"/admin/skus/{sku}/stock", {"delta": -5, "reason": "recall"}).json["stock"] == 0
+
+
+def test_a_limit_is_added_or_lowered_only_before_anything_could_sell(api, services, pinned):
+    live = drop(api, stock=20, per_user_limit=5)
+    fan = uid("fan")
+    give_points(services, fan, 10_000)
+    assert buy(api, fan, live["skus"][0]["sku"], qty=3).status == 201
+    for tighter in (2, 4):
+        r = put(api, live, per_user_limit=tighter)
+        assert (r.status, list(r.json["error"]["details"]["fields"])) == (400, ["per_user_limit"])
+    assert put(api, live, per_user_limit=6).status == 200, "raising it is fine"
+    assert put(api, live).status == 200, "and so is removing it"
+    assert put(api, live, per_user_limit=9).status == 400, "but not adding one back: orders in between were not counted"
+    draft = api.merch("POST", "/admin/products", product_body()).json
+    assert put(api, draft, per_user_limit=1).status == 200, "a draft was never on sale"
+    upcoming = drop(api, sale_starts_at="2026-12-12T20:00:00+08:00")
+    assert put(api, upcoming, per_user_limit=1, sale_starts_at="2026-12-12T20:00:00+08:00").status == 200
+
+
+def test_a_quote_says_what_the_order_would(api, services):
+    sold_out = drop(api, stock=0, shards=4)["skus"][0]["sku"]
+    limited = drop(api, per_user_limit=2)["skus"][0]["sku"]
+    fan = uid("fan")
+    give_points(services, fan, 10_000)
+    assert buy(api, fan, limited, qty=2).status == 201
+
+    def quote(sku):
+        return api.post("/orders/quote", {"items": [{"sku": sku, "qty": 1}], "points": 100,
+                                          "shipping_address": ADDRESS}, user=fan)
+
+    assert (quote(sold_out).error_code, buy(api, fan, sold_out).error_code) == ("insufficient_stock",) * 2
+    assert (quote(limited).error_code, buy(api, fan, limited).error_code) == ("purchase_limit",) * 2
