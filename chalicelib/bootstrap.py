@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.pseudonyms import Pseudonyms
     from chalicelib.adapters.tokens import TokenVerifier
     from chalicelib.adapters.users_repo import UserRepository
+    from chalicelib.adapters.vouchers_repo import VoucherRepository
     from chalicelib.services.accounts import Accounts
     from chalicelib.services.audit import AuditService
     from chalicelib.services.campaigns import CampaignService
@@ -117,6 +118,12 @@ class Container:
         return OrderRepository(self.table)
 
     @cached_property
+    def voucher_repo(self) -> VoucherRepository:
+        from chalicelib.adapters.vouchers_repo import VoucherRepository
+
+        return VoucherRepository(self.table)
+
+    @cached_property
     def design_repo(self) -> DesignRepository:
         from chalicelib.adapters.designs_repo import DesignRepository
 
@@ -148,7 +155,8 @@ class Container:
         from chalicelib.adapters.catalog_repo import CatalogRepository
         from chalicelib.services.catalog import CatalogService
 
-        return CatalogService(CatalogRepository(self.table), self.audit_repo, self.cursors, self.clock, self.pseudonyms)
+        return CatalogService(CatalogRepository(self.table), self.audit_repo, self.cursors, self.clock, self.pseudonyms,
+                              self.voucher_repo)
 
     @cached_property
     def users(self) -> UserService:
@@ -193,17 +201,19 @@ class Container:
         from chalicelib.services.checkout import CheckoutService
 
         return CheckoutService(self.order_repo, self.accounts, self.outbox, self.royalties, self._gateway,
-                               self.clock, self.settings)
+                               self.clock, self.settings, self.voucher_repo)
 
     @cached_property
     def orders(self) -> OrderService:
         from chalicelib.services.orders import OrderService
 
+        from chalicelib.services.checkout import VoucherFollower
         from chalicelib.services.community import RegistrationFollower
 
         return OrderService(self.order_repo, self.accounts, self.outbox, self.royalties, self._gateway,
                             self.audit_repo, self.cursors, self.clock, self.settings.partner_routes,
-                            followers=[RegistrationFollower(self.event_repo).follow])
+                            followers=[RegistrationFollower(self.event_repo).follow,
+                                       VoucherFollower(self.voucher_repo).follow])
 
     @cached_property
     def event_repo(self) -> EventRepository:

@@ -82,7 +82,7 @@ class EnvelopeDifference:
         return f"envelope {self.envelope_id}: {self.problem}"
 
 
-AnyDifference = Union[Difference, ContributionDifference, ScoreDifference, EnvelopeDifference]
+AnyDifference = Union[Difference, ContributionDifference, ScoreDifference, EnvelopeDifference, "VoucherDifference"]
 
 
 def reconcile(client: Any, table: Any) -> tuple[int, list[AnyDifference]]:
@@ -96,7 +96,7 @@ def reconcile(client: Any, table: Any) -> tuple[int, list[AnyDifference]]:
             users.append(Difference(profile["user_id"], profile["points_available"], profile["points_held"],
                                     ledger_available, ledger_held))
     return checked, (users + contribution_differences(client, table) + score_differences(client, table)
-                     + envelope_differences(client, table))
+                     + envelope_differences(client, table) + voucher_differences(client, table))
 
 
 def contribution_differences(client: Any, table: Any) -> list[AnyDifference]:
@@ -125,6 +125,38 @@ def score_differences(client: Any, table: Any) -> list[AnyDifference]:
             found.append(ScoreDifference(design["design_id"], design.get("votes", 0), score, len(votes), weights,
                                          rank_score))
     return found
+
+
+@dataclass
+class VoucherDifference:
+    sku: str
+    stock: int
+    unsold: int
+
+    def describe(self) -> str:
+        return f"voucher sku {self.sku}: stock {self.stock} but {self.unsold} unsold codes"
+
+
+def voucher_differences(client: Any, table: Any) -> list[AnyDifference]:
+    """Voucher SKUs whose stock is not their number of unsold codes (a code is unsold until an order takes it)."""
+    unsold: dict[str, int] = {}
+    for code in _items(client, table.name, "VCODE#"):
+        if "order_id" not in code and "void_at" not in code:
+            unsold[code["sku"]] = unsold.get(code["sku"], 0) + 1
+    return [VoucherDifference(sku["sku"], sku["stock"], unsold.get(sku["sku"], 0))
+            for sku in profiles(client, table.name, "META", "SKU#")
+            if sku.get("kind") == "voucher" and sku["stock"] != unsold.get(sku["sku"], 0)]
+
+
+def _items(client: Any, table: str, pk_prefix: str) -> Iterator[dict[str, Any]]:
+    kwargs: dict[str, Any] = {"TableName": table, "FilterExpression": "begins_with(pk, :p)",
+                              "ExpressionAttributeValues": {":p": {"S": pk_prefix}}}
+    while True:
+        out = client.scan(**kwargs)
+        yield from (from_item(i) for i in out.get("Items", []))
+        if "LastEvaluatedKey" not in out:
+            return
+        kwargs["ExclusiveStartKey"] = out["LastEvaluatedKey"]
 
 
 def envelope_differences(client: Any, table: Any) -> list[AnyDifference]:

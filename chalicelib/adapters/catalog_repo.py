@@ -15,7 +15,7 @@ META = "META"
 # product write, which checkout's stock condition pins; a new SKU item starts it at the time in µs, so a SKU id
 # removed and added again never repeats a version checkout may have read).
 SKU_COPIED_FIELDS = ("product_id", "category", "title", "status", "owner_only", "accepts", "designer_id",
-                     "design_id", "sale_starts_at", "per_user_limit")
+                     "design_id", "sale_starts_at", "per_user_limit", "kind")
 
 
 def product_key(product_id: str) -> dict[str, Any]:
@@ -82,6 +82,9 @@ def _public(item: dict[str, Any]) -> dict[str, Any]:
 class CatalogRepository:
     def __init__(self, table: Table) -> None:
         self._table = table
+
+    def begin(self) -> Transaction:
+        return self._table.transaction()
 
     # -- reads -------------------------------------------------------------------------------
     def get_product(self, product_id: str) -> Optional[dict[str, Any]]:

@@ -67,6 +67,7 @@ def _offer(item: dict[str, Any]) -> SkuOffer:
                     owner_only=bool(item.get("owner_only")), stay_date=(item.get("attributes") or {}).get("date", ""),
                     min_tier=item.get("min_tier") or "fan", sale_ends_at=item.get("sale_ends_at") or "",
                     sale_starts_at=item.get("sale_starts_at") or "", per_user_limit=item.get("per_user_limit"),
+                    kind=item.get("kind") or "physical",
                     queued=item.get("queued", 0), stock_shards=item.get("stock_shards", 1),
                     designer_id=item.get("designer_id"), design_id=item.get("design_id"),
                     terms_version=item.get("terms_version", 0))

@@ -7,8 +7,8 @@ from chalice import Blueprint
 
 from chalicelib.api.catalog import PageQuery
 from chalicelib.api.routing import Ctx, route
-from chalicelib.domain.catalog import (CategoryId, Product, ProductInput, ProductPage, ProductStatus, ProductUpdate,
-                                       SkuStock, StockAdjustment)
+from chalicelib.domain.catalog import (CategoryId, CodesAdded, CodeUpload, Product, ProductInput, ProductPage,
+                                       ProductStatus, ProductUpdate, SkuStock, StockAdjustment)
 from chalicelib.domain.audit import AuditPage
 
 bp = Blueprint(__name__)
@@ -64,6 +64,13 @@ def archive_product(ctx: Ctx, product_id: str) -> Product:
        errors=WRITE_ERRORS + ("not_found", "insufficient_stock"))
 def adjust_stock(ctx: Ctx, sku: str) -> SkuStock:
     return ctx.services.catalog.adjust_stock(ctx.user_id, sku, ctx.body)
+
+
+@route(bp, "/admin/skus/{sku}/codes", "POST", auth=MERCH, body=CodeUpload, response=CodesAdded, tag="admin",
+       summary="Upload a voucher SKU's codes (up to 1,000 a call): each is sold once; duplicates are counted, not "
+               "stored", errors=WRITE_ERRORS + ("not_found", "not_available"))
+def upload_codes(ctx: Ctx, sku: str) -> CodesAdded:
+    return ctx.services.catalog.upload_codes(ctx.user_id, sku, ctx.body)
 
 
 @route(bp, "/admin/audit", auth=MERCH, query=PageQuery, response=AuditPage, tag="admin",

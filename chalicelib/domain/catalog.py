@@ -24,6 +24,10 @@ CATEGORIES: dict[str, tuple[str, str]] = {
 }
 
 ProductStatus = Literal["draft", "active", "archived"]
+ProductKind = Literal["physical", "voucher"]
+MAX_VOUCHERS_PER_LINE = 10  # codes one order line may take (each is its own write in the order's transaction)
+MAX_CODES_PER_UPLOAD = 1_000
+VoucherCode = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$")]
 # Which status a merchandiser action may start from.
 PUBLISHABLE_FROM = ("draft", "archived")
 ARCHIVABLE_FROM = ("draft", "active")
@@ -81,6 +85,8 @@ class ProductInput(Strict):
     title_zh: ShortText
     description: Annotated[str, StringConstraints(max_length=4000), Paragraphs] = ""
     status: Literal["draft", "active"] = "draft"
+    kind: ProductKind = Field(default="physical", description="voucher: each unit is a code from the SKU's "
+                              "uploaded codes, shown in the paid order; nothing is shipped")
     owner_only: bool = False
     accepts: Accepts = Field(default_factory=Accepts)
     skus: list[SkuInput] = Field(min_length=1, max_length=MAX_SKUS)
@@ -112,6 +118,18 @@ class ProductInput(Strict):
                 raise ValueError(f"sku {item.sku!r} appears twice")
             seen.add(item.sku)
         return skus
+
+    @model_validator(mode="after")
+    def _vouchers_are_stocked_by_codes(self) -> "ProductInput":
+        if self.kind != "voucher":
+            return self
+        if self.category == "hotel":
+            raise ValueError("a hotel night is not a voucher")
+        for item in self.skus:
+            if item.stock or item.stock_shards != 1:
+                raise ValueError(f"voucher sku {item.sku!r}: its stock is its uploaded codes (POST /admin/skus/"
+                                 f"{item.sku}/codes), so give neither stock nor stock_shards")
+        return self
 
     @model_validator(mode="after")
     def _hotel_slots_are_dated(self) -> "ProductInput":
@@ -156,6 +174,7 @@ class Product(Model):
     title_zh: str
     description: str
     status: ProductStatus
+    kind: ProductKind = "physical"
     owner_only: bool
     accepts: Accepts
     skus: list[Sku]
@@ -196,6 +215,17 @@ class StockAdjustment(Strict):
         if delta == 0:
             raise ValueError("delta must not be 0")
         return delta
+
+
+class CodeUpload(Strict):
+    codes: list[VoucherCode] = Field(min_length=1, max_length=MAX_CODES_PER_UPLOAD,
+                                     description="printable ASCII without spaces, 1-64 characters each")
+
+
+class CodesAdded(Model):
+    added: int = Field(description="codes new to this SKU, now for sale")
+    duplicates: int = Field(description="codes given twice in the call, or that the SKU had already")
+    available: int = Field(description="codes not yet sold (the SKU's stock)")
 
 
 class SkuStock(Model):

@@ -8,9 +8,10 @@ from typing import Any, Optional, Protocol, Sequence
 from pydantic import Field, field_validator
 
 from chalicelib.domain.base import Model, Strict
-from chalicelib.domain.catalog import SkuId
+from chalicelib.domain.catalog import MAX_VOUCHERS_PER_LINE, SkuId
 from chalicelib.domain.community import TICKET_CATEGORY, tier_allows
-from chalicelib.domain.errors import (CashBelowMinimum, InsufficientStock, InvalidPointsSplit, NotAvailable, NotFound,
+from chalicelib.domain.errors import (CashBelowMinimum, InsufficientStock, InvalidPointsSplit, InvalidRequest,
+                                      NotAvailable, NotFound,
                                       NotYetOnSale, OwnerOnly, PriceChanged, PurchaseLimit, TierTooLow)
 from chalicelib.domain.money import FEN_PER_POINT
 from chalicelib.domain.orders import OrderLine, ShippingAddress
@@ -60,6 +61,7 @@ class PricedLine:
     owner_only: bool
     designer_id: Optional[str] = None
     design_id: Optional[str] = None
+    digital: bool = False  # a voucher: delivered as codes in the order
 
     @property
     def line_total_fen(self) -> int:
@@ -68,7 +70,7 @@ class PricedLine:
     def view(self) -> dict[str, Any]:
         return {"sku": self.sku, "product_id": self.product_id, "title": self.title, "category": self.category,
                 "qty": self.qty, "unit_price_fen": self.unit_price_fen, "line_total_fen": self.line_total_fen,
-                "designer_id": self.designer_id, "design_id": self.design_id}
+                "designer_id": self.designer_id, "design_id": self.design_id, "digital": self.digital}
 
 
 class Quote(Model):
@@ -121,6 +123,7 @@ class SkuOffer:
     sale_ends_at: str = ""  # event tickets: registration closes when the event starts (ISO time)
     sale_starts_at: str = ""  # a limited drop: not sold before (ISO time, UTC)
     per_user_limit: Optional[int] = None  # a limited drop: units per user over all orders of the product
+    kind: str = "physical"  # voucher: each unit is one of the SKU's codes
     queued: int = 0  # event tickets: people waiting for a place, who get any place freed before newcomers
     stock_shards: int = 1  # > 1: the stock lives on that many shard items (a hot SKU); `stock` here is not it
     designer_id: Optional[str] = None
@@ -137,6 +140,11 @@ def price(items: list[LineRequest], skus: dict[str, SkuOffer], tier: str, today:
     missing = [i.sku for i in items if i.sku not in skus or (skus[i.sku].category == TICKET_CATEGORY) != tickets]
     if missing:
         raise NotFound(f"unknown sku {missing[0]!r}", {"skus": missing})
+    too_many = [n for n, item in enumerate(items) if skus[item.sku].kind == "voucher" and item.qty > MAX_VOUCHERS_PER_LINE]
+    if too_many:
+        raise InvalidRequest(f"at most {MAX_VOUCHERS_PER_LINE} vouchers of a kind in one order",
+                             {"fields": {f"items.{n}.qty": f"at most {MAX_VOUCHERS_PER_LINE} for a voucher"
+                                         for n in too_many}})
     lines = [_priced(skus[item.sku], item.qty, tier, today, now, reserved) for item in items]
     for product_id, (qty, limit) in limited_units(lines, skus).items():
         if qty > limit:
@@ -187,11 +195,12 @@ def _priced(s: SkuOffer, qty: int, tier: str, today: str, now: str, reserved: bo
         raise InsufficientStock(f"only {available} of {s.title!r} left", {"sku": s.sku, "stock": available})
     return PricedLine(sku=s.sku, product_id=s.product_id, title=s.title, category=s.category, qty=qty,
                       unit_price_fen=s.price_fen, accepts_points=s.accepts_points, accepts_cash=s.accepts_cash,
-                      owner_only=s.owner_only, designer_id=s.designer_id, design_id=s.design_id)
+                      owner_only=s.owner_only, designer_id=s.designer_id, design_id=s.design_id,
+                      digital=s.kind == "voucher")
 
 
 def needs_address(lines: list[OrderLine]) -> bool:
-    return any(line.category not in ("hotel", TICKET_CATEGORY) for line in lines)
+    return any(line.category not in ("hotel", TICKET_CATEGORY) and not line.digital for line in lines)
 
 
 def check_expected(quote: Quote, expected: Optional[ExpectedQuote]) -> None:

@@ -42,12 +42,20 @@ class OrderLine(LineItem):
     design_id: Optional[str] = None
     partner_id: Optional[str] = Field(default=None, description="the fulfillment partner that ships this line, "
                                                                 "routed by category when the order is placed")
+    digital: bool = Field(default=False, description="a voucher: its codes are in the order, nothing is shipped")
 
     @field_serializer("designer_id")
     def _designer_for_merchandisers(self, designer_id: Optional[str], info: SerializationInfo) -> Optional[str]:
         """Who designed a line stays with the shop: a response to anyone but a merchandiser shows null (the
         route renders with context {"shopper": True}); storage and royalties keep it."""
         return None if info.context and info.context.get("shopper") else designer_id
+
+
+class Voucher(Model):
+    sku: str
+    code: str
+    status: Literal["valid", "void"] = Field(default="valid", description="void once its order is cancelled or "
+                                             "refunded (a code that was shown is never sold again)")
 
 
 class Payment(Model):
@@ -91,6 +99,19 @@ class Order(Model):
     stock_shards: dict[str, list[list[int]]] = Field(default_factory=dict, exclude=True)
     # units of limited products (per_user_limit) this order counts against its buyer: {product_id: units}
     purchase_limits: dict[str, int] = Field(default_factory=dict, exclude=True)
+    vouchers: list[Voucher] = Field(default_factory=list, description="the codes of voucher lines, shown once the "
+                                    "order is paid (to its buyer and merchandisers; partners never see them)")
+
+    @field_serializer("vouchers")
+    def _codes_once_paid(self, vouchers: list[Voucher], info: SerializationInfo) -> list[Voucher]:
+        """A code is revealed by payment: in a response (rendered with a context), an unpaid or never paid order
+        shows none; storage keeps them."""
+        if info.context is None:
+            return vouchers
+        if self.status in ("pending_payment", "expired", "payment_failed"):
+            return []
+        void = self.status in ("cancelled", "refunded")
+        return [v.model_copy(update={"status": "void"}) if void else v for v in vouchers]
 
     @model_validator(mode="before")
     @classmethod
@@ -124,10 +145,10 @@ class Order(Model):
 
     def routed(self, routes: dict[str, str]) -> "Order":
         """Lines of orders placed before routing existed get the partner their category goes to today."""
-        if all(line.partner_id or line.category not in routes for line in self.lines):
-            return self  # routed already, or nothing a partner ships (event tickets)
-        lines = [line if line.partner_id else line.model_copy(update={"partner_id": routes.get(line.category)})
-                 for line in self.lines]
+        if all(line.partner_id or line.digital or line.category not in routes for line in self.lines):
+            return self  # routed already, or nothing a partner ships (event tickets, vouchers)
+        lines = [line if line.partner_id or line.digital else
+                 line.model_copy(update={"partner_id": routes.get(line.category)}) for line in self.lines]
         return self.model_copy(update={"lines": lines})
 
 

@@ -124,7 +124,7 @@ def transition(order: Order, target: str, at: str, payment: Optional[Payment] = 
 
 def shipping(order: Order, partner_id: str, request: ShipmentRequest, at: str) -> Transition:
     """Partner `partner_id` reports a parcel with some of its lines (by default all it has not shipped yet).
-    The order is `shipped` once every line is, `partially_shipped` before. Reporting lines already shipped again
+    The order is `shipped` once every line that travels is, `partially_shipped` before. Reporting lines already shipped again
     changes nothing (a partner's retry); an order without lines of this partner does not exist for it."""
     own = [line.sku for line in order.lines_of(partner_id)]
     if not own:
@@ -141,7 +141,8 @@ def shipping(order: Order, partner_id: str, request: ShipmentRequest, at: str) -
     if len(fresh) < len(set(wanted)):
         again = sorted(set(wanted) - set(fresh))
         raise AlreadyShipped(f"already shipped: {', '.join(again)}; report the others alone", {"skus": again})
-    target = "shipped" if done | set(fresh) >= {line.sku for line in order.lines} else "partially_shipped"
+    parcels = {line.sku for line in order.lines if not line.digital}  # a voucher's codes are delivered in the order
+    target = "shipped" if done | set(fresh) >= parcels else "partially_shipped"
     rule = TRANSITIONS.get((order.status, target))
     if rule is None:
         # "to" is always "shipped": whether another partner has lines in the order is none of this partner's business
@@ -159,7 +160,10 @@ def _apply(before: Optional[Order], after: Order, rule: Rule) -> Transition:
         points = after.points_applied
         ledger = (Entry(delta=available * points, held_delta=held * points, kind=kind, ref=f"order:{after.order_id}"),)
     shipped = before.shipped_skus if before else set()
-    stock = tuple(line for line in after.lines if line.sku not in shipped) if rule.stock else ()
+    # a voucher's codes were shown once its order was paid: they are void, never back on sale
+    revealed = rule.stock == "give_back" and before is not None and before.status != "pending_payment"
+    stock = tuple(line for line in after.lines if line.sku not in shipped and not (revealed and line.digital)
+                  ) if rule.stock else ()
     return Transition(before, after, rule, ledger, stock, _events(after, rule.event))
 
 

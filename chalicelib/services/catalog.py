@@ -10,8 +10,9 @@ from chalicelib.adapters.cursor import CursorCodec
 from chalicelib.adapters.clock import Clock
 from chalicelib.adapters.dynamo import Transaction
 from chalicelib.adapters.pseudonyms import Pseudonyms
+from chalicelib.adapters.vouchers_repo import VoucherRepository
 from chalicelib.domain import catalog as rules
-from chalicelib.domain.errors import InsufficientStock, InvalidRequest, InvalidTransition, NotFound
+from chalicelib.domain.errors import InsufficientStock, InvalidRequest, InvalidTransition, NotAvailable, NotFound
 from chalicelib.services.retry import on_lost_race
 
 
@@ -40,7 +41,8 @@ def _view(product: dict[str, Any], names: Optional[Pseudonyms] = None) -> rules.
 
 class CatalogService:
     def __init__(self, repo: CatalogRepository, audit: AuditRepository, cursors: CursorCodec, clock: Clock,
-                 names: Pseudonyms) -> None:
+                 names: Pseudonyms, vouchers: VoucherRepository) -> None:
+        self._vouchers = vouchers
         self._names = names
         self._repo = repo
         self._audit = audit
@@ -83,6 +85,9 @@ class CatalogService:
     def update(self, actor: str, product_id: str, body: rules.ProductUpdate) -> rules.Product:
         before = self._existing(product_id)
         now = iso(self._clock.now())
+        if body.kind != before.get("kind", "physical"):
+            raise InvalidRequest("a product's kind cannot change (a voucher's stock is its codes): create a new product",
+                                 {"fields": {"kind": f"stays {before.get('kind', 'physical')}"}})
         old_limit, new_limit = before.get("per_user_limit"), body.per_user_limit
         tighter = new_limit is not None and (old_limit is None or new_limit < old_limit)
         sold = before["status"] != "draft" and not (before.get("sale_starts_at") or "") > now
@@ -117,6 +122,9 @@ class CatalogService:
             item = self._repo.get_sku(sku)
             if not item:
                 raise NotFound(f"sku {sku!r} not found", {"sku": sku})
+            if item.get("kind") == "voucher":
+                raise InvalidRequest("a voucher SKU's stock is its unsold codes: upload codes instead",
+                                     {"fields": {"delta": f"POST /admin/skus/{sku}/codes"}})
             count = item.get("stock_shards", 1)
             shards = self._repo.shard_stocks({sku: count})[sku] if count > 1 else {}
             before = item["stock"] + sum(shards.values())
@@ -137,6 +145,27 @@ class CatalogService:
             return rules.SkuStock(sku=sku, stock=new)
 
         return on_lost_race(attempt, f"stock of {sku!r}")
+
+    def upload_codes(self, actor: str, sku: str, body: rules.CodeUpload) -> rules.CodesAdded:
+        """New codes for a voucher SKU; codes given twice or already there are counted as duplicates, never stored
+        twice. Audited with the numbers (never the codes)."""
+        item = self._repo.get_sku(sku)
+        if not item:
+            raise NotFound(f"sku {sku!r} not found", {"sku": sku})
+        not_voucher = NotAvailable(f"{sku!r} is not a voucher SKU: codes belong to products of kind voucher",
+                                   {"sku": sku, "kind": item.get("kind") or "physical"})
+        if item.get("kind") != "voucher":
+            raise not_voucher
+        given = list(dict.fromkeys(body.codes))
+        new = [c for c in given if c not in self._vouchers.existing(sku, given)]
+        now = iso(self._clock.now())
+        added = self._vouchers.add(sku, new, now, not_voucher=not_voucher)
+        after = self._repo.get_sku(sku) or item
+        tx = self._repo.begin()
+        self._audit.record(tx, actor, "sku.codes", sku, {"stock": item["stock"]},
+                           {"added": added, "duplicates": len(body.codes) - added, "stock": after["stock"]}, now)
+        tx.commit()
+        return rules.CodesAdded(added=added, duplicates=len(body.codes) - added, available=after["stock"])
 
     def _existing(self, product_id: str) -> dict[str, Any]:
         found = self._repo.get_product(product_id)

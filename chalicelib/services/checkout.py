@@ -14,10 +14,11 @@ from chalicelib.adapters.orders_repo import OrderRepository
 from chalicelib.adapters.outbox import Outbox
 from chalicelib.adapters.payments import PaymentGateway
 from chalicelib.adapters.users_repo import new_profile
+from chalicelib.adapters.vouchers_repo import VoucherRepository
 from chalicelib.domain import checkout as rules
 from chalicelib.domain.errors import (Conflict, IdempotencyKeyReused, InsufficientPoints, InsufficientStock,
                                       InvalidRequest, NotFound, PurchaseLimit)
-from chalicelib.domain.orders import Order, Payment
+from chalicelib.domain.orders import Order, Payment, Voucher
 from chalicelib.domain.points import Profile, shanghai_day
 from chalicelib.domain.transitions import Transition, check_pending_limit, placing
 from chalicelib.services.accounts import Accounts
@@ -39,8 +40,10 @@ def request_hash(body: rules.OrderRequest) -> str:
 
 class CheckoutService:
     def __init__(self, repo: OrderRepository, accounts: Accounts, outbox: Outbox, royalties: Royalties,
-                 payments: Callable[[], PaymentGateway], clock: Clock, settings: Settings) -> None:
+                 payments: Callable[[], PaymentGateway], clock: Clock, settings: Settings,
+                 vouchers: VoucherRepository) -> None:
         self._repo = repo
+        self._vouchers = vouchers
         self._accounts = accounts
         self._outbox = outbox
         self._royalties = royalties
@@ -102,8 +105,10 @@ class CheckoutService:
                                  {"fields": {"shipping_address": "required"}})
         shards = held if reserved else self._shards(user_id, quote, reads.skus, attempt)
         limited = rules.limited_units(quote.lines, reads.skus)
+        codes = self._codes(quote)
         t = placing(self._new_order(user_id, idem_key, body, quote, self._clock.now()).model_copy(
-            update={"stock_shards": shards or {}, "purchase_limits": {p: q for p, (q, _) in limited.items()}}))
+            update={"stock_shards": shards or {}, "purchase_limits": {p: q for p, (q, _) in limited.items()},
+                    "vouchers": [Voucher(sku=sku, code=code) for sku, code in codes]}))
         check_pending_limit(profile, t, self._settings.max_pending_orders)
         tx = self._repo.begin()
         self._repo.add(tx, t.after, digest, on_replay=Replay)
@@ -111,6 +116,8 @@ class CheckoutService:
             self._repo.check_on_sale(tx, t.stock)
         else:
             self._repo.take_stock(tx, t.stock, reads.skus, shards)
+        for sku, code in codes:  # each code to this order only (a lost race picks others)
+            self._vouchers.sell(tx, sku, code, t.after.order_id, t.after.created_at)
         self._repo.count_purchases(tx, user_id, limited, on_fail=lambda product_id: lambda: self._limit_reached(
             user_id, product_id, limited[product_id][1]))
         self._outbox.add(tx, t.events)
@@ -123,6 +130,18 @@ class CheckoutService:
             self._accounts.repo.require_owner(tx, user_id, on_fail=LostRace)  # the re-read names the error
         tx.commit()
         return t
+
+    def _codes(self, quote: rules.Quote) -> list[tuple[str, str]]:
+        """(sku, code) for every unit of the voucher lines, picked among the unsold ones; too few listed (the index
+        lags behind the stock the order takes) is a lost race, re-planned."""
+        picked: list[tuple[str, str]] = []
+        for line in quote.lines:
+            if line.digital:
+                codes = self._vouchers.unsold(line.sku, line.qty)
+                if len(codes) < line.qty:
+                    raise LostRace()
+                picked += [(line.sku, code) for code in codes]
+        return picked
 
     def _shards(self, user_id: str, quote: rules.Quote, skus: dict[str, rules.SkuOffer], attempt: int
                 ) -> dict[str, list[list[int]]]:
@@ -155,7 +174,8 @@ class CheckoutService:
         paid = quote.cash_due_fen == 0
         at = iso(now)
         return Order(order_id=new_id("o"), user_id=user_id, status="paid" if paid else "pending_payment",
-                     lines=[line.model_copy(update={"partner_id": self._settings.partner_routes.get(line.category)})
+                     lines=[line.model_copy(update={"partner_id": None if line.digital else
+                                                    self._settings.partner_routes.get(line.category)})
                             for line in quote.lines], subtotal_fen=quote.subtotal_fen, points_applied=quote.points_applied,
                      cash_due_fen=quote.cash_due_fen, shipping_address=body.shipping_address, created_at=at,
                      updated_at=at, idempotency_key=idem_key,
@@ -183,3 +203,18 @@ class CheckoutService:
         # A replay racing here got the same intent (same provider idempotency key), so ours is the stored one.
         self._repo.attach_payment(order.order_id, payment)
         return order.model_copy(update={"payment": payment})
+
+
+class VoucherFollower:
+    """What an order's change does to its voucher codes, in the order's transaction: an order that was never paid
+    puts them back on sale (nobody saw them); a paid one that is cancelled or refunded voids them."""
+
+    def __init__(self, vouchers: VoucherRepository) -> None:
+        self._vouchers = vouchers
+
+    def follow(self, tx: Transaction, t: Transition) -> None:
+        if not t.rule.releases_purchases or not t.after.vouchers or t.before is None:
+            return  # only a move that ends the sale (expiry, cancel, refund, even after shipping) touches codes
+        change = self._vouchers.unsell if t.before.status == "pending_payment" else self._vouchers.void
+        for voucher in t.after.vouchers:
+            change(tx, voucher.sku, voucher.code, t.after.order_id, t.after.updated_at)
