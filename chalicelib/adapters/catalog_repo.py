@@ -8,7 +8,7 @@ from typing import Any, Callable, Optional
 
 from chalicelib.adapters.dynamo import LostRace, Table, Transaction, key
 from chalicelib.domain.catalog import spread
-from chalicelib.domain.errors import AlreadyExists, Conflict
+from chalicelib.domain.errors import AlreadyExists, Conflict, InvalidRequest
 
 META = "META"
 # Product fields a SKU item repeats, so checkout reads one item per line (with `terms_version`, moved by every
@@ -173,7 +173,9 @@ class CatalogRepository:
             else:
                 self._add_sku(tx, after, sku)
         for sku_id in set(kept) - {s["sku"] for s in after["skus"]}:
-            tx.delete(sku_key(sku_id))
+            tx.delete(sku_key(sku_id), "attribute_not_exists(codes_total) OR codes_total = :zero", {":zero": 0},
+                      on_fail=InvalidRequest(f"voucher sku {sku_id!r} has codes, so it stays (archive the product to "
+                                             f"stop selling it)", {"fields": {"skus": f"keep {sku_id}"}}))
             for shard in kept[sku_id].get("held", {}).get("shards", {}):
                 tx.delete(shard_key(sku_id, shard))
         for category, delta in _count_moves(before, after).items():

@@ -182,12 +182,15 @@ class OrderRepository:
         existing = {i["sku"]: i for i in self.table.batch_get([sku_key(line.sku) for line in lines])} if lines else {}
         for line in lines:
             item = existing.get(line.sku)
-            if item is None:
-                continue
+            kind = "voucher" if line.digital else "physical"
+            if item is None or (item.get("kind") or "physical") != kind:
+                continue  # the SKU is gone (its id may now be another kind of SKU)
             count = item.get("stock_shards", 1)
-            if count <= 1:  # still unsharded when it commits, or the re-read gives back to the new shards
-                tx.update(sku_key(line.sku), "SET stock = stock + :q", {":q": line.qty, ":one": 1},
-                          condition="attribute_exists(pk) AND (attribute_not_exists(stock_shards) OR stock_shards = :one)")
+            if count <= 1:  # still unsharded and of this kind when it commits, else the re-read decides
+                tx.update(sku_key(line.sku), "SET stock = stock + :q", {":q": line.qty, ":one": 1, ":kind": kind,
+                                                                         ":physical": "physical"},
+                          condition="attribute_exists(pk) AND (attribute_not_exists(stock_shards) OR stock_shards = :one)"
+                                    " AND (kind = :kind OR (attribute_not_exists(kind) AND :kind = :physical))")
                 continue
             back: dict[int, int] = {}
             for shard, qty in (shards or {}).get(line.sku) or [[0, line.qty]]:

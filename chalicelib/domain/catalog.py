@@ -25,7 +25,7 @@ CATEGORIES: dict[str, tuple[str, str]] = {
 
 ProductStatus = Literal["draft", "active", "archived"]
 ProductKind = Literal["physical", "voucher"]
-MAX_VOUCHERS_PER_LINE = 10  # codes one order line may take (each is its own write in the order's transaction)
+MAX_VOUCHERS_PER_ORDER = 10  # codes one order may take (each is its own write in the order's transaction)
 MAX_CODES_PER_UPLOAD = 1_000
 VoucherCode = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$")]
 # Which status a merchandiser action may start from.
@@ -126,7 +126,7 @@ class ProductInput(Strict):
         if self.category == "hotel":
             raise ValueError("a hotel night is not a voucher")
         for item in self.skus:
-            if item.stock or item.stock_shards != 1:
+            if item.stock_shards != 1 or (item.stock and type(self) is ProductInput):  # a PUT keeps a SKU's stock
                 raise ValueError(f"voucher sku {item.sku!r}: its stock is its uploaded codes (POST /admin/skus/"
                                  f"{item.sku}/codes), so give neither stock nor stock_shards")
         return self

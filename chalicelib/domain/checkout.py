@@ -8,7 +8,7 @@ from typing import Any, Optional, Protocol, Sequence
 from pydantic import Field, field_validator
 
 from chalicelib.domain.base import Model, Strict
-from chalicelib.domain.catalog import MAX_VOUCHERS_PER_LINE, SkuId
+from chalicelib.domain.catalog import MAX_VOUCHERS_PER_ORDER, SkuId
 from chalicelib.domain.community import TICKET_CATEGORY, tier_allows
 from chalicelib.domain.errors import (CashBelowMinimum, InsufficientStock, InvalidPointsSplit, InvalidRequest,
                                       NotAvailable, NotFound,
@@ -140,11 +140,11 @@ def price(items: list[LineRequest], skus: dict[str, SkuOffer], tier: str, today:
     missing = [i.sku for i in items if i.sku not in skus or (skus[i.sku].category == TICKET_CATEGORY) != tickets]
     if missing:
         raise NotFound(f"unknown sku {missing[0]!r}", {"skus": missing})
-    too_many = [n for n, item in enumerate(items) if skus[item.sku].kind == "voucher" and item.qty > MAX_VOUCHERS_PER_LINE]
-    if too_many:
-        raise InvalidRequest(f"at most {MAX_VOUCHERS_PER_LINE} vouchers of a kind in one order",
-                             {"fields": {f"items.{n}.qty": f"at most {MAX_VOUCHERS_PER_LINE} for a voucher"
-                                         for n in too_many}})
+    vouchers = [n for n, item in enumerate(items) if skus[item.sku].kind == "voucher"]
+    if sum(items[n].qty for n in vouchers) > MAX_VOUCHERS_PER_ORDER:  # each code is a write of the order's transaction
+        raise InvalidRequest(f"at most {MAX_VOUCHERS_PER_ORDER} vouchers in one order",
+                             {"fields": {f"items.{n}.qty": f"at most {MAX_VOUCHERS_PER_ORDER} vouchers in all"
+                                         for n in vouchers}})
     lines = [_priced(skus[item.sku], item.qty, tier, today, now, reserved) for item in items]
     for product_id, (qty, limit) in limited_units(lines, skus).items():
         if qty > limit:

@@ -99,8 +99,8 @@ class Order(Model):
     stock_shards: dict[str, list[list[int]]] = Field(default_factory=dict, exclude=True)
     # units of limited products (per_user_limit) this order counts against its buyer: {product_id: units}
     purchase_limits: dict[str, int] = Field(default_factory=dict, exclude=True)
-    vouchers: list[Voucher] = Field(default_factory=list, description="the codes of voucher lines, shown once the "
-                                    "order is paid (to its buyer and merchandisers; partners never see them)")
+    vouchers: list[Voucher] = Field(default_factory=list, description="the codes of voucher lines, shown to the buyer "
+                                    "once the order is paid (merchandisers see the last 3 characters; partners none)")
 
     @field_serializer("vouchers")
     def _codes_once_paid(self, vouchers: list[Voucher], info: SerializationInfo) -> list[Voucher]:
@@ -111,7 +111,9 @@ class Order(Model):
         if self.status in ("pending_payment", "expired", "payment_failed"):
             return []
         void = self.status in ("cancelled", "refunded")
-        return [v.model_copy(update={"status": "void"}) if void else v for v in vouchers]
+        staff = info.context.get("shopper") is False  # merchandisers see that codes went out, not the codes
+        return [v.model_copy(update={**({"status": "void"} if void else {}),
+                                     **({"code": "•" * 6 + v.code[-3:]} if staff else {})}) for v in vouchers]
 
     @model_validator(mode="before")
     @classmethod

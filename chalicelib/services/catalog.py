@@ -157,14 +157,15 @@ class CatalogService:
         if item.get("kind") != "voucher":
             raise not_voucher
         given = list(dict.fromkeys(body.codes))
-        new = [c for c in given if c not in self._vouchers.existing(sku, given)]
+        taken = self._vouchers.existing(given)  # on this SKU or another: a code is sold once in the whole shop
         now = iso(self._clock.now())
-        added = self._vouchers.add(sku, new, now, not_voucher=not_voucher)
+
+        def audit(tx: Transaction, count: int) -> None:  # each chunk's entry, in its own transaction: numbers only
+            self._audit.record(tx, actor, "sku.codes", sku, None, {"added": count}, now)
+
+        added = self._vouchers.add(sku, [c for c in given if c not in taken], now, not_voucher=not_voucher,
+                                   audit=audit)
         after = self._repo.get_sku(sku) or item
-        tx = self._repo.begin()
-        self._audit.record(tx, actor, "sku.codes", sku, {"stock": item["stock"]},
-                           {"added": added, "duplicates": len(body.codes) - added, "stock": after["stock"]}, now)
-        tx.commit()
         return rules.CodesAdded(added=added, duplicates=len(body.codes) - added, available=after["stock"])
 
     def _existing(self, product_id: str) -> dict[str, Any]:

@@ -105,7 +105,7 @@ class CheckoutService:
                                  {"fields": {"shipping_address": "required"}})
         shards = held if reserved else self._shards(user_id, quote, reads.skus, attempt)
         limited = rules.limited_units(quote.lines, reads.skus)
-        codes = self._codes(quote)
+        codes = self._codes(quote, attempt)
         t = placing(self._new_order(user_id, idem_key, body, quote, self._clock.now()).model_copy(
             update={"stock_shards": shards or {}, "purchase_limits": {p: q for p, (q, _) in limited.items()},
                     "vouchers": [Voucher(sku=sku, code=code) for sku, code in codes]}))
@@ -131,13 +131,16 @@ class CheckoutService:
         tx.commit()
         return t
 
-    def _codes(self, quote: rules.Quote) -> list[tuple[str, str]]:
+    def _codes(self, quote: rules.Quote, attempt: int) -> list[tuple[str, str]]:
         """(sku, code) for every unit of the voucher lines, picked among the unsold ones; too few listed (the index
-        lags behind the stock the order takes) is a lost race, re-planned."""
+        lags behind the stock the order takes) is a lost race, re-planned, and after a few tries the stock it is."""
         picked: list[tuple[str, str]] = []
         for line in quote.lines:
             if line.digital:
                 codes = self._vouchers.unsold(line.sku, line.qty)
+                if len(codes) < line.qty and attempt >= 5:
+                    raise InsufficientStock(f"only {len(codes)} of {line.title!r} left",
+                                            {"sku": line.sku, "stock": len(codes)})
                 if len(codes) < line.qty:
                     raise LostRace()
                 picked += [(line.sku, code) for code in codes]

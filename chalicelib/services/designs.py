@@ -13,7 +13,8 @@ from chalicelib.adapters.pseudonyms import Pseudonyms
 from chalicelib.domain import contribution
 from chalicelib.domain import designs as rules
 from chalicelib.domain.catalog import Product, ProductInput
-from chalicelib.domain.errors import AlreadyVoted, InvalidTransition, NotFound, OwnDesign, TooManyOpenDesigns
+from chalicelib.domain.errors import (AlreadyVoted, InvalidRequest, InvalidTransition, NotFound, OwnDesign,
+                                      TooManyOpenDesigns)
 from chalicelib.domain.points import Entry, Profile
 from chalicelib.services.accounts import Accounts, Plan
 from chalicelib.services.campaigns import CampaignService
@@ -120,6 +121,9 @@ class DesignService:
         return rules.Design.model_validate(self._accounts.change(designer_id, plan))
 
     def productize(self, actor: str, design_id: str, body: ProductInput) -> Product:
+        if body.kind != "physical":  # its designer's royalties fall due once the goods have shipped
+            raise InvalidRequest("a designed product is made and shipped: kind physical",
+                                 {"fields": {"kind": "must be physical"}})
         product_id = body.product_id or new_id("p")
 
         def attempt() -> Product:
