@@ -63,8 +63,11 @@ class ScoreDifference:
 
 def profiles(client: Any, table: str, sk: str = "PROFILE", pk_prefix: str = "USER#") -> Iterator[dict[str, Any]]:
     """Every item with sort key `sk` in a partition starting with `pk_prefix` (a Scan)."""
-    kwargs: dict[str, Any] = {"TableName": table, "FilterExpression": "sk = :p AND begins_with(pk, :u)",
-                              "ExpressionAttributeValues": {":p": {"S": sk}, ":u": {"S": pk_prefix}}}
+    return _scan(client, table, "sk = :p AND begins_with(pk, :u)", {":p": {"S": sk}, ":u": {"S": pk_prefix}})
+
+
+def _scan(client: Any, table: str, condition: str, values: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    kwargs: dict[str, Any] = {"TableName": table, "FilterExpression": condition, "ExpressionAttributeValues": values}
     while True:
         out = client.scan(**kwargs)
         yield from (from_item(i) for i in out.get("Items", []))
@@ -140,23 +143,12 @@ class VoucherDifference:
 def voucher_differences(client: Any, table: Any) -> list[AnyDifference]:
     """Voucher SKUs whose stock is not their number of unsold codes (a code is unsold until an order takes it)."""
     unsold: dict[str, int] = {}
-    for code in _items(client, table.name, "VCODE#"):
+    for code in _scan(client, table.name, "begins_with(pk, :p)", {":p": {"S": "VCODE#"}}):
         if "order_id" not in code and "void_at" not in code:
             unsold[code["sku"]] = unsold.get(code["sku"], 0) + 1
     return [VoucherDifference(sku["sku"], sku["stock"], unsold.get(sku["sku"], 0))
             for sku in profiles(client, table.name, "META", "SKU#")
             if sku.get("kind") == "voucher" and sku["stock"] != unsold.get(sku["sku"], 0)]
-
-
-def _items(client: Any, table: str, pk_prefix: str) -> Iterator[dict[str, Any]]:
-    kwargs: dict[str, Any] = {"TableName": table, "FilterExpression": "begins_with(pk, :p)",
-                              "ExpressionAttributeValues": {":p": {"S": pk_prefix}}}
-    while True:
-        out = client.scan(**kwargs)
-        yield from (from_item(i) for i in out.get("Items", []))
-        if "LastEvaluatedKey" not in out:
-            return
-        kwargs["ExclusiveStartKey"] = out["LastEvaluatedKey"]
 
 
 def envelope_differences(client: Any, table: Any) -> list[AnyDifference]:
