@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal, Optional
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
 
 from chalicelib.domain.base import Model, Strict
 from chalicelib.domain.text import HttpsUrl, OneLine, Paragraphs
@@ -27,7 +27,13 @@ ProductStatus = Literal["draft", "active", "archived"]
 ProductKind = Literal["physical", "voucher"]
 MAX_VOUCHERS_PER_ORDER = 10  # codes one order may take (each is its own write in the order's transaction)
 MAX_CODES_PER_UPLOAD = 1_000
-VoucherCode = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$")]
+def _printable(code: str) -> str:
+    if not all("!" <= ch <= "~" for ch in code):
+        raise ValueError("a code is printable ASCII without spaces (letters, digits and punctuation)")
+    return code
+
+
+VoucherCode = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_printable)]
 # Which status a merchandiser action may start from.
 PUBLISHABLE_FROM = ("draft", "archived")
 ARCHIVABLE_FROM = ("draft", "active")
