@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import math
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
-import time
 
 from chalicelib.adapters.dynamo import key
 from chalicelib.adapters.envelopes_repo import shard_key

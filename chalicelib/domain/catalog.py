@@ -27,6 +27,8 @@ ProductStatus = Literal["draft", "active", "archived"]
 ProductKind = Literal["physical", "voucher"]
 MAX_VOUCHERS_PER_ORDER = 10  # codes one order may take (each is its own write in the order's transaction)
 MAX_CODES_PER_UPLOAD = 1_000
+
+
 def _printable(code: str) -> str:
     if not all("!" <= ch <= "~" for ch in code):
         raise ValueError("a code is printable ASCII without spaces (letters, digits and punctuation)")
@@ -34,6 +36,7 @@ def _printable(code: str) -> str:
 
 
 VoucherCode = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_printable)]
+
 # Which status a merchandiser action may start from.
 PUBLISHABLE_FROM = ("draft", "archived")
 ARCHIVABLE_FROM = ("draft", "active")

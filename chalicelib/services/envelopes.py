@@ -79,12 +79,13 @@ class EnvelopeService:
         count = rules.shard_count(body.shares, self._settings.envelope_shares_per_shard,
                                   self._settings.envelope_max_shards)
         dealt = rules.deal(rules.split_points(body.total_points, body.shares, body.split, _RNG), count)
-        envelope: dict[str, Any] = {"envelope_id": f"rp-{secrets.token_hex(12)}", "sender_id": user_id,
-                    "funded_by": "campaign" if body.campaign_id else "points", "campaign_id": body.campaign_id,
-                    "total_points": body.total_points, "shares": body.shares, "split": body.split,
-                    "audience_kind": body.audience.kind, "audience_size": len(users) if users else None,
-                    "greeting": body.greeting, "shard_count": count, "luckiest_at": list(rules.largest(dealt)),
-                    "created_at": iso(now), "expires_at": iso(now + dt.timedelta(seconds=body.expires_in_s))}
+        envelope: dict[str, Any] = {
+            "envelope_id": f"rp-{secrets.token_hex(12)}", "sender_id": user_id,
+            "funded_by": "campaign" if body.campaign_id else "points", "campaign_id": body.campaign_id,
+            "total_points": body.total_points, "shares": body.shares, "split": body.split,
+            "audience_kind": body.audience.kind, "audience_size": len(users) if users else None,
+            "greeting": body.greeting, "shard_count": count, "luckiest_at": list(rules.largest(dealt)),
+            "created_at": iso(now), "expires_at": iso(now + dt.timedelta(seconds=body.expires_in_s))}
         request["created_at"] = iso(now)
         try:
             if body.campaign_id:
@@ -282,8 +283,7 @@ class EnvelopeService:
             envelope_id=envelope["envelope_id"], official=official,
             sender_id=envelope["sender_id"] if privileged or not official else None, funded_by=envelope["funded_by"],
             campaign_id=envelope.get("campaign_id") if privileged else None, total_points=envelope["total_points"],
-            shares=envelope["shares"],
-            split=envelope["split"], audience=audience, greeting=envelope.get("greeting"), status=status,
+            shares=envelope["shares"], split=envelope["split"], audience=audience, greeting=envelope.get("greeting"), status=status,
             shares_left=len(free), points_left=sum(free), claims=[v for v in map(shown, claims) if v],
             luckiest=shown(envelope.get("luckiest")), my_claim=shown(mine),
             refunded_points=envelope.get("refunded_points"), expires_at=envelope["expires_at"],
