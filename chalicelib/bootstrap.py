@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Optional
 if TYPE_CHECKING:
     from chalicelib.adapters.audit_repo import AuditRepository
     from chalicelib.adapters.community_repo import EventRepository
+    from chalicelib.adapters.coupons_repo import CouponRepository
     from chalicelib.adapters.clock import Clock
     from chalicelib.adapters.cursor import CursorCodec
     from chalicelib.adapters.designs_repo import DesignRepository
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from chalicelib.services.checkout import CheckoutService
     from chalicelib.services.community import EventService
     from chalicelib.services.contribution import ContributionService
+    from chalicelib.services.coupons import CouponService
     from chalicelib.services.envelopes import EnvelopeService
     from chalicelib.services.designs import DesignService
     from chalicelib.services.orders import OrderService
@@ -124,6 +126,18 @@ class Container:
         return VoucherRepository(self.table)
 
     @cached_property
+    def coupon_repo(self) -> CouponRepository:
+        from chalicelib.adapters.coupons_repo import CouponRepository
+
+        return CouponRepository(self.table)
+
+    @cached_property
+    def coupons(self) -> CouponService:
+        from chalicelib.services.coupons import CouponService
+
+        return CouponService(self.coupon_repo, self.audit_repo, self.cursors, self.clock)
+
+    @cached_property
     def design_repo(self) -> DesignRepository:
         from chalicelib.adapters.designs_repo import DesignRepository
 
@@ -156,7 +170,7 @@ class Container:
         from chalicelib.services.catalog import CatalogService
 
         return CatalogService(CatalogRepository(self.table), self.audit_repo, self.cursors, self.clock, self.pseudonyms,
-                              self.voucher_repo)
+                              self.voucher_repo, self.coupon_repo)
 
     @cached_property
     def users(self) -> UserService:
@@ -201,7 +215,7 @@ class Container:
         from chalicelib.services.checkout import CheckoutService
 
         return CheckoutService(self.order_repo, self.accounts, self.outbox, self.royalties, self._gateway,
-                               self.clock, self.settings, self.voucher_repo)
+                               self.clock, self.settings, self.voucher_repo, self.coupons)
 
     @cached_property
     def orders(self) -> OrderService:
@@ -209,11 +223,13 @@ class Container:
 
         from chalicelib.services.checkout import VoucherFollower
         from chalicelib.services.community import RegistrationFollower
+        from chalicelib.services.coupons import CouponFollower
 
         return OrderService(self.order_repo, self.accounts, self.outbox, self.royalties, self._gateway,
                             self.audit_repo, self.cursors, self.clock, self.settings.partner_routes,
                             followers=[RegistrationFollower(self.event_repo).follow,
-                                       VoucherFollower(self.voucher_repo).follow])
+                                       VoucherFollower(self.voucher_repo).follow,
+                                       CouponFollower(self.coupon_repo).follow])
 
     @cached_property
     def event_repo(self) -> EventRepository:
@@ -278,7 +294,7 @@ def use(replacement: Optional[Container]) -> None:
 
 
 SERVICES = ("tokens", "users", "catalog", "checkout", "orders", "accounts", "points", "designs", "campaigns",
-            "contribution", "audit", "payment_events", "outbox", "events", "envelopes")
+            "contribution", "audit", "payment_events", "outbox", "events", "envelopes", "coupons")
 
 
 def prewarm() -> Container:

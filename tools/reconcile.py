@@ -85,7 +85,8 @@ class EnvelopeDifference:
         return f"envelope {self.envelope_id}: {self.problem}"
 
 
-AnyDifference = Union[Difference, ContributionDifference, ScoreDifference, EnvelopeDifference, "VoucherDifference"]
+AnyDifference = Union[Difference, ContributionDifference, ScoreDifference, EnvelopeDifference, "VoucherDifference",
+                      "CouponDifference"]
 
 
 def reconcile(client: Any, table: Any) -> tuple[int, list[AnyDifference]]:
@@ -99,7 +100,8 @@ def reconcile(client: Any, table: Any) -> tuple[int, list[AnyDifference]]:
             users.append(Difference(profile["user_id"], profile["points_available"], profile["points_held"],
                                     ledger_available, ledger_held))
     return checked, (users + contribution_differences(client, table) + score_differences(client, table)
-                     + envelope_differences(client, table) + voucher_differences(client, table))
+                     + envelope_differences(client, table) + voucher_differences(client, table)
+                     + coupon_differences(client, table))
 
 
 def contribution_differences(client: Any, table: Any) -> list[AnyDifference]:
@@ -149,6 +151,67 @@ def voucher_differences(client: Any, table: Any) -> list[AnyDifference]:
     return [VoucherDifference(sku["sku"], sku["stock"], unsold.get(sku["sku"], 0))
             for sku in profiles(client, table.name, "META", "SKU#")
             if sku.get("kind") == "voucher" and sku["stock"] != unsold.get(sku["sku"], 0)]
+
+
+@dataclass
+class CouponDifference:
+    what: str
+    problem: str
+
+    def describe(self) -> str:
+        return f"{self.what}: {self.problem}"
+
+
+ENDED = ("expired", "cancelled", "payment_failed", "refunded")  # an order in these holds no coupon
+
+
+def coupon_differences(client: Any, table: Any) -> list[AnyDifference]:
+    """Coupons that do not add up: a template's budget left plus its coupons not taken back make its budget_count;
+    each user's count of a template's coupons matches the coupons they hold; a used coupon names an order that
+    holds it and every order that holds a coupon is named by it; an order's discount is the sum of its lines' and
+    its points and cash pay exactly the rest."""
+    held: dict[str, list[dict[str, Any]]] = {}
+    for coupon in _scan(client, table.name, "begins_with(pk, :u) AND begins_with(sk, :c)",
+                        {":u": {"S": "USER#"}, ":c": {"S": "COUPON#"}}):
+        if "revoked_at" not in coupon:
+            held.setdefault(coupon["coupon_id"], []).append(coupon)
+    found: list[AnyDifference] = []
+    for template in profiles(client, table.name, "META", "COUPON#"):
+        cid, issued = template["coupon_id"], held.get(template["coupon_id"], [])
+        left = sum(i["left"] for i in table.batch_get([key(f"CPNBUDGET#{cid}#{n:02d}", "META")
+                                                       for n in range(template["budget_shards"])]))
+        if left + len(issued) != template["budget_count"]:
+            found.append(CouponDifference(f"coupon {cid}", f"{left} left + {len(issued)} issued != budget "
+                                                           f"{template['budget_count']}"))
+    counts = {tuple(c["pk"].split("#")[1:3]): c["count"]
+              for c in _scan(client, table.name, "begins_with(pk, :p)", {":p": {"S": "CPNUSER#"}})}
+    per_user: dict[tuple[str, str], int] = {}
+    for cid, coupons in held.items():
+        for c in coupons:
+            per_user[(cid, c["user_id"])] = per_user.get((cid, c["user_id"]), 0) + 1
+    for pair in sorted(set(counts) | set(per_user)):
+        if counts.get(pair, 0) != per_user.get(pair, 0):
+            found.append(CouponDifference(f"coupon {pair[0]} of {pair[1]}", f"counted {counts.get(pair, 0)} but "
+                                                                            f"holds {per_user.get(pair, 0)}"))
+    used = {c["coupon"]: c.get("order_id") for coupons in held.values() for c in coupons}
+    for order in profiles(client, table.name, "META", "ORDER#"):
+        oid, lines = order["order_id"], order["lines"]
+        parts = sum(line.get("discount_fen", 0) for line in lines)
+        paid = order["cash_due_fen"] + order["points_applied"] * 10
+        problems = [f"discount {order.get('discount_fen', 0)} but its lines' parts sum to {parts}"
+                    if parts != order.get("discount_fen", 0) else "",
+                    f"points and cash pay {paid}, not {order['subtotal_fen']} - {parts}"
+                    if paid != order["subtotal_fen"] - parts else ""]
+        coupon = order.get("coupon")
+        if coupon and order["status"] not in ENDED and used.get(coupon) != oid:
+            problems.append(f"uses coupon {coupon}, which names order {used.get(coupon)}")
+        found += [CouponDifference(f"order {oid}", p) for p in problems if p]
+        if coupon and used.get(coupon) == oid and order["status"] in ENDED:
+            found.append(CouponDifference(f"coupon {coupon}", f"still used by {order['status']} order {oid}"))
+    orders = {o["order_id"] for o in profiles(client, table.name, "META", "ORDER#")}
+    found += [CouponDifference(f"coupon {c}", f"used by order {o}, which does not exist")
+              for c, o in used.items() if o and o not in orders]
+    return found
 
 
 def envelope_differences(client: Any, table: Any) -> list[AnyDifference]:

@@ -15,7 +15,7 @@ META = "META"
 # product write, which checkout's stock condition pins; a new SKU item starts it at the time in µs, so a SKU id
 # removed and added again never repeats a version checkout may have read).
 SKU_COPIED_FIELDS = ("product_id", "category", "title", "status", "owner_only", "accepts", "designer_id",
-                     "design_id", "sale_starts_at", "per_user_limit", "kind")
+                     "design_id", "sale_starts_at", "per_user_limit", "kind", "coupon_id")
 
 
 def product_key(product_id: str) -> dict[str, Any]:

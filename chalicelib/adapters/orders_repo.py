@@ -7,6 +7,7 @@ from typing import Any, Callable, Optional, Sequence
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters.catalog_repo import shard_key, sku_key
+from chalicelib.adapters.coupons_repo import user_coupon_key
 from chalicelib.adapters.dynamo import LostRace, OnFail, Table, Transaction, error_code, key, to_values
 from chalicelib.adapters.users_repo import PROFILE, profile_key, to_profile
 from chalicelib.domain.checkout import SkuOffer
@@ -17,7 +18,7 @@ from chalicelib.domain.text import STORED
 EXPIRY = "ORDER#EXPIRY"
 REFUND_DUE = "ORDER#REFUND_DUE"  # cancelled or refunded, paid in cash, the provider's refund not yet confirmed
 _BOOKKEEPING = ("version", "idempotency_key", "late_payment_refund", "stock_shards",
-                "purchase_limits")  # stored, never shown
+                "purchase_limits", "coupon_budget")  # stored, never shown
 
 
 def purchases_key(product_id: str, user_id: str) -> dict[str, Any]:
@@ -67,7 +68,7 @@ def _offer(item: dict[str, Any]) -> SkuOffer:
                     owner_only=bool(item.get("owner_only")), stay_date=(item.get("attributes") or {}).get("date", ""),
                     min_tier=item.get("min_tier") or "fan", sale_ends_at=item.get("sale_ends_at") or "",
                     sale_starts_at=item.get("sale_starts_at") or "", per_user_limit=item.get("per_user_limit"),
-                    kind=item.get("kind") or "physical",
+                    kind=item.get("kind") or "physical", coupon_id=item.get("coupon_id"),
                     queued=item.get("queued", 0), stock_shards=item.get("stock_shards", 1),
                     designer_id=item.get("designer_id"), design_id=item.get("design_id"),
                     terms_version=item.get("terms_version", 0))
@@ -80,6 +81,7 @@ class CheckoutReads:
     profile: Optional[Profile]
     idempotency: Optional[dict[str, Any]]
     skus: dict[str, SkuOffer]
+    coupon: Optional[dict[str, Any]] = None  # the coupon the order asks to use, if the buyer holds it
 
 
 class OrderRepository:
@@ -97,20 +99,25 @@ class OrderRepository:
     def many(self, order_ids: list[str]) -> list[Order]:
         return [_order(i) for i in self.table.batch_get([order_key(o) for o in order_ids])]
 
-    def checkout_reads(self, user_id: str, idem_key: Optional[str], skus: list[str]) -> CheckoutReads:
-        """One BatchGetItem: the profile, the idempotency record and the SKUs."""
+    def checkout_reads(self, user_id: str, idem_key: Optional[str], skus: list[str],
+                       coupon: Optional[str] = None) -> CheckoutReads:
+        """One BatchGetItem: the profile, the idempotency record, the SKUs and the buyer's coupon."""
         keys = [profile_key(user_id)] + [sku_key(s) for s in skus]
         if idem_key:
             keys.append(idempotency_key(user_id, idem_key))
-        profile, record, found = None, None, {}
+        if coupon:
+            keys.append(user_coupon_key(user_id, coupon))
+        profile, record, found, held = None, None, {}, None
         for item in self.table.batch_get(keys):
             if item["sk"] == PROFILE:
                 profile = to_profile(item)
             elif item["pk"].startswith("IDEM#"):
                 record = item
+            elif item["sk"].startswith("COUPON#"):
+                held = {k: v for k, v in item.items() if k not in ("pk", "sk")}
             else:
                 found[item["sku"]] = _offer(item)
-        return CheckoutReads(profile, record, found)
+        return CheckoutReads(profile, record, found, held)
 
     def idempotency(self, user_id: str, idem_key: str) -> Optional[dict[str, Any]]:
         return self.table.get(idempotency_key(user_id, idem_key))
@@ -182,7 +189,7 @@ class OrderRepository:
         existing = {i["sku"]: i for i in self.table.batch_get([sku_key(line.sku) for line in lines])} if lines else {}
         for line in lines:
             item = existing.get(line.sku)
-            kind = "voucher" if line.digital else "physical"
+            kind = "coupon" if line.coupon_id else "voucher" if line.digital else "physical"
             if item is None or (item.get("kind") or "physical") != kind:
                 continue  # the SKU is gone (its id may now be another kind of SKU)
             count = item.get("stock_shards", 1)

@@ -34,6 +34,8 @@ STATUS_BY_CODE = {
     "not_available": 409,
     "not_yet_on_sale": 409,
     "purchase_limit": 409,
+    "coupon_not_applicable": 422,
+    "coupon_limit": 409,
     "not_cancellable": 409,
     "too_many_open_designs": 409,
     "too_many_pending_orders": 409,

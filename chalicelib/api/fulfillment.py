@@ -31,7 +31,7 @@ def admin_orders(ctx: Ctx) -> OrderPage:
 
 
 @route(bp, "/admin/orders/{order_id}/refund", "POST", auth="merchandiser", body=RefundRequest, response=Order,
-       tag="admin", errors=("not_found", "invalid_status_transition", "payment_provider_error"),
+       tag="admin", errors=("not_found", "invalid_status_transition", "payment_provider_error", "not_cancellable"),
        summary="Refund a paid, partially shipped or shipped order: cash through the provider, points back, stock "
                "back for the lines not shipped")
 def refund(ctx: Ctx, order_id: str) -> Order:

@@ -12,7 +12,8 @@ from chalicelib.domain.errors import InvalidRequest
 bp = Blueprint(__name__)
 IDEMPOTENCY = {"Idempotency-Key": "8-64 characters, unique per order attempt; a retry sends the same key"}
 CHECKOUT_ERRORS = ("not_found", "owner_only", "insufficient_stock", "not_available", "invalid_points_split",
-                   "insufficient_points", "cash_below_minimum")
+                   "insufficient_points", "cash_below_minimum", "coupon_not_applicable", "coupon_limit",
+                   "budget_exhausted", "not_yet_on_sale", "purchase_limit")
 
 
 @route(bp, "/orders/quote", "POST", auth=USER, body=OrderRequest, response=Quote, tag="checkout",

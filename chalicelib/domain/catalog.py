@@ -24,7 +24,8 @@ CATEGORIES: dict[str, tuple[str, str]] = {
 }
 
 ProductStatus = Literal["draft", "active", "archived"]
-ProductKind = Literal["physical", "voucher"]
+ProductKind = Literal["physical", "voucher", "coupon"]
+CouponId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{2,63}$")]
 MAX_VOUCHERS_PER_ORDER = 10  # codes one order may take (each is its own write in the order's transaction)
 MAX_CODES_PER_UPLOAD = 1_000
 
@@ -95,7 +96,10 @@ class ProductInput(Strict):
     description: Annotated[str, StringConstraints(max_length=4000), Paragraphs] = ""
     status: Literal["draft", "active"] = "draft"
     kind: ProductKind = Field(default="physical", description="voucher: each unit is a code from the SKU's "
-                              "uploaded codes, shown in the paid order; nothing is shipped")
+                              "uploaded codes, shown in the paid order; coupon: each unit grants the buyer a coupon "
+                              "of `coupon_id`; neither is shipped")
+    coupon_id: Optional[CouponId] = Field(default=None, description="kind coupon: the coupon template "
+                                          "(POST /admin/coupons) each unit grants")
     owner_only: bool = False
     accepts: Accepts = Field(default_factory=Accepts)
     skus: list[SkuInput] = Field(min_length=1, max_length=MAX_SKUS)
@@ -138,6 +142,15 @@ class ProductInput(Strict):
             if item.stock_shards != 1 or (item.stock and type(self) is ProductInput):  # a PUT keeps a SKU's stock
                 raise ValueError(f"voucher sku {item.sku!r}: its stock is its uploaded codes (POST /admin/skus/"
                                  f"{item.sku}/codes), so give neither stock nor stock_shards")
+        return self
+
+    @model_validator(mode="after")
+    def _coupons_name_a_template(self) -> "ProductInput":
+        if (self.kind == "coupon") != (self.coupon_id is not None):
+            raise ValueError("a product of kind coupon names its coupon_id, and only it does")
+        if self.kind == "coupon" and (self.accepts.cash or self.category == "hotel"):
+            raise ValueError("a coupon is bought with points only: set accepts.cash to false (and it is not a "
+                             "hotel night)")
         return self
 
     @model_validator(mode="after")
@@ -184,6 +197,7 @@ class Product(Model):
     description: str
     status: ProductStatus
     kind: ProductKind = "physical"
+    coupon_id: Optional[str] = None
     owner_only: bool
     accepts: Accepts
     skus: list[Sku]

@@ -10,6 +10,7 @@ from pydantic import Field, field_validator
 from chalicelib.domain.base import Model, Strict
 from chalicelib.domain.catalog import MAX_VOUCHERS_PER_ORDER, SkuId
 from chalicelib.domain.community import TICKET_CATEGORY, tier_allows
+from chalicelib.domain.coupons import MAX_COUPONS_PER_ORDER, UserCouponId
 from chalicelib.domain.errors import (CashBelowMinimum, InsufficientStock, InvalidPointsSplit, InvalidRequest,
                                       NotAvailable, NotFound,
                                       NotYetOnSale, OwnerOnly, PriceChanged, PurchaseLimit, TierTooLow)
@@ -36,6 +37,8 @@ class OrderRequest(Strict):
     points: int = Field(ge=0, le=MAX_POINTS)
     shipping_address: Optional[ShippingAddress] = None
     expected: Optional[ExpectedQuote] = Field(default=None, description="the numbers the shopper was shown")
+    coupon: Optional[UserCouponId] = Field(default=None, description="one of your coupons (GET /me/coupons): its "
+                                           "discount comes off before the points/cash split")
 
     @field_validator("items")
     @classmethod
@@ -61,20 +64,28 @@ class PricedLine:
     owner_only: bool
     designer_id: Optional[str] = None
     design_id: Optional[str] = None
-    digital: bool = False  # a voucher: delivered as codes in the order
+    digital: bool = False  # nothing shipped: a voucher (codes in the order) or a coupon (in GET /me/coupons)
+    coupon_id: Optional[str] = None  # a coupon product: the template of the coupons it buys
 
     @property
     def line_total_fen(self) -> int:
         return self.unit_price_fen * self.qty
 
+    @property
+    def buys_coupon(self) -> bool:
+        return self.coupon_id is not None
+
     def view(self) -> dict[str, Any]:
         return {"sku": self.sku, "product_id": self.product_id, "title": self.title, "category": self.category,
                 "qty": self.qty, "unit_price_fen": self.unit_price_fen, "line_total_fen": self.line_total_fen,
-                "designer_id": self.designer_id, "design_id": self.design_id, "digital": self.digital}
+                "designer_id": self.designer_id, "design_id": self.design_id, "digital": self.digital,
+                "coupon_id": self.coupon_id}
 
 
 class Quote(Model):
     subtotal_fen: int
+    discount_fen: int = Field(default=0, description="what the coupon takes off (the sum of the lines' discount_fen)")
+    coupon: Optional[str] = None
     min_points: int
     max_points: int
     points_applied: int
@@ -82,26 +93,32 @@ class Quote(Model):
     lines: list[OrderLine]
 
 
-def split(lines: list[PricedLine], points: int, min_charge_fen: int) -> Quote:
-    """Check a points/cash split against the lines and return the quote it makes."""
+def split(lines: list[PricedLine], points: int, min_charge_fen: int, discounts: Optional[list[int]] = None,
+          coupon: Optional[str] = None) -> Quote:
+    """Check a points/cash split against the lines, less their `discounts` (fen per line, whole points), and
+    return the quote it makes."""
+    off = discounts or [0] * len(lines)
+    net = [line.line_total_fen - d for line, d in zip(lines, off)]
     subtotal = sum(line.line_total_fen for line in lines)
-    min_points = sum(line.line_total_fen for line in lines if not line.accepts_cash) // FEN_PER_POINT
-    max_points = sum(line.line_total_fen for line in lines if line.accepts_points) // FEN_PER_POINT
+    min_points = sum(n for line, n in zip(lines, net) if not line.accepts_cash) // FEN_PER_POINT
+    max_points = sum(n for line, n in zip(lines, net) if line.accepts_points) // FEN_PER_POINT
     bounds = {"min_points": min_points, "max_points": max_points, "points": points}
     if not min_points <= points <= max_points:
         raise InvalidPointsSplit(f"points must be between {min_points} and {max_points} for these items", bounds)
-    cash = subtotal - points * FEN_PER_POINT
+    due = subtotal - sum(off)
+    cash = due - points * FEN_PER_POINT
     if 0 < cash < min_charge_fen:
-        lower = (subtotal - min_charge_fen) // FEN_PER_POINT
-        higher = subtotal // FEN_PER_POINT
+        lower = (due - min_charge_fen) // FEN_PER_POINT
+        higher = due // FEN_PER_POINT
         nearest = [p for p in (lower, higher) if min_points <= p <= max_points]
         remedy = (f"use {' or '.join(str(p) for p in nearest)} points" if nearest else
                   "no points split avoids it for these items (their cash-only part is too small): add to the basket")
         raise CashBelowMinimum(
             f"a cash part of {cash} fen is below the minimum charge of {min_charge_fen} fen; {remedy}",
             {**bounds, "cash_due_fen": cash, "min_charge_fen": min_charge_fen, "nearest_valid_points": nearest})
-    return Quote(subtotal_fen=subtotal, min_points=min_points, max_points=max_points, points_applied=points,
-                 cash_due_fen=cash, lines=[OrderLine(**line.view()) for line in lines])
+    return Quote(subtotal_fen=subtotal, discount_fen=sum(off), coupon=coupon, min_points=min_points,
+                 max_points=max_points, points_applied=points, cash_due_fen=cash,
+                 lines=[OrderLine(**line.view(), discount_fen=d) for line, d in zip(lines, off)])
 
 
 @dataclass(frozen=True)
@@ -123,7 +140,8 @@ class SkuOffer:
     sale_ends_at: str = ""  # event tickets: registration closes when the event starts (ISO time)
     sale_starts_at: str = ""  # a limited drop: not sold before (ISO time, UTC)
     per_user_limit: Optional[int] = None  # a limited drop: units per user over all orders of the product
-    kind: str = "physical"  # voucher: each unit is one of the SKU's codes
+    kind: str = "physical"  # voucher: each unit is one of the SKU's codes; coupon: each unit a coupon
+    coupon_id: Optional[str] = None  # a coupon product: the template its units are coupons of
     queued: int = 0  # event tickets: people waiting for a place, who get any place freed before newcomers
     stock_shards: int = 1  # > 1: the stock lives on that many shard items (a hot SKU); `stock` here is not it
     designer_id: Optional[str] = None
@@ -145,6 +163,14 @@ def price(items: list[LineRequest], skus: dict[str, SkuOffer], tier: str, today:
         raise InvalidRequest(f"at most {MAX_VOUCHERS_PER_ORDER} vouchers in one order",
                              {"fields": {f"items.{n}.qty": f"at most {MAX_VOUCHERS_PER_ORDER} vouchers in all"
                                          for n in vouchers}})
+    coupons = [n for n, item in enumerate(items) if skus[item.sku].kind == "coupon"]
+    if coupons and len(coupons) < len(items):  # granted as the order is placed, which must then be paid
+        raise InvalidRequest("a coupon is bought in an order of its own, in points",
+                             {"fields": {f"items.{n}.sku": "a coupon: order it on its own" for n in coupons}})
+    if sum(items[n].qty for n in coupons) > MAX_COUPONS_PER_ORDER:
+        raise InvalidRequest(f"at most {MAX_COUPONS_PER_ORDER} coupons in one order",
+                             {"fields": {f"items.{n}.qty": f"at most {MAX_COUPONS_PER_ORDER} coupons in all"
+                                         for n in coupons}})
     lines = [_priced(skus[item.sku], item.qty, tier, today, now, reserved) for item in items]
     for product_id, (qty, limit) in limited_units(lines, skus).items():
         if qty > limit:
@@ -196,7 +222,7 @@ def _priced(s: SkuOffer, qty: int, tier: str, today: str, now: str, reserved: bo
     return PricedLine(sku=s.sku, product_id=s.product_id, title=s.title, category=s.category, qty=qty,
                       unit_price_fen=s.price_fen, accepts_points=s.accepts_points, accepts_cash=s.accepts_cash,
                       owner_only=s.owner_only, designer_id=s.designer_id, design_id=s.design_id,
-                      digital=s.kind == "voucher")
+                      digital=s.kind in ("voucher", "coupon"), coupon_id=s.coupon_id if s.kind == "coupon" else None)
 
 
 def needs_address(lines: list[OrderLine]) -> bool:

@@ -163,3 +163,11 @@ class NotYetOnSale(DomainError):
 
 class PurchaseLimit(DomainError):
     code = "purchase_limit"
+
+
+class CouponNotApplicable(DomainError):
+    code = "coupon_not_applicable"
+
+
+class CouponLimit(DomainError):
+    code = "coupon_limit"

@@ -42,7 +42,19 @@ class OrderLine(LineItem):
     design_id: Optional[str] = None
     partner_id: Optional[str] = Field(default=None, description="the fulfillment partner that ships this line, "
                                                                 "routed by category when the order is placed")
-    digital: bool = Field(default=False, description="a voucher: its codes are in the order, nothing is shipped")
+    digital: bool = Field(default=False, description="nothing is shipped: a voucher (its codes are in the order) "
+                                                     "or a coupon (in GET /me/coupons)")
+    coupon_id: Optional[str] = Field(default=None, description="a coupon product: the coupon template it buys")
+    discount_fen: int = Field(default=0, description="this line's part of the order's coupon discount (its points "
+                                                     "and cash pay line_total_fen - discount_fen)")
+
+    @property
+    def is_voucher(self) -> bool:
+        return self.digital and self.coupon_id is None
+
+    @property
+    def net_fen(self) -> int:
+        return self.line_total_fen - self.discount_fen
 
     @field_serializer("designer_id")
     def _designer_for_merchandisers(self, designer_id: Optional[str], info: SerializationInfo) -> Optional[str]:
@@ -83,6 +95,8 @@ class Order(Model):
     status: OrderStatus
     lines: list[OrderLine]
     subtotal_fen: int
+    discount_fen: int = Field(default=0, description="what the coupon took off: points and cash pay the rest")
+    coupon: Optional[str] = Field(default=None, description="the coupon this order used")
     points_applied: int
     cash_due_fen: int
     payment: Optional[Payment] = None
@@ -99,6 +113,9 @@ class Order(Model):
     stock_shards: dict[str, list[list[int]]] = Field(default_factory=dict, exclude=True)
     # units of limited products (per_user_limit) this order counts against its buyer: {product_id: units}
     purchase_limits: dict[str, int] = Field(default_factory=dict, exclude=True)
+    # the budget shards the coupons this order bought came from: {coupon_id: [[shard, count], ...]}
+    coupon_budget: dict[str, list[list[int]]] = Field(default_factory=dict, exclude=True)
+    coupons: list[str] = Field(default_factory=list, description="the coupons this order bought (GET /me/coupons)")
     vouchers: list[Voucher] = Field(default_factory=list, description="the codes of voucher lines, shown to the buyer "
                                     "once the order is paid (merchandisers see the last 3 characters; partners none)")
 

@@ -162,7 +162,7 @@ def _apply(before: Optional[Order], after: Order, rule: Rule) -> Transition:
     shipped = before.shipped_skus if before else set()
     # a voucher's codes were shown once its order was paid: they are void, never back on sale
     revealed = rule.stock == "give_back" and before is not None and before.status != "pending_payment"
-    stock = tuple(line for line in after.lines if line.sku not in shipped and not (revealed and line.digital)
+    stock = tuple(line for line in after.lines if line.sku not in shipped and not (revealed and line.is_voucher)
                   ) if rule.stock else ()
     return Transition(before, after, rule, ledger, stock, _events(after, rule.event))
 

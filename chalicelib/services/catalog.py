@@ -6,6 +6,7 @@ from typing import Any, Callable, Optional
 from chalicelib.adapters.audit_repo import AuditRepository
 from chalicelib.adapters.catalog_repo import CatalogRepository
 from chalicelib.adapters.clock import iso, new_id
+from chalicelib.adapters.coupons_repo import CouponRepository
 from chalicelib.adapters.cursor import CursorCodec
 from chalicelib.adapters.clock import Clock
 from chalicelib.adapters.dynamo import Transaction
@@ -41,8 +42,9 @@ def _view(product: dict[str, Any], names: Optional[Pseudonyms] = None) -> rules.
 
 class CatalogService:
     def __init__(self, repo: CatalogRepository, audit: AuditRepository, cursors: CursorCodec, clock: Clock,
-                 names: Pseudonyms, vouchers: VoucherRepository) -> None:
+                 names: Pseudonyms, vouchers: VoucherRepository, coupons: CouponRepository) -> None:
         self._vouchers = vouchers
+        self._coupons = coupons
         self._names = names
         self._repo = repo
         self._audit = audit
@@ -75,6 +77,9 @@ class CatalogService:
                design_id: Optional[str] = None, also: Optional[Callable[[Transaction], None]] = None) -> rules.Product:
         """`also` adds more writes to the same transaction (a design becoming this product)."""
         now = iso(self._clock.now())
+        if body.coupon_id and self._coupons.template(body.coupon_id) is None:
+            raise InvalidRequest(f"no coupon {body.coupon_id!r}: create it first (POST /admin/coupons)",
+                                 {"fields": {"coupon_id": "no such coupon"}})
         product = _stored(body)
         product.update(product_id=body.product_id or new_id("p"), created_at=now, updated_at=now,
                        designer_id=designer_id, design_id=design_id)
@@ -88,6 +93,9 @@ class CatalogService:
         if body.kind != before.get("kind", "physical"):
             raise InvalidRequest("a product's kind cannot change (a voucher's stock is its codes): create a new product",
                                  {"fields": {"kind": f"stays {before.get('kind', 'physical')}"}})
+        if body.coupon_id != before.get("coupon_id"):  # its orders' coupons and their refunds name the template
+            raise InvalidRequest("a coupon product's coupon_id cannot change: create a new product",
+                                 {"fields": {"coupon_id": f"stays {before.get('coupon_id')}"}})
         old_limit, new_limit = before.get("per_user_limit"), body.per_user_limit
         tighter = new_limit is not None and (old_limit is None or new_limit < old_limit)
         sold = before["status"] != "draft" and not (before.get("sale_starts_at") or "") > now

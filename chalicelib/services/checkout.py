@@ -5,7 +5,7 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import replace
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 from chalicelib import logs
 from chalicelib.adapters.clock import Clock, iso, new_id
@@ -16,19 +16,21 @@ from chalicelib.adapters.payments import PaymentGateway
 from chalicelib.adapters.users_repo import new_profile
 from chalicelib.adapters.vouchers_repo import VoucherRepository
 from chalicelib.domain import checkout as rules
+from chalicelib.domain import coupons
 from chalicelib.domain.errors import (Conflict, IdempotencyKeyReused, InsufficientPoints, InsufficientStock,
                                       InvalidRequest, NotFound, PurchaseLimit)
 from chalicelib.domain.orders import Order, Payment, Voucher
 from chalicelib.domain.points import Profile, shanghai_day
 from chalicelib.domain.transitions import Transition, check_pending_limit, placing
 from chalicelib.services.accounts import Accounts
+from chalicelib.services.coupons import CouponService, new_coupon_id
 from chalicelib.services.retry import on_lost_race
 from chalicelib.services.royalties import Royalties
 from chalicelib.settings import Settings
 
 log = logs.get("checkout")
 Follower = Callable[[Transaction, Order], None]
-ADDED_LATER = ("expected",)  # optional OrderRequest fields newer than stored idempotency records
+ADDED_LATER = ("expected", "coupon")  # optional OrderRequest fields newer than stored idempotency records
 
 
 def request_hash(body: rules.OrderRequest) -> str:
@@ -41,8 +43,9 @@ def request_hash(body: rules.OrderRequest) -> str:
 class CheckoutService:
     def __init__(self, repo: OrderRepository, accounts: Accounts, outbox: Outbox, royalties: Royalties,
                  payments: Callable[[], PaymentGateway], clock: Clock, settings: Settings,
-                 vouchers: VoucherRepository) -> None:
+                 vouchers: VoucherRepository, coupons: CouponService) -> None:
         self._repo = repo
+        self._coupons = coupons
         self._vouchers = vouchers
         self._accounts = accounts
         self._outbox = outbox
@@ -54,20 +57,30 @@ class CheckoutService:
     def quote(self, user_id: str, body: rules.OrderRequest, tickets: bool = False) -> rules.Quote:
         """No writes; as exact as an order about what stops it: a sharded SKU's stock is summed over its shards
         and a limited product's units are counted with what the buyer's orders hold."""
-        reads = self._repo.checkout_reads(user_id, None, [i.sku for i in body.items])
+        reads = self._repo.checkout_reads(user_id, None, [i.sku for i in body.items], body.coupon)
         skus = {sku: replace(offer, stock=sum(self._repo.shard_stock(sku, offer.stock_shards).values()),
                              stock_shards=1) if offer.stock_shards > 1 else offer for sku, offer in reads.skus.items()}
-        quote = self._checked_quote(body, skus, reads.profile or new_profile(user_id, ""), tickets)
+        quote = self._checked_quote(body, skus, reads.profile or new_profile(user_id, ""), tickets,
+                                    coupon=reads.coupon)
         for product_id, (qty, limit) in rules.limited_units(quote.lines, skus).items():
             if self._repo.purchases(product_id, user_id) + qty > limit:
                 raise self._limit_reached(user_id, product_id, limit)
+        for line in quote.lines:
+            if line.coupon_id:
+                self._coupons.check_room(line.coupon_id, user_id, line.qty)
         return quote
 
     def _checked_quote(self, body: rules.OrderRequest, skus: dict[str, rules.SkuOffer], profile: Profile,
-                       tickets: bool, reserved: bool = False) -> rules.Quote:
+                       tickets: bool, reserved: bool = False, coupon: Optional[dict[str, Any]] = None) -> rules.Quote:
         now = self._clock.now()
         lines = rules.price(body.items, skus, profile.tier, shanghai_day(now), iso(now), tickets, reserved)
-        quote = rules.split(lines, body.points, self._settings.min_charge_fen)
+        discounts = None
+        if body.coupon:
+            if coupon is None:  # another user's coupon does not exist for this one
+                raise NotFound(f"you hold no coupon {body.coupon!r}", {"fields": {"coupon": "not one of your "
+                                                                                  "coupons"}, "coupon": body.coupon})
+            discounts = coupons.discount(coupon, lines, iso(now))
+        quote = rules.split(lines, body.points, self._settings.min_charge_fen, discounts, body.coupon)
         rules.check_expected(quote, body.expected)
         if body.points > profile.points_available:
             raise InsufficientPoints(f"you have {profile.points_available} points available, not {body.points}",
@@ -95,20 +108,25 @@ class CheckoutService:
     def _attempt(self, user_id: str, idem_key: str, digest: str, body: rules.OrderRequest,
                  follow: Optional[Follower], reserved: bool, held: Optional[dict[str, list[list[int]]]],
                  attempt: int) -> Transition:
-        reads = self._repo.checkout_reads(user_id, idem_key, [i.sku for i in body.items])
+        reads = self._repo.checkout_reads(user_id, idem_key, [i.sku for i in body.items], body.coupon)
         if reads.idempotency:
             raise Replay()
         profile = reads.profile or replace(new_profile(user_id, ""), stored=False)
-        quote = self._checked_quote(body, reads.skus, profile, tickets=follow is not None, reserved=reserved)
+        quote = self._checked_quote(body, reads.skus, profile, tickets=follow is not None, reserved=reserved,
+                                    coupon=reads.coupon)
         if body.shipping_address is None and rules.needs_address(quote.lines):
             raise InvalidRequest("shipping_address is required unless every item is a hotel stay",
                                  {"fields": {"shipping_address": "required"}})
         shards = held if reserved else self._shards(user_id, quote, reads.skus, attempt)
         limited = rules.limited_units(quote.lines, reads.skus)
-        codes = self._codes(quote, attempt)
-        t = placing(self._new_order(user_id, idem_key, body, quote, self._clock.now()).model_copy(
+        codes = self._codes(quote, reads.skus, attempt)
+        now, order_id = self._clock.now(), new_id("o")
+        bought = self._bought_coupons(user_id, order_id, quote, now, attempt)
+        t = placing(self._new_order(order_id, user_id, idem_key, body, quote, now).model_copy(
             update={"stock_shards": shards or {}, "purchase_limits": {p: q for p, (q, _) in limited.items()},
-                    "vouchers": [Voucher(sku=sku, code=code) for sku, code in codes]}))
+                    "vouchers": [Voucher(sku=sku, code=code) for sku, code in codes],
+                    "coupon_budget": {cid: budget for cid, (_, _, budget) in bought.items()},
+                    "coupons": [c["coupon"] for _, issued, _ in bought.values() for c in issued]}))
         check_pending_limit(profile, t, self._settings.max_pending_orders)
         tx = self._repo.begin()
         self._repo.add(tx, t.after, digest, on_replay=Replay)
@@ -118,6 +136,10 @@ class CheckoutService:
             self._repo.take_stock(tx, t.stock, reads.skus, shards)
         for sku, code in codes:  # each code to this order only (a lost race picks others)
             self._vouchers.sell(tx, sku, code, t.after.order_id, t.after.created_at)
+        if body.coupon:  # to this order only, unused and unexpired when it commits (a lost race re-reads it)
+            self._coupons.use(tx, user_id, body.coupon, t.after.order_id, t.after.created_at)
+        for template, issued, budget in bought.values():
+            self._coupons.issue(tx, template, user_id, issued, budget)
         self._repo.count_purchases(tx, user_id, limited, on_fail=lambda product_id: lambda: self._limit_reached(
             user_id, product_id, limited[product_id][1]))
         self._outbox.add(tx, t.events)
@@ -131,12 +153,28 @@ class CheckoutService:
         tx.commit()
         return t
 
-    def _codes(self, quote: rules.Quote, attempt: int) -> list[tuple[str, str]]:
+    def _bought_coupons(self, user_id: str, order_id: str, quote: rules.Quote, now: dt.datetime, attempt: int
+                        ) -> dict[str, tuple[dict[str, Any], list[dict[str, Any]], list[list[int]]]]:
+        """For each coupon template the order's coupon lines buy: the template, the coupons issued to the buyer
+        and the budget shards they come from."""
+        bought: dict[str, tuple[dict[str, Any], list[dict[str, Any]], list[list[int]]]] = {}
+        count: dict[str, int] = {}
+        for line in quote.lines:
+            if line.coupon_id:
+                count[line.coupon_id] = count.get(line.coupon_id, 0) + line.qty
+        for cid, qty in count.items():
+            template = self._coupons.template(cid)
+            issued = [coupons.issued_coupon(template, new_coupon_id(now), user_id, "purchase", order_id, now,
+                                              iso(now)) for _ in range(qty)]
+            bought[cid] = (template, issued, self._coupons.plan(template, user_id, qty, attempt))
+        return bought
+
+    def _codes(self, quote: rules.Quote, skus: dict[str, rules.SkuOffer], attempt: int) -> list[tuple[str, str]]:
         """(sku, code) for every unit of the voucher lines, picked among the unsold ones; too few listed (the index
         lags behind the stock the order takes) is a lost race, re-planned, and after a few tries the stock it is."""
         picked: list[tuple[str, str]] = []
         for line in quote.lines:
-            if line.digital:
+            if skus[line.sku].kind == "voucher":
                 codes = self._vouchers.unsold(line.sku, line.qty)
                 if len(codes) < line.qty and attempt >= 5:
                     raise InsufficientStock(f"only {len(codes)} of {line.title!r} left",
@@ -172,14 +210,15 @@ class CheckoutService:
         return PurchaseLimit(f"at most {limit} of this product per person; your orders hold {bought}",
                              {"product_id": product_id, "limit": limit, "bought": bought})
 
-    def _new_order(self, user_id: str, idem_key: str, body: rules.OrderRequest, quote: rules.Quote,
+    def _new_order(self, order_id: str, user_id: str, idem_key: str, body: rules.OrderRequest, quote: rules.Quote,
                    now: dt.datetime) -> Order:
         paid = quote.cash_due_fen == 0
         at = iso(now)
-        return Order(order_id=new_id("o"), user_id=user_id, status="paid" if paid else "pending_payment",
+        return Order(order_id=order_id, user_id=user_id, status="paid" if paid else "pending_payment",
                      lines=[line.model_copy(update={"partner_id": None if line.digital else
                                                     self._settings.partner_routes.get(line.category)})
-                            for line in quote.lines], subtotal_fen=quote.subtotal_fen, points_applied=quote.points_applied,
+                            for line in quote.lines], subtotal_fen=quote.subtotal_fen, discount_fen=quote.discount_fen,
+                     coupon=quote.coupon, points_applied=quote.points_applied,
                      cash_due_fen=quote.cash_due_fen, shipping_address=body.shipping_address, created_at=at,
                      updated_at=at, idempotency_key=idem_key,
                      expires_at=None if paid else iso(now + dt.timedelta(seconds=self._settings.payment_ttl_s)))

@@ -69,7 +69,7 @@ class OrderService:
                                  {"status": order.status, "registration_id": registration_id(order.order_id)})
         if order.status not in CANCELLABLE:
             raise NotCancellable(f"a {order.status} order cannot be cancelled", {"status": order.status})
-        if order.status != "pending_payment" and any(line.digital for line in order.lines):
+        if order.status != "pending_payment" and any(line.is_voucher for line in order.lines):
             raise NotCancellable("a paid order's voucher codes were shown to you, so it is not cancelled here: "
                                  "ask the shop for a refund", {"status": order.status, "vouchers": True})
         try:

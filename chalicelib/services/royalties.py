@@ -62,7 +62,7 @@ class Royalties:
 
     def _owed(self, order: Order) -> list[dict[str, Any]]:
         return [{"sku": line.sku, "designer_id": line.designer_id, "design_id": line.design_id, "qty": line.qty,
-                 "points": royalty_points(line.line_total_fen, self._rate)} for line in order.designer_lines]
+                 "points": royalty_points(line.net_fen, self._rate)} for line in order.designer_lines]
 
     # -- settlement ----------------------------------------------------------------------------
     def settle_order(self, order: Order) -> int:
