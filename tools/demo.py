@@ -1,8 +1,10 @@
-"""Demo users for `make run`: owner-1 is a verified owner with points, fan-1 has a few (idempotent)."""
+"""Demo users for `make run`: owner-1 is a verified owner with points, fan-1 has a few, and both hold a welcome
+coupon (idempotent)."""
 from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.domain.coupons import CouponGrantInput, CouponInput
 from chalicelib.domain.errors import AlreadyExists
 from chalicelib.domain.points import CampaignInput, GrantInput, TierChange, vin_check_digit
 
@@ -23,3 +25,11 @@ def set_up(services: Any) -> None:
     for user, points in DEMO_POINTS.items():
         services.campaigns.grant(ACTOR, "welcome", GrantInput(user_id=user, points=points, reason="demo welcome",
                                                               ref=f"demo-{user}"))
+    try:
+        services.coupons.create(ACTOR, CouponInput(coupon_id="welcome-10", title="¥10 off ¥50 or more",
+                                                   title_zh="满50减10", amount_off_fen=1000, min_subtotal_fen=5000,
+                                                   valid_days=30, budget_count=10_000))
+    except AlreadyExists:
+        pass
+    for user in DEMO_POINTS:
+        services.coupons.grant(ACTOR, "welcome-10", CouponGrantInput(user_id=user, ref=f"demo-{user}"))

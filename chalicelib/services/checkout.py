@@ -40,6 +40,15 @@ def request_hash(body: rules.OrderRequest) -> str:
     return hashlib.sha256(json.dumps(body.model_dump(mode="json", exclude=absent), sort_keys=True).encode()).hexdigest()
 
 
+def coupon_units(quote: rules.Quote) -> dict[str, int]:
+    """{coupon template: coupons the order's coupon lines buy}."""
+    count: dict[str, int] = {}
+    for line in quote.lines:
+        if line.coupon_id:
+            count[line.coupon_id] = count.get(line.coupon_id, 0) + line.qty
+    return count
+
+
 class CheckoutService:
     def __init__(self, repo: OrderRepository, accounts: Accounts, outbox: Outbox, royalties: Royalties,
                  payments: Callable[[], PaymentGateway], clock: Clock, settings: Settings,
@@ -65,9 +74,8 @@ class CheckoutService:
         for product_id, (qty, limit) in rules.limited_units(quote.lines, skus).items():
             if self._repo.purchases(product_id, user_id) + qty > limit:
                 raise self._limit_reached(user_id, product_id, limit)
-        for line in quote.lines:
-            if line.coupon_id:
-                self._coupons.check_room(line.coupon_id, user_id, line.qty)
+        for cid, qty in coupon_units(quote).items():
+            self._coupons.check_room(cid, user_id, qty)
         return quote
 
     def _checked_quote(self, body: rules.OrderRequest, skus: dict[str, rules.SkuOffer], profile: Profile,
@@ -158,11 +166,7 @@ class CheckoutService:
         """For each coupon template the order's coupon lines buy: the template, the coupons issued to the buyer
         and the budget shards they come from."""
         bought: dict[str, tuple[dict[str, Any], list[dict[str, Any]], list[list[int]]]] = {}
-        count: dict[str, int] = {}
-        for line in quote.lines:
-            if line.coupon_id:
-                count[line.coupon_id] = count.get(line.coupon_id, 0) + line.qty
-        for cid, qty in count.items():
+        for cid, qty in coupon_units(quote).items():
             template = self._coupons.template(cid)
             issued = [coupons.issued_coupon(template, new_coupon_id(now), user_id, "purchase", order_id, now,
                                               iso(now)) for _ in range(qty)]
