@@ -176,7 +176,9 @@ def coupon_differences(client: Any, table: Any) -> list[AnyDifference]:
         if "revoked_at" not in coupon:
             held.setdefault(coupon["coupon_id"], []).append(coupon)
     found: list[AnyDifference] = []
+    limits: dict[str, int] = {}
     for template in profiles(client, table.name, "META", "COUPON#"):
+        limits[template["coupon_id"]] = template["per_user_limit"]
         cid, issued = template["coupon_id"], held.get(template["coupon_id"], [])
         left = sum(i["left"] for i in table.batch_get([key(f"CPNBUDGET#{cid}#{n:02d}", "META")
                                                        for n in range(template["budget_shards"])]))
@@ -193,6 +195,9 @@ def coupon_differences(client: Any, table: Any) -> list[AnyDifference]:
         if counts.get(pair, 0) != per_user.get(pair, 0):
             found.append(CouponDifference(f"coupon {pair[0]} of {pair[1]}", f"counted {counts.get(pair, 0)} but "
                                                                             f"holds {per_user.get(pair, 0)}"))
+        if per_user.get(pair, 0) > limits.get(pair[0], 0):
+            found.append(CouponDifference(f"coupon {pair[0]} of {pair[1]}", f"holds {per_user[pair]}, over the "
+                                                                            f"limit {limits.get(pair[0])}"))
     used = {c["coupon"]: c.get("order_id") for coupons in held.values() for c in coupons}
     for order in profiles(client, table.name, "META", "ORDER#"):
         oid, lines = order["order_id"], order["lines"]

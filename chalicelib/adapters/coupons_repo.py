@@ -74,10 +74,10 @@ class CouponRepository:
         for shard, n in shards:
             tx.update(budget_key(cid, shard), "ADD #left :neg", {":neg": -n, ":n": n}, condition="#left >= :n",
                       names={"#left": "left"})
-        tx.update(received_key(cid, user_id), "ADD #count :n", {":n": count,
-                                                                ":room": template["per_user_limit"] - count},
-                  condition="attribute_not_exists(#count) OR #count <= :room", names={"#count": "count"},
-                  on_fail=on_limit)
+        tx.update(received_key(cid, user_id), "ADD #count :n",
+                  {":n": count, ":room": template["per_user_limit"] - count, ":zero": 0},
+                  condition="(attribute_not_exists(#count) AND :room >= :zero) OR #count <= :room",
+                  names={"#count": "count"}, on_fail=on_limit)
         for coupon in coupons:
             tx.create({"pk": f"USER#{user_id}", "sk": f"COUPON#{coupon['coupon']}", **coupon})
 

@@ -97,7 +97,7 @@ class UserCoupon(Model):
     min_subtotal_fen: int
     categories: Optional[list[str]] = None
     source: Literal["grant", "purchase"]
-    ref: str = Field(description="the grant's ref, or the order that bought it")
+    bought_with: Optional[str] = Field(default=None, description="the order that bought it (source purchase)")
     issued_at: str
     expires_at: str
     status: UserCouponStatus = Field(description="revoked: the order that bought it was cancelled or refunded")

@@ -119,6 +119,8 @@ class CheckoutService:
         reads = self._repo.checkout_reads(user_id, idem_key, [i.sku for i in body.items], body.coupon)
         if reads.idempotency:
             raise Replay()
+        if reads.coupon and reads.coupon.get("order_id") and self._repo.idempotency(user_id, idem_key):
+            raise Replay()  # this key's first request used the coupon, and committed while the batch read
         profile = reads.profile or replace(new_profile(user_id, ""), stored=False)
         quote = self._checked_quote(body, reads.skus, profile, tickets=follow is not None, reserved=reserved,
                                     coupon=reads.coupon)

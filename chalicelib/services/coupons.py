@@ -73,6 +73,9 @@ class CouponService:
         tries = iter(range(1_000))
 
         def attempt() -> dict[str, Any]:
+            n = next(tries)
+            if n and self._repo.grant(coupon_id, body.ref):  # a grant with this ref won the race: it is the answer
+                raise Replay()
             now = self._clock.now()
             at = iso(now)
             coupon = rules.issued_coupon(template, new_coupon_id(now), body.user_id, "grant", body.ref, now, at)
@@ -80,7 +83,7 @@ class CouponService:
                       "granted_at": at, "granted_by": actor}
             tx = self._repo.begin()
             self._repo.record_grant(tx, coupon_id, body.ref, record, on_replay=Replay)  # first: a replay wins
-            self.issue(tx, template, body.user_id, [coupon], self.plan(template, body.user_id, 1, next(tries)))
+            self.issue(tx, template, body.user_id, [coupon], self.plan(template, body.user_id, 1, n))
             self._audit.record(tx, actor, "coupon.grant", coupon_id, None, record, at)
             tx.commit()
             return coupon
@@ -101,6 +104,8 @@ class CouponService:
         """Which budget shards `count` coupons come from: the user's home shard, unread, at first; after a lost
         race from what the shards have left, or 409 `budget_exhausted` when they have too little together."""
         cid, shards = template["coupon_id"], template["budget_shards"]
+        if count > template["per_user_limit"]:
+            raise self._over_limit(template, user_id)
         home = home_shard(user_id, f"coupon:{cid}", shards)
         if attempt == 0:
             return [[home, count]]
@@ -145,13 +150,15 @@ class CouponService:
     def view(self, coupon: dict[str, Any]) -> rules.UserCoupon:
         status = rules.status_of(coupon, iso(self._clock.now()))
         return rules.UserCoupon.model_validate({**coupon, "status": status,
-                                                "order_id": coupon.get("order_id") if status == "used" else None})
+                                                "order_id": coupon.get("order_id") if status == "used" else None,
+                                                "bought_with": coupon["ref"] if coupon["source"] == "purchase" else None})
 
 
 class CouponFollower:
     """What an order's end (expiry, cancel, failed payment, refund) does to coupons, in the order's transaction:
-    the coupon it used is free again; the coupons it bought are taken back, all of them unused (a coupon it bought
-    that another order uses stops the cancel or refund: that order is cancelled first)."""
+    the coupon it used is free again; the coupons it bought are taken back. The buyer cancels such an order only
+    while every coupon it bought is unused and unexpired (else they would get a coupon's worth for nothing); a
+    merchandiser's refund takes back those still unused and leaves those already used (or expired ones)."""
 
     def __init__(self, repo: CouponRepository) -> None:
         self._repo = repo
@@ -165,12 +172,30 @@ class CouponFollower:
         if not order.coupons:
             return
         held = {c["coupon"]: c for c in self._repo.user_coupons(order.user_id, order.coupons)}
-        busy = [c for c in held.values() if c.get("order_id")]
-        if busy:
-            raise NotCancellable(f"coupon {busy[0]['coupon']} that this order bought is in use by order "
-                                 f"{busy[0]['order_id']}: cancel or refund that order first",
-                                 {"status": t.before.status, "coupon": busy[0]["coupon"],
-                                  "order_id": busy[0]["order_id"]})
+        unused = {c for c, item in held.items() if not item.get("order_id") and not item.get("revoked_at")}
+        if order.status == "cancelled":
+            for c in order.coupons:
+                item = held.get(c, {})
+                if item.get("order_id"):
+                    raise NotCancellable(f"coupon {c} that this order bought is in use by order {item['order_id']}: "
+                                         "cancel that order first", {"status": t.before.status, "coupon": c,
+                                                                     "order_id": item["order_id"]})
+                if item.get("expires_at", "") <= order.updated_at:
+                    raise NotCancellable(f"coupon {c} that this order bought has expired, so the order is past "
+                                         "cancelling", {"status": t.before.status, "coupon": c})
         for cid, shards in order.coupon_budget.items():
-            mine = [c for c in order.coupons if c in held and held[c]["coupon_id"] == cid]
-            self._repo.revoke(tx, cid, order.user_id, mine, shards, order.updated_at, on_used=LostRace)
+            back = [c for c in order.coupons if c in unused and held[c]["coupon_id"] == cid]
+            if back:
+                self._repo.revoke(tx, cid, order.user_id, back, first_units(shards, len(back)), order.updated_at,
+                                  on_used=LostRace)
+
+
+def first_units(shards: list[list[int]], count: int) -> list[list[int]]:
+    """`count` units of [[shard, units], ...], taken from the first shards on."""
+    taken: list[list[int]] = []
+    for shard, units in shards:
+        if count <= 0:
+            break
+        taken.append([shard, min(units, count)])
+        count -= taken[-1][1]
+    return taken

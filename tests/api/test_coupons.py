@@ -179,8 +179,8 @@ def test_a_coupon_bought_with_points_is_granted_at_once_and_taken_back_by_a_canc
     assert (bought.json["status"], len(bought.json["coupons"])) == ("paid", 1)
     assert bought.json["lines"][0]["digital"] and bought.json["lines"][0]["coupon_id"] == made["coupon_id"]
     held = api.get("/me/coupons", user=fan).json["items"][0]
-    assert (held["coupon"], held["source"], held["ref"]) == (bought.json["coupons"][0], "purchase",
-                                                            bought.json["order_id"])
+    assert (held["coupon"], held["source"], held["bought_with"]) == (bought.json["coupons"][0], "purchase",
+                                                                    bought.json["order_id"])
     assert api.merch("GET", f"/admin/coupons/{made['coupon_id']}").json["issued"] == 1
     mixed = api.post("/orders", {"items": [{"sku": sku, "qty": 1}, {"sku": tea, "qty": 1}], "points": 250,
                                  "shipping_address": ADDRESS}, user=fan, headers={"Idempotency-Key": uid("k")})
@@ -250,3 +250,66 @@ def test_the_discount_is_whole_points_allocated_exactly(amount_off, lines, expec
     coupon = {"coupon": "uc-x", "expires_at": "2999-01-01T00:00:00.000Z", "min_subtotal_fen": 0,
               "amount_off_fen": amount_off, "categories": None}
     assert coupon_rules.discount(coupon, [Line(t) for t in lines], "2026-01-01T00:00:00.000Z") == expected
+
+
+def buy_coupons(api, user, sku, qty, points, key=None):
+    return api.post("/orders", {"items": [{"sku": sku, "qty": qty}], "points": points}, user=user,
+                    headers={"Idempotency-Key": key or uid("k")})
+
+
+def test_one_order_cannot_buy_more_coupons_than_the_per_user_limit(api, services):
+    made = template(api, per_user_limit=1)
+    sku = coupon_product(api, made["coupon_id"])
+    fan = uid("fan")
+    give_points(services, fan, 1_000)
+    r = buy_coupons(api, fan, sku, 3, 150)
+    assert (r.status, r.error_code) == (409, "coupon_limit"), r.json
+    assert api.get("/me/coupons", user=fan).json["items"] == [] and balance(api, fan)["available"] == 1_000
+
+
+def test_a_bought_coupon_that_expired_cannot_be_cancelled_but_a_refund_keeps_used_ones(api, services, clock):
+    made = template(api, per_user_limit=3, valid_days=1)
+    sku = coupon_product(api, made["coupon_id"])
+    tea = add_product(services, price_fen=2000, stock=5, category="food")
+    fan = uid("fan")
+    give_points(services, fan, 1_000)
+    clock.set("2026-11-24T02:00:00Z")
+    lapsed = buy_coupons(api, fan, sku, 1, 50).json
+    clock.set("2026-11-26T02:00:00Z")
+    late = api.post(f"/orders/{lapsed['order_id']}/cancel", user=fan)
+    assert (late.status, late.error_code) == (409, "not_cancellable"), "an expired coupon is not a free option"
+    two = buy_coupons(api, fan, sku, 2, 100).json
+    used = place(api, fan, order((tea, 1), points=100, coupon=two["coupons"][0])).json
+    assert used["status"] == "paid"
+    refunded = api.merch("POST", f"/admin/orders/{two['order_id']}/refund", {"reason": "goodwill"})
+    assert refunded.json["status"] == "refunded", refunded.json
+    statuses = {c["coupon"]: c["status"] for c in api.get("/me/coupons", user=fan).json["items"]}
+    assert (statuses[two["coupons"][0]], statuses[two["coupons"][1]]) == ("used", "revoked")
+    assert api.merch("GET", f"/admin/coupons/{made['coupon_id']}").json["issued"] == 2, "the lapsed one and the used one"
+    assert reconcile(services.dynamodb, services.table)[1] == []
+
+
+def test_a_retried_order_with_a_coupon_replays_and_another_coupon_is_another_body(api, services):
+    tea = add_product(services, price_fen=2000, stock=5, category="food")
+    fan = uid("fan")
+    give_points(services, fan, 10_000)
+    first_coupon = grant(api, template(api)["coupon_id"], fan).json["coupon"]
+    second_coupon = grant(api, template(api)["coupon_id"], fan).json["coupon"]
+    first = place(api, fan, order((tea, 1), points=100, coupon=first_coupon), key="coupon-retry-1")
+    again = place(api, fan, order((tea, 1), points=100, coupon=first_coupon), key="coupon-retry-1")
+    assert (again.status, again.json["order_id"]) == (201, first.json["order_id"])
+    other = place(api, fan, order((tea, 1), points=100, coupon=second_coupon), key="coupon-retry-1")
+    assert (other.status, other.error_code) == (422, "idempotency_key_reused")
+    assert balance(api, fan)["available"] == 10_000 - 100
+
+
+def test_a_hundred_percent_coupon_makes_the_eligible_lines_free(api, services):
+    cash_only = add_product(services, price_fen=1230, stock=5, category="food", points=False)
+    points_only = add_product(services, price_fen=770, stock=5, category="food", cash=False)
+    fan = uid("fan")
+    free = grant(api, template(api, percent_off=100, amount_off_fen=None)["coupon_id"], fan).json["coupon"]
+    quote = api.post("/orders/quote", order((cash_only, 1), (points_only, 2), coupon=free), user=fan).json
+    assert (quote["discount_fen"], quote["cash_due_fen"], quote["max_points"]) == (2770, 0, 0)
+    assert [line["discount_fen"] for line in quote["lines"]] == [1230, 1540]
+    placed = place(api, fan, order((cash_only, 1), (points_only, 2), coupon=free)).json
+    assert (placed["status"], placed["points_applied"], placed["cash_due_fen"]) == ("paid", 0, 0)

@@ -1,0 +1,111 @@
+"""The central bank's points report: per Asia/Shanghai day, points issued by source, redeemed, returned, expired
+and outstanding, and the shop's liability for them in fen (unredeemed points are a liability, released on
+redemption or expiry). Built from daily per-kind sums of ledger entries (delta + held_delta, so holds and releases,
+which only move points between available and held, net to zero)."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Optional
+
+from pydantic import Field, StringConstraints, model_validator
+
+from chalicelib.domain.base import Model, Strict
+from chalicelib.domain.money import FEN_PER_POINT
+
+REPORT_SHARDS = 16  # a day's sums live on this many items, so a busy day does not serialise on one
+MAX_REPORT_DAYS = 366
+ISSUED = ("earn", "grant", "referral", "design_reward", "royalty", "event_reward", "envelope")
+# ledger kind -> the report line it counts in (kinds not listed move nothing: hold, release)
+LINE_OF_KIND = {"earn": "earn", "grant": "grant", "referral": "referral", "design_reward": "design_reward",
+                "royalty": "royalty", "reversal": "royalty", "event_reward": "event_reward",
+                "envelope_sent": "envelope", "envelope_claim": "envelope", "envelope_refund": "envelope",
+                "spend": "redeemed", "refund": "returned"}
+Day = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+
+
+class ReportQuery(Strict):
+    from_: Optional[Day] = Field(default=None, alias="from", description="first day (Asia/Shanghai), YYYY-MM-DD; "
+                                 "default 29 days before `to`")
+    to: Optional[Day] = Field(default=None, description="last day, YYYY-MM-DD; default today")
+
+    @model_validator(mode="after")
+    def _a_real_range(self) -> "ReportQuery":
+        for name, value in (("from", self.from_), ("to", self.to)):
+            if value is not None:
+                try:
+                    dt.date.fromisoformat(value)
+                except ValueError:
+                    raise ValueError(f"{name} is not a date") from None
+        if self.from_ and self.to and self.from_ > self.to:
+            raise ValueError("from is after to")
+        return self
+
+
+class Issued(Model):
+    earn: int = 0
+    grant: int = 0
+    referral: int = 0
+    design_reward: int = 0
+    royalty: int = Field(default=0, description="royalties credited, less any reversed")
+    event_reward: int = 0
+    envelope: int = Field(default=0, description="points reaching users through red envelopes, less what users put "
+                                                 "into envelopes (a user's envelope nets to 0 once claimed or "
+                                                 "returned; a campaign's counts as it is claimed)")
+    total: int = 0
+
+
+class ReportDay(Model):
+    day: str
+    issued: Issued
+    redeemed: int = Field(description="points spent on orders and registrations")
+    returned: int = Field(description="points given back by cancelled or refunded orders")
+    expired: int = Field(default=0, description="points that expired (0: points do not expire yet)")
+    outstanding: int = Field(description="points users hold (available + held) at the end of the day")
+    liability_fen: int = Field(description="outstanding × 10: what the points are worth in fen")
+    entries: int = Field(description="ledger entries counted on the day")
+
+
+class PointsReport(Model):
+    from_: str = Field(serialization_alias="from")
+    to: str
+    opening_outstanding: int = Field(description="points outstanding before the first day")
+    days: list[ReportDay]
+    totals: ReportDay = Field(description="the range: sums of the flows, outstanding and liability at its end")
+
+
+def line_sums(entries: list[dict[str, Any]]) -> dict[str, int]:
+    """{report line: sum of delta + held_delta} of ledger entries (or of stored day sums, which have the same keys)."""
+    sums: dict[str, int] = {}
+    for entry in entries:
+        line = LINE_OF_KIND.get(entry["kind"])
+        if line:
+            sums[line] = sums.get(line, 0) + entry["delta"] + entry.get("held_delta", 0)
+    return sums
+
+
+def report(first: str, last: str, sums_by_day: dict[str, dict[str, int]]) -> PointsReport:
+    """The report from `first` to `last` (days) out of every day's line sums so far (days before `first` make the
+    opening balance; days after `last` are ignored). Each day's sums: {line: points, "entries": n}."""
+    opening = sum(_net(s) for day, s in sums_by_day.items() if day < first)
+    days, outstanding, totals = [], opening, {"entries": 0}
+    day = dt.date.fromisoformat(first)
+    while day.isoformat() <= last:
+        sums = sums_by_day.get(day.isoformat(), {})
+        outstanding += _net(sums)
+        days.append(_day(day.isoformat(), sums, outstanding))
+        for k, v in sums.items():
+            totals[k] = totals.get(k, 0) + v
+        day += dt.timedelta(days=1)
+    return PointsReport(from_=first, to=last, opening_outstanding=opening, days=days,
+                        totals=_day(f"{first}..{last}", totals, outstanding))
+
+
+def _net(sums: dict[str, int]) -> int:
+    return sum(v for k, v in sums.items() if k != "entries")
+
+
+def _day(day: str, sums: dict[str, int], outstanding: int) -> ReportDay:
+    issued = {line: sums.get(line, 0) for line in ISSUED}
+    return ReportDay(day=day, issued=Issued(**issued, total=sum(issued.values())), redeemed=-sums.get("redeemed", 0),
+                     returned=sums.get("returned", 0), outstanding=outstanding,
+                     liability_fen=outstanding * FEN_PER_POINT, entries=sums.get("entries", 0))
