@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from chalicelib.services.orders import OrderService
     from chalicelib.services.payments import PaymentEvents
     from chalicelib.services.points import PointsService
+    from chalicelib.services.report import PointsReportService
     from chalicelib.services.royalties import Royalties
     from chalicelib.services.users import UserService
     from chalicelib.settings import Settings
@@ -136,6 +137,13 @@ class Container:
         from chalicelib.services.coupons import CouponService
 
         return CouponService(self.coupon_repo, self.audit_repo, self.cursors, self.clock)
+
+    @cached_property
+    def points_report(self) -> PointsReportService:
+        from chalicelib.adapters.report_repo import ReportRepository
+        from chalicelib.services.report import PointsReportService
+
+        return PointsReportService(ReportRepository(self.table), self.clock)
 
     @cached_property
     def design_repo(self) -> DesignRepository:
@@ -294,7 +302,8 @@ def use(replacement: Optional[Container]) -> None:
 
 
 SERVICES = ("tokens", "users", "catalog", "checkout", "orders", "accounts", "points", "designs", "campaigns",
-            "contribution", "audit", "payment_events", "outbox", "events", "envelopes", "coupons")
+            "contribution", "audit", "payment_events", "outbox", "events", "envelopes", "coupons",
+            "points_report")
 
 
 def prewarm() -> Container:

@@ -72,4 +72,4 @@ def outbox_poller(container: Any) -> StreamPoller:
 
     streams = container.boto_session.client("dynamodbstreams", endpoint_url=container.settings.dynamodb_endpoint)
     return StreamPoller(container.dynamodb, streams, container.settings.store_table,
-                        lambda records: workers.publish_outbox(records, container.outbox))
+                        lambda records: workers.publish_outbox(records, container.outbox, container.points_report))

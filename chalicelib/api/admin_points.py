@@ -6,6 +6,7 @@ from chalice import Blueprint
 from chalicelib.api.routing import Ctx, route
 from chalicelib.domain.points import (Campaign, CampaignInput, Grant, GrantInput, Referral, ReferralInput,
                                       TierChange, UserTier)
+from chalicelib.domain.report import PointsReport, ReportQuery
 
 bp = Blueprint(__name__)
 MERCH = "merchandiser"
@@ -41,3 +42,10 @@ def grant(ctx: Ctx, campaign_id: str) -> Grant:
        errors=("self_referral", "already_referred", "budget_exhausted"))
 def refer(ctx: Ctx) -> Referral:
     return ctx.services.campaigns.refer(ctx.user_id, ctx.body)
+
+
+@route(bp, "/admin/points/report", auth=MERCH, query=ReportQuery, response=PointsReport, tag="admin",
+       summary="The central bank's report: per Asia/Shanghai day, points issued by source, redeemed, returned, "
+               "expired, outstanding and the liability in fen (kept from the table's stream)")
+def points_report(ctx: Ctx) -> PointsReport:
+    return ctx.services.points_report.report(ctx.query)

@@ -66,8 +66,8 @@ class ReportDay(Model):
 
 
 class PointsReport(Model):
-    from_: str = Field(serialization_alias="from")
-    to: str
+    first_day: str
+    last_day: str
     opening_outstanding: int = Field(description="points outstanding before the first day")
     days: list[ReportDay]
     totals: ReportDay = Field(description="the range: sums of the flows, outstanding and liability at its end")
@@ -96,7 +96,7 @@ def report(first: str, last: str, sums_by_day: dict[str, dict[str, int]]) -> Poi
         for k, v in sums.items():
             totals[k] = totals.get(k, 0) + v
         day += dt.timedelta(days=1)
-    return PointsReport(from_=first, to=last, opening_outstanding=opening, days=days,
+    return PointsReport(first_day=first, last_day=last, opening_outstanding=opening, days=days,
                         totals=_day(f"{first}..{last}", totals, outstanding))
 
 

@@ -7,24 +7,37 @@ from chalicelib import bootstrap, logs
 
 if TYPE_CHECKING:  # `app.py` imports this module; the outbox (and boto3 with it) loads on the first record
     from chalicelib.adapters.outbox import Outbox
+    from chalicelib.services.report import PointsReportService
 
 log = logs.get("workers")
 # `app.py` needs a stream ARN at import time; `make package` replaces it with the store table's StreamArn.
 STORE_STREAM = "arn:aws:dynamodb:cn-north-1:000000000000:table/lifeshop-store/stream/set-by-make-package"
 
 
-def publish_outbox(records: list[dict[str, Any]], outbox: Optional[Outbox] = None) -> dict[str, list[dict[str, str]]]:
-    """The store table's stream consumer: publish each new outbox item, in order.
+def publish_outbox(records: list[dict[str, Any]], outbox: Optional[Outbox] = None,
+                   report: Optional[PointsReportService] = None) -> dict[str, list[dict[str, str]]]:
+    """The store table's stream consumer: publish each new outbox item, in order, and count each new points ledger
+    entry into the points report (once: a record delivered again is not counted again).
 
-    Answers Lambda's partial batch response: the first record SQS did not take is reported, and the stream
-    delivers it and everything after it again (events of one order keep their order). A record that is not an
-    outbox item is skipped; an outbox item that is not a valid event, or is for a partner with no queue, is parked
-    for repair, never retried."""
+    Answers Lambda's partial batch response: the first record SQS did not take (or that could not be counted) is
+    reported, and the stream delivers it and everything after it again (events of one order keep their order). A
+    record that is neither is skipped; an outbox item that is not a valid event, or is for a partner with no queue,
+    is parked for repair, never retried."""
     from chalicelib.adapters.outbox import NoQueue
+    from chalicelib.services.report import ledger_entry
 
     outbox = outbox or bootstrap.container().outbox
-    sent = 0
+    report = report or bootstrap.container().points_report
+    sent = counted = 0
     for record in records:
+        entry = ledger_entry(record)
+        if entry is not None:
+            try:
+                counted += report.count(entry)
+            except Exception:  # the store is busy or down: this record and the rest come again
+                log.warning("a ledger entry could not be counted; the stream delivers it again", exc_info=True)
+                return {"batchItemFailures": [{"itemIdentifier": record["dynamodb"]["SequenceNumber"]}]}
+            continue
         event = None
         try:
             event = outbox.event_of(record)
@@ -41,8 +54,8 @@ def publish_outbox(records: list[dict[str, Any]], outbox: Optional[Outbox] = Non
             log.info("outbox stream batch", extra={"sent": sent, "failed_at": failed_at})
             return {"batchItemFailures": [{"itemIdentifier": failed_at}]}
         sent += event is not None
-    if sent:
-        log.info("outbox stream batch", extra={"sent": sent})
+    if sent or counted:
+        log.info("outbox stream batch", extra={"sent": sent, "ledger_entries_counted": counted})
     return {"batchItemFailures": []}
 
 

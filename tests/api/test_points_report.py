@@ -1,0 +1,106 @@
+"""The central bank's points report, kept by the stream consumer: exact per day, counted once per ledger entry."""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from chalicelib import workers
+from chalicelib.adapters.dynamo import key
+from chalicelib.adapters.report_repo import report_pk
+from tests.api.shop import ADDRESS, add_product, give_points, place
+from tests.helpers import uid
+from tools.reconcile import reconcile
+from tools.streams import StreamPoller
+
+
+def poller(services):
+    streams = services.boto_session.client("dynamodbstreams", endpoint_url=services.settings.dynamodb_endpoint)
+    seen: list[dict] = []
+
+    def handler(records):
+        seen.extend(records)
+        return workers.publish_outbox(records, services.outbox, services.points_report)
+
+    return StreamPoller(services.dynamodb, streams, services.settings.store_table, handler), seen
+
+
+def day_of(report, day):
+    return next(d for d in report["days"] if d["day"] == day)
+
+
+def test_a_day_of_grants_orders_and_refunds_adds_up_and_a_redelivered_stream_counts_once(api, services, clock):
+    clock.set("2026-11-24T02:00:00Z")  # 10:00 in Shanghai
+    tea = add_product(services, price_fen=2000, stock=20, category="food")
+    fan, owner = uid("fan"), uid("owner")
+    give_points(services, fan, 3_000)
+    give_points(services, owner, 1_000)
+    paid = place(api, fan, {"items": [{"sku": tea, "qty": 2}], "points": 400, "shipping_address": ADDRESS}).json
+    held = place(api, owner, {"items": [{"sku": tea, "qty": 1}], "points": 100, "shipping_address": ADDRESS}).json
+    assert (paid["status"], held["status"]) == ("paid", "pending_payment")
+    assert api.merch("POST", f"/admin/orders/{paid['order_id']}/refund", {"reason": "late"}).json["status"] == "refunded"
+    assert api.post("/me/checkins", user=fan).status in (200, 201)
+    stream, seen = poller(services)
+    assert stream.poll() > 0
+    r = api.merch("GET", "/admin/points/report?from=2026-11-23&to=2026-11-25")
+    assert r.status == 200, r.json
+    before, today, after = r.json["days"]
+    assert before["outstanding"] == 0 and before["entries"] == 0
+    assert today["issued"]["grant"] == 4_000 and today["issued"]["earn"] > 0
+    # the pending order's 100 points are held, not redeemed: still the user's, and still the shop's liability
+    assert (today["redeemed"], today["returned"], today["expired"]) == (400, 400, 0)
+    assert today["outstanding"] == 4_000 + today["issued"]["earn"] - 400 + 400
+    assert today["liability_fen"] == today["outstanding"] * 10
+    me = [api.get("/me", user=u).json["points"] for u in (fan, owner)]
+    assert today["outstanding"] == sum(p["available"] + p["held"] for p in me), "the report is the users' balances"
+    assert after["outstanding"] == today["outstanding"] and r.json["totals"]["redeemed"] == 400
+
+    again = workers.publish_outbox(seen, services.outbox, services.points_report)  # the stream delivers it all again
+    assert again == {"batchItemFailures": []}
+    assert api.merch("GET", "/admin/points/report?from=2026-11-24&to=2026-11-24").json["days"][0] == today
+    assert reconcile(services.dynamodb, services.table)[1] == []
+    shard = key(report_pk(3), "2026-11-24")
+    services.dynamodb.update_item(TableName=services.table.name, Key=shard, UpdateExpression="ADD #g :one",
+                                  ExpressionAttributeNames={"#g": "grant"}, ExpressionAttributeValues={":one": {"N": "1"}})
+    try:
+        found = reconcile(services.dynamodb, services.table)[1]
+        assert [d.describe().split(":")[0] for d in found] == ["points report 2026-11-24"]
+    finally:
+        services.dynamodb.update_item(TableName=services.table.name, Key=shard, UpdateExpression="ADD #g :one",
+                                      ExpressionAttributeNames={"#g": "grant"},
+                                      ExpressionAttributeValues={":one": {"N": "-1"}})
+
+
+def test_the_report_answers_bad_ranges_with_a_400_and_fans_with_a_403(api):
+    for query, field in (("from=2026-11-25&to=2026-11-24", "from"), ("from=2026-13-01", "from"),
+                         ("from=2025-01-01&to=2026-11-24", "from"), ("to=yesterday", "to")):
+        r = api.merch("GET", f"/admin/points/report?{query}")
+        assert r.status == 400 and any(k.startswith(field) or k == "query" for k in
+                                       r.json["error"]["details"]["fields"]), (query, r.json)
+    assert api.get("/admin/points/report", user=uid("fan")).status == 403
+    default = api.merch("GET", "/admin/points/report").json
+    assert len(default["days"]) == 30 and default["opening_outstanding"] == 0
+
+
+def test_sixty_concurrent_orders_on_one_day_are_each_counted_once(api, services, clock):
+    clock.set("2026-11-24T02:00:00Z")
+    tea = add_product(services, price_fen=100, stock=100, category="food", cash=False)
+    buyers = [uid("buyer") for _ in range(20)]
+    for buyer in buyers:
+        give_points(services, buyer, 100)
+    stream, _ = poller(services)
+    stream.poll()
+
+    def buy(i):
+        return place(api, buyers[i % 20], {"items": [{"sku": tea, "qty": 1}], "points": 10,
+                                           "shipping_address": ADDRESS}).status
+
+    statuses = [buy(i) for i in range(60)]
+    assert statuses == [201] * 60
+    with ThreadPoolExecutor(max_workers=4) as pool:  # four consumers at once, as Lambda runs one per stream shard
+        list(pool.map(lambda _: stream_copy(services).poll(), range(4)))
+    today = api.merch("GET", "/admin/points/report?from=2026-11-24&to=2026-11-24").json["days"][0]
+    assert (today["issued"]["grant"], today["redeemed"], today["outstanding"]) == (2_000, 600, 1_400)
+    assert reconcile(services.dynamodb, services.table)[1] == []
+
+
+def stream_copy(services):
+    return poller(services)[0]
