@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test setup check-tools tokens reconcile backfill-ranks schemas bench package
+.PHONY: run test setup check-tools tokens reconcile backfill-ranks schemas bench package screenshots
 
 run: setup
 	$(PY) -m tools.devstack
@@ -26,6 +26,10 @@ STAGE ?= prod
 package: setup
 	STAGE=$(STAGE) $(PY) -m tools.package
 
+# Retakes docs/console/*.png from the console's browser tests (they write to a temporary folder otherwise).
+screenshots: setup
+	LIFESHOP_SCREENSHOTS=docs/console $(PY) -m pytest -q tests/browser
+
 # Regenerates docs/events/*.schema.json from the event models.
 schemas: setup
 	$(PY) -m tools.event_schemas
@@ -45,6 +49,11 @@ check-tools:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { echo "Python 3.11 or newer is needed as '$(PYTHON)' (set PYTHON=/path/to/python3.11)."; exit 1; }
 	@command -v java >/dev/null || { echo "Java is missing: install Java 17 or newer (for example: apt-get install openjdk-17-jre-headless)."; exit 1; }
 	@command -v npm >/dev/null || { echo "npm is missing: install Node.js with npm (for example: apt-get install nodejs npm)."; exit 1; }
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || [ -n "$$LIFESHOP_CHROMIUM" ] || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && echo "Installing Debian's chromium for the console's browser tests" && \
+	    { apt-get install -y -qq --no-install-recommends chromium fonts-wqy-zenhei >/dev/null 2>&1 || \
+	      { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq --no-install-recommends chromium fonts-wqy-zenhei >/dev/null 2>&1; }; }; } || \
+	  { echo "Chromium is missing (the console's browser tests drive it): install it (for example: apt-get install chromium) or set LIFESHOP_CHROMIUM to its path."; exit 1; }
 
 $(STAMP):
 	rm -f $(VENV)/.installed-*

@@ -4,14 +4,14 @@ import os
 from chalice import Chalice, Rate
 
 from chalicelib import bootstrap, workers
-from chalicelib.api import (admin_catalog, admin_points, catalog, community, coupons, designs, envelopes, fulfillment,
-                            internal, me, openapi, orders)
+from chalicelib.api import (admin_catalog, admin_points, catalog, community, console, coupons, designs, envelopes,
+                            fulfillment, internal, me, openapi, orders)
 from chalicelib.api.routing import bind_request
 
 app = Chalice(app_name="lifeshop")
 app.register_middleware(bind_request, "http")
 for blueprint in (catalog.bp, me.bp, orders.bp, designs.bp, community.bp, envelopes.bp, coupons.bp, internal.bp,
-                  admin_catalog.bp, admin_points.bp, fulfillment.bp, openapi.bp):
+                  admin_catalog.bp, admin_points.bp, fulfillment.bp, console.bp, openapi.bp):
     app.register_blueprint(blueprint)
 if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":  # README: Deploying, cold starts
     bootstrap.prewarm()

@@ -210,7 +210,8 @@ class Container:
         from chalicelib.adapters.campaigns_repo import CampaignRepository
         from chalicelib.services.campaigns import CampaignService
 
-        return CampaignService(CampaignRepository(self.table), self.accounts, self.audit_repo, self.settings)
+        return CampaignService(CampaignRepository(self.table), self.accounts, self.audit_repo, self.settings,
+                               self.cursors)
 
     @cached_property
     def audit(self) -> AuditService:

@@ -47,6 +47,9 @@ class Settings(BaseModel):
     jwt_audience: Optional[str] = None
     jwks_url: Optional[str] = None
     cursor_secret: Optional[str] = None
+    # The console's sign-in outside stage local: the Cognito hosted UI's authorize URL (response_type=token,
+    # redirect_uri = <api>/console); the page takes the id_token it returns.
+    console_signin_url: Optional[str] = Field(default=None, pattern=r"^https://")
 
     max_body_bytes: int = Field(default=262_144, gt=0)
     # DynamoDB calls fail fast (503 unavailable) rather than outlive API Gateway's 29 s: at worst

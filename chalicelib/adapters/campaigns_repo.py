@@ -6,6 +6,14 @@ from typing import Any, Optional
 from chalicelib.adapters.dynamo import OnFail, Table, Transaction, key
 
 
+CAMPAIGN_PARTITION = "CAMPAIGN"  # every campaign, newest first on gsi2
+
+
+def _item(campaign: dict[str, Any]) -> dict[str, Any]:
+    return {"pk": f"CAMPAIGN#{campaign['campaign_id']}", "sk": "META", **campaign, "gsi2pk": CAMPAIGN_PARTITION,
+            "gsi2sk": f"{campaign['created_at']}#{campaign['campaign_id']}"}
+
+
 def campaign_key(campaign_id: str) -> dict[str, Any]:
     return key(f"CAMPAIGN#{campaign_id}", "META")
 
@@ -25,10 +33,15 @@ class CampaignRepository:
         return self._table.get(campaign_key(campaign_id))
 
     def add(self, tx: Transaction, campaign: dict[str, Any], *, on_fail: OnFail) -> None:
-        tx.create({"pk": f"CAMPAIGN#{campaign['campaign_id']}", "sk": "META", **campaign}, on_fail=on_fail)
+        tx.create(_item(campaign), on_fail=on_fail)
 
     def create_if_absent(self, campaign: dict[str, Any]) -> None:
-        self._table.put_if_absent({"pk": f"CAMPAIGN#{campaign['campaign_id']}", "sk": "META", **campaign})
+        self._table.put_if_absent(_item(campaign))
+
+    def page(self, limit: int, start: Optional[dict[str, Any]]) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:
+        """Campaigns, newest first."""
+        items, last = self._table.page("gsi2", CAMPAIGN_PARTITION, limit, start)
+        return [{k: v for k, v in i.items() if k not in ("pk", "sk") and not k.startswith("gsi")} for i in items], last
 
     def issue(self, tx: Transaction, campaign: dict[str, Any], grant: dict[str, Any], *, on_budget: OnFail,
               on_replay: OnFail) -> None:

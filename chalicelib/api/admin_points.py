@@ -4,7 +4,8 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.api.routing import Ctx, route
-from chalicelib.domain.points import (Campaign, CampaignInput, Grant, GrantInput, Referral, ReferralInput,
+from chalicelib.api.catalog import PageQuery
+from chalicelib.domain.points import (Campaign, CampaignInput, CampaignPage, Grant, GrantInput, Referral, ReferralInput,
                                       TierChange, UserTier)
 from chalicelib.domain.report import PointsReport, ReportQuery
 
@@ -22,6 +23,12 @@ def set_tier(ctx: Ctx, user_id: str) -> UserTier:
        summary="Create a campaign with a points budget", errors=("already_exists",))
 def create_campaign(ctx: Ctx) -> Campaign:
     return ctx.services.campaigns.create(ctx.user_id, ctx.body)
+
+
+@route(bp, "/admin/campaigns", auth=MERCH, query=PageQuery, response=CampaignPage, tag="admin",
+       summary="Every campaign, newest first, with its budget issued and remaining")
+def list_campaigns(ctx: Ctx) -> CampaignPage:
+    return ctx.services.campaigns.page(ctx.query.limit, ctx.query.cursor)
 
 
 @route(bp, "/admin/campaigns/{campaign_id}", auth=MERCH, response=Campaign, tag="admin",

@@ -214,6 +214,11 @@ class Campaign(Model):
     created_by: str
 
 
+class CampaignPage(Model):
+    items: list[Campaign]
+    next_cursor: Optional[str]
+
+
 class GrantInput(Strict):
     user_id: UserId
     points: int = Field(gt=0, le=MAX_GRANT_POINTS)

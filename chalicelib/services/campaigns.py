@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from chalicelib.adapters.audit_repo import AuditRepository
 from chalicelib.adapters.campaigns_repo import CampaignRepository
 from chalicelib.adapters.clock import iso, new_id
+from chalicelib.adapters.cursor import CursorCodec
 from chalicelib.adapters.dynamo import OnFail, Replay, Transaction
 from chalicelib.domain import points as rules
 from chalicelib.domain.errors import AlreadyExists, AlreadyReferred, BudgetExhausted, NotFound, SelfReferral
@@ -27,8 +28,9 @@ def _view(campaign: dict[str, Any]) -> rules.Campaign:
 
 class CampaignService:
     def __init__(self, repo: CampaignRepository, accounts: Accounts, audit: AuditRepository,
-                 settings: Settings) -> None:
+                 settings: Settings, cursors: CursorCodec) -> None:
         self._repo = repo
+        self._cursors = cursors
         self._accounts = accounts
         self._audit = audit
         self._settings = settings
@@ -42,6 +44,10 @@ class CampaignService:
         self._audit.record(tx, actor, "campaign.create", body.campaign_id, None, campaign, now)
         tx.commit()
         return _view(campaign)
+
+    def page(self, limit: int, cursor: Optional[str]) -> rules.CampaignPage:
+        items, last = self._repo.page(limit, self._cursors.decode(cursor, "campaigns"))
+        return rules.CampaignPage(items=[_view(c) for c in items], next_cursor=self._cursors.encode(last, "campaigns"))
 
     def get(self, campaign_id: str) -> rules.Campaign:
         return _view(self._existing(campaign_id))

@@ -1,0 +1,214 @@
+"""The merchandiser console in a real browser, against a live `chalice local` on DynamoDB Local: what a
+merchandiser does on each screen, and what an attacker's data or a stale token cannot do."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from playwright.sync_api import expect
+
+from tests.api.shop import ADDRESS, give_points
+from tests.helpers import uid
+from tools.streams import outbox_poller
+
+
+class Console:
+    """A page object: the console's screens as a merchandiser reaches them."""
+
+    def __init__(self, page: Any, url: str) -> None:
+        self.page = page
+        self.url = url
+
+    def open(self, screen: str = "") -> None:
+        self.page.goto(f"{self.url}/console{'#/' + screen if screen else ''}")
+
+    def sign_in(self, token: str) -> None:
+        self.open()
+        self.page.get_by_label(re.compile("Merchandiser token")).fill(token)
+        self.page.get_by_role("button", name="Sign in").click()
+
+    def go(self, section: str) -> None:
+        self.page.get_by_role("navigation").get_by_role("link", name=section).click()
+
+    def alert(self) -> Any:
+        return self.page.get_by_role("alert")
+
+
+def console(page: Any, live_server: dict[str, Any]) -> Console:
+    return Console(page, live_server["url"])
+
+
+def merch_token(live_api: Any) -> str:
+    return live_api.tokens("merch-console", "merchandiser")
+
+
+def test_a_merchandiser_signs_in_and_a_fans_token_or_an_expired_one_is_refused(page, live_server, live_api, shots):
+    c = console(page, live_server)
+    c.open()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    page.screenshot(path=str(shots / "sign-in.png"))
+    c.sign_in(live_api.tokens("fan-console"))
+    expect(c.alert()).to_contain_text("not a merchandiser's")
+    expect(page.get_by_role("navigation")).to_be_hidden()
+    c.sign_in(live_api.tokens("merch-console", "merchandiser", lifetime_s=-60))
+    expect(c.alert()).to_contain_text("not valid or has expired")
+    c.sign_in(merch_token(live_api))
+    expect(page.get_by_role("heading", name="Catalog")).to_be_visible()
+    page.get_by_role("button", name="中文").click()
+    expect(page.get_by_role("navigation").get_by_role("link", name="商品")).to_be_visible()
+    page.get_by_role("button", name="English").click()
+    # a token that expires mid-session: the next call is 401 and the console goes back to sign-in
+    page.evaluate("t => sessionStorage.setItem('token', t)", live_api.tokens("merch-x", "merchandiser", lifetime_s=-1))
+    page.reload()
+    expect(c.alert()).to_contain_text("Your session ended")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+
+def test_the_console_page_is_served_with_a_content_security_policy(live_api):
+    r = live_api.get("/console")
+    assert r.status == 200 and "text/html" in r.headers["Content-Type"]
+    assert "script-src 'self'" in r.headers["Content-Security-Policy"] and "unsafe-inline" not in \
+        r.headers["Content-Security-Policy"]
+    assert live_api.get("/console/secrets.txt").status == 404
+
+
+def test_create_a_product_with_two_skus_publish_it_and_adjust_stock_with_a_reason(page, live_server, live_api, shots):
+    c = console(page, live_server)
+    c.sign_in(merch_token(live_api))
+    page.get_by_role("link", name="New product").click()
+    expect(page.get_by_role("heading", name="New product")).to_be_visible()
+    title = f"Console umbrella {uid('u')}"
+    page.get_by_label("Category").select_option("apparel")
+    page.get_by_label("Title", exact=True).fill(title)
+    page.get_by_label("Chinese title").fill("纪念伞")
+    page.get_by_role("button", name="Add a SKU").click()
+    skus = [f"UMB-{uid('s').upper()}", f"UMB-{uid('s').upper()}"]
+    for n, (sku, price) in enumerate(zip(skus, ("4990", "5990"))):
+        page.get_by_label("SKU", exact=True).nth(n).fill(sku)
+        page.get_by_label("Price (fen)").nth(n).fill(price)
+        page.get_by_label("Stock", exact=True).nth(n).fill("20")
+    expect(page.get_by_text("= 499 Points")).to_be_visible()  # the live points price
+    page.screenshot(path=str(shots / "product-editor.png"), full_page=True)
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("heading", name=re.compile(title))).to_be_visible()
+    page.get_by_role("button", name="Publish").click()
+    expect(page.get_by_role("heading", name=re.compile(title))).to_contain_text("active")
+    product_id = page.url.rsplit("/", 1)[1]
+    published = live_api.get(f"/products/{product_id}").json
+    assert (published["category"], published["skus"][1]["price_fen"]) == ("apparel", 5990)
+
+    stock_form = page.locator(".card", has_text=f"SKU {skus[0]}")
+    stock_form.get_by_label("Change (+/- units)").fill("-3")
+    stock_form.get_by_label("Reason").fill("three damaged in the warehouse")
+    stock_form.get_by_role("button", name="Adjust stock").click()
+    expect(stock_form.locator(".stock-now")).to_have_text("17")
+    c.go("Audit log")
+    row = page.locator("#audit tbody tr", has_text=skus[0]).first
+    expect(row).to_contain_text("three damaged in the warehouse")
+    page.screenshot(path=str(shots / "audit-log.png"))
+    c.go("Catalog")
+    page.get_by_label("Search by title").fill(title)
+    expect(page.locator("tbody tr")).to_have_count(1)
+    page.screenshot(path=str(shots / "catalog.png"))
+
+
+def test_a_product_the_api_refuses_is_explained_in_words_naming_the_field(page, live_server, live_api):
+    c = console(page, live_server)
+    c.sign_in(merch_token(live_api))
+    page.get_by_role("link", name="New product").click()
+    expect(page.get_by_role("heading", name="New product")).to_be_visible()
+    page.get_by_label("Title", exact=True).fill("No price")
+    page.get_by_label("Chinese title").fill("无价")
+    page.get_by_label("SKU", exact=True).fill("not a sku!")
+    page.get_by_label("Price (fen)").fill("1000")
+    page.get_by_role("button", name="Save").click()
+    expect(c.alert()).to_contain_text("skus.0.sku")
+    expect(c.alert()).not_to_contain_text('"error"')  # words, not the JSON body
+
+
+def test_approve_a_design_from_the_review_queue(page, live_server, live_api, shots):
+    designer = uid("designer")
+    design = live_api.post("/designs", {"title": "Night-sky scarf", "description": "Silk, the stars over Hefei.",
+                                        "category": "apparel", "image_urls": ["https://img.example.com/scarf.png"]},
+                           user=designer).json
+    c = console(page, live_server)
+    c.sign_in(merch_token(live_api))
+    c.go("Design review")
+    card = page.locator("article", has_text="Night-sky scarf").first
+    expect(card.get_by_role("img", name="Night-sky scarf")).to_have_attribute("src", "https://img.example.com/scarf.png")
+    page.screenshot(path=str(shots / "design-review.png"))
+    card.get_by_role("button", name="Approve").click()
+    expect(page.get_by_role("status")).to_have_text("Approved")
+    assert live_api.get("/me/designs", user=designer).json["items"][0]["status"] == "approved"
+    assert design["design_id"] == live_api.get("/me/designs", user=designer).json["items"][0]["design_id"]
+
+
+def test_refund_an_order_and_read_the_points_report(page, live_server, live_api, shots):
+    services = live_server["container"]
+    body = {"product_id": uid("p"), "category": "food", "title": "Console tea", "title_zh": "茶", "status": "active",
+            "skus": [{"sku": f"TEA-{uid('s').upper()}", "price_fen": 2000, "stock": 10}]}
+    assert live_api.merch("POST", "/admin/products", body).status == 201
+    buyer = uid("buyer")
+    give_points(services, buyer, 500)
+    order = live_api.post("/orders", {"items": [{"sku": body["skus"][0]["sku"], "qty": 1}], "points": 200,
+                                      "shipping_address": ADDRESS}, user=buyer,
+                          headers={"Idempotency-Key": uid("console")}).json
+    c = console(page, live_server)
+    c.sign_in(merch_token(live_api))
+    c.go("Orders")
+    page.get_by_label("Status").select_option("paid")
+    page.get_by_role("link", name=order["order_id"]).click()
+    expect(page.get_by_role("heading", name=re.compile(order["order_id"]))).to_contain_text("paid")
+    page.screenshot(path=str(shots / "order.png"), full_page=True)
+    page.get_by_label("Refund reason").fill("customer changed their mind")
+    page.get_by_role("button", name="Refund").click()
+    expect(page.get_by_role("heading", name=re.compile(order["order_id"]))).to_contain_text("refunded")
+    assert live_api.get("/me", user=buyer).json["points"]["available"] == 500
+
+    outbox_poller(services).poll()  # what the stream's Lambda does on AWS
+    c.go("Points report")
+    expect(page.locator("svg.chart")).to_be_visible()
+    today = page.locator("tbody tr").nth(-2)  # the last day (today), before the totals
+    expect(today).to_contain_text(str(live_api.merch("GET", "/admin/points/report").json["days"][-1]["outstanding"]))
+    page.screenshot(path=str(shots / "points-report.png"), full_page=True)
+
+
+def test_html_in_a_title_or_a_description_is_shown_as_text_never_run(page, live_server, live_api):
+    payload = '<img src=x onerror="window.__pwned=1">'
+    body = {"product_id": uid("p"), "category": "tech", "title": f"Evil {payload}", "title_zh": payload,
+            "skus": [{"sku": f"EVIL-{uid('s').upper()}", "price_fen": 1000, "stock": 1}]}
+    assert live_api.merch("POST", "/admin/products", body).status == 201
+    live_api.post("/designs", {"title": "Evil design", "description": f"<script>window.__pwned=2</script>{payload}",
+                               "category": "tech", "image_urls": ["https://img.example.com/x.png"]}, user=uid("d"))
+    c = console(page, live_server)
+    c.sign_in(merch_token(live_api))
+    page.get_by_label("Search by title").fill("Evil")
+    expect(page.get_by_text(f"Evil {payload}")).to_be_visible()
+    c.go("Design review")
+    expect(page.get_by_text("<script>window.__pwned=2</script>", exact=False)).to_be_visible()
+    page.get_by_role("link", name=re.compile("Evil")).count()
+    assert page.evaluate("() => window.__pwned") is None
+    assert page.locator("img[src='x']").count() == 0
+
+
+def test_every_screen_loads_and_names_its_fields(page, live_server, live_api, shots):
+    c = console(page, live_server)
+    c.sign_in(merch_token(live_api))
+    for section, heading in (("Event review", "Event review"), ("Campaigns", "Campaigns"), ("Coupons", "Coupons")):
+        c.go(section)
+        expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+        expect(page.get_by_role("alert")).to_have_count(0)
+    cid = uid("cpn")
+    page.get_by_label("Coupon id").last.fill(cid)
+    page.get_by_label("Title").fill("¥5 off")
+    page.get_by_label("Amount off (fen)").fill("500")
+    page.get_by_role("button", name="Create").click()
+    expect(page.locator("table")).to_contain_text(cid)
+    page.screenshot(path=str(shots / "coupons.png"), full_page=True)
+    page.reload()  # by keyboard: the skip link comes first and lands on the screen's content
+    expect(page.get_by_role("heading", name="Coupons", exact=True)).to_be_visible()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#main")).to_be_focused()
+    expect(page.get_by_role("heading", name="Coupons", exact=True)).to_be_visible()
