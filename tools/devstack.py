@@ -45,7 +45,8 @@ def main() -> int:
         report = catalog.seed(services.catalog, catalog.load())
         print(f"catalog: {len(report.created)} products created, {len(report.kept)} already there (kept as they are)")
         demo.set_up(services)
-        print(f"demo users: owner-1 is a verified owner (VIN {demo.DEMO_VIN}); points: {demo.DEMO_POINTS}")
+        print(f"demo users: owner-1 is a verified owner (VIN {demo.DEMO_VIN}); points: {demo.DEMO_POINTS}; both hold "
+              "a welcome-10 coupon")
         for partner in settings.partners:
             categories = ", ".join(c for c, p in settings.partner_routes.items() if p == partner)
             url = queues.get(settings.partner_queue(partner), "no queue in infra/template.json: its events are parked")
@@ -56,6 +57,7 @@ def main() -> int:
              "--host", HOST, "--port", str(api_port), "--stage", "local"], cwd=str(localstack.ROOT), env=env))
         localstack.wait_for_port(api_port, procs[-1], "chalice local")
         print(f"\nAPI             http://{HOST}:{api_port}   (OpenAPI: http://{HOST}:{api_port}/openapi.json)")
+        print(f"Console         http://{HOST}:{api_port}/console   (sign in with the demo merchandiser token it offers)")
         print("Demo bearer tokens (valid 30 days):")
         for user, token in demo_tokens(settings.local_jwt_secret).items():
             print(f"  {label(user):<24} {token}")
