@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test setup check-tools tokens reconcile backfill-ranks schemas bench package screenshots
+.PHONY: run test setup check-tools tokens reconcile backfill-ranks backfill-report schemas bench package screenshots
 
 run: setup
 	$(PY) -m tools.devstack
@@ -42,6 +42,10 @@ reconcile: setup
 # Once, on a database from before weighted votes: puts every public design in the gallery by score.
 backfill-ranks: setup
 	$(PY) -m tools.backfill_ranks
+
+# Once, on a database from before the points report: counts the ledger entries the stream never delivered.
+backfill-report: setup
+	$(PY) -m tools.backfill_report
 
 setup: check-tools $(STAMP) node_modules/.installed
 

@@ -104,3 +104,17 @@ def test_sixty_concurrent_orders_on_one_day_are_each_counted_once(api, services,
 
 def stream_copy(services):
     return poller(services)[0]
+
+
+def test_a_backfill_counts_entries_the_stream_never_delivered_and_the_stream_then_adds_nothing(api, services, clock):
+    from tools.backfill_report import backfill
+
+    clock.set("2026-11-24T02:00:00Z")
+    fan = uid("fan")
+    give_points(services, fan, 700)
+    assert backfill(services) == 1 and backfill(services) == 0
+    stream, _ = poller(services)
+    stream.poll()
+    today = api.merch("GET", "/admin/points/report?from=2026-11-24&to=2026-11-24").json["days"][0]
+    assert (today["issued"]["grant"], today["outstanding"], today["entries"]) == (700, 700, 1)
+    assert reconcile(services.dynamodb, services.table)[1] == []
