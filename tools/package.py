@@ -17,6 +17,8 @@ SETTINGS = {
     "JwtIssuer": ("LIFESHOP_JWT_ISSUER", False, "Cognito user pool issuer URL"),
     "JwtAudience": ("LIFESHOP_JWT_AUDIENCE", False, "Cognito app client id"),
     "JwksUrl": ("LIFESHOP_JWKS_URL", False, "the user pool's JWKS URL"),
+    "ConsoleSigninUrl": ("LIFESHOP_CONSOLE_SIGNIN_URL", False, "the console's sign-in: the Cognito hosted UI's "
+                         "authorize URL (response_type=token, redirect_uri <api>/console)"),
     "CursorSecret": ("LIFESHOP_CURSOR_SECRET", True, "signs pagination cursors (32+ random characters)"),
     "StripeApiKey": ("STRIPE_API_KEY", True, "Stripe secret key"),
     "StripeWebhookSecret": ("STRIPE_WEBHOOK_SECRET", True, "Stripe webhook signing secret"),
