@@ -55,8 +55,8 @@ class CouponInput(Strict):
         return self
 
 
-class Coupon(Model):
-    """A template as merchandisers see it."""
+class CouponTerms(Model):
+    """What a coupon takes off and where (a template's, copied onto every coupon issued from it)."""
 
     coupon_id: str
     title: str
@@ -65,6 +65,11 @@ class Coupon(Model):
     percent_off: Optional[int] = None
     min_subtotal_fen: int
     categories: Optional[list[str]] = None
+
+
+class Coupon(CouponTerms):
+    """A template as merchandisers see it."""
+
     valid_days: int
     budget_count: int
     per_user_limit: int
@@ -84,18 +89,11 @@ class CouponGrantInput(Strict):
     ref: Ref = Field(description="your reference: the same ref returns the first grant, never a second coupon")
 
 
-class UserCoupon(Model):
-    """A coupon a user holds: the template's terms as they were when it was issued."""
+class UserCoupon(CouponTerms):
+    """A coupon a user holds: the template's terms (`coupon_id` names it) as they were when it was issued."""
 
     coupon: str = Field(description="this coupon's id: send it as `coupon` in a quote or an order")
-    coupon_id: str = Field(description="the template it was issued from")
     user_id: str
-    title: str
-    title_zh: Optional[str] = None
-    amount_off_fen: Optional[int] = None
-    percent_off: Optional[int] = None
-    min_subtotal_fen: int
-    categories: Optional[list[str]] = None
     source: Literal["grant", "purchase"]
     bought_with: Optional[str] = Field(default=None, description="the order that bought it (source purchase)")
     issued_at: str
@@ -109,7 +107,7 @@ class UserCouponPage(Model):
     next_cursor: Optional[str]
 
 
-TERMS = ("coupon_id", "title", "title_zh", "amount_off_fen", "percent_off", "min_subtotal_fen", "categories")
+TERMS = tuple(CouponTerms.model_fields)
 
 
 def issued_coupon(template: dict[str, Any], coupon: str, user_id: str, source: str, ref: str,
