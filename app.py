@@ -22,6 +22,11 @@ def publish_outbox(event):
     return workers.publish_outbox(event.to_dict()["Records"])
 
 
+@app.on_dynamodb_record(stream_arn=workers.STORE_STREAM, batch_size=100, starting_position="TRIM_HORIZON")
+def count_ledger(event):
+    return workers.count_ledger(event.to_dict()["Records"])
+
+
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def expire_orders(event):
     workers.expire_orders()

@@ -87,11 +87,13 @@ class EnvelopeDifference:
 
 
 AnyDifference = Union[Difference, ContributionDifference, ScoreDifference, EnvelopeDifference, "VoucherDifference",
-                      "CouponDifference", "ReportDifference"]
+                      "CouponDifference", "ReportDifference", "UncountedDifference"]
 
 
-def reconcile(client: Any, table: Any) -> tuple[int, list[AnyDifference]]:
-    """(users checked, differences) for one store table (`table` is an adapters.dynamo.Table)."""
+def reconcile(client: Any, table: Any, uncounted_before: str = "") -> tuple[int, list[AnyDifference]]:
+    """(users checked, differences) for one store table (`table` is an adapters.dynamo.Table); with
+    `uncounted_before` (an ISO time), ledger entries written before it that the points report never counted are
+    differences too (`make reconcile` gives a day ago: the stream should have delivered them)."""
     repo = UserRepository(table)
     checked, users = 0, []
     for profile in profiles(client, table.name):
@@ -102,7 +104,7 @@ def reconcile(client: Any, table: Any) -> tuple[int, list[AnyDifference]]:
                                     ledger_available, ledger_held))
     return checked, (users + contribution_differences(client, table) + score_differences(client, table)
                      + envelope_differences(client, table) + voucher_differences(client, table)
-                     + coupon_differences(client, table) + report_differences(client, table))
+                     + coupon_differences(client, table) + report_differences(client, table, uncounted_before))
 
 
 def contribution_differences(client: Any, table: Any) -> list[AnyDifference]:
@@ -230,9 +232,20 @@ class ReportDifference:
         return f"points report {self.day}: {self.report} but the ledger entries it counted sum to {self.ledgers}"
 
 
-def report_differences(client: Any, table: Any) -> list[AnyDifference]:
+@dataclass
+class UncountedDifference:
+    entries: int
+    before: str
+
+    def describe(self) -> str:
+        return (f"points report: {self.entries} ledger entries written before {self.before} were never counted "
+                "(run make backfill-report)")
+
+
+def report_differences(client: Any, table: Any, uncounted_before: str = "") -> list[AnyDifference]:
     """Days whose points report differs from the ledger entries marked as counted in it (entries the stream has
-    not delivered yet are not in the report, nor marked)."""
+    not delivered yet are not in the report, nor marked); and, with `uncounted_before`, entries older than it that
+    are not counted."""
     from chalicelib.domain.report import line_sums
     from chalicelib.adapters.report_repo import ReportRepository
     from chalicelib.services.report import day_and_shard
@@ -245,7 +258,13 @@ def report_differences(client: Any, table: Any) -> list[AnyDifference]:
         for line, points in line_sums([entry]).items():
             sums[line] = sums.get(line, 0) + points
     report = ReportRepository(table).days("9999-12-31")
-    return [ReportDifference(day, report.get(day, {}), ledgers.get(day, {}))
+    lost: list[AnyDifference] = []
+    if uncounted_before:
+        old = sum(1 for _ in _scan(client, table.name, "begins_with(pk, :u) AND begins_with(sk, :l) AND "
+                                   "attribute_not_exists(reported) AND created_at < :before",
+                                   {":u": {"S": "USER#"}, ":l": {"S": "LEDGER#"}, ":before": {"S": uncounted_before}}))
+        lost = [UncountedDifference(old, uncounted_before)] if old else []
+    return lost + [ReportDifference(day, report.get(day, {}), ledgers.get(day, {}))
             for day in sorted(set(report) | set(ledgers))
             if {k: v for k, v in report.get(day, {}).items() if v} != {k: v for k, v in ledgers.get(day, {}).items() if v}]
 
@@ -309,8 +328,11 @@ def local_services() -> Any:
 
 
 def main() -> int:
+    import datetime as dt
+
     services = local_services()
-    checked, differences = reconcile(services.dynamodb, services.table)
+    a_day_ago = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1)).isoformat(timespec="milliseconds")
+    checked, differences = reconcile(services.dynamodb, services.table, a_day_ago.replace("+00:00", "Z"))
     for d in differences:
         print(d.describe())
     print(f"reconcile {services.settings.store_table}: {checked} users checked, {len(differences)} differences")

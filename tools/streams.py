@@ -67,9 +67,18 @@ class StreamPoller:
 
 
 def outbox_poller(container: Any) -> StreamPoller:
-    """The poller of a container's store table, feeding the outbox consumer with that container's outbox."""
+    """The poller of a container's store table, feeding the outbox and ledger consumers with that container's
+    outbox and points report."""
     from chalicelib import workers
 
     streams = container.boto_session.client("dynamodbstreams", endpoint_url=container.settings.dynamodb_endpoint)
     return StreamPoller(container.dynamodb, streams, container.settings.store_table,
-                        lambda records: workers.publish_outbox(records, container.outbox, container.points_report))
+                        lambda records: both(workers.publish_outbox(records, container.outbox),
+                                             workers.count_ledger(records, container.points_report, container.outbox)))
+
+
+def both(*answers: dict[str, list[dict[str, str]]]) -> dict[str, list[dict[str, str]]]:
+    """One poller feeds both consumers (on AWS each has its own position on the stream): it resumes at the first
+    record either failed, and both handle records again idempotently."""
+    failed = [f for answer in answers for f in answer.get("batchItemFailures", [])]
+    return {"batchItemFailures": sorted(failed, key=lambda f: int(f["itemIdentifier"]))[:1]}

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from chalicelib.adapters.dynamo import OnFail, Table, Transaction, key
+from botocore.exceptions import ClientError
+
+from chalicelib.adapters.dynamo import OnFail, Table, Transaction, error_code, key, to_values
 
 
 CAMPAIGN_PARTITION = "CAMPAIGN"  # every campaign, newest first on gsi2
@@ -37,6 +39,20 @@ class CampaignRepository:
 
     def create_if_absent(self, campaign: dict[str, Any]) -> None:
         self._table.put_if_absent(_item(campaign))
+
+    def list_if_unlisted(self, campaign: dict[str, Any]) -> bool:
+        """Give a campaign from before the list its list keys; False if it had them."""
+        try:
+            self._table.client.update_item(
+                TableName=self._table.name, Key=campaign_key(campaign["campaign_id"]),
+                UpdateExpression="SET gsi2pk = :p, gsi2sk = :s", ConditionExpression="attribute_not_exists(gsi2pk)",
+                ExpressionAttributeValues=to_values({":p": CAMPAIGN_PARTITION,
+                                                     ":s": f"{campaign['created_at']}#{campaign['campaign_id']}"}))
+            return True
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            return False
 
     def page(self, limit: int, start: Optional[dict[str, Any]]) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:
         """Campaigns, newest first."""

@@ -1,7 +1,8 @@
 """DynamoDB repository of the points report (key formats: infra/README.md): each day's per-line sums of ledger
 entries on 16 shard items, a partition per shard, so a day's items are written in parallel and a range of days is
 one Query per shard. A ledger entry is counted once: the transaction that adds it to its day marks the entry
-`reported` on condition it was not yet, so a stream record delivered twice is counted once."""
+`reported` on condition it was not yet, so a stream record delivered twice is counted once. The day items have
+one attribute per report line (`entries` and line names such as `grant` or `redeemed`)."""
 from __future__ import annotations
 
 from typing import Any
@@ -18,23 +19,25 @@ class ReportRepository:
     def __init__(self, table: Table) -> None:
         self._table = table
 
-    def count(self, entry_key: dict[str, Any], entry: dict[str, Any], day: str, shard: int) -> bool:
-        """Add one ledger entry to its day's shard and mark it reported, in one transaction; False if it was
-        counted already (LostRace: it is being counted right now by another delivery, or is gone)."""
-        sums = line_sums([entry])
+    def count(self, entries: list[tuple[dict[str, Any], str, int]]) -> None:
+        """Add ledger entries, each given with its (day, shard), to their days' shards and mark each reported, in one
+        transaction (one update per day and shard, however many entries it gets). Counted raises if any entry was
+        counted already (or is gone), and then nothing is written: count that group one entry at a time."""
+        groups: dict[tuple[str, int], dict[str, int]] = {}
         tx = self._table.transaction()
-        tx.update(entry_key, "SET reported = :yes", {":yes": True},
-                  condition="attribute_exists(pk) AND attribute_not_exists(reported)", on_fail=_Counted)
-        names = {f"#{n}": name for n, name in enumerate(sorted(sums))}
-        adds = ", ".join(f"#{n} :{n}" for n in range(len(names)))
-        values = {f":{n}": sums[name] for n, name in enumerate(sorted(sums))}
-        tx.update(key(report_pk(shard), day), f"ADD entries :one{', ' + adds if adds else ''}",
-                  {":one": 1, **values}, names=names or None)
-        try:
-            tx.commit()
-        except _Counted:
-            return False
-        return True
+        for entry, day, shard in entries:
+            tx.update(key(entry["pk"], entry["sk"]), "SET reported = :yes", {":yes": True},
+                      condition="attribute_exists(pk) AND attribute_not_exists(reported)", on_fail=Counted)
+            sums = groups.setdefault((day, shard), {"entries": 0})
+            sums["entries"] += 1
+            for line, points in line_sums([entry]).items():
+                sums[line] = sums.get(line, 0) + points
+        for (day, shard), sums in groups.items():
+            names = {f"#{n}": name for n, name in enumerate(sorted(sums))}
+            values = {f":{n}": sums[name] for n, name in enumerate(sorted(sums))}
+            tx.update(key(report_pk(shard), day), "ADD " + ", ".join(f"#{n} :{n}" for n in range(len(names))),
+                      values, names=names)
+        tx.commit()
 
     def days(self, last: str) -> dict[str, dict[str, int]]:
         """Every day's sums up to `last`, added over the shards: one Query (paged) per shard."""
@@ -57,5 +60,5 @@ class ReportRepository:
         return days
 
 
-class _Counted(LostRace):
-    """The ledger entry carries `reported` already."""
+class Counted(LostRace):
+    """A ledger entry of the group carries `reported` already."""

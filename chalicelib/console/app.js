@@ -34,7 +34,10 @@
       chart_caption: "Points issued and redeemed per day (bars) and outstanding at the end of each day (line)",
       granted: "Granted", created_ok: "Created", coupon_product: "kind coupon only", physical: "physical", voucher: "voucher",
       coupon: "coupon", draft: "draft", active: "active", archived: "archived", submitted: "submitted",
-      template_id: "Coupon id", fields: "Fields", back: "Back", detail: "Detail", issued_by_source: "Issued by source", totals: "Totals",
+      template_id: "Coupon id", fields: "Fields", back: "Back", reply_mismatch: "The sign-in reply did not match this page's request: sign in again.",
+      pending_payment: "pending payment", paid: "paid", partially_shipped: "partially shipped", shipped: "shipped",
+      cancelled: "cancelled", payment_failed: "payment failed", earn: "Tasks", referral: "Referrals",
+      design_reward: "Design rewards", royalty: "Royalties", event_reward: "Event rewards", envelope: "Red envelopes", detail: "Detail", issued_by_source: "Issued by source", totals: "Totals",
     },
     zh: {
       brand: "生活商城后台", loading: "加载中…", sign_out: "退出", sign_in: "登录",
@@ -67,11 +70,16 @@
       chart_caption: "每日发放与兑换积分（柱）及每日末流通积分（线）",
       granted: "已发放", created_ok: "已创建", coupon_product: "仅优惠券类型", physical: "实物", voucher: "电子券",
       coupon: "优惠券", draft: "草稿", active: "在售", archived: "已下架", submitted: "待审核",
-      template_id: "优惠券编号", fields: "字段", back: "返回", detail: "详情", issued_by_source: "按来源发放", totals: "合计",
+      template_id: "优惠券编号", fields: "字段", back: "返回", reply_mismatch: "登录回执与本页请求不符，请重新登录。",
+      pending_payment: "待支付", paid: "已支付", partially_shipped: "部分发货", shipped: "已发货", cancelled: "已取消",
+      payment_failed: "支付失败", earn: "任务", referral: "推荐", design_reward: "设计奖励", royalty: "版税",
+      event_reward: "活动奖励", envelope: "红包", detail: "详情", issued_by_source: "按来源发放", totals: "合计",
     },
   };
   const CATEGORIES = ["food", "apparel", "travel", "tech", "home", "car-life", "models-toys", "hotel"];
   const SECTIONS = ["products", "orders", "designs", "events", "campaigns", "coupons", "audit", "report"];
+  // Where the API is: the page is <base>/console, e.g. /api/console behind API Gateway's stage, /console locally.
+  const BASE = location.pathname.replace(/\/console\/?$/, "");
   let lang = sessionStorage.getItem("lang") || "en";
   let token = sessionStorage.getItem("token") || "";
   let config = {};
@@ -90,7 +98,7 @@
     if (body !== undefined) headers["Content-Type"] = "application/json";
     let res;
     try {
-      res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      res = await fetch(BASE + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     } catch (e) {
       throw new ApiError(0, "network", t("network_error"), {});
     }
@@ -199,8 +207,8 @@
       return;
     }
     sessionStorage.setItem("token", token);
-    location.hash = "#/products";
-    render();
+    if (location.hash === "#/products") render();
+    else location.hash = "#/products";  // renders on hashchange
   }
 
   function showSignIn(message) {
@@ -216,7 +224,13 @@
       extra.push(h("button", { type: "button", class: "secondary", onclick: () => signIn(config.demo_token, errors) },
         t("use_demo")));
     }
-    if (config.signin_url) extra.push(h("a", { class: "button", href: config.signin_url }, t("hosted")));
+    if (config.signin_url) {
+      extra.push(h("button", { type: "button", onclick: () => {
+        const state = [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
+        sessionStorage.setItem("signin_state", state);
+        location.href = `${config.signin_url}&state=${state}`;
+      } }, t("hosted")));
+    }
     fill(main(), h("h1", {}, t("sign_in")), errors, h("div", { class: "card" }, form, extra));
   }
 
@@ -232,6 +246,7 @@
     const more = h("button", { type: "button", class: "secondary", hidden: true }, t("load_more"));
     let items = [];
     let cursor = null;
+    let generation = 0;
     const draw = () => {
       const q = search.value.trim().toLowerCase();
       const shown = items.filter((p) => !q || p.title.toLowerCase().includes(q) || p.title_zh.toLowerCase().includes(q));
@@ -241,14 +256,15 @@
           when(p.updated_at)])));
     };
     const load = guard(errors, async (event) => {
-      const fresh = !event || event.type !== "click" || event.target !== more;
-      if (fresh) { items = []; cursor = null; }
+      const more_ = event && event.target === more;
+      const mine = more_ ? generation : ++generation;
       const q = new URLSearchParams({ limit: "50" });
       if (status.value) q.set("status", status.value);
       if (category.value) q.set("category", category.value);
-      if (cursor) q.set("cursor", cursor);
+      if (more_ && cursor) q.set("cursor", cursor);
       const page = await api("GET", `/admin/products?${q}`);
-      items = items.concat(page.items);
+      if (mine !== generation) return;
+      items = (more_ ? items : []).concat(page.items);
       cursor = page.next_cursor;
       more.hidden = !cursor;
       draw();
@@ -390,19 +406,31 @@
   async function ordersScreen(root) {
     const status = h("select", {}, h("option", { value: "" }, t("any")),
       ["pending_payment", "paid", "partially_shipped", "shipped", "cancelled", "refunded", "expired", "payment_failed"]
-        .map((s) => h("option", { value: s }, s)));
+        .map((s) => h("option", { value: s }, t(s))));
     const errors = h("div", {});
     const list = h("div", {});
-    const load = guard(errors, async () => {
+    const more = h("button", { type: "button", class: "secondary", hidden: true }, t("load_more"));
+    let items = [];
+    let cursor = null;
+    let generation = 0;  // a newer filter wins over an answer still on its way
+    const load = guard(errors, async (event) => {
+      const more_ = event && event.target === more;
+      const mine = more_ ? generation : ++generation;
       const q = new URLSearchParams({ limit: "50" });
       if (status.value) q.set("status", status.value);
+      if (more_ && cursor) q.set("cursor", cursor);
       const page = await api("GET", `/admin/orders?${q}`);
+      if (mine !== generation) return;
+      items = (more_ ? items : []).concat(page.items);
+      cursor = page.next_cursor;
+      more.hidden = !cursor;
       fill(list, table([t("order"), t("user"), t("status"), num(t("subtotal")), num(t("discount")), num(t("points")), num(t("cash")), t("created")],
-        page.items.map((o) => [h("a", { href: `#/orders/${encodeURIComponent(o.order_id)}` }, o.order_id), o.user_id, statusLabel(o.status),
+        items.map((o) => [h("a", { href: `#/orders/${encodeURIComponent(o.order_id)}` }, o.order_id), o.user_id, statusLabel(o.status),
           o.subtotal_fen, o.discount_fen || 0, o.points_applied, o.cash_due_fen, when(o.created_at)])));
     });
     status.addEventListener("change", load);
-    fill(root, h("h1", {}, t("orders")), h("div", { class: "row" }, field(t("status"), status)), errors, list);
+    more.addEventListener("click", load);
+    fill(root, h("h1", {}, t("orders")), h("div", { class: "row" }, field(t("status"), status)), errors, list, h("p", {}, more));
     await load();
   }
 
@@ -482,6 +510,7 @@
     const errors = h("div", {});
     const v = {
       id: h("input", { required: true }), title: h("input", { required: true, maxlength: 120 }),
+      title_zh: h("input", { maxlength: 120 }),
       amount: h("input", { type: "number", min: 10, step: 10 }), percent: h("input", { type: "number", min: 1, max: 100 }),
       min: h("input", { type: "number", min: 0, value: 0 }), categories: h("input", {}),
       days: h("input", { type: "number", min: 1, value: 30 }), budget: h("input", { type: "number", min: 1, value: 1000 }),
@@ -489,10 +518,13 @@
     };
     const create = guard(errors, async () => {
       const cats = v.categories.value.split(",").map((s) => s.trim()).filter(Boolean);
-      await api("POST", "/admin/coupons", { coupon_id: v.id.value.trim(), title: v.title.value,
-        amount_off_fen: v.amount.value ? Number(v.amount.value) : null, percent_off: v.percent.value ? Number(v.percent.value) : null,
-        min_subtotal_fen: Number(v.min.value || 0), categories: cats.length ? cats : null, valid_days: Number(v.days.value),
-        budget_count: Number(v.budget.value), per_user_limit: Number(v.per.value) });
+      const body = { coupon_id: v.id.value.trim(), title: v.title.value, categories: cats.length ? cats : null };
+      if (v.title_zh.value.trim()) body.title_zh = v.title_zh.value;
+      for (const [name, input] of [["amount_off_fen", v.amount], ["percent_off", v.percent], ["min_subtotal_fen", v.min],
+        ["valid_days", v.days], ["budget_count", v.budget], ["per_user_limit", v.per]]) {
+        if (input.value !== "") body[name] = Number(input.value);
+      }
+      await api("POST", "/admin/coupons", body);
       toast(t("created_ok"));
       render();
     });
@@ -512,7 +544,8 @@
         h("div", { class: "row" }, field(t("template_id"), g.coupon), field(t("user_id"), g.user), field(t("ref"), g.ref),
           h("div", {}, h("button", { type: "submit" }, t("grant"))))),
       h("form", { class: "card", onsubmit: create }, h("h2", {}, t("create")), errors,
-        h("div", { class: "row" }, field(t("template_id"), v.id), field(t("title"), v.title), field(t("amount_off_fen"), v.amount),
+        h("div", { class: "row" }, field(t("template_id"), v.id), field(t("title"), v.title), field(t("title_zh"), v.title_zh),
+          field(t("amount_off_fen"), v.amount),
           field(t("percent_off"), v.percent), field(t("min_subtotal"), v.min)),
         h("div", { class: "row" }, field(t("categories"), v.categories), field(t("valid_days"), v.days), field(t("budget_count"), v.budget),
           field(t("per_user_limit"), v.per), h("div", {}, h("button", { type: "submit" }, t("create"))))));
@@ -603,7 +636,7 @@
       const r = await api("GET", `/admin/points/report?${q}`);
       const sources = ["earn", "grant", "referral", "design_reward", "royalty", "event_reward", "envelope"];
       fill(out, chart(r.days), h("p", {}, `${t("opening")}: ${r.opening_outstanding}`), h("div", { class: "scroll" },
-        table([t("day"), ...sources.map(num), num(t("issued_total")), num(t("redeemed")), num(t("returned")), num(t("expired")), num(t("outstanding")), num(t("liability"))],
+        table([t("day"), ...sources.map((x) => num(t(x === "grant" ? "granted" : x))), num(t("issued_total")), num(t("redeemed")), num(t("returned")), num(t("expired")), num(t("outstanding")), num(t("liability"))],
           [...r.days, r.totals].map((d) => [d.day, ...sources.map((s) => d.issued[s]), d.issued.total, d.redeemed, d.returned, d.expired, d.outstanding, d.liability_fen]))));
     });
     fill(root, h("h1", {}, t("report")),
@@ -626,11 +659,19 @@
     document.getElementById("signout").hidden = !token;
   }
 
+  let renders = 0;
+  // Draw the screen the address names; true if no other render started meanwhile (it is the one on screen).
   async function render() {
+    const mine = ++renders;
     const [path] = location.hash.replace(/^#\/?/, "").split("?");
-    const [section, id] = path.split("/").map(decodeURIComponent);
+    let section, id;
+    try {
+      [section, id] = path.split("/").map(decodeURIComponent);
+    } catch (e) {
+      [section, id] = ["products", undefined];  // a malformed address: the catalog
+    }
     drawChrome(SCREENS[section] ? section : "products");
-    if (!token) { showSignIn(); return; }
+    if (!token) { showSignIn(); return false; }
     const root = main();
     fill(root, h("p", {}, t("loading")));
     try {
@@ -641,20 +682,10 @@
     } catch (err) {
       if (err.status !== 401) fill(root, errorBox(err));
     }
+    return mine === renders;
   }
 
   async function start() {
-    const fragment = new URLSearchParams(location.hash.replace(/^#/, ""));
-    if (fragment.get("id_token")) {  // back from the hosted sign-in page
-      token = fragment.get("id_token");
-      sessionStorage.setItem("token", token);
-      history.replaceState(null, "", location.pathname + "#/products");
-    }
-    try {
-      config = await (await fetch("/console/config.json")).json();
-    } catch (e) {
-      config = {};
-    }
     document.getElementById("lang").addEventListener("click", () => {
       lang = lang === "zh" ? "en" : "zh";
       sessionStorage.setItem("lang", lang);
@@ -662,8 +693,25 @@
     });
     document.getElementById("signout").addEventListener("click", () => signOut());
     document.querySelector(".skip").addEventListener("click", (e) => { e.preventDefault(); main().focus(); });
-    window.addEventListener("hashchange", render);
-    render();
+    window.addEventListener("hashchange", async () => { if (await render()) main().focus(); });
+    try {
+      config = await (await fetch(`${BASE}/console/config.json`)).json();
+    } catch (e) {
+      config = {};
+    }
+    const fragment = new URLSearchParams(location.hash.replace(/^#/, ""));
+    if (fragment.get("id_token") || fragment.get("error")) {  // back from the hosted sign-in page
+      const expected = sessionStorage.getItem("signin_state");
+      sessionStorage.removeItem("signin_state");
+      history.replaceState(null, "", location.pathname + "#/products");
+      if (fragment.get("error")) return showSignIn(fragment.get("error_description") || fragment.get("error"));
+      if (!expected || fragment.get("state") !== expected) return showSignIn(t("reply_mismatch"));
+      const errors = h("div", {});
+      fill(main(), errors);
+      await signIn(fragment.get("id_token"), errors);
+      if (!token) showSignIn(errors.textContent);
+    }
+    if (!fragment.get("id_token")) render();
   }
 
   start();

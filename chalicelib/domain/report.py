@@ -14,6 +14,7 @@ from chalicelib.domain.money import FEN_PER_POINT
 
 REPORT_SHARDS = 16  # a day's sums live on this many items, so a busy day does not serialise on one
 MAX_REPORT_DAYS = 366
+FIRST_DAY, LAST_DAY = "2000-01-01", "2100-12-31"  # the days a report may name
 ISSUED = ("earn", "grant", "referral", "design_reward", "royalty", "event_reward", "envelope")
 # ledger kind -> the report line it counts in (kinds not listed move nothing: hold, release)
 LINE_OF_KIND = {"earn": "earn", "grant": "grant", "referral": "referral", "design_reward": "design_reward",
@@ -36,6 +37,8 @@ class ReportQuery(Strict):
                     dt.date.fromisoformat(value)
                 except ValueError:
                     raise ValueError(f"{name} is not a date") from None
+                if not FIRST_DAY <= value <= LAST_DAY:
+                    raise ValueError(f"{name} is outside {FIRST_DAY} to {LAST_DAY}")
         if self.from_ and self.to and self.from_ > self.to:
             raise ValueError("from is after to")
         return self

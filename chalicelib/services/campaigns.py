@@ -80,11 +80,18 @@ class CampaignService:
             return rules.Grant.model_validate(self._repo.grant(campaign_id, body.ref))
 
     def ensure(self, campaign_id: str, name: str, budget_points: int) -> dict[str, Any]:
-        """A built-in campaign (referrals, design rewards), created on first use."""
+        """A built-in campaign (referrals, design rewards), created on first use (and listed, if it is older than
+        the list)."""
         self._repo.create_if_absent({"campaign_id": campaign_id, "name": name, "budget_points": budget_points,
                                      "issued_points": 0, "created_at": iso(self._accounts.clock.now()),
                                      "created_by": "system"})
-        return self._existing(campaign_id)
+        found = self._existing(campaign_id)
+        if "gsi2pk" not in found:
+            self.list_if_unlisted(found)
+        return found
+
+    def list_if_unlisted(self, campaign: dict[str, Any]) -> bool:
+        return self._repo.list_if_unlisted(campaign)
 
     def issue(self, tx: Transaction, campaign: dict[str, Any], grant: dict[str, Any], *, on_replay: OnFail) -> None:
         """Issue `grant` from `campaign` in another use case's transaction: 409 `budget_exhausted` past the budget."""

@@ -4,24 +4,35 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from typing import Any, Optional
+import random
+import time
+from typing import Any, Callable, Optional
 
 from chalicelib.adapters.clock import Clock
 from chalicelib.adapters.dynamo import Contention, from_item
-from chalicelib.adapters.report_repo import ReportRepository
+from chalicelib.adapters.report_repo import Counted, ReportRepository
 from chalicelib.domain import report as rules
 from chalicelib.domain.errors import InvalidRequest
 from chalicelib.domain.points import shanghai_day
 
 LEDGER_PREFIX = "LEDGER#"
+GROUP = 25  # ledger entries per transaction: 25 marks and at most 25 day-shard updates
 
 
 def ledger_entry(record: dict[str, Any]) -> Optional[dict[str, Any]]:
-    """The points ledger entry a stream record inserts, or None for any other record."""
+    """The points ledger entry a stream record inserts, None for any other record; ValueError for a ledger item
+    that cannot be counted (it is parked for repair, never retried)."""
     image = (record.get("dynamodb") or {}).get("NewImage") or {}
     if record.get("eventName") != "INSERT" or not str((image.get("sk") or {}).get("S", "")).startswith(LEDGER_PREFIX):
         return None
-    return from_item(image)
+    entry = from_item(image)
+    try:
+        day_and_shard(entry)
+        if not all(isinstance(entry.get(k, 0), int) for k in ("delta", "held_delta")) or "kind" not in entry:
+            raise ValueError("no kind, or a delta that is not a whole number")
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ValueError(f"ledger item {entry.get('pk')} {entry.get('sk')} cannot be counted: {exc}") from None
+    return entry
 
 
 def day_and_shard(entry: dict[str, Any]) -> tuple[str, int]:
@@ -35,18 +46,34 @@ class PointsReportService:
         self._repo = repo
         self._clock = clock
 
-    def count(self, entry: dict[str, Any], attempts: int = 8) -> bool:
-        """Count one ledger entry into its day; False if it was counted before. Contention (another entry of the
-        same day and shard at the same moment) is retried here; past `attempts` it raises for the stream to
-        deliver the record again."""
-        day, shard = day_and_shard(entry)
+    def count(self, entries: list[dict[str, Any]], attempts: int = 8) -> int:
+        """Count ledger entries into their days, each once: in groups of 25 per transaction, a group that meets an
+        entry counted before one entry at a time. Contention (another consumer on the same day and shard) is
+        retried; past `attempts` it raises, for the stream to deliver the records again. How many were counted now."""
+        counted = 0
+        for start in range(0, len(entries), GROUP):
+            group = [(e, *day_and_shard(e)) for e in entries[start:start + GROUP]]
+            try:
+                self._retried(lambda: self._repo.count(group), attempts)
+                counted += len(group)
+            except Counted:
+                for one in group:
+                    try:
+                        self._retried(lambda: self._repo.count([one]), attempts)
+                        counted += 1
+                    except Counted:
+                        pass  # counted by an earlier delivery
+        return counted
+
+    @staticmethod
+    def _retried(write: Callable[[], None], attempts: int) -> None:
         for attempt in range(attempts):
             try:
-                return self._repo.count({"pk": {"S": entry["pk"]}, "sk": {"S": entry["sk"]}}, entry, day, shard)
+                return write()
             except Contention:
                 if attempt == attempts - 1:
                     raise
-        return False  # not reached
+                time.sleep(random.uniform(0.005, 0.03) * (attempt + 1))
 
     def report(self, query: rules.ReportQuery) -> rules.PointsReport:
         last = query.to or shanghai_day(self._clock.now())

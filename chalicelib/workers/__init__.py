@@ -14,30 +14,19 @@ log = logs.get("workers")
 STORE_STREAM = "arn:aws:dynamodb:cn-north-1:000000000000:table/lifeshop-store/stream/set-by-make-package"
 
 
-def publish_outbox(records: list[dict[str, Any]], outbox: Optional[Outbox] = None,
-                   report: Optional[PointsReportService] = None) -> dict[str, list[dict[str, str]]]:
-    """The store table's stream consumer: publish each new outbox item, in order, and count each new points ledger
-    entry into the points report (once: a record delivered again is not counted again).
+def publish_outbox(records: list[dict[str, Any]], outbox: Optional[Outbox] = None) -> dict[str, list[dict[str, str]]]:
+    """The store table's stream consumer of outbox items (on AWS its event source mapping passes only those):
+    publish each new outbox item, in order.
 
-    Answers Lambda's partial batch response: the first record SQS did not take (or that could not be counted) is
-    reported, and the stream delivers it and everything after it again (events of one order keep their order). A
-    record that is neither is skipped; an outbox item that is not a valid event, or is for a partner with no queue,
-    is parked for repair, never retried."""
+    Answers Lambda's partial batch response: the first record SQS did not take is reported, and the stream
+    delivers it and everything after it again (events of one order keep their order). A record that is not an
+    outbox item is skipped; an outbox item that is not a valid event, or is for a partner with no queue, is parked
+    for repair, never retried."""
     from chalicelib.adapters.outbox import NoQueue
-    from chalicelib.services.report import ledger_entry
 
     outbox = outbox or bootstrap.container().outbox
-    report = report or bootstrap.container().points_report
-    sent = counted = 0
+    sent = 0
     for record in records:
-        entry = ledger_entry(record)
-        if entry is not None:
-            try:
-                counted += report.count(entry)
-            except Exception:  # the store is busy or down: this record and the rest come again
-                log.warning("a ledger entry could not be counted; the stream delivers it again", exc_info=True)
-                return {"batchItemFailures": [{"itemIdentifier": record["dynamodb"]["SequenceNumber"]}]}
-            continue
         event = None
         try:
             event = outbox.event_of(record)
@@ -54,8 +43,39 @@ def publish_outbox(records: list[dict[str, Any]], outbox: Optional[Outbox] = Non
             log.info("outbox stream batch", extra={"sent": sent, "failed_at": failed_at})
             return {"batchItemFailures": [{"itemIdentifier": failed_at}]}
         sent += event is not None
-    if sent or counted:
-        log.info("outbox stream batch", extra={"sent": sent, "ledger_entries_counted": counted})
+    if sent:
+        log.info("outbox stream batch", extra={"sent": sent})
+    return {"batchItemFailures": []}
+
+
+def count_ledger(records: list[dict[str, Any]], report: Optional[PointsReportService] = None,
+                 outbox: Optional[Outbox] = None) -> dict[str, list[dict[str, str]]]:
+    """The store table's stream consumer of new points ledger entries (its own Lambda, so partner events never
+    wait behind it): count them into the points report, each once however often the stream delivers it. A ledger
+    item that cannot be counted is parked for repair; if the store is busy or down, the whole batch is reported
+    failed and comes again (what was counted is not counted twice)."""
+    from chalicelib.services.report import ledger_entry
+
+    report = report or bootstrap.container().points_report
+    entries: list[dict[str, Any]] = []
+    for record in records:
+        try:
+            entry = ledger_entry(record)
+        except ValueError as exc:
+            log.error("a ledger item that cannot be counted is parked for repair", extra={"problem": str(exc)})
+            if not (outbox or bootstrap.container().outbox).park(record, str(exc)):
+                return {"batchItemFailures": [{"itemIdentifier": record["dynamodb"]["SequenceNumber"]}]}
+            continue
+        if entry is not None:
+            entries.append(entry)
+    try:
+        counted = report.count(entries)
+    except Exception:  # the store is busy or down: everything comes again; entries counted already are skipped
+        log.warning("ledger entries could not be counted; the stream delivers them again", exc_info=True)
+        return {"batchItemFailures": [{"itemIdentifier": records[0]["dynamodb"]["SequenceNumber"]}]} if records \
+            else {"batchItemFailures": []}
+    if counted:
+        log.info("ledger stream batch", extra={"ledger_entries_counted": counted})
     return {"batchItemFailures": []}
 
 

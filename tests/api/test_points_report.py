@@ -9,7 +9,7 @@ from chalicelib.adapters.report_repo import report_pk
 from tests.api.shop import ADDRESS, add_product, give_points, place
 from tests.helpers import uid
 from tools.reconcile import reconcile
-from tools.streams import StreamPoller
+from tools.streams import StreamPoller, both
 
 
 def poller(services):
@@ -18,7 +18,8 @@ def poller(services):
 
     def handler(records):
         seen.extend(records)
-        return workers.publish_outbox(records, services.outbox, services.points_report)
+        return both(workers.publish_outbox(records, services.outbox),
+                    workers.count_ledger(records, services.points_report, services.outbox))
 
     return StreamPoller(services.dynamodb, streams, services.settings.store_table, handler), seen
 
@@ -53,7 +54,7 @@ def test_a_day_of_grants_orders_and_refunds_adds_up_and_a_redelivered_stream_cou
     assert today["outstanding"] == sum(p["available"] + p["held"] for p in me), "the report is the users' balances"
     assert after["outstanding"] == today["outstanding"] and r.json["totals"]["redeemed"] == 400
 
-    again = workers.publish_outbox(seen, services.outbox, services.points_report)  # the stream delivers it all again
+    again = workers.count_ledger(seen, services.points_report, services.outbox)  # the stream delivers it all again
     assert again == {"batchItemFailures": []}
     assert api.merch("GET", "/admin/points/report?from=2026-11-24&to=2026-11-24").json["days"][0] == today
     assert reconcile(services.dynamodb, services.table)[1] == []
@@ -118,3 +119,42 @@ def test_a_backfill_counts_entries_the_stream_never_delivered_and_the_stream_the
     today = api.merch("GET", "/admin/points/report?from=2026-11-24&to=2026-11-24").json["days"][0]
     assert (today["issued"]["grant"], today["outstanding"], today["entries"]) == (700, 700, 1)
     assert reconcile(services.dynamodb, services.table)[1] == []
+
+
+def test_days_outside_2000_to_2100_are_a_400_not_a_500(api):
+    for query in ("to=0001-01-05", "from=9999-12-31&to=9999-12-31", "to=9999-12-31", "from=1999-12-31"):
+        r = api.merch("GET", f"/admin/points/report?{query}")
+        assert r.status == 400, (query, r.json)
+
+
+def test_a_ledger_item_that_cannot_be_counted_is_parked_not_retried_forever(services, sqs):
+    from chalicelib.adapters.dynamo import to_item
+
+    bad = {"eventName": "INSERT", "dynamodb": {"SequenceNumber": "7", "NewImage": to_item(
+        {"pk": f"USER#{uid('u')}", "sk": "LEDGER#000000000001#000", "kind": "grant", "delta": 5, "held_delta": 0,
+         "created_at": "not-a-date"})}}
+    assert workers.count_ledger([bad], services.points_report, services.outbox) == {"batchItemFailures": []}
+    url = sqs.get_queue_url(QueueName=services.settings.outbox_failure_queue)["QueueUrl"]
+    parked = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+    assert any("cannot be counted" in m["Body"] for m in parked)
+
+
+def test_campaigns_are_listed_newest_first_with_their_budgets(api, services, clock):
+    made = []
+    for n in range(3):
+        clock.set(f"2026-11-2{n}T02:00:00Z")
+        made.append(uid("camp"))
+        assert api.merch("POST", "/admin/campaigns", {"campaign_id": made[-1], "name": f"C{n}",
+                                                     "budget_points": 100 * (n + 1)}).status == 201
+    first = api.merch("GET", "/admin/campaigns?limit=2").json
+    second = api.merch("GET", f"/admin/campaigns?limit=2&cursor={first['next_cursor']}").json
+    assert [c["campaign_id"] for c in first["items"] + second["items"]] == made[::-1]
+    assert first["items"][0]["remaining_points"] == 300 and second["next_cursor"] is None
+    assert api.get("/admin/campaigns", user=uid("fan")).status == 403
+    services.dynamodb.update_item(TableName=services.table.name, Key={"pk": {"S": f"CAMPAIGN#{made[0]}"},
+                                                                     "sk": {"S": "META"}},
+                                  UpdateExpression="REMOVE gsi2pk, gsi2sk")  # as created before the list existed
+    from tools.backfill_report import list_campaigns
+
+    assert list_campaigns(services) == 1 and list_campaigns(services) == 0
+    assert len(api.merch("GET", "/admin/campaigns?limit=10").json["items"]) == 3

@@ -88,7 +88,6 @@ def test_create_a_product_with_two_skus_publish_it_and_adjust_stock_with_a_reaso
         page.get_by_label("Price (fen)").nth(n).fill(price)
         page.get_by_label("Stock", exact=True).nth(n).fill("20")
     expect(page.get_by_text("= 499 Points")).to_be_visible()  # the live points price
-    page.screenshot(path=str(shots / "product-editor.png"), full_page=True)
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("heading", name=re.compile(title))).to_be_visible()
     page.get_by_role("button", name="Publish").click()
@@ -102,6 +101,7 @@ def test_create_a_product_with_two_skus_publish_it_and_adjust_stock_with_a_reaso
     stock_form.get_by_label("Reason").fill("three damaged in the warehouse")
     stock_form.get_by_role("button", name="Adjust stock").click()
     expect(stock_form.locator(".stock-now")).to_have_text("17")
+    page.screenshot(path=str(shots / "product-editor.png"), full_page=True)
     c.go("Audit log")
     row = page.locator("#audit tbody tr", has_text=skus[0]).first
     expect(row).to_contain_text("three damaged in the warehouse")
@@ -200,7 +200,7 @@ def test_every_screen_loads_and_names_its_fields(page, live_server, live_api, sh
         expect(page.get_by_role("alert")).to_have_count(0)
     cid = uid("cpn")
     page.get_by_label("Coupon id").last.fill(cid)
-    page.get_by_label("Title").fill("¥5 off")
+    page.get_by_label("Title", exact=True).fill("¥5 off")
     page.get_by_label("Amount off (fen)").fill("500")
     page.get_by_role("button", name="Create").click()
     expect(page.locator("table")).to_contain_text(cid)
@@ -212,3 +212,45 @@ def test_every_screen_loads_and_names_its_fields(page, live_server, live_api, sh
     page.keyboard.press("Enter")
     expect(page.locator("#main")).to_be_focused()
     expect(page.get_by_role("heading", name="Coupons", exact=True)).to_be_visible()
+
+
+def test_the_console_works_behind_api_gateways_stage_path(page, live_server, live_api):
+    """On AWS the API (and so the console) is under the stage's path, /api: every request the page makes must
+    stay under it. Here /api/* is forwarded to the live server, and anything outside it is refused."""
+    url = live_server["url"]
+    outside: list[str] = []
+
+    def forward(route: Any) -> None:
+        route.fulfill(response=route.fetch(url=route.request.url.replace(f"{url}/api/", f"{url}/", 1)))
+
+    def refuse(route: Any) -> None:
+        outside.append(route.request.url)
+        route.abort()
+
+    page.route(f"{url}/**", refuse)
+    page.route(f"{url}/api/**", forward)
+    page.goto(f"{url}/api/console")
+    page.get_by_role("button", name="Use the demo merchandiser token (stage local)").click()
+    expect(page.get_by_role("heading", name="Catalog")).to_be_visible()
+    Console(page, url).go("Orders")
+    expect(page.locator("main table").or_(page.get_by_text("Nothing here yet."))).to_be_visible()
+    page.unroute_all(behavior="wait")
+    assert outside == []
+
+
+def test_a_hosted_sign_in_reply_is_checked_like_a_pasted_token(page, live_server, live_api):
+    url = live_server["url"]
+    page.goto(f"{url}/console")
+    page.evaluate("() => sessionStorage.setItem('signin_state', 'abc123')")
+    page.goto(f"{url}/console#id_token={live_api.tokens('fan-h')}&state=abc123")
+    page.reload()
+    expect(page.get_by_role("alert")).to_contain_text("not a merchandiser's")
+    page.goto(f"{url}/console#id_token={merch_token(live_api)}&state=forged")
+    page.reload()
+    expect(page.get_by_role("alert")).to_contain_text("did not match")
+    page.evaluate("() => sessionStorage.setItem('signin_state', 'xyz789')")
+    page.goto(f"{url}/console#id_token={merch_token(live_api)}&state=xyz789")
+    page.reload()
+    expect(page.get_by_role("heading", name="Catalog")).to_be_visible()
+    page.goto(f"{url}/console#/products/%E0%A4%A")  # a malformed address: the catalog, not a stuck page
+    expect(page.get_by_role("heading", name="Catalog")).to_be_visible()
