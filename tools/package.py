@@ -39,7 +39,11 @@ GATEWAY_RESPONSES = {
 }
 
 
-OUTBOX_CONSUMER = "publish_outbox"  # app.py's stream consumer
+OUTBOX_CONSUMER = "publish_outbox"  # app.py's stream consumers, and the records each is given
+STREAM_CONSUMERS: dict[str, tuple[dict[str, Any], int]] = {
+    OUTBOX_CONSUMER: ({"eventName": ["INSERT"], "dynamodb": {"NewImage": {"pk": {"S": [{"prefix": "OUTBOX#"}]}}}}, 1),
+    "count_ledger": ({"eventName": ["INSERT"], "dynamodb": {"Keys": {"sk": {"S": [{"prefix": "LEDGER#"}]}}}}, 4),
+}
 
 
 def function_names() -> list[str]:
@@ -74,14 +78,18 @@ def merge_template(stage: str) -> dict[str, Any]:
     variables["LIFESHOP_STAGE"] = {"Ref": "Stage"}
     for function in function_names():
         template["Resources"][function] = {"Properties": {"Environment": {"Variables": variables}}}
-    # The outbox consumer reads the store table's stream, reports partial batch failures, and after its retries
-    # (or at once, for a malformed item) leaves a record on the outbox-failures queue for repair.
-    template["Resources"][to_cfn_resource_name(OUTBOX_CONSUMER)]["Properties"]["Events"] = {
-        to_cfn_resource_name(f"{OUTBOX_CONSUMER}-dynamodb-event-source"): {"Type": "DynamoDB", "Properties": {
-            "Stream": {"Fn::GetAtt": ["StoreTable", "StreamArn"]}, "StartingPosition": "TRIM_HORIZON",
-            "BatchSize": 100, "FunctionResponseTypes": ["ReportBatchItemFailures"],
-            "BisectBatchOnFunctionError": True, "MaximumRetryAttempts": 20, "MaximumRecordAgeInSeconds": 86400,
-            "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": ["OutboxFailureQueue", "Arn"]}}}}}}
+    # Two consumers read the store table's stream, each given only its records by a filter: the outbox consumer
+    # (new OUTBOX# items, in order) and the ledger consumer (new LEDGER# entries, for the points report, several
+    # batches of a shard at once: counting needs no order). Both report partial batch failures and after their
+    # retries (or at once, for a malformed item) leave a record on the outbox-failures queue for repair.
+    for consumer, (pattern, parallel) in STREAM_CONSUMERS.items():
+        template["Resources"][to_cfn_resource_name(consumer)]["Properties"]["Events"] = {
+            to_cfn_resource_name(f"{consumer}-dynamodb-event-source"): {"Type": "DynamoDB", "Properties": {
+                "Stream": {"Fn::GetAtt": ["StoreTable", "StreamArn"]}, "StartingPosition": "TRIM_HORIZON",
+                "BatchSize": 100, "FunctionResponseTypes": ["ReportBatchItemFailures"],
+                "FilterCriteria": {"Filters": [{"Pattern": json.dumps(pattern)}]}, "ParallelizationFactor": parallel,
+                "BisectBatchOnFunctionError": True, "MaximumRetryAttempts": 20, "MaximumRecordAgeInSeconds": 86400,
+                "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": ["OutboxFailureQueue", "Arn"]}}}}}}
     template["Resources"]["RestAPI"] = {"Properties": {"GatewayResponses": GATEWAY_RESPONSES, "MethodSettings": [{
         "ResourcePath": "/*", "HttpMethod": "*", "ThrottlingRateLimit": {"Ref": "ApiRateLimit"},
         "ThrottlingBurstLimit": {"Ref": "ApiBurstLimit"}}]}}

@@ -38,11 +38,13 @@ def test_the_packaged_template_passes_cfn_lint(tmp_path):
     throttle = api["Properties"]["MethodSettings"][0]
     assert (throttle["ThrottlingRateLimit"], throttle["ThrottlingBurstLimit"]) == ({"Ref": "ApiRateLimit"},
                                                                                   {"Ref": "ApiBurstLimit"})
-    [stream] = resources["PublishOutbox"]["Properties"]["Events"].values()
-    assert stream["Properties"]["Stream"] == {"Fn::GetAtt": ["StoreTable", "StreamArn"]}
-    assert stream["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert stream["Properties"]["DestinationConfig"]["OnFailure"]["Destination"] == {
-        "Fn::GetAtt": ["OutboxFailureQueue", "Arn"]}
+    for consumer, prefix in (("PublishOutbox", "OUTBOX#"), ("CountLedger", "LEDGER#")):
+        [stream] = resources[consumer]["Properties"]["Events"].values()
+        assert stream["Properties"]["Stream"] == {"Fn::GetAtt": ["StoreTable", "StreamArn"]}
+        assert stream["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert stream["Properties"]["DestinationConfig"]["OnFailure"]["Destination"] == {
+            "Fn::GetAtt": ["OutboxFailureQueue", "Arn"]}
+        assert prefix in stream["Properties"]["FilterCriteria"]["Filters"][0]["Pattern"]
     assert resources["StoreTable"]["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
     stage = json.loads(template.read_text())["Parameters"]["Stage"]["AllowedPattern"]
     assert re.match(stage, "prod") and re.match(stage, "staging") and not re.match(stage, "local")
