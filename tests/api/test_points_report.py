@@ -81,7 +81,7 @@ def test_the_report_answers_bad_ranges_with_a_400_and_fans_with_a_403(api):
     assert len(default["days"]) == 30 and default["opening_outstanding"] == 0
 
 
-def test_sixty_concurrent_orders_on_one_day_are_each_counted_once(api, services, clock):
+def test_sixty_orders_of_one_day_counted_by_four_consumers_at_once_are_each_counted_once(api, services, clock):
     clock.set("2026-11-24T02:00:00Z")
     tea = add_product(services, price_fen=100, stock=100, category="food", cash=False)
     buyers = [uid("buyer") for _ in range(20)]
