@@ -537,7 +537,7 @@
       render();
     });
     fill(root, h("h1", {}, t("coupons")),
-      table([t("template_id"), t("title"), t("off"), num(t("min_subtotal")), t("categories"), num(t("valid_days")), num(t("budget_count")), num(t("issued")), num(t("left")), num(t("per_user_limit"))],
+      table([t("template_id"), t("title"), t("off"), num(t("min_subtotal")), t("category"), num(t("valid_days")), num(t("budget_count")), num(t("issued")), num(t("left")), num(t("per_user_limit"))],
         page.items.map((c) => [c.coupon_id, c.title, c.amount_off_fen ? `${c.amount_off_fen} fen` : `${c.percent_off}%`, c.min_subtotal_fen,
           (c.categories || [t("any")]).join(", "), c.valid_days, c.budget_count, c.issued, c.left, c.per_user_limit])),
       h("form", { class: "card", onsubmit: grant }, h("h2", {}, t("grant_to")), grantErrors,
