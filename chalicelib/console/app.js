@@ -470,33 +470,54 @@
         h("button", { type: "button", class: "danger", onclick: decide("reject") }, t("reject"))));
   }
 
+  // A list the API pages: its first page now, the next ones on "Load more"; `draw(items)` draws all those loaded.
+  async function paged(path, draw, errors) {
+    const box = h("div", {});
+    const more = h("button", { type: "button", class: "secondary", hidden: true }, t("load_more"));
+    let items = [];
+    let cursor = null;
+    const next = async () => {
+      const page = await api("GET", cursor ? `${path}&cursor=${encodeURIComponent(cursor)}` : path);
+      items = items.concat(page.items);
+      cursor = page.next_cursor;
+      more.hidden = !cursor;
+      fill(box, items.length ? draw(items) : h("p", { class: "muted" }, t("none")));
+    };
+    more.addEventListener("click", guard(errors, next));
+    await next();
+    return [box, h("p", {}, more)];
+  }
+
   async function designsScreen(root) {
-    const page = await api("GET", "/admin/designs?status=submitted&limit=50");
-    fill(root, h("h1", {}, t("designs")), page.items.length ? page.items.map((d) => h("article", { class: "card" },
+    const errors = h("div", {});
+    const list = await paged("/admin/designs?status=submitted&limit=50", (items) => items.map((d) => h("article", { class: "card" },
       h("h2", {}, d.title), h("p", { class: "muted" }, `${d.category} · ${d.designer_id || ""} · ${t("votes")}: ${d.votes} · ${t("proposed_price")}: ${d.proposed_price_fen ?? "-"}`),
       h("p", {}, d.description),
       h("div", { class: "thumbs" }, d.image_urls.map((u) => h("img", { src: u, alt: d.title, loading: "lazy" }))),
-      decisionForm(`/admin/designs/${encodeURIComponent(d.design_id)}/decision`, render))) : h("p", { class: "muted" }, t("none")));
+      decisionForm(`/admin/designs/${encodeURIComponent(d.design_id)}/decision`, render))), errors);
+    fill(root, h("h1", {}, t("designs")), errors, list);
   }
 
   async function eventsScreen(root) {
-    const page = await api("GET", "/admin/events?status=submitted&limit=50");
-    fill(root, h("h1", {}, t("events")), page.items.length ? page.items.map((e) => h("article", { class: "card" },
+    const errors = h("div", {});
+    const list = await paged("/admin/events?status=submitted&limit=50", (items) => items.map((e) => h("article", { class: "card" },
       h("h2", {}, e.title), h("p", { class: "muted" }, `${e.city} · ${e.venue || ""} · ${t("starts_at")}: ${when(e.starts_at)} · ${t("capacity")}: ${e.capacity} · ${t("fee")}: ${e.fee_fen} · ${t("host")}: ${e.host_id || "-"}`),
       h("p", {}, e.description || ""),
-      decisionForm(`/admin/events/${encodeURIComponent(e.event_id)}/decision`, render))) : h("p", { class: "muted" }, t("none")));
+      decisionForm(`/admin/events/${encodeURIComponent(e.event_id)}/decision`, render))), errors);
+    fill(root, h("h1", {}, t("events")), errors, list);
   }
 
   // -- campaigns and coupons -------------------------------------------------------------------------
   async function campaignsScreen(root) {
-    const page = await api("GET", "/admin/campaigns?limit=100");
     const errors = h("div", {});
+    const listErrors = h("div", {});
+    const list = await paged("/admin/campaigns?limit=100", (items) => table(
+      [t("campaign_id"), t("name"), num(t("budget")), num(t("issued")), num(t("remaining")), t("created")],
+      items.map((c) => [c.campaign_id, c.name, c.budget_points, c.issued_points, c.remaining_points, when(c.created_at)])), listErrors);
     const id = h("input", { required: true, pattern: "[a-z0-9][a-z0-9-]{2,63}" });
     const name = h("input", { required: true, maxlength: 120 });
     const budget = h("input", { type: "number", min: 1, required: true });
-    fill(root, h("h1", {}, t("campaigns")),
-      table([t("campaign_id"), t("name"), num(t("budget")), num(t("issued")), num(t("remaining")), t("created")],
-        page.items.map((c) => [c.campaign_id, c.name, c.budget_points, c.issued_points, c.remaining_points, when(c.created_at)])),
+    fill(root, h("h1", {}, t("campaigns")), listErrors, list,
       h("form", { class: "card", onsubmit: guard(errors, async () => {
         await api("POST", "/admin/campaigns", { campaign_id: id.value.trim(), name: name.value, budget_points: Number(budget.value) });
         toast(t("created_ok"));
@@ -506,8 +527,17 @@
   }
 
   async function couponsScreen(root) {
-    const page = await api("GET", "/admin/coupons?limit=100");
     const errors = h("div", {});
+    const listErrors = h("div", {});
+    const choice = h("select", {});  // the templates loaded so far, to grant from
+    const list = await paged("/admin/coupons?limit=100", (items) => {
+      const chosen = choice.value;
+      fill(choice, items.map((c) => h("option", { value: c.coupon_id }, c.coupon_id)));
+      if (chosen) choice.value = chosen;
+      return table([t("template_id"), t("title"), t("off"), num(t("min_subtotal")), t("category"), num(t("valid_days")), num(t("budget_count")), num(t("issued")), num(t("left")), num(t("per_user_limit"))],
+        items.map((c) => [c.coupon_id, c.title, c.amount_off_fen ? `${c.amount_off_fen} fen` : `${c.percent_off}%`, c.min_subtotal_fen,
+          (c.categories || [t("any")]).join(", "), c.valid_days, c.budget_count, c.issued, c.left, c.per_user_limit]));
+    }, listErrors);
     const v = {
       id: h("input", { required: true }), title: h("input", { required: true, maxlength: 120 }),
       title_zh: h("input", { maxlength: 120 }),
@@ -529,17 +559,13 @@
       render();
     });
     const grantErrors = h("div", {});
-    const g = { coupon: h("select", {}, page.items.map((c) => h("option", { value: c.coupon_id }, c.coupon_id))),
-      user: h("input", { required: true }), ref: h("input", { required: true }) };
+    const g = { coupon: choice, user: h("input", { required: true }), ref: h("input", { required: true }) };
     const grant = guard(grantErrors, async () => {
       const r = await api("POST", `/admin/coupons/${encodeURIComponent(g.coupon.value)}/grants`, { user_id: g.user.value.trim(), ref: g.ref.value.trim() });
       toast(`${t("granted")}: ${r.coupon}`);
       render();
     });
-    fill(root, h("h1", {}, t("coupons")),
-      table([t("template_id"), t("title"), t("off"), num(t("min_subtotal")), t("category"), num(t("valid_days")), num(t("budget_count")), num(t("issued")), num(t("left")), num(t("per_user_limit"))],
-        page.items.map((c) => [c.coupon_id, c.title, c.amount_off_fen ? `${c.amount_off_fen} fen` : `${c.percent_off}%`, c.min_subtotal_fen,
-          (c.categories || [t("any")]).join(", "), c.valid_days, c.budget_count, c.issued, c.left, c.per_user_limit])),
+    fill(root, h("h1", {}, t("coupons")), listErrors, list,
       h("form", { class: "card", onsubmit: grant }, h("h2", {}, t("grant_to")), grantErrors,
         h("div", { class: "row" }, field(t("template_id"), g.coupon), field(t("user_id"), g.user), field(t("ref"), g.ref),
           h("div", {}, h("button", { type: "submit" }, t("grant"))))),

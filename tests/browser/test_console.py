@@ -254,3 +254,18 @@ def test_a_hosted_sign_in_reply_is_checked_like_a_pasted_token(page, live_server
     expect(page.get_by_role("heading", name="Catalog")).to_be_visible()
     page.goto(f"{url}/console#/products/%E0%A4%A")  # a malformed address: the catalog, not a stuck page
     expect(page.get_by_role("heading", name="Catalog")).to_be_visible()
+
+
+def test_long_lists_page_on_with_load_more(page, live_server, live_api):
+    for n in range(55):  # 55 merchandiser actions: more than one page of the audit log (50)
+        assert live_api.merch("POST", "/admin/campaigns", {"campaign_id": uid("pg"), "name": f"Paging {n}",
+                                                           "budget_points": 10}).status == 201
+    c = console(page, live_server)
+    c.sign_in(merch_token(live_api))
+    c.go("Audit log")
+    rows = page.locator("#audit tbody tr")
+    expect(rows).to_have_count(50)
+    page.get_by_role("button", name="Load more").click()
+    expect(rows.nth(54)).to_be_visible()
+    c.go("Campaigns")
+    expect(page.locator("main table")).to_contain_text("Paging 54")
