@@ -75,7 +75,8 @@ def error_response(code: str, message: str, details: Optional[dict[str, Any]] = 
 
 
 def from_domain(exc: DomainError) -> Response:
-    headers = {"WWW-Authenticate": "Bearer"} if exc.code == "unauthorized" else None
+    headers = {"WWW-Authenticate": "Bearer"} if exc.code == "unauthorized" else (
+        {"Retry-After": "1"} if exc.code == "unavailable" else None)
     return error_response(exc.code, exc.message, exc.details, headers=headers)
 
 

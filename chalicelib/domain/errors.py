@@ -25,6 +25,12 @@ class Forbidden(DomainError):
     code = "forbidden"
 
 
+class Unavailable(DomainError):
+    """A service the request needs cannot be reached (503 with Retry-After)."""
+
+    code = "unavailable"
+
+
 class NotFound(DomainError):
     code = "not_found"
 
