@@ -1,20 +1,23 @@
 """Lifeshop's Lambda entry point: wires blueprints, middleware and scheduled functions; nothing else."""
 import os
 
-from chalice import Chalice, Rate
+from chalicelib.bootstrap import long_lived
 
-from chalicelib import bootstrap, workers
-from chalicelib.api import (admin_catalog, admin_points, catalog, community, console, coupons, designs, envelopes,
-                            fulfillment, internal, me, openapi, orders)
-from chalicelib.api.routing import bind_request
+with long_lived():  # all of it lives as long as the container (README: Deploying, cold starts)
+    from chalice import Chalice, Rate
 
-app = Chalice(app_name="lifeshop")
-app.register_middleware(bind_request, "http")
-for blueprint in (catalog.bp, me.bp, orders.bp, designs.bp, community.bp, envelopes.bp, coupons.bp, internal.bp,
-                  admin_catalog.bp, admin_points.bp, fulfillment.bp, console.bp, openapi.bp):
-    app.register_blueprint(blueprint)
-if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":  # README: Deploying, cold starts
-    bootstrap.prewarm()
+    from chalicelib import bootstrap, workers
+    from chalicelib.api import (admin_catalog, admin_points, catalog, community, console, coupons, designs, envelopes,
+                                fulfillment, internal, me, openapi, orders)
+    from chalicelib.api.routing import bind_request
+
+    app = Chalice(app_name="lifeshop")
+    app.register_middleware(bind_request, "http")
+    for blueprint in (catalog.bp, me.bp, orders.bp, designs.bp, community.bp, envelopes.bp, coupons.bp, internal.bp,
+                      admin_catalog.bp, admin_points.bp, fulfillment.bp, console.bp, openapi.bp):
+        app.register_blueprint(blueprint)
+    if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
+        bootstrap.prewarm()
 
 
 @app.on_dynamodb_record(stream_arn=workers.STORE_STREAM, batch_size=100, starting_position="TRIM_HORIZON")

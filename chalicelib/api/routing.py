@@ -24,6 +24,7 @@ PUBLIC_MAX_AGE_S = 30  # public catalog reads: a CDN or the app may reuse them t
 _PATH_PARAM = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 _CORRELATION = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 _request: contextvars.ContextVar[Any] = contextvars.ContextVar("request")
+_warm = False  # has this container served a request yet
 
 
 @dataclass
@@ -68,7 +69,17 @@ class Ctx:
 
 def bind_request(event: Any, get_response: Callable[[Any], Response]) -> Response:
     """HTTP middleware: the request of this call, per thread (chalice local serves in threads), and its
-    correlation id (the caller's X-Correlation-Id if sane, else API Gateway's request id), echoed back."""
+    correlation id (the caller's X-Correlation-Id if sane, else API Gateway's request id), echoed back.
+    A container's first request builds what the container keeps (lazy imports, clients, services, validators)."""
+    global _warm
+    if not _warm:
+        _warm = True
+        with bootstrap.long_lived():
+            return _bound(event, get_response)
+    return _bound(event, get_response)
+
+
+def _bound(event: Any, get_response: Callable[[Any], Response]) -> Response:
     token = _request.set(event)
     given = event.headers.get("x-correlation-id") or ""  # anything but 8-64 safe characters is replaced, not cut
     request_id = (event.context or {}).get("requestId") or uuid.uuid4().hex
