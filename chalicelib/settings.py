@@ -3,7 +3,6 @@
 Each field comes from `LIFESHOP_<FIELD>` (Stripe's from `STRIPE_*`), JSON for the maps; values passed to
 `Settings(...)` win over the environment. A plain pydantic model with a small loader rather than
 pydantic-settings: it does the same here and keeps ~50 ms of imports out of every cold start."""
-from __future__ import annotations
 
 import hashlib
 import json

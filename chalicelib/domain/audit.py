@@ -1,5 +1,4 @@
 """What the audit trail shows: one entry per merchandiser action."""
-from __future__ import annotations
 
 from typing import Any, Optional
 

@@ -1,5 +1,4 @@
 """Base models: schemas are built on first use, not at import (a Lambda cold start pays only for what it uses)."""
-from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 

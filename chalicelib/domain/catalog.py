@@ -1,5 +1,4 @@
 """The catalog: eight categories, products with SKUs, and the rules a product must obey."""
-from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any, Literal, Optional

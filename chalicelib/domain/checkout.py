@@ -1,5 +1,4 @@
 """Checkout rules: the order request, pricing from the store's SKUs, and how points and cash split."""
-from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass

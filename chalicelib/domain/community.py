@@ -4,7 +4,6 @@ A registration is an order of the event's ticket: the ticket is a SKU whose stoc
 the fee, so registering is checkout (points, points + cash, cash, free), with its holds, payments, expiry, cancel
 and refund, and capacity is the stock condition of the order's transaction.
 """
-from __future__ import annotations
 
 import datetime as dt
 import hashlib

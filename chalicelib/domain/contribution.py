@@ -1,6 +1,5 @@
 """The contribution score (贡献值): what a user gives the community, earned once per source, never spent; it
 weighs that user's design votes."""
-from __future__ import annotations
 
 import bisect
 from typing import Annotated, Optional, Sequence

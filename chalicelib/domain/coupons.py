@@ -1,6 +1,5 @@
 """Coupons: templates a merchandiser defines, coupons a user holds (granted, or bought with points), and the
 discount one takes off an order: checked against the order's lines, allocated to the eligible lines in exact fen."""
-from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any, Literal, Optional, Protocol, Sequence

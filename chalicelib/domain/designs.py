@@ -1,5 +1,4 @@
 """Co-design (the Blue Sky Lab loop): submissions, votes, review, productization, royalties."""
-from __future__ import annotations
 
 from fractions import Fraction
 from typing import Annotated, Literal, Optional

@@ -5,7 +5,6 @@ The split is decided when the envelope is made, so nothing about a share depends
 takes the rest, then shuffled), or equal shares. The shares are dealt over K shard items so a crowd claiming one
 envelope writes K items, not one (infra/README.md, "Hot items").
 """
-from __future__ import annotations
 
 import hashlib
 import random

@@ -2,7 +2,6 @@
 
 Schema version 2: an event goes to one partner and carries only that partner's lines and parcels; the
 order's money (points, cash) is the shop's business, not the partner's."""
-from __future__ import annotations
 
 from typing import Literal, Optional
 

@@ -1,5 +1,4 @@
 """An order as the shop keeps it: its lines, payment, shipment and status; plus the shopper's order requests."""
-from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Optional
 

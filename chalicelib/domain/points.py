@@ -1,5 +1,4 @@
 """The points economy: tiers, daily earning caps, VINs, and what a ledger entry is."""
-from __future__ import annotations
 
 import datetime as dt
 import re

@@ -2,7 +2,6 @@
 and outstanding, and the shop's liability for them in fen (unredeemed points are a liability, released on
 redemption or expiry). Built from daily per-kind sums of ledger entries (delta + held_delta, so holds and releases,
 which only move points between available and held, net to zero)."""
-from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any, Optional
