@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
 from chalice.utils import to_cfn_resource_name
+
+from tools.chalice_package import LAMBDA_RUNTIME
 
 ROOT = Path(__file__).resolve().parent.parent
 # Stack parameters -> the environment variables every function gets. Secrets are NoEcho.
@@ -105,7 +110,49 @@ def package(stage: str, out: Path) -> Path:
                     "--merge-template", str(merge), str(out)], cwd=str(ROOT), env=env, check=True)
     template = out / "sam.json"
     template.write_text(json.dumps(snap_start(json.loads(template.read_text())), indent=2))
+    compile_for_runtime(out / "deployment.zip")
     return template
+
+
+def runtime_python(version: str) -> str:
+    """An interpreter of Lambda's Python version: on the PATH, or installed by pyenv but not selected."""
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    found = [shutil.which(f"python{version}"), *map(str, sorted(pyenv.glob(f"versions/{version}*/bin/python{version}")))]
+    for python in filter(None, found):
+        probe = subprocess.run([python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                               capture_output=True, text=True)
+        if probe.stdout.strip() == version:
+            return python
+    raise SystemExit(f"make package compiles the function for Lambda's python{version}: install Python {version} "
+                     f"(apt-get install python{version}, or pyenv install {version})")
+
+
+def compile_for_runtime(deployment: Path) -> None:
+    """Ship the bytecode of every module, compiled by Lambda's Python. /var/task is read-only, so a package of
+    sources makes each cold start compile boto3, botocore, pydantic, stripe and the app again, and keep it only in
+    memory. The .pyc files are unchecked-hash (PEP 552): a deployed package never changes, so Python loads them
+    without looking at the sources. Bytecode of any other Python (a work tree's __pycache__) is left out."""
+    version = LAMBDA_RUNTIME.removeprefix("python")
+    python = runtime_python(version)
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = Path(tmp) / "task"
+        with zipfile.ZipFile(deployment) as zipped:
+            entries = [(info, zipped.read(info)) for info in zipped.infolist() if "__pycache__/" not in info.filename]
+        for info, data in entries:
+            if not info.is_dir():
+                (tree / info.filename).parent.mkdir(parents=True, exist_ok=True)
+                (tree / info.filename).write_bytes(data)
+        # Tracebacks name the files where Lambda unpacks them. A module that does not compile for this Python
+        # (a vendored test of some dependency) is left as source, as before.
+        subprocess.run([python, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash",
+                        "-s", str(tree), "-p", "/var/task", str(tree)], capture_output=True)
+        with zipfile.ZipFile(deployment, "w", zipfile.ZIP_DEFLATED) as zipped:
+            for info, data in entries:
+                zipped.writestr(info, data)
+            for pyc in sorted(tree.rglob(f"__pycache__/*.cpython-{version.replace('.', '')}.pyc")):
+                info = zipfile.ZipInfo(str(pyc.relative_to(tree)), date_time=(2020, 1, 1, 0, 0, 0))
+                info.external_attr = 0o644 << 16
+                zipped.writestr(info, pyc.read_bytes(), zipfile.ZIP_DEFLATED)
 
 
 LIVE_ALIAS = "APIHandlerAliaslive"  # the AWS::Lambda::Alias SAM creates for AutoPublishAlias "live" (Ref: its ARN)
