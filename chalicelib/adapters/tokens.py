@@ -24,6 +24,7 @@ from chalicelib.domain.points import is_user_id
 
 MAX_TOKEN_CHARS = 8192  # Cognito's tokens are about 1-2 KB
 MIN_RSA_BITS = 2048
+CLOCK_SKEW_S = 5  # a token issued "in the future" by a pool whose clock runs slightly ahead is still good
 _SEGMENT = re.compile(r"[A-Za-z0-9_-]*")
 _SHA256_DIGEST_INFO = bytes.fromhex("3031300d060960864801650304020105000420")  # RFC 8017 §9.2, note 1
 
@@ -168,7 +169,7 @@ class TokenVerifier:
             raise InvalidToken("the token has no exp")
         if now >= claims["exp"]:
             raise InvalidToken("the token has expired")
-        if now < claims.get("nbf", now) or now < claims.get("iat", now):
+        if now + CLOCK_SKEW_S < max(claims.get("nbf", now), claims.get("iat", now)):
             raise InvalidToken("the token is not valid yet")
         if self._issuer is not None and claims.get("iss") != self._issuer:
             raise InvalidToken("the issuer is not this shop's")
