@@ -44,7 +44,7 @@ class Settings(BaseModel):
     jwt_secret: Optional[str] = None
     jwt_issuer: Optional[str] = None
     jwt_audience: Optional[str] = None
-    jwks_url: Optional[str] = None
+    jwks_url: Optional[str] = Field(default=None, pattern=r"^https://")  # the keys that admit merchandisers
     cursor_secret: Optional[str] = None
     # The console's sign-in outside stage local: the Cognito hosted UI's authorize URL (response_type=token,
     # redirect_uri = <api>/console); the page takes the id_token it returns.

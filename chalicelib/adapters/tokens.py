@@ -114,7 +114,7 @@ class Jwks:
 def _fetch_json(url: str) -> Any:
     import urllib.request  # only when the keys are (re)fetched
 
-    with urllib.request.urlopen(url, timeout=3) as response:  # noqa: S310 (the configured https JWKS URL)
+    with urllib.request.urlopen(url, timeout=3) as response:  # noqa: S310 (Settings: an https URL)
         return json.loads(response.read(1_000_000))
 
 
@@ -204,12 +204,16 @@ def _b64url(segment: Any) -> bytes:
 
 def _json_object(segment: str, what: str) -> dict[str, Any]:
     try:
-        value = json.loads(_b64url(segment))
+        value = json.loads(_b64url(segment), parse_constant=_not_json)
     except (UnicodeDecodeError, ValueError):
         raise InvalidToken(f"the {what} is not JSON") from None
     if not isinstance(value, dict):
         raise InvalidToken(f"the {what} is not a JSON object")
     return value
+
+
+def _not_json(constant: str) -> None:
+    raise ValueError(f"{constant} is not JSON")  # Python's json takes NaN and Infinity: an exp of NaN never expires
 
 
 def hs256_verifier(secret: str) -> TokenVerifier:

@@ -51,6 +51,9 @@ def test_stages_other_than_local_refuse_to_start_without_real_settings(monkeypat
     prod = Settings(stage="prod", jwt_issuer="https://iss", jwt_audience="app", jwks_url="https://iss/jwks",
                     cursor_secret="s" * 32, stripe_api_key="sk_test_x", stripe_webhook_secret="whsec_x")
     assert prod.store_table == "lifeshop-prod-store" and prod.partner_queue("fresh") == "lifeshop-prod-partner-fresh.fifo"
+    with pytest.raises(ValidationError, match="jwks_url"):  # the keys that admit merchandisers come over TLS
+        Settings(stage="prod", jwt_issuer="https://iss", jwt_audience="app", jwks_url="http://iss/jwks",
+                 cursor_secret="s" * 32, stripe_api_key="sk_test_x", stripe_webhook_secret="whsec_x")
 
 
 def test_every_domain_error_has_an_http_status():

@@ -3,6 +3,8 @@ keys come from PyJWT and cryptography, an implementation independent of the veri
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import time
 
@@ -163,6 +165,16 @@ def test_minted_local_tokens_are_standard_jwts():
     assert hs256_verifier(SECRET).verify(f"Bearer {token}").groups == {"merchandiser"}
     with pytest.raises(Unauthorized):
         hs256_verifier("another-secret-of-the-same-length!!!").verify(f"Bearer {token}")
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity"])
+def test_a_signed_exp_that_is_not_a_json_number_is_refused(constant):
+    payload = base64.urlsafe_b64encode(f'{{"sub": "u-1", "exp": {constant}}}'.encode()).decode().rstrip("=")
+    header = base64.urlsafe_b64encode(b'{"alg": "HS256"}').decode().rstrip("=")
+    signature = base64.urlsafe_b64encode(hmac.new(SECRET.encode(), f"{header}.{payload}".encode(),
+                                                  hashlib.sha256).digest()).decode().rstrip("=")
+    with pytest.raises(Unauthorized, match="not JSON"):
+        hs256_verifier(SECRET).verify(f"Bearer {header}.{payload}.{signature}")
 
 
 @pytest.mark.parametrize("token", [
