@@ -7,8 +7,21 @@ with long_lived():  # all of it lives as long as the container (README: Deployin
     from chalice import Chalice, Rate
 
     from chalicelib import bootstrap, workers
-    from chalicelib.api import (admin_catalog, admin_points, catalog, community, console, coupons, designs, envelopes,
-                                fulfillment, internal, me, openapi, orders)
+    from chalicelib.api import (
+        admin_catalog,
+        admin_points,
+        catalog,
+        community,
+        console,
+        coupons,
+        designs,
+        envelopes,
+        fulfillment,
+        internal,
+        me,
+        openapi,
+        orders,
+    )
     from chalicelib.api.routing import bind_request
 
     app = Chalice(app_name="lifeshop")

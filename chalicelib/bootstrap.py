@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any, Iterator, Optional
 
 if TYPE_CHECKING:
     from chalicelib.adapters.audit_repo import AuditRepository
+    from chalicelib.adapters.clock import Clock
     from chalicelib.adapters.community_repo import EventRepository
     from chalicelib.adapters.coupons_repo import CouponRepository
-    from chalicelib.adapters.clock import Clock
     from chalicelib.adapters.cursor import CursorCodec
     from chalicelib.adapters.designs_repo import DesignRepository
     from chalicelib.adapters.dynamo import Table
@@ -32,8 +32,8 @@ if TYPE_CHECKING:
     from chalicelib.services.community import EventService
     from chalicelib.services.contribution import ContributionService
     from chalicelib.services.coupons import CouponService
-    from chalicelib.services.envelopes import EnvelopeService
     from chalicelib.services.designs import DesignService
+    from chalicelib.services.envelopes import EnvelopeService
     from chalicelib.services.orders import OrderService
     from chalicelib.services.payments import PaymentEvents
     from chalicelib.services.points import PointsService
@@ -246,11 +246,10 @@ class Container:
 
     @cached_property
     def orders(self) -> OrderService:
-        from chalicelib.services.orders import OrderService
-
         from chalicelib.services.checkout import VoucherFollower
         from chalicelib.services.community import RegistrationFollower
         from chalicelib.services.coupons import CouponFollower
+        from chalicelib.services.orders import OrderService
 
         return OrderService(self.order_repo, self.accounts, self.outbox, self.royalties, self._gateway,
                             self.audit_repo, self.cursors, self.clock, self.settings.partner_routes,

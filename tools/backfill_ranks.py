@@ -4,6 +4,7 @@ and to run while the API serves votes (a design that already has its rank is lef
 from __future__ import annotations
 
 import sys
+
 from chalicelib.adapters.designs_repo import DesignRepository, listing
 
 

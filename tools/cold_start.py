@@ -107,7 +107,7 @@ def cold_first_order(env_a: dict[str, str], endpoint_b: str, rename: tuple[str, 
         base_times.append(base_took)
     return {"cold_first_order_ms": min(app_times) * 1000, "cold_floor_ms": min(base_times) * 1000,
             "cold_first_order_ratio": min(app_times) / min(base_times),
-            "cold_first_order_ratio_max": max(a / b for a, b in zip(app_times, base_times))}
+            "cold_first_order_ratio_max": max(a / b for a, b in zip(app_times, base_times, strict=False))}
 
 
 def prewarmed_first_order(env: dict[str, str], orders: list[dict[str, Any]]) -> dict[str, float]:

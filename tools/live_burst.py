@@ -97,8 +97,8 @@ def serve(counts_file: str, port: str) -> None:
     """chalice local with every DynamoDB call counted, and each written item counted by its partition key."""
     from chalice.cli import main
 
-    from chalicelib import bootstrap
     import tools.chalice_local  # noqa: F401  (its patches to chalice local)
+    from chalicelib import bootstrap
 
     calls: Counter = Counter()
     writes: Counter = Counter()

@@ -246,8 +246,8 @@ def report_differences(client: Any, table: Any, uncounted_before: str = "") -> l
     """Days whose points report differs from the ledger entries marked as counted in it (entries the stream has
     not delivered yet are not in the report, nor marked); and, with `uncounted_before`, entries older than it that
     are not counted."""
-    from chalicelib.domain.report import line_sums
     from chalicelib.adapters.report_repo import ReportRepository
+    from chalicelib.domain.report import line_sums
     from chalicelib.services.report import day_and_shard
 
     ledgers: dict[str, dict[str, int]] = {}
@@ -316,10 +316,11 @@ def _funding_problem(table: Any, users: UserRepository, envelope: dict[str, Any]
 
 def local_services() -> Any:
     """The container of the `make run` database (DynamoDB Local on LIFESHOP_DDB_PORT, default 8001)."""
+    import os
+
     from chalicelib.bootstrap import Container
     from chalicelib.settings import Settings
     from tools.localstack import LOCAL_CREDENTIALS
-    import os
 
     for k, v in LOCAL_CREDENTIALS.items():
         os.environ.setdefault(k, v)

@@ -7,7 +7,6 @@ from botocore.exceptions import ClientError
 
 from chalicelib.adapters.dynamo import OnFail, Table, Transaction, error_code, key, to_values
 
-
 CAMPAIGN_PARTITION = "CAMPAIGN"  # every campaign, newest first on gsi2
 
 

@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import time
-
 from typing import Any, Callable, Optional
-
 
 from chalicelib.adapters.dynamo import LostRace, Table, Transaction, key
 from chalicelib.domain.catalog import spread
@@ -51,7 +49,7 @@ def _listing_keys(product: dict[str, Any]) -> dict[str, str]:
     status, category = product["status"], product["category"]
     keys: dict[str, str] = {}
     for index, (_, partition) in zip(("gsi1", "gsi2", "gsi3", "gsi4"), (
-            listing(status, category), listing(status, None), listing(None, category), listing(None, None))):
+            listing(status, category), listing(status, None), listing(None, category), listing(None, None)), strict=False):
         keys[f"{index}pk"], keys[f"{index}sk"] = partition, sort
     return keys
 

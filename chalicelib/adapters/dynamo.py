@@ -145,7 +145,7 @@ class Transaction:
             if error_code(exc) != "TransactionCanceledException":
                 raise
             codes = cancellation_codes(exc)
-            for on_fail, code in zip(self._on_fail, codes):
+            for on_fail, code in zip(self._on_fail, codes, strict=False):
                 if code == "ConditionalCheckFailed":
                     raise (on_fail if isinstance(on_fail, Exception) else on_fail()) from None
             raise Contention(codes) from None

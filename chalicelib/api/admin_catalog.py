@@ -7,9 +7,19 @@ from chalice import Blueprint
 
 from chalicelib.api.catalog import PageQuery
 from chalicelib.api.routing import Ctx, route
-from chalicelib.domain.catalog import (CategoryId, CodesAdded, CodeUpload, Product, ProductInput, ProductPage,
-                                       ProductStatus, ProductUpdate, SkuStock, StockAdjustment)
 from chalicelib.domain.audit import AuditPage
+from chalicelib.domain.catalog import (
+    CategoryId,
+    CodesAdded,
+    CodeUpload,
+    Product,
+    ProductInput,
+    ProductPage,
+    ProductStatus,
+    ProductUpdate,
+    SkuStock,
+    StockAdjustment,
+)
 
 bp = Blueprint(__name__)
 MERCH = "merchandiser"

@@ -3,10 +3,19 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib.api.routing import Ctx, route
 from chalicelib.api.catalog import PageQuery
-from chalicelib.domain.points import (Campaign, CampaignInput, CampaignPage, Grant, GrantInput, Referral, ReferralInput,
-                                      TierChange, UserTier)
+from chalicelib.api.routing import Ctx, route
+from chalicelib.domain.points import (
+    Campaign,
+    CampaignInput,
+    CampaignPage,
+    Grant,
+    GrantInput,
+    Referral,
+    ReferralInput,
+    TierChange,
+    UserTier,
+)
 from chalicelib.domain.report import PointsReport, ReportQuery
 
 bp = Blueprint(__name__)

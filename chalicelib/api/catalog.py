@@ -6,8 +6,8 @@ from typing import Optional
 from chalice import Blueprint
 from pydantic import Field
 
-from chalicelib.domain.base import Model
 from chalicelib.api.routing import PUBLIC, PUBLIC_MAX_AGE_S, Ctx, route
+from chalicelib.domain.base import Model
 from chalicelib.domain.catalog import CategoryId, CategoryList, Product, ProductPage
 
 bp = Blueprint(__name__)

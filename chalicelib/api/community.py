@@ -9,9 +9,21 @@ from pydantic import StringConstraints
 from chalicelib.api.catalog import PageQuery
 from chalicelib.api.orders import IDEMPOTENCY, idempotency_key
 from chalicelib.api.routing import PUBLIC, PUBLIC_MAX_AGE_S, USER, Ctx, route
-from chalicelib.domain.community import (AdminEventInput, CheckinInput, CheckinResult, CommunityEvent, EventCancel, EventDecision,
-                                         EventInput, OfferAcceptance,
-                                         EventPage, EventStatus, MyEvents, Registration, RegistrationInput)
+from chalicelib.domain.community import (
+    AdminEventInput,
+    CheckinInput,
+    CheckinResult,
+    CommunityEvent,
+    EventCancel,
+    EventDecision,
+    EventInput,
+    EventPage,
+    EventStatus,
+    MyEvents,
+    OfferAcceptance,
+    Registration,
+    RegistrationInput,
+)
 
 bp = Blueprint(__name__)
 MERCH = "merchandiser"

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
-from pydantic import Field
-
 from chalice import Blueprint
+from pydantic import Field
 
 from chalicelib.api.catalog import PageQuery
 from chalicelib.api.routing import PUBLIC, PUBLIC_MAX_AGE_S, USER, Ctx, route

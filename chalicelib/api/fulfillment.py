@@ -5,12 +5,12 @@ from typing import Any, Optional
 
 from chalice import Blueprint
 
-from chalicelib.domain.base import Model
 from chalicelib.api.catalog import PageQuery
 from chalicelib.api.routing import PUBLIC, Ctx, route
-from chalicelib.domain.orders import Order, OrderPage, OrderStatus, RefundRequest, ShipmentRequest
+from chalicelib.domain.base import Model
 from chalicelib.domain.errors import Forbidden, NotFound
 from chalicelib.domain.events import PartnerOrder
+from chalicelib.domain.orders import Order, OrderPage, OrderStatus, RefundRequest, ShipmentRequest
 
 bp = Blueprint(__name__)
 

@@ -6,8 +6,8 @@ from chalice import Blueprint
 from chalicelib.api.catalog import PageQuery
 from chalicelib.api.routing import USER, Ctx, route
 from chalicelib.domain.checkout import OrderRequest, Quote
-from chalicelib.domain.orders import Order, OrderPage
 from chalicelib.domain.errors import InvalidRequest
+from chalicelib.domain.orders import Order, OrderPage
 
 bp = Blueprint(__name__)
 IDEMPOTENCY = {"Idempotency-Key": "8-64 characters, unique per order attempt; a retry sends the same key"}

@@ -14,8 +14,8 @@ from chalice import Blueprint, Response
 from pydantic import BaseModel, ValidationError
 
 from chalicelib import bootstrap, logs
-from chalicelib.domain.auth import Principal
 from chalicelib.api import errors
+from chalicelib.domain.auth import Principal
 from chalicelib.domain.errors import DomainError, Forbidden, NotFound
 
 PUBLIC = None

@@ -6,8 +6,8 @@ from typing import Annotated, Any, Literal, Optional
 from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
 
 from chalicelib.domain.base import Model, Strict
-from chalicelib.domain.text import HttpsUrl, OneLine, Paragraphs
 from chalicelib.domain.money import points_price
+from chalicelib.domain.text import HttpsUrl, OneLine, Paragraphs
 
 CategoryId = Literal["food", "apparel", "travel", "tech", "home", "car-life", "models-toys", "hotel"]
 

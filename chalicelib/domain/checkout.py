@@ -10,9 +10,19 @@ from chalicelib.domain.base import Model, Strict
 from chalicelib.domain.catalog import MAX_VOUCHERS_PER_ORDER, SkuId
 from chalicelib.domain.community import TICKET_CATEGORY, tier_allows
 from chalicelib.domain.coupons import MAX_COUPONS_PER_ORDER, UserCouponId
-from chalicelib.domain.errors import (CashBelowMinimum, InsufficientStock, InvalidPointsSplit, InvalidRequest,
-                                      NotAvailable, NotFound,
-                                      NotYetOnSale, OwnerOnly, PriceChanged, PurchaseLimit, TierTooLow)
+from chalicelib.domain.errors import (
+    CashBelowMinimum,
+    InsufficientStock,
+    InvalidPointsSplit,
+    InvalidRequest,
+    NotAvailable,
+    NotFound,
+    NotYetOnSale,
+    OwnerOnly,
+    PriceChanged,
+    PurchaseLimit,
+    TierTooLow,
+)
 from chalicelib.domain.money import FEN_PER_POINT
 from chalicelib.domain.orders import OrderLine, ShippingAddress
 
@@ -97,10 +107,10 @@ def split(lines: list[PricedLine], points: int, min_charge_fen: int, discounts: 
     """Check a points/cash split against the lines, less their `discounts` (fen per line, whole points), and
     return the quote it makes."""
     off = discounts or [0] * len(lines)
-    net = [line.line_total_fen - d for line, d in zip(lines, off)]
+    net = [line.line_total_fen - d for line, d in zip(lines, off, strict=False)]
     subtotal = sum(line.line_total_fen for line in lines)
-    min_points = sum(n for line, n in zip(lines, net) if not line.accepts_cash) // FEN_PER_POINT
-    max_points = sum(n for line, n in zip(lines, net) if line.accepts_points) // FEN_PER_POINT
+    min_points = sum(n for line, n in zip(lines, net, strict=False) if not line.accepts_cash) // FEN_PER_POINT
+    max_points = sum(n for line, n in zip(lines, net, strict=False) if line.accepts_points) // FEN_PER_POINT
     bounds = {"min_points": min_points, "max_points": max_points, "points": points}
     if not min_points <= points <= max_points:
         raise InvalidPointsSplit(f"points must be between {min_points} and {max_points} for these items", bounds)
@@ -117,7 +127,7 @@ def split(lines: list[PricedLine], points: int, min_charge_fen: int, discounts: 
             {**bounds, "cash_due_fen": cash, "min_charge_fen": min_charge_fen, "nearest_valid_points": nearest})
     return Quote(subtotal_fen=subtotal, discount_fen=sum(off), coupon=coupon, min_points=min_points,
                  max_points=max_points, points_applied=points, cash_due_fen=cash,
-                 lines=[OrderLine(**line.view(), discount_fen=d) for line, d in zip(lines, off)])
+                 lines=[OrderLine(**line.view(), discount_fen=d) for line, d in zip(lines, off, strict=False)])
 
 
 @dataclass(frozen=True)

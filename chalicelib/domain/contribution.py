@@ -38,7 +38,7 @@ def threshold_problem(thresholds: Sequence[int]) -> Optional[str]:
     """None for a usable list of weight thresholds, else what is wrong with it."""
     if len(thresholds) > MAX_THRESHOLDS:
         return f"at most {MAX_THRESHOLDS} thresholds (weights 1 to {MAX_THRESHOLDS + 1})"
-    if any(t < 1 for t in thresholds) or any(a >= b for a, b in zip(thresholds, thresholds[1:])):
+    if any(t < 1 for t in thresholds) or any(a >= b for a, b in zip(thresholds, thresholds[1:], strict=False)):
         return "thresholds are whole numbers >= 1, strictly increasing"
     return None
 

@@ -7,8 +7,8 @@ from pydantic import Field, StringConstraints, ValidationInfo, field_validator
 
 from chalicelib.domain.base import Model, Strict
 from chalicelib.domain.catalog import MAX_PRICE_FEN, CategoryId
-from chalicelib.domain.text import HttpsUrl, OneLine, Paragraphs
 from chalicelib.domain.money import FEN_PER_POINT
+from chalicelib.domain.text import HttpsUrl, OneLine, Paragraphs
 
 DesignStatus = Literal["submitted", "approved", "rejected", "productized"]
 PUBLIC_STATUSES = ("approved", "productized")

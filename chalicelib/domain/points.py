@@ -99,15 +99,15 @@ class Profile:
 
 # -- VINs (ISO 3779; check digit per North American and Chinese GB 16735 rules) -------------------
 _VIN_VALUES = {**{str(d): d for d in range(10)},
-               **dict(zip("ABCDEFGH", range(1, 9))), **dict(zip("JKLMN", range(1, 6))), "P": 7, "R": 9,
-               **dict(zip("STUVWXYZ", range(2, 10)))}
+               **dict(zip("ABCDEFGH", range(1, 9), strict=False)), **dict(zip("JKLMN", range(1, 6), strict=False)), "P": 7, "R": 9,
+               **dict(zip("STUVWXYZ", range(2, 10), strict=False))}
 _VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
 # Regions whose standard makes position 9 a check digit: North America (1-5) and China (L).
 _CHECK_DIGIT_REGIONS = set("12345L")
 
 
 def vin_check_digit(vin: str) -> str:
-    total = sum(_VIN_VALUES[c] * w for c, w in zip(vin, _VIN_WEIGHTS))
+    total = sum(_VIN_VALUES[c] * w for c, w in zip(vin, _VIN_WEIGHTS, strict=False))
     remainder = total % 11
     return "X" if remainder == 10 else str(remainder)
 

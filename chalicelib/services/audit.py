@@ -3,10 +3,9 @@ from __future__ import annotations
 
 from typing import Optional
 
-
-from chalicelib.domain.audit import AuditEntry, AuditPage
 from chalicelib.adapters.audit_repo import AuditRepository
 from chalicelib.adapters.cursor import CursorCodec
+from chalicelib.domain.audit import AuditEntry, AuditPage
 
 
 class AuditService:

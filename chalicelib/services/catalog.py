@@ -5,17 +5,15 @@ from typing import Any, Callable, Optional
 
 from chalicelib.adapters.audit_repo import AuditRepository
 from chalicelib.adapters.catalog_repo import CatalogRepository
-from chalicelib.adapters.clock import iso, new_id
+from chalicelib.adapters.clock import Clock, iso, new_id
 from chalicelib.adapters.coupons_repo import CouponRepository
 from chalicelib.adapters.cursor import CursorCodec
-from chalicelib.adapters.clock import Clock
 from chalicelib.adapters.dynamo import Transaction
 from chalicelib.adapters.pseudonyms import Pseudonyms
 from chalicelib.adapters.vouchers_repo import VoucherRepository
 from chalicelib.domain import catalog as rules
 from chalicelib.domain.errors import InsufficientStock, InvalidRequest, InvalidTransition, NotAvailable, NotFound
 from chalicelib.services.retry import on_lost_race
-
 
 
 def _stored(body: rules.ProductInput, exclude: Optional[set[str]] = None) -> dict[str, Any]:

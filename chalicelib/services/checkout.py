@@ -17,8 +17,15 @@ from chalicelib.adapters.users_repo import new_profile
 from chalicelib.adapters.vouchers_repo import VoucherRepository
 from chalicelib.domain import checkout as rules
 from chalicelib.domain import coupons
-from chalicelib.domain.errors import (Conflict, IdempotencyKeyReused, InsufficientPoints, InsufficientStock,
-                                      InvalidRequest, NotFound, PurchaseLimit)
+from chalicelib.domain.errors import (
+    Conflict,
+    IdempotencyKeyReused,
+    InsufficientPoints,
+    InsufficientStock,
+    InvalidRequest,
+    NotFound,
+    PurchaseLimit,
+)
 from chalicelib.domain.orders import Order, Payment, Voucher
 from chalicelib.domain.points import Profile, shanghai_day
 from chalicelib.domain.transitions import Transition, check_pending_limit, placing

@@ -14,9 +14,19 @@ from chalicelib.adapters.users_repo import UserRepository
 from chalicelib.domain import community as rules
 from chalicelib.domain.checkout import LineRequest, OrderRequest
 from chalicelib.domain.contribution import EVENT_ATTENDED, EVENT_HOSTED
-from chalicelib.domain.errors import (AlreadyRegistered, BudgetExhausted, EventFull, Forbidden, IdempotencyKeyReused,
-                                      InsufficientStock, InvalidTransition, NotAvailable, NotCancellable, NotFound,
-                                      OwnerOnly)
+from chalicelib.domain.errors import (
+    AlreadyRegistered,
+    BudgetExhausted,
+    EventFull,
+    Forbidden,
+    IdempotencyKeyReused,
+    InsufficientStock,
+    InvalidTransition,
+    NotAvailable,
+    NotCancellable,
+    NotFound,
+    OwnerOnly,
+)
 from chalicelib.domain.money import points_price
 from chalicelib.domain.orders import Order
 from chalicelib.domain.points import GrantInput

@@ -13,8 +13,14 @@ from chalicelib.adapters.pseudonyms import Pseudonyms
 from chalicelib.domain import contribution
 from chalicelib.domain import designs as rules
 from chalicelib.domain.catalog import Product, ProductInput
-from chalicelib.domain.errors import (AlreadyVoted, InvalidRequest, InvalidTransition, NotFound, OwnDesign,
-                                      TooManyOpenDesigns)
+from chalicelib.domain.errors import (
+    AlreadyVoted,
+    InvalidRequest,
+    InvalidTransition,
+    NotFound,
+    OwnDesign,
+    TooManyOpenDesigns,
+)
 from chalicelib.domain.points import Entry, Profile
 from chalicelib.services.accounts import Accounts, Plan
 from chalicelib.services.campaigns import CampaignService

@@ -21,9 +21,20 @@ from chalicelib.adapters.envelopes_repo import EnvelopeRepository, unclaimed
 from chalicelib.adapters.pseudonyms import Pseudonyms
 from chalicelib.adapters.users_repo import new_profile, to_profile
 from chalicelib.domain import envelopes as rules
-from chalicelib.domain.errors import (AlreadyClaimed, EnvelopeEmpty, EnvelopeExpired, Forbidden, IdempotencyKeyReused,
-                                      InsufficientPoints, InvalidRequest, NotFound, NotInAudience, OwnEnvelope,
-                                      OwnerOnly, SendLimitReached)
+from chalicelib.domain.errors import (
+    AlreadyClaimed,
+    EnvelopeEmpty,
+    EnvelopeExpired,
+    Forbidden,
+    IdempotencyKeyReused,
+    InsufficientPoints,
+    InvalidRequest,
+    NotFound,
+    NotInAudience,
+    OwnEnvelope,
+    OwnerOnly,
+    SendLimitReached,
+)
 from chalicelib.domain.points import Entry, Profile, shanghai_day
 from chalicelib.services.accounts import Accounts, Plan
 from chalicelib.services.campaigns import CampaignService

@@ -17,6 +17,7 @@ from chalicelib.domain.points import shanghai_day
 
 LEDGER_PREFIX = "LEDGER#"
 GROUP = 25  # ledger entries per transaction: 25 marks and at most 25 day-shard updates
+_Group = list[tuple[dict[str, Any], str, int]]  # ledger entries with their (day, shard)
 
 
 def ledger_entry(record: dict[str, Any]) -> Optional[dict[str, Any]]:
@@ -54,22 +55,22 @@ class PointsReportService:
         for start in range(0, len(entries), GROUP):
             group = [(e, *day_and_shard(e)) for e in entries[start:start + GROUP]]
             try:
-                self._retried(lambda: self._repo.count(group), attempts)
+                self._retried(self._repo.count, group, attempts)
                 counted += len(group)
             except Counted:
                 for one in group:
                     try:
-                        self._retried(lambda: self._repo.count([one]), attempts)
+                        self._retried(self._repo.count, [one], attempts)
                         counted += 1
                     except Counted:
                         pass  # counted by an earlier delivery
         return counted
 
     @staticmethod
-    def _retried(write: Callable[[], None], attempts: int) -> None:
+    def _retried(write: Callable[[_Group], None], group: _Group, attempts: int) -> None:
         for attempt in range(attempts):
             try:
-                return write()
+                return write(group)
             except Contention:
                 if attempt == attempts - 1:
                     raise

@@ -11,9 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Optional
 
+from chalicelib import logs
 from chalicelib.adapters.clock import iso
 from chalicelib.adapters.designs_repo import DesignRepository
-from chalicelib import logs
 from chalicelib.adapters.dynamo import Contention, LostRace, Replay, Transaction
 from chalicelib.adapters.royalties_repo import RoyaltyRepository
 from chalicelib.domain.designs import royalty_points
@@ -24,7 +24,6 @@ from chalicelib.domain.transitions import Transition
 from chalicelib.services.accounts import Accounts, Plan
 from chalicelib.services.retry import on_lost_race
 from chalicelib.services.worklists import unseen
-
 
 log = logs.get("royalties")
 

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.shop import (add_product, balance, give_points, make_owner, order_body, place, queued_events,
-                            stock)
+from tests.api.shop import add_product, balance, give_points, make_owner, order_body, place, queued_events, stock
 
 
 @pytest.fixture

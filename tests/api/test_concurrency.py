@@ -35,7 +35,7 @@ def test_concurrent_mixed_adjustments_add_up_exactly(live_api):
     with ThreadPoolExecutor(max_workers=20) as pool:
         replies = list(pool.map(
             lambda d: live_api.merch("POST", f"/admin/skus/{sku}/stock", {"delta": d, "reason": "mix"}), deltas))
-    applied = sum(d for d, r in zip(deltas, replies) if r.status == 200)
+    applied = sum(d for d, r in zip(deltas, replies, strict=False) if r.status == 200)
     assert all(r.status in (200, 409) for r in replies)
     assert live_api.merch("GET", f"/admin/products/{body['product_id']}").json["skus"][0]["stock"] == 5 + applied
 

@@ -97,10 +97,10 @@ def test_cancelling_a_coupon_purchase_while_its_coupon_is_being_used_lets_only_o
                                headers={"Idempotency-Key": uid("buy")}).json
         coupon = bought["coupons"][0]
 
-        def cancel():
+        def cancel(bought=bought):
             return live_api.post(f"/orders/{bought['order_id']}/cancel", user=fan)
 
-        def use():
+        def use(coupon=coupon):
             return live_api.post("/orders", {"items": [{"sku": tea["skus"][0]["sku"], "qty": 1}], "points": 170,
                                              "coupon": coupon, "shipping_address": ADDRESS}, user=fan,
                                  headers={"Idempotency-Key": uid("use")})

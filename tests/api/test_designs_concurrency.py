@@ -54,7 +54,7 @@ def test_concurrent_votes_of_different_weights_add_up_to_the_score(live_api):
     live_api.merch("POST", f"/admin/designs/{design_id}/decision", {"decision": "approve"})
     amounts = [0, 0, 0, 100, 100, 100, 1000, 1000, 1000, 10_000, 10_000, 10_000]  # weights 1, 2, 3, 4
     voters = [uid("voter") for _ in amounts]
-    for voter, amount in zip(voters, amounts):
+    for voter, amount in zip(voters, amounts, strict=False):
         if amount:
             given = {"user_id": voter, "kind": "forum_answer", "ref": "seed", "amount": amount}
             assert live_api.post("/internal/contribution", given, user="svc", groups=("service",)).status == 201

@@ -67,6 +67,6 @@ def test_two_hundred_people_on_a_hundred_shares_over_several_shards_are_paid_exa
     assert sum(r.json["points"] for r in replies if r.status == 201) == 10_000
     shards = [services.table.get(shard_key(env["envelope_id"], k)) for k in range(count)]
     assert all(s["taken"] == len(s["amounts"]) == len(s["claimed"]) for s in shards), "every share taken once"
-    winners = [p for p, r in zip(people, replies) if r.status == 201]
+    winners = [p for p, r in zip(people, replies, strict=False) if r.status == 201]
     assert sum(live_api.get("/me", user=p).json["points"]["available"] for p in winners) == 10_000
     assert reconcile(services.dynamodb, services.table)[1] == []

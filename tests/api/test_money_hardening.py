@@ -390,7 +390,7 @@ def test_shoppers_never_see_who_designed_a_line_but_merchandisers_and_royalties_
 
 def test_one_settlement_run_clears_more_than_a_page_of_royalty_work(services):
     tx = services.order_repo.begin()
-    for n in range(105):
+    for _ in range(105):
         services.royalties._repo.add(tx, uid("o"), [{"sku": "S-1", "designer_id": uid("d"), "design_id": None,
                                                       "qty": 1, "points": 0}], "2026-11-23T10:00:00.000Z")
         if len(tx) == 100:

@@ -10,12 +10,12 @@ import pytest
 from botocore.config import Config
 
 from chalicelib import workers
-from chalicelib.domain.errors import PaymentProviderError
 from chalicelib.adapters.payments import sign
+from chalicelib.domain.errors import PaymentProviderError
 from tests.api.shop import add_product, balance, drain_stream, give_points, order_body, place, queued_events, stock
-from tools.streams import outbox_poller
 from tools.event_schemas import DOCS
 from tools.reconcile import reconcile
+from tools.streams import outbox_poller
 
 
 @pytest.fixture

@@ -83,7 +83,7 @@ def test_create_a_product_with_two_skus_publish_it_and_adjust_stock_with_a_reaso
     page.get_by_label("Chinese title").fill("纪念伞")
     page.get_by_role("button", name="Add a SKU").click()
     skus = [f"UMB-{uid('s').upper()}", f"UMB-{uid('s').upper()}"]
-    for n, (sku, price) in enumerate(zip(skus, ("4990", "5990"))):
+    for n, (sku, price) in enumerate(zip(skus, ("4990", "5990"), strict=False)):
         page.get_by_label("SKU", exact=True).nth(n).fill(sku)
         page.get_by_label("Price (fen)").nth(n).fill(price)
         page.get_by_label("Stock", exact=True).nth(n).fill("20")

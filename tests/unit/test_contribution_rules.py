@@ -4,8 +4,13 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from chalicelib.domain.contribution import (BUILT_IN_KINDS, ContributionRequest, next_threshold, threshold_problem,
-                                            vote_weight)
+from chalicelib.domain.contribution import (
+    BUILT_IN_KINDS,
+    ContributionRequest,
+    next_threshold,
+    threshold_problem,
+    vote_weight,
+)
 from chalicelib.settings import Settings, SettingsError
 
 DEFAULT = (100, 1_000, 10_000)

@@ -27,7 +27,7 @@ def test_each_draw_stays_below_twice_the_mean_of_what_was_left():
     rng = Unshuffled(7)
     for _ in range(300):
         amounts, left = split_points(1000, 10, "random", rng), 1000
-        for n, amount in zip(range(10, 1, -1), amounts):
+        for n, amount in zip(range(10, 1, -1), amounts, strict=False):
             assert 1 <= amount < 2 * left / n, (amounts, n)
             left -= amount
         assert amounts[-1] == left

@@ -5,8 +5,15 @@ import pytest
 
 from chalicelib.domain import checkout
 from chalicelib.domain.checkout import LineRequest, SkuOffer
-from chalicelib.domain.errors import (AlreadyShipped, InsufficientStock, InvalidRequest, InvalidTransition,
-                                      NotAvailable, NotFound, OwnerOnly)
+from chalicelib.domain.errors import (
+    AlreadyShipped,
+    InsufficientStock,
+    InvalidRequest,
+    InvalidTransition,
+    NotAvailable,
+    NotFound,
+    OwnerOnly,
+)
 from chalicelib.domain.orders import Order, OrderLine, Payment, Shipment, ShipmentRequest
 from chalicelib.domain.points import Entry
 from chalicelib.domain.transitions import SHIPPING, TRANSITIONS, payment_verdict, placing, shipping, transition
