@@ -1,4 +1,5 @@
 """Lifeshop's Lambda entry point: wires blueprints, middleware and scheduled functions; nothing else."""
+
 import os
 
 from chalicelib.bootstrap import long_lived
@@ -26,8 +27,21 @@ with long_lived():  # all of it lives as long as the container (README: Deployin
 
     app = Chalice(app_name="lifeshop")
     app.register_middleware(bind_request, "http")
-    for blueprint in (catalog.bp, me.bp, orders.bp, designs.bp, community.bp, envelopes.bp, coupons.bp, internal.bp,
-                      admin_catalog.bp, admin_points.bp, fulfillment.bp, console.bp, openapi.bp):
+    for blueprint in (
+        catalog.bp,
+        me.bp,
+        orders.bp,
+        designs.bp,
+        community.bp,
+        envelopes.bp,
+        coupons.bp,
+        internal.bp,
+        admin_catalog.bp,
+        admin_points.bp,
+        fulfillment.bp,
+        console.bp,
+        openapi.bp,
+    ):
         app.register_blueprint(blueprint)
     if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
         bootstrap.prewarm()

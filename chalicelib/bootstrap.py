@@ -2,6 +2,7 @@
 
 Every property has its real type; the imports behind them run on first use only (TYPE_CHECKING keeps a
 cold start from paying for modules a request does not need)."""
+
 from __future__ import annotations
 
 import gc
@@ -64,6 +65,7 @@ class Container:
         self.settings = settings
         if clock is None:
             from chalicelib.adapters.clock import SystemClock
+
             clock = SystemClock()
         self.clock: Clock = clock
 
@@ -79,8 +81,12 @@ class Container:
         from botocore.config import Config
 
         s = self.settings
-        config = Config(retries={"max_attempts": s.dynamodb_max_attempts, "mode": "standard"}, max_pool_connections=32,
-                        connect_timeout=s.dynamodb_connect_timeout_s, read_timeout=s.dynamodb_read_timeout_s)
+        config = Config(
+            retries={"max_attempts": s.dynamodb_max_attempts, "mode": "standard"},
+            max_pool_connections=32,
+            connect_timeout=s.dynamodb_connect_timeout_s,
+            read_timeout=s.dynamodb_read_timeout_s,
+        )
         return self.boto_session.client("dynamodb", endpoint_url=s.dynamodb_endpoint, config=config)
 
     @cached_property
@@ -195,8 +201,15 @@ class Container:
         from chalicelib.adapters.catalog_repo import CatalogRepository
         from chalicelib.services.catalog import CatalogService
 
-        return CatalogService(CatalogRepository(self.table), self.audit_repo, self.cursors, self.clock, self.pseudonyms,
-                              self.voucher_repo, self.coupon_repo)
+        return CatalogService(
+            CatalogRepository(self.table),
+            self.audit_repo,
+            self.cursors,
+            self.clock,
+            self.pseudonyms,
+            self.voucher_repo,
+            self.coupon_repo,
+        )
 
     @cached_property
     def users(self) -> UserService:
@@ -228,8 +241,9 @@ class Container:
         from chalicelib.adapters.campaigns_repo import CampaignRepository
         from chalicelib.services.campaigns import CampaignService
 
-        return CampaignService(CampaignRepository(self.table), self.accounts, self.audit_repo, self.settings,
-                               self.cursors)
+        return CampaignService(
+            CampaignRepository(self.table), self.accounts, self.audit_repo, self.settings, self.cursors
+        )
 
     @cached_property
     def audit(self) -> AuditService:
@@ -241,8 +255,17 @@ class Container:
     def checkout(self) -> CheckoutService:
         from chalicelib.services.checkout import CheckoutService
 
-        return CheckoutService(self.order_repo, self.accounts, self.outbox, self.royalties, self._gateway,
-                               self.clock, self.settings, self.voucher_repo, self.coupons)
+        return CheckoutService(
+            self.order_repo,
+            self.accounts,
+            self.outbox,
+            self.royalties,
+            self._gateway,
+            self.clock,
+            self.settings,
+            self.voucher_repo,
+            self.coupons,
+        )
 
     @cached_property
     def orders(self) -> OrderService:
@@ -251,11 +274,22 @@ class Container:
         from chalicelib.services.coupons import CouponFollower
         from chalicelib.services.orders import OrderService
 
-        return OrderService(self.order_repo, self.accounts, self.outbox, self.royalties, self._gateway,
-                            self.audit_repo, self.cursors, self.clock, self.settings.partner_routes,
-                            followers=[RegistrationFollower(self.event_repo).follow,
-                                       VoucherFollower(self.voucher_repo).follow,
-                                       CouponFollower(self.coupon_repo).follow])
+        return OrderService(
+            self.order_repo,
+            self.accounts,
+            self.outbox,
+            self.royalties,
+            self._gateway,
+            self.audit_repo,
+            self.cursors,
+            self.clock,
+            self.settings.partner_routes,
+            followers=[
+                RegistrationFollower(self.event_repo).follow,
+                VoucherFollower(self.voucher_repo).follow,
+                CouponFollower(self.coupon_repo).follow,
+            ],
+        )
 
     @cached_property
     def event_repo(self) -> EventRepository:
@@ -267,32 +301,64 @@ class Container:
     def events(self) -> EventService:
         from chalicelib.services.community import EventService
 
-        return EventService(self.event_repo, self.checkout, self.orders, self.order_repo, self.user_repo,
-                            self.campaigns, self.contribution, self.cursors, self.clock, self.settings.ticket_key,
-                            self.settings)
+        return EventService(
+            self.event_repo,
+            self.checkout,
+            self.orders,
+            self.order_repo,
+            self.user_repo,
+            self.campaigns,
+            self.contribution,
+            self.cursors,
+            self.clock,
+            self.settings.ticket_key,
+            self.settings,
+        )
 
     @cached_property
     def envelopes(self) -> EnvelopeService:
         from chalicelib.adapters.envelopes_repo import EnvelopeRepository
         from chalicelib.services.envelopes import EnvelopeService
 
-        return EnvelopeService(EnvelopeRepository(self.table), self.accounts, self.campaigns, self.audit_repo,
-                               self.pseudonyms, self.cursors, self.clock, self.settings)
+        return EnvelopeService(
+            EnvelopeRepository(self.table),
+            self.accounts,
+            self.campaigns,
+            self.audit_repo,
+            self.pseudonyms,
+            self.cursors,
+            self.clock,
+            self.settings,
+        )
 
     @cached_property
     def royalties(self) -> Royalties:
         from chalicelib.adapters.royalties_repo import RoyaltyRepository
         from chalicelib.services.royalties import Royalties
 
-        return Royalties(RoyaltyRepository(self.table), self.design_repo, self.accounts, self.settings.royalty_rate,
-                         self.settings.return_window_days)
+        return Royalties(
+            RoyaltyRepository(self.table),
+            self.design_repo,
+            self.accounts,
+            self.settings.royalty_rate,
+            self.settings.return_window_days,
+        )
 
     @cached_property
     def designs(self) -> DesignService:
         from chalicelib.services.designs import DesignService
 
-        return DesignService(self.design_repo, self.accounts, self.campaigns, self.catalog, self.contribution,
-                             self.audit_repo, self.cursors, self.settings, self.pseudonyms)
+        return DesignService(
+            self.design_repo,
+            self.accounts,
+            self.campaigns,
+            self.catalog,
+            self.contribution,
+            self.audit_repo,
+            self.cursors,
+            self.settings,
+            self.pseudonyms,
+        )
 
     @cached_property
     def payment_events(self) -> PaymentEvents:
@@ -319,9 +385,25 @@ def use(replacement: Optional[Container]) -> None:
     _container = replacement
 
 
-SERVICES = ("tokens", "users", "catalog", "checkout", "orders", "accounts", "points", "designs", "campaigns",
-            "contribution", "audit", "payment_events", "outbox", "events", "envelopes", "coupons",
-            "points_report")
+SERVICES = (
+    "tokens",
+    "users",
+    "catalog",
+    "checkout",
+    "orders",
+    "accounts",
+    "points",
+    "designs",
+    "campaigns",
+    "contribution",
+    "audit",
+    "payment_events",
+    "outbox",
+    "events",
+    "envelopes",
+    "coupons",
+    "points_report",
+)
 
 
 def prewarm() -> Container:

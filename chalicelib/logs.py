@@ -3,6 +3,7 @@
 Hand-written rather than aws-lambda-powertools: this is all we use of it, and it costs nothing at import.
 Never log request bodies, headers or tokens: only ids and states.
 """
+
 from __future__ import annotations
 
 import contextvars
@@ -21,7 +22,9 @@ class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
             "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
-            "level": record.levelname, "logger": record.name, "message": record.getMessage(),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
             "correlation_id": correlation_id.get(),
         }
         line.update({k: v for k, v in vars(record).items() if k not in _STANDARD and not k.startswith("_")})

@@ -21,9 +21,16 @@ LOCAL_STAGE = "local"
 LOCAL_JWT_SECRET = "local-dev-secret"
 # Which fulfillment partner ships each category. Every partner named here needs its queue, dead-letter queue and
 # alarm in infra/template.json (`lifeshop-${Stage}-partner-<id>.fifo`; a test checks the default map).
-DEFAULT_PARTNER_ROUTES = {"food": "fresh", "hotel": "hotels", "apparel": "warehouse", "travel": "warehouse",
-                          "tech": "warehouse", "home": "warehouse", "car-life": "warehouse",
-                          "models-toys": "warehouse"}
+DEFAULT_PARTNER_ROUTES = {
+    "food": "fresh",
+    "hotel": "hotels",
+    "apparel": "warehouse",
+    "travel": "warehouse",
+    "tech": "warehouse",
+    "home": "warehouse",
+    "car-life": "warehouse",
+    "models-toys": "warehouse",
+}
 
 
 class SettingsError(ValueError):
@@ -59,8 +66,9 @@ class Settings(BaseModel):
 
     # The points economy (JSON in the environment, e.g. LIFESHOP_DAILY_CAPS='{"owner": 20, ...}').
     daily_caps: dict[str, int] = Field(default_factory=lambda: {"owner": 20, "deposit": 5, "fan": 3})
-    task_points: dict[str, int] = Field(default_factory=lambda: {
-        "checkin": 2, "post": 5, "comment": 1, "share": 1, "feedback": 5})
+    task_points: dict[str, int] = Field(
+        default_factory=lambda: {"checkin": 2, "post": 5, "comment": 1, "share": 1, "feedback": 5}
+    )
     referral_points: dict[str, int] = Field(default_factory=lambda: {"test_drive": 200, "purchase": 12_000})
     referral_budget_points: int = Field(default=100_000_000, gt=0)
 
@@ -128,13 +136,20 @@ class Settings(BaseModel):
     def _stage_has_real_settings(self) -> "Settings":
         if self.stage == LOCAL_STAGE:
             if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):  # stage local's secrets are in the README
-                raise SettingsError("stage 'local' never runs on Lambda: set LIFESHOP_STAGE and the stage's "
-                                    "real settings")
+                raise SettingsError(
+                    "stage 'local' never runs on Lambda: set LIFESHOP_STAGE and the stage's real settings"
+                )
             return self
         missing = [
             name
-            for name in ("jwt_issuer", "jwt_audience", "jwks_url", "cursor_secret", "stripe_api_key",
-                         "stripe_webhook_secret")
+            for name in (
+                "jwt_issuer",
+                "jwt_audience",
+                "jwks_url",
+                "cursor_secret",
+                "stripe_api_key",
+                "stripe_webhook_secret",
+            )
             if not getattr(self, name)
         ]
         if missing:
@@ -144,9 +159,11 @@ class Settings(BaseModel):
 
     @model_validator(mode="after")
     def _economy_is_complete(self) -> "Settings":
-        for name, needed in (("daily_caps", ("owner", "deposit", "fan")),
-                             ("task_points", ("checkin", "post", "comment", "share", "feedback")),
-                             ("referral_points", ("test_drive", "purchase"))):
+        for name, needed in (
+            ("daily_caps", ("owner", "deposit", "fan")),
+            ("task_points", ("checkin", "post", "comment", "share", "feedback")),
+            ("referral_points", ("test_drive", "purchase")),
+        ):
             values = getattr(self, name)
             missing = [k for k in needed if k not in values]
             floor = 1 if name == "referral_points" else 0
@@ -158,9 +175,12 @@ class Settings(BaseModel):
     def _contribution_is_complete(self) -> "Settings":
         points = self.contribution_points
         if set(points) != set(contribution.BUILT_IN_KINDS) or not all(
-                1 <= v <= contribution.MAX_AMOUNT for v in points.values()):
-            raise SettingsError(f"LIFESHOP_CONTRIBUTION_POINTS needs values 1..{contribution.MAX_AMOUNT} for exactly "
-                                + ", ".join(contribution.BUILT_IN_KINDS))
+            1 <= v <= contribution.MAX_AMOUNT for v in points.values()
+        ):
+            raise SettingsError(
+                f"LIFESHOP_CONTRIBUTION_POINTS needs values 1..{contribution.MAX_AMOUNT} for exactly "
+                + ", ".join(contribution.BUILT_IN_KINDS)
+            )
         problem = contribution.threshold_problem(self.vote_weight_thresholds)
         if problem:
             raise SettingsError(f"LIFESHOP_VOTE_WEIGHT_THRESHOLDS: {problem}, e.g. [100, 1000, 10000]")
@@ -170,9 +190,10 @@ class Settings(BaseModel):
     def _every_category_has_a_partner(self) -> "Settings":
         routes = self.partner_routes
         if set(routes) != set(CATEGORIES) or not all(PARTNER_ID.fullmatch(p) for p in routes.values()):
-            raise SettingsError("LIFESHOP_PARTNER_ROUTES must name a partner ([a-z0-9-]{1,32}, not ending in -dlq) for each "
-                                "category: "
-                                + ", ".join(CATEGORIES))
+            raise SettingsError(
+                "LIFESHOP_PARTNER_ROUTES must name a partner ([a-z0-9-]{1,32}, not ending in -dlq) for each "
+                "category: " + ", ".join(CATEGORIES)
+            )
         return self
 
     @property

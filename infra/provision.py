@@ -3,6 +3,7 @@
 Every resource name in the template starts with `lifeshop-${Stage}`; that prefix is replaced by the
 settings' prefix, so tests can make a fresh, isolated set of tables at will.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,7 +26,7 @@ def resources(prefix: str) -> dict[str, Any]:
                 sub = props[name_key]["Fn::Sub"]
                 if not sub.startswith(NAME_PREFIX):
                     raise ValueError(f"{logical}: {name_key} must start with {NAME_PREFIX}")
-                props[name_key] = prefix + sub[len(NAME_PREFIX):]
+                props[name_key] = prefix + sub[len(NAME_PREFIX) :]
         out[logical] = {"Type": res["Type"], "Properties": props}
     return out
 

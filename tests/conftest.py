@@ -1,4 +1,5 @@
 """Fixtures: servers (DynamoDB Local, SQS) -> fresh tables -> container -> API clients -> tokens."""
+
 from __future__ import annotations
 
 import json
@@ -41,8 +42,14 @@ def sqs_endpoint() -> Iterator[str]:
 
 
 def make_settings(ddb_endpoint: str, prefix: str, sqs_endpoint: str = "http://127.0.0.1:9") -> Settings:
-    return Settings(stage="local", resource_prefix=prefix, dynamodb_endpoint=ddb_endpoint, sqs_endpoint=sqs_endpoint,
-                    region="cn-north-1", jwt_secret="test-secret-that-is-long-enough-for-hs256")
+    return Settings(
+        stage="local",
+        resource_prefix=prefix,
+        dynamodb_endpoint=ddb_endpoint,
+        sqs_endpoint=sqs_endpoint,
+        region="cn-north-1",
+        jwt_secret="test-secret-that-is-long-enough-for-hs256",
+    )
 
 
 def make_container(endpoints: dict[str, str], prefix: str = "", clock: Any = None) -> Container:
@@ -85,6 +92,7 @@ def _in_process(client: Client):
         except ValueError:
             body = r.body
         return Reply(r.status_code, body, dict(r.headers))
+
     return send
 
 
@@ -102,12 +110,33 @@ def live_server(endpoints: dict[str, str]) -> Iterator[dict[str, Any]]:
     prefix = uid("live")
     container = make_container(endpoints, prefix)
     port = localstack.free_port()
-    env = {**os.environ, "LIFESHOP_RESOURCE_PREFIX": prefix, "LIFESHOP_DYNAMODB_ENDPOINT": endpoints["dynamodb"],
-           "LIFESHOP_SQS_ENDPOINT": endpoints["sqs"],
-           "LIFESHOP_JWT_SECRET": container.settings.local_jwt_secret, "LIFESHOP_REGION": "cn-north-1"}
-    proc = subprocess.Popen([sys.executable, "-m", "tools.chalice_local", "local", "--no-autoreload", "--host", "127.0.0.1", "--port", str(port),
-                             "--stage", "local"], cwd=str(ROOT), env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "LIFESHOP_RESOURCE_PREFIX": prefix,
+        "LIFESHOP_DYNAMODB_ENDPOINT": endpoints["dynamodb"],
+        "LIFESHOP_SQS_ENDPOINT": endpoints["sqs"],
+        "LIFESHOP_JWT_SECRET": container.settings.local_jwt_secret,
+        "LIFESHOP_REGION": "cn-north-1",
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tools.chalice_local",
+            "local",
+            "--no-autoreload",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--stage",
+            "local",
+        ],
+        cwd=str(ROOT),
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     localstack.wait_for_port(port, proc, "chalice local")
     yield {"url": f"http://127.0.0.1:{port}", "container": container}
     localstack.stop(proc)

@@ -1,4 +1,5 @@
 """Test builders and a tiny API client with one interface for in-process and live HTTP calls."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,9 +19,12 @@ def uid(prefix: str = "t") -> str:
 def product_body(**overrides: Any) -> dict[str, Any]:
     sku = uid("SKU").upper()
     body: dict[str, Any] = {
-        "product_id": uid("p"), "category": "tech", "title": "Test Gadget", "title_zh": "测试小工具",
-        "description": "made by a test", "skus": [{"sku": sku, "attributes": {"colour": "black"},
-                                                     "price_fen": 19900, "stock": 10}],
+        "product_id": uid("p"),
+        "category": "tech",
+        "title": "Test Gadget",
+        "title_zh": "测试小工具",
+        "description": "made by a test",
+        "skus": [{"sku": sku, "attributes": {"colour": "black"}, "price_fen": 19900, "stock": 10}],
     }
     body.update(overrides)
     return body
@@ -68,9 +72,18 @@ class ApiClient:
         self._send = send
         self.tokens = tokens
 
-    def call(self, method: str, path: str, body: Any = None, *, user: Optional[str] = None,
-             groups: tuple[str, ...] = (), headers: Optional[dict[str, str]] = None,
-             raw: Optional[bytes] = None, partner: Optional[str] = None) -> Reply:
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        user: Optional[str] = None,
+        groups: tuple[str, ...] = (),
+        headers: Optional[dict[str, str]] = None,
+        raw: Optional[bytes] = None,
+        partner: Optional[str] = None,
+    ) -> Reply:
         """`partner` calls as a user of that fulfillment partner (group partner, claim partner_id)."""
         h = {"Content-Type": "application/json"}
         if partner:

@@ -1,6 +1,7 @@
 """`make backfill-ranks`: once, after upgrading a database from before weighted votes, put every public design in
 the gallery by score (`GET /designs?sort=score`); designs approved since are ranked when approved. Safe to repeat
 and to run while the API serves votes (a design that already has its rank is left alone)."""
+
 from __future__ import annotations
 
 import sys

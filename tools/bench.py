@@ -6,6 +6,7 @@ recorded calls are then replayed with plain boto3 on B (same items, same conditi
 to A). The replay's latency is the floor: what the operation costs with no code of ours around it.
 Ends with one JSON line. BENCH_N sets the iterations per operation (default 100).
 """
+
 from __future__ import annotations
 
 import copy
@@ -35,8 +36,15 @@ from tools.tokens import mint_local_token
 N = int(os.environ.get("BENCH_N", "100"))
 COLD_RUNS = 5
 USERS = [f"bench-{i}" for i in range(10)]
-ADDRESS = {"name": "Bench", "phone": "+86 138 0000 0000", "line1": "1 Road", "city": "Shanghai",
-           "province": "Shanghai", "postal_code": "201805", "country": "CN"}
+ADDRESS = {
+    "name": "Bench",
+    "phone": "+86 138 0000 0000",
+    "line1": "1 Road",
+    "city": "Shanghai",
+    "province": "Shanghai",
+    "postal_code": "201805",
+    "country": "CN",
+}
 
 
 class Recorder:
@@ -57,17 +65,33 @@ class Recorder:
 def build_store(endpoints: dict[str, str], prefix: str) -> Container:
     # The bench leaves many orders unpaid per user on purpose (points + cash latency), so the per-user cap on
     # pending orders is lifted to its maximum; BENCH_N up to 1,000 stays within it over the 10 users.
-    settings = Settings(stage="local", resource_prefix=prefix, dynamodb_endpoint=endpoints["dynamodb"],
-                        sqs_endpoint=endpoints["sqs"], jwt_secret="bench-secret-long-enough-for-hs256",
-                        max_pending_orders=100)
+    settings = Settings(
+        stage="local",
+        resource_prefix=prefix,
+        dynamodb_endpoint=endpoints["dynamodb"],
+        sqs_endpoint=endpoints["sqs"],
+        jwt_secret="bench-secret-long-enough-for-hs256",
+        max_pending_orders=100,
+    )
     store = Container(settings)
     provision.create_tables(store.dynamodb, prefix)
     provision.create_queues(store.sqs, prefix)
     catalog.seed(store.catalog, catalog.load())
     for sku, points, cash in (("BENCH-POINTS", True, False), ("BENCH-MIXED", True, True)):
-        store.catalog.create("bench", ProductInput.model_validate({
-            "product_id": sku.lower(), "category": "tech", "title": sku, "title_zh": "基准", "status": "active",
-            "accepts": {"points": points, "cash": cash}, "skus": [{"sku": sku, "price_fen": 1000, "stock": 1_000_000}]}))
+        store.catalog.create(
+            "bench",
+            ProductInput.model_validate(
+                {
+                    "product_id": sku.lower(),
+                    "category": "tech",
+                    "title": sku,
+                    "title_zh": "基准",
+                    "status": "active",
+                    "accepts": {"points": points, "cash": cash},
+                    "skus": [{"sku": sku, "price_fen": 1000, "stock": 1_000_000}],
+                }
+            ),
+        )
     store.campaigns.create("bench", CampaignInput(campaign_id="bench", name="Bench", budget_points=10**9))
     for user in USERS:
         store.users.ensure_profile(user)
@@ -121,9 +145,15 @@ class Bench:
             counts += self.recorder.counts()
             floor.append(self.replay())
         per_op = {op: round(n / N, 2) for op, n in sorted(counts.items())}
-        result = {"name": name, "calls": per_op, "ddb_calls": round(sum(per_op.values()), 2),
-                  "handler_p50_ms": percentile(handler, 50), "handler_p95_ms": percentile(handler, 95),
-                  "floor_p50_ms": percentile(floor, 50), "floor_p95_ms": percentile(floor, 95)}
+        result = {
+            "name": name,
+            "calls": per_op,
+            "ddb_calls": round(sum(per_op.values()), 2),
+            "handler_p50_ms": percentile(handler, 50),
+            "handler_p95_ms": percentile(handler, 95),
+            "floor_p50_ms": percentile(floor, 50),
+            "floor_p95_ms": percentile(floor, 95),
+        }
         result["p50_ratio"] = result["handler_p50_ms"] / result["floor_p50_ms"]
         result["p95_ratio"] = result["handler_p95_ms"] / result["floor_p95_ms"]
         return result
@@ -131,25 +161,39 @@ class Bench:
     def claim_once(self) -> tuple[int, dict[str, int]]:
         """The calls of one claim of a campaign-funded envelope by a known user, once the container knows the
         envelope's terms (the first claim in a container reads them: one BatchGetItem more)."""
-        made = self.a.envelopes.create("bench-merch", True, f"bench-{time.time_ns()}", EnvelopeInput.model_validate(
-            {"total_points": 1000, "shares": 100, "audience": {"kind": "link"}, "campaign_id": "bench"}))
+        made = self.a.envelopes.create(
+            "bench-merch",
+            True,
+            f"bench-{time.time_ns()}",
+            EnvelopeInput.model_validate(
+                {"total_points": 1000, "shares": 100, "audience": {"kind": "link"}, "campaign_id": "bench"}
+            ),
+        )
         self.request("POST", f"/envelopes/{made.envelope_id}/claims", USERS[1])  # users 3.. must match B
         self.recorder.calls.clear()
         status = self.request("POST", f"/envelopes/{made.envelope_id}/claims", USERS[2])
         return status, dict(self.recorder.counts())
 
     def points_order(self, i: int) -> int:
-        return self.request("POST", "/orders", USERS[i % len(USERS)],
-                            {"items": [{"sku": "BENCH-POINTS", "qty": 1}], "points": 100, "shipping_address": ADDRESS},
-                            {"Idempotency-Key": f"bench-{time.time_ns()}"})
+        return self.request(
+            "POST",
+            "/orders",
+            USERS[i % len(USERS)],
+            {"items": [{"sku": "BENCH-POINTS", "qty": 1}], "points": 100, "shipping_address": ADDRESS},
+            {"Idempotency-Key": f"bench-{time.time_ns()}"},
+        )
 
 
 def import_ratio(runs: int = 5) -> dict[str, float]:
     def fastest(code: str) -> float:
         times = []
         for _ in range(runs):
-            out = subprocess.run([sys.executable, "-c", f"import time; t=time.perf_counter(); {code}; "
-                                  "print(time.perf_counter()-t)"], capture_output=True, text=True, check=True)
+            out = subprocess.run(
+                [sys.executable, "-c", f"import time; t=time.perf_counter(); {code}; print(time.perf_counter()-t)"],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             times.append(float(out.stdout.strip()))
         return min(times)
 
@@ -158,10 +202,18 @@ def import_ratio(runs: int = 5) -> dict[str, float]:
     models = fastest("import boto3, chalice; from pydantic import BaseModel, Field")
     app = fastest("import app")
     # boto3 and the services load on the first request that needs them: what a cold checkout pays in all.
-    first = fastest("import app, chalicelib.services.checkout, chalicelib.services.orders, chalicelib.adapters.payments")
-    return {"import_base_ms": base * 1000, "import_models_ms": models * 1000, "import_app_ms": app * 1000,
-            "import_first_order_ms": first * 1000, "import_ratio": app / base,
-            "import_ratio_vs_basemodel": app / models, "import_ratio_first_order": first / base}
+    first = fastest(
+        "import app, chalicelib.services.checkout, chalicelib.services.orders, chalicelib.adapters.payments"
+    )
+    return {
+        "import_base_ms": base * 1000,
+        "import_models_ms": models * 1000,
+        "import_app_ms": app * 1000,
+        "import_first_order_ms": first * 1000,
+        "import_ratio": app / base,
+        "import_ratio_vs_basemodel": app / models,
+        "import_ratio_first_order": first / base,
+    }
 
 
 def twin_terms(a: Container, b: Container) -> None:
@@ -169,21 +221,38 @@ def twin_terms(a: Container, b: Container) -> None:
     for sku in ("BENCH-POINTS", "BENCH-MIXED"):
         key = {"pk": {"S": f"SKU#{sku}"}, "sk": {"S": "META"}}
         terms = a.dynamodb.get_item(TableName=a.settings.store_table, Key=key)["Item"]["terms_version"]
-        b.dynamodb.update_item(TableName=b.settings.store_table, Key=key, UpdateExpression="SET terms_version = :t",
-                               ExpressionAttributeValues={":t": terms})
+        b.dynamodb.update_item(
+            TableName=b.settings.store_table,
+            Key=key,
+            UpdateExpression="SET terms_version = :t",
+            ExpressionAttributeValues={":t": terms},
+        )
 
 
 def bulk_orders(store: Container, count: int) -> None:
     """`count` more orders in the store (written directly: only their number matters here)."""
     client, table = store.dynamodb, store.settings.store_table
     for start in range(0, count, 25):
-        items = [{"PutRequest": {"Item": {
-            "pk": {"S": f"ORDER#bulk-{n}"}, "sk": {"S": "META"}, "order_id": {"S": f"bulk-{n}"},
-            "user_id": {"S": USERS[n % len(USERS)]}, "status": {"S": "paid"},
-            "gsi2pk": {"S": "ORDER#S#paid"}, "gsi2sk": {"S": f"2026-01-01T00:00:00.000Z#bulk-{n}"},
-            "gsi3pk": {"S": f"ORDER#U#{USERS[n % len(USERS)]}"}, "gsi3sk": {"S": f"2026-01-01#bulk-{n}"},
-            "gsi4pk": {"S": "ORDER"}, "gsi4sk": {"S": f"2026-01-01#bulk-{n}"}}}}
-            for n in range(start, min(start + 25, count))]
+        items = [
+            {
+                "PutRequest": {
+                    "Item": {
+                        "pk": {"S": f"ORDER#bulk-{n}"},
+                        "sk": {"S": "META"},
+                        "order_id": {"S": f"bulk-{n}"},
+                        "user_id": {"S": USERS[n % len(USERS)]},
+                        "status": {"S": "paid"},
+                        "gsi2pk": {"S": "ORDER#S#paid"},
+                        "gsi2sk": {"S": f"2026-01-01T00:00:00.000Z#bulk-{n}"},
+                        "gsi3pk": {"S": f"ORDER#U#{USERS[n % len(USERS)]}"},
+                        "gsi3sk": {"S": f"2026-01-01#bulk-{n}"},
+                        "gsi4pk": {"S": "ORDER"},
+                        "gsi4sk": {"S": f"2026-01-01#bulk-{n}"},
+                    }
+                }
+            }
+            for n in range(start, min(start + 25, count))
+        ]
         request = {table: items}
         while request:
             request = client.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
@@ -202,17 +271,28 @@ def main() -> int:
         for user in USERS:  # warm: profiles known to the container, queue URL cached, models built
             bench.request("GET", "/me", user)
         bench.points_order(0)
-        quote = {"items": [{"sku": "FOOD-COF-500-M", "qty": 1}, {"sku": "BENCH-MIXED", "qty": 2}], "points": 500,
-                 "shipping_address": ADDRESS}
+        quote = {
+            "items": [{"sku": "FOOD-COF-500-M", "qty": 1}, {"sku": "BENCH-MIXED", "qty": 2}],
+            "points": 500,
+            "shipping_address": ADDRESS,
+        }
         results = [
-            bench.measure("catalog_page", lambda i: bench.request("GET", "/products?category=food&limit=20",
-                                                                   USERS[0]), 200),
+            bench.measure(
+                "catalog_page", lambda i: bench.request("GET", "/products?category=food&limit=20", USERS[0]), 200
+            ),
             bench.measure("quote", lambda i: bench.request("POST", "/orders/quote", USERS[i % 10], quote), 200),
             bench.measure("checkout_points", bench.points_order, 201),
-            bench.measure("checkout_points_cash", lambda i: bench.request(
-                "POST", "/orders", USERS[i % 10], {"items": [{"sku": "BENCH-MIXED", "qty": 2}], "points": 100,
-                                                   "shipping_address": ADDRESS},
-                {"Idempotency-Key": f"bench-{time.time_ns()}"}), 201),
+            bench.measure(
+                "checkout_points_cash",
+                lambda i: bench.request(
+                    "POST",
+                    "/orders",
+                    USERS[i % 10],
+                    {"items": [{"sku": "BENCH-MIXED", "qty": 2}], "points": 100, "shipping_address": ADDRESS},
+                    {"Idempotency-Key": f"bench-{time.time_ns()}"},
+                ),
+                201,
+            ),
         ]
         orders_before = N * 2 + 1
         bench.recorder.calls.clear()
@@ -226,65 +306,96 @@ def main() -> int:
         if claim_status != 201:
             raise SystemExit(f"envelope claim: status {claim_status}, expected 201")
         imports = import_ratio()
-        env_a = {"LIFESHOP_STAGE": "local", "LIFESHOP_RESOURCE_PREFIX": bench.a.settings.prefix,
-                 "LIFESHOP_DYNAMODB_ENDPOINT": endpoints["dynamodb"], "LIFESHOP_SQS_ENDPOINT": endpoints["sqs"],
-                 "LIFESHOP_REGION": "cn-north-1", "LIFESHOP_JWT_SECRET": bench.a.settings.local_jwt_secret}
+        env_a = {
+            "LIFESHOP_STAGE": "local",
+            "LIFESHOP_RESOURCE_PREFIX": bench.a.settings.prefix,
+            "LIFESHOP_DYNAMODB_ENDPOINT": endpoints["dynamodb"],
+            "LIFESHOP_SQS_ENDPOINT": endpoints["sqs"],
+            "LIFESHOP_REGION": "cn-north-1",
+            "LIFESHOP_JWT_SECRET": bench.a.settings.local_jwt_secret,
+        }
 
         def first_orders(tag: str) -> list[dict[str, Any]]:
             # users 3.. only: the orders of users 0-2 above ran on A alone, so their profiles differ on B
-            return [{"token": bench.tokens[USERS[3 + i]], "key": f"{tag}-{i}-{time.time_ns()}",
-                     "body": {"items": [{"sku": "BENCH-POINTS", "qty": 1}], "points": 100,
-                              "shipping_address": ADDRESS}} for i in range(COLD_RUNS)]
+            return [
+                {
+                    "token": bench.tokens[USERS[3 + i]],
+                    "key": f"{tag}-{i}-{time.time_ns()}",
+                    "body": {"items": [{"sku": "BENCH-POINTS", "qty": 1}], "points": 100, "shipping_address": ADDRESS},
+                }
+                for i in range(COLD_RUNS)
+            ]
 
         cold = cold_start.cold_first_order(env_a, endpoints["dynamodb"], bench.rename, first_orders("cold"))
         prewarmed = cold_start.prewarmed_first_order(env_a, first_orders("snap"))
-        launch = [launch_day.burst(endpoints, f"bench-l{capacity}{run}", capacity, people=400)
-                  for capacity in (150, 300)]  # below and above the sharding threshold (200 places: 16 shards)
+        launch = [
+            launch_day.burst(endpoints, f"bench-l{capacity}{run}", capacity, people=400) for capacity in (150, 300)
+        ]  # below and above the sharding threshold (200 places: 16 shards)
         # 400 people on a 400-share envelope: its shares on 1 shard item, then on 16 (25 shares a shard)
-        envelope = [envelope_burst.burst(endpoints, f"bench-e{most}{run}", shares=400, people=400, max_shards=most)
-                    for most in (1, 32)]
+        envelope = [
+            envelope_burst.burst(endpoints, f"bench-e{most}{run}", shares=400, people=400, max_shards=most)
+            for most in (1, 32)
+        ]
         drops = [drop_burst.burst(endpoints, f"bench-d{shards}{run}", shards) for shards in (1, 16)]
     finally:
         localstack.stop(*procs)
 
-    print(f"{'operation':<22}{'calls per operation':<58}{'p50 ms':>8}{'floor':>8}{'ratio':>7}"
-          f"{'p95 ms':>8}{'floor':>8}{'ratio':>7}")
+    print(
+        f"{'operation':<22}{'calls per operation':<58}{'p50 ms':>8}{'floor':>8}{'ratio':>7}"
+        f"{'p95 ms':>8}{'floor':>8}{'ratio':>7}"
+    )
     for r in results:
         calls = ", ".join(f"{op} {n:g}" for op, n in r["calls"].items())
-        print(f"{r['name']:<22}{calls:<58}{r['handler_p50_ms']:8.2f}{r['floor_p50_ms']:8.2f}{r['p50_ratio']:7.2f}"
-              f"{r['handler_p95_ms']:8.2f}{r['floor_p95_ms']:8.2f}{r['p95_ratio']:7.2f}")
-    print(f"points-only order calls with {orders_before} orders: {calls_small}; "
-          f"with {orders_before + 10_000}: {calls_large}")
-    print(f"import: app {imports['import_app_ms']:.0f} ms (boto3 and services load on the first request; with them "
-          f"{imports['import_first_order_ms']:.0f} ms), boto3+chalice+pydantic {imports['import_base_ms']:.0f} ms, "
-          f"with pydantic's BaseModel loaded {imports['import_models_ms']:.0f} ms")
-    print(f"cold start (fresh interpreter, first POST /orders through the Lambda handler): "
-          f"{cold['cold_first_order_ms']:.0f} ms; boto3+chalice+pydantic with the same calls "
-          f"{cold['cold_floor_ms']:.0f} ms (min of {COLD_RUNS})")
-    print(f"after a SnapStart-style init (bootstrap.prewarm), the first POST /orders took "
-          f"{prewarmed['prewarmed_first_request_ms']:.1f} ms in the handler (min of {COLD_RUNS}; warm p50 "
-          f"{by_name_p50(results, 'checkout_points'):.1f} ms); peak memory of a first-order interpreter "
-          f"{prewarmed['first_order_peak_rss_mb']:.0f} MB")
+        print(
+            f"{r['name']:<22}{calls:<58}{r['handler_p50_ms']:8.2f}{r['floor_p50_ms']:8.2f}{r['p50_ratio']:7.2f}"
+            f"{r['handler_p95_ms']:8.2f}{r['floor_p95_ms']:8.2f}{r['p95_ratio']:7.2f}"
+        )
+    print(
+        f"points-only order calls with {orders_before} orders: {calls_small}; "
+        f"with {orders_before + 10_000}: {calls_large}"
+    )
+    print(
+        f"import: app {imports['import_app_ms']:.0f} ms (boto3 and services load on the first request; with them "
+        f"{imports['import_first_order_ms']:.0f} ms), boto3+chalice+pydantic {imports['import_base_ms']:.0f} ms, "
+        f"with pydantic's BaseModel loaded {imports['import_models_ms']:.0f} ms"
+    )
+    print(
+        f"cold start (fresh interpreter, first POST /orders through the Lambda handler): "
+        f"{cold['cold_first_order_ms']:.0f} ms; boto3+chalice+pydantic with the same calls "
+        f"{cold['cold_floor_ms']:.0f} ms (min of {COLD_RUNS})"
+    )
+    print(
+        f"after a SnapStart-style init (bootstrap.prewarm), the first POST /orders took "
+        f"{prewarmed['prewarmed_first_request_ms']:.1f} ms in the handler (min of {COLD_RUNS}; warm p50 "
+        f"{by_name_p50(results, 'checkout_points'):.1f} ms); peak memory of a first-order interpreter "
+        f"{prewarmed['first_order_peak_rss_mb']:.0f} MB"
+    )
     for day in launch:
-        print(f"launch day, {day['capacity']} places on {day['shards']} shard(s), 400 people at once: "
-              f"{day['seated']} seated, {day['registrations_per_s']:.0f} registrations/s here; busiest partition "
-              f"{day['hot_partition_write_share']:.3f} of all writes; AWS ceiling (modelled) "
-              f"{day['aws_ceiling_registrations_per_s']} registrations/s")
+        print(
+            f"launch day, {day['capacity']} places on {day['shards']} shard(s), 400 people at once: "
+            f"{day['seated']} seated, {day['registrations_per_s']:.0f} registrations/s here; busiest partition "
+            f"{day['hot_partition_write_share']:.3f} of all writes; AWS ceiling (modelled) "
+            f"{day['aws_ceiling_registrations_per_s']} registrations/s"
+        )
     for e in envelope:
         ceiling = e["aws_ceiling"]
-        print(f"red envelope, {e['shares']} shares on {e['shards']} shard(s), {e['people']} people at once through "
-              f"chalice local: {e['claims']} claims, {e['claims_per_s']:.0f} claims/s here; busiest item "
-              f"{e['hot_item_write_share']:.3f} of all writes (target ≤ 1.5/K = {e['target_share']:.3f}), busiest shard "
-              f"{e['hot_shard_share_of_shard_writes']:.3f} of shard writes; calls per request "
-              f"{e['ddb_calls_per_request']}; AWS ceiling (modelled, shard items of {e['largest_shard_bytes']} bytes) "
-              f"{ceiling['claims_per_s']} claims/s (shard writes {ceiling['by_shard_writes']}, shard reads "
-              f"{ceiling['by_shard_reads']}, claim listing {ceiling['by_listing']})")
+        print(
+            f"red envelope, {e['shares']} shares on {e['shards']} shard(s), {e['people']} people at once through "
+            f"chalice local: {e['claims']} claims, {e['claims_per_s']:.0f} claims/s here; busiest item "
+            f"{e['hot_item_write_share']:.3f} of all writes (target ≤ 1.5/K = {e['target_share']:.3f}), busiest shard "
+            f"{e['hot_shard_share_of_shard_writes']:.3f} of shard writes; calls per request "
+            f"{e['ddb_calls_per_request']}; AWS ceiling (modelled, shard items of {e['largest_shard_bytes']} bytes) "
+            f"{ceiling['claims_per_s']} claims/s (shard writes {ceiling['by_shard_writes']}, shard reads "
+            f"{ceiling['by_shard_reads']}, claim listing {ceiling['by_listing']})"
+        )
     print(f"one uncontended claim through the handler: {calls_claim}")
     for d in drops:
-        print(f"limited drop, one SKU's stock on {d['shards']} item(s), {d['buyers']} buyers at once through chalice "
-              f"local: {d['orders_per_s']:.0f} orders/s here; busiest item {d['hot_item_write_share']:.3f} of all writes "
-              f"(target with 16 shards ≤ 0.1), busiest stock item {d['hot_stock_item_share']:.3f} of stock writes; "
-              f"AWS ceiling (modelled) {d['aws_ceiling_orders_per_s']} orders/s")
+        print(
+            f"limited drop, one SKU's stock on {d['shards']} item(s), {d['buyers']} buyers at once through chalice "
+            f"local: {d['orders_per_s']:.0f} orders/s here; busiest item {d['hot_item_write_share']:.3f} of all writes "
+            f"(target with 16 shards ≤ 0.1), busiest stock item {d['hot_stock_item_share']:.3f} of stock writes; "
+            f"AWS ceiling (modelled) {d['aws_ceiling_orders_per_s']} orders/s"
+        )
     by_name = {r["name"]: r for r in results}
     summary = {
         "iterations": N,
@@ -306,16 +417,20 @@ def main() -> int:
         "prewarmed_first_request_ms": round(prewarmed["prewarmed_first_request_ms"], 1),
         "first_order_peak_rss_mb": round(prewarmed["first_order_peak_rss_mb"]),
         "event_registrations_per_s": {f"{d['shards']}_shards": round(d["registrations_per_s"]) for d in launch},
-        "event_hot_partition_write_share": {f"{d['shards']}_shards": round(d["hot_partition_write_share"], 3)
-                                            for d in launch},
+        "event_hot_partition_write_share": {
+            f"{d['shards']}_shards": round(d["hot_partition_write_share"], 3) for d in launch
+        },
         "envelope_claims_per_s": {f"{e['shards']}_shards": round(e["claims_per_s"]) for e in envelope},
         "envelope_claim_ddb_calls": calls_claim,
-        "envelope_hot_item_write_share": {f"{e['shards']}_shards": round(e["hot_item_write_share"], 4)
-                                          for e in envelope},
-        "envelope_hot_shard_share": {f"{e['shards']}_shards": round(e["hot_shard_share_of_shard_writes"], 3)
-                                     for e in envelope},
-        "envelope_aws_ceiling_claims_per_s": {f"{e['shards']}_shards": e["aws_ceiling"]["claims_per_s"]
-                                              for e in envelope},
+        "envelope_hot_item_write_share": {
+            f"{e['shards']}_shards": round(e["hot_item_write_share"], 4) for e in envelope
+        },
+        "envelope_hot_shard_share": {
+            f"{e['shards']}_shards": round(e["hot_shard_share_of_shard_writes"], 3) for e in envelope
+        },
+        "envelope_aws_ceiling_claims_per_s": {
+            f"{e['shards']}_shards": e["aws_ceiling"]["claims_per_s"] for e in envelope
+        },
         "drop_orders_per_s": {f"{d['shards']}_shards": round(d["orders_per_s"]) for d in drops},
         "drop_hot_item_write_share": {f"{d['shards']}_shards": round(d["hot_item_write_share"], 4) for d in drops},
         "drop_aws_ceiling_orders_per_s": {f"{d['shards']}_shards": d["aws_ceiling_orders_per_s"] for d in drops},

@@ -1,4 +1,5 @@
 """Loads catalog/*.yaml with the API's own models and seeds it idempotently."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

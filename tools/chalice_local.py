@@ -6,6 +6,7 @@
   the contract's shape, instead of http.server's own 501 page.
 Usage: python -m tools.chalice_local local --no-autoreload --host 127.0.0.1 --port 8000 --stage local
 """
+
 from __future__ import annotations
 
 import sys

@@ -7,6 +7,7 @@ the runtime, and `--python-version` on those wheel downloads. tests/integration/
 holds the compiled modules for the target, so a chalice upgrade that breaks this fails the suite.
 Usage: python -m tools.chalice_package package --stage prod --merge-template merge.json dist/prod
 """
+
 from __future__ import annotations
 
 import sys

@@ -2,6 +2,7 @@
 `POST /orders` through the Lambda handler with an API Gateway proxy event, against a fresh interpreter that imports
 boto3, chalice and pydantic (what the app cannot do without), creates the same client and replays the same calls.
 Both are timed from process start to exit, so interpreter start-up is in both."""
+
 from __future__ import annotations
 
 import json
@@ -91,8 +92,12 @@ def compile_app() -> None:
     compileall.compile_dir(str(ROOT / "chalicelib"), quiet=2)
 
 
-def cold_first_order(env_a: dict[str, str], endpoint_b: str, rename: tuple[str, str], orders: list[dict[str, Any]],
-                     ) -> dict[str, float]:
+def cold_first_order(
+    env_a: dict[str, str],
+    endpoint_b: str,
+    rename: tuple[str, str],
+    orders: list[dict[str, Any]],
+) -> dict[str, float]:
     """`orders`: one {token, key, body} per run (a new Idempotency-Key each); returns the min times and ratio."""
     compile_app()
     app_times, base_times = [], []
@@ -105,9 +110,12 @@ def cold_first_order(env_a: dict[str, str], endpoint_b: str, rename: tuple[str, 
         base_took, _ = _timed([sys.executable, "-c", _REPLAY], dict(os.environ), replay)
         app_times.append(took)
         base_times.append(base_took)
-    return {"cold_first_order_ms": min(app_times) * 1000, "cold_floor_ms": min(base_times) * 1000,
-            "cold_first_order_ratio": min(app_times) / min(base_times),
-            "cold_first_order_ratio_max": max(a / b for a, b in zip(app_times, base_times, strict=False))}
+    return {
+        "cold_first_order_ms": min(app_times) * 1000,
+        "cold_floor_ms": min(base_times) * 1000,
+        "cold_first_order_ratio": min(app_times) / min(base_times),
+        "cold_first_order_ratio_max": max(a / b for a, b in zip(app_times, base_times, strict=False)),
+    }
 
 
 def prewarmed_first_order(env: dict[str, str], orders: list[dict[str, Any]]) -> dict[str, float]:
@@ -122,5 +130,8 @@ def prewarmed_first_order(env: dict[str, str], orders: list[dict[str, Any]]) -> 
             raise SystemExit(f"prewarmed first order: status {result['status']}, expected 201")
         times.append(result["request_ms"])
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the largest child so far (Linux: KiB)
-    return {"prewarmed_first_request_ms": min(times), "prewarmed_first_request_ms_max": max(times),
-            "first_order_peak_rss_mb": peak_kb / 1024}
+    return {
+        "prewarmed_first_request_ms": min(times),
+        "prewarmed_first_request_ms_max": max(times),
+        "first_order_peak_rss_mb": peak_kb / 1024,
+    }

@@ -1,5 +1,6 @@
 """Demo users for `make run`: owner-1 is a verified owner with points, fan-1 has a few, and both hold a welcome
 coupon (idempotent)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -16,19 +17,30 @@ DEMO_POINTS = {"owner-1": 5_000, "fan-1": 500}
 
 def set_up(services: Any) -> None:
     try:
-        services.campaigns.create(ACTOR, CampaignInput(campaign_id="welcome", name="Welcome points",
-                                                       budget_points=1_000_000))
+        services.campaigns.create(
+            ACTOR, CampaignInput(campaign_id="welcome", name="Welcome points", budget_points=1_000_000)
+        )
     except AlreadyExists:
         pass
     if services.points.me("owner-1").tier != "owner":
         services.points.set_tier(ACTOR, "owner-1", TierChange(tier="owner", vin=DEMO_VIN))
     for user, points in DEMO_POINTS.items():
-        services.campaigns.grant(ACTOR, "welcome", GrantInput(user_id=user, points=points, reason="demo welcome",
-                                                              ref=f"demo-{user}"))
+        services.campaigns.grant(
+            ACTOR, "welcome", GrantInput(user_id=user, points=points, reason="demo welcome", ref=f"demo-{user}")
+        )
     try:
-        services.coupons.create(ACTOR, CouponInput(coupon_id="welcome-10", title="¥10 off ¥50 or more",
-                                                   title_zh="满50减10", amount_off_fen=1000, min_subtotal_fen=5000,
-                                                   valid_days=30, budget_count=10_000))
+        services.coupons.create(
+            ACTOR,
+            CouponInput(
+                coupon_id="welcome-10",
+                title="¥10 off ¥50 or more",
+                title_zh="满50减10",
+                amount_off_fen=1000,
+                min_subtotal_fen=5000,
+                valid_days=30,
+                budget_count=10_000,
+            ),
+        )
     except AlreadyExists:
         pass
     for user in DEMO_POINTS:

@@ -1,4 +1,5 @@
 """Writes docs/events/*.schema.json from the event models (`make schemas`); a test keeps them in sync."""
+
 from __future__ import annotations
 
 import json
@@ -14,7 +15,10 @@ def schemas() -> dict[str, str]:
     schema = OrderEvent.model_json_schema(mode="serialization")
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = f"https://lifeshop.example/schemas/order-event.v{SCHEMA_VERSION}.json"
-    return {f"order-event.v{SCHEMA_VERSION}.schema.json": json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=True) + "\n"}
+    return {
+        f"order-event.v{SCHEMA_VERSION}.schema.json": json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=True)
+        + "\n"
+    }
 
 
 def main() -> int:

@@ -1,6 +1,7 @@
 """`make bench`: a launch day. Many people register for one event at once; how many registrations a second the
 shop takes on DynamoDB Local, and which share of all writes lands on the busiest item (what bounds one event on
 AWS: one item takes about 500 transactional writes a second)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -36,14 +37,30 @@ class ItemWrites:
 
 
 def burst(endpoints: dict[str, str], prefix: str, capacity: int, people: int, threads: int = 32) -> dict[str, Any]:
-    settings = Settings(stage="local", resource_prefix=prefix, dynamodb_endpoint=endpoints["dynamodb"],
-                        sqs_endpoint=endpoints["sqs"], jwt_secret="bench-secret-long-enough-for-hs256")
+    settings = Settings(
+        stage="local",
+        resource_prefix=prefix,
+        dynamodb_endpoint=endpoints["dynamodb"],
+        sqs_endpoint=endpoints["sqs"],
+        jwt_secret="bench-secret-long-enough-for-hs256",
+    )
     store = Container(settings)
     provision.create_tables(store.dynamodb, prefix)
     start = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=30)
-    event = store.events.create("bench", AdminEventInput(
-        title="Launch day", title_zh="发布日", description="bench", city="Shanghai", venue="Hall",
-        starts_at=start, ends_at=start + dt.timedelta(hours=3), capacity=capacity), official=True)
+    event = store.events.create(
+        "bench",
+        AdminEventInput(
+            title="Launch day",
+            title_zh="发布日",
+            description="bench",
+            city="Shanghai",
+            venue="Hall",
+            starts_at=start,
+            ends_at=start + dt.timedelta(hours=3),
+            capacity=capacity,
+        ),
+        official=True,
+    )
     writes = ItemWrites(store.dynamodb)
 
     def register(i: int) -> bool:
@@ -59,9 +76,15 @@ def burst(endpoints: dict[str, str], prefix: str, capacity: int, people: int, th
     took = time.perf_counter() - started
     shards = settings.ticket_shards if capacity >= settings.ticket_shard_min_capacity else 1
     busiest = max(writes.items.values())
-    return {"capacity": capacity, "shards": shards, "seated": seated, "registrations_per_s": seated / took,
-            "hot_partition_write_share": busiest / sum(writes.items.values()),
-            "busiest_item_writes_per_registration": busiest / seated,
-            # sharded: every registration still checks the ticket item (a transactional read), so that bounds it
-            "aws_ceiling_registrations_per_s": AWS_ITEM_TX_WRITES_PER_S if shards == 1 else
-            min(AWS_ITEM_TX_WRITES_PER_S * shards, AWS_ITEM_TX_CHECKS_PER_S)}
+    return {
+        "capacity": capacity,
+        "shards": shards,
+        "seated": seated,
+        "registrations_per_s": seated / took,
+        "hot_partition_write_share": busiest / sum(writes.items.values()),
+        "busiest_item_writes_per_registration": busiest / seated,
+        # sharded: every registration still checks the ticket item (a transactional read), so that bounds it
+        "aws_ceiling_registrations_per_s": AWS_ITEM_TX_WRITES_PER_S
+        if shards == 1
+        else min(AWS_ITEM_TX_WRITES_PER_S * shards, AWS_ITEM_TX_CHECKS_PER_S),
+    }

@@ -4,6 +4,7 @@ server's process and each written item counted by its partition key.
 `LiveServer` starts `python -m tools.live_burst serve <counts file> <port>` (tools.chalice_local, counted) on a
 table prefix of its own and reads the counts when it stops.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -32,6 +33,7 @@ _WRITES = ("PutItem", "UpdateItem", "DeleteItem")
 
 def item_bytes(item: dict[str, Any]) -> int:
     """DynamoDB's size of an item (attribute names plus values; numbers about 1 byte per 2 digits + 1)."""
+
     def size(v: Any) -> int:
         if isinstance(v, bool) or v is None:
             return 1
@@ -44,6 +46,7 @@ def item_bytes(item: dict[str, Any]) -> int:
         if isinstance(v, dict):
             return 3 + sum(len(k) + size(x) + 1 for k, x in v.items())
         return len(str(v))
+
     return sum(len(k) + size(v) for k, v in item.items())
 
 
@@ -51,11 +54,18 @@ class LiveServer:
     """A counted `chalice local` on the tables of `prefix` (they must exist), with `settings` as LIFESHOP_* variables;
     `call` sends requests as any user; after the `with`, `calls` and `writes` hold the server's counts."""
 
-    def __init__(self, endpoints: dict[str, str], prefix: str, settings: Optional[dict[str, str]] = None,
-                 threads: int = 32) -> None:
-        self._env = {**os.environ, "LIFESHOP_RESOURCE_PREFIX": prefix, "LIFESHOP_DYNAMODB_ENDPOINT": endpoints["dynamodb"],
-                     "LIFESHOP_SQS_ENDPOINT": endpoints["sqs"], "LIFESHOP_JWT_SECRET": SECRET,
-                     "LIFESHOP_REGION": "cn-north-1", **{f"LIFESHOP_{k.upper()}": v for k, v in (settings or {}).items()}}
+    def __init__(
+        self, endpoints: dict[str, str], prefix: str, settings: Optional[dict[str, str]] = None, threads: int = 32
+    ) -> None:
+        self._env = {
+            **os.environ,
+            "LIFESHOP_RESOURCE_PREFIX": prefix,
+            "LIFESHOP_DYNAMODB_ENDPOINT": endpoints["dynamodb"],
+            "LIFESHOP_SQS_ENDPOINT": endpoints["sqs"],
+            "LIFESHOP_JWT_SECRET": SECRET,
+            "LIFESHOP_REGION": "cn-north-1",
+            **{f"LIFESHOP_{k.upper()}": v for k, v in (settings or {}).items()},
+        }
         self._session = requests.Session()
         self._session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=threads))
         self.calls: Counter = Counter()
@@ -64,9 +74,13 @@ class LiveServer:
     def __enter__(self) -> "LiveServer":
         self._counts = Path(tempfile.mkstemp(prefix="live-burst-", suffix=".json")[1])
         port = localstack.free_port()
-        self._proc = subprocess.Popen([sys.executable, "-m", "tools.live_burst", "serve", str(self._counts), str(port)],
-                                      cwd=str(ROOT), env=self._env, stdout=subprocess.DEVNULL,
-                                      stderr=subprocess.DEVNULL)
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "tools.live_burst", "serve", str(self._counts), str(port)],
+            cwd=str(ROOT),
+            env=self._env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         localstack.wait_for_port(port, self._proc, "chalice local")
         self.url = f"http://127.0.0.1:{port}"
         return self
@@ -77,14 +91,24 @@ class LiveServer:
         self._counts.unlink()
         self.calls, self.writes = Counter(counted.get("calls", {})), Counter(counted.get("writes", {}))
 
-    def call(self, method: str, path: str, user: str, groups: tuple[str, ...] = (), body: Any = None,
-             key: Optional[str] = None) -> requests.Response:
-        headers = {"Authorization": f"Bearer {mint_local_token(SECRET, user, list(groups), 3600, int(time.time()))}",
-                   "Content-Type": "application/json"}
+    def call(
+        self,
+        method: str,
+        path: str,
+        user: str,
+        groups: tuple[str, ...] = (),
+        body: Any = None,
+        key: Optional[str] = None,
+    ) -> requests.Response:
+        headers = {
+            "Authorization": f"Bearer {mint_local_token(SECRET, user, list(groups), 3600, int(time.time()))}",
+            "Content-Type": "application/json",
+        }
         if key:
             headers["Idempotency-Key"] = key
-        return self._session.request(method, self.url + path, headers=headers, timeout=60,
-                                     data=json.dumps(body) if body is not None else None)
+        return self._session.request(
+            method, self.url + path, headers=headers, timeout=60, data=json.dumps(body) if body is not None else None
+        )
 
 
 def write_shares(writes: Counter, prefix: str) -> tuple[float, float]:

@@ -1,4 +1,5 @@
 """Starts the local stand-ins for AWS: DynamoDB Local (AWS's own emulator) and an SQS endpoint (moto)."""
+
 from __future__ import annotations
 
 import os
@@ -11,8 +12,12 @@ from pathlib import Path
 from typing import Optional
 
 ROOT = Path(__file__).resolve().parent.parent
-LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
-                     "AWS_DEFAULT_REGION": "cn-north-1", "AWS_EC2_METADATA_DISABLED": "true"}
+LOCAL_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_DEFAULT_REGION": "cn-north-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
 
 
 class StackError(RuntimeError):
@@ -40,8 +45,16 @@ def start_dynamodb(port: int, db_path: Optional[Path] = None) -> subprocess.Pope
     storage = ["-inMemory"] if db_path is None else ["-dbPath", str(db_path)]
     if db_path is not None:
         db_path.mkdir(parents=True, exist_ok=True)
-    cmd = ["java", f"-Djava.library.path={home / 'DynamoDBLocal_lib'}", "-jar", str(home / "DynamoDBLocal.jar"),
-           "-port", str(port), "-sharedDb", *storage]
+    cmd = [
+        "java",
+        f"-Djava.library.path={home / 'DynamoDBLocal_lib'}",
+        "-jar",
+        str(home / "DynamoDBLocal.jar"),
+        "-port",
+        str(port),
+        "-sharedDb",
+        *storage,
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=str(home))
     wait_for_port(port, proc, "DynamoDB Local")
     return proc
@@ -49,8 +62,12 @@ def start_dynamodb(port: int, db_path: Optional[Path] = None) -> subprocess.Pope
 
 def start_sqs(port: int) -> subprocess.Popen:
     moto = Path(sys.executable).with_name("moto_server")
-    proc = subprocess.Popen([str(moto), "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **LOCAL_CREDENTIALS})
+    proc = subprocess.Popen(
+        [str(moto), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, **LOCAL_CREDENTIALS},
+    )
     wait_for_port(port, proc, "the local SQS endpoint")
     return proc
 

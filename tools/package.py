@@ -1,5 +1,6 @@
 """`make package STAGE=prod`: one deployable template (Lambda + API from Chalice, tables/queues/alarm from
 infra/template.json, settings as stack parameters) plus the deployment zip, in dist/<stage>/."""
+
 from __future__ import annotations
 
 import json
@@ -22,8 +23,12 @@ SETTINGS = {
     "JwtIssuer": ("LIFESHOP_JWT_ISSUER", False, "Cognito user pool issuer URL"),
     "JwtAudience": ("LIFESHOP_JWT_AUDIENCE", False, "Cognito app client id"),
     "JwksUrl": ("LIFESHOP_JWKS_URL", False, "the user pool's JWKS URL"),
-    "ConsoleSigninUrl": ("LIFESHOP_CONSOLE_SIGNIN_URL", False, "the console's sign-in: the Cognito hosted UI's "
-                         "authorize URL (response_type=token, redirect_uri <api>/console)"),
+    "ConsoleSigninUrl": (
+        "LIFESHOP_CONSOLE_SIGNIN_URL",
+        False,
+        "the console's sign-in: the Cognito hosted UI's "
+        "authorize URL (response_type=token, redirect_uri <api>/console)",
+    ),
     "CursorSecret": ("LIFESHOP_CURSOR_SECRET", True, "signs pagination cursors (32+ random characters)"),
     "StripeApiKey": ("STRIPE_API_KEY", True, "Stripe secret key"),
     "StripeWebhookSecret": ("STRIPE_WEBHOOK_SECRET", True, "Stripe webhook signing secret"),
@@ -58,27 +63,32 @@ def function_names() -> list[str]:
 
 
 # API Gateway's stage throttling: beyond it, 429 in the contract's shape before any Lambda runs.
-THROTTLE = {"ApiRateLimit": (500, "steady requests per second the API accepts"),
-            "ApiBurstLimit": (1000, "requests the API accepts in a burst")}
+THROTTLE = {
+    "ApiRateLimit": (500, "steady requests per second the API accepts"),
+    "ApiBurstLimit": (1000, "requests the API accepts in a burst"),
+}
 
 
 def merge_template(stage: str) -> dict[str, Any]:
     if stage == "local":
-        raise SystemExit("stage 'local' is for this machine only (its secrets are in the README): "
-                         "package a real stage, e.g. make package STAGE=prod")
+        raise SystemExit(
+            "stage 'local' is for this machine only (its secrets are in the README): "
+            "package a real stage, e.g. make package STAGE=prod"
+        )
     template = json.loads((ROOT / "infra" / "template.json").read_text())
     template["Parameters"]["Stage"]["Default"] = stage
     template["Parameters"]["Stage"]["AllowedPattern"] = "^(?!local$)[a-z][a-z0-9-]{0,15}$"
     template["Parameters"]["Stage"]["ConstraintDescription"] = "any stage but local"
     for name, (default, description) in THROTTLE.items():
-        template["Parameters"][name] = {"Type": "Number", "Default": default, "MinValue": 1,
-                                        "Description": description}
+        template["Parameters"][name] = {"Type": "Number", "Default": default, "MinValue": 1, "Description": description}
     template["Parameters"]["SnapStart"] = {
-        "Type": "String", "Default": "PublishedVersions", "AllowedValues": ["PublishedVersions", "None"],
-        "Description": "Lambda SnapStart for the API function (None in a region without SnapStart for Python)"}
+        "Type": "String",
+        "Default": "PublishedVersions",
+        "AllowedValues": ["PublishedVersions", "None"],
+        "Description": "Lambda SnapStart for the API function (None in a region without SnapStart for Python)",
+    }
     for name, (_, secret, description) in SETTINGS.items():
-        template["Parameters"][name] = {"Type": "String", "NoEcho": secret, "Description": description,
-                                        "MinLength": 1}
+        template["Parameters"][name] = {"Type": "String", "NoEcho": secret, "Description": description, "MinLength": 1}
     variables = {env: {"Ref": name} for name, (env, _, _) in SETTINGS.items()}
     variables["LIFESHOP_STAGE"] = {"Ref": "Stage"}
     for function in function_names():
@@ -89,15 +99,35 @@ def merge_template(stage: str) -> dict[str, Any]:
     # retries (or at once, for a malformed item) leave a record on the outbox-failures queue for repair.
     for consumer, (pattern, parallel) in STREAM_CONSUMERS.items():
         template["Resources"][to_cfn_resource_name(consumer)]["Properties"]["Events"] = {
-            to_cfn_resource_name(f"{consumer}-dynamodb-event-source"): {"Type": "DynamoDB", "Properties": {
-                "Stream": {"Fn::GetAtt": ["StoreTable", "StreamArn"]}, "StartingPosition": "TRIM_HORIZON",
-                "BatchSize": 100, "FunctionResponseTypes": ["ReportBatchItemFailures"],
-                "FilterCriteria": {"Filters": [{"Pattern": json.dumps(pattern)}]}, "ParallelizationFactor": parallel,
-                "BisectBatchOnFunctionError": True, "MaximumRetryAttempts": 20, "MaximumRecordAgeInSeconds": 86400,
-                "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": ["OutboxFailureQueue", "Arn"]}}}}}}
-    template["Resources"]["RestAPI"] = {"Properties": {"GatewayResponses": GATEWAY_RESPONSES, "MethodSettings": [{
-        "ResourcePath": "/*", "HttpMethod": "*", "ThrottlingRateLimit": {"Ref": "ApiRateLimit"},
-        "ThrottlingBurstLimit": {"Ref": "ApiBurstLimit"}}]}}
+            to_cfn_resource_name(f"{consumer}-dynamodb-event-source"): {
+                "Type": "DynamoDB",
+                "Properties": {
+                    "Stream": {"Fn::GetAtt": ["StoreTable", "StreamArn"]},
+                    "StartingPosition": "TRIM_HORIZON",
+                    "BatchSize": 100,
+                    "FunctionResponseTypes": ["ReportBatchItemFailures"],
+                    "FilterCriteria": {"Filters": [{"Pattern": json.dumps(pattern)}]},
+                    "ParallelizationFactor": parallel,
+                    "BisectBatchOnFunctionError": True,
+                    "MaximumRetryAttempts": 20,
+                    "MaximumRecordAgeInSeconds": 86400,
+                    "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": ["OutboxFailureQueue", "Arn"]}}},
+                },
+            }
+        }
+    template["Resources"]["RestAPI"] = {
+        "Properties": {
+            "GatewayResponses": GATEWAY_RESPONSES,
+            "MethodSettings": [
+                {
+                    "ResourcePath": "/*",
+                    "HttpMethod": "*",
+                    "ThrottlingRateLimit": {"Ref": "ApiRateLimit"},
+                    "ThrottlingBurstLimit": {"Ref": "ApiBurstLimit"},
+                }
+            ],
+        }
+    }
     return template
 
 
@@ -106,8 +136,22 @@ def package(stage: str, out: Path) -> Path:
     merge = out.parent / f"merge-{stage}.json"
     merge.write_text(json.dumps(merge_template(stage), indent=2))
     env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "cn-north-1")}
-    subprocess.run([sys.executable, "-m", "tools.chalice_package", "package", "--stage", stage,
-                    "--merge-template", str(merge), str(out)], cwd=str(ROOT), env=env, check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tools.chalice_package",
+            "package",
+            "--stage",
+            stage,
+            "--merge-template",
+            str(merge),
+            str(out),
+        ],
+        cwd=str(ROOT),
+        env=env,
+        check=True,
+    )
     template = out / "sam.json"
     template.write_text(json.dumps(snap_start(json.loads(template.read_text())), indent=2))
     compile_for_runtime(out / "deployment.zip")
@@ -117,14 +161,20 @@ def package(stage: str, out: Path) -> Path:
 def runtime_python(version: str) -> str:
     """An interpreter of Lambda's Python version: on the PATH, or installed by pyenv but not selected."""
     pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
-    found = [shutil.which(f"python{version}"), *map(str, sorted(pyenv.glob(f"versions/{version}*/bin/python{version}")))]
+    found = [
+        shutil.which(f"python{version}"),
+        *map(str, sorted(pyenv.glob(f"versions/{version}*/bin/python{version}"))),
+    ]
     for python in filter(None, found):
-        probe = subprocess.run([python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                               capture_output=True, text=True)
+        probe = subprocess.run(
+            [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"], capture_output=True, text=True
+        )
         if probe.stdout.strip() == version:
             return python
-    raise SystemExit(f"make package compiles the function for Lambda's python{version}: install Python {version} "
-                     f"(apt-get install python{version}, or pyenv install {version})")
+    raise SystemExit(
+        f"make package compiles the function for Lambda's python{version}: install Python {version} "
+        f"(apt-get install python{version}, or pyenv install {version})"
+    )
 
 
 def compile_for_runtime(deployment: Path) -> None:
@@ -144,8 +194,24 @@ def compile_for_runtime(deployment: Path) -> None:
                 (tree / info.filename).write_bytes(data)
         # Tracebacks name the files where Lambda unpacks them. A module that does not compile for this Python
         # (a vendored test of some dependency) is left as source, as before.
-        subprocess.run([python, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash",
-                        "-s", str(tree), "-p", "/var/task", str(tree)], capture_output=True)
+        subprocess.run(
+            [
+                python,
+                "-m",
+                "compileall",
+                "-q",
+                "-j",
+                "0",
+                "--invalidation-mode",
+                "unchecked-hash",
+                "-s",
+                str(tree),
+                "-p",
+                "/var/task",
+                str(tree),
+            ],
+            capture_output=True,
+        )
         with zipfile.ZipFile(deployment, "w", zipfile.ZIP_DEFLATED) as zipped:
             for info, data in entries:
                 zipped.writestr(info, data)
@@ -170,7 +236,8 @@ def snap_start(template: dict[str, Any]) -> dict[str, Any]:
     if target not in body:
         raise SystemExit("chalice's API template changed: the API no longer names ${APIHandler.Arn}")
     template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"] = json.loads(
-        body.replace(target, "${%s}" % LIVE_ALIAS))
+        body.replace(target, "${%s}" % LIVE_ALIAS)
+    )
     return template
 
 
@@ -178,12 +245,14 @@ def main() -> int:
     stage = os.environ.get("STAGE", "prod")
     template = package(stage, ROOT / "dist" / stage)
     print(f"\nwrote {template.relative_to(ROOT)} and {template.with_name('deployment.zip').relative_to(ROOT)}")
-    print("deploy (README: Deploying):\n"
-          f"  aws cloudformation package --template-file dist/{stage}/sam.json --s3-bucket <bucket> "
-          f"--output-template-file dist/{stage}/packaged.json\n"
-          f"  aws cloudformation deploy --template-file dist/{stage}/packaged.json --stack-name lifeshop-{stage} "
-          "--capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --parameter-overrides "
-          + " ".join(f"{n}=..." for n in SETTINGS))
+    print(
+        "deploy (README: Deploying):\n"
+        f"  aws cloudformation package --template-file dist/{stage}/sam.json --s3-bucket <bucket> "
+        f"--output-template-file dist/{stage}/packaged.json\n"
+        f"  aws cloudformation deploy --template-file dist/{stage}/packaged.json --stack-name lifeshop-{stage} "
+        "--capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --parameter-overrides "
+        + " ".join(f"{n}=..." for n in SETTINGS)
+    )
     return 0
 
 

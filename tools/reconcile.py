@@ -8,6 +8,7 @@ balance against the sum of its entries, and one entry per once-only source recor
 vote records, `score` against their weights, and the gallery's rank item against `score`.
 An offline tool: it scans the table (no request path ever does). Exit code 1 if anything differs.
 """
+
 from __future__ import annotations
 
 import sys
@@ -31,8 +32,10 @@ class Difference:
     ledger_held: int
 
     def describe(self) -> str:
-        return (f"{self.user_id}: available {self.available} held {self.held} but the ledger says "
-                f"available {self.ledger_available} held {self.ledger_held}")
+        return (
+            f"{self.user_id}: available {self.available} held {self.held} but the ledger says "
+            f"available {self.ledger_available} held {self.ledger_held}"
+        )
 
 
 @dataclass
@@ -44,8 +47,10 @@ class ContributionDifference:
     sources: int
 
     def describe(self) -> str:
-        return (f"{self.user_id}: contribution {self.contribution} but its ledger sums to {self.ledger_contribution} "
-                f"({self.entries} entries for {self.sources} sources)")
+        return (
+            f"{self.user_id}: contribution {self.contribution} but its ledger sums to {self.ledger_contribution} "
+            f"({self.entries} entries for {self.sources} sources)"
+        )
 
 
 @dataclass
@@ -58,8 +63,10 @@ class ScoreDifference:
     rank_score: Optional[int]  # the gallery's rank item (None: a public design missing from the score listing)
 
     def describe(self) -> str:
-        return (f"design {self.design_id}: votes {self.votes} score {self.score} but {self.vote_records} votes "
-                f"weigh {self.weights}; ranked at {self.rank_score}")
+        return (
+            f"design {self.design_id}: votes {self.votes} score {self.score} but {self.vote_records} votes "
+            f"weigh {self.weights}; ranked at {self.rank_score}"
+        )
 
 
 def profiles(client: Any, table: str, sk: str = "PROFILE", pk_prefix: str = "USER#") -> Iterator[dict[str, Any]]:
@@ -86,8 +93,16 @@ class EnvelopeDifference:
         return f"envelope {self.envelope_id}: {self.problem}"
 
 
-AnyDifference = Union[Difference, ContributionDifference, ScoreDifference, EnvelopeDifference, "VoucherDifference",
-                      "CouponDifference", "ReportDifference", "UncountedDifference"]
+AnyDifference = Union[
+    Difference,
+    ContributionDifference,
+    ScoreDifference,
+    EnvelopeDifference,
+    "VoucherDifference",
+    "CouponDifference",
+    "ReportDifference",
+    "UncountedDifference",
+]
 
 
 def reconcile(client: Any, table: Any, uncounted_before: str = "") -> tuple[int, list[AnyDifference]]:
@@ -100,11 +115,24 @@ def reconcile(client: Any, table: Any, uncounted_before: str = "") -> tuple[int,
         checked += 1
         ledger_available, ledger_held = repo.ledger_sums(profile["user_id"])
         if (ledger_available, ledger_held) != (profile["points_available"], profile["points_held"]):
-            users.append(Difference(profile["user_id"], profile["points_available"], profile["points_held"],
-                                    ledger_available, ledger_held))
-    return checked, (users + contribution_differences(client, table) + score_differences(client, table)
-                     + envelope_differences(client, table) + voucher_differences(client, table)
-                     + coupon_differences(client, table) + report_differences(client, table, uncounted_before))
+            users.append(
+                Difference(
+                    profile["user_id"],
+                    profile["points_available"],
+                    profile["points_held"],
+                    ledger_available,
+                    ledger_held,
+                )
+            )
+    return checked, (
+        users
+        + contribution_differences(client, table)
+        + score_differences(client, table)
+        + envelope_differences(client, table)
+        + voucher_differences(client, table)
+        + coupon_differences(client, table)
+        + report_differences(client, table, uncounted_before)
+    )
 
 
 def contribution_differences(client: Any, table: Any) -> list[AnyDifference]:
@@ -130,8 +158,9 @@ def score_differences(client: Any, table: Any) -> list[AnyDifference]:
         rank = table.get(key(design["pk"], "RANK")) if design["status"] in PUBLIC_STATUSES else {"score": score}
         rank_score = rank["score"] if rank else None
         if (design.get("votes", 0), score, rank_score) != (len(votes), weights, weights):
-            found.append(ScoreDifference(design["design_id"], design.get("votes", 0), score, len(votes), weights,
-                                         rank_score))
+            found.append(
+                ScoreDifference(design["design_id"], design.get("votes", 0), score, len(votes), weights, rank_score)
+            )
     return found
 
 
@@ -151,9 +180,11 @@ def voucher_differences(client: Any, table: Any) -> list[AnyDifference]:
     for code in _scan(client, table.name, "begins_with(pk, :p)", {":p": {"S": "VCODE#"}}):
         if "order_id" not in code and "void_at" not in code:
             unsold[code["sku"]] = unsold.get(code["sku"], 0) + 1
-    return [VoucherDifference(sku["sku"], sku["stock"], unsold.get(sku["sku"], 0))
-            for sku in profiles(client, table.name, "META", "SKU#")
-            if sku.get("kind") == "voucher" and sku["stock"] != unsold.get(sku["sku"], 0)]
+    return [
+        VoucherDifference(sku["sku"], sku["stock"], unsold.get(sku["sku"], 0))
+        for sku in profiles(client, table.name, "META", "SKU#")
+        if sku.get("kind") == "voucher" and sku["stock"] != unsold.get(sku["sku"], 0)
+    ]
 
 
 @dataclass
@@ -174,8 +205,12 @@ def coupon_differences(client: Any, table: Any) -> list[AnyDifference]:
     holds it and every order that holds a coupon is named by it; an order's discount is the sum of its lines' and
     its points and cash pay exactly the rest."""
     held: dict[str, list[dict[str, Any]]] = {}
-    for coupon in _scan(client, table.name, "begins_with(pk, :u) AND begins_with(sk, :c)",
-                        {":u": {"S": "USER#"}, ":c": {"S": "COUPON#"}}):
+    for coupon in _scan(
+        client,
+        table.name,
+        "begins_with(pk, :u) AND begins_with(sk, :c)",
+        {":u": {"S": "USER#"}, ":c": {"S": "COUPON#"}},
+    ):
         if "revoked_at" not in coupon:
             held.setdefault(coupon["coupon_id"], []).append(coupon)
     found: list[AnyDifference] = []
@@ -183,33 +218,52 @@ def coupon_differences(client: Any, table: Any) -> list[AnyDifference]:
     for template in profiles(client, table.name, "META", "COUPON#"):
         limits[template["coupon_id"]] = template["per_user_limit"]
         cid, issued = template["coupon_id"], held.get(template["coupon_id"], [])
-        left = sum(i["left"] for i in table.batch_get([key(f"CPNBUDGET#{cid}#{n:02d}", "META")
-                                                       for n in range(template["budget_shards"])]))
+        left = sum(
+            i["left"]
+            for i in table.batch_get(
+                [key(f"CPNBUDGET#{cid}#{n:02d}", "META") for n in range(template["budget_shards"])]
+            )
+        )
         if left + len(issued) != template["budget_count"]:
-            found.append(CouponDifference(f"coupon {cid}", f"{left} left + {len(issued)} issued != budget "
-                                                           f"{template['budget_count']}"))
-    counts = {tuple(c["pk"].split("#")[1:3]): c["count"]
-              for c in _scan(client, table.name, "begins_with(pk, :p)", {":p": {"S": "CPNUSER#"}})}
+            found.append(
+                CouponDifference(
+                    f"coupon {cid}", f"{left} left + {len(issued)} issued != budget {template['budget_count']}"
+                )
+            )
+    counts = {
+        tuple(c["pk"].split("#")[1:3]): c["count"]
+        for c in _scan(client, table.name, "begins_with(pk, :p)", {":p": {"S": "CPNUSER#"}})
+    }
     per_user: dict[tuple[str, str], int] = {}
     for cid, coupons in held.items():
         for c in coupons:
             per_user[(cid, c["user_id"])] = per_user.get((cid, c["user_id"]), 0) + 1
     for pair in sorted(set(counts) | set(per_user)):
         if counts.get(pair, 0) != per_user.get(pair, 0):
-            found.append(CouponDifference(f"coupon {pair[0]} of {pair[1]}", f"counted {counts.get(pair, 0)} but "
-                                                                            f"holds {per_user.get(pair, 0)}"))
+            found.append(
+                CouponDifference(
+                    f"coupon {pair[0]} of {pair[1]}", f"counted {counts.get(pair, 0)} but holds {per_user.get(pair, 0)}"
+                )
+            )
         if per_user.get(pair, 0) > limits.get(pair[0], 0):
-            found.append(CouponDifference(f"coupon {pair[0]} of {pair[1]}", f"holds {per_user[pair]}, over the "
-                                                                            f"limit {limits.get(pair[0])}"))
+            found.append(
+                CouponDifference(
+                    f"coupon {pair[0]} of {pair[1]}", f"holds {per_user[pair]}, over the limit {limits.get(pair[0])}"
+                )
+            )
     used = {c["coupon"]: c.get("order_id") for coupons in held.values() for c in coupons}
     for order in profiles(client, table.name, "META", "ORDER#"):
         oid, lines = order["order_id"], order["lines"]
         parts = sum(line.get("discount_fen", 0) for line in lines)
         paid = order["cash_due_fen"] + order["points_applied"] * 10
-        problems = [f"discount {order.get('discount_fen', 0)} but its lines' parts sum to {parts}"
-                    if parts != order.get("discount_fen", 0) else "",
-                    f"points and cash pay {paid}, not {order['subtotal_fen']} - {parts}"
-                    if paid != order["subtotal_fen"] - parts else ""]
+        problems = [
+            f"discount {order.get('discount_fen', 0)} but its lines' parts sum to {parts}"
+            if parts != order.get("discount_fen", 0)
+            else "",
+            f"points and cash pay {paid}, not {order['subtotal_fen']} - {parts}"
+            if paid != order["subtotal_fen"] - parts
+            else "",
+        ]
         coupon = order.get("coupon")
         if coupon and order["status"] not in ENDED and used.get(coupon) != oid:
             problems.append(f"uses coupon {coupon}, which names order {used.get(coupon)}")
@@ -217,8 +271,11 @@ def coupon_differences(client: Any, table: Any) -> list[AnyDifference]:
         if coupon and used.get(coupon) == oid and order["status"] in ENDED:
             found.append(CouponDifference(f"coupon {coupon}", f"still used by {order['status']} order {oid}"))
     orders = {o["order_id"] for o in profiles(client, table.name, "META", "ORDER#")}
-    found += [CouponDifference(f"coupon {c}", f"used by order {o}, which does not exist")
-              for c, o in used.items() if o and o not in orders]
+    found += [
+        CouponDifference(f"coupon {c}", f"used by order {o}, which does not exist")
+        for c, o in used.items()
+        if o and o not in orders
+    ]
     return found
 
 
@@ -238,8 +295,10 @@ class UncountedDifference:
     before: str
 
     def describe(self) -> str:
-        return (f"points report: {self.entries} ledger entries written before {self.before} were never counted "
-                "(run make backfill-report)")
+        return (
+            f"points report: {self.entries} ledger entries written before {self.before} were never counted "
+            "(run make backfill-report)"
+        )
 
 
 def report_differences(client: Any, table: Any, uncounted_before: str = "") -> list[AnyDifference]:
@@ -251,8 +310,12 @@ def report_differences(client: Any, table: Any, uncounted_before: str = "") -> l
     from chalicelib.services.report import day_and_shard
 
     ledgers: dict[str, dict[str, int]] = {}
-    for entry in _scan(client, table.name, "begins_with(pk, :u) AND begins_with(sk, :l) AND reported = :yes",
-                       {":u": {"S": "USER#"}, ":l": {"S": "LEDGER#"}, ":yes": {"BOOL": True}}):
+    for entry in _scan(
+        client,
+        table.name,
+        "begins_with(pk, :u) AND begins_with(sk, :l) AND reported = :yes",
+        {":u": {"S": "USER#"}, ":l": {"S": "LEDGER#"}, ":yes": {"BOOL": True}},
+    ):
         sums = ledgers.setdefault(day_and_shard(entry)[0], {"entries": 0})
         sums["entries"] += 1
         for line, points in line_sums([entry]).items():
@@ -260,13 +323,22 @@ def report_differences(client: Any, table: Any, uncounted_before: str = "") -> l
     report = ReportRepository(table).days("9999-12-31")
     lost: list[AnyDifference] = []
     if uncounted_before:
-        old = sum(1 for _ in _scan(client, table.name, "begins_with(pk, :u) AND begins_with(sk, :l) AND "
-                                   "attribute_not_exists(reported) AND created_at < :before",
-                                   {":u": {"S": "USER#"}, ":l": {"S": "LEDGER#"}, ":before": {"S": uncounted_before}}))
+        old = sum(
+            1
+            for _ in _scan(
+                client,
+                table.name,
+                "begins_with(pk, :u) AND begins_with(sk, :l) AND "
+                "attribute_not_exists(reported) AND created_at < :before",
+                {":u": {"S": "USER#"}, ":l": {"S": "LEDGER#"}, ":before": {"S": uncounted_before}},
+            )
+        )
         lost = [UncountedDifference(old, uncounted_before)] if old else []
-    return lost + [ReportDifference(day, report.get(day, {}), ledgers.get(day, {}))
-            for day in sorted(set(report) | set(ledgers))
-            if {k: v for k, v in report.get(day, {}).items() if v} != {k: v for k, v in ledgers.get(day, {}).items() if v}]
+    return lost + [
+        ReportDifference(day, report.get(day, {}), ledgers.get(day, {}))
+        for day in sorted(set(report) | set(ledgers))
+        if {k: v for k, v in report.get(day, {}).items() if v} != {k: v for k, v in ledgers.get(day, {}).items() if v}
+    ]
 
 
 def envelope_differences(client: Any, table: Any) -> list[AnyDifference]:
@@ -284,17 +356,23 @@ def envelope_differences(client: Any, table: Any) -> list[AnyDifference]:
             found.append(EnvelopeDifference(eid, f"has {len(shards)} of its {count} shards"))
             continue
         claims = repo.all_claims(eid, count)
-        wrong = [c["user_id"] for c in claims if c["index"] not in shards[c["shard"]].get("claimed", ())
-                 or shards[c["shard"]]["amounts"][c["index"]] != c["points"]]
+        wrong = [
+            c["user_id"]
+            for c in claims
+            if c["index"] not in shards[c["shard"]].get("claimed", ())
+            or shards[c["shard"]]["amounts"][c["index"]] != c["points"]
+        ]
         paid, dealt = sum(c["points"] for c in claims), sum(sum(s["amounts"]) for s in shards)
         closed = "swept_at" in envelope
         rest = envelope["refunded_points"] if closed else sum(s["amounts"][i] for s in shards for i in unclaimed(s))
         taken = sum(s["taken"] for s in shards)
-        problems = [f"its shares sum to {dealt}, not {total}" if dealt != total else "",
-                    f"{taken} shares taken but {len(claims)} claims" if taken != len(claims) else "",
-                    f"claims of {wrong} match no share taken" if wrong else "",
-                    f"claims {paid} + left or returned {rest} != total {total}" if paid + rest != total else "",
-                    _funding_problem(table, users, envelope, closed)]
+        problems = [
+            f"its shares sum to {dealt}, not {total}" if dealt != total else "",
+            f"{taken} shares taken but {len(claims)} claims" if taken != len(claims) else "",
+            f"claims of {wrong} match no share taken" if wrong else "",
+            f"claims {paid} + left or returned {rest} != total {total}" if paid + rest != total else "",
+            _funding_problem(table, users, envelope, closed),
+        ]
         found += [EnvelopeDifference(eid, p) for p in problems if p]
     return found
 
@@ -306,11 +384,16 @@ def _funding_problem(table: Any, users: UserRepository, envelope: dict[str, Any]
         funded = table.get(key(pk, f"ENVELOPE#{eid}"))
         back = table.get(key(pk, f"ENVELOPE#{eid}#RETURN"))
         got = ((funded or {}).get("points"), (back or {}).get("points", 0))
-        return "" if got == (envelope["total_points"], returned) else f"campaign records {got}, expected " \
-            f"({envelope['total_points']}, {returned})"
+        return (
+            ""
+            if got == (envelope["total_points"], returned)
+            else f"campaign records {got}, expected ({envelope['total_points']}, {returned})"
+        )
     entries = users.ledger_entries(envelope["sender_id"], f"envelope:{eid}")
     sent = sorted((e["kind"], e["delta"]) for e in entries)
-    expected = sorted([("envelope_sent", -envelope["total_points"])] + ([("envelope_refund", returned)] if returned else []))
+    expected = sorted(
+        [("envelope_sent", -envelope["total_points"])] + ([("envelope_refund", returned)] if returned else [])
+    )
     return "" if sent == expected else f"sender's ledger has {sent}, expected {expected}"
 
 
@@ -324,7 +407,9 @@ def local_services() -> Any:
 
     for k, v in LOCAL_CREDENTIALS.items():
         os.environ.setdefault(k, v)
-    os.environ.setdefault("LIFESHOP_DYNAMODB_ENDPOINT", f"http://127.0.0.1:{os.environ.get('LIFESHOP_DDB_PORT', '8001')}")
+    os.environ.setdefault(
+        "LIFESHOP_DYNAMODB_ENDPOINT", f"http://127.0.0.1:{os.environ.get('LIFESHOP_DDB_PORT', '8001')}"
+    )
     return Container(Settings())
 
 

@@ -2,6 +2,7 @@
 
 It honours the handler's partial batch response as Lambda does: the next poll of a shard starts again at the
 first failed record, so nothing is skipped and events of one order keep their order."""
+
 from __future__ import annotations
 
 from typing import Any, Callable, Optional
@@ -72,9 +73,15 @@ def outbox_poller(container: Any) -> StreamPoller:
     from chalicelib import workers
 
     streams = container.boto_session.client("dynamodbstreams", endpoint_url=container.settings.dynamodb_endpoint)
-    return StreamPoller(container.dynamodb, streams, container.settings.store_table,
-                        lambda records: both(workers.publish_outbox(records, container.outbox),
-                                             workers.count_ledger(records, container.points_report, container.outbox)))
+    return StreamPoller(
+        container.dynamodb,
+        streams,
+        container.settings.store_table,
+        lambda records: both(
+            workers.publish_outbox(records, container.outbox),
+            workers.count_ledger(records, container.points_report, container.outbox),
+        ),
+    )
 
 
 def both(*answers: dict[str, list[dict[str, str]]]) -> dict[str, list[dict[str, str]]]:

@@ -1,4 +1,5 @@
 """Demo bearer tokens for stage local (`python -m tools.tokens` prints them again)."""
+
 from __future__ import annotations
 
 import time
@@ -9,16 +10,23 @@ from chalicelib.settings import Settings
 
 # user -> (groups, partner id): one partner user per partner of the default routes (Settings.partner_routes)
 DEMO_USERS: dict[str, tuple[list[str], Optional[str]]] = {
-    "fan-1": ([], None), "owner-1": ([], None), "merch-1": (["merchandiser"], None), "svc-1": (["service"], None),
-    "partner-1": (["partner"], "warehouse"), "partner-2": (["partner"], "fresh"), "partner-3": (["partner"], "hotels"),
+    "fan-1": ([], None),
+    "owner-1": ([], None),
+    "merch-1": (["merchandiser"], None),
+    "svc-1": (["service"], None),
+    "partner-1": (["partner"], "warehouse"),
+    "partner-2": (["partner"], "fresh"),
+    "partner-3": (["partner"], "hotels"),
 }
 THIRTY_DAYS_S = 30 * 24 * 3600
 
 
 def demo_tokens(secret: str) -> dict[str, str]:
     now = int(time.time())
-    return {user: mint_local_token(secret, user, groups, THIRTY_DAYS_S, now, partner)
-            for user, (groups, partner) in DEMO_USERS.items()}
+    return {
+        user: mint_local_token(secret, user, groups, THIRTY_DAYS_S, now, partner)
+        for user, (groups, partner) in DEMO_USERS.items()
+    }
 
 
 def label(user: str) -> str:

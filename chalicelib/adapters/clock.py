@@ -1,4 +1,5 @@
 """Clocks and id makers: injected so tests can pin time."""
+
 from __future__ import annotations
 
 import datetime as dt

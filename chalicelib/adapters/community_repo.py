@@ -1,4 +1,5 @@
 """DynamoDB repository of community events, their ticket SKUs and registrations (key formats: infra/README.md)."""
+
 from __future__ import annotations
 
 import time
@@ -53,8 +54,13 @@ def host_partition(host_id: str) -> str:
 def _event_item(event: dict[str, Any]) -> dict[str, Any]:
     """The stored event with its listings: by status and (published only) by city, both by start; by host."""
     start = f"{event['starts_at']}#{event['event_id']}"
-    item = {**event, "pk": f"EVENT#{event['event_id']}", "sk": META,
-            "gsi2pk": status_partition(event["status"]), "gsi2sk": start}
+    item = {
+        **event,
+        "pk": f"EVENT#{event['event_id']}",
+        "sk": META,
+        "gsi2pk": status_partition(event["status"]),
+        "gsi2sk": start,
+    }
     if event["status"] == PUBLISHED:
         item.update(gsi4pk=city_partition(event["city"]), gsi4sk=start)
     if event.get("host_id"):
@@ -68,13 +74,24 @@ def _event_item(event: dict[str, Any]) -> dict[str, Any]:
 
 def _ticket_item(event: dict[str, Any]) -> dict[str, Any]:
     """The event's ticket as checkout sells it: a SKU whose stock is the places left."""
-    return {"pk": f"SKU#{ticket_sku(event['event_id'])}", "sk": META, "sku": ticket_sku(event["event_id"]),
-            "product_id": event["event_id"], "category": TICKET_CATEGORY, "title": event["title"],
-            "status": "active" if event["status"] == PUBLISHED else "inactive", "price_fen": event["fee_fen"],
-            "stock": 0 if event.get("stock_shards", 1) > 1 else event["capacity"], "accepts": event["accepts"],
-            "owner_only": False, "stock_shards": event.get("stock_shards", 1),
-            "min_tier": event["min_tier"], "sale_ends_at": event["starts_at"], "attributes": {},
-            "terms_version": time.time_ns() // 1000}
+    return {
+        "pk": f"SKU#{ticket_sku(event['event_id'])}",
+        "sk": META,
+        "sku": ticket_sku(event["event_id"]),
+        "product_id": event["event_id"],
+        "category": TICKET_CATEGORY,
+        "title": event["title"],
+        "status": "active" if event["status"] == PUBLISHED else "inactive",
+        "price_fen": event["fee_fen"],
+        "stock": 0 if event.get("stock_shards", 1) > 1 else event["capacity"],
+        "accepts": event["accepts"],
+        "owner_only": False,
+        "stock_shards": event.get("stock_shards", 1),
+        "min_tier": event["min_tier"],
+        "sale_ends_at": event["starts_at"],
+        "attributes": {},
+        "terms_version": time.time_ns() // 1000,
+    }
 
 
 class EventRepository:
@@ -94,8 +111,12 @@ class EventRepository:
         if shards > 1:
             share, extra = divmod(event["capacity"], shards)
             for i in range(shards):
-                tx.create({**{k: v["S"] for k, v in shard_key(ticket_sku(event["event_id"]), i).items()},
-                           "stock": share + (i < extra)})
+                tx.create(
+                    {
+                        **{k: v["S"] for k, v in shard_key(ticket_sku(event["event_id"]), i).items()},
+                        "stock": share + (i < extra),
+                    }
+                )
         tx.commit()
 
     def _places(self, ticket: dict[str, Any]) -> int:
@@ -119,14 +140,16 @@ class EventRepository:
         items = self.table.batch_get([sku_key(ticket_sku(e)) for e in event_ids])
         return {i["product_id"]: (self._places(i), i.get("queued", 0)) for i in items}
 
-    def published(self, city: Optional[str], since: str, now: str, limit: int, start: Optional[dict[str, Any]]
-                  ) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:
+    def published(
+        self, city: Optional[str], since: str, now: str, limit: int, start: Optional[dict[str, Any]]
+    ) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:
         """Published events that have not ended, soonest first (one city, or all)."""
         index, partition = ("gsi4", city_partition(city)) if city else ("gsi2", status_partition(PUBLISHED))
         return self.table.upcoming(index, partition, since, limit, start, ("ends_at", ">", now))
 
-    def by_status(self, status: str, limit: int, start: Optional[dict[str, Any]]
-                  ) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:
+    def by_status(
+        self, status: str, limit: int, start: Optional[dict[str, Any]]
+    ) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:
         return self.table.upcoming("gsi2", status_partition(status), "0", limit, start)  # every start time
 
     def due(self, work: str, before: str, limit: int = 100) -> list[str]:
@@ -152,13 +175,20 @@ class EventRepository:
         stored = {k: v for k, v in event.items() if k not in ("pk", "sk") and not k.startswith("gsi")}
         after = {**stored, **changes, "version": event.get("version", 0) + 1}  # listings recomputed from it
         tx = self.begin()
-        tx.put(_event_item(after), "version = :v OR (attribute_not_exists(version) AND :v = :zero)",
-               {":v": event.get("version", 0), ":zero": 0},
-               on_fail=Conflict("the event changed meanwhile; reload it", {"event_id": event["event_id"]}))
+        tx.put(
+            _event_item(after),
+            "version = :v OR (attribute_not_exists(version) AND :v = :zero)",
+            {":v": event.get("version", 0), ":zero": 0},
+            on_fail=Conflict("the event changed meanwhile; reload it", {"event_id": event["event_id"]}),
+        )
         if after["status"] != event["status"]:
-            tx.update(sku_key(ticket_sku(event["event_id"])), "SET #status = :s, terms_version = :t",
-                      {":s": "active" if after["status"] == PUBLISHED else "inactive", ":t": time.time_ns() // 1000},
-                      condition="attribute_exists(pk)", names={"#status": "status"})
+            tx.update(
+                sku_key(ticket_sku(event["event_id"])),
+                "SET #status = :s, terms_version = :t",
+                {":s": "active" if after["status"] == PUBLISHED else "inactive", ":t": time.time_ns() // 1000},
+                condition="attribute_exists(pk)",
+                names={"#status": "status"},
+            )
         tx.commit()
         return after
 
@@ -166,29 +196,63 @@ class EventRepository:
     def add_registration(self, tx: Transaction, registration: dict[str, Any], *, on_repeat: OnFail) -> None:
         """The registration and the user's marker for the event (`on_repeat` if one is active already)."""
         reg_id, event_id, user_id = (registration[k] for k in ("registration_id", "event_id", "user_id"))
-        tx.create({**registration, "pk": f"REG#{reg_id}", "sk": META,
-                   "gsi3pk": f"REG#U#{user_id}", "gsi3sk": f"{registration['created_at']}#{reg_id}",
-                   "gsi2pk": f"REG#E#{event_id}#{home_shard(user_id, event_id, LISTING_PARTS)}",
-                   "gsi2sk": f"{registration['created_at']}#{reg_id}"})
-        tx.create({**{k: v["S"] for k, v in marker_key(event_id, user_id).items()}, "registration_id": reg_id,
-                   "order_id": registration.get("order_id")}, on_fail=on_repeat)
+        tx.create(
+            {
+                **registration,
+                "pk": f"REG#{reg_id}",
+                "sk": META,
+                "gsi3pk": f"REG#U#{user_id}",
+                "gsi3sk": f"{registration['created_at']}#{reg_id}",
+                "gsi2pk": f"REG#E#{event_id}#{home_shard(user_id, event_id, LISTING_PARTS)}",
+                "gsi2sk": f"{registration['created_at']}#{reg_id}",
+            }
+        )
+        tx.create(
+            {
+                **{k: v["S"] for k, v in marker_key(event_id, user_id).items()},
+                "registration_id": reg_id,
+                "order_id": registration.get("order_id"),
+            },
+            on_fail=on_repeat,
+        )
 
     def release(self, tx: Transaction, event_id: str, user_id: str, order_id: str) -> None:
         """The user may register again: their marker goes, if it is this order's."""
         tx.delete(marker_key(event_id, user_id), "attribute_not_exists(pk) OR order_id = :o", {":o": order_id})
 
     # -- the waitlist ----------------------------------------------------------------------------
-    def add_waiting(self, tx: Transaction, entry: dict[str, Any], ends_at: str, *, on_repeat: OnFail,
-                    not_open: OnFail) -> None:
+    def add_waiting(
+        self, tx: Transaction, entry: dict[str, Any], ends_at: str, *, on_repeat: OnFail, not_open: OnFail
+    ) -> None:
         """A place in the event's queue (a registration without an order), with the user's marker."""
-        self.add_registration(tx, {**entry, "gsi1pk": queue_partition(entry["event_id"]),
-                                   "gsi1sk": f"{entry['created_at']}#{entry['registration_id']}"}, on_repeat=on_repeat)
-        tx.put({"pk": f"EVENT#{entry['event_id']}", "sk": "WAITLIST", "event_id": entry["event_id"],
-                "gsi1pk": WAITLISTS, "gsi1sk": f"{ends_at}#{entry['event_id']}"})
+        self.add_registration(
+            tx,
+            {
+                **entry,
+                "gsi1pk": queue_partition(entry["event_id"]),
+                "gsi1sk": f"{entry['created_at']}#{entry['registration_id']}",
+            },
+            on_repeat=on_repeat,
+        )
+        tx.put(
+            {
+                "pk": f"EVENT#{entry['event_id']}",
+                "sk": "WAITLIST",
+                "event_id": entry["event_id"],
+                "gsi1pk": WAITLISTS,
+                "gsi1sk": f"{ends_at}#{entry['event_id']}",
+            }
+        )
         # while anyone waits, places freed go to the queue, never to a newcomer (checkout's stock condition);
         # and only while the event takes registrations (a cancel closes its ticket)
-        tx.update(sku_key(ticket_sku(entry["event_id"])), "ADD queued :one", {":one": 1, ":active": "active"},
-                  condition="#status = :active", names={"#status": "status"}, on_fail=not_open)
+        tx.update(
+            sku_key(ticket_sku(entry["event_id"])),
+            "ADD queued :one",
+            {":one": 1, ":active": "active"},
+            condition="#status = :active",
+            names={"#status": "status"},
+            on_fail=not_open,
+        )
 
     def waiting(self, event_id: str, limit: int) -> list[dict[str, Any]]:
         """The queue, first come first."""
@@ -216,14 +280,24 @@ class EventRepository:
             for shard, take in held:
                 tx.update(shard_key(sku, shard), "SET stock = stock - :n", {":n": take}, condition="stock >= :n")
         else:
-            tx.update(sku_key(sku), "SET stock = stock - :n ADD queued :less", {":n": n, ":less": -1},
-                      condition="stock >= :n")
+            tx.update(
+                sku_key(sku), "SET stock = stock - :n ADD queued :less", {":n": n, ":less": -1}, condition="stock >= :n"
+            )
             held = []
-        tx.update(registration_key(entry["registration_id"]),
-                  "SET #status = :offered, offer_expires_at = :x, gsi1pk = :list, gsi1sk = :sk, held = :held",
-                  {":offered": "offered", ":x": expires_at, ":list": OFFERS, ":waiting": "waiting",
-                   ":sk": f"{expires_at}#{entry['registration_id']}", ":held": held},
-                  condition="#status = :waiting", names={"#status": "status"})
+        tx.update(
+            registration_key(entry["registration_id"]),
+            "SET #status = :offered, offer_expires_at = :x, gsi1pk = :list, gsi1sk = :sk, held = :held",
+            {
+                ":offered": "offered",
+                ":x": expires_at,
+                ":list": OFFERS,
+                ":waiting": "waiting",
+                ":sk": f"{expires_at}#{entry['registration_id']}",
+                ":held": held,
+            },
+            condition="#status = :waiting",
+            names={"#status": "status"},
+        )
         tx.commit()
 
     def offers_due(self, before: str) -> list[dict[str, Any]]:
@@ -234,31 +308,41 @@ class EventRepository:
         the ticket's stock, and the user may register again."""
         tx = self.begin()
         was = entry["status"]
-        tx.update(registration_key(entry["registration_id"]), "SET #status = :to REMOVE gsi1pk, gsi1sk",
-                  {":to": status, ":was": was}, condition="#status = :was", names={"#status": "status"})
+        tx.update(
+            registration_key(entry["registration_id"]),
+            "SET #status = :to REMOVE gsi1pk, gsi1sk",
+            {":to": status, ":was": was},
+            condition="#status = :was",
+            names={"#status": "status"},
+        )
         if was == "offered" and entry.get("held"):  # its places go back to the shards they came from
             for shard, n in entry["held"]:
-                tx.update(shard_key(ticket_sku(entry["event_id"]), shard), "SET stock = stock + :n",
-                          {":n": n})
+                tx.update(shard_key(ticket_sku(entry["event_id"]), shard), "SET stock = stock + :n", {":n": n})
         elif was == "offered":  # its places go back (it left the queue's count when offered)
             tx.update(sku_key(ticket_sku(entry["event_id"])), "SET stock = stock + :n", {":n": entry["attendees"]})
         else:
             tx.update(sku_key(ticket_sku(entry["event_id"])), "ADD queued :less", {":less": -1})
-        tx.delete(marker_key(entry["event_id"], entry["user_id"]), "registration_id = :r",
-                  {":r": entry["registration_id"]})
+        tx.delete(
+            marker_key(entry["event_id"], entry["user_id"]), "registration_id = :r", {":r": entry["registration_id"]}
+        )
         tx.commit()
 
-    def claim_offer(self, tx: Transaction, entry: dict[str, Any], order_id: str, now: str, *, on_fail: OnFail
-                    ) -> None:
+    def claim_offer(self, tx: Transaction, entry: dict[str, Any], order_id: str, now: str, *, on_fail: OnFail) -> None:
         """In the order's transaction: the offer becomes the registration of `order_id`, if still open."""
-        tx.update(registration_key(entry["registration_id"]),
-                  "SET #status = :ordered, order_id = :o REMOVE gsi1pk, gsi1sk",
-                  {":ordered": "ordered", ":o": order_id, ":offered": "offered", ":now": now},
-                  condition="#status = :offered AND offer_expires_at > :now", names={"#status": "status"},
-                  on_fail=on_fail)
-        tx.update(marker_key(entry["event_id"], entry["user_id"]), "SET order_id = :o", {":o": order_id,
-                                                                                        ":r": entry["registration_id"]},
-                  condition="registration_id = :r")
+        tx.update(
+            registration_key(entry["registration_id"]),
+            "SET #status = :ordered, order_id = :o REMOVE gsi1pk, gsi1sk",
+            {":ordered": "ordered", ":o": order_id, ":offered": "offered", ":now": now},
+            condition="#status = :offered AND offer_expires_at > :now",
+            names={"#status": "status"},
+            on_fail=on_fail,
+        )
+        tx.update(
+            marker_key(entry["event_id"], entry["user_id"]),
+            "SET order_id = :o",
+            {":o": order_id, ":r": entry["registration_id"]},
+            condition="registration_id = :r",
+        )
 
     def registration_of(self, event_id: str, user_id: str) -> Optional[dict[str, Any]]:
         """The user's active registration for the event (through their marker)."""
@@ -274,9 +358,13 @@ class EventRepository:
     def check_in(self, reg_id: str, at: str, also: Callable[[Transaction], object]) -> None:
         """Mark the ticket checked in (once), with `also` (what else checking in writes) in the same transaction."""
         tx = self.begin()
-        tx.update(registration_key(reg_id), "SET checked_in_at = :at", {":at": at},
-                  condition="attribute_exists(pk) AND attribute_not_exists(checked_in_at)",
-                  on_fail=lambda: self._why_not_checked_in(reg_id))
+        tx.update(
+            registration_key(reg_id),
+            "SET checked_in_at = :at",
+            {":at": at},
+            condition="attribute_exists(pk) AND attribute_not_exists(checked_in_at)",
+            on_fail=lambda: self._why_not_checked_in(reg_id),
+        )
         also(tx)  # after: a second check-in racing this one is told already_checked_in, not a lost race
         tx.commit()
 
@@ -284,6 +372,6 @@ class EventRepository:
         item = self.registration(reg_id)
         if item is None:
             return NotFound("no such ticket for this event", {"registration_id": reg_id})
-        return AlreadyCheckedIn(f"this ticket was checked in at {item.get('checked_in_at')}",
-                                {"checked_in_at": item.get("checked_in_at")})
-
+        return AlreadyCheckedIn(
+            f"this ticket was checked in at {item.get('checked_in_at')}", {"checked_in_at": item.get("checked_in_at")}
+        )

@@ -4,6 +4,7 @@ ledger (key formats: infra/README.md).
 The score only grows and no rule depends on its value while earning, so an award is `ADD` on the balance in the
 same transaction as the source record (`attribute_not_exists`) and the ledger entry: no read-and-swap, which lets
 any other feature's transaction carry an award without re-planning around a version."""
+
 from __future__ import annotations
 
 from typing import Any, Optional
@@ -48,11 +49,16 @@ class ContributionRepository:
 
     def hold_below(self, tx: Transaction, user_id: str, threshold: int, *, on_fail: OnFail = LostRace) -> None:
         """A condition that the user's contribution is still below `threshold` when `tx` commits."""
-        tx.check(balance_key(user_id), "attribute_not_exists(contribution) OR contribution < :t", {":t": threshold},
-                 on_fail=on_fail)
+        tx.check(
+            balance_key(user_id),
+            "attribute_not_exists(contribution) OR contribution < :t",
+            {":t": threshold},
+            on_fail=on_fail,
+        )
 
-    def ledger_page(self, user_id: str, limit: int, start: Optional[dict[str, Any]]
-                    ) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:
+    def ledger_page(
+        self, user_id: str, limit: int, start: Optional[dict[str, Any]]
+    ) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:
         items, last = self._table.query_page(f"USER#{user_id}", LEDGER, limit, start)
         return [_entry(i) for i in items], last
 

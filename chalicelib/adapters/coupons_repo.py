@@ -1,6 +1,7 @@
 """DynamoDB repository of coupons (key formats: infra/README.md): a template with its budget spread over shard
 items, one grant record per ref, a per-user count of coupons received, and each coupon a user holds, kept in the
 user's partition so checkout reads it in the same BatchGetItem as the profile."""
+
 from __future__ import annotations
 
 from typing import Any, Optional
@@ -46,18 +47,28 @@ class CouponRepository:
     # -- templates -------------------------------------------------------------------------------
     def add(self, tx: Transaction, template: dict[str, Any], shards: list[int], *, on_fail: OnFail) -> None:
         cid = template["coupon_id"]
-        tx.create({"pk": f"COUPON#{cid}", "sk": "META", **template, "gsi2pk": COUPON_PARTITION,
-                   "gsi2sk": f"{template['created_at']}#{cid}"}, on_fail=on_fail)
+        tx.create(
+            {
+                "pk": f"COUPON#{cid}",
+                "sk": "META",
+                **template,
+                "gsi2pk": COUPON_PARTITION,
+                "gsi2sk": f"{template['created_at']}#{cid}",
+            },
+            on_fail=on_fail,
+        )
         for shard, left in enumerate(shards):
-            tx.create({"pk": f"CPNBUDGET#{cid}#{shard:02d}", "sk": "META", "coupon_id": cid, "shard": shard,
-                       "left": left})
+            tx.create(
+                {"pk": f"CPNBUDGET#{cid}#{shard:02d}", "sk": "META", "coupon_id": cid, "shard": shard, "left": left}
+            )
 
     def template(self, coupon_id: str) -> Optional[dict[str, Any]]:
         item = self._table.get(template_key(coupon_id))
         return _plain(item) if item else None
 
-    def templates(self, limit: int, start: Optional[dict[str, Any]]
-                  ) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:
+    def templates(
+        self, limit: int, start: Optional[dict[str, Any]]
+    ) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:
         items, last = self._table.page("gsi2", COUPON_PARTITION, limit, start)
         return [_plain(i) for i in items], last
 
@@ -66,23 +77,41 @@ class CouponRepository:
         return {i["shard"]: i["left"] for i in self._table.batch_get([budget_key(coupon_id, n) for n in range(shards)])}
 
     # -- issuing ---------------------------------------------------------------------------------
-    def issue(self, tx: Transaction, template: dict[str, Any], user_id: str, coupons: list[dict[str, Any]],
-              shards: list[list[int]], *, on_limit: OnFail) -> None:
+    def issue(
+        self,
+        tx: Transaction,
+        template: dict[str, Any],
+        user_id: str,
+        coupons: list[dict[str, Any]],
+        shards: list[list[int]],
+        *,
+        on_limit: OnFail,
+    ) -> None:
         """`coupons` for `user_id`, taken from the budget `shards` ([[shard, count], ...]; a shard short of them is a
         lost race) and counted against the user's limit (`on_limit` past it)."""
         cid, count = template["coupon_id"], len(coupons)
         for shard, n in shards:
-            tx.update(budget_key(cid, shard), "ADD #left :neg", {":neg": -n, ":n": n}, condition="#left >= :n",
-                      names={"#left": "left"})
-        tx.update(received_key(cid, user_id), "ADD #count :n",
-                  {":n": count, ":room": template["per_user_limit"] - count, ":zero": 0},
-                  condition="(attribute_not_exists(#count) AND :room >= :zero) OR #count <= :room",
-                  names={"#count": "count"}, on_fail=on_limit)
+            tx.update(
+                budget_key(cid, shard),
+                "ADD #left :neg",
+                {":neg": -n, ":n": n},
+                condition="#left >= :n",
+                names={"#left": "left"},
+            )
+        tx.update(
+            received_key(cid, user_id),
+            "ADD #count :n",
+            {":n": count, ":room": template["per_user_limit"] - count, ":zero": 0},
+            condition="(attribute_not_exists(#count) AND :room >= :zero) OR #count <= :room",
+            names={"#count": "count"},
+            on_fail=on_limit,
+        )
         for coupon in coupons:
             tx.create({"pk": f"USER#{user_id}", "sk": f"COUPON#{coupon['coupon']}", **coupon})
 
-    def record_grant(self, tx: Transaction, coupon_id: str, ref: str, record: dict[str, Any], *,
-                     on_replay: OnFail) -> None:
+    def record_grant(
+        self, tx: Transaction, coupon_id: str, ref: str, record: dict[str, Any], *, on_replay: OnFail
+    ) -> None:
         tx.create({"pk": f"COUPON#{coupon_id}", "sk": f"GRANT#{ref}", **record}, on_fail=on_replay)
 
     def grant(self, coupon_id: str, ref: str) -> Optional[dict[str, Any]]:
@@ -92,19 +121,43 @@ class CouponRepository:
     def received(self, coupon_id: str, user_id: str) -> int:
         return (self._table.get(received_key(coupon_id, user_id)) or {}).get("count", 0)
 
-    def revoke(self, tx: Transaction, cid: str, user_id: str, coupons: list[str], shards: list[list[int]], at: str,
-               *, on_used: OnFail) -> None:
+    def revoke(
+        self,
+        tx: Transaction,
+        cid: str,
+        user_id: str,
+        coupons: list[str],
+        shards: list[list[int]],
+        at: str,
+        *,
+        on_used: OnFail,
+    ) -> None:
         """Take back unused coupons (the order that bought them was cancelled or refunded): each must still be
         unused (`on_used` otherwise); their budget returns to `shards` and the user's count goes down."""
         for coupon in coupons:
-            tx.update(user_coupon_key(user_id, coupon), "SET revoked_at = :at", {":at": at},
-                      condition="attribute_exists(pk) AND attribute_not_exists(order_id) AND "
-                                "attribute_not_exists(revoked_at)", on_fail=on_used)
+            tx.update(
+                user_coupon_key(user_id, coupon),
+                "SET revoked_at = :at",
+                {":at": at},
+                condition="attribute_exists(pk) AND attribute_not_exists(order_id) AND "
+                "attribute_not_exists(revoked_at)",
+                on_fail=on_used,
+            )
         for shard, n in shards:
-            tx.update(budget_key(cid, shard), "ADD #left :n", {":n": n}, condition="attribute_exists(pk)",
-                      names={"#left": "left"})
-        tx.update(received_key(cid, user_id), "ADD #count :neg", {":neg": -len(coupons)},
-                  condition="attribute_exists(pk)", names={"#count": "count"})
+            tx.update(
+                budget_key(cid, shard),
+                "ADD #left :n",
+                {":n": n},
+                condition="attribute_exists(pk)",
+                names={"#left": "left"},
+            )
+        tx.update(
+            received_key(cid, user_id),
+            "ADD #count :neg",
+            {":neg": -len(coupons)},
+            condition="attribute_exists(pk)",
+            names={"#count": "count"},
+        )
 
     # -- a user's coupons ------------------------------------------------------------------------
     def user_coupon(self, user_id: str, coupon: str) -> Optional[dict[str, Any]]:
@@ -114,21 +167,28 @@ class CouponRepository:
     def user_coupons(self, user_id: str, coupons: list[str]) -> list[dict[str, Any]]:
         return [_plain(i) for i in self._table.batch_get([user_coupon_key(user_id, c) for c in coupons])]
 
-    def page(self, user_id: str, limit: int, start: Optional[dict[str, Any]]
-             ) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:
+    def page(
+        self, user_id: str, limit: int, start: Optional[dict[str, Any]]
+    ) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:
         items, last = self._table.query_page(f"USER#{user_id}", "COUPON#", limit, start)
         return [_plain(i) for i in items], last
 
-    def use(self, tx: Transaction, user_id: str, coupon: str, order_id: str, at: str,
-            on_fail: OnFail = LostRace) -> None:
+    def use(
+        self, tx: Transaction, user_id: str, coupon: str, order_id: str, at: str, on_fail: OnFail = LostRace
+    ) -> None:
         """The coupon goes to this order only: unused, not taken back, not expired at `at`."""
-        tx.update(user_coupon_key(user_id, coupon), "SET order_id = :o, used_at = :at", {":o": order_id, ":at": at},
-                  condition="attribute_exists(pk) AND attribute_not_exists(order_id) AND "
-                            "attribute_not_exists(revoked_at) AND expires_at > :at", on_fail=on_fail)
+        tx.update(
+            user_coupon_key(user_id, coupon),
+            "SET order_id = :o, used_at = :at",
+            {":o": order_id, ":at": at},
+            condition="attribute_exists(pk) AND attribute_not_exists(order_id) AND "
+            "attribute_not_exists(revoked_at) AND expires_at > :at",
+            on_fail=on_fail,
+        )
 
     def give_back(self, tx: Transaction, user_id: str, coupon: str, order_id: str) -> None:
         """The order that used the coupon ended without being paid for, or was cancelled: the coupon is free again
         (usable while it has not expired)."""
-        tx.update(user_coupon_key(user_id, coupon), "REMOVE order_id, used_at", {":o": order_id},
-                  condition="order_id = :o")
-
+        tx.update(
+            user_coupon_key(user_id, coupon), "REMOVE order_id, used_at", {":o": order_id}, condition="order_id = :o"
+        )

@@ -1,4 +1,5 @@
 """Opaque, tamper-safe pagination cursors: a DynamoDB key signed with the server's secret."""
+
 from __future__ import annotations
 
 import base64
@@ -43,8 +44,13 @@ class CursorCodec:
             key = json.loads(payload)
         except ValueError:
             raise bad from None
-        if not isinstance(key, dict) or not key or not all(
+        if (
+            not isinstance(key, dict)
+            or not key
+            or not all(
                 isinstance(k, str) and _KEY_NAME.fullmatch(k) and isinstance(v, str) and 0 < len(v) <= 2048
-                for k, v in key.items()):
+                for k, v in key.items()
+            )
+        ):
             raise bad  # signed with our key but not a key of ours (a forged or stale cursor): never a 500
         return key

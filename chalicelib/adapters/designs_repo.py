@@ -1,5 +1,6 @@
 """DynamoDB repository of designs, their (weighted) votes, their place in the gallery by score, and each
 designer's count of open submissions."""
+
 from __future__ import annotations
 
 from typing import Any, Optional
@@ -21,8 +22,13 @@ def design_key(design_id: str) -> dict[str, Any]:
     return key(f"DESIGN#{design_id}", "META")
 
 
-def listing(*, status: Optional[str] = None, designer_id: Optional[str] = None,
-            category: Optional[str] = None, by_score: bool = False) -> tuple[str, str]:
+def listing(
+    *,
+    status: Optional[str] = None,
+    designer_id: Optional[str] = None,
+    category: Optional[str] = None,
+    by_score: bool = False,
+) -> tuple[str, str]:
     """(index, partition) of a listing. The gallery by score lists the designs' rank items (see `page`)."""
     if designer_id:
         return "gsi3", f"DESIGN#U#{designer_id}"
@@ -36,8 +42,12 @@ def listing(*, status: Optional[str] = None, designer_id: Optional[str] = None,
 
 def _index_keys(design: dict[str, Any]) -> dict[str, Any]:
     sort = f"{design['created_at']}#{design['design_id']}"
-    keys: dict[str, Any] = {"gsi2pk": f"DESIGN#S#{design['status']}", "gsi2sk": sort,
-                            "gsi3pk": f"DESIGN#U#{design['designer_id']}", "gsi3sk": sort}
+    keys: dict[str, Any] = {
+        "gsi2pk": f"DESIGN#S#{design['status']}",
+        "gsi2sk": sort,
+        "gsi3pk": f"DESIGN#U#{design['designer_id']}",
+        "gsi3sk": sort,
+    }
     if design["status"] in PUBLIC_STATUSES:
         keys.update(gsi1pk=GALLERY, gsi1sk=sort, gsi4pk=f"{GALLERY}#C#{design['category']}", gsi4sk=sort)
     return keys
@@ -47,8 +57,16 @@ def _rank(design: dict[str, Any], score: int) -> dict[str, Any]:
     """The design's place in the gallery by score (highest first, then newest): its own item, because the design
     item's four index slots already serve the other listings."""
     sort = f"{score:0{SCORE_DIGITS}d}#{design['created_at']}#{design['design_id']}"
-    return {"pk": f"DESIGN#{design['design_id']}", "sk": "RANK", "design_id": design["design_id"], "score": score,
-            "gsi1pk": BY_SCORE, "gsi1sk": sort, "gsi4pk": f"{BY_SCORE}#C#{design['category']}", "gsi4sk": sort}
+    return {
+        "pk": f"DESIGN#{design['design_id']}",
+        "sk": "RANK",
+        "design_id": design["design_id"],
+        "score": score,
+        "gsi1pk": BY_SCORE,
+        "gsi1sk": sort,
+        "gsi4pk": f"{BY_SCORE}#C#{design['category']}",
+        "gsi4sk": sort,
+    }
 
 
 def _public(item: dict[str, Any]) -> dict[str, Any]:
@@ -66,8 +84,9 @@ class DesignRepository:
         item = self.table.get(design_key(design_id))
         return _public(item) if item else None
 
-    def page(self, index: str, partition: str, limit: int, start: Optional[dict[str, Any]]
-             ) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:
+    def page(
+        self, index: str, partition: str, limit: int, start: Optional[dict[str, Any]]
+    ) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:
         items, last = self.table.page(index, partition, limit, start)
         if partition.startswith(BY_SCORE):  # rank items: the designs themselves in one BatchGetItem, in rank order
             found = {d["design_id"]: d for d in self.table.batch_get([design_key(i["design_id"]) for i in items])}
@@ -87,8 +106,13 @@ class DesignRepository:
     def count_open(self, tx: Transaction, designer_id: str, delta: int, *, on_fail: OnFail = LostRace) -> None:
         """One more (bounded by MAX_OPEN_DESIGNS) or one fewer design waiting for review."""
         if delta > 0:
-            tx.update(key(f"USER#{designer_id}", "DESIGNS"), "ADD open_count :d", {":d": delta, ":max": MAX_OPEN_DESIGNS},
-                      condition="attribute_not_exists(open_count) OR open_count < :max", on_fail=on_fail)
+            tx.update(
+                key(f"USER#{designer_id}", "DESIGNS"),
+                "ADD open_count :d",
+                {":d": delta, ":max": MAX_OPEN_DESIGNS},
+                condition="attribute_not_exists(open_count) OR open_count < :max",
+                on_fail=on_fail,
+            )
         else:
             tx.update(key(f"USER#{designer_id}", "DESIGNS"), "ADD open_count :d", {":d": delta})
 
@@ -106,8 +130,9 @@ class DesignRepository:
         values[":from"] = before["status"]
         names = {f"#{k}": k for k in sets}
         names["#st"] = "status"
-        tx.update(design_key(before["design_id"]), expression, values, condition="#st = :from", names=names,
-                  on_fail=on_fail)
+        tx.update(
+            design_key(before["design_id"]), expression, values, condition="#st = :from", names=names, on_fail=on_fail
+        )
         public = after["status"] in PUBLIC_STATUSES
         if public != (before["status"] in PUBLIC_STATUSES):  # every public design has its rank, no other one
             if public:
@@ -115,21 +140,49 @@ class DesignRepository:
             else:
                 tx.delete(key(f"DESIGN#{before['design_id']}", "RANK"))
 
-    def vote(self, tx: Transaction, design: dict[str, Any], voter_id: str, weight: int, contribution: int, now: str,
-             *, on_repeat: OnFail, on_changed: OnFail) -> None:
+    def vote(
+        self,
+        tx: Transaction,
+        design: dict[str, Any],
+        voter_id: str,
+        weight: int,
+        contribution: int,
+        now: str,
+        *,
+        on_repeat: OnFail,
+        on_changed: OnFail,
+    ) -> None:
         """A once-per-user vote that records its weight (and the voter's contribution behind it), the design's
         votes and score, and its rank — only while the design is public, never the designer's own, and only from
         the score that was read (`on_changed` otherwise: the rank's sort key is computed from it)."""
         design_id = design["design_id"]
-        tx.create({"pk": f"DESIGN#{design_id}", "sk": f"VOTE#{voter_id}", "at": now, "weight": weight,
-                   "contribution": contribution}, on_fail=on_repeat)
+        tx.create(
+            {
+                "pk": f"DESIGN#{design_id}",
+                "sk": f"VOTE#{voter_id}",
+                "at": now,
+                "weight": weight,
+                "contribution": contribution,
+            },
+            on_fail=on_repeat,
+        )
         score = score_of(design)
-        tx.update(design_key(design_id), "SET score = :new ADD votes :one",
-                  {":one": 1, ":a": PUBLIC_STATUSES[0], ":p": PUBLIC_STATUSES[1], ":voter": voter_id,
-                   ":old": score, ":new": score + weight},
-                  condition="#st IN (:a, :p) AND designer_id <> :voter AND "
-                            "(score = :old OR (attribute_not_exists(score) AND votes = :old))",
-                  names={"#st": "status"}, on_fail=on_changed)
+        tx.update(
+            design_key(design_id),
+            "SET score = :new ADD votes :one",
+            {
+                ":one": 1,
+                ":a": PUBLIC_STATUSES[0],
+                ":p": PUBLIC_STATUSES[1],
+                ":voter": voter_id,
+                ":old": score,
+                ":new": score + weight,
+            },
+            condition="#st IN (:a, :p) AND designer_id <> :voter AND "
+            "(score = :old OR (attribute_not_exists(score) AND votes = :old))",
+            names={"#st": "status"},
+            on_fail=on_changed,
+        )
         tx.put(_rank(design, score + weight))
 
     def rank_if_absent(self, design: dict[str, Any]) -> bool:
@@ -146,8 +199,13 @@ class DesignRepository:
             if start is None:
                 return found
 
-    def count_sales(self, tx: Transaction, design_id: str, units: int = 0, points: int = 0,
-                    pending_points: int = 0) -> None:
+    def count_sales(
+        self, tx: Transaction, design_id: str, units: int = 0, points: int = 0, pending_points: int = 0
+    ) -> None:
         """Move the design's counters: units sold, royalty points credited, and royalty points still pending."""
-        tx.update(design_key(design_id), "ADD units_sold :u, royalty_points :p, royalty_points_pending :q",
-                  {":u": units, ":p": points, ":q": pending_points}, condition="attribute_exists(pk)")
+        tx.update(
+            design_key(design_id),
+            "ADD units_sold :u, royalty_points :p, royalty_points_pending :q",
+            {":u": units, ":p": points, ":q": pending_points},
+            condition="attribute_exists(pk)",
+        )

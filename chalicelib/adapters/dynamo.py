@@ -1,4 +1,5 @@
 """DynamoDB plumbing: item (de)serialisation, reads, and the one unit of work (`Transaction`) every change goes through."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -56,7 +57,7 @@ def batch_get(client: Any, table: str, keys: list[dict[str, Any]], consistent: b
     the capacity and may miss the last second's writes (for a plan whose write conditions catch that)."""
     found: list[dict[str, Any]] = []
     for start in range(0, len(keys), 100):
-        request = {table: {"Keys": keys[start:start + 100], "ConsistentRead": consistent}}
+        request = {table: {"Keys": keys[start : start + 100], "ConsistentRead": consistent}}
         while request:
             out = client.batch_get_item(RequestItems=request)
             found.extend(from_item(i) for i in out.get("Responses", {}).get(table, []))
@@ -96,30 +97,64 @@ class Transaction:
     def __len__(self) -> int:
         return len(self._ops)
 
-    def put(self, item: dict[str, Any], condition: Optional[str] = None, values: Optional[dict[str, Any]] = None,
-            names: Optional[dict[str, str]] = None, *, on_fail: OnFail = LostRace) -> None:
+    def put(
+        self,
+        item: dict[str, Any],
+        condition: Optional[str] = None,
+        values: Optional[dict[str, Any]] = None,
+        names: Optional[dict[str, str]] = None,
+        *,
+        on_fail: OnFail = LostRace,
+    ) -> None:
         self._add("Put", {"Item": to_item(item)}, condition, values, names, on_fail)
 
     def create(self, item: dict[str, Any], *, on_fail: OnFail = LostRace) -> None:
         """Put `item` only if nothing has its key yet."""
         self.put(item, "attribute_not_exists(pk)", on_fail=on_fail)
 
-    def update(self, item_key: dict[str, Any], expression: str, values: dict[str, Any],
-               condition: Optional[str] = None, names: Optional[dict[str, str]] = None, *,
-               on_fail: OnFail = LostRace) -> None:
+    def update(
+        self,
+        item_key: dict[str, Any],
+        expression: str,
+        values: dict[str, Any],
+        condition: Optional[str] = None,
+        names: Optional[dict[str, str]] = None,
+        *,
+        on_fail: OnFail = LostRace,
+    ) -> None:
         self._add("Update", {"Key": item_key, "UpdateExpression": expression}, condition, values, names, on_fail)
 
-    def delete(self, item_key: dict[str, Any], condition: Optional[str] = None,
-               values: Optional[dict[str, Any]] = None, *, on_fail: OnFail = LostRace) -> None:
+    def delete(
+        self,
+        item_key: dict[str, Any],
+        condition: Optional[str] = None,
+        values: Optional[dict[str, Any]] = None,
+        *,
+        on_fail: OnFail = LostRace,
+    ) -> None:
         self._add("Delete", {"Key": item_key}, condition, values, None, on_fail)
 
-    def check(self, item_key: dict[str, Any], condition: str, values: dict[str, Any],
-              names: Optional[dict[str, str]] = None, *, on_fail: OnFail) -> None:
+    def check(
+        self,
+        item_key: dict[str, Any],
+        condition: str,
+        values: dict[str, Any],
+        names: Optional[dict[str, str]] = None,
+        *,
+        on_fail: OnFail,
+    ) -> None:
         """A condition on an item this transaction does not write."""
         self._add("ConditionCheck", {"Key": item_key}, condition, values, names, on_fail)
 
-    def _add(self, kind: str, op: dict[str, Any], condition: Optional[str], values: Optional[dict[str, Any]],
-             names: Optional[dict[str, str]], on_fail: OnFail) -> None:
+    def _add(
+        self,
+        kind: str,
+        op: dict[str, Any],
+        condition: Optional[str],
+        values: Optional[dict[str, Any]],
+        names: Optional[dict[str, str]],
+        on_fail: OnFail,
+    ) -> None:
         op["TableName"] = self._table.name
         if condition:
             op["ConditionExpression"] = condition
@@ -136,9 +171,11 @@ class Transaction:
         if not self._ops:
             return
         if len(self._ops) > MAX_TRANSACTION_ITEMS:
-            raise InvalidRequest(f"this change would write {len(self._ops)} items at once; at most "
-                                 f"{MAX_TRANSACTION_ITEMS} can change together, so split it into smaller changes",
-                                 {"items": len(self._ops), "max_items": MAX_TRANSACTION_ITEMS})
+            raise InvalidRequest(
+                f"this change would write {len(self._ops)} items at once; at most "
+                f"{MAX_TRANSACTION_ITEMS} can change together, so split it into smaller changes",
+                {"items": len(self._ops), "max_items": MAX_TRANSACTION_ITEMS},
+            )
         try:
             self._table.client.transact_write_items(TransactItems=self._ops)
         except ClientError as exc:
@@ -168,23 +205,37 @@ class Table:
     def batch_get(self, keys: list[dict[str, Any]], consistent: bool = True) -> list[dict[str, Any]]:
         return batch_get(self.client, self.name, keys, consistent) if keys else []
 
-    def page(self, index: str, partition: str, limit: int, start: Optional[dict[str, Any]]
-             ) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:
+    def page(
+        self, index: str, partition: str, limit: int, start: Optional[dict[str, Any]]
+    ) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:
         """Newest first on an overloaded GSI; one item more than asked tells if a next page exists."""
         params: dict[str, Any] = {
-            "TableName": self.name, "IndexName": index, "Limit": limit + 1, "ScanIndexForward": False,
+            "TableName": self.name,
+            "IndexName": index,
+            "Limit": limit + 1,
+            "ScanIndexForward": False,
             "KeyConditionExpression": "#pk = :pk",
             "ExpressionAttributeNames": {"#pk": f"{index}pk"},
             "ExpressionAttributeValues": to_values({":pk": partition}),
         }
         return self._collect(params, limit, start, ("pk", "sk", f"{index}pk", f"{index}sk"))
 
-    def upcoming(self, index: str, partition: str, since: str, limit: int, start: Optional[dict[str, Any]],
-                 still: Optional[tuple[str, str, str]] = None) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:
+    def upcoming(
+        self,
+        index: str,
+        partition: str,
+        since: str,
+        limit: int,
+        start: Optional[dict[str, Any]],
+        still: Optional[tuple[str, str, str]] = None,
+    ) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:
         """Oldest first on an overloaded GSI, from sort key `since`; `still` = (attribute, '>', value) keeps only
         the items for which it holds (a filter: pages are filled up to `limit` all the same)."""
         params: dict[str, Any] = {
-            "TableName": self.name, "IndexName": index, "Limit": limit + 1, "ScanIndexForward": True,
+            "TableName": self.name,
+            "IndexName": index,
+            "Limit": limit + 1,
+            "ScanIndexForward": True,
             "KeyConditionExpression": "#pk = :pk AND #sk >= :since",
             "ExpressionAttributeNames": {"#pk": f"{index}pk", "#sk": f"{index}sk"},
             "ExpressionAttributeValues": to_values({":pk": partition, ":since": since}),
@@ -200,14 +251,18 @@ class Table:
         """A work list: items of `partition` on `index` whose sort key (`<time>#<id>...`) is below `before`,
         oldest first."""
         out = self.client.query(
-            TableName=self.name, IndexName=index, Limit=limit,
+            TableName=self.name,
+            IndexName=index,
+            Limit=limit,
             KeyConditionExpression="#pk = :p AND #sk < :t",
             ExpressionAttributeNames={"#pk": f"{index}pk", "#sk": f"{index}sk"},
-            ExpressionAttributeValues=to_values({":p": partition, ":t": before}))
+            ExpressionAttributeValues=to_values({":p": partition, ":t": before}),
+        )
         return [from_item(i) for i in out.get("Items", [])]
 
-    def _collect(self, params: dict[str, Any], limit: int, start: Optional[dict[str, Any]],
-                 key_names: tuple[str, ...]) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:
+    def _collect(
+        self, params: dict[str, Any], limit: int, start: Optional[dict[str, Any]], key_names: tuple[str, ...]
+    ) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:
         if start:
             if set(start) != set(key_names):  # a cursor of another listing's shape
                 raise InvalidRequest("cursor is not valid for this listing", {"fields": {"cursor": "invalid cursor"}})
@@ -225,11 +280,15 @@ class Table:
         tail = items[-1]
         return items, {k: tail[k] for k in key_names}
 
-    def query_page(self, partition: str, sk_prefix: str, limit: int, start: Optional[dict[str, Any]]
-                   ) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:
+    def query_page(
+        self, partition: str, sk_prefix: str, limit: int, start: Optional[dict[str, Any]]
+    ) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:
         """Items of one partition whose sort key starts with `sk_prefix`, newest (highest sk) first."""
         params: dict[str, Any] = {
-            "TableName": self.name, "Limit": limit + 1, "ScanIndexForward": False, "ConsistentRead": True,
+            "TableName": self.name,
+            "Limit": limit + 1,
+            "ScanIndexForward": False,
+            "ConsistentRead": True,
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
             "ExpressionAttributeValues": to_values({":pk": partition, ":prefix": sk_prefix}),
         }
@@ -238,7 +297,9 @@ class Table:
     def put_if_absent(self, item: dict[str, Any]) -> bool:
         """Write `item` unless an item with its key exists; True if this call wrote it."""
         try:
-            self.client.put_item(TableName=self.name, Item=to_item(item), ConditionExpression="attribute_not_exists(pk)")
+            self.client.put_item(
+                TableName=self.name, Item=to_item(item), ConditionExpression="attribute_not_exists(pk)"
+            )
             return True
         except ClientError as exc:
             if error_code(exc) != "ConditionalCheckFailedException":

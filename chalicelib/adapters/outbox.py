@@ -7,6 +7,7 @@ id as deduplication id. A record that cannot be sent is reported as a partial ba
 in order; one that is not a valid event, or names a partner with no queue, is parked on the outbox-failures queue
 for repair instead of blocking the stream.
 """
+
 from __future__ import annotations
 
 import json
@@ -38,8 +39,15 @@ class Outbox:
     def add(self, tx: Transaction, events: Iterable[OrderEvent]) -> None:
         """Write `events` in the transaction of the change that causes them."""
         for event in events:
-            tx.create({"pk": f"{PREFIX}{event.event_id}", "sk": "META", "event": event.model_dump(mode="json"),
-                       "order_id": event.order.order_id, "partner_id": event.partner_id})
+            tx.create(
+                {
+                    "pk": f"{PREFIX}{event.event_id}",
+                    "sk": "META",
+                    "event": event.model_dump(mode="json"),
+                    "order_id": event.order.order_id,
+                    "partner_id": event.partner_id,
+                }
+            )
 
     def _url(self, name: str) -> str:
         if name not in self._queue_urls:
@@ -60,15 +68,19 @@ class Outbox:
         """Send one event to its partner's queue; False (logged) if SQS is unavailable: the stream delivers the
         record again. NoQueue if the partner has no queue (retrying cannot help)."""
         try:
-            self._sqs.send_message(QueueUrl=self._url(self._partner_queue(event["partner_id"])),
-                                   MessageBody=json.dumps(event, ensure_ascii=False),
-                                   MessageGroupId=event["order"]["order_id"], MessageDeduplicationId=event["event_id"])
+            self._sqs.send_message(
+                QueueUrl=self._url(self._partner_queue(event["partner_id"])),
+                MessageBody=json.dumps(event, ensure_ascii=False),
+                MessageGroupId=event["order"]["order_id"],
+                MessageDeduplicationId=event["event_id"],
+            )
             return True
         except Exception as exc:  # any transport failure: the event is safe in the table and its stream
             if isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") in _NO_QUEUE:
                 raise NoQueue(event["partner_id"]) from None
-            log.warning("publish failed; the stream will deliver it again", extra={"event_id": event["event_id"]},
-                        exc_info=True)
+            log.warning(
+                "publish failed; the stream will deliver it again", extra={"event_id": event["event_id"]}, exc_info=True
+            )
             return False
 
     def park(self, record: dict[str, Any], reason: str) -> bool:

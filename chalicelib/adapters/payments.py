@@ -1,4 +1,5 @@
 """Payment gateways: Stripe (the official SDK, imported only when a payment is made) and `local`."""
+
 from __future__ import annotations
 
 import hashlib
@@ -75,12 +76,18 @@ class StripePayments:
 
         try:
             intent = self.client.v1.payment_intents.create(
-                params={"amount": amount_fen, "currency": CURRENCY, "metadata": {"order_id": order_id},
-                        "automatic_payment_methods": {"enabled": True}},
-                options={"idempotency_key": f"order-{order_id}"})
+                params={
+                    "amount": amount_fen,
+                    "currency": CURRENCY,
+                    "metadata": {"order_id": order_id},
+                    "automatic_payment_methods": {"enabled": True},
+                },
+                options={"idempotency_key": f"order-{order_id}"},
+            )
         except stripe.StripeError as exc:
-            raise PaymentProviderError(f"the payment provider refused the payment: {exc.user_message or exc}",
-                                       {"order_id": order_id}) from None
+            raise PaymentProviderError(
+                f"the payment provider refused the payment: {exc.user_message or exc}", {"order_id": order_id}
+            ) from None
         return Intent(self.provider, intent.id, intent.client_secret, intent.status)
 
     def refund(self, payment_intent_id: str, amount_fen: int, refund_key: str) -> str:
@@ -89,23 +96,28 @@ class StripePayments:
         try:
             refund = self.client.v1.refunds.create(
                 params={"payment_intent": payment_intent_id, "amount": amount_fen},
-                options={"idempotency_key": refund_key})
+                options={"idempotency_key": refund_key},
+            )
         except stripe.StripeError as exc:
-            raise PaymentProviderError(f"the payment provider refused the refund: {exc.user_message or exc}",
-                                       {"payment_intent_id": payment_intent_id}) from None
+            raise PaymentProviderError(
+                f"the payment provider refused the refund: {exc.user_message or exc}",
+                {"payment_intent_id": payment_intent_id},
+            ) from None
         return refund.id
-
 
     def cancel_intent(self, payment_intent_id: str) -> None:
         """Cancel a PaymentIntent that may no longer be paid (idempotent: cancelling twice is one cancel)."""
         import stripe
 
         try:
-            self.client.v1.payment_intents.cancel(payment_intent_id,
-                                                  options={"idempotency_key": f"cancel-{payment_intent_id}"})
+            self.client.v1.payment_intents.cancel(
+                payment_intent_id, options={"idempotency_key": f"cancel-{payment_intent_id}"}
+            )
         except stripe.StripeError as exc:
-            raise PaymentProviderError(f"the payment provider did not cancel the payment: {exc.user_message or exc}",
-                                       {"payment_intent_id": payment_intent_id}) from None
+            raise PaymentProviderError(
+                f"the payment provider did not cancel the payment: {exc.user_message or exc}",
+                {"payment_intent_id": payment_intent_id},
+            ) from None
 
 
 def sign(payload: bytes, secret: str, timestamp: Optional[int] = None) -> str:

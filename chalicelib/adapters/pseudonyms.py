@@ -1,4 +1,5 @@
 """Public display names for user ids: stable per user, unguessable without the server's key."""
+
 from __future__ import annotations
 
 import hashlib

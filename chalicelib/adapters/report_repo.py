@@ -3,6 +3,7 @@ entries on 16 shard items, a partition per shard, so a day's items are written i
 one Query per shard. A ledger entry is counted once: the transaction that adds it to its day marks the entry
 `reported` on condition it was not yet, so a stream record delivered twice is counted once. The day items have
 one attribute per report line (`entries` and line names such as `grant` or `redeemed`)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -26,8 +27,13 @@ class ReportRepository:
         groups: dict[tuple[str, int], dict[str, int]] = {}
         tx = self._table.transaction()
         for entry, day, shard in entries:
-            tx.update(key(entry["pk"], entry["sk"]), "SET reported = :yes", {":yes": True},
-                      condition="attribute_exists(pk) AND attribute_not_exists(reported)", on_fail=Counted)
+            tx.update(
+                key(entry["pk"], entry["sk"]),
+                "SET reported = :yes",
+                {":yes": True},
+                condition="attribute_exists(pk) AND attribute_not_exists(reported)",
+                on_fail=Counted,
+            )
             sums = groups.setdefault((day, shard), {"entries": 0})
             sums["entries"] += 1
             for line, points in line_sums([entry]).items():
@@ -35,8 +41,12 @@ class ReportRepository:
         for (day, shard), sums in groups.items():
             names = {f"#{n}": name for n, name in enumerate(sorted(sums))}
             values = {f":{n}": sums[name] for n, name in enumerate(sorted(sums))}
-            tx.update(key(report_pk(shard), day), "ADD " + ", ".join(f"#{n} :{n}" for n in range(len(names))),
-                      values, names=names)
+            tx.update(
+                key(report_pk(shard), day),
+                "ADD " + ", ".join(f"#{n} :{n}" for n in range(len(names))),
+                values,
+                names=names,
+            )
         tx.commit()
 
     def days(self, last: str) -> dict[str, dict[str, int]]:
@@ -44,9 +54,11 @@ class ReportRepository:
         days: dict[str, dict[str, int]] = {}
         for shard in range(REPORT_SHARDS):
             params: dict[str, Any] = {
-                "TableName": self._table.name, "ConsistentRead": True,
+                "TableName": self._table.name,
+                "ConsistentRead": True,
                 "KeyConditionExpression": "pk = :pk AND sk <= :last",
-                "ExpressionAttributeValues": to_values({":pk": report_pk(shard), ":last": last})}
+                "ExpressionAttributeValues": to_values({":pk": report_pk(shard), ":last": last}),
+            }
             while True:
                 out = self._table.client.query(**params)
                 for item in (from_item(i) for i in out.get("Items", [])):

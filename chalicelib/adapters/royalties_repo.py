@@ -6,6 +6,7 @@ refunded; while there is work (lines to accrue, credit or undo) it is on the gsi
 when that work is due. A line moves pending -> credited, pending -> voided, credited -> reversed; every move is a
 condition on the status it was read in.
 """
+
 from __future__ import annotations
 
 from typing import Any, Optional
@@ -36,8 +37,18 @@ class RoyaltyRepository:
     def add(self, tx: Transaction, order_id: str, lines: list[dict[str, Any]], at: str) -> None:
         """What a paid order owes its designers (`lines`: sku, designer_id, design_id, qty, points), pending until
         the return window closes; listed at once so its lines are accrued (shown as pending)."""
-        tx.create({"pk": f"ROYALTY#{order_id}", "sk": ORDER, "order_id": order_id, "lines": lines, "status": "pending",
-                   "created_at": at, "gsi1pk": DUE, "gsi1sk": f"{at}#{order_id}"})
+        tx.create(
+            {
+                "pk": f"ROYALTY#{order_id}",
+                "sk": ORDER,
+                "order_id": order_id,
+                "lines": lines,
+                "status": "pending",
+                "created_at": at,
+                "gsi1pk": DUE,
+                "gsi1sk": f"{at}#{order_id}",
+            }
+        )
 
     def get(self, order_id: str) -> Optional[dict[str, Any]]:
         return self.table.get(_order_key(order_id))
@@ -46,8 +57,9 @@ class RoyaltyRepository:
         """Order records with work due before `before_iso`, oldest first."""
         return self.table.due(DUE, before_iso + "~", limit)
 
-    def move(self, tx: Transaction, record: dict[str, Any], to: str, list_at: Optional[str] = None,
-             **fields: Any) -> None:
+    def move(
+        self, tx: Transaction, record: dict[str, Any], to: str, list_at: Optional[str] = None, **fields: Any
+    ) -> None:
         """Move the order record from the status it was read in (LostRace else); `list_at` puts it on the work
         list at that time, None takes it off."""
         sets = {"st": to, **fields}
@@ -66,8 +78,9 @@ class RoyaltyRepository:
     def require(self, tx: Transaction, order_id: str, statuses: tuple[str, ...], *, on_fail: OnFail) -> None:
         """A condition that the order record is still in one of `statuses` when `tx` commits."""
         values = {f":s{i}": s for i, s in enumerate(statuses)}
-        tx.check(_order_key(order_id), f"#st IN ({', '.join(values)})", values, names={"#st": "status"},
-                 on_fail=on_fail)
+        tx.check(
+            _order_key(order_id), f"#st IN ({', '.join(values)})", values, names={"#st": "status"}, on_fail=on_fail
+        )
 
     # -- lines -------------------------------------------------------------------------------
     def line(self, order_id: str, sku: str) -> Optional[dict[str, Any]]:
@@ -77,10 +90,26 @@ class RoyaltyRepository:
         items, _ = self.table.query_page(f"ROYALTY#{order_id}", "LINE#", 100, None)
         return {i["sku"]: i for i in items}
 
-    def put_line(self, tx: Transaction, order_id: str, line: dict[str, Any], status: str,
-                 read: Optional[dict[str, Any]], at: str, *, on_fail: OnFail) -> None:
+    def put_line(
+        self,
+        tx: Transaction,
+        order_id: str,
+        line: dict[str, Any],
+        status: str,
+        read: Optional[dict[str, Any]],
+        at: str,
+        *,
+        on_fail: OnFail,
+    ) -> None:
         """Write the line in `status`, only if it is still as `read` (None: not there yet)."""
-        item = {"pk": f"ROYALTY#{order_id}", "sk": f"LINE#{line['sku']}", **line, "order_id": order_id, "status": status, "updated_at": at}
+        item = {
+            "pk": f"ROYALTY#{order_id}",
+            "sk": f"LINE#{line['sku']}",
+            **line,
+            "order_id": order_id,
+            "status": status,
+            "updated_at": at,
+        }
         if read is None:
             tx.create(item, on_fail=on_fail)
         else:

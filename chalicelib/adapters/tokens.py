@@ -5,6 +5,7 @@ Two algorithms need no JWT library: HS256 is `hmac`, RS256 (RSASSA-PKCS1-v1_5 wi
 comparison of the whole encoded message (RFC 8017 §8.2.2, which leaves no parsing to fool). PyJWT with cryptography
 cost about 30 ms of every cold start and a native wheel per architecture; the tests still mint and cross-check
 tokens with PyJWT and keys from cryptography, so this code is checked against an independent implementation."""
+
 from __future__ import annotations
 
 import base64
@@ -53,8 +54,12 @@ class RsaKey:
 
 def rsa_key_from_jwk(jwk: Any) -> Optional[RsaKey]:
     """An RSA signing key of at least 2048 bits for RS256, else None (other keys in the set are not ours to use)."""
-    if not isinstance(jwk, dict) or jwk.get("kty") != "RSA" or jwk.get("use", "sig") != "sig" \
-            or jwk.get("alg", "RS256") != "RS256":
+    if (
+        not isinstance(jwk, dict)
+        or jwk.get("kty") != "RSA"
+        or jwk.get("use", "sig") != "sig"
+        or jwk.get("alg", "RS256") != "RS256"
+    ):
         return None
     try:
         n, e = (int.from_bytes(_b64url(jwk[name]), "big") for name in ("n", "e"))
@@ -70,8 +75,14 @@ class Jwks:
     `kid` (a rotated key) refetches at most once per `min_refetch_s`, so random kids cannot hammer the key server.
     A key server that cannot be reached is 503 until the keys were fetched once; after that the last keys serve."""
 
-    def __init__(self, url: str, fetch: Optional[Callable[[str], Any]] = None, clock: Callable[[], float] = time.monotonic,
-                 max_age_s: float = 3600, min_refetch_s: float = 60) -> None:
+    def __init__(
+        self,
+        url: str,
+        fetch: Optional[Callable[[str], Any]] = None,
+        clock: Callable[[], float] = time.monotonic,
+        max_age_s: float = 3600,
+        min_refetch_s: float = 60,
+    ) -> None:
         self._url = url
         self._fetch = fetch or _fetch_json
         self._clock = clock
@@ -121,8 +132,14 @@ def _fetch_json(url: str) -> Any:
 class TokenVerifier:
     """Checks a bearer token's signature (the one algorithm configured), then exp/nbf/iat, iss and aud."""
 
-    def __init__(self, algorithm: str, key: Callable[[dict[str, Any]], Any], issuer: Optional[str] = None,
-                 audience: Optional[str] = None, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        algorithm: str,
+        key: Callable[[dict[str, Any]], Any],
+        issuer: Optional[str] = None,
+        audience: Optional[str] = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._algorithm = algorithm
         self._key = key  # the header -> the HS256 secret, or the RS256 key (None: unknown)
         self._issuer = issuer
@@ -231,8 +248,9 @@ def jwks_verifier(jwks_url: str, issuer: str, audience: str, jwks: Optional[Jwks
     return TokenVerifier("RS256", key, issuer, audience)
 
 
-def mint_local_token(secret: str, user_id: str, groups: list[str], lifetime_s: int, now_s: int,
-                     partner_id: Optional[str] = None) -> str:
+def mint_local_token(
+    secret: str, user_id: str, groups: list[str], lifetime_s: int, now_s: int, partner_id: Optional[str] = None
+) -> str:
     """A stage-local demo/test token (never used by the server itself to authenticate)."""
     claims: dict[str, Any] = {"sub": user_id, "groups": groups, "iat": now_s, "exp": now_s + lifetime_s}
     if partner_id:
@@ -244,4 +262,3 @@ def mint_local_token(secret: str, user_id: str, groups: list[str], lifetime_s: i
 
 def _b64encode(value: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(value, separators=(",", ":")).encode()).rstrip(b"=").decode()
-

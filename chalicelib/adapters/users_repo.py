@@ -5,6 +5,7 @@ Every balance change is one transaction: the profile moves from the exact versio
 (compare-and-swap) together with the ledger entries that explain it, so `available_after` is exact
 and the balance always equals the sum of the ledger.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -55,24 +56,38 @@ class UserRepository:
         version = before.version + 1
         item = {"pk": _user_pk(after.user_id), "sk": PROFILE, **_stored(after), "version": version}
         if before.stored:
-            tx.put(item, "version = :v OR (attribute_not_exists(version) AND :v = :zero)",
-                   {":v": before.version, ":zero": 0})
+            tx.put(
+                item,
+                "version = :v OR (attribute_not_exists(version) AND :v = :zero)",
+                {":v": before.version, ":zero": 0},
+            )
         else:
             tx.create(item)
         available = before.points_available
         for seq, entry in enumerate(entries):
             available += entry.delta
-            tx.create({"pk": _user_pk(after.user_id), "sk": f"LEDGER#{version:012d}#{seq:03d}",
-                       "entry_id": new_id("l"), "delta": entry.delta, "held_delta": entry.held_delta,
-                       "kind": entry.kind, "ref": entry.ref, "available_after": available, "created_at": at,
-                       "seq": f"{version:012d}#{seq:03d}"})
+            tx.create(
+                {
+                    "pk": _user_pk(after.user_id),
+                    "sk": f"LEDGER#{version:012d}#{seq:03d}",
+                    "entry_id": new_id("l"),
+                    "delta": entry.delta,
+                    "held_delta": entry.held_delta,
+                    "kind": entry.kind,
+                    "ref": entry.ref,
+                    "available_after": available,
+                    "created_at": at,
+                    "seq": f"{version:012d}#{seq:03d}",
+                }
+            )
 
     def add_checkin(self, tx: Transaction, user_id: str, day: str, data: dict[str, Any], *, on_fail: OnFail) -> None:
         """The day's check-in record (Asia/Shanghai day); the transaction fails with `on_fail` if it exists."""
         tx.create({"pk": _user_pk(user_id), "sk": f"CHECKIN#{day}", **data}, on_fail=on_fail)
 
-    def add_task_award(self, tx: Transaction, user_id: str, task: str, ref: str, data: dict[str, Any], *,
-                       on_fail: OnFail) -> None:
+    def add_task_award(
+        self, tx: Transaction, user_id: str, task: str, ref: str, data: dict[str, Any], *, on_fail: OnFail
+    ) -> None:
         """The once-only record of a task award (the same task and ref never pay twice)."""
         tx.create({"pk": _user_pk(user_id), "sk": f"EARN#{task}#{ref}", **data}, on_fail=on_fail)
 
@@ -83,8 +98,9 @@ class UserRepository:
         """A condition that the user is a verified owner when the transaction commits."""
         tx.check(profile_key(user_id), "tier = :owner", {":owner": "owner"}, on_fail=on_fail)
 
-    def ledger_page(self, user_id: str, limit: int, start: Optional[dict[str, Any]]
-                    ) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:
+    def ledger_page(
+        self, user_id: str, limit: int, start: Optional[dict[str, Any]]
+    ) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:
         return self._table.query_page(_user_pk(user_id), "LEDGER#", limit, start)
 
     def ledger_entries(self, user_id: str, ref: str) -> list[dict[str, Any]]:

@@ -1,4 +1,5 @@
 """Public catalog: categories and active products."""
+
 from __future__ import annotations
 
 from typing import Optional
@@ -22,20 +23,44 @@ class ProductQuery(PageQuery):
     category: Optional[CategoryId] = None
 
 
-@route(bp, "/categories", auth=PUBLIC, response=CategoryList, cache_s=PUBLIC_MAX_AGE_S, tag="catalog",
-       summary="The eight categories with their count of active products")
+@route(
+    bp,
+    "/categories",
+    auth=PUBLIC,
+    response=CategoryList,
+    cache_s=PUBLIC_MAX_AGE_S,
+    tag="catalog",
+    summary="The eight categories with their count of active products",
+)
 def categories(ctx: Ctx) -> CategoryList:
     return ctx.services.catalog.categories()
 
 
-@route(bp, "/products", auth=PUBLIC, query=ProductQuery, cache_s=PUBLIC_MAX_AGE_S, response=ProductPage, tag="catalog",
-       summary="Active products, newest first, optionally in one category", errors=("invalid_request",))
+@route(
+    bp,
+    "/products",
+    auth=PUBLIC,
+    query=ProductQuery,
+    cache_s=PUBLIC_MAX_AGE_S,
+    response=ProductPage,
+    tag="catalog",
+    summary="Active products, newest first, optionally in one category",
+    errors=("invalid_request",),
+)
 def products(ctx: Ctx) -> ProductPage:
     q = ctx.query
     return ctx.services.catalog.products("active", q.category, q.limit, q.cursor, public=True)
 
 
-@route(bp, "/products/{product_id}", auth=PUBLIC, response=Product, cache_s=PUBLIC_MAX_AGE_S, tag="catalog",
-       summary="One active product with its SKUs, prices and stock", errors=("not_found",))
+@route(
+    bp,
+    "/products/{product_id}",
+    auth=PUBLIC,
+    response=Product,
+    cache_s=PUBLIC_MAX_AGE_S,
+    tag="catalog",
+    summary="One active product with its SKUs, prices and stock",
+    errors=("not_found",),
+)
 def product(ctx: Ctx, product_id: str) -> Product:
     return ctx.services.catalog.product(product_id, active_only=True)

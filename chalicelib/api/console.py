@@ -2,6 +2,7 @@
 
 The page calls the same public API with the merchandiser's token; nothing here reads data. Every response carries a
 Content-Security-Policy that allows only the console's own script and style and calls to this origin."""
+
 from __future__ import annotations
 
 import time
@@ -14,12 +15,22 @@ from chalicelib.api.routing import PUBLIC, Ctx, route
 from chalicelib.domain.errors import NotFound
 
 bp = Blueprint(__name__)
-FILES = {"index.html": "text/html; charset=utf-8", "app.js": "text/javascript; charset=utf-8",
-         "app.css": "text/css; charset=utf-8"}
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; connect-src 'self'; "
-       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
-           "X-Frame-Options": "DENY", "Cache-Control": "no-cache"}
+FILES = {
+    "index.html": "text/html; charset=utf-8",
+    "app.js": "text/javascript; charset=utf-8",
+    "app.css": "text/css; charset=utf-8",
+}
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; connect-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-cache",
+}
 DEMO_TOKEN_S = 8 * 3600
 
 
@@ -37,8 +48,14 @@ def page(ctx: Ctx) -> Response:
     return _file("index.html")
 
 
-@route(bp, "/console/{name}", auth=PUBLIC, tag="console", errors=("not_found",),
-       summary="The console's script, style sheet (app.js, app.css) and configuration (config.json: how to sign in)")
+@route(
+    bp,
+    "/console/{name}",
+    auth=PUBLIC,
+    tag="console",
+    errors=("not_found",),
+    summary="The console's script, style sheet (app.js, app.css) and configuration (config.json: how to sign in)",
+)
 def asset(ctx: Ctx, name: str) -> Response:
     if name == "config.json":
         return Response(body=_config(ctx), status_code=200, headers={"Content-Type": "application/json", **HEADERS})
@@ -57,6 +74,7 @@ def _config(ctx: Ctx) -> dict[str, object]:
     if settings.stage == LOCAL_STAGE:
         from chalicelib.adapters.tokens import mint_local_token
 
-        config["demo_token"] = mint_local_token(settings.local_jwt_secret, "merch-1", ["merchandiser"], DEMO_TOKEN_S,
-                                                int(time.time()))
+        config["demo_token"] = mint_local_token(
+            settings.local_jwt_secret, "merch-1", ["merchandiser"], DEMO_TOKEN_S, int(time.time())
+        )
     return config

@@ -1,4 +1,5 @@
 """Co-design: shoppers submit and vote; merchandisers review and productize."""
+
 from __future__ import annotations
 
 from typing import Literal, Optional
@@ -17,55 +18,114 @@ MERCH = "merchandiser"
 
 class GalleryQuery(PageQuery):
     category: Optional[CategoryId] = None
-    sort: Literal["newest", "score"] = Field(default="newest", description="score: highest weighted score first "
-                                                                            "(ties: newest first)")
+    sort: Literal["newest", "score"] = Field(
+        default="newest", description="score: highest weighted score first (ties: newest first)"
+    )
 
 
 class ReviewQuery(PageQuery):
     status: DesignStatus = "submitted"
 
 
-@route(bp, "/designs", "POST", auth=USER, body=DesignInput, response=Design, status=201, tag="designs",
-       summary="Submit a design (at most 10 waiting for review at once)", errors=("too_many_open_designs",))
+@route(
+    bp,
+    "/designs",
+    "POST",
+    auth=USER,
+    body=DesignInput,
+    response=Design,
+    status=201,
+    tag="designs",
+    summary="Submit a design (at most 10 waiting for review at once)",
+    errors=("too_many_open_designs",),
+)
 def submit(ctx: Ctx) -> Design:
     return ctx.services.designs.submit(ctx.user_id, ctx.body)
 
 
-@route(bp, "/me/designs", auth=USER, query=PageQuery, response=DesignPage, tag="designs",
-       summary="Your designs in every status, newest first, with units sold and royalty points earned")
+@route(
+    bp,
+    "/me/designs",
+    auth=USER,
+    query=PageQuery,
+    response=DesignPage,
+    tag="designs",
+    summary="Your designs in every status, newest first, with units sold and royalty points earned",
+)
 def my_designs(ctx: Ctx) -> DesignPage:
     return ctx.services.designs.page(ctx.query.limit, ctx.query.cursor, designer_id=ctx.user_id)
 
 
-@route(bp, "/designs", auth=PUBLIC, query=GalleryQuery, cache_s=PUBLIC_MAX_AGE_S, response=DesignPage, tag="designs",
-       summary="The public gallery: approved and productized designs with their votes and weighted score, newest "
-               "first or by score")
+@route(
+    bp,
+    "/designs",
+    auth=PUBLIC,
+    query=GalleryQuery,
+    cache_s=PUBLIC_MAX_AGE_S,
+    response=DesignPage,
+    tag="designs",
+    summary="The public gallery: approved and productized designs with their votes and weighted score, newest "
+    "first or by score",
+)
 def gallery(ctx: Ctx) -> DesignPage:
     q = ctx.query
     return ctx.services.designs.page(q.limit, q.cursor, public=True, by_score=q.sort == "score", category=q.category)
 
 
-@route(bp, "/designs/{design_id}/votes", "POST", auth=USER, response=Vote, status=201, tag="designs",
-       summary="Vote for a public design, once (not your own); it weighs 1-4 by your contribution score", errors=("not_found", "already_voted", "own_design"))
+@route(
+    bp,
+    "/designs/{design_id}/votes",
+    "POST",
+    auth=USER,
+    response=Vote,
+    status=201,
+    tag="designs",
+    summary="Vote for a public design, once (not your own); it weighs 1-4 by your contribution score",
+    errors=("not_found", "already_voted", "own_design"),
+)
 def vote(ctx: Ctx, design_id: str) -> Vote:
     return ctx.services.designs.vote(ctx.user_id, design_id)
 
 
-@route(bp, "/admin/designs", auth=MERCH, query=ReviewQuery, response=DesignPage, tag="admin",
-       summary="Designs by status (default: submitted, the review queue), newest first")
+@route(
+    bp,
+    "/admin/designs",
+    auth=MERCH,
+    query=ReviewQuery,
+    response=DesignPage,
+    tag="admin",
+    summary="Designs by status (default: submitted, the review queue), newest first",
+)
 def review_queue(ctx: Ctx) -> DesignPage:
     return ctx.services.designs.page(ctx.query.limit, ctx.query.cursor, status=ctx.query.status)
 
 
-@route(bp, "/admin/designs/{design_id}/decision", "POST", auth=MERCH, body=Decision, response=Design, tag="admin",
-       errors=("not_found", "invalid_status_transition", "budget_exhausted"),
-       summary="Approve (pays the designer's reward once) or reject (with a note) a submitted design")
+@route(
+    bp,
+    "/admin/designs/{design_id}/decision",
+    "POST",
+    auth=MERCH,
+    body=Decision,
+    response=Design,
+    tag="admin",
+    errors=("not_found", "invalid_status_transition", "budget_exhausted"),
+    summary="Approve (pays the designer's reward once) or reject (with a note) a submitted design",
+)
 def decide(ctx: Ctx, design_id: str) -> Design:
     return ctx.services.designs.decide(ctx.user_id, design_id, ctx.body)
 
 
-@route(bp, "/admin/designs/{design_id}/product", "POST", auth=MERCH, body=ProductInput, response=Product, status=201,
-       tag="admin", errors=("not_found", "invalid_status_transition", "already_exists"),
-       summary="Make an approved design a product (draft unless status is given), linked to its designer")
+@route(
+    bp,
+    "/admin/designs/{design_id}/product",
+    "POST",
+    auth=MERCH,
+    body=ProductInput,
+    response=Product,
+    status=201,
+    tag="admin",
+    errors=("not_found", "invalid_status_transition", "already_exists"),
+    summary="Make an approved design a product (draft unless status is given), linked to its designer",
+)
 def productize(ctx: Ctx, design_id: str) -> Product:
     return ctx.services.designs.productize(ctx.user_id, design_id, ctx.body)

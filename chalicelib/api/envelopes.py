@@ -1,4 +1,5 @@
 """Points red envelopes: sending, claiming, and reading one."""
+
 from __future__ import annotations
 
 from chalice import Blueprint
@@ -9,36 +10,71 @@ from chalicelib.api.routing import USER, Ctx, route
 from chalicelib.domain.envelopes import Envelope, EnvelopeClaim, EnvelopeInput, EnvelopePage
 
 bp = Blueprint(__name__)
-IDEMPOTENCY = {"Idempotency-Key": "8-64 characters, unique per envelope; a retry sends the same key and gets the "
-                                  "same envelope"}
+IDEMPOTENCY = {
+    "Idempotency-Key": "8-64 characters, unique per envelope; a retry sends the same key and gets the same envelope"
+}
 
 
-@route(bp, "/envelopes", "POST", auth=USER, body=EnvelopeInput, response=Envelope, status=201, tag="envelopes",
-       headers=IDEMPOTENCY,
-       errors=("owner_only", "forbidden", "not_found", "insufficient_points", "budget_exhausted",
-               "idempotency_key_reused"),
-       summary="Send a points red envelope: from your points (verified owners) or, for merchandisers, a campaign")
+@route(
+    bp,
+    "/envelopes",
+    "POST",
+    auth=USER,
+    body=EnvelopeInput,
+    response=Envelope,
+    status=201,
+    tag="envelopes",
+    headers=IDEMPOTENCY,
+    errors=(
+        "owner_only",
+        "forbidden",
+        "not_found",
+        "insufficient_points",
+        "budget_exhausted",
+        "idempotency_key_reused",
+    ),
+    summary="Send a points red envelope: from your points (verified owners) or, for merchandisers, a campaign",
+)
 def send(ctx: Ctx) -> Envelope:
     return ctx.services.envelopes.create(ctx.user_id, ctx.is_merchandiser, idempotency_key(ctx), ctx.body)
 
 
-@route(bp, "/envelopes/{envelope_id}", auth=USER, response=Envelope, tag="envelopes",
-       errors=("not_found", "not_in_audience"),
-       summary="One envelope: shares left, the newest claims and the luckiest one (sender, audience, merchandisers)")
+@route(
+    bp,
+    "/envelopes/{envelope_id}",
+    auth=USER,
+    response=Envelope,
+    tag="envelopes",
+    errors=("not_found", "not_in_audience"),
+    summary="One envelope: shares left, the newest claims and the luckiest one (sender, audience, merchandisers)",
+)
 def envelope(ctx: Ctx, envelope_id: str) -> Envelope:
     return ctx.services.envelopes.get(ctx.user_id, ctx.is_merchandiser, envelope_id)
 
 
-@route(bp, "/envelopes/{envelope_id}/claims", "POST", auth=USER, response=EnvelopeClaim, status=201,
-       tag="envelopes",
-       errors=("not_found", "not_in_audience", "own_envelope", "already_claimed", "envelope_empty",
-               "envelope_expired"),
-       summary="Claim a share (once per person); the points are yours at once")
+@route(
+    bp,
+    "/envelopes/{envelope_id}/claims",
+    "POST",
+    auth=USER,
+    response=EnvelopeClaim,
+    status=201,
+    tag="envelopes",
+    errors=("not_found", "not_in_audience", "own_envelope", "already_claimed", "envelope_empty", "envelope_expired"),
+    summary="Claim a share (once per person); the points are yours at once",
+)
 def claim(ctx: Ctx, envelope_id: str) -> EnvelopeClaim:
     return ctx.services.envelopes.claim(ctx.user_id, envelope_id)
 
 
-@route(bp, "/me/envelopes", auth=USER, query=PageQuery, response=EnvelopePage, tag="envelopes",
-       summary="The envelopes you sent, newest first")
+@route(
+    bp,
+    "/me/envelopes",
+    auth=USER,
+    query=PageQuery,
+    response=EnvelopePage,
+    tag="envelopes",
+    summary="The envelopes you sent, newest first",
+)
 def sent(ctx: Ctx) -> EnvelopePage:
     return ctx.services.envelopes.sent(ctx.user_id, ctx.query.limit, ctx.query.cursor)

@@ -1,4 +1,5 @@
 """The one place where domain and validation errors become HTTP statuses and error bodies."""
+
 from __future__ import annotations
 
 import json
@@ -64,19 +65,28 @@ STATUS_BY_CODE = {
 def json_response(body: Any, status: int, headers: Optional[dict[str, Any]] = None) -> Response:
     """JSON as UTF-8 (Chinese titles stay readable), not ASCII escapes."""
     text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
-    return Response(body=text, status_code=status,
-                    headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})})
+    return Response(
+        body=text, status_code=status, headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})}
+    )
 
 
-def error_response(code: str, message: str, details: Optional[dict[str, Any]] = None,
-                   status: Optional[int] = None, headers: Optional[dict[str, Any]] = None) -> Response:
+def error_response(
+    code: str,
+    message: str,
+    details: Optional[dict[str, Any]] = None,
+    status: Optional[int] = None,
+    headers: Optional[dict[str, Any]] = None,
+) -> Response:
     body = {"error": {"code": code, "message": message, "details": details or {}}}
     return json_response(body, status or STATUS_BY_CODE.get(code, 400), headers)
 
 
 def from_domain(exc: DomainError) -> Response:
-    headers = {"WWW-Authenticate": "Bearer"} if exc.code == "unauthorized" else (
-        {"Retry-After": "1"} if exc.code == "unavailable" else None)
+    headers = (
+        {"WWW-Authenticate": "Bearer"}
+        if exc.code == "unauthorized"
+        else ({"Retry-After": "1"} if exc.code == "unavailable" else None)
+    )
     return error_response(exc.code, exc.message, exc.details, headers=headers)
 
 
@@ -90,12 +100,17 @@ def field_errors(exc: ValidationError, whole: str = "body") -> dict[str, str]:
 
 
 def from_validation(exc: ValidationError, where: str) -> Response:
-    return error_response("invalid_request", f"the request {where} is not valid",
-                          {"fields": field_errors(exc, where)})
+    return error_response("invalid_request", f"the request {where} is not valid", {"fields": field_errors(exc, where)})
 
 
-_BUSY = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
-         "InternalServerError", "ServiceUnavailable", "TransactionInProgressException"}
+_BUSY = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "TransactionInProgressException",
+}
 
 
 def unexpected(exc: Exception) -> Response:
@@ -103,10 +118,12 @@ def unexpected(exc: Exception) -> Response:
     from botocore.exceptions import ClientError, ConnectionError, HTTPClientError  # only when something failed
 
     if isinstance(exc, (ConnectionError, HTTPClientError)) or (
-            isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") in _BUSY):
+        isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") in _BUSY
+    ):
         log.warning("the store is unavailable", exc_info=True)
-        return error_response("unavailable", "the shop is briefly unavailable; retry in a moment",
-                              headers={"Retry-After": "1"})
+        return error_response(
+            "unavailable", "the shop is briefly unavailable; retry in a moment", headers={"Retry-After": "1"}
+        )
     log.exception("unhandled error")
     return error_response("internal_error", "something went wrong on our side; it has been logged")
 
@@ -118,5 +135,6 @@ def contract_shaped(response: Response) -> Response:
         return response
     codes = {405: "method_not_allowed", 415: "unsupported_media_type", 400: "invalid_request"}
     code = codes.get(response.status_code, "internal_error")
-    return error_response(code, str(body.get("Message", "")), status=response.status_code,
-                          headers=dict(response.headers))
+    return error_response(
+        code, str(body.get("Message", "")), status=response.status_code, headers=dict(response.headers)
+    )

@@ -1,4 +1,5 @@
 """Calls from other services of the car maker's platform (group `service`)."""
+
 from __future__ import annotations
 
 from chalice import Blueprint
@@ -10,16 +11,33 @@ from chalicelib.domain.points import Awarded, EarnRequest
 bp = Blueprint(__name__)
 
 
-@route(bp, "/internal/points/earn", "POST", auth="service", body=EarnRequest, response=Awarded, tag="points",
-       summary="Award a community task (post, comment, share, feedback) under the daily cap; "
-               "the same (user, task, ref) pays once and returns the first result")
+@route(
+    bp,
+    "/internal/points/earn",
+    "POST",
+    auth="service",
+    body=EarnRequest,
+    response=Awarded,
+    tag="points",
+    summary="Award a community task (post, comment, share, feedback) under the daily cap; "
+    "the same (user, task, ref) pays once and returns the first result",
+)
 def earn(ctx: Ctx) -> Awarded:
     return ctx.services.points.earn(ctx.body)
 
 
-@route(bp, "/internal/contribution", "POST", auth="service", body=ContributionRequest, response=Earned, status=201,
-       tag="contribution", summary="Award contribution score (1..10,000) for what a user gave the community; the "
-                                   "same (user, kind, ref) earns once: a repeat is 201 with the first entry, created false")
+@route(
+    bp,
+    "/internal/contribution",
+    "POST",
+    auth="service",
+    body=ContributionRequest,
+    response=Earned,
+    status=201,
+    tag="contribution",
+    summary="Award contribution score (1..10,000) for what a user gave the community; the "
+    "same (user, kind, ref) earns once: a repeat is 201 with the first entry, created false",
+)
 def contribute(ctx: Ctx) -> Earned:
     body = ctx.body
     return ctx.services.contribution.earn(body.user_id, body.kind, body.ref, body.amount)

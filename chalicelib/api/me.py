@@ -1,4 +1,5 @@
 """The signed-in shopper: profile, daily check-in, points and contribution ledgers."""
+
 from __future__ import annotations
 
 from chalice import Blueprint
@@ -11,24 +12,54 @@ from chalicelib.domain.points import CheckinResult, LedgerPage, Me
 bp = Blueprint(__name__)
 
 
-@route(bp, "/me", auth=USER, response=Me, tag="me", summary="Your tier, points balance, today's earning and contribution score")
+@route(
+    bp,
+    "/me",
+    auth=USER,
+    response=Me,
+    tag="me",
+    summary="Your tier, points balance, today's earning and contribution score",
+)
 def me(ctx: Ctx) -> Me:
     return ctx.services.points.me(ctx.user_id)
 
 
-@route(bp, "/me/checkins", "POST", auth=USER, response=CheckinResult, status=201, tag="points",
-       summary="Daily check-in (once per Asia/Shanghai day; capped by your tier)", errors=("already_checked_in",))
+@route(
+    bp,
+    "/me/checkins",
+    "POST",
+    auth=USER,
+    response=CheckinResult,
+    status=201,
+    tag="points",
+    summary="Daily check-in (once per Asia/Shanghai day; capped by your tier)",
+    errors=("already_checked_in",),
+)
 def check_in(ctx: Ctx) -> CheckinResult:
     return ctx.services.points.check_in(ctx.user_id)
 
 
-@route(bp, "/me/points/ledger", auth=USER, query=PageQuery, response=LedgerPage, tag="points",
-       summary="Every change of your points, newest first")
+@route(
+    bp,
+    "/me/points/ledger",
+    auth=USER,
+    query=PageQuery,
+    response=LedgerPage,
+    tag="points",
+    summary="Every change of your points, newest first",
+)
 def ledger(ctx: Ctx) -> LedgerPage:
     return ctx.services.points.ledger(ctx.user_id, ctx.query.limit, ctx.query.cursor)
 
 
-@route(bp, "/me/contribution/ledger", auth=USER, query=PageQuery, response=ContributionLedgerPage, tag="contribution",
-       summary="Every award of your contribution score, newest first")
+@route(
+    bp,
+    "/me/contribution/ledger",
+    auth=USER,
+    query=PageQuery,
+    response=ContributionLedgerPage,
+    tag="contribution",
+    summary="Every award of your contribution score, newest first",
+)
 def contribution_ledger(ctx: Ctx) -> ContributionLedgerPage:
     return ctx.services.contribution.ledger(ctx.user_id, ctx.query.limit, ctx.query.cursor)

@@ -1,5 +1,6 @@
 """One route decorator: registers the Chalice route, records it for OpenAPI, and runs the request
 through authentication, validation and error mapping so every handler stays a short sentence."""
+
 from __future__ import annotations
 
 import contextvars
@@ -93,10 +94,22 @@ def _bound(event: Any, get_response: Callable[[Any], Response]) -> Response:
         _request.reset(token)
 
 
-def route(bp: Blueprint, path: str, method: str = "GET", *, auth: Optional[str], summary: str, tag: str,
-          body: Optional[type[BaseModel]] = None, query: Optional[type[BaseModel]] = None,
-          response: Optional[type[BaseModel]] = None, status: int = 200, errors: tuple[str, ...] = (),
-          headers: Optional[dict[str, str]] = None, cache_s: int = 0) -> Callable[..., Any]:
+def route(
+    bp: Blueprint,
+    path: str,
+    method: str = "GET",
+    *,
+    auth: Optional[str],
+    summary: str,
+    tag: str,
+    body: Optional[type[BaseModel]] = None,
+    query: Optional[type[BaseModel]] = None,
+    response: Optional[type[BaseModel]] = None,
+    status: int = 200,
+    errors: tuple[str, ...] = (),
+    headers: Optional[dict[str, str]] = None,
+    cache_s: int = 0,
+) -> Callable[..., Any]:
     spec = RouteSpec(path, method, auth, summary, tag, body, query, response, status, errors, headers or {}, cache_s)
     ROUTES.append(spec)
 
@@ -119,8 +132,14 @@ def _run(spec: RouteSpec, handler: Callable[..., Any], params: dict[str, str]) -
                 raise NotFound(f"no {name.replace('_', ' ')} {value[:40]!r}", {name: value[:128]})
         services = bootstrap.container()
         principal = _authenticate(spec, request, services)
-        ctx = Ctx(principal, _body(spec, request, services), _query(spec, request), request.headers, services,
-                  request.raw_body or b"")
+        ctx = Ctx(
+            principal,
+            _body(spec, request, services),
+            _query(spec, request),
+            request.headers,
+            services,
+            request.raw_body or b"",
+        )
         result = handler(ctx, **params)
     except DomainError as exc:
         return errors.from_domain(exc)
@@ -167,15 +186,22 @@ def _body(spec: RouteSpec, request: Any, services: bootstrap.Container) -> Any:
         return None
     raw = request.raw_body or b""
     if len(raw) > services.settings.max_body_bytes:
-        raise _Invalid(errors.error_response(
-            "payload_too_large", f"the body is larger than {services.settings.max_body_bytes} bytes"))
+        raise _Invalid(
+            errors.error_response(
+                "payload_too_large", f"the body is larger than {services.settings.max_body_bytes} bytes"
+            )
+        )
     content_type = (request.headers.get("content-type") or "application/json").lower()
     if "json" not in content_type:
-        raise _Invalid(errors.error_response("unsupported_media_type", "send the body as application/json",
-                                             {"content_type": content_type[:100]}))
+        raise _Invalid(
+            errors.error_response(
+                "unsupported_media_type", "send the body as application/json", {"content_type": content_type[:100]}
+            )
+        )
     if not raw.strip():
-        raise _Invalid(errors.error_response("invalid_request", "a JSON body is required",
-                                             {"fields": {"body": "missing"}}))
+        raise _Invalid(
+            errors.error_response("invalid_request", "a JSON body is required", {"fields": {"body": "missing"}})
+        )
     try:
         return spec.body.model_validate_json(raw)
     except ValidationError as exc:

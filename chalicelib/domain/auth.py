@@ -1,4 +1,5 @@
 """Who is calling: a user id and the groups the token grants."""
+
 from __future__ import annotations
 
 import re

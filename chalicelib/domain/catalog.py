@@ -55,7 +55,6 @@ MAX_STOCK_SHARDS = 32  # a hot SKU's stock over at most this many shard items (e
 MAX_PER_USER_LIMIT = 999
 
 
-
 class Accepts(Strict):
     points: bool = True
     cash: bool = True
@@ -72,9 +71,13 @@ class SkuInput(Strict):
     attributes: dict[AttrKey, AttrValue] = Field(default_factory=dict, max_length=10)
     price_fen: int = Field(ge=10, le=MAX_PRICE_FEN, multiple_of=10)
     stock: int = Field(default=0, ge=0, le=MAX_STOCK)
-    stock_shards: int = Field(default=1, ge=1, le=MAX_STOCK_SHARDS,
-                              description="a hot SKU (a limited drop): its stock on this many items, so thousands of "
-                                          "buyers at once do not all write one (infra/README.md)")
+    stock_shards: int = Field(
+        default=1,
+        ge=1,
+        le=MAX_STOCK_SHARDS,
+        description="a hot SKU (a limited drop): its stock on this many items, so thousands of "
+        "buyers at once do not all write one (infra/README.md)",
+    )
     # Read-only (price_fen / 10); accepted when it agrees, so a SKU read from the API can be sent back.
     points_price: Optional[int] = Field(default=None, exclude=True)
 
@@ -94,20 +97,27 @@ class ProductInput(Strict):
     title_zh: ShortText
     description: Annotated[str, StringConstraints(max_length=4000), Paragraphs] = ""
     status: Literal["draft", "active"] = "draft"
-    kind: ProductKind = Field(default="physical", description="voucher: each unit is a code from the SKU's "
-                              "uploaded codes, shown in the paid order; coupon: each unit grants the buyer a coupon "
-                              "of `coupon_id`; neither is shipped")
-    coupon_id: Optional[CouponId] = Field(default=None, description="kind coupon: the coupon template "
-                                          "(POST /admin/coupons) each unit grants")
+    kind: ProductKind = Field(
+        default="physical",
+        description="voucher: each unit is a code from the SKU's "
+        "uploaded codes, shown in the paid order; coupon: each unit grants the buyer a coupon "
+        "of `coupon_id`; neither is shipped",
+    )
+    coupon_id: Optional[CouponId] = Field(
+        default=None, description="kind coupon: the coupon template (POST /admin/coupons) each unit grants"
+    )
     owner_only: bool = False
     accepts: Accepts = Field(default_factory=Accepts)
     skus: list[SkuInput] = Field(min_length=1, max_length=MAX_SKUS)
     images: list[HttpsUrl] = Field(default_factory=list, max_length=10)
     tags: list[Tag] = Field(default_factory=list, max_length=20)
-    sale_starts_at: Optional[dt.datetime] = Field(default=None, description="a limited drop: orders before this "
-                                                  "time are refused (409 not_yet_on_sale); shown publicly before")
-    per_user_limit: Optional[int] = Field(default=None, ge=1, le=MAX_PER_USER_LIMIT,
-                                          description="units one user may buy over all their orders (all SKUs)")
+    sale_starts_at: Optional[dt.datetime] = Field(
+        default=None,
+        description="a limited drop: orders before this time are refused (409 not_yet_on_sale); shown publicly before",
+    )
+    per_user_limit: Optional[int] = Field(
+        default=None, ge=1, le=MAX_PER_USER_LIMIT, description="units one user may buy over all their orders (all SKUs)"
+    )
 
     @field_validator("sale_starts_at")
     @classmethod
@@ -139,8 +149,10 @@ class ProductInput(Strict):
             raise ValueError("a hotel night is not a voucher")
         for item in self.skus:
             if item.stock_shards != 1 or (item.stock and type(self) is ProductInput):  # a PUT keeps a SKU's stock
-                raise ValueError(f"voucher sku {item.sku!r}: its stock is its uploaded codes (POST /admin/skus/"
-                                 f"{item.sku}/codes), so give neither stock nor stock_shards")
+                raise ValueError(
+                    f"voucher sku {item.sku!r}: its stock is its uploaded codes (POST /admin/skus/"
+                    f"{item.sku}/codes), so give neither stock nor stock_shards"
+                )
         return self
 
     @model_validator(mode="after")
@@ -148,8 +160,9 @@ class ProductInput(Strict):
         if (self.kind == "coupon") != (self.coupon_id is not None):
             raise ValueError("a product of kind coupon names its coupon_id, and only it does")
         if self.kind == "coupon" and (self.accepts.cash or self.category == "hotel"):
-            raise ValueError("a coupon is bought with points only: set accepts.cash to false (and it is not a "
-                             "hotel night)")
+            raise ValueError(
+                "a coupon is bought with points only: set accepts.cash to false (and it is not a hotel night)"
+            )
         return self
 
     @model_validator(mode="after")
@@ -240,8 +253,11 @@ class StockAdjustment(Strict):
 
 
 class CodeUpload(Strict):
-    codes: list[VoucherCode] = Field(min_length=1, max_length=MAX_CODES_PER_UPLOAD,
-                                     description="printable ASCII without spaces, 1-64 characters each")
+    codes: list[VoucherCode] = Field(
+        min_length=1,
+        max_length=MAX_CODES_PER_UPLOAD,
+        description="printable ASCII without spaces, 1-64 characters each",
+    )
 
 
 class CodesAdded(Model):
@@ -290,7 +306,7 @@ def restock(shards: dict[int, int], delta: int) -> Optional[dict[int, int]]:
         top = level(lambda h: sum(max(0, h - s) for s in shards.values()) <= delta, max(shards.values()) + delta)
         after = {k: max(s, top) for k, s in shards.items()}
         at_top = sorted(k for k, s in after.items() if s == top)
-        for k in at_top[:delta - sum(after[k] - shards[k] for k in shards)]:
+        for k in at_top[: delta - sum(after[k] - shards[k] for k in shards)]:
             after[k] += 1
         return after
     take = -delta  # cut the fullest down to level L, the rest of the units one each from those at L
@@ -298,6 +314,6 @@ def restock(shards: dict[int, int], delta: int) -> Optional[dict[int, int]]:
     floor = cap - level(lambda d: sum(max(0, s - (cap - d)) for s in shards.values()) <= take, cap)
     after = {k: min(s, floor) for k, s in shards.items()}
     at_floor = sorted(k for k, s in after.items() if s == floor and s > 0)
-    for k in at_floor[:take - sum(shards[k] - after[k] for k in shards)]:
+    for k in at_floor[: take - sum(shards[k] - after[k] for k in shards)]:
         after[k] -= 1
     return after

@@ -46,8 +46,10 @@ class OrderRequest(Strict):
     points: int = Field(ge=0, le=MAX_POINTS)
     shipping_address: Optional[ShippingAddress] = None
     expected: Optional[ExpectedQuote] = Field(default=None, description="the numbers the shopper was shown")
-    coupon: Optional[UserCouponId] = Field(default=None, description="one of your coupons (GET /me/coupons): its "
-                                           "discount comes off before the points/cash split")
+    coupon: Optional[UserCouponId] = Field(
+        default=None,
+        description="one of your coupons (GET /me/coupons): its discount comes off before the points/cash split",
+    )
 
     @field_validator("items")
     @classmethod
@@ -85,10 +87,19 @@ class PricedLine:
         return self.coupon_id is not None
 
     def view(self) -> dict[str, Any]:
-        return {"sku": self.sku, "product_id": self.product_id, "title": self.title, "category": self.category,
-                "qty": self.qty, "unit_price_fen": self.unit_price_fen, "line_total_fen": self.line_total_fen,
-                "designer_id": self.designer_id, "design_id": self.design_id, "digital": self.digital,
-                "coupon_id": self.coupon_id}
+        return {
+            "sku": self.sku,
+            "product_id": self.product_id,
+            "title": self.title,
+            "category": self.category,
+            "qty": self.qty,
+            "unit_price_fen": self.unit_price_fen,
+            "line_total_fen": self.line_total_fen,
+            "designer_id": self.designer_id,
+            "design_id": self.design_id,
+            "digital": self.digital,
+            "coupon_id": self.coupon_id,
+        }
 
 
 class Quote(Model):
@@ -102,8 +113,13 @@ class Quote(Model):
     lines: list[OrderLine]
 
 
-def split(lines: list[PricedLine], points: int, min_charge_fen: int, discounts: Optional[list[int]] = None,
-          coupon: Optional[str] = None) -> Quote:
+def split(
+    lines: list[PricedLine],
+    points: int,
+    min_charge_fen: int,
+    discounts: Optional[list[int]] = None,
+    coupon: Optional[str] = None,
+) -> Quote:
     """Check a points/cash split against the lines, less their `discounts` (fen per line, whole points), and
     return the quote it makes."""
     off = discounts or [0] * len(lines)
@@ -120,14 +136,25 @@ def split(lines: list[PricedLine], points: int, min_charge_fen: int, discounts: 
         lower = (due - min_charge_fen) // FEN_PER_POINT
         higher = due // FEN_PER_POINT
         nearest = [p for p in (lower, higher) if min_points <= p <= max_points]
-        remedy = (f"use {' or '.join(str(p) for p in nearest)} points" if nearest else
-                  "no points split avoids it for these items (their cash-only part is too small): add to the basket")
+        remedy = (
+            f"use {' or '.join(str(p) for p in nearest)} points"
+            if nearest
+            else "no points split avoids it for these items (their cash-only part is too small): add to the basket"
+        )
         raise CashBelowMinimum(
             f"a cash part of {cash} fen is below the minimum charge of {min_charge_fen} fen; {remedy}",
-            {**bounds, "cash_due_fen": cash, "min_charge_fen": min_charge_fen, "nearest_valid_points": nearest})
-    return Quote(subtotal_fen=subtotal, discount_fen=sum(off), coupon=coupon, min_points=min_points,
-                 max_points=max_points, points_applied=points, cash_due_fen=cash,
-                 lines=[OrderLine(**line.view(), discount_fen=d) for line, d in zip(lines, off, strict=False)])
+            {**bounds, "cash_due_fen": cash, "min_charge_fen": min_charge_fen, "nearest_valid_points": nearest},
+        )
+    return Quote(
+        subtotal_fen=subtotal,
+        discount_fen=sum(off),
+        coupon=coupon,
+        min_points=min_points,
+        max_points=max_points,
+        points_applied=points,
+        cash_due_fen=cash,
+        lines=[OrderLine(**line.view(), discount_fen=d) for line, d in zip(lines, off, strict=False)],
+    )
 
 
 @dataclass(frozen=True)
@@ -158,8 +185,15 @@ class SkuOffer:
     terms_version: int = 0  # moves with every product write; the order's stock condition pins it
 
 
-def price(items: list[LineRequest], skus: dict[str, SkuOffer], tier: str, today: str, now: str = "",
-          tickets: bool = False, reserved: bool = False) -> list[PricedLine]:
+def price(
+    items: list[LineRequest],
+    skus: dict[str, SkuOffer],
+    tier: str,
+    today: str,
+    now: str = "",
+    tickets: bool = False,
+    reserved: bool = False,
+) -> list[PricedLine]:
     """The requested lines priced from the store on `today` (Shanghai) at `now` (ISO time), or the first rule that
     stops them. Event tickets are sold only through a registration (`tickets`), which keeps one per user and
     event; to anyone else they do not exist. `reserved`: the stock was set aside for this buyer already (a
@@ -169,22 +203,28 @@ def price(items: list[LineRequest], skus: dict[str, SkuOffer], tier: str, today:
         raise NotFound(f"unknown sku {missing[0]!r}", {"skus": missing})
     vouchers = [n for n, item in enumerate(items) if skus[item.sku].kind == "voucher"]
     if sum(items[n].qty for n in vouchers) > MAX_VOUCHERS_PER_ORDER:  # each code is a write of the order's transaction
-        raise InvalidRequest(f"at most {MAX_VOUCHERS_PER_ORDER} vouchers in one order",
-                             {"fields": {f"items.{n}.qty": f"at most {MAX_VOUCHERS_PER_ORDER} vouchers in all"
-                                         for n in vouchers}})
+        raise InvalidRequest(
+            f"at most {MAX_VOUCHERS_PER_ORDER} vouchers in one order",
+            {"fields": {f"items.{n}.qty": f"at most {MAX_VOUCHERS_PER_ORDER} vouchers in all" for n in vouchers}},
+        )
     coupons = [n for n, item in enumerate(items) if skus[item.sku].kind == "coupon"]
     if coupons and len(coupons) < len(items):  # granted as the order is placed, which must then be paid
-        raise InvalidRequest("a coupon is bought in an order of its own, in points",
-                             {"fields": {f"items.{n}.sku": "a coupon: order it on its own" for n in coupons}})
+        raise InvalidRequest(
+            "a coupon is bought in an order of its own, in points",
+            {"fields": {f"items.{n}.sku": "a coupon: order it on its own" for n in coupons}},
+        )
     if sum(items[n].qty for n in coupons) > MAX_COUPONS_PER_ORDER:
-        raise InvalidRequest(f"at most {MAX_COUPONS_PER_ORDER} coupons in one order",
-                             {"fields": {f"items.{n}.qty": f"at most {MAX_COUPONS_PER_ORDER} coupons in all"
-                                         for n in coupons}})
+        raise InvalidRequest(
+            f"at most {MAX_COUPONS_PER_ORDER} coupons in one order",
+            {"fields": {f"items.{n}.qty": f"at most {MAX_COUPONS_PER_ORDER} coupons in all" for n in coupons}},
+        )
     lines = [_priced(skus[item.sku], item.qty, tier, today, now, reserved) for item in items]
     for product_id, (qty, limit) in limited_units(lines, skus).items():
         if qty > limit:
-            raise PurchaseLimit(f"at most {limit} of this product per person", {"product_id": product_id,
-                                                                                 "limit": limit, "requested": qty})
+            raise PurchaseLimit(
+                f"at most {limit} of this product per person",
+                {"product_id": product_id, "limit": limit, "requested": qty},
+            )
     return lines
 
 
@@ -213,25 +253,40 @@ def _priced(s: SkuOffer, qty: int, tier: str, today: str, now: str, reserved: bo
     if s.category == "hotel" and s.stay_date < today:
         raise NotAvailable(f"the stay on {s.stay_date} is in the past", {"sku": s.sku, "date": s.stay_date})
     if s.sale_starts_at and now < s.sale_starts_at:
-        raise NotYetOnSale(f"{s.title!r} goes on sale at {s.sale_starts_at}", {"sku": s.sku,
-                                                                                "sale_starts_at": s.sale_starts_at})
+        raise NotYetOnSale(
+            f"{s.title!r} goes on sale at {s.sale_starts_at}", {"sku": s.sku, "sale_starts_at": s.sale_starts_at}
+        )
     if s.sale_ends_at and now >= s.sale_ends_at:
-        raise NotAvailable(f"registration for {s.title!r} closed when it started", {"sku": s.sku,
-                                                                                    "closed_at": s.sale_ends_at})
+        raise NotAvailable(
+            f"registration for {s.title!r} closed when it started", {"sku": s.sku, "closed_at": s.sale_ends_at}
+        )
     if s.owner_only and tier != "owner":
         raise OwnerOnly(f"{s.title!r} is sold to verified vehicle owners only", {"sku": s.sku})
     if not tier_allows(tier, s.min_tier):
-        raise TierTooLow(f"{s.title!r} is open to tier {s.min_tier} and above; yours is {tier}",
-                         {"min_tier": s.min_tier, "tier": tier})
+        raise TierTooLow(
+            f"{s.title!r} is open to tier {s.min_tier} and above; yours is {tier}",
+            {"min_tier": s.min_tier, "tier": tier},
+        )
     available = 0 if s.queued > 0 else s.stock
     if s.stock_shards > 1 and s.queued == 0:
         available = qty  # the shards hold the stock: their own conditions decide (allocate, below)
     if available < qty and not reserved:
         raise InsufficientStock(f"only {available} of {s.title!r} left", {"sku": s.sku, "stock": available})
-    return PricedLine(sku=s.sku, product_id=s.product_id, title=s.title, category=s.category, qty=qty,
-                      unit_price_fen=s.price_fen, accepts_points=s.accepts_points, accepts_cash=s.accepts_cash,
-                      owner_only=s.owner_only, designer_id=s.designer_id, design_id=s.design_id,
-                      digital=s.kind in ("voucher", "coupon"), coupon_id=s.coupon_id if s.kind == "coupon" else None)
+    return PricedLine(
+        sku=s.sku,
+        product_id=s.product_id,
+        title=s.title,
+        category=s.category,
+        qty=qty,
+        unit_price_fen=s.price_fen,
+        accepts_points=s.accepts_points,
+        accepts_cash=s.accepts_cash,
+        owner_only=s.owner_only,
+        designer_id=s.designer_id,
+        design_id=s.design_id,
+        digital=s.kind in ("voucher", "coupon"),
+        coupon_id=s.coupon_id if s.kind == "coupon" else None,
+    )
 
 
 def needs_address(lines: list[OrderLine]) -> bool:
@@ -243,9 +298,15 @@ def check_expected(quote: Quote, expected: Optional[ExpectedQuote]) -> None:
     if expected is None:
         return
     if (quote.cash_due_fen, quote.points_applied) != (expected.cash_due_fen, expected.points):
-        raise PriceChanged("the price changed since you saw it; review the new total",
-                           {"expected": expected.model_dump(), "cash_due_fen": quote.cash_due_fen,
-                            "points": quote.points_applied, "subtotal_fen": quote.subtotal_fen})
+        raise PriceChanged(
+            "the price changed since you saw it; review the new total",
+            {
+                "expected": expected.model_dump(),
+                "cash_due_fen": quote.cash_due_fen,
+                "points": quote.points_applied,
+                "subtotal_fen": quote.subtotal_fen,
+            },
+        )
 
 
 def home_shard(user_id: str, sku: str, shards: int) -> int:

@@ -21,10 +21,15 @@ from chalicelib.domain.points import Tier
 from chalicelib.domain.text import OneLine, Paragraphs
 
 EventStatus = Literal["draft", "submitted", "published", "rejected", "cancelled"]
-RegistrationStatus = Literal["waitlisted", "offered", "lapsed", "withdrawn", "pending_payment", "confirmed",
-                             "cancelled", "expired", "refunded"]
-QUEUE_STATUS: dict[str, RegistrationStatus] = {"waiting": "waitlisted", "offered": "offered", "lapsed": "lapsed",
-                                               "withdrawn": "withdrawn"}
+RegistrationStatus = Literal[
+    "waitlisted", "offered", "lapsed", "withdrawn", "pending_payment", "confirmed", "cancelled", "expired", "refunded"
+]
+QUEUE_STATUS: dict[str, RegistrationStatus] = {
+    "waiting": "waitlisted",
+    "offered": "offered",
+    "lapsed": "lapsed",
+    "withdrawn": "withdrawn",
+}
 TICKET_CATEGORY = "event"  # the category of a ticket's order line: no partner ships it, no address needed
 MAX_CAPACITY = 10_000
 MAX_ATTENDEES = 4
@@ -104,8 +109,9 @@ class CommunityEvent(Model):
     ends_at: str
     cancel_until: str
     capacity: int
-    registered: int = Field(description="places taken: confirmed registrations, those awaiting payment, and open "
-                                        "waitlist offers")
+    registered: int = Field(
+        description="places taken: confirmed registrations, those awaiting payment, and open waitlist offers"
+    )
     places_left: int
     waitlisted: int = Field(description="people waiting in the queue")
     min_tier: Tier
@@ -114,7 +120,8 @@ class CommunityEvent(Model):
     accepts: Accepts
     note: Optional[str] = None
     reward_status: Optional[Literal["credited", "budget_exhausted"]] = Field(
-        default=None, description="user-hosted events, after they end: the host's reward")
+        default=None, description="user-hosted events, after they end: the host's reward"
+    )
     reward_points: Optional[int] = None
     created_at: str
     updated_at: str
@@ -143,8 +150,9 @@ class Registration(Model):
     attendees: int
     status: RegistrationStatus
     offer_expires_at: Optional[str] = Field(default=None, description="offered: accept it before this time")
-    ticket_code: Optional[str] = Field(default=None, description="shown once the registration is confirmed; the "
-                                                                 "host scans it at the door")
+    ticket_code: Optional[str] = Field(
+        default=None, description="shown once the registration is confirmed; the host scans it at the door"
+    )
     cash_due_fen: int = 0
     points_applied: int = 0
     payment: Optional[Payment] = None
@@ -177,9 +185,15 @@ class CheckinInput(Strict):
 
 
 ORDER_TO_REGISTRATION: dict[str, RegistrationStatus] = {
-    "pending_payment": "pending_payment", "paid": "confirmed", "partially_shipped": "confirmed",
-    "shipped": "confirmed", "cancelled": "cancelled", "payment_failed": "cancelled", "expired": "expired",
-    "refunded": "refunded"}
+    "pending_payment": "pending_payment",
+    "paid": "confirmed",
+    "partially_shipped": "confirmed",
+    "shipped": "confirmed",
+    "cancelled": "cancelled",
+    "payment_failed": "cancelled",
+    "expired": "expired",
+    "refunded": "refunded",
+}
 
 
 def registration_id(order_id: str) -> str:

@@ -48,8 +48,10 @@ class ContributionRequest(Strict):
 
     user_id: UserId
     kind: Annotated[str, StringConstraints(pattern=KIND_PATTERN)] = Field(
-        description="what was given, e.g. `forum_answer`; the shop's own kinds (" + ", ".join(BUILT_IN_KINDS)
-                    + ") are not accepted here")
+        description="what was given, e.g. `forum_answer`; the shop's own kinds ("
+        + ", ".join(BUILT_IN_KINDS)
+        + ") are not accepted here"
+    )
     ref: Ref = Field(description="the source: with kind and user, earned once")
     amount: int = Field(ge=1, le=MAX_AMOUNT)
 

@@ -26,19 +26,29 @@ class CouponInput(Strict):
     coupon_id: CouponId
     title: ShortText
     title_zh: Optional[ShortText] = None
-    amount_off_fen: Optional[int] = Field(default=None, ge=10, le=MAX_PRICE_FEN, multiple_of=10,
-                                          description="fen off the eligible lines (at most their total)")
-    percent_off: Optional[int] = Field(default=None, ge=1, le=100,
-                                       description="percent off the eligible lines, rounded down to whole points")
-    min_subtotal_fen: int = Field(default=0, ge=0, le=MAX_PRICE_FEN,
-                                  description="the eligible lines must add up to at least this")
-    categories: Optional[list[CategoryId]] = Field(default=None, min_length=1, max_length=8,
-                                                   description="lines of these categories only (null: any)")
-    valid_days: int = Field(ge=1, le=MAX_VALID_DAYS, description="a coupon may be used this many days after "
-                                                                  "it was granted or bought")
+    amount_off_fen: Optional[int] = Field(
+        default=None,
+        ge=10,
+        le=MAX_PRICE_FEN,
+        multiple_of=10,
+        description="fen off the eligible lines (at most their total)",
+    )
+    percent_off: Optional[int] = Field(
+        default=None, ge=1, le=100, description="percent off the eligible lines, rounded down to whole points"
+    )
+    min_subtotal_fen: int = Field(
+        default=0, ge=0, le=MAX_PRICE_FEN, description="the eligible lines must add up to at least this"
+    )
+    categories: Optional[list[CategoryId]] = Field(
+        default=None, min_length=1, max_length=8, description="lines of these categories only (null: any)"
+    )
+    valid_days: int = Field(
+        ge=1, le=MAX_VALID_DAYS, description="a coupon may be used this many days after it was granted or bought"
+    )
     budget_count: int = Field(ge=1, le=MAX_BUDGET_COUNT, description="coupons issued at most, granted and bought")
-    per_user_limit: int = Field(default=1, ge=1, le=MAX_COUPON_PER_USER,
-                                description="coupons of this template one user may receive, ever")
+    per_user_limit: int = Field(
+        default=1, ge=1, le=MAX_COUPON_PER_USER, description="coupons of this template one user may receive, ever"
+    )
 
     @field_validator("categories")
     @classmethod
@@ -109,13 +119,20 @@ class UserCouponPage(Model):
 TERMS = tuple(CouponTerms.model_fields)
 
 
-def issued_coupon(template: dict[str, Any], coupon: str, user_id: str, source: str, ref: str,
-                  at: dt.datetime, at_iso: str) -> dict[str, Any]:
+def issued_coupon(
+    template: dict[str, Any], coupon: str, user_id: str, source: str, ref: str, at: dt.datetime, at_iso: str
+) -> dict[str, Any]:
     """A coupon issued from `template` now (`at`): its terms copied, valid for the template's days."""
     expires = at + dt.timedelta(days=template["valid_days"])
-    return {"coupon": coupon, "user_id": user_id, **{k: template.get(k) for k in TERMS}, "source": source,
-            "ref": ref, "issued_at": at_iso,
-            "expires_at": expires.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")}
+    return {
+        "coupon": coupon,
+        "user_id": user_id,
+        **{k: template.get(k) for k in TERMS},
+        "source": source,
+        "ref": ref,
+        "issued_at": at_iso,
+        "expires_at": expires.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+    }
 
 
 def status_of(coupon: dict[str, Any], now_iso: str) -> UserCouponStatus:
@@ -146,9 +163,11 @@ def discount(coupon: dict[str, Any], lines: Sequence[Discountable], now_iso: str
     naming the field `coupon`. The discount is in whole points (multiples of 10 fen, so every line's points
     price stays whole), at most the eligible lines' total, allocated to them in proportion to their totals with
     the odd points to the largest remainders: the parts add up exactly to the discount."""
+
     def refuse(reason: str, message: str, **details: Any) -> CouponNotApplicable:
-        return CouponNotApplicable(message, {"fields": {"coupon": message}, "reason": reason,
-                                             "coupon": coupon["coupon"], **details})
+        return CouponNotApplicable(
+            message, {"fields": {"coupon": message}, "reason": reason, "coupon": coupon["coupon"], **details}
+        )
 
     if coupon.get("revoked_at"):
         raise refuse("revoked", "this coupon was taken back: the order that bought it was cancelled or refunded")
@@ -164,16 +183,21 @@ def discount(coupon: dict[str, Any], lines: Sequence[Discountable], now_iso: str
         raise refuse("categories", f"this coupon is for {', '.join(allowed or [])} only", categories=allowed)
     base = sum(lines[n].line_total_fen for n in eligible)
     if base < coupon["min_subtotal_fen"]:
-        raise refuse("below_minimum", f"this coupon needs {coupon['min_subtotal_fen']} fen of eligible items; these "
-                     f"come to {base}", min_subtotal_fen=coupon["min_subtotal_fen"], eligible_subtotal_fen=base)
+        raise refuse(
+            "below_minimum",
+            f"this coupon needs {coupon['min_subtotal_fen']} fen of eligible items; these come to {base}",
+            min_subtotal_fen=coupon["min_subtotal_fen"],
+            eligible_subtotal_fen=base,
+        )
     if coupon.get("amount_off_fen"):
         off = min(coupon["amount_off_fen"], base)
     else:
         off = base * coupon["percent_off"] // 100
     points = off // FEN_PER_POINT
     if points == 0:
-        raise refuse("below_minimum", "this coupon takes nothing off these items (under one point)",
-                     eligible_subtotal_fen=base)
+        raise refuse(
+            "below_minimum", "this coupon takes nothing off these items (under one point)", eligible_subtotal_fen=base
+        )
     shares = {n: points * lines[n].line_total_fen // base for n in eligible}
     rest = points - sum(shares.values())
     by_remainder = sorted(eligible, key=lambda n: (-(points * lines[n].line_total_fen % base), n))

@@ -20,7 +20,6 @@ def royalty_points(line_total_fen: int, rate: str) -> int:
     return int(Fraction(line_total_fen, FEN_PER_POINT) * Fraction(rate)) if line_total_fen > 0 else 0
 
 
-
 class DesignInput(Strict):
     title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80), OneLine]
     description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), Paragraphs]
@@ -32,7 +31,8 @@ class DesignInput(Strict):
 class Decision(Strict):
     decision: Literal["approve", "reject"]
     note: Optional[Annotated[str, StringConstraints(strip_whitespace=True, max_length=500), Paragraphs]] = Field(
-        default=None, validate_default=True, description="required to reject: the designer reads it")
+        default=None, validate_default=True, description="required to reject: the designer reads it"
+    )
 
     @field_validator("note")
     @classmethod
@@ -44,8 +44,9 @@ class Decision(Strict):
 
 class Design(Model):
     design_id: str
-    designer_id: Optional[str] = Field(default=None, description="the designer and merchandisers only; the public "
-                                                                 "gallery shows designer_name")
+    designer_id: Optional[str] = Field(
+        default=None, description="the designer and merchandisers only; the public gallery shows designer_name"
+    )
     designer_name: Optional[str] = None
     title: str
     description: str

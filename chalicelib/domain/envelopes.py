@@ -53,10 +53,15 @@ class EnvelopeInput(Strict):
     split: Split = Field(default="random", description="random ('double mean') or equal shares")
     total_points: int = Field(ge=1, le=MAX_TOTAL_POINTS, description="every share gets at least 1 point")
     audience: Audience
-    greeting: Optional[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
-                                 OneLine]] = None
-    expires_in_s: int = Field(default=MAX_EXPIRY_S, ge=MIN_EXPIRY_S, le=MAX_EXPIRY_S,
-                              description="unclaimed points go back to the sender (or the campaign) after this")
+    greeting: Optional[
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), OneLine]
+    ] = None
+    expires_in_s: int = Field(
+        default=MAX_EXPIRY_S,
+        ge=MIN_EXPIRY_S,
+        le=MAX_EXPIRY_S,
+        description="unclaimed points go back to the sender (or the campaign) after this",
+    )
     campaign_id: Optional[CampaignId] = Field(default=None, description="merchandisers: fund it from this campaign")
 
     @field_validator("total_points")
@@ -69,18 +74,22 @@ class EnvelopeInput(Strict):
             raise ValueError(f"must be at least shares ({shares}): every share gets at least 1 point")
         if split == "equal" and total % shares:
             lower = total - total % shares
-            raise ValueError(f"an equal split needs a multiple of shares ({shares}), such as {lower} or "
-                             f"{lower + shares}")
+            raise ValueError(
+                f"an equal split needs a multiple of shares ({shares}), such as {lower} or {lower + shares}"
+            )
         return total
 
     @field_validator("audience")
     @classmethod
-    def _enough_people(cls, audience: Union[LinkAudience, OwnersAudience, UsersAudience],
-                       info: ValidationInfo) -> Union[LinkAudience, OwnersAudience, UsersAudience]:
+    def _enough_people(
+        cls, audience: Union[LinkAudience, OwnersAudience, UsersAudience], info: ValidationInfo
+    ) -> Union[LinkAudience, OwnersAudience, UsersAudience]:
         shares = info.data.get("shares")
         if isinstance(audience, UsersAudience) and shares and len(audience.user_ids) < shares:
-            raise ValueError(f"names {len(audience.user_ids)} people for {shares} shares: a share nobody may claim "
-                             f"would only come back at expiry")
+            raise ValueError(
+                f"names {len(audience.user_ids)} people for {shares} shares: a share nobody may claim "
+                f"would only come back at expiry"
+            )
         return audience
 
 
@@ -132,16 +141,16 @@ class EnvelopeClaimView(Model):
 
 class AudienceView(Model):
     kind: Literal["link", "owners", "users"]
-    user_ids: Optional[list[str]] = Field(default=None, description="kind users: shown to the sender and "
-                                                                    "merchandisers")
+    user_ids: Optional[list[str]] = Field(default=None, description="kind users: shown to the sender and merchandisers")
     size: Optional[int] = Field(default=None, description="kind users: how many are listed")
 
 
 class Envelope(Model):
     envelope_id: str
     official: bool = Field(description="sent by the shop, from a campaign's budget")
-    sender_id: Optional[str] = Field(description="the member who sent it (an official envelope's sender is shown "
-                                                 "to merchandisers only)")
+    sender_id: Optional[str] = Field(
+        description="the member who sent it (an official envelope's sender is shown to merchandisers only)"
+    )
     funded_by: Literal["points", "campaign"]
     campaign_id: Optional[str] = Field(default=None, description="shown to the sender and merchandisers")
     total_points: int

@@ -1,4 +1,5 @@
 """Domain errors: each carries a stable snake_case code; api/errors.py maps codes to HTTP."""
+
 from __future__ import annotations
 
 from typing import Any, Optional

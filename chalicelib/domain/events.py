@@ -23,8 +23,9 @@ class PartnerOrder(Model):
 
     order_id: str
     user_id: str
-    status: OrderStatus = Field(description="the whole order's status (partially_shipped while another partner's "
-                                            "lines wait)")
+    status: OrderStatus = Field(
+        description="the whole order's status (partially_shipped while another partner's lines wait)"
+    )
     lines: list[PartnerLine]
     shipping_address: Optional[ShippingAddress]
     shipments: list[Shipment]
@@ -45,15 +46,29 @@ class OrderEvent(Model):
 
 def partner_view(order: Order, partner_id: str) -> PartnerOrder:
     return PartnerOrder(
-        order_id=order.order_id, user_id=order.user_id, status=order.status,
-        lines=[PartnerLine.model_validate(line.model_dump(include=set(PartnerLine.model_fields)))
-               for line in order.lines_of(partner_id)],
+        order_id=order.order_id,
+        user_id=order.user_id,
+        status=order.status,
+        lines=[
+            PartnerLine.model_validate(line.model_dump(include=set(PartnerLine.model_fields)))
+            for line in order.lines_of(partner_id)
+        ],
         shipping_address=order.shipping_address,
-        shipments=[s for s in order.shipments if s.partner_id == partner_id], created_at=order.created_at)
+        shipments=[s for s in order.shipments if s.partner_id == partner_id],
+        created_at=order.created_at,
+    )
 
 
-def order_event(event_id: str, event_type: str, occurred_at: str, order: Order, partner_id: str,
-                shipment: Optional[Shipment] = None) -> OrderEvent:
-    return OrderEvent.model_validate({
-        "event_id": event_id, "type": event_type, "occurred_at": occurred_at, "partner_id": partner_id,
-        "order": partner_view(order, partner_id), "shipment": shipment})
+def order_event(
+    event_id: str, event_type: str, occurred_at: str, order: Order, partner_id: str, shipment: Optional[Shipment] = None
+) -> OrderEvent:
+    return OrderEvent.model_validate(
+        {
+            "event_id": event_id,
+            "type": event_type,
+            "occurred_at": occurred_at,
+            "partner_id": partner_id,
+            "order": partner_view(order, partner_id),
+            "shipment": shipment,
+        }
+    )

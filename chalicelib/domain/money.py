@@ -1,4 +1,5 @@
 """Money and points: integers only. 1 point = 10 fen (100 points = ¥10)."""
+
 from __future__ import annotations
 
 FEN_PER_POINT = 10

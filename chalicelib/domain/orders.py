@@ -8,8 +8,9 @@ from chalicelib.domain.base import Model, Strict
 from chalicelib.domain.catalog import SkuId
 from chalicelib.domain.text import OneLine
 
-OrderStatus = Literal["pending_payment", "paid", "partially_shipped", "shipped", "expired", "cancelled",
-                      "payment_failed", "refunded"]
+OrderStatus = Literal[
+    "pending_payment", "paid", "partially_shipped", "shipped", "expired", "cancelled", "payment_failed", "refunded"
+]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), OneLine]
 
 
@@ -36,16 +37,25 @@ class LineItem(Model):
 
 
 class OrderLine(LineItem):
-    designer_id: Optional[str] = Field(default=None, description="the designer's user id; API responses show it "
-                                                                 "to merchandisers only (null to anyone else)")
+    designer_id: Optional[str] = Field(
+        default=None,
+        description="the designer's user id; API responses show it to merchandisers only (null to anyone else)",
+    )
     design_id: Optional[str] = None
-    partner_id: Optional[str] = Field(default=None, description="the fulfillment partner that ships this line, "
-                                                                "routed by category when the order is placed")
-    digital: bool = Field(default=False, description="nothing is shipped: a voucher (its codes are in the order) "
-                                                     "or a coupon (in GET /me/coupons)")
+    partner_id: Optional[str] = Field(
+        default=None,
+        description="the fulfillment partner that ships this line, routed by category when the order is placed",
+    )
+    digital: bool = Field(
+        default=False,
+        description="nothing is shipped: a voucher (its codes are in the order) or a coupon (in GET /me/coupons)",
+    )
     coupon_id: Optional[str] = Field(default=None, description="a coupon product: the coupon template it buys")
-    discount_fen: int = Field(default=0, description="this line's part of the order's coupon discount (its points "
-                                                     "and cash pay line_total_fen - discount_fen)")
+    discount_fen: int = Field(
+        default=0,
+        description="this line's part of the order's coupon discount (its points "
+        "and cash pay line_total_fen - discount_fen)",
+    )
 
     @property
     def is_voucher(self) -> bool:
@@ -65,8 +75,10 @@ class OrderLine(LineItem):
 class Voucher(Model):
     sku: str
     code: str
-    status: Literal["valid", "void"] = Field(default="valid", description="void once its order is cancelled or "
-                                             "refunded (a code that was shown is never sold again)")
+    status: Literal["valid", "void"] = Field(
+        default="valid",
+        description="void once its order is cancelled or refunded (a code that was shown is never sold again)",
+    )
 
 
 class Payment(Model):
@@ -115,8 +127,11 @@ class Order(Model):
     # the budget shards the coupons this order bought came from: {coupon_id: [[shard, count], ...]}
     coupon_budget: dict[str, list[list[int]]] = Field(default_factory=dict, exclude=True)
     coupons: list[str] = Field(default_factory=list, description="the coupons this order bought (GET /me/coupons)")
-    vouchers: list[Voucher] = Field(default_factory=list, description="the codes of voucher lines, shown to the buyer "
-                                    "once the order is paid (merchandisers see the last 3 characters; partners none)")
+    vouchers: list[Voucher] = Field(
+        default_factory=list,
+        description="the codes of voucher lines, shown to the buyer "
+        "once the order is paid (merchandisers see the last 3 characters; partners none)",
+    )
 
     @field_serializer("vouchers")
     def _codes_once_paid(self, vouchers: list[Voucher], info: SerializationInfo) -> list[Voucher]:
@@ -128,8 +143,12 @@ class Order(Model):
             return []
         void = self.status in ("cancelled", "refunded")
         staff = info.context.get("shopper") is False  # merchandisers see that codes went out, not the codes
-        return [v.model_copy(update={**({"status": "void"} if void else {}),
-                                     **({"code": "•" * 6 + v.code[-3:]} if staff else {})}) for v in vouchers]
+        return [
+            v.model_copy(
+                update={**({"status": "void"} if void else {}), **({"code": "•" * 6 + v.code[-3:]} if staff else {})}
+            )
+            for v in vouchers
+        ]
 
     @model_validator(mode="before")
     @classmethod
@@ -165,8 +184,12 @@ class Order(Model):
         """Lines of orders placed before routing existed get the partner their category goes to today."""
         if all(line.partner_id or line.digital or line.category not in routes for line in self.lines):
             return self  # routed already, or nothing a partner ships (event tickets, vouchers)
-        lines = [line if line.partner_id or line.digital else
-                 line.model_copy(update={"partner_id": routes.get(line.category)}) for line in self.lines]
+        lines = [
+            line
+            if line.partner_id or line.digital
+            else line.model_copy(update={"partner_id": routes.get(line.category)})
+            for line in self.lines
+        ]
         return self.model_copy(update={"lines": lines})
 
 
@@ -183,5 +206,8 @@ class ShipmentRequest(Strict):
     carrier: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60), OneLine]
     tracking_number: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{4,40}$")]
     skus: Optional[list[SkuId]] = Field(
-        default=None, min_length=1, max_length=50,
-        description="the lines in this parcel (default: every line of yours not yet shipped)")
+        default=None,
+        min_length=1,
+        max_length=50,
+        description="the lines in this parcel (default: every line of yours not yet shipped)",
+    )

@@ -12,9 +12,22 @@ from chalicelib.domain.text import OneLine
 
 Tier = Literal["fan", "deposit", "owner"]
 Task = Literal["post", "comment", "share", "feedback"]
-LedgerKind = Literal["earn", "grant", "referral", "hold", "release", "spend", "refund", "royalty",
-                     "design_reward", "reversal", "event_reward", "envelope_sent", "envelope_claim",
-                     "envelope_refund"]
+LedgerKind = Literal[
+    "earn",
+    "grant",
+    "referral",
+    "hold",
+    "release",
+    "spend",
+    "refund",
+    "royalty",
+    "design_reward",
+    "reversal",
+    "event_reward",
+    "envelope_sent",
+    "envelope_claim",
+    "envelope_refund",
+]
 USER_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 UserId = Annotated[str, StringConstraints(pattern=USER_ID_PATTERN)]
 Ref = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9:._#/-]{1,128}$")]
@@ -84,23 +97,32 @@ class Profile:
     def posted(self, entries: Sequence[Entry], pending_orders: int = 0) -> "Profile":
         """The balances after `entries`, and the count of open pending orders moved by `pending_orders`
         (never below 0: orders placed before the count existed are not in it)."""
-        return replace(self, points_available=self.points_available + sum(e.delta for e in entries),
-                       points_held=self.points_held + sum(e.held_delta for e in entries),
-                       pending_orders=max(0, self.pending_orders + pending_orders))
+        return replace(
+            self,
+            points_available=self.points_available + sum(e.delta for e in entries),
+            points_held=self.points_held + sum(e.held_delta for e in entries),
+            pending_orders=max(0, self.pending_orders + pending_orders),
+        )
 
     def awarded(self, day: str, task_points: int, daily_cap: int) -> tuple[int, "Profile"]:
         """What an earning task pays under the day's cap, and the profile after it."""
         day = self.earning_day(day)
         earned = self.earned_on(day)
         award = capped_award(task_points, earned, daily_cap)
-        return award, replace(self, earned_day=day, earned_today=earned + award,
-                              points_available=self.points_available + award)
+        return award, replace(
+            self, earned_day=day, earned_today=earned + award, points_available=self.points_available + award
+        )
 
 
 # -- VINs (ISO 3779; check digit per North American and Chinese GB 16735 rules) -------------------
-_VIN_VALUES = {**{str(d): d for d in range(10)},
-               **dict(zip("ABCDEFGH", range(1, 9), strict=False)), **dict(zip("JKLMN", range(1, 6), strict=False)), "P": 7, "R": 9,
-               **dict(zip("STUVWXYZ", range(2, 10), strict=False))}
+_VIN_VALUES = {
+    **{str(d): d for d in range(10)},
+    **dict(zip("ABCDEFGH", range(1, 9), strict=False)),
+    **dict(zip("JKLMN", range(1, 6), strict=False)),
+    "P": 7,
+    "R": 9,
+    **dict(zip("STUVWXYZ", range(2, 10), strict=False)),
+}
 _VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
 # Regions whose standard makes position 9 a check digit: North America (1-5) and China (L).
 _CHECK_DIGIT_REGIONS = set("12345L")
@@ -123,11 +145,11 @@ def vin_problem(vin: str) -> Optional[str]:
     return None
 
 
-
 class TierChange(Strict):
     tier: Tier
     vin: Optional[Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, max_length=32)]] = Field(
-        default=None, validate_default=True, description="required for tier owner: the verified vehicle's VIN")
+        default=None, validate_default=True, description="required for tier owner: the verified vehicle's VIN"
+    )
 
     @field_validator("vin")
     @classmethod

@@ -16,16 +16,27 @@ MAX_REPORT_DAYS = 366
 FIRST_DAY, LAST_DAY = "2000-01-01", "2100-12-31"  # the days a report may name
 ISSUED = ("earn", "grant", "referral", "design_reward", "royalty", "event_reward", "envelope")
 # ledger kind -> the report line it counts in (kinds not listed move nothing: hold, release)
-LINE_OF_KIND = {"earn": "earn", "grant": "grant", "referral": "referral", "design_reward": "design_reward",
-                "royalty": "royalty", "reversal": "royalty", "event_reward": "event_reward",
-                "envelope_sent": "envelope", "envelope_claim": "envelope", "envelope_refund": "envelope",
-                "spend": "redeemed", "refund": "returned"}
+LINE_OF_KIND = {
+    "earn": "earn",
+    "grant": "grant",
+    "referral": "referral",
+    "design_reward": "design_reward",
+    "royalty": "royalty",
+    "reversal": "royalty",
+    "event_reward": "event_reward",
+    "envelope_sent": "envelope",
+    "envelope_claim": "envelope",
+    "envelope_refund": "envelope",
+    "spend": "redeemed",
+    "refund": "returned",
+}
 Day = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]
 
 
 class ReportQuery(Strict):
-    from_: Optional[Day] = Field(default=None, alias="from", description="first day (Asia/Shanghai), YYYY-MM-DD; "
-                                 "default 29 days before `to`")
+    from_: Optional[Day] = Field(
+        default=None, alias="from", description="first day (Asia/Shanghai), YYYY-MM-DD; default 29 days before `to`"
+    )
     to: Optional[Day] = Field(default=None, description="last day, YYYY-MM-DD; default today")
 
     @model_validator(mode="after")
@@ -50,9 +61,12 @@ class Issued(Model):
     design_reward: int = 0
     royalty: int = Field(default=0, description="royalties credited, less any reversed")
     event_reward: int = 0
-    envelope: int = Field(default=0, description="points reaching users through red envelopes, less what users put "
-                                                 "into envelopes (a user's envelope nets to 0 once claimed or "
-                                                 "returned; a campaign's counts as it is claimed)")
+    envelope: int = Field(
+        default=0,
+        description="points reaching users through red envelopes, less what users put "
+        "into envelopes (a user's envelope nets to 0 once claimed or "
+        "returned; a campaign's counts as it is claimed)",
+    )
     total: int = 0
 
 
@@ -98,8 +112,13 @@ def report(first: str, last: str, sums_by_day: dict[str, dict[str, int]]) -> Poi
         for k, v in sums.items():
             totals[k] = totals.get(k, 0) + v
         day += dt.timedelta(days=1)
-    return PointsReport(first_day=first, last_day=last, opening_outstanding=opening, days=days,
-                        totals=_day(f"{first}..{last}", totals, outstanding))
+    return PointsReport(
+        first_day=first,
+        last_day=last,
+        opening_outstanding=opening,
+        days=days,
+        totals=_day(f"{first}..{last}", totals, outstanding),
+    )
 
 
 def _net(sums: dict[str, int]) -> int:
@@ -108,6 +127,12 @@ def _net(sums: dict[str, int]) -> int:
 
 def _day(day: str, sums: dict[str, int], outstanding: int) -> ReportDay:
     issued = {line: sums.get(line, 0) for line in ISSUED}
-    return ReportDay(day=day, issued=Issued(**issued, total=sum(issued.values())), redeemed=-sums.get("redeemed", 0),
-                     returned=sums.get("returned", 0), outstanding=outstanding,
-                     liability_fen=outstanding * FEN_PER_POINT, entries=sums.get("entries", 0))
+    return ReportDay(
+        day=day,
+        issued=Issued(**issued, total=sum(issued.values())),
+        redeemed=-sums.get("redeemed", 0),
+        returned=sums.get("returned", 0),
+        outstanding=outstanding,
+        liability_fen=outstanding * FEN_PER_POINT,
+        entries=sums.get("entries", 0),
+    )

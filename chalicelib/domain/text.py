@@ -4,6 +4,7 @@ A title with a NUL, a CR/LF or U+202E (which flips how the rest of a line reads)
 names and prices in an app that shows it; a URL like `https://shop.example@evil.example/` points somewhere else
 than it reads. Each is a 400 naming the field.
 """
+
 from __future__ import annotations
 
 import re

@@ -4,6 +4,7 @@ The service reads the order, calls `transition`, and writes what it returns in o
 the order, the buyer's ledger entries, the stock that moves, the event partners receive, and the
 designer royalties owed or reversed. Placing an order is the row whose `from` is None.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -45,19 +46,41 @@ TRANSITIONS: dict[tuple[Optional[str], str], Rule] = {
     ("paid", "partially_shipped"): Rule(event="order.shipped"),
     ("partially_shipped", "partially_shipped"): Rule(event="order.shipped"),
     ("partially_shipped", "shipped"): Rule(event="order.shipped", royalties="schedule"),
-    ("partially_shipped", "refunded"): Rule(points="refund", stock="give_back", event="order.refunded",
-                                           royalties="drop", refunds_cash=True, releases_purchases=True),
-    ("paid", "cancelled"): Rule(points="refund", stock="give_back", event="order.cancelled", royalties="drop",
-                                refunds_cash=True, releases_purchases=True),
-    ("paid", "refunded"): Rule(points="refund", stock="give_back", event="order.refunded", royalties="drop",
-                               refunds_cash=True, releases_purchases=True),
-    ("shipped", "refunded"): Rule(points="refund", event="order.refunded", royalties="drop", refunds_cash=True,
-                                  releases_purchases=True),
+    ("partially_shipped", "refunded"): Rule(
+        points="refund",
+        stock="give_back",
+        event="order.refunded",
+        royalties="drop",
+        refunds_cash=True,
+        releases_purchases=True,
+    ),
+    ("paid", "cancelled"): Rule(
+        points="refund",
+        stock="give_back",
+        event="order.cancelled",
+        royalties="drop",
+        refunds_cash=True,
+        releases_purchases=True,
+    ),
+    ("paid", "refunded"): Rule(
+        points="refund",
+        stock="give_back",
+        event="order.refunded",
+        royalties="drop",
+        refunds_cash=True,
+        releases_purchases=True,
+    ),
+    ("shipped", "refunded"): Rule(
+        points="refund", event="order.refunded", royalties="drop", refunds_cash=True, releases_purchases=True
+    ),
 }
 # (available, held) change per point of the order, and the ledger kind
 _POINTS: dict[str, tuple[int, int, str]] = {
-    "hold": (-1, 1, "hold"), "spend": (-1, 0, "spend"), "spend_hold": (0, -1, "spend"),
-    "release_hold": (1, -1, "release"), "refund": (1, 0, "refund"),
+    "hold": (-1, 1, "hold"),
+    "spend": (-1, 0, "spend"),
+    "spend_hold": (0, -1, "spend"),
+    "release_hold": (1, -1, "release"),
+    "refund": (1, 0, "refund"),
 }
 CANCELLABLE = ("pending_payment", "paid")
 SHIPPING = ("partially_shipped", "shipped")  # reached through `shipping`, which records the parcel
@@ -93,7 +116,8 @@ def check_pending_limit(profile: Profile, t: Transition, max_pending_orders: int
     if t.rule.pending > 0 and profile.pending_orders >= max_pending_orders:
         raise TooManyPendingOrders(
             f"you already have {profile.pending_orders} orders waiting for payment; pay or cancel one first",
-            {"pending_orders": profile.pending_orders, "max_pending_orders": max_pending_orders})
+            {"pending_orders": profile.pending_orders, "max_pending_orders": max_pending_orders},
+        )
 
 
 def placing(order: Order) -> Transition:
@@ -108,8 +132,9 @@ def transition(order: Order, target: str, at: str, payment: Optional[Payment] = 
     if order.status == target:
         return Transition(order, order, Rule())
     if target in SHIPPING:
-        raise InvalidTransition(f"only its partners ship an order ({target} comes from shipping())",
-                                {"from": order.status, "to": target})
+        raise InvalidTransition(
+            f"only its partners ship an order ({target} comes from shipping())", {"from": order.status, "to": target}
+        )
     rule = TRANSITIONS.get((order.status, target))
     if rule is None:
         raise InvalidTransition(f"a {order.status} order cannot become {target}", {"from": order.status, "to": target})
@@ -133,8 +158,10 @@ def shipping(order: Order, partner_id: str, request: ShipmentRequest, at: str) -
     wanted = request.skus or [sku for sku in own if sku not in done]
     foreign = [sku for sku in wanted if sku not in own]
     if foreign:
-        raise InvalidRequest("skus must be lines of this order that you ship",
-                             {"fields": {"skus": f"not lines of yours: {', '.join(foreign)}"}})
+        raise InvalidRequest(
+            "skus must be lines of this order that you ship",
+            {"fields": {"skus": f"not lines of yours: {', '.join(foreign)}"}},
+        )
     fresh = [sku for sku in dict.fromkeys(wanted) if sku not in done]
     if not fresh:
         return Transition(order, order, Rule())
@@ -147,8 +174,13 @@ def shipping(order: Order, partner_id: str, request: ShipmentRequest, at: str) -
     if rule is None:
         # "to" is always "shipped": whether another partner has lines in the order is none of this partner's business
         raise InvalidTransition(f"a {order.status} order cannot be shipped", {"from": order.status, "to": "shipped"})
-    parcel = Shipment(carrier=request.carrier, tracking_number=request.tracking_number, shipped_at=at,
-                      partner_id=partner_id, skus=fresh)
+    parcel = Shipment(
+        carrier=request.carrier,
+        tracking_number=request.tracking_number,
+        shipped_at=at,
+        partner_id=partner_id,
+        skus=fresh,
+    )
     after = order.model_copy(update={"status": target, "updated_at": at, "shipments": [*order.shipments, parcel]})
     return _apply(order, after, rule)
 
@@ -162,8 +194,11 @@ def _apply(before: Optional[Order], after: Order, rule: Rule) -> Transition:
     shipped = before.shipped_skus if before else set()
     # a voucher's codes were shown once its order was paid: they are void, never back on sale
     revealed = rule.stock == "give_back" and before is not None and before.status != "pending_payment"
-    stock = tuple(line for line in after.lines if line.sku not in shipped and not (revealed and line.is_voucher)
-                  ) if rule.stock else ()
+    stock = (
+        tuple(line for line in after.lines if line.sku not in shipped and not (revealed and line.is_voucher))
+        if rule.stock
+        else ()
+    )
     return Transition(before, after, rule, ledger, stock, _events(after, rule.event))
 
 
@@ -177,8 +212,10 @@ def _events(order: Order, event: Optional[str]) -> tuple[OrderEvent, ...]:
         assert parcel.partner_id is not None
         event_id = f"evt-{order.order_id}-shipment-{len(order.shipments)}"
         return (order_event(event_id, event, order.updated_at, order, parcel.partner_id, parcel),)
-    return tuple(order_event(f"evt-{order.order_id}-{order.status}-{partner}", event, order.updated_at, order, partner)
-                 for partner in order.partners)
+    return tuple(
+        order_event(f"evt-{order.order_id}-{order.status}-{partner}", event, order.updated_at, order, partner)
+        for partner in order.partners
+    )
 
 
 PaymentVerdict = Literal["pay", "keep", "refund", "ignore"]

@@ -1,4 +1,5 @@
 """The one way a user's profile and balances change: read, plan, record with the ledger, retry a lost race."""
+
 from __future__ import annotations
 
 import datetime as dt

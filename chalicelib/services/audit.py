@@ -1,4 +1,5 @@
 """The merchandiser audit trail, read newest first."""
+
 from __future__ import annotations
 
 from typing import Optional
@@ -15,5 +16,6 @@ class AuditService:
 
     def page(self, limit: int, cursor: Optional[str]) -> AuditPage:
         items, last = self._repo.page(limit, self._cursors.decode(cursor, "audit"))
-        return AuditPage(items=[AuditEntry.model_validate(i) for i in items],
-                         next_cursor=self._cursors.encode(last, "audit"))
+        return AuditPage(
+            items=[AuditEntry.model_validate(i) for i in items], next_cursor=self._cursors.encode(last, "audit")
+        )

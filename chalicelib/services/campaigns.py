@@ -1,4 +1,5 @@
 """The points "central bank": campaigns with budgets, grants from them, and referral rewards."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,15 +21,26 @@ REFERRAL_CAMPAIGN = "referral"
 
 def _view(campaign: dict[str, Any]) -> rules.Campaign:
     issued = campaign.get("issued_points", 0)
-    return rules.Campaign(campaign_id=campaign["campaign_id"], name=campaign["name"],
-                          budget_points=campaign["budget_points"], issued_points=issued,
-                          remaining_points=campaign["budget_points"] - issued,
-                          created_at=campaign["created_at"], created_by=campaign["created_by"])
+    return rules.Campaign(
+        campaign_id=campaign["campaign_id"],
+        name=campaign["name"],
+        budget_points=campaign["budget_points"],
+        issued_points=issued,
+        remaining_points=campaign["budget_points"] - issued,
+        created_at=campaign["created_at"],
+        created_by=campaign["created_by"],
+    )
 
 
 class CampaignService:
-    def __init__(self, repo: CampaignRepository, accounts: Accounts, audit: AuditRepository,
-                 settings: Settings, cursors: CursorCodec) -> None:
+    def __init__(
+        self,
+        repo: CampaignRepository,
+        accounts: Accounts,
+        audit: AuditRepository,
+        settings: Settings,
+        cursors: CursorCodec,
+    ) -> None:
         self._repo = repo
         self._cursors = cursors
         self._accounts = accounts
@@ -39,8 +51,11 @@ class CampaignService:
         now = iso(self._accounts.clock.now())
         campaign = {**body.model_dump(), "issued_points": 0, "created_at": now, "created_by": actor}
         tx = self._repo.begin()
-        self._repo.add(tx, campaign, on_fail=AlreadyExists(f"campaign {body.campaign_id!r} already exists",
-                                                           {"campaign_id": body.campaign_id}))
+        self._repo.add(
+            tx,
+            campaign,
+            on_fail=AlreadyExists(f"campaign {body.campaign_id!r} already exists", {"campaign_id": body.campaign_id}),
+        )
         self._audit.record(tx, actor, "campaign.create", body.campaign_id, None, campaign, now)
         tx.commit()
         return _view(campaign)
@@ -58,8 +73,14 @@ class CampaignService:
             raise NotFound(f"campaign {campaign_id!r} not found", {"campaign_id": campaign_id})
         return found
 
-    def grant(self, actor: str, campaign_id: str, body: rules.GrantInput, kind: str = "grant",
-              audit: tuple[str, str] = ("", "")) -> rules.Grant:
+    def grant(
+        self,
+        actor: str,
+        campaign_id: str,
+        body: rules.GrantInput,
+        kind: str = "grant",
+        audit: tuple[str, str] = ("", ""),
+    ) -> rules.Grant:
         """Issue points to a user from a campaign's budget; the same ref returns the first grant.
 
         `audit` is (action, entity id) of the audit entry; by default the grant on its campaign."""
@@ -82,9 +103,16 @@ class CampaignService:
     def ensure(self, campaign_id: str, name: str, budget_points: int) -> dict[str, Any]:
         """A built-in campaign (referrals, design rewards), created on first use (and listed, if it is older than
         the list)."""
-        self._repo.create_if_absent({"campaign_id": campaign_id, "name": name, "budget_points": budget_points,
-                                     "issued_points": 0, "created_at": iso(self._accounts.clock.now()),
-                                     "created_by": "system"})
+        self._repo.create_if_absent(
+            {
+                "campaign_id": campaign_id,
+                "name": name,
+                "budget_points": budget_points,
+                "issued_points": 0,
+                "created_at": iso(self._accounts.clock.now()),
+                "created_by": "system",
+            }
+        )
         found = self._existing(campaign_id)
         if "gsi2pk" not in found:
             self.list_if_unlisted(found)
@@ -95,16 +123,15 @@ class CampaignService:
 
     def issue(self, tx: Transaction, campaign: dict[str, Any], grant: dict[str, Any], *, on_replay: OnFail) -> None:
         """Issue `grant` from `campaign` in another use case's transaction: 409 `budget_exhausted` past the budget."""
-        self._repo.issue(tx, campaign, grant, on_budget=self._exhausted(campaign, grant["points"]),
-                         on_replay=on_replay)
+        self._repo.issue(tx, campaign, grant, on_budget=self._exhausted(campaign, grant["points"]), on_replay=on_replay)
 
-    def fund(self, tx: Transaction, campaign_id: str, points: int, record: dict[str, Any], *,
-             on_replay: OnFail) -> None:
+    def fund(
+        self, tx: Transaction, campaign_id: str, points: int, record: dict[str, Any], *, on_replay: OnFail
+    ) -> None:
         """Issue `points` from a campaign to something other than a user (an envelope: `record` says which), in
         its transaction: 404 for an unknown campaign, 409 `budget_exhausted` past the budget."""
         campaign = self._existing(campaign_id)
-        self._repo.spend(tx, campaign, points, record, on_budget=self._exhausted(campaign, points),
-                         on_replay=on_replay)
+        self._repo.spend(tx, campaign, points, record, on_budget=self._exhausted(campaign, points), on_replay=on_replay)
 
     def give_back(self, tx: Transaction, campaign_id: str, points: int, record: dict[str, Any]) -> None:
         """Points a campaign issued that nobody received (an envelope's remainder) return to its budget."""
@@ -115,8 +142,10 @@ class CampaignService:
 
         def exhausted() -> Exception:
             remaining = campaign["budget_points"] - self._existing(campaign_id).get("issued_points", 0)
-            return BudgetExhausted(f"campaign {campaign_id!r} has {remaining} points left, not {points}",
-                                   {"campaign_id": campaign_id, "remaining_points": remaining})
+            return BudgetExhausted(
+                f"campaign {campaign_id!r} has {remaining} points left, not {points}",
+                {"campaign_id": campaign_id, "remaining_points": remaining},
+            )
 
         return exhausted
 
@@ -125,11 +154,27 @@ class CampaignService:
             raise SelfReferral("a user cannot refer themselves", {"referee_id": body.referee_id})
         self.ensure(REFERRAL_CAMPAIGN, "Referral rewards", self._settings.referral_budget_points)
         points = self._settings.referral_points[body.kind]
-        grant = self.grant(actor, REFERRAL_CAMPAIGN, rules.GrantInput(
-            user_id=body.referrer_id, points=points, reason=f"referral: {body.kind}",
-            ref=f"{body.kind}:{body.referee_id}"), kind="referral", audit=("referral.create", body.referee_id))
+        grant = self.grant(
+            actor,
+            REFERRAL_CAMPAIGN,
+            rules.GrantInput(
+                user_id=body.referrer_id,
+                points=points,
+                reason=f"referral: {body.kind}",
+                ref=f"{body.kind}:{body.referee_id}",
+            ),
+            kind="referral",
+            audit=("referral.create", body.referee_id),
+        )
         if grant.user_id != body.referrer_id:
-            raise AlreadyReferred(f"{body.referee_id!r} was already referred for {body.kind} by someone else",
-                                  {"referee_id": body.referee_id, "kind": body.kind})
-        return rules.Referral(referrer_id=grant.user_id, referee_id=body.referee_id, kind=body.kind,
-                              points=grant.points, created_at=grant.created_at)
+            raise AlreadyReferred(
+                f"{body.referee_id!r} was already referred for {body.kind} by someone else",
+                {"referee_id": body.referee_id, "kind": body.kind},
+            )
+        return rules.Referral(
+            referrer_id=grant.user_id,
+            referee_id=body.referee_id,
+            kind=body.kind,
+            points=grant.points,
+            created_at=grant.created_at,
+        )

@@ -1,4 +1,5 @@
 """Community events: official and user-hosted events, registrations through checkout, tickets and check-in."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -45,10 +46,20 @@ REFUNDS_SETTLE_S = 60  # a cancelled event is marked refunded only after a pass 
 
 
 class EventService:
-    def __init__(self, repo: EventRepository, checkout: CheckoutService, orders: OrderService,
-                 order_repo: OrderRepository, users: UserRepository, campaigns: CampaignService,
-                 contribution: ContributionService, cursors: CursorCodec, clock: Clock, ticket_key: bytes,
-                 settings: Settings) -> None:
+    def __init__(
+        self,
+        repo: EventRepository,
+        checkout: CheckoutService,
+        orders: OrderService,
+        order_repo: OrderRepository,
+        users: UserRepository,
+        campaigns: CampaignService,
+        contribution: ContributionService,
+        cursors: CursorCodec,
+        clock: Clock,
+        ticket_key: bytes,
+        settings: Settings,
+    ) -> None:
         self._repo = repo
         self._checkout = checkout
         self._orders = orders
@@ -68,17 +79,30 @@ class EventService:
         if not official:
             profile = self._users.get(actor)
             if profile is None or profile.tier != "owner":
-                raise OwnerOnly("only verified vehicle owners may host events", {"tier": getattr(profile, "tier", "fan")})
+                raise OwnerOnly(
+                    "only verified vehicle owners may host events", {"tier": getattr(profile, "tier", "fan")}
+                )
         now = iso(self._clock.now())
         if iso(body.starts_at) <= now:
             raise NotAvailable("an event must start in the future", {"fields": {"starts_at": "in the past"}})
         status = getattr(body, "status", "published") if official else "submitted"
         cancel_until = body.cancel_until or body.starts_at - rules.DEFAULT_CANCEL_BEFORE
         shards = self._settings.ticket_shards if body.capacity >= self._settings.ticket_shard_min_capacity else 1
-        event = {**body.model_dump(mode="json", exclude={"status"}), "event_id": new_id("e"), "stock_shards": shards,
-                 "host_id": None if official else actor, "official": official, "status": status,
-                 "starts_at": iso(body.starts_at), "ends_at": iso(body.ends_at), "cancel_until": iso(cancel_until),
-                 "note": None, "created_at": now, "updated_at": now, "version": 1}
+        event = {
+            **body.model_dump(mode="json", exclude={"status"}),
+            "event_id": new_id("e"),
+            "stock_shards": shards,
+            "host_id": None if official else actor,
+            "official": official,
+            "status": status,
+            "starts_at": iso(body.starts_at),
+            "ends_at": iso(body.ends_at),
+            "cancel_until": iso(cancel_until),
+            "note": None,
+            "created_at": now,
+            "updated_at": now,
+            "version": 1,
+        }
         self._repo.create(event)
         log.info("event created", extra={"event_id": event["event_id"], "status": status, "official": official})
         return self._view(event, body.capacity)
@@ -86,11 +110,13 @@ class EventService:
     def decide(self, actor: str, event_id: str, body: rules.EventDecision) -> rules.CommunityEvent:
         event, left = self._read(event_id)
         if event["status"] not in ("submitted", "draft"):
-            raise InvalidTransition(f"a {event['status']} event cannot be reviewed",
-                                    {"from": event["status"], "to": body.decision})
+            raise InvalidTransition(
+                f"a {event['status']} event cannot be reviewed", {"from": event["status"], "to": body.decision}
+            )
         status = "published" if body.decision == "approve" else "rejected"
-        after = self._repo.move(event, {"status": status, "note": body.note, "reviewed_by": actor,
-                                        "updated_at": iso(self._clock.now())})
+        after = self._repo.move(
+            event, {"status": status, "note": body.note, "reviewed_by": actor, "updated_at": iso(self._clock.now())}
+        )
         return self._view(after, left)
 
     def cancel_event(self, actor: str, is_merchandiser: bool, event_id: str, reason: str) -> rules.CommunityEvent:
@@ -100,11 +126,22 @@ class EventService:
         if not is_merchandiser and event.get("host_id") != actor:
             raise Forbidden("only the event's host or a merchandiser cancels it", {"event_id": event_id})
         if event["status"] == "cancelled" or event["ends_at"] <= iso(self._clock.now()):
-            raise InvalidTransition(f"a {event['status']} event that has "
-                                    f"{'ended' if event['status'] != 'cancelled' else 'been cancelled'} "
-                                    "cannot be cancelled", {"from": event["status"], "to": "cancelled"})
-        after = self._repo.move(event, {"status": "cancelled", "note": reason, "cancelled_by": actor,
-                                        "updated_at": iso(self._clock.now()), "refunds_done": False})
+            raise InvalidTransition(
+                f"a {event['status']} event that has "
+                f"{'ended' if event['status'] != 'cancelled' else 'been cancelled'} "
+                "cannot be cancelled",
+                {"from": event["status"], "to": "cancelled"},
+            )
+        after = self._repo.move(
+            event,
+            {
+                "status": "cancelled",
+                "note": reason,
+                "cancelled_by": actor,
+                "updated_at": iso(self._clock.now()),
+                "refunds_done": False,
+            },
+        )
         log.info("event cancelled", extra={"event_id": event_id, "by": actor})
         after = self._refund_registrations(after, final=False)
         return self._view(after, self._repo.places_left([event_id]).get(event_id, (left, 0))[0])
@@ -139,7 +176,9 @@ class EventService:
         order = self._orders.get(item["order_id"])
         target = {"pending_payment": "cancelled", "paid": "refunded"}.get(order.status)
         if target is not None:
-            self._orders.move(order.order_id, target, actor="system", audit_reason=f"event {event['event_id']} cancelled")
+            self._orders.move(
+                order.order_id, target, actor="system", audit_reason=f"event {event['event_id']} cancelled"
+            )
 
     def settle_rewards(self) -> int:
         """Scheduled: once a user-hosted event has ended, credit its host `event_host_share` of the net income
@@ -160,12 +199,22 @@ class EventService:
         net = sum(o.subtotal_fen for o in orders if rules.ORDER_TO_REGISTRATION[o.status] == "confirmed")
         points = rules.host_reward_points(net, self._settings.event_host_share)
         if points:
-            campaign = self._campaigns.ensure(EVENT_REWARDS, "Event host rewards",
-                                              self._settings.event_reward_budget_points)
+            campaign = self._campaigns.ensure(
+                EVENT_REWARDS, "Event host rewards", self._settings.event_reward_budget_points
+            )
             try:
-                self._campaigns.grant("system", campaign["campaign_id"], GrantInput(
-                    user_id=event["host_id"], points=points, reason=f"hosted event {event['event_id']}",
-                    ref=f"event:{event['event_id']}"), kind="event_reward", audit=("event.reward", event["event_id"]))
+                self._campaigns.grant(
+                    "system",
+                    campaign["campaign_id"],
+                    GrantInput(
+                        user_id=event["host_id"],
+                        points=points,
+                        reason=f"hosted event {event['event_id']}",
+                        ref=f"event:{event['event_id']}",
+                    ),
+                    kind="event_reward",
+                    audit=("event.reward", event["event_id"]),
+                )
             except BudgetExhausted:
                 if event.get("reward_status") != "budget_exhausted":
                     self._repo.move(event, {"reward_status": "budget_exhausted", "reward_points": points})
@@ -202,19 +251,25 @@ class EventService:
 
     def _views(self, events: list[dict[str, Any]]) -> list[rules.CommunityEvent]:
         left = self._repo.places_left([e["event_id"] for e in events]) if events else {}
-        return [self._view({**e, "waiting": left.get(e["event_id"], (0, 0))[1]}, left.get(e["event_id"], (0, 0))[0])
-                for e in events]
+        return [
+            self._view({**e, "waiting": left.get(e["event_id"], (0, 0))[1]}, left.get(e["event_id"], (0, 0))[0])
+            for e in events
+        ]
 
     @staticmethod
     def _view(event: dict[str, Any], places_left: int) -> rules.CommunityEvent:
-        return rules.CommunityEvent.model_validate({
-            **{k: v for k, v in event.items() if k in rules.CommunityEvent.model_fields},
-            "places_left": places_left, "registered": event["capacity"] - places_left,
-            "waitlisted": event.get("waiting", 0), "points_price": points_price(event["fee_fen"])})
+        return rules.CommunityEvent.model_validate(
+            {
+                **{k: v for k, v in event.items() if k in rules.CommunityEvent.model_fields},
+                "places_left": places_left,
+                "registered": event["capacity"] - places_left,
+                "waitlisted": event.get("waiting", 0),
+                "points_price": points_price(event["fee_fen"]),
+            }
+        )
 
     # -- registrations --------------------------------------------------------------------------
-    def register(self, user_id: str, event_id: str, idem_key: str, body: rules.RegistrationInput
-                 ) -> rules.Registration:
+    def register(self, user_id: str, event_id: str, idem_key: str, body: rules.RegistrationInput) -> rules.Registration:
         """An order of the event's ticket, `attendees` places, paid like any order; with it, in the same
         transaction, the registration and the marker that allows one active registration per user and event."""
         sku = rules.ticket_sku(event_id)
@@ -222,12 +277,22 @@ class EventService:
         written: dict[str, Any] = {}
 
         def record(tx: Transaction, order: Order) -> None:
-            registration = {"registration_id": rules.registration_id(order.order_id), "event_id": event_id,
-                            "user_id": user_id, "order_id": order.order_id, "attendees": body.attendees,
-                            "created_at": order.created_at}
-            self._repo.add_registration(tx, registration, on_repeat=AlreadyRegistered(
-                "you already have a registration for this event; cancel it to register again",
-                {"event_id": event_id}))
+            registration = {
+                "registration_id": rules.registration_id(order.order_id),
+                "event_id": event_id,
+                "user_id": user_id,
+                "order_id": order.order_id,
+                "attendees": body.attendees,
+                "created_at": order.created_at,
+            }
+            self._repo.add_registration(
+                tx,
+                registration,
+                on_repeat=AlreadyRegistered(
+                    "you already have a registration for this event; cancel it to register again",
+                    {"event_id": event_id},
+                ),
+            )
             written.update(registration)  # the last attempt's is the one committed
 
         try:
@@ -243,25 +308,39 @@ class EventService:
             left = full.details.get("stock", 0)
             if body.waitlist and left == 0:  # with places left, ask for as many: a bigger group would block them
                 return self._queue(user_id, event_id, idem_key, body)
-            raise EventFull(f"only {left} places left" if left else "the event is full",
-                            {"event_id": event_id, "places_left": left}) from None
+            raise EventFull(
+                f"only {left} places left" if left else "the event is full", {"event_id": event_id, "places_left": left}
+            ) from None
         if written.get("order_id") == order.order_id:  # placed now: nothing more to read
             return self._registration_view(written, order)
         return self.registration(user_id, rules.registration_id(order.order_id), order)  # a replay
 
     # -- the waitlist ----------------------------------------------------------------------------
-    def _queue(self, user_id: str, event_id: str, idem_key: str, body: rules.RegistrationInput
-               ) -> rules.Registration:
+    def _queue(self, user_id: str, event_id: str, idem_key: str, body: rules.RegistrationInput) -> rules.Registration:
         """A place in the queue (the event is full): first come, first offered."""
         event, _ = self._read(event_id)
         now = iso(self._clock.now())
         reg_id = new_id("w")
-        entry: dict[str, Any] = {"registration_id": reg_id, "event_id": event_id, "user_id": user_id, "order_id": None,
-                 "attendees": body.attendees, "status": "waiting", "idempotency_key": idem_key, "created_at": now}
+        entry: dict[str, Any] = {
+            "registration_id": reg_id,
+            "event_id": event_id,
+            "user_id": user_id,
+            "order_id": None,
+            "attendees": body.attendees,
+            "status": "waiting",
+            "idempotency_key": idem_key,
+            "created_at": now,
+        }
         tx = self._repo.begin()
-        self._repo.add_waiting(tx, entry, event["ends_at"], on_repeat=AlreadyRegistered(
-            "you already have a registration for this event; cancel it to register again", {"event_id": event_id}),
-            not_open=NotAvailable("this event no longer takes registrations", {"event_id": event_id}))
+        self._repo.add_waiting(
+            tx,
+            entry,
+            event["ends_at"],
+            on_repeat=AlreadyRegistered(
+                "you already have a registration for this event; cancel it to register again", {"event_id": event_id}
+            ),
+            not_open=NotAvailable("this event no longer takes registrations", {"event_id": event_id}),
+        )
         try:
             tx.commit()
         except AlreadyRegistered:
@@ -279,15 +358,16 @@ class EventService:
         for _ in range(MAX_OFFER_ROUNDS):  # bounded: a stale index can make the same entry lose again
             found = self._repo.get(event_id)
             now = self._clock.now()
-            if found is None or found[0]["status"] != "published" or found[1] <= 0 or \
-                    found[0]["starts_at"] <= iso(now):
+            if found is None or found[0]["status"] != "published" or found[1] <= 0 or found[0]["starts_at"] <= iso(now):
                 return offered
             event, left = found
             entry = next((e for e in self._repo.waiting(event_id, 50) if e["attendees"] <= left), None)
             if entry is None:
                 return offered
-            lapses = min(now + dt.timedelta(seconds=self._settings.waitlist_offer_s),
-                         dt.datetime.fromisoformat(event["starts_at"].replace("Z", "+00:00")))
+            lapses = min(
+                now + dt.timedelta(seconds=self._settings.waitlist_offer_s),
+                dt.datetime.fromisoformat(event["starts_at"].replace("Z", "+00:00")),
+            )
             try:
                 shards = event.get("stock_shards", 1)
                 self._repo.offer(entry, iso(lapses), sharded=shards if shards > 1 else 0)
@@ -297,8 +377,7 @@ class EventService:
                 continue  # another offer or a registration took them first: look again
         return offered
 
-    def accept_offer(self, user_id: str, reg_id: str, idem_key: str, body: rules.OfferAcceptance
-                     ) -> rules.Registration:
+    def accept_offer(self, user_id: str, reg_id: str, idem_key: str, body: rules.OfferAcceptance) -> rules.Registration:
         """Take up an offer: an order of the places set aside (paid as any registration), before it lapses."""
         entry = self._repo.registration(reg_id)
         if entry is None or entry["user_id"] != user_id:
@@ -306,23 +385,34 @@ class EventService:
         if entry.get("order_id"):  # accepted already: this request again, or another one
             return self.registration(user_id, reg_id)
         if entry["status"] != "offered":
-            raise NotAvailable(f"there is no open offer on this registration (it is "
-                               f"{rules.QUEUE_STATUS.get(entry['status'], entry['status'])})",
-                               {"status": rules.QUEUE_STATUS.get(entry["status"], entry["status"])})
-        request = OrderRequest(items=[LineRequest(sku=rules.ticket_sku(entry["event_id"]), qty=entry["attendees"])],
-                               points=body.points)
+            raise NotAvailable(
+                f"there is no open offer on this registration (it is "
+                f"{rules.QUEUE_STATUS.get(entry['status'], entry['status'])})",
+                {"status": rules.QUEUE_STATUS.get(entry["status"], entry["status"])},
+            )
+        request = OrderRequest(
+            items=[LineRequest(sku=rules.ticket_sku(entry["event_id"]), qty=entry["attendees"])], points=body.points
+        )
         now = iso(self._clock.now())
 
         def claim(tx: Transaction, order: Order) -> None:
-            self._repo.claim_offer(tx, entry, order.order_id, now, on_fail=NotAvailable(
-                "the offer lapsed before it was accepted", {"offer_expires_at": entry.get("offer_expires_at")}))
+            self._repo.claim_offer(
+                tx,
+                entry,
+                order.order_id,
+                now,
+                on_fail=NotAvailable(
+                    "the offer lapsed before it was accepted", {"offer_expires_at": entry.get("offer_expires_at")}
+                ),
+            )
 
         held = {rules.ticket_sku(entry["event_id"]): entry["held"]} if entry.get("held") else None
         order = self._checkout.place(user_id, idem_key, request, follow=claim, reserved=True, shards=held)
         accepted = self.registration(user_id, reg_id)
         if accepted.order_id != order.order_id:  # the key replayed an earlier order: this offer is still open
-            raise IdempotencyKeyReused("this Idempotency-Key belongs to another request; use a new one",
-                                       {"order_id": order.order_id})
+            raise IdempotencyKeyReused(
+                "this Idempotency-Key belongs to another request; use a new one", {"order_id": order.order_id}
+            )
         return accepted
 
     def lapse_offers(self) -> int:
@@ -349,8 +439,7 @@ class EventService:
             offered += self.offer_waitlist(event_id)
         return offered
 
-    def registration(self, user_id: Optional[str], reg_id: str, order: Optional[Order] = None
-                     ) -> rules.Registration:
+    def registration(self, user_id: Optional[str], reg_id: str, order: Optional[Order] = None) -> rules.Registration:
         """One registration, to its user (or to anyone, with `user_id` None)."""
         item = self._repo.registration(reg_id)
         if item is None or (user_id is not None and item["user_id"] != user_id):
@@ -364,9 +453,14 @@ class EventService:
         items = self._repo.registrations_of(user_id, limit)
         ids = [i["order_id"] for i in items if i.get("order_id")]
         orders = {o.order_id: o for o in self._order_repo.many(ids)} if ids else {}
-        return rules.MyEvents(hosted=hosted, registrations=[
-            self._registration_view(i, orders.get(i.get("order_id") or "")) for i in items
-            if not i.get("order_id") or i["order_id"] in orders])
+        return rules.MyEvents(
+            hosted=hosted,
+            registrations=[
+                self._registration_view(i, orders.get(i.get("order_id") or ""))
+                for i in items
+                if not i.get("order_id") or i["order_id"] in orders
+            ],
+        )
 
     def cancel(self, user_id: str, reg_id: str) -> rules.Registration:
         """The attendee's cancel, until the event's `cancel_until`: as an order cancel (points and cash back,
@@ -376,8 +470,10 @@ class EventService:
             raise NotFound(f"registration {reg_id!r} not found", {"registration_id": reg_id})
         if not item.get("order_id"):  # leaving the queue, or turning an offer down: any time
             if item["status"] not in ("waiting", "offered"):
-                raise NotCancellable(f"this registration is {rules.QUEUE_STATUS[item['status']]}",
-                                     {"status": rules.QUEUE_STATUS[item["status"]]})
+                raise NotCancellable(
+                    f"this registration is {rules.QUEUE_STATUS[item['status']]}",
+                    {"status": rules.QUEUE_STATUS[item["status"]]},
+                )
             try:
                 self._repo.end_offer(item, "withdrawn")
             except LostRace:  # the offer lapsed or was accepted meanwhile: answer from what it is now
@@ -392,8 +488,10 @@ class EventService:
             raise NotCancellable("this ticket was checked in at the door", {"checked_in_at": item["checked_in_at"]})
         event, _ = self._read(item["event_id"])
         if iso(self._clock.now()) > event["cancel_until"]:
-            raise NotCancellable(f"registrations for this event could be cancelled until {event['cancel_until']}",
-                                 {"cancel_until": event["cancel_until"]})
+            raise NotCancellable(
+                f"registrations for this event could be cancelled until {event['cancel_until']}",
+                {"cancel_until": event["cancel_until"]},
+            )
         order = self._orders.cancel(user_id, item["order_id"], registration=True)
         self.offer_waitlist(item["event_id"])  # the places freed go to the queue first
         return self._registration_view(item, order)
@@ -407,37 +505,66 @@ class EventService:
         now = self._clock.now()
         opens = dt.datetime.fromisoformat(event["starts_at"].replace("Z", "+00:00")) - rules.CHECKIN_OPENS
         if not iso(opens) <= iso(now) <= event["ends_at"]:
-            raise NotAvailable("check-in is open from two hours before the start until the end",
-                               {"opens_at": iso(opens), "closes_at": event["ends_at"]})
+            raise NotAvailable(
+                "check-in is open from two hours before the start until the end",
+                {"opens_at": iso(opens), "closes_at": event["ends_at"]},
+            )
         reg_id = rules.ticket_matches(self._ticket_key, event_id, code)
         item = self._repo.registration(reg_id) if reg_id else None
         if item is None or item["event_id"] != event_id:
             raise NotFound("no such ticket for this event", {"event_id": event_id})
         order = self._orders.get(item["order_id"])
         if rules.ORDER_TO_REGISTRATION[order.status] != "confirmed":
-            raise NotAvailable(f"this registration is {rules.ORDER_TO_REGISTRATION[order.status]}",
-                               {"status": rules.ORDER_TO_REGISTRATION[order.status]})
+            raise NotAvailable(
+                f"this registration is {rules.ORDER_TO_REGISTRATION[order.status]}",
+                {"status": rules.ORDER_TO_REGISTRATION[order.status]},
+            )
         at = iso(now)
-        self._repo.check_in(item["registration_id"], at, lambda tx: self._contribution.add(
-            tx, item["user_id"], EVENT_ATTENDED, f"event:{event_id}", at))  # the attendee's +5, once per event
-        return rules.CheckinResult(registration_id=item["registration_id"], event_id=event_id,
-                                   user_id=item["user_id"], attendees=item["attendees"], checked_in_at=iso(now))
+        self._repo.check_in(
+            item["registration_id"],
+            at,
+            lambda tx: self._contribution.add(tx, item["user_id"], EVENT_ATTENDED, f"event:{event_id}", at),
+        )  # the attendee's +5, once per event
+        return rules.CheckinResult(
+            registration_id=item["registration_id"],
+            event_id=event_id,
+            user_id=item["user_id"],
+            attendees=item["attendees"],
+            checked_in_at=iso(now),
+        )
 
     def _registration_view(self, item: dict[str, Any], order: Optional[Order]) -> rules.Registration:
         if order is None:  # in the queue, offered, or out of it
             return rules.Registration(
-                registration_id=item["registration_id"], event_id=item["event_id"], user_id=item["user_id"],
-                order_id=None, attendees=item["attendees"], status=rules.QUEUE_STATUS[item["status"]],
+                registration_id=item["registration_id"],
+                event_id=item["event_id"],
+                user_id=item["user_id"],
+                order_id=None,
+                attendees=item["attendees"],
+                status=rules.QUEUE_STATUS[item["status"]],
                 offer_expires_at=item.get("offer_expires_at") if item["status"] == "offered" else None,
-                created_at=item["created_at"])
+                created_at=item["created_at"],
+            )
         status = rules.ORDER_TO_REGISTRATION[order.status]
-        code = rules.ticket_code(self._ticket_key, item["event_id"], item["registration_id"]) \
-            if status == "confirmed" else None
+        code = (
+            rules.ticket_code(self._ticket_key, item["event_id"], item["registration_id"])
+            if status == "confirmed"
+            else None
+        )
         return rules.Registration(
-            registration_id=item["registration_id"], event_id=item["event_id"], user_id=item["user_id"],
-            order_id=item["order_id"], attendees=item["attendees"], status=status, ticket_code=code,
-            cash_due_fen=order.cash_due_fen, points_applied=order.points_applied, payment=order.payment,
-            checked_in_at=item.get("checked_in_at"), created_at=item["created_at"])
+            registration_id=item["registration_id"],
+            event_id=item["event_id"],
+            user_id=item["user_id"],
+            order_id=item["order_id"],
+            attendees=item["attendees"],
+            status=status,
+            ticket_code=code,
+            cash_due_fen=order.cash_due_fen,
+            points_applied=order.points_applied,
+            payment=order.payment,
+            checked_in_at=item.get("checked_in_at"),
+            created_at=item["created_at"],
+        )
 
 
 class RegistrationFollower:

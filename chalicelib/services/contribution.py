@@ -1,5 +1,6 @@
 """The contribution score: awards once per (user, kind, ref), on their own or inside another feature's
 transaction; balances, the ledger, and what a user's design vote weighs."""
+
 from __future__ import annotations
 
 from typing import Any, Optional
@@ -33,8 +34,17 @@ class ContributionService:
 
         return on_lost_race(attempt, f"the contribution of {user_id!r}")
 
-    def add(self, tx: Transaction, user_id: str, kind: str, ref: str, at: str, amount: Optional[int] = None, *,
-            on_repeat: OnFail = LostRace) -> tuple[dict[str, Any], bool]:
+    def add(
+        self,
+        tx: Transaction,
+        user_id: str,
+        kind: str,
+        ref: str,
+        at: str,
+        amount: Optional[int] = None,
+        *,
+        on_repeat: OnFail = LostRace,
+    ) -> tuple[dict[str, Any], bool]:
         """Add an award to another use case's transaction `tx`: (the entry, True), or — the source already
         earned — (its first entry, False) and nothing added. The same source earning concurrently fails `tx`
         with `on_repeat` (by default LostRace: the caller re-plans, and then finds the source earned)."""
@@ -44,8 +54,14 @@ class ContributionService:
         points = self._settings.contribution_points[kind] if amount is None else amount
         if not 1 <= points <= rules.MAX_AMOUNT:  # the score never goes down, and one award stays small
             raise ValueError(f"a contribution award is 1..{rules.MAX_AMOUNT}, not {points}")
-        entry = {"entry_id": new_id("c"), "user_id": user_id, "kind": kind, "ref": ref, "amount": points,
-                 "created_at": at}
+        entry = {
+            "entry_id": new_id("c"),
+            "user_id": user_id,
+            "kind": kind,
+            "ref": ref,
+            "amount": points,
+            "created_at": at,
+        }
         self._repo.add(tx, entry, on_repeat=on_repeat)
         return entry, True
 
@@ -66,5 +82,7 @@ class ContributionService:
     def ledger(self, user_id: str, limit: int, cursor: Optional[str]) -> rules.ContributionLedgerPage:
         scope = f"contribution|{user_id}"
         items, last = self._repo.ledger_page(user_id, limit, self._cursors.decode(cursor, scope))
-        return rules.ContributionLedgerPage(items=[rules.ContributionEntry.model_validate(i) for i in items],
-                                            next_cursor=self._cursors.encode(last, scope))
+        return rules.ContributionLedgerPage(
+            items=[rules.ContributionEntry.model_validate(i) for i in items],
+            next_cursor=self._cursors.encode(last, scope),
+        )

@@ -1,6 +1,7 @@
 """Coupons: merchandisers define templates and grant coupons; shoppers hold them, buy them with points (a coupon
 product, through checkout) and use one per order. Every coupon issued comes off the template's budget, spread over
 shard items so a coupon handed to a crowd does not serialise on one item, and counts against the user's limit."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -38,8 +39,12 @@ class CouponService:
         shards = rules.budget_shards(body.budget_count)
         template = {**body.model_dump(), "budget_shards": shards, "created_at": now, "created_by": actor}
         tx = self._repo.begin()
-        self._repo.add(tx, template, spread(body.budget_count, shards),
-                       on_fail=AlreadyExists(f"coupon {body.coupon_id!r} already exists", {"coupon_id": body.coupon_id}))
+        self._repo.add(
+            tx,
+            template,
+            spread(body.budget_count, shards),
+            on_fail=AlreadyExists(f"coupon {body.coupon_id!r} already exists", {"coupon_id": body.coupon_id}),
+        )
         self._audit.record(tx, actor, "coupon.create", body.coupon_id, None, template, now)
         tx.commit()
         return self._view(template, body.budget_count)
@@ -50,8 +55,9 @@ class CouponService:
 
     def page(self, limit: int, cursor: Optional[str]) -> rules.CouponPage:
         items, last = self._repo.templates(limit, self._cursors.decode(cursor, "coupons"))
-        return rules.CouponPage(items=[self._view(t, self._left(t)) for t in items],
-                                next_cursor=self._cursors.encode(last, "coupons"))
+        return rules.CouponPage(
+            items=[self._view(t, self._left(t)) for t in items], next_cursor=self._cursors.encode(last, "coupons")
+        )
 
     def template(self, coupon_id: str) -> dict[str, Any]:
         found = self._repo.template(coupon_id)
@@ -79,8 +85,14 @@ class CouponService:
             now = self._clock.now()
             at = iso(now)
             coupon = rules.issued_coupon(template, new_coupon_id(now), body.user_id, "grant", body.ref, now, at)
-            record = {"coupon_id": coupon_id, "ref": body.ref, "user_id": body.user_id, "coupon": coupon["coupon"],
-                      "granted_at": at, "granted_by": actor}
+            record = {
+                "coupon_id": coupon_id,
+                "ref": body.ref,
+                "user_id": body.user_id,
+                "coupon": coupon["coupon"],
+                "granted_at": at,
+                "granted_by": actor,
+            }
             tx = self._repo.begin()
             self._repo.record_grant(tx, coupon_id, body.ref, record, on_replay=Replay)  # first: a replay wins
             self.issue(tx, template, body.user_id, [coupon], self.plan(template, body.user_id, 1, n))
@@ -94,8 +106,10 @@ class CouponService:
             record = self._repo.grant(coupon_id, body.ref)
             assert record is not None  # grant records are never deleted
             if record["user_id"] != body.user_id:
-                raise Conflict(f"ref {body.ref!r} granted this coupon to another user already",
-                               {"ref": body.ref, "coupon_id": coupon_id}) from None
+                raise Conflict(
+                    f"ref {body.ref!r} granted this coupon to another user already",
+                    {"ref": body.ref, "coupon_id": coupon_id},
+                ) from None
             first = self._repo.user_coupon(record["user_id"], record["coupon"])
             assert first is not None
             return self.view(first)
@@ -113,20 +127,29 @@ class CouponService:
         found = allocate(left, count, home)
         if found is None:
             total = sum(left.values())
-            raise BudgetExhausted(f"coupon {cid!r} has {total} left to issue, not {count}",
-                                  {"coupon_id": cid, "left": total})
+            raise BudgetExhausted(
+                f"coupon {cid!r} has {total} left to issue, not {count}", {"coupon_id": cid, "left": total}
+            )
         return found
 
-    def issue(self, tx: Transaction, template: dict[str, Any], user_id: str, coupons: list[dict[str, Any]],
-              shards: list[list[int]]) -> None:
+    def issue(
+        self,
+        tx: Transaction,
+        template: dict[str, Any],
+        user_id: str,
+        coupons: list[dict[str, Any]],
+        shards: list[list[int]],
+    ) -> None:
         """Write `coupons` for the user in `tx`, off the budget `shards` (see `plan`), within the user's limit."""
         self._repo.issue(tx, template, user_id, coupons, shards, on_limit=lambda: self._over_limit(template, user_id))
 
     def _over_limit(self, template: dict[str, Any], user_id: str) -> CouponLimit:
         cid, limit = template["coupon_id"], template["per_user_limit"]
         received = self._repo.received(cid, user_id)
-        return CouponLimit(f"at most {limit} of coupon {cid!r} per person; you have had {received}",
-                           {"coupon_id": cid, "per_user_limit": limit, "received": received})
+        return CouponLimit(
+            f"at most {limit} of coupon {cid!r} per person; you have had {received}",
+            {"coupon_id": cid, "per_user_limit": limit, "received": received},
+        )
 
     def check_room(self, coupon_id: str, user_id: str, count: int) -> None:
         """What an order would meet issuing `count` coupons to the user (a quote's reads, no writes)."""
@@ -135,8 +158,9 @@ class CouponService:
             raise self._over_limit(template, user_id)
         left = self._left(template)
         if left < count:
-            raise BudgetExhausted(f"coupon {coupon_id!r} has {left} left to issue, not {count}",
-                                  {"coupon_id": coupon_id, "left": left})
+            raise BudgetExhausted(
+                f"coupon {coupon_id!r} has {left} left to issue, not {count}", {"coupon_id": coupon_id, "left": left}
+            )
 
     def use(self, tx: Transaction, user_id: str, coupon: str, order_id: str, at: str) -> None:
         self._repo.use(tx, user_id, coupon, order_id, at)
@@ -149,9 +173,14 @@ class CouponService:
 
     def view(self, coupon: dict[str, Any]) -> rules.UserCoupon:
         status = rules.status_of(coupon, iso(self._clock.now()))
-        return rules.UserCoupon.model_validate({**coupon, "status": status,
-                                                "order_id": coupon.get("order_id") if status == "used" else None,
-                                                "bought_with": coupon["ref"] if coupon["source"] == "purchase" else None})
+        return rules.UserCoupon.model_validate(
+            {
+                **coupon,
+                "status": status,
+                "order_id": coupon.get("order_id") if status == "used" else None,
+                "bought_with": coupon["ref"] if coupon["source"] == "purchase" else None,
+            }
+        )
 
 
 class CouponFollower:
@@ -177,17 +206,22 @@ class CouponFollower:
             for c in order.coupons:
                 item = held.get(c, {})
                 if item.get("order_id"):
-                    raise NotCancellable(f"coupon {c} that this order bought is in use by order {item['order_id']}: "
-                                         "cancel that order first", {"status": t.before.status, "coupon": c,
-                                                                     "order_id": item["order_id"]})
+                    raise NotCancellable(
+                        f"coupon {c} that this order bought is in use by order {item['order_id']}: "
+                        "cancel that order first",
+                        {"status": t.before.status, "coupon": c, "order_id": item["order_id"]},
+                    )
                 if item.get("expires_at", "") <= order.updated_at:
-                    raise NotCancellable(f"coupon {c} that this order bought has expired, so the order is past "
-                                         "cancelling", {"status": t.before.status, "coupon": c})
+                    raise NotCancellable(
+                        f"coupon {c} that this order bought has expired, so the order is past cancelling",
+                        {"status": t.before.status, "coupon": c},
+                    )
         for cid, shards in order.coupon_budget.items():
             back = [c for c in order.coupons if c in unused and held[c]["coupon_id"] == cid]
             if back:
-                self._repo.revoke(tx, cid, order.user_id, back, first_units(shards, len(back)), order.updated_at,
-                                  on_used=LostRace)
+                self._repo.revoke(
+                    tx, cid, order.user_id, back, first_units(shards, len(back)), order.updated_at, on_used=LostRace
+                )
 
 
 def first_units(shards: list[list[int]], count: int) -> list[list[int]]:

@@ -1,4 +1,5 @@
 """Co-design use cases: submit, browse and vote (weighted by contribution), review with a reward, productize."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -33,9 +34,18 @@ REWARDS_CAMPAIGN = "design-rewards"
 
 
 class DesignService:
-    def __init__(self, repo: DesignRepository, accounts: Accounts, campaigns: CampaignService,
-                 catalog: CatalogService, contribution: ContributionService, audit: AuditRepository,
-                 cursors: CursorCodec, settings: Settings, names: Pseudonyms) -> None:
+    def __init__(
+        self,
+        repo: DesignRepository,
+        accounts: Accounts,
+        campaigns: CampaignService,
+        catalog: CatalogService,
+        contribution: ContributionService,
+        audit: AuditRepository,
+        cursors: CursorCodec,
+        settings: Settings,
+        names: Pseudonyms,
+    ) -> None:
         self._names = names
         self._contribution = contribution
         self._repo = repo
@@ -49,18 +59,34 @@ class DesignService:
     # -- shoppers ----------------------------------------------------------------------------
     def submit(self, designer_id: str, body: rules.DesignInput) -> rules.Design:
         now = iso(self._accounts.clock.now())
-        design = {"design_id": new_id("d"), "designer_id": designer_id, **body.model_dump(), "status": "submitted",
-                  "votes": 0, "score": 0, "units_sold": 0, "royalty_points": 0, "created_at": now, "updated_at": now}
+        design = {
+            "design_id": new_id("d"),
+            "designer_id": designer_id,
+            **body.model_dump(),
+            "status": "submitted",
+            "votes": 0,
+            "score": 0,
+            "units_sold": 0,
+            "royalty_points": 0,
+            "created_at": now,
+            "updated_at": now,
+        }
 
         tx = self._repo.begin()
-        self._repo.add(tx, design, on_too_many=TooManyOpenDesigns(
-            f"you already have {rules.MAX_OPEN_DESIGNS} designs waiting for review",
-            {"max_open_designs": rules.MAX_OPEN_DESIGNS}))
+        self._repo.add(
+            tx,
+            design,
+            on_too_many=TooManyOpenDesigns(
+                f"you already have {rules.MAX_OPEN_DESIGNS} designs waiting for review",
+                {"max_open_designs": rules.MAX_OPEN_DESIGNS},
+            ),
+        )
         tx.commit()
         return rules.Design.model_validate(design)
 
-    def page(self, limit: int, cursor: Optional[str], public: bool = False, by_score: bool = False,
-             **where: Optional[str]) -> rules.DesignPage:
+    def page(
+        self, limit: int, cursor: Optional[str], public: bool = False, by_score: bool = False, **where: Optional[str]
+    ) -> rules.DesignPage:
         """A listing; `public` (the gallery) names designers by display name, never by user id; `by_score`: the
         gallery highest score first."""
         index, partition = listing(by_score=by_score, **where)
@@ -68,8 +94,9 @@ class DesignService:
         items, last = self._repo.page(index, partition, limit, self._cursors.decode(cursor, scope))
         if public:
             items = [{**d, "designer_id": None, "designer_name": self._names.designer(d["designer_id"])} for d in items]
-        return rules.DesignPage(items=[rules.Design.model_validate(d) for d in items],
-                                next_cursor=self._cursors.encode(last, scope))
+        return rules.DesignPage(
+            items=[rules.Design.model_validate(d) for d in items], next_cursor=self._cursors.encode(last, scope)
+        )
 
     def vote(self, voter_id: str, design_id: str) -> rules.Vote:
         """A vote weighs what the voter's contribution was when it committed; the weight is kept on the vote."""
@@ -83,13 +110,21 @@ class DesignService:
             given = self._contribution.balance(voter_id)
             weight = self._contribution.vote_weight(given)
             tx = self._repo.begin()
-            self._repo.vote(tx, design, voter_id, weight, given, iso(self._accounts.clock.now()),
-                            on_repeat=AlreadyVoted("you have already voted for this design", {"design_id": design_id}),
-                            on_changed=LostRace)  # another vote, or the voter's weight moved: re-read
+            self._repo.vote(
+                tx,
+                design,
+                voter_id,
+                weight,
+                given,
+                iso(self._accounts.clock.now()),
+                on_repeat=AlreadyVoted("you have already voted for this design", {"design_id": design_id}),
+                on_changed=LostRace,
+            )  # another vote, or the voter's weight moved: re-read
             self._contribution.pin_weight(tx, voter_id, given)
             tx.commit()
-            return rules.Vote(design_id=design_id, votes=design["votes"] + 1, score=design["score"] + weight,
-                              weight=weight)
+            return rules.Vote(
+                design_id=design_id, votes=design["votes"] + 1, score=design["score"] + weight, weight=weight
+            )
 
         return on_lost_race(attempt, f"the votes of design {design_id!r}")
 
@@ -98,14 +133,19 @@ class DesignService:
         designer_id = self._existing(design_id)["designer_id"]
         approve = body.decision == "approve"
         reward = self._settings.design_reward_points if approve else 0
-        campaign = self._campaigns.ensure(REWARDS_CAMPAIGN, "Design rewards",
-                                          self._settings.design_reward_budget_points) if reward else None
+        campaign = (
+            self._campaigns.ensure(REWARDS_CAMPAIGN, "Design rewards", self._settings.design_reward_budget_points)
+            if reward
+            else None
+        )
 
         def plan(profile: Profile, now: dt.datetime, tx: Transaction) -> Plan:
             design = self._existing(design_id)
             if design["status"] != "submitted":
-                raise InvalidTransition(f"this design is already {design['status']}; only submitted designs are decided",
-                                        {"from": design["status"], "to": body.decision})
+                raise InvalidTransition(
+                    f"this design is already {design['status']}; only submitted designs are decided",
+                    {"from": design["status"], "to": body.decision},
+                )
             at = iso(now)
             status = "approved" if approve else "rejected"
             changes = {"status": status, "note": body.note, "reviewed_by": actor, "reviewed_at": at, "updated_at": at}
@@ -113,14 +153,31 @@ class DesignService:
             self._repo.count_open(tx, designer_id, -1)
             if approve:
                 self._contribution.add(tx, designer_id, contribution.DESIGN_APPROVED, f"design:{design_id}", at)
-            self._audit.record(tx, actor, f"design.{status}", design_id, {"status": "submitted"},
-                               {"status": status, "note": body.note}, at)
+            self._audit.record(
+                tx,
+                actor,
+                f"design.{status}",
+                design_id,
+                {"status": "submitted"},
+                {"status": status, "note": body.note},
+                at,
+            )
             if not campaign:
                 return Plan(None, result={**design, **changes})
-            self._campaigns.issue(tx, campaign, {
-                "grant_id": new_id("g"), "campaign_id": REWARDS_CAMPAIGN, "user_id": designer_id, "points": reward,
-                "reason": f"design {design_id} approved", "ref": f"design:{design_id}", "created_at": at},
-                on_replay=LostRace)
+            self._campaigns.issue(
+                tx,
+                campaign,
+                {
+                    "grant_id": new_id("g"),
+                    "campaign_id": REWARDS_CAMPAIGN,
+                    "user_id": designer_id,
+                    "points": reward,
+                    "reason": f"design {design_id} approved",
+                    "ref": f"design:{design_id}",
+                    "created_at": at,
+                },
+                on_replay=LostRace,
+            )
             entry = Entry(delta=reward, kind="design_reward", ref=f"design:{design_id}")
             return Plan(profile.posted([entry]), [entry], {**design, **changes})
 
@@ -128,25 +185,38 @@ class DesignService:
 
     def productize(self, actor: str, design_id: str, body: ProductInput) -> Product:
         if body.kind != "physical":  # its designer's royalties fall due once the goods have shipped
-            raise InvalidRequest("a designed product is made and shipped: kind physical",
-                                 {"fields": {"kind": "must be physical"}})
+            raise InvalidRequest(
+                "a designed product is made and shipped: kind physical", {"fields": {"kind": "must be physical"}}
+            )
         product_id = body.product_id or new_id("p")
 
         def attempt() -> Product:
             design = self._existing(design_id)
             if design["status"] != "approved":
-                raise InvalidTransition(f"only an approved design can become a product (this one is {design['status']})",
-                                        {"from": design["status"], "to": "productized"})
+                raise InvalidTransition(
+                    f"only an approved design can become a product (this one is {design['status']})",
+                    {"from": design["status"], "to": "productized"},
+                )
             now = iso(self._accounts.clock.now())
 
             def link(tx: Transaction) -> None:
-                self._repo.move(tx, design, {"status": "productized", "product_id": product_id, "updated_at": now},
-                                on_fail=InvalidTransition("the design is no longer approved", {"to": "productized"}))
-                self._contribution.add(tx, design["designer_id"], contribution.DESIGN_PRODUCTIZED,
-                                       f"design:{design_id}", now)
+                self._repo.move(
+                    tx,
+                    design,
+                    {"status": "productized", "product_id": product_id, "updated_at": now},
+                    on_fail=InvalidTransition("the design is no longer approved", {"to": "productized"}),
+                )
+                self._contribution.add(
+                    tx, design["designer_id"], contribution.DESIGN_PRODUCTIZED, f"design:{design_id}", now
+                )
 
-            return self._catalog.create(actor, body.model_copy(update={"product_id": product_id}),
-                                        designer_id=design["designer_id"], design_id=design_id, also=link)
+            return self._catalog.create(
+                actor,
+                body.model_copy(update={"product_id": product_id}),
+                designer_id=design["designer_id"],
+                design_id=design_id,
+                also=link,
+            )
 
         return on_lost_race(attempt, f"design {design_id!r}")
 

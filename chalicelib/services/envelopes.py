@@ -1,5 +1,6 @@
 """Points red envelopes (积分红包): sending one (from the sender's points, or a merchandiser's campaign), claiming a
 share, showing it, and returning what is left at expiry, once."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -57,9 +58,17 @@ def _digest(body: rules.EnvelopeInput) -> str:
 
 
 class EnvelopeService:
-    def __init__(self, repo: EnvelopeRepository, accounts: Accounts, campaigns: CampaignService,
-                 audit: AuditRepository, pseudonyms: Pseudonyms, cursors: CursorCodec, clock: Clock,
-                 settings: Settings) -> None:
+    def __init__(
+        self,
+        repo: EnvelopeRepository,
+        accounts: Accounts,
+        campaigns: CampaignService,
+        audit: AuditRepository,
+        pseudonyms: Pseudonyms,
+        cursors: CursorCodec,
+        clock: Clock,
+        settings: Settings,
+    ) -> None:
         self._repo = repo
         self._accounts = accounts
         self._campaigns = campaigns
@@ -84,19 +93,31 @@ class EnvelopeService:
             raise Forbidden("only merchandisers fund envelopes from a campaign", {"campaign_id": body.campaign_id})
         users = body.audience.user_ids if isinstance(body.audience, rules.UsersAudience) else None
         if users and user_id in users:
-            raise InvalidRequest("you cannot claim your own envelope: leave yourself out of the audience",
-                                 {"fields": {"audience.user_ids": "must not include the sender"}})
+            raise InvalidRequest(
+                "you cannot claim your own envelope: leave yourself out of the audience",
+                {"fields": {"audience.user_ids": "must not include the sender"}},
+            )
         now = self._clock.now()
-        count = rules.shard_count(body.shares, self._settings.envelope_shares_per_shard,
-                                  self._settings.envelope_max_shards)
+        count = rules.shard_count(
+            body.shares, self._settings.envelope_shares_per_shard, self._settings.envelope_max_shards
+        )
         dealt = rules.deal(rules.split_points(body.total_points, body.shares, body.split, _RNG), count)
         envelope: dict[str, Any] = {
-            "envelope_id": f"rp-{secrets.token_hex(12)}", "sender_id": user_id,
-            "funded_by": "campaign" if body.campaign_id else "points", "campaign_id": body.campaign_id,
-            "total_points": body.total_points, "shares": body.shares, "split": body.split,
-            "audience_kind": body.audience.kind, "audience_size": len(users) if users else None,
-            "greeting": body.greeting, "shard_count": count, "luckiest_at": list(rules.largest(dealt)),
-            "created_at": iso(now), "expires_at": iso(now + dt.timedelta(seconds=body.expires_in_s))}
+            "envelope_id": f"rp-{secrets.token_hex(12)}",
+            "sender_id": user_id,
+            "funded_by": "campaign" if body.campaign_id else "points",
+            "campaign_id": body.campaign_id,
+            "total_points": body.total_points,
+            "shares": body.shares,
+            "split": body.split,
+            "audience_kind": body.audience.kind,
+            "audience_size": len(users) if users else None,
+            "greeting": body.greeting,
+            "shard_count": count,
+            "luckiest_at": list(rules.largest(dealt)),
+            "created_at": iso(now),
+            "expires_at": iso(now + dt.timedelta(seconds=body.expires_in_s)),
+        }
         request["created_at"] = iso(now)
         try:
             if body.campaign_id:
@@ -108,36 +129,53 @@ class EnvelopeService:
             if first is None:
                 raise
             return self._replayed(first, user_id, request)
-        return self._view({**envelope, "user_ids": users}, [{"amounts": a, "taken": 0} for a in dealt], [], None,
-                          user_id, True)
+        return self._view(
+            {**envelope, "user_ids": users}, [{"amounts": a, "taken": 0} for a in dealt], [], None, user_id, True
+        )
 
-    def _fund_from_points(self, envelope: dict[str, Any], users: Optional[list[str]], dealt: list[list[int]],
-                          request: dict[str, Any], is_merchandiser: bool) -> None:
+    def _fund_from_points(
+        self,
+        envelope: dict[str, Any],
+        users: Optional[list[str]],
+        dealt: list[list[int]],
+        request: dict[str, Any],
+        is_merchandiser: bool,
+    ) -> None:
         total, limit = envelope["total_points"], self._settings.envelope_daily_send_points
 
         def plan(profile: Profile, now: dt.datetime, tx: Transaction) -> Plan:
             if profile.tier != "owner" and not is_merchandiser:
                 raise OwnerOnly("only verified vehicle owners send points red envelopes", {"tier": profile.tier})
             if profile.points_available < total:
-                raise InsufficientPoints(f"you have {profile.points_available} points available, not {total}",
-                                         {"available": profile.points_available, "required": total})
+                raise InsufficientPoints(
+                    f"you have {profile.points_available} points available, not {total}",
+                    {"available": profile.points_available, "required": total},
+                )
             day = shanghai_day(now)
             sent = profile.sent_on(day)
             if sent + total > limit:
-                raise SendLimitReached(f"you can send {limit} points in envelopes a day (Asia/Shanghai); "
-                                       f"{max(0, limit - sent)} are left today",
-                                       {"limit": limit, "sent_today": sent, "day": day})
+                raise SendLimitReached(
+                    f"you can send {limit} points in envelopes a day (Asia/Shanghai); "
+                    f"{max(0, limit - sent)} are left today",
+                    {"limit": limit, "sent_today": sent, "day": day},
+                )
             self._repo.add(tx, envelope, users, dealt, request, on_replay=Replay)
             entry = Entry(delta=-total, kind="envelope_sent", ref=_ref(envelope["envelope_id"]))
             return Plan(replace(profile.posted([entry]), sent_day=day, sent_today=sent + total), [entry])
 
         self._accounts.change(envelope["sender_id"], plan)
 
-    def _fund_from_campaign(self, envelope: dict[str, Any], users: Optional[list[str]], dealt: list[list[int]],
-                            request: dict[str, Any]) -> None:
+    def _fund_from_campaign(
+        self, envelope: dict[str, Any], users: Optional[list[str]], dealt: list[list[int]], request: dict[str, Any]
+    ) -> None:
         eid, at = envelope["envelope_id"], envelope["created_at"]
-        record = {"sk": f"ENVELOPE#{eid}", "envelope_id": eid, "points": envelope["total_points"],
-                  "sender_id": envelope["sender_id"], "created_at": at}
+        record = {
+            "sk": f"ENVELOPE#{eid}",
+            "envelope_id": eid,
+            "points": envelope["total_points"],
+            "sender_id": envelope["sender_id"],
+            "created_at": at,
+        }
 
         def attempt() -> None:
             tx = self._repo.begin()
@@ -150,8 +188,10 @@ class EnvelopeService:
 
     def _replayed(self, first: dict[str, Any], user_id: str, request: dict[str, Any]) -> rules.Envelope:
         if first["request_hash"] != request["request_hash"]:
-            raise IdempotencyKeyReused("this Idempotency-Key was used for another envelope; use a new one",
-                                       {"envelope_id": first["envelope_id"]})
+            raise IdempotencyKeyReused(
+                "this Idempotency-Key was used for another envelope; use a new one",
+                {"envelope_id": first["envelope_id"]},
+            )
         return self.get(user_id, False, first["envelope_id"])
 
     # -- claiming ----------------------------------------------------------------------------
@@ -173,8 +213,9 @@ class EnvelopeService:
             if self._emptied.get(envelope_id):  # final: a crowd arriving late costs one read each, on their own item
                 mine = self._repo.claim_of(envelope_id, user_id)
                 raise self._already(envelope_id, mine) if mine else self._empty(envelope_id)
-            profile_item, mine, shards = self._repo.claim_reads(envelope_id, user_id, envelope["shard_count"],
-                                                                consistent=retry)
+            profile_item, mine, shards = self._repo.claim_reads(
+                envelope_id, user_id, envelope["shard_count"], consistent=retry
+            )
             if mine:
                 raise self._already(envelope_id, mine)
             if any(s.get("swept") for s in shards):
@@ -189,11 +230,20 @@ class EnvelopeService:
                 self._remember(self._emptied, envelope_id)
                 raise self._empty(envelope_id)
             home = shards[rules.home_shard(user_id, len(shards))]
-            shard = home if unclaimed(home) and not retry else _RNG.choices(
-                with_shares, weights=[len(unclaimed(s)) for s in with_shares])[0]
+            shard = (
+                home
+                if unclaimed(home) and not retry
+                else _RNG.choices(with_shares, weights=[len(unclaimed(s)) for s in with_shares])[0]
+            )
             index = _RNG.choice(unclaimed(shard))
-            claim = {"envelope_id": envelope_id, "user_id": user_id, "points": shard["amounts"][index],
-                     "shard": shard["shard"], "index": index, "claimed_at": at}
+            claim = {
+                "envelope_id": envelope_id,
+                "user_id": user_id,
+                "points": shard["amounts"][index],
+                "shard": shard["shard"],
+                "index": index,
+                "claimed_at": at,
+            }
             tx = self._repo.begin()
             self._repo.take(tx, claim, on_claimed=lambda: self._already(envelope_id, None))
             if [shard["shard"], index] == envelope["luckiest_at"]:
@@ -203,8 +253,13 @@ class EnvelopeService:
             self._accounts.record(tx, before, after, [entry], at)
             tx.commit()
             left = sum(len(unclaimed(s)) for s in shards) - 1
-            return rules.EnvelopeClaim(envelope_id=envelope_id, points=claim["points"],
-                                       available=after.points_available, shares_left=left, claimed_at=at)
+            return rules.EnvelopeClaim(
+                envelope_id=envelope_id,
+                points=claim["points"],
+                available=after.points_available,
+                shares_left=left,
+                claimed_at=at,
+            )
 
         return on_lost_race(attempt, f"envelope {envelope_id!r}")
 
@@ -245,12 +300,15 @@ class EnvelopeService:
         if user_id == envelope["sender_id"]:
             raise OwnEnvelope("you cannot claim your own envelope", {"envelope_id": envelope["envelope_id"]})
         if envelope["audience_kind"] == "users" and user_id not in envelope["user_ids"]:
-            raise NotInAudience("this envelope is for the people its sender named",
-                                {"envelope_id": envelope["envelope_id"]})
+            raise NotInAudience(
+                "this envelope is for the people its sender named", {"envelope_id": envelope["envelope_id"]}
+            )
 
     def _expired(self, envelope: dict[str, Any]) -> EnvelopeExpired:
-        return EnvelopeExpired("this envelope has expired; what was left goes back to its sender",
-                               {"envelope_id": envelope["envelope_id"], "expired_at": envelope["expires_at"]})
+        return EnvelopeExpired(
+            "this envelope has expired; what was left goes back to its sender",
+            {"envelope_id": envelope["envelope_id"], "expired_at": envelope["expires_at"]},
+        )
 
     # -- reading -----------------------------------------------------------------------------
     def get(self, viewer: str, is_merchandiser: bool, envelope_id: str) -> rules.Envelope:
@@ -268,18 +326,30 @@ class EnvelopeService:
     def sent(self, user_id: str, limit: int, cursor: Optional[str]) -> rules.EnvelopePage:
         scope = f"envelopes|{user_id}"
         items, last = self._repo.sent_page(user_id, limit, self._cursors.decode(cursor, scope))
-        return rules.EnvelopePage(items=[rules.EnvelopeSummary.model_validate(i) for i in items],
-                                  next_cursor=self._cursors.encode(last, scope))
+        return rules.EnvelopePage(
+            items=[rules.EnvelopeSummary.model_validate(i) for i in items],
+            next_cursor=self._cursors.encode(last, scope),
+        )
 
-    def _view(self, envelope: dict[str, Any], shards: list[dict[str, Any]], claims: list[dict[str, Any]],
-              mine: Optional[dict[str, Any]], viewer: str, privileged: bool) -> rules.Envelope:
+    def _view(
+        self,
+        envelope: dict[str, Any],
+        shards: list[dict[str, Any]],
+        claims: list[dict[str, Any]],
+        mine: Optional[dict[str, Any]],
+        viewer: str,
+        privileged: bool,
+    ) -> rules.Envelope:
         def shown(claim: Optional[dict[str, Any]]) -> Optional[rules.EnvelopeClaimView]:
             if claim is None:
                 return None
             user = claim["user_id"]
-            return rules.EnvelopeClaimView(claimant=self._pseudonyms.member(envelope["envelope_id"], user),
-                                           user_id=user if privileged or user == viewer else None,
-                                           points=claim["points"], claimed_at=claim["claimed_at"])
+            return rules.EnvelopeClaimView(
+                claimant=self._pseudonyms.member(envelope["envelope_id"], user),
+                user_id=user if privileged or user == viewer else None,
+                points=claim["points"],
+                claimed_at=claim["claimed_at"],
+            )
 
         closed = any(s.get("swept") for s in shards)
         free = [s["amounts"][i] for s in shards for i in unclaimed(s)] if not closed else []
@@ -287,18 +357,32 @@ class EnvelopeService:
         expired = iso(self._clock.now()) >= envelope["expires_at"]
         status = "empty" if claimed == envelope["shares"] else "expired" if expired or closed else "open"
         official = envelope["funded_by"] == "campaign"
-        audience = rules.AudienceView(kind=envelope["audience_kind"],
-                                      user_ids=envelope.get("user_ids") if privileged else None,
-                                      size=envelope.get("audience_size"))
+        audience = rules.AudienceView(
+            kind=envelope["audience_kind"],
+            user_ids=envelope.get("user_ids") if privileged else None,
+            size=envelope.get("audience_size"),
+        )
         return rules.Envelope(
-            envelope_id=envelope["envelope_id"], official=official,
-            sender_id=envelope["sender_id"] if privileged or not official else None, funded_by=envelope["funded_by"],
-            campaign_id=envelope.get("campaign_id") if privileged else None, total_points=envelope["total_points"],
-            shares=envelope["shares"], split=envelope["split"], audience=audience, greeting=envelope.get("greeting"), status=status,
-            shares_left=len(free), points_left=sum(free), claims=[v for v in map(shown, claims) if v],
-            luckiest=shown(envelope.get("luckiest")), my_claim=shown(mine),
-            refunded_points=envelope.get("refunded_points"), expires_at=envelope["expires_at"],
-            created_at=envelope["created_at"])
+            envelope_id=envelope["envelope_id"],
+            official=official,
+            sender_id=envelope["sender_id"] if privileged or not official else None,
+            funded_by=envelope["funded_by"],
+            campaign_id=envelope.get("campaign_id") if privileged else None,
+            total_points=envelope["total_points"],
+            shares=envelope["shares"],
+            split=envelope["split"],
+            audience=audience,
+            greeting=envelope.get("greeting"),
+            status=status,
+            shares_left=len(free),
+            points_left=sum(free),
+            claims=[v for v in map(shown, claims) if v],
+            luckiest=shown(envelope.get("luckiest")),
+            my_claim=shown(mine),
+            refunded_points=envelope.get("refunded_points"),
+            expires_at=envelope["expires_at"],
+            created_at=envelope["created_at"],
+        )
 
     # -- expiry ------------------------------------------------------------------------------
     def sweep(self) -> int:
@@ -323,12 +407,21 @@ class EnvelopeService:
             tx = self._repo.begin()
             self._repo.close(tx, envelope, shards, left, at)
             if left and envelope["funded_by"] == "campaign":
-                self._campaigns.give_back(tx, envelope["campaign_id"], left, {
-                    "sk": f"ENVELOPE#{envelope_id}#RETURN", "envelope_id": envelope_id, "points": left,
-                    "created_at": at})
+                self._campaigns.give_back(
+                    tx,
+                    envelope["campaign_id"],
+                    left,
+                    {
+                        "sk": f"ENVELOPE#{envelope_id}#RETURN",
+                        "envelope_id": envelope_id,
+                        "points": left,
+                        "created_at": at,
+                    },
+                )
             elif left:
-                self._accounts.post(tx, envelope["sender_id"],
-                                    [Entry(delta=left, kind="envelope_refund", ref=_ref(envelope_id))], at)
+                self._accounts.post(
+                    tx, envelope["sender_id"], [Entry(delta=left, kind="envelope_refund", ref=_ref(envelope_id))], at
+                )
             tx.commit()
             log.info("envelope closed", extra={"envelope_id": envelope_id, "returned_points": left})
             return 1

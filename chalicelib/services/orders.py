@@ -1,4 +1,5 @@
 """An order's life after checkout: reads, payment events, expiry, cancel, refund, shipment."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -26,10 +27,19 @@ log = logs.get("orders")
 
 
 class OrderService:
-    def __init__(self, repo: OrderRepository, accounts: Accounts, outbox: Outbox, royalties: Royalties,
-                 payments: Callable[[], PaymentGateway], audit: AuditRepository, cursors: CursorCodec,
-                 clock: Clock, partner_routes: dict[str, str],
-                 followers: Sequence[Callable[[Transaction, Transition], None]] = ()) -> None:
+    def __init__(
+        self,
+        repo: OrderRepository,
+        accounts: Accounts,
+        outbox: Outbox,
+        royalties: Royalties,
+        payments: Callable[[], PaymentGateway],
+        audit: AuditRepository,
+        cursors: CursorCodec,
+        clock: Clock,
+        partner_routes: dict[str, str],
+        followers: Sequence[Callable[[Transaction, Transition], None]] = (),
+    ) -> None:
         self._repo = repo
         self._accounts = accounts
         self._outbox = outbox
@@ -56,7 +66,9 @@ class OrderService:
     def page(self, status: Optional[str], user_id: Optional[str], limit: int, cursor: Optional[str]) -> OrderPage:
         scope = f"orders|{status or '*'}|{user_id or '*'}"
         items, last = self._repo.page(status, user_id, limit, self._cursors.decode(cursor, scope))
-        return OrderPage(items=[order.routed(self._routes) for order in items], next_cursor=self._cursors.encode(last, scope))
+        return OrderPage(
+            items=[order.routed(self._routes) for order in items], next_cursor=self._cursors.encode(last, scope)
+        )
 
     # -- transitions -------------------------------------------------------------------------
     def cancel(self, user_id: str, order_id: str, registration: bool = False) -> Order:
@@ -64,14 +76,19 @@ class OrderService:
         which keeps the event's cancel_until."""
         order = self.get(order_id, user_id)
         if not registration and any(line.category == TICKET_CATEGORY for line in order.lines):
-            raise NotCancellable("an event registration is cancelled as a registration (POST "
-                                 "/registrations/{registration_id}/cancel), until the event's cancel_until",
-                                 {"status": order.status, "registration_id": registration_id(order.order_id)})
+            raise NotCancellable(
+                "an event registration is cancelled as a registration (POST "
+                "/registrations/{registration_id}/cancel), until the event's cancel_until",
+                {"status": order.status, "registration_id": registration_id(order.order_id)},
+            )
         if order.status not in CANCELLABLE:
             raise NotCancellable(f"a {order.status} order cannot be cancelled", {"status": order.status})
         if order.status != "pending_payment" and any(line.is_voucher for line in order.lines):
-            raise NotCancellable("a paid order's voucher codes were shown to you, so it is not cancelled here: "
-                                 "ask the shop for a refund", {"status": order.status, "vouchers": True})
+            raise NotCancellable(
+                "a paid order's voucher codes were shown to you, so it is not cancelled here: "
+                "ask the shop for a refund",
+                {"status": order.status, "vouchers": True},
+            )
         try:
             return self.move(order_id, "cancelled", actor=user_id)
         except InvalidTransition:  # a parcel or a refund landed between the check and the write
@@ -94,13 +111,25 @@ class OrderService:
         order = self._apply(order_id, lambda order, at: shipping(order, partner_id, parcel, at))
         return partner_view(order, partner_id)
 
-    def move(self, order_id: str, target: str, *, actor: Optional[str] = None, audit_reason: str = "",
-             payment: Optional[Payment] = None) -> Order:
+    def move(
+        self,
+        order_id: str,
+        target: str,
+        *,
+        actor: Optional[str] = None,
+        audit_reason: str = "",
+        payment: Optional[Payment] = None,
+    ) -> Order:
         """Move an order to `target` with everything that goes with it, in one transaction."""
         return self._apply(order_id, lambda order, at: transition(order, target, at, payment), actor, audit_reason)
 
-    def _apply(self, order_id: str, step: Callable[[Order, str], Transition], actor: Optional[str] = None,
-               audit_reason: str = "") -> Order:
+    def _apply(
+        self,
+        order_id: str,
+        step: Callable[[Order, str], Transition],
+        actor: Optional[str] = None,
+        audit_reason: str = "",
+    ) -> Order:
         """Read the order, take `step`, and write what it returns in one transaction (again if it lost a race)."""
 
         def attempt() -> Transition:
@@ -119,8 +148,15 @@ class OrderService:
             for follow in self._followers:
                 follow(tx, t)
             if actor and audit_reason:
-                self._audit.record(tx, actor, f"order.{t.after.status}", order_id, {"status": t.before.status},
-                                   {"status": t.after.status, "reason": audit_reason}, t.after.updated_at)
+                self._audit.record(
+                    tx,
+                    actor,
+                    f"order.{t.after.status}",
+                    order_id,
+                    {"status": t.before.status},
+                    {"status": t.after.status, "reason": audit_reason},
+                    t.after.updated_at,
+                )
             tx.commit()
             return t
 
@@ -129,8 +165,15 @@ class OrderService:
     def _committed(self, t: Transition) -> Order:
         """After the commit: log it, send the event, settle royalties, stop or give back cash."""
         if t.changed and t.before is not None:
-            log.info("order state changed", extra={"order_id": t.after.order_id, "from_status": t.before.status,
-                                                   "to_status": t.after.status, "user_id": t.after.user_id})
+            log.info(
+                "order state changed",
+                extra={
+                    "order_id": t.after.order_id,
+                    "from_status": t.before.status,
+                    "to_status": t.after.status,
+                    "user_id": t.after.user_id,
+                },
+            )
             if t.rule.cancels_payment and t.after.payment is not None:
                 self._cancel_intent(t.after)
         if t.rule.royalties:  # partners hear of it from the table's stream
@@ -175,8 +218,9 @@ class OrderService:
         if payment is None or payment.status != "refund_pending":
             return order
         try:
-            refund_id = self._payments().refund(payment.payment_intent_id, order.cash_due_fen,
-                                                f"refund-{order.order_id}")
+            refund_id = self._payments().refund(
+                payment.payment_intent_id, order.cash_due_fen, f"refund-{order.order_id}"
+            )
         except PaymentProviderError as exc:
             log.warning("refund failed; it will be retried", extra={"order_id": order.order_id, "error": exc.message})
             return order
@@ -190,8 +234,10 @@ class OrderService:
         try:
             self._payments().cancel_intent(order.payment.payment_intent_id)
         except PaymentProviderError as exc:
-            log.warning("cancelling the PaymentIntent failed; a late charge will be refunded",
-                        extra={"order_id": order.order_id, "error": exc.message})
+            log.warning(
+                "cancelling the PaymentIntent failed; a late charge will be refunded",
+                extra={"order_id": order.order_id, "error": exc.message},
+            )
 
     def refund_late_payment(self, order: Order, payment_intent_id: str, amount_fen: int) -> None:
         """Money that arrived for an order no longer payable goes back (never kept without an order)."""

@@ -1,4 +1,5 @@
 """Earning points: daily check-ins and community tasks under the tier's daily cap; tiers; the ledger."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,8 +19,14 @@ from chalicelib.settings import Settings
 
 
 class PointsService:
-    def __init__(self, accounts: Accounts, audit: AuditRepository, cursors: CursorCodec, settings: Settings,
-                 contribution: ContributionService) -> None:
+    def __init__(
+        self,
+        accounts: Accounts,
+        audit: AuditRepository,
+        cursors: CursorCodec,
+        settings: Settings,
+        contribution: ContributionService,
+    ) -> None:
         self._accounts = accounts
         self._contribution = contribution
         self._audit = audit
@@ -32,16 +39,21 @@ class PointsService:
         today = rules.shanghai_day(self._accounts.clock.now())
         contribution = self._contribution.balance(user_id)
         return rules.Me(
-            user_id=user_id, tier=profile.tier,
+            user_id=user_id,
+            tier=profile.tier,
             points=rules.PointsBalance(available=profile.points_available, held=profile.points_held),
-            earned_today=profile.earned_on(today), daily_cap=self._settings.daily_caps[profile.tier],
-            contribution=contribution, vote_weight=self._contribution.vote_weight(contribution))
+            earned_today=profile.earned_on(today),
+            daily_cap=self._settings.daily_caps[profile.tier],
+            contribution=contribution,
+            vote_weight=self._contribution.vote_weight(contribution),
+        )
 
     def ledger(self, user_id: str, limit: int, cursor: Optional[str]) -> rules.LedgerPage:
         scope = f"ledger|{user_id}"
         items, last = self._accounts.repo.ledger_page(user_id, limit, self._cursors.decode(cursor, scope))
-        return rules.LedgerPage(items=[rules.LedgerEntry.model_validate(i) for i in items],
-                                next_cursor=self._cursors.encode(last, scope))
+        return rules.LedgerPage(
+            items=[rules.LedgerEntry.model_validate(i) for i in items], next_cursor=self._cursors.encode(last, scope)
+        )
 
     # -- earning -----------------------------------------------------------------------------
     def check_in(self, user_id: str) -> rules.CheckinResult:
@@ -50,8 +62,9 @@ class PointsService:
         def plan(profile: Profile, now: dt.datetime, tx: Transaction) -> Plan:
             day = profile.earning_day(rules.shanghai_day(now))
             award, after = self._award(profile, day, "checkin")
-            self._accounts.repo.add_checkin(tx, user_id, day, {"points_awarded": award, "at": iso(now)},
-                                            on_fail=already)
+            self._accounts.repo.add_checkin(
+                tx, user_id, day, {"points_awarded": award, "at": iso(now)}, on_fail=already
+            )
             entries = [Entry(delta=award, kind="earn", ref=f"checkin:{day}")] if award else []
             return Plan(after, entries, rules.CheckinResult(points_awarded=award, available=after.points_available))
 
@@ -60,8 +73,9 @@ class PointsService:
     def earn(self, body: rules.EarnRequest) -> rules.Awarded:
         def plan(profile: Profile, now: dt.datetime, tx: Transaction) -> Plan:
             award, after = self._award(profile, rules.shanghai_day(now), body.task)
-            self._accounts.repo.add_task_award(tx, body.user_id, body.task, body.ref,
-                                               {"points_awarded": award, "at": iso(now)}, on_fail=Replay)
+            self._accounts.repo.add_task_award(
+                tx, body.user_id, body.task, body.ref, {"points_awarded": award, "at": iso(now)}, on_fail=Replay
+            )
             if not award:
                 return Plan(None, result=rules.Awarded(points_awarded=0))
             entry = Entry(delta=award, kind="earn", ref=f"{body.task}:{body.ref}")
@@ -84,17 +98,30 @@ class PointsService:
         def plan(profile: Profile, now: dt.datetime, tx: Transaction) -> Plan:
             at = iso(now)
             owner = body.tier == "owner"
-            after = replace(profile, tier=body.tier, vin=body.vin if owner else None,
-                            verified_by=actor if owner else None, verified_at=at if owner else None)
-            shown = rules.UserTier(user_id=user_id, tier=after.tier, vin=after.vin, verified_by=after.verified_by,
-                                   verified_at=after.verified_at)
-            self._audit.record(tx, actor, "user.tier", user_id, _tier_fields(profile),
-                               _tier_fields(after), at)
+            after = replace(
+                profile,
+                tier=body.tier,
+                vin=body.vin if owner else None,
+                verified_by=actor if owner else None,
+                verified_at=at if owner else None,
+            )
+            shown = rules.UserTier(
+                user_id=user_id,
+                tier=after.tier,
+                vin=after.vin,
+                verified_by=after.verified_by,
+                verified_at=after.verified_at,
+            )
+            self._audit.record(tx, actor, "user.tier", user_id, _tier_fields(profile), _tier_fields(after), at)
             return Plan(after, [], shown)
 
         return self._accounts.change(user_id, plan)
 
 
 def _tier_fields(profile: Profile) -> dict[str, Optional[str]]:
-    return {"tier": profile.tier, "vin": profile.vin, "verified_by": profile.verified_by,
-            "verified_at": profile.verified_at}
+    return {
+        "tier": profile.tier,
+        "vin": profile.vin,
+        "verified_by": profile.verified_by,
+        "verified_at": profile.verified_at,
+    }

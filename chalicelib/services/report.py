@@ -1,5 +1,6 @@
 """The central bank's points report, kept off the request path: the store table's stream consumer counts every new
 ledger entry into its Asia/Shanghai day (once, however often the stream delivers it); the report reads the days."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -53,7 +54,7 @@ class PointsReportService:
         retried; past `attempts` it raises, for the stream to deliver the records again. How many were counted now."""
         counted = 0
         for start in range(0, len(entries), GROUP):
-            group = [(e, *day_and_shard(e)) for e in entries[start:start + GROUP]]
+            group = [(e, *day_and_shard(e)) for e in entries[start : start + GROUP]]
             try:
                 self._retried(self._repo.count, group, attempts)
                 counted += len(group)
@@ -83,6 +84,8 @@ class PointsReportService:
             raise InvalidRequest("from is after to", {"fields": {"from": f"on or before {last}"}})
         span = (dt.date.fromisoformat(last) - dt.date.fromisoformat(first)).days + 1
         if span > rules.MAX_REPORT_DAYS:
-            raise InvalidRequest(f"at most {rules.MAX_REPORT_DAYS} days at once, not {span}",
-                                 {"fields": {"from": f"at most {rules.MAX_REPORT_DAYS} days before to"}})
+            raise InvalidRequest(
+                f"at most {rules.MAX_REPORT_DAYS} days at once, not {span}",
+                {"fields": {"from": f"at most {rules.MAX_REPORT_DAYS} days before to"}},
+            )
         return rules.report(first, last, self._repo.days(last))

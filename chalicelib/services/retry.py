@@ -1,4 +1,5 @@
 """Retrying a compare-and-swap write that lost a race: re-read, re-plan, re-commit."""
+
 from __future__ import annotations
 
 import random

@@ -6,6 +6,7 @@ no order is too big to pay, cancel or refund. Everything per line — the design
 each designer's account, undoing — happens in the settlement, one small transaction per line, right after the
 order's commit and again from the schedule (safe to repeat: every move is a condition on what was read).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -33,8 +34,9 @@ class Stop(Exception):
 
 
 class Royalties:
-    def __init__(self, repo: RoyaltyRepository, designs: DesignRepository, accounts: Accounts, rate: str,
-                 return_window_days: int) -> None:
+    def __init__(
+        self, repo: RoyaltyRepository, designs: DesignRepository, accounts: Accounts, rate: str, return_window_days: int
+    ) -> None:
         self._repo = repo
         self._designs = designs
         self._accounts = accounts
@@ -60,8 +62,16 @@ class Royalties:
             self._repo.move(tx, record, "voided", list_at=order.updated_at)
 
     def _owed(self, order: Order) -> list[dict[str, Any]]:
-        return [{"sku": line.sku, "designer_id": line.designer_id, "design_id": line.design_id, "qty": line.qty,
-                 "points": royalty_points(line.net_fen, self._rate)} for line in order.designer_lines]
+        return [
+            {
+                "sku": line.sku,
+                "designer_id": line.designer_id,
+                "design_id": line.design_id,
+                "qty": line.qty,
+                "points": royalty_points(line.net_fen, self._rate),
+            }
+            for line in order.designer_lines
+        ]
 
     # -- settlement ----------------------------------------------------------------------------
     def settle_order(self, order: Order) -> int:
@@ -127,8 +137,13 @@ class Royalties:
             self._repo.require(tx, order_id, ("due",), on_fail=Stop)
             self._repo.put_line(tx, order_id, line, "credited", read, now, on_fail=LostRace)
             if line.get("design_id"):
-                self._designs.count_sales(tx, line["design_id"], units=0 if read else line["qty"],
-                                          points=line["points"], pending_points=-line["points"] if read else 0)
+                self._designs.count_sales(
+                    tx,
+                    line["design_id"],
+                    units=0 if read else line["qty"],
+                    points=line["points"],
+                    pending_points=-line["points"] if read else 0,
+                )
             if not line["points"]:
                 return Plan(None, result=1)
             entry = Entry(delta=line["points"], kind="royalty", ref=f"royalty:{order_id}:{line['sku']}")
@@ -149,8 +164,7 @@ class Royalties:
                 self._repo.require(tx, order_id, ("voided",), on_fail=Stop)
                 self._repo.put_line(tx, order_id, line, "voided", read, now, on_fail=LostRace)
                 if line.get("design_id"):
-                    self._designs.count_sales(tx, line["design_id"], units=-line["qty"],
-                                              pending_points=-line["points"])
+                    self._designs.count_sales(tx, line["design_id"], units=-line["qty"], pending_points=-line["points"])
                 tx.commit()
                 return 1
             return self._reverse(order_id, line, now)

@@ -1,4 +1,5 @@
 """User profiles: created on a user's first authenticated call."""
+
 from __future__ import annotations
 
 from typing import Any

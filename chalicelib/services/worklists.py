@@ -1,4 +1,5 @@
 """Reading a work list (a gsi1 partition of items due) to its end, for the scheduled sweeps."""
+
 from __future__ import annotations
 
 from typing import Callable, Iterator

@@ -1,4 +1,5 @@
 """Work off the request path: the outbox's stream consumer, and scheduled sweeps (idempotent; safe any time)."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Optional
@@ -35,8 +36,10 @@ def publish_outbox(records: list[dict[str, Any]], outbox: Optional[Outbox] = Non
             log.error("a malformed outbox item is parked for repair", extra={"stream_event_id": record.get("eventID")})
             done = outbox.park(record, "not a valid event")
         except NoQueue as exc:
-            log.error("an event for a partner without a queue is parked for repair",
-                      extra={"stream_event_id": record.get("eventID"), "partner_id": str(exc)})
+            log.error(
+                "an event for a partner without a queue is parked for repair",
+                extra={"stream_event_id": record.get("eventID"), "partner_id": str(exc)},
+            )
             done = outbox.park(record, f"partner {exc} has no queue")
         if not done:
             failed_at = record["dynamodb"]["SequenceNumber"]
@@ -48,8 +51,9 @@ def publish_outbox(records: list[dict[str, Any]], outbox: Optional[Outbox] = Non
     return {"batchItemFailures": []}
 
 
-def count_ledger(records: list[dict[str, Any]], report: Optional[PointsReportService] = None,
-                 outbox: Optional[Outbox] = None) -> dict[str, list[dict[str, str]]]:
+def count_ledger(
+    records: list[dict[str, Any]], report: Optional[PointsReportService] = None, outbox: Optional[Outbox] = None
+) -> dict[str, list[dict[str, str]]]:
     """The store table's stream consumer of new points ledger entries (its own Lambda, so partner events never
     wait behind it): count them into the points report, each once however often the stream delivers it. A ledger
     item that cannot be counted is parked for repair; if the store is busy or down, the whole batch is reported
@@ -72,8 +76,11 @@ def count_ledger(records: list[dict[str, Any]], report: Optional[PointsReportSer
         counted = report.count(entries)
     except Exception:  # the store is busy or down: everything comes again; entries counted already are skipped
         log.warning("ledger entries could not be counted; the stream delivers them again", exc_info=True)
-        return {"batchItemFailures": [{"itemIdentifier": records[0]["dynamodb"]["SequenceNumber"]}]} if records \
+        return (
+            {"batchItemFailures": [{"itemIdentifier": records[0]["dynamodb"]["SequenceNumber"]}]}
+            if records
             else {"batchItemFailures": []}
+        )
     if counted:
         log.info("ledger stream batch", extra={"ledger_entries_counted": counted})
     return {"batchItemFailures": []}
@@ -103,8 +110,15 @@ def settle_events() -> int:
     events = bootstrap.container().events
     refunded, lapsed, offered = events.refund_cancelled(), events.lapse_offers(), events.offer_waitlists()
     credited = events.settle_rewards()
-    log.info("event settlement", extra={"refunded_events": refunded, "offers_lapsed": lapsed,
-                                        "offers_made": offered, "rewards_credited": credited})
+    log.info(
+        "event settlement",
+        extra={
+            "refunded_events": refunded,
+            "offers_lapsed": lapsed,
+            "offers_made": offered,
+            "rewards_credited": credited,
+        },
+    )
     return credited
 
 

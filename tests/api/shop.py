@@ -1,4 +1,5 @@
 """A small shop for checkout tests: products of every payment kind, and users with points."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -7,18 +8,45 @@ from chalicelib.domain.catalog import ProductInput
 from chalicelib.domain.points import CampaignInput, GrantInput, TierChange
 from tests.helpers import uid
 
-ADDRESS = {"name": "Li Lei", "phone": "+86 138 0000 0000", "line1": "1 Anting Road", "city": "Shanghai",
-           "province": "Shanghai", "postal_code": "201805", "country": "CN"}
+ADDRESS = {
+    "name": "Li Lei",
+    "phone": "+86 138 0000 0000",
+    "line1": "1 Anting Road",
+    "city": "Shanghai",
+    "province": "Shanghai",
+    "postal_code": "201805",
+    "country": "CN",
+}
 OWNER_VIN = "LJ1E6A2U5N7000001"
 
 
-def add_product(services: Any, *, price_fen: int, stock: int, points: bool = True, cash: bool = True,
-                category: str = "tech", owner_only: bool = False, sku_attrs: dict | None = None) -> str:
+def add_product(
+    services: Any,
+    *,
+    price_fen: int,
+    stock: int,
+    points: bool = True,
+    cash: bool = True,
+    category: str = "tech",
+    owner_only: bool = False,
+    sku_attrs: dict | None = None,
+) -> str:
     sku = uid("SKU").upper()
-    services.catalog.create("merch-t", ProductInput.model_validate({
-        "product_id": uid("p"), "category": category, "title": f"Item {sku}", "title_zh": "商品", "status": "active",
-        "owner_only": owner_only, "accepts": {"points": points, "cash": cash},
-        "skus": [{"sku": sku, "price_fen": price_fen, "stock": stock, "attributes": sku_attrs or {}}]}))
+    services.catalog.create(
+        "merch-t",
+        ProductInput.model_validate(
+            {
+                "product_id": uid("p"),
+                "category": category,
+                "title": f"Item {sku}",
+                "title_zh": "商品",
+                "status": "active",
+                "owner_only": owner_only,
+                "accepts": {"points": points, "cash": cash},
+                "skus": [{"sku": sku, "price_fen": price_fen, "stock": stock, "attributes": sku_attrs or {}}],
+            }
+        ),
+    )
     return sku
 
 
@@ -27,8 +55,9 @@ def give_points(services: Any, user_id: str, points: int) -> None:
         services.campaigns.create("merch-t", CampaignInput(campaign_id="test-bank", name="Test", budget_points=10**9))
     except Exception:  # already there
         pass
-    services.campaigns.grant("merch-t", "test-bank", GrantInput(user_id=user_id, points=points, reason="test",
-                                                                ref=uid("ref")))
+    services.campaigns.grant(
+        "merch-t", "test-bank", GrantInput(user_id=user_id, points=points, reason="test", ref=uid("ref"))
+    )
 
 
 def make_owner(services: Any, user_id: str) -> None:
@@ -69,8 +98,9 @@ def queued_events(services: Any, partner: str | None = None) -> list[dict[str, A
     drain_stream(services)
     events = []
     for name in [partner] if partner else services.settings.partners:
-        events += read_queue(services.sqs, services.sqs.get_queue_url(
-            QueueName=services.settings.partner_queue(name))["QueueUrl"])
+        events += read_queue(
+            services.sqs, services.sqs.get_queue_url(QueueName=services.settings.partner_queue(name))["QueueUrl"]
+        )
     return events
 
 
@@ -89,8 +119,12 @@ def read_queue(sqs: Any, url: str) -> list[dict[str, Any]]:
 
 def award(api, user: str, amount: int, kind: str = "forum_answer", ref: str | None = None):
     """Contribution score from another service of the platform (POST /internal/contribution)."""
-    return api.post("/internal/contribution", {"user_id": user, "kind": kind, "ref": ref or uid("ref"),
-                                               "amount": amount}, user="svc", groups=("service",))
+    return api.post(
+        "/internal/contribution",
+        {"user_id": user, "kind": kind, "ref": ref or uid("ref"), "amount": amount},
+        user="svc",
+        groups=("service",),
+    )
 
 
 def contribution(api, user: str) -> int:

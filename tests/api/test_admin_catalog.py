@@ -1,4 +1,5 @@
 """Merchandisers create, edit, publish, archive and restock products; every write is audited."""
+
 from __future__ import annotations
 
 from tests.helpers import product_body
@@ -54,12 +55,21 @@ def test_update_replaces_fields_keeps_stock_adds_and_removes_skus(api):
     pid, old_sku = body["product_id"], body["skus"][0]["sku"]
     api.merch("POST", "/admin/products", body)
     new = {k: v for k, v in body.items() if k not in ("product_id", "status")}
-    new.update(title="Renamed", category="home",
-               skus=[{"sku": old_sku, "price_fen": 25000, "stock": 999}, {"sku": old_sku + "-B", "price_fen": 500, "stock": 3}])
+    new.update(
+        title="Renamed",
+        category="home",
+        skus=[
+            {"sku": old_sku, "price_fen": 25000, "stock": 999},
+            {"sku": old_sku + "-B", "price_fen": 500, "stock": 3},
+        ],
+    )
     r = api.merch("PUT", f"/admin/products/{pid}", new)
     assert r.status == 200, r.json
     assert r.json["title"] == "Renamed" and r.json["status"] == "active" and r.json["category"] == "home"
-    assert [(s["sku"], s["price_fen"], s["stock"]) for s in r.json["skus"]] == [(old_sku, 25000, 10), (old_sku + "-B", 500, 3)]
+    assert [(s["sku"], s["price_fen"], s["stock"]) for s in r.json["skus"]] == [
+        (old_sku, 25000, 10),
+        (old_sku + "-B", 500, 3),
+    ]
     counts = {c["id"]: c["product_count"] for c in api.get("/categories").json["items"]}
     assert (counts["tech"], counts["home"]) == (0, 1)
     new["skus"] = [{"sku": old_sku + "-B", "price_fen": 500}]
@@ -100,8 +110,10 @@ def test_admin_listing_filters_by_status_and_category_and_pages(api):
         body = product_body(category="food" if i % 2 else "home", status="active" if i < 3 else "draft")
         api.merch("POST", "/admin/products", body)
         made.append(body)
+
     def ids(query):
         return {p["product_id"] for p in api.merch("GET", f"/admin/products?{query}").json["items"]}
+
     assert ids("limit=100") == {b["product_id"] for b in made}
     assert ids("status=draft") == {b["product_id"] for b in made if b["status"] == "draft"}
     assert ids("category=food") == {b["product_id"] for b in made if b["category"] == "food"}
@@ -119,5 +131,6 @@ def test_an_edit_too_big_for_one_transaction_is_a_clear_400_and_changes_nothing(
     new["skus"] = [{"sku": f"NEW-{i}", "price_fen": 100, "attributes": {"date": "2099-02-01"}} for i in range(50)]
     r = api.merch("PUT", f"/admin/products/{body['product_id']}", new)
     assert r.status == 400 and r.json["error"]["details"]["max_items"] == 100
-    assert [s["sku"] for s in api.merch("GET", f"/admin/products/{body['product_id']}").json["skus"]] == \
-        [s["sku"] for s in old]
+    assert [s["sku"] for s in api.merch("GET", f"/admin/products/{body['product_id']}").json["skus"]] == [
+        s["sku"] for s in old
+    ]

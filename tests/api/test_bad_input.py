@@ -1,4 +1,5 @@
 """Every class of bad input gets a clear 4xx in the contract's shape, and nothing is written."""
+
 from __future__ import annotations
 
 import pytest
@@ -14,8 +15,9 @@ def assert_error_shape(r, status: int, code: str) -> dict:
 
 
 def nothing_written(api) -> bool:
-    return api.merch("GET", "/admin/products").json["items"] == [] and \
-        api.merch("GET", "/admin/audit").json["items"] == []
+    return (
+        api.merch("GET", "/admin/products").json["items"] == [] and api.merch("GET", "/admin/audit").json["items"] == []
+    )
 
 
 @pytest.mark.parametrize("raw", [b"{bad", b"[]", b"null", b"42", b'"text"', b'{"category": "tech",}'])
@@ -24,27 +26,30 @@ def test_malformed_json_is_400(api, raw):
     assert nothing_written(api)
 
 
-@pytest.mark.parametrize("change, field", [
-    ({"title": 5}, "title"),
-    ({"owner_only": "yes"}, "owner_only"),
-    ({"skus": "SKU-1"}, "skus"),
-    ({"skus": [{"sku": "A1", "price_fen": "100"}]}, "skus.0.price_fen"),
-    ({"skus": [{"sku": "A1", "price_fen": 100.5}]}, "skus.0.price_fen"),
-    ({"skus": [{"sku": "A1", "price_fen": -10}]}, "skus.0.price_fen"),
-    ({"skus": [{"sku": "A1", "price_fen": 105}]}, "skus.0.price_fen"),
-    ({"skus": [{"sku": "A1", "price_fen": 10 ** 30}]}, "skus.0.price_fen"),
-    ({"skus": [{"sku": "A1", "price_fen": 100, "stock": -1}]}, "skus.0.stock"),
-    ({"skus": []}, "skus"),
-    ({"skus": [{"sku": "A 1", "price_fen": 100}]}, "skus.0.sku"),
-    ({"title": "x" * 121}, "title"),
-    ({"description": "x" * 5000}, "description"),
-    ({"category": "cars"}, "category"),
-    ({"status": "archived"}, "status"),
-    ({"accepts": {"points": False, "cash": False}}, "accepts"),
-    ({"images": ["http://insecure.example/a.png"]}, "images.0"),
-    ({"price": 100}, "price"),
-    ({"designer_id": "me"}, "designer_id"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"title": 5}, "title"),
+        ({"owner_only": "yes"}, "owner_only"),
+        ({"skus": "SKU-1"}, "skus"),
+        ({"skus": [{"sku": "A1", "price_fen": "100"}]}, "skus.0.price_fen"),
+        ({"skus": [{"sku": "A1", "price_fen": 100.5}]}, "skus.0.price_fen"),
+        ({"skus": [{"sku": "A1", "price_fen": -10}]}, "skus.0.price_fen"),
+        ({"skus": [{"sku": "A1", "price_fen": 105}]}, "skus.0.price_fen"),
+        ({"skus": [{"sku": "A1", "price_fen": 10**30}]}, "skus.0.price_fen"),
+        ({"skus": [{"sku": "A1", "price_fen": 100, "stock": -1}]}, "skus.0.stock"),
+        ({"skus": []}, "skus"),
+        ({"skus": [{"sku": "A 1", "price_fen": 100}]}, "skus.0.sku"),
+        ({"title": "x" * 121}, "title"),
+        ({"description": "x" * 5000}, "description"),
+        ({"category": "cars"}, "category"),
+        ({"status": "archived"}, "status"),
+        ({"accepts": {"points": False, "cash": False}}, "accepts"),
+        ({"images": ["http://insecure.example/a.png"]}, "images.0"),
+        ({"price": 100}, "price"),
+        ({"designer_id": "me"}, "designer_id"),
+    ],
+)
 def test_wrong_types_ranges_sizes_and_unknown_fields_name_the_field(api, change, field):
     details = assert_error_shape(api.merch("POST", "/admin/products", product_body(**change)), 400, "invalid_request")
     assert field in details["fields"], details
@@ -72,8 +77,12 @@ def test_missing_body_wrong_content_type_and_huge_body(api):
 
 
 def test_stock_adjustment_bad_input(api):
-    for body, field in [({"delta": "1", "reason": "x"}, "delta"), ({"delta": 1}, "reason"),
-                        ({"delta": 10 ** 12, "reason": "x"}, "delta"), ({"delta": 1, "reason": ""}, "reason")]:
+    for body, field in [
+        ({"delta": "1", "reason": "x"}, "delta"),
+        ({"delta": 1}, "reason"),
+        ({"delta": 10**12, "reason": "x"}, "delta"),
+        ({"delta": 1, "reason": ""}, "reason"),
+    ]:
         details = assert_error_shape(api.merch("POST", "/admin/skus/ANY/stock", body), 400, "invalid_request")
         assert field in details["fields"]
     assert_error_shape(api.merch("POST", "/admin/skus/NOPE/stock", {"delta": 1, "reason": "x"}), 404, "not_found")

@@ -1,4 +1,5 @@
 """What an order costs in AWS calls, counted with botocore events (a cost a user pays in latency)."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -40,14 +41,29 @@ def test_a_points_plus_cash_order_adds_only_the_payment_intent_bookkeeping(api, 
 
 def test_a_points_paid_event_registration_costs_what_an_order_costs(api, services, clock):
     clock.set("2026-12-01T02:00:00Z")
-    event = api.merch("POST", "/admin/events", {
-        "title": "Launch day", "title_zh": "发布日", "description": "x", "city": "Shanghai", "venue": "Hall 1",
-        "starts_at": "2026-12-20T11:00:00Z", "ends_at": "2026-12-20T14:00:00Z", "capacity": 100,
-        "fee_fen": 1000}).json
+    event = api.merch(
+        "POST",
+        "/admin/events",
+        {
+            "title": "Launch day",
+            "title_zh": "发布日",
+            "description": "x",
+            "city": "Shanghai",
+            "venue": "Hall 1",
+            "starts_at": "2026-12-20T11:00:00Z",
+            "ends_at": "2026-12-20T14:00:00Z",
+            "capacity": 100,
+            "fee_fen": 1000,
+        },
+    ).json
     give_points(services, "fan", 1000)
     api.get("/me", user="fan")  # warm: the profile is known to this container
     calls = count_calls(services)
-    r = api.post(f"/events/{event['event_id']}/registrations", {"points": 100}, user="fan",
-                 headers={"Idempotency-Key": "call-count-1"})
+    r = api.post(
+        f"/events/{event['event_id']}/registrations",
+        {"points": 100},
+        user="fan",
+        headers={"Idempotency-Key": "call-count-1"},
+    )
     assert r.status == 201 and r.json["status"] == "confirmed"
     assert calls == Counter({"BatchGetItem": 1, "TransactWriteItems": 1})

@@ -1,14 +1,20 @@
 """The points central bank: campaigns, budget-bounded grants, referrals."""
+
 from __future__ import annotations
 
 
 def create(api, campaign_id: str = "summer", budget: int = 1000):
-    return api.merch("POST", "/admin/campaigns", {"campaign_id": campaign_id, "name": "Summer", "budget_points": budget})
+    return api.merch(
+        "POST", "/admin/campaigns", {"campaign_id": campaign_id, "name": "Summer", "budget_points": budget}
+    )
 
 
 def grant(api, points: int, ref: str, user: str = "fan-1", campaign: str = "summer"):
-    return api.merch("POST", f"/admin/campaigns/{campaign}/grants",
-                     {"user_id": user, "points": points, "reason": "thanks", "ref": ref})
+    return api.merch(
+        "POST",
+        f"/admin/campaigns/{campaign}/grants",
+        {"user_id": user, "points": points, "reason": "thanks", "ref": ref},
+    )
 
 
 def test_grants_draw_from_the_budget_until_it_is_exhausted(api):
@@ -44,7 +50,7 @@ def test_a_retried_grant_that_spent_the_last_of_the_budget_returns_the_first_gra
 
 def test_bad_grants_are_clear_4xx(api):
     create(api)
-    for points in (0, -5, "100", 10 ** 12):
+    for points in (0, -5, "100", 10**12):
         r = grant(api, points, "r")
         assert r.status == 400 and "points" in r.json["error"]["details"]["fields"]
     r = grant(api, 10, "r", user="not a user!")
@@ -66,12 +72,20 @@ def test_grants_are_audited(api):
 def test_referrals_pay_the_referrer_once_per_referee_and_kind(api):
     r = api.merch("POST", "/admin/referrals", {"referrer_id": "fan-r", "referee_id": "new-1", "kind": "test_drive"})
     assert r.status == 201 and r.json["points"] == 200
-    assert api.merch("POST", "/admin/referrals",
-                     {"referrer_id": "fan-r", "referee_id": "new-1", "kind": "test_drive"}).json == r.json
+    assert (
+        api.merch(
+            "POST", "/admin/referrals", {"referrer_id": "fan-r", "referee_id": "new-1", "kind": "test_drive"}
+        ).json
+        == r.json
+    )
     other = api.merch("POST", "/admin/referrals", {"referrer_id": "fan-s", "referee_id": "new-1", "kind": "test_drive"})
     assert other.status == 409 and other.error_code == "already_referred"
-    assert api.merch("POST", "/admin/referrals",
-                     {"referrer_id": "fan-r", "referee_id": "new-1", "kind": "purchase"}).json["points"] == 12_000
+    assert (
+        api.merch("POST", "/admin/referrals", {"referrer_id": "fan-r", "referee_id": "new-1", "kind": "purchase"}).json[
+            "points"
+        ]
+        == 12_000
+    )
     assert api.get("/me", user="fan-r").json["points"]["available"] == 12_200
     assert api.get("/me", user="fan-s").json["points"]["available"] == 0
     kinds = {e["kind"] for e in api.get("/me/points/ledger", user="fan-r").json["items"]}

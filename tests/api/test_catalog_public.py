@@ -1,4 +1,5 @@
 """Shoppers browse the seeded catalog: categories, pages, product detail."""
+
 from __future__ import annotations
 
 import pytest
@@ -64,10 +65,16 @@ def test_draft_products_are_invisible_to_shoppers(seeded, api):
     assert "apparel-canvas-sneakers" not in walk(api, "/products?category=apparel", 50)
 
 
-@pytest.mark.parametrize("query, field", [
-    ("category=cars", "category"), ("limit=0", "limit"), ("limit=101", "limit"), ("limit=abc", "limit"),
-    ("cursor=not-a-cursor", "cursor"),
-])
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("category=cars", "category"),
+        ("limit=0", "limit"),
+        ("limit=101", "limit"),
+        ("limit=abc", "limit"),
+        ("cursor=not-a-cursor", "cursor"),
+    ],
+)
 def test_bad_listing_queries_are_400_with_the_field(api, services, query, field):
     r = api.get(f"/products?{query}")
     assert r.status == 400 and r.error_code == "invalid_request"

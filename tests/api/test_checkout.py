@@ -1,4 +1,5 @@
 """Checkout through the API: splits, holds, payment, idempotency, owner-only lines, events."""
+
 from __future__ import annotations
 
 import pytest
@@ -13,8 +14,7 @@ def shop(services):
         "points_only": add_product(services, price_fen=5000, stock=5, cash=False),
         "cash_only": add_product(services, price_fen=29900, stock=5, points=False),
         "owner_only": add_product(services, price_fen=29900, stock=5, category="car-life", owner_only=True),
-        "hotel": add_product(services, price_fen=168000, stock=2, category="hotel",
-                             sku_attrs={"date": "2099-12-18"}),
+        "hotel": add_product(services, price_fen=168000, stock=2, category="hotel", sku_attrs={"date": "2099-12-18"}),
     }
 
 
@@ -33,14 +33,20 @@ def test_pure_points_order_is_paid_at_once_and_emits_order_paid(api, services, s
     give_points(services, "buyer", 5000)
     r = place(api, "buyer", order_body((shop["mixed"], 1), (shop["points_only"], 2), points=2990))
     assert r.status == 201, r.json
-    assert (r.json["status"], r.json["cash_due_fen"], r.json["payment"], r.json["expires_at"]) == ("paid", 0, None, None)
+    assert (r.json["status"], r.json["cash_due_fen"], r.json["payment"], r.json["expires_at"]) == (
+        "paid",
+        0,
+        None,
+        None,
+    )
     assert balance(api, "buyer") == {"available": 2010, "held": 0}
     assert (stock(services, shop["mixed"]), stock(services, shop["points_only"])) == (9, 3)
     ledger = api.get("/me/points/ledger", user="buyer").json["items"]
     assert (ledger[0]["kind"], ledger[0]["delta"], ledger[0]["ref"]) == ("spend", -2990, f"order:{r.json['order_id']}")
     events = queued_events(services)
-    assert [(e["type"], e["order"]["order_id"], e["schema_version"]) for e in events] == \
-        [("order.paid", r.json["order_id"], 2)]
+    assert [(e["type"], e["order"]["order_id"], e["schema_version"]) for e in events] == [
+        ("order.paid", r.json["order_id"], 2)
+    ]
     assert events[0]["order"]["shipping_address"]["city"] == "Shanghai"
 
 
@@ -77,10 +83,13 @@ def test_a_payment_cancelled_at_the_provider_releases_stock_and_points(api, serv
     assert kinds[:2] == ["release", "hold"]
 
 
-@pytest.mark.parametrize("points, code, status", [
-    (100, "invalid_points_split", 422),   # the points-only line needs 500
-    (6000, "invalid_points_split", 422),  # more than the lines that accept points are worth
-])
+@pytest.mark.parametrize(
+    "points, code, status",
+    [
+        (100, "invalid_points_split", 422),  # the points-only line needs 500
+        (6000, "invalid_points_split", 422),  # more than the lines that accept points are worth
+    ],
+)
 def test_splits_outside_the_allowed_range_are_422(api, services, shop, points, code, status):
     give_points(services, "buyer", 10_000)
     r = place(api, "buyer", order_body((shop["points_only"], 1), (shop["cash_only"], 1), points=points))
@@ -145,16 +154,19 @@ def test_shipping_address_is_required_unless_every_line_is_a_hotel_stay(api, ser
     assert place(api, "buyer", order_body((shop["hotel"], 1), address=False)).status == 201
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"items": [], "points": 0}, "items"),
-    ({"items": [{"sku": "A", "qty": 0}], "points": 0}, "items.0.qty"),
-    ({"items": [{"sku": "A", "qty": 100}], "points": 0}, "items.0.qty"),
-    ({"items": [{"sku": "A", "qty": 1}], "points": -1}, "points"),
-    ({"items": [{"sku": "A", "qty": 1}], "points": "10"}, "points"),
-    ({"items": [{"sku": "A", "qty": 1}, {"sku": "A", "qty": 2}], "points": 0}, "items"),
-    ({"items": [{"sku": "A", "qty": 1}], "points": 0, "price_fen": 1}, "price_fen"),
-    ({"items": [{"sku": "A", "qty": 1}], "points": 0, "shipping_address": {"name": "x"}}, "shipping_address.phone"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"items": [], "points": 0}, "items"),
+        ({"items": [{"sku": "A", "qty": 0}], "points": 0}, "items.0.qty"),
+        ({"items": [{"sku": "A", "qty": 100}], "points": 0}, "items.0.qty"),
+        ({"items": [{"sku": "A", "qty": 1}], "points": -1}, "points"),
+        ({"items": [{"sku": "A", "qty": 1}], "points": "10"}, "points"),
+        ({"items": [{"sku": "A", "qty": 1}, {"sku": "A", "qty": 2}], "points": 0}, "items"),
+        ({"items": [{"sku": "A", "qty": 1}], "points": 0, "price_fen": 1}, "price_fen"),
+        ({"items": [{"sku": "A", "qty": 1}], "points": 0, "shipping_address": {"name": "x"}}, "shipping_address.phone"),
+    ],
+)
 def test_bad_order_bodies_are_400(api, body, field):
     r = place(api, "buyer", body)
     assert r.status == 400 and field in r.json["error"]["details"]["fields"], r.json
@@ -166,4 +178,6 @@ def test_orders_are_private_to_their_buyer_and_merchandisers(api, services, shop
     assert api.get(f"/orders/{order['order_id']}", user="m", groups=("merchandiser",)).status == 200
     assert api.post(f"/orders/{order['order_id']}/cancel", user="stranger").status == 404
     mine = api.get("/me/orders", user="buyer").json["items"]
-    assert [o["order_id"] for o in mine] == [order["order_id"]] and api.get("/me/orders", user="stranger").json["items"] == []
+    assert [o["order_id"] for o in mine] == [order["order_id"]] and api.get("/me/orders", user="stranger").json[
+        "items"
+    ] == []

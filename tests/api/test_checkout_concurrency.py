@@ -1,4 +1,5 @@
 """Checkout under concurrent requests through a live `chalice local` on DynamoDB Local."""
+
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor

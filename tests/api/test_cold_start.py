@@ -1,5 +1,6 @@
 """A Lambda SnapStart snapshot must hold everything a first request needs: after bootstrap.prewarm, serving the
 first order imports no module (each import on the request path is time a restored function pays again)."""
+
 from __future__ import annotations
 
 import time
@@ -13,13 +14,22 @@ def first_order(services, snap_start: bool) -> dict:
     user = f"cold-{time.time_ns()}"
     give_points(services, user, 100)
     s = services.settings
-    env = {**localstack.LOCAL_CREDENTIALS, "LIFESHOP_STAGE": "local", "LIFESHOP_RESOURCE_PREFIX": s.prefix,
-           "LIFESHOP_DYNAMODB_ENDPOINT": s.dynamodb_endpoint, "LIFESHOP_SQS_ENDPOINT": s.sqs_endpoint,
-           "LIFESHOP_JWT_SECRET": s.local_jwt_secret, "LIFESHOP_REGION": s.region}
+    env = {
+        **localstack.LOCAL_CREDENTIALS,
+        "LIFESHOP_STAGE": "local",
+        "LIFESHOP_RESOURCE_PREFIX": s.prefix,
+        "LIFESHOP_DYNAMODB_ENDPOINT": s.dynamodb_endpoint,
+        "LIFESHOP_SQS_ENDPOINT": s.sqs_endpoint,
+        "LIFESHOP_JWT_SECRET": s.local_jwt_secret,
+        "LIFESHOP_REGION": s.region,
+    }
     from chalicelib.adapters.tokens import mint_local_token
 
-    spec = {"token": mint_local_token(s.local_jwt_secret, user, [], 600, int(time.time())),
-            "key": f"cold-key-{time.time_ns()}", "body": order_body((sku, 1), points=100)}
+    spec = {
+        "token": mint_local_token(s.local_jwt_secret, user, [], 600, int(time.time())),
+        "key": f"cold-key-{time.time_ns()}",
+        "body": order_body((sku, 1), points=100),
+    }
     return cold_start.first_order(spec, env, snap_start=snap_start)
 
 

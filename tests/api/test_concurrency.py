@@ -1,4 +1,5 @@
 """Rules that must hold under concurrent requests, through a live `chalice local` on DynamoDB Local."""
+
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
@@ -33,8 +34,11 @@ def test_concurrent_mixed_adjustments_add_up_exactly(live_api):
     deltas = [+3, -2] * 10
 
     with ThreadPoolExecutor(max_workers=20) as pool:
-        replies = list(pool.map(
-            lambda d: live_api.merch("POST", f"/admin/skus/{sku}/stock", {"delta": d, "reason": "mix"}), deltas))
+        replies = list(
+            pool.map(
+                lambda d: live_api.merch("POST", f"/admin/skus/{sku}/stock", {"delta": d, "reason": "mix"}), deltas
+            )
+        )
     applied = sum(d for d, r in zip(deltas, replies, strict=False) if r.status == 200)
     assert all(r.status in (200, 409) for r in replies)
     assert live_api.merch("GET", f"/admin/products/{body['product_id']}").json["skus"][0]["stock"] == 5 + applied
@@ -45,8 +49,9 @@ def test_concurrent_publishes_count_the_product_once(live_api):
     live_api.merch("POST", "/admin/products", body)
     before = {c["id"]: c["product_count"] for c in live_api.get("/categories").json["items"]}["models-toys"]
     with ThreadPoolExecutor(max_workers=8) as pool:
-        replies = list(pool.map(
-            lambda _: live_api.merch("POST", f"/admin/products/{body['product_id']}/publish"), range(8)))
+        replies = list(
+            pool.map(lambda _: live_api.merch("POST", f"/admin/products/{body['product_id']}/publish"), range(8))
+        )
     assert sorted(r.status for r in replies)[0] == 200
     assert sum(r.status == 200 for r in replies) == 1
     assert all(r.status in (200, 409) for r in replies)

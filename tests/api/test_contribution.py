@@ -1,4 +1,5 @@
 """The contribution score through the API: awards once per source (internal), the ledger and /me."""
+
 from __future__ import annotations
 
 import pytest
@@ -31,12 +32,25 @@ def test_awards_are_for_services_only(api):
     assert contribution(api, "fan-l") == 0
 
 
-@pytest.mark.parametrize("change, field", [
-    ({"amount": 0}, "amount"), ({"amount": -50}, "amount"), ({"amount": 10_001}, "amount"),
-    ({"amount": 10**30}, "amount"), ({"amount": "10"}, "amount"), ({"amount": 1.5}, "amount"),
-    ({"kind": "design_approved"}, "kind"), ({"kind": "event_attended"}, "kind"), ({"kind": "Bad Kind"}, "kind"),
-    ({"ref": ""}, "ref"), ({"ref": "x" * 129}, "ref"), ({"user_id": "no spaces"}, "user_id"),
-    ({"user_id": None}, "user_id"), ({"bonus": 1}, "bonus")])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"amount": 0}, "amount"),
+        ({"amount": -50}, "amount"),
+        ({"amount": 10_001}, "amount"),
+        ({"amount": 10**30}, "amount"),
+        ({"amount": "10"}, "amount"),
+        ({"amount": 1.5}, "amount"),
+        ({"kind": "design_approved"}, "kind"),
+        ({"kind": "event_attended"}, "kind"),
+        ({"kind": "Bad Kind"}, "kind"),
+        ({"ref": ""}, "ref"),
+        ({"ref": "x" * 129}, "ref"),
+        ({"user_id": "no spaces"}, "user_id"),
+        ({"user_id": None}, "user_id"),
+        ({"bonus": 1}, "bonus"),
+    ],
+)
 def test_bad_awards_are_400_naming_the_field_and_change_nothing(api, change, field):
     body = {"user_id": "fan-m", "kind": "forum_answer", "ref": "r1", "amount": 10, **change}
     r = api.post("/internal/contribution", body, user="svc", groups=SERVICE)
@@ -66,10 +80,18 @@ def test_reconcile_reports_a_contribution_its_ledger_does_not_explain(api, servi
     award(api, "fan-q", 40)
     assert reconcile(services.dynamodb, services.table)[1] == []
     balance = {"pk": {"S": "USER#fan-q"}, "sk": {"S": "CONTRIBUTION"}}
-    services.dynamodb.update_item(TableName=services.table.name, Key=balance, UpdateExpression="ADD contribution :x",
-                                  ExpressionAttributeValues={":x": {"N": "1000"}})
+    services.dynamodb.update_item(
+        TableName=services.table.name,
+        Key=balance,
+        UpdateExpression="ADD contribution :x",
+        ExpressionAttributeValues={":x": {"N": "1000"}},
+    )
     found = reconcile(services.dynamodb, services.table)[1]
     assert [(d.user_id, d.contribution, d.ledger_contribution) for d in found] == [("fan-q", 1040, 40)]
-    services.dynamodb.update_item(TableName=services.table.name, Key=balance, UpdateExpression="ADD contribution :x",
-                                  ExpressionAttributeValues={":x": {"N": "-1000"}})  # undo, for the suite-wide check
+    services.dynamodb.update_item(
+        TableName=services.table.name,
+        Key=balance,
+        UpdateExpression="ADD contribution :x",
+        ExpressionAttributeValues={":x": {"N": "-1000"}},
+    )  # undo, for the suite-wide check
     assert reconcile(services.dynamodb, services.table)[1] == []

@@ -1,4 +1,5 @@
 """The contribution score under concurrent requests through a live `chalice local` on DynamoDB Local."""
+
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
@@ -14,8 +15,12 @@ def parallel(n: int, call):
 
 
 def award(live_api, user: str, amount: int, ref: str):
-    return live_api.post("/internal/contribution", {"user_id": user, "kind": "forum_answer", "ref": ref,
-                                                    "amount": amount}, user="svc", groups=SERVICE)
+    return live_api.post(
+        "/internal/contribution",
+        {"user_id": user, "kind": "forum_answer", "ref": ref, "amount": amount},
+        user="svc",
+        groups=SERVICE,
+    )
 
 
 def test_sixteen_concurrent_awards_of_one_source_earn_once(live_api):

@@ -1,4 +1,5 @@
 """Coupons through the HTTP API: templates, grants, coupons bought with points, and one coupon off one order."""
+
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
@@ -14,8 +15,17 @@ from tools.reconcile import reconcile
 
 
 def template(api, **overrides):
-    body = {"coupon_id": uid("cpn"), "title": "¥10 off", "amount_off_fen": 1000, "min_subtotal_fen": 0,
-            "categories": None, "valid_days": 30, "budget_count": 100, "per_user_limit": 1, **overrides}
+    body = {
+        "coupon_id": uid("cpn"),
+        "title": "¥10 off",
+        "amount_off_fen": 1000,
+        "min_subtotal_fen": 0,
+        "categories": None,
+        "valid_days": 30,
+        "budget_count": 100,
+        "per_user_limit": 1,
+        **overrides,
+    }
     r = api.merch("POST", "/admin/coupons", body)
     assert r.status == 201, r.json
     return r.json
@@ -37,20 +47,46 @@ def test_a_template_says_what_it_takes_off_and_bad_ones_name_the_field(api):
     assert (made["issued"], made["left"], made["percent_off"]) == (0, 600, 15)
     assert api.merch("GET", f"/admin/coupons/{made['coupon_id']}").json == made
     assert made["coupon_id"] in [c["coupon_id"] for c in api.merch("GET", "/admin/coupons").json["items"]]
-    again = api.merch("POST", "/admin/coupons", {k: v for k, v in made.items()
-                                                 if k not in ("issued", "left", "created_at", "created_by")})
+    again = api.merch(
+        "POST",
+        "/admin/coupons",
+        {k: v for k, v in made.items() if k not in ("issued", "left", "created_at", "created_by")},
+    )
     assert (again.status, again.error_code) == (409, "already_exists")
-    bad = {"amount_off_fen": 15, "percent_off": 101, "valid_days": 0, "budget_count": 0, "per_user_limit": 0,
-           "categories": ["weapons"], "min_subtotal_fen": -1}
+    bad = {
+        "amount_off_fen": 15,
+        "percent_off": 101,
+        "valid_days": 0,
+        "budget_count": 0,
+        "per_user_limit": 0,
+        "categories": ["weapons"],
+        "min_subtotal_fen": -1,
+    }
     for name, value in bad.items():
-        body = {"coupon_id": uid("cpn"), "title": "x", "valid_days": 7, "budget_count": 10,
-                "amount_off_fen": 1000, name: value}
+        body = {
+            "coupon_id": uid("cpn"),
+            "title": "x",
+            "valid_days": 7,
+            "budget_count": 10,
+            "amount_off_fen": 1000,
+            name: value,
+        }
         if name == "percent_off":
             body.pop("amount_off_fen")
         r = api.merch("POST", "/admin/coupons", body)
         assert r.status == 400 and any(k.startswith(name) for k in r.json["error"]["details"]["fields"]), (name, r.json)
-    both = api.merch("POST", "/admin/coupons", {"coupon_id": uid("cpn"), "title": "x", "valid_days": 7,
-                                                "budget_count": 10, "amount_off_fen": 1000, "percent_off": 10})
+    both = api.merch(
+        "POST",
+        "/admin/coupons",
+        {
+            "coupon_id": uid("cpn"),
+            "title": "x",
+            "valid_days": 7,
+            "budget_count": 10,
+            "amount_off_fen": 1000,
+            "percent_off": 10,
+        },
+    )
     assert both.status == 400 and "either amount_off_fen or percent_off" in str(both.json)
     assert api.post("/admin/coupons", {"coupon_id": uid("cpn")}, user=uid("fan")).status == 403
 
@@ -93,8 +129,12 @@ def test_a_coupon_comes_off_the_eligible_lines_before_the_points_cash_split(api,
     assert quote["max_points"] == 640, "points pay what is left after the discount"
     r = place(api, fan, order((shirt, 1), (tea, 2), points=640, coupon=coupon))
     assert r.status == 201, r.json
-    assert (r.json["status"], r.json["discount_fen"], r.json["coupon"], r.json["points_applied"]) == \
-        ("paid", 600, coupon, 640)
+    assert (r.json["status"], r.json["discount_fen"], r.json["coupon"], r.json["points_applied"]) == (
+        "paid",
+        600,
+        coupon,
+        640,
+    )
     assert balance(api, fan)["available"] == 10_000 - 640
     held = api.get("/me/coupons", user=fan).json["items"][0]
     assert (held["status"], held["order_id"]) == ("used", r.json["order_id"])
@@ -159,8 +199,9 @@ def test_an_order_that_ends_unpaid_or_is_cancelled_gives_its_coupon_back(api, se
 
 
 def coupon_product(api, coupon_id, price_fen=500, stock=50):
-    body = product_body(status="active", kind="coupon", coupon_id=coupon_id, category="food",
-                        accepts={"points": True, "cash": False})
+    body = product_body(
+        status="active", kind="coupon", coupon_id=coupon_id, category="food", accepts={"points": True, "cash": False}
+    )
     body["skus"][0].update(price_fen=price_fen, stock=stock)
     r = api.merch("POST", "/admin/products", body)
     assert r.status == 201, r.json
@@ -173,17 +214,25 @@ def test_a_coupon_bought_with_points_is_granted_at_once_and_taken_back_by_a_canc
     tea = add_product(services, price_fen=2000, stock=5, category="food")
     fan = uid("fan")
     give_points(services, fan, 1_000)
-    bought = api.post("/orders", {"items": [{"sku": sku, "qty": 1}], "points": 50}, user=fan,
-                      headers={"Idempotency-Key": uid("k")})
+    bought = api.post(
+        "/orders", {"items": [{"sku": sku, "qty": 1}], "points": 50}, user=fan, headers={"Idempotency-Key": uid("k")}
+    )
     assert bought.status == 201, bought.json
     assert (bought.json["status"], len(bought.json["coupons"])) == ("paid", 1)
     assert bought.json["lines"][0]["digital"] and bought.json["lines"][0]["coupon_id"] == made["coupon_id"]
     held = api.get("/me/coupons", user=fan).json["items"][0]
-    assert (held["coupon"], held["source"], held["bought_with"]) == (bought.json["coupons"][0], "purchase",
-                                                                    bought.json["order_id"])
+    assert (held["coupon"], held["source"], held["bought_with"]) == (
+        bought.json["coupons"][0],
+        "purchase",
+        bought.json["order_id"],
+    )
     assert api.merch("GET", f"/admin/coupons/{made['coupon_id']}").json["issued"] == 1
-    mixed = api.post("/orders", {"items": [{"sku": sku, "qty": 1}, {"sku": tea, "qty": 1}], "points": 250,
-                                 "shipping_address": ADDRESS}, user=fan, headers={"Idempotency-Key": uid("k")})
+    mixed = api.post(
+        "/orders",
+        {"items": [{"sku": sku, "qty": 1}, {"sku": tea, "qty": 1}], "points": 250, "shipping_address": ADDRESS},
+        user=fan,
+        headers={"Idempotency-Key": uid("k")},
+    )
     assert mixed.status == 400 and "items.0.sku" in mixed.json["error"]["details"]["fields"]
     over = api.post("/orders/quote", {"items": [{"sku": sku, "qty": 2}], "points": 100}, user=fan)
     assert (over.status, over.error_code) == (409, "coupon_limit")
@@ -206,8 +255,13 @@ def test_a_coupon_product_must_name_a_template_and_be_paid_in_points(api):
     made = template(api)
     cash = product_body(status="active", kind="coupon", coupon_id=made["coupon_id"], category="food")
     assert api.merch("POST", "/admin/products", cash).status == 400
-    unknown = product_body(status="active", kind="coupon", coupon_id="no-such-coupon", category="food",
-                           accepts={"points": True, "cash": False})
+    unknown = product_body(
+        status="active",
+        kind="coupon",
+        coupon_id="no-such-coupon",
+        category="food",
+        accepts={"points": True, "cash": False},
+    )
     r = api.merch("POST", "/admin/products", unknown)
     assert r.status == 400 and list(r.json["error"]["details"]["fields"]) == ["coupon_id"]
     loose = product_body(status="active", coupon_id=made["coupon_id"])
@@ -217,15 +271,20 @@ def test_a_coupon_product_must_name_a_template_and_be_paid_in_points(api):
 def test_a_crowd_granted_one_sharded_budget_gets_exactly_the_budget(services, monkeypatch):
     """Real concurrent grants against DynamoDB Local, through the service: the budget's 4 shards empty exactly."""
     monkeypatch.setattr(coupon_rules, "BUDGET_PER_SHARD", 5)
-    made = services.coupons.create("merch-t", coupon_rules.CouponInput(
-        coupon_id=uid("cpn"), title="crowd", amount_off_fen=100, valid_days=1, budget_count=20))
+    made = services.coupons.create(
+        "merch-t",
+        coupon_rules.CouponInput(
+            coupon_id=uid("cpn"), title="crowd", amount_off_fen=100, valid_days=1, budget_count=20
+        ),
+    )
     template = services.coupons.template(made.coupon_id)
     assert template["budget_shards"] == 4
 
     def one(i):
         try:
-            return services.coupons.grant("merch-t", made.coupon_id,
-                                          CouponGrantInput(user_id=uid("crowd"), ref=f"r-{i}")).coupon
+            return services.coupons.grant(
+                "merch-t", made.coupon_id, CouponGrantInput(user_id=uid("crowd"), ref=f"r-{i}")
+            ).coupon
         except BudgetExhausted:
             return None
 
@@ -236,25 +295,37 @@ def test_a_crowd_granted_one_sharded_budget_gets_exactly_the_budget(services, mo
     assert reconcile(services.dynamodb, services.table)[1] == []
 
 
-@pytest.mark.parametrize("amount_off, lines, expected", [
-    (1000, [3000, 2000], [600, 400]),
-    (1000, [10, 10, 10], [10, 10, 10]),
-    (70, [1000, 1000, 1000], [30, 20, 20]),
-    (99_990, [50, 70], [50, 70]),
-])
+@pytest.mark.parametrize(
+    "amount_off, lines, expected",
+    [
+        (1000, [3000, 2000], [600, 400]),
+        (1000, [10, 10, 10], [10, 10, 10]),
+        (70, [1000, 1000, 1000], [30, 20, 20]),
+        (99_990, [50, 70], [50, 70]),
+    ],
+)
 def test_the_discount_is_whole_points_allocated_exactly(amount_off, lines, expected):
     class Line:
         def __init__(self, total):
             self.category, self.line_total_fen, self.buys_coupon = "food", total, False
 
-    coupon = {"coupon": "uc-x", "expires_at": "2999-01-01T00:00:00.000Z", "min_subtotal_fen": 0,
-              "amount_off_fen": amount_off, "categories": None}
+    coupon = {
+        "coupon": "uc-x",
+        "expires_at": "2999-01-01T00:00:00.000Z",
+        "min_subtotal_fen": 0,
+        "amount_off_fen": amount_off,
+        "categories": None,
+    }
     assert coupon_rules.discount(coupon, [Line(t) for t in lines], "2026-01-01T00:00:00.000Z") == expected
 
 
 def buy_coupons(api, user, sku, qty, points, key=None):
-    return api.post("/orders", {"items": [{"sku": sku, "qty": qty}], "points": points}, user=user,
-                    headers={"Idempotency-Key": key or uid("k")})
+    return api.post(
+        "/orders",
+        {"items": [{"sku": sku, "qty": qty}], "points": points},
+        user=user,
+        headers={"Idempotency-Key": key or uid("k")},
+    )
 
 
 def test_one_order_cannot_buy_more_coupons_than_the_per_user_limit(api, services):
@@ -285,7 +356,9 @@ def test_a_bought_coupon_that_expired_cannot_be_cancelled_but_a_refund_keeps_use
     assert refunded.json["status"] == "refunded", refunded.json
     statuses = {c["coupon"]: c["status"] for c in api.get("/me/coupons", user=fan).json["items"]}
     assert (statuses[two["coupons"][0]], statuses[two["coupons"][1]]) == ("used", "revoked")
-    assert api.merch("GET", f"/admin/coupons/{made['coupon_id']}").json["issued"] == 2, "the lapsed one and the used one"
+    assert api.merch("GET", f"/admin/coupons/{made['coupon_id']}").json["issued"] == 2, (
+        "the lapsed one and the used one"
+    )
     assert reconcile(services.dynamodb, services.table)[1] == []
 
 

@@ -1,4 +1,5 @@
 """One coupon, many orders at once, through a live `chalice local` on DynamoDB Local: one discount, ever."""
+
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
@@ -15,15 +16,24 @@ def test_one_coupon_sent_in_eight_concurrent_orders_discounts_exactly_one(live_a
     assert live_api.merch("POST", "/admin/products", body).status == 201
     sku = body["skus"][0]["sku"]
     cid, fan = uid("cpn"), uid("fan")
-    assert live_api.merch("POST", "/admin/coupons", {"coupon_id": cid, "title": "¥5 off", "amount_off_fen": 500,
-                                                     "valid_days": 7, "budget_count": 10}).status == 201
+    assert (
+        live_api.merch(
+            "POST",
+            "/admin/coupons",
+            {"coupon_id": cid, "title": "¥5 off", "amount_off_fen": 500, "valid_days": 7, "budget_count": 10},
+        ).status
+        == 201
+    )
     coupon = live_api.merch("POST", f"/admin/coupons/{cid}/grants", {"user_id": fan, "ref": "r1"}).json["coupon"]
     give_points(services, fan, 10_000)
 
     def order(i):
-        return live_api.post("/orders", {"items": [{"sku": sku, "qty": 1}], "points": 150, "coupon": coupon,
-                                         "shipping_address": ADDRESS}, user=fan,
-                             headers={"Idempotency-Key": uid("race")})
+        return live_api.post(
+            "/orders",
+            {"items": [{"sku": sku, "qty": 1}], "points": 150, "coupon": coupon, "shipping_address": ADDRESS},
+            user=fan,
+            headers={"Idempotency-Key": uid("race")},
+        )
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         replies = list(pool.map(order, range(8)))
@@ -39,8 +49,14 @@ def test_one_coupon_sent_in_eight_concurrent_orders_discounts_exactly_one(live_a
 
 def test_thirty_concurrent_grants_of_a_twenty_coupon_budget_issue_twenty(live_api, live_server):
     cid = uid("cpn")
-    assert live_api.merch("POST", "/admin/coupons", {"coupon_id": cid, "title": "launch", "percent_off": 10,
-                                                     "valid_days": 7, "budget_count": 20}).status == 201
+    assert (
+        live_api.merch(
+            "POST",
+            "/admin/coupons",
+            {"coupon_id": cid, "title": "launch", "percent_off": 10, "valid_days": 7, "budget_count": 20},
+        ).status
+        == 201
+    )
 
     def grant(i):
         return live_api.merch("POST", f"/admin/coupons/{cid}/grants", {"user_id": uid("crowd"), "ref": f"r-{i}"})
@@ -55,11 +71,24 @@ def test_thirty_concurrent_grants_of_a_twenty_coupon_budget_issue_twenty(live_ap
 
 def coupon_product(live_api, per_user_limit):
     cid = uid("cpn")
-    assert live_api.merch("POST", "/admin/coupons", {"coupon_id": cid, "title": "¥3 off", "amount_off_fen": 300,
-                                                     "valid_days": 7, "budget_count": 100,
-                                                     "per_user_limit": per_user_limit}).status == 201
-    body = product_body(status="active", kind="coupon", coupon_id=cid, category="food",
-                        accepts={"points": True, "cash": False})
+    assert (
+        live_api.merch(
+            "POST",
+            "/admin/coupons",
+            {
+                "coupon_id": cid,
+                "title": "¥3 off",
+                "amount_off_fen": 300,
+                "valid_days": 7,
+                "budget_count": 100,
+                "per_user_limit": per_user_limit,
+            },
+        ).status
+        == 201
+    )
+    body = product_body(
+        status="active", kind="coupon", coupon_id=cid, category="food", accepts={"points": True, "cash": False}
+    )
     body["skus"][0].update(price_fen=100, stock=100)
     assert live_api.merch("POST", "/admin/products", body).status == 201
     return cid, body["skus"][0]["sku"]
@@ -72,8 +101,12 @@ def test_one_user_buying_a_coupon_six_times_at_once_gets_the_per_user_limit(live
     give_points(services, fan, 1_000)
 
     def buy(i):
-        return live_api.post("/orders", {"items": [{"sku": sku, "qty": 1}], "points": 10}, user=fan,
-                             headers={"Idempotency-Key": uid("buy")})
+        return live_api.post(
+            "/orders",
+            {"items": [{"sku": sku, "qty": 1}], "points": 10},
+            user=fan,
+            headers={"Idempotency-Key": uid("buy")},
+        )
 
     with ThreadPoolExecutor(max_workers=6) as pool:
         replies = list(pool.map(buy, range(6)))
@@ -93,17 +126,29 @@ def test_cancelling_a_coupon_purchase_while_its_coupon_is_being_used_lets_only_o
     fan = uid("fan")
     give_points(services, fan, 10_000)
     for _ in range(5):
-        bought = live_api.post("/orders", {"items": [{"sku": sku, "qty": 1}], "points": 10}, user=fan,
-                               headers={"Idempotency-Key": uid("buy")}).json
+        bought = live_api.post(
+            "/orders",
+            {"items": [{"sku": sku, "qty": 1}], "points": 10},
+            user=fan,
+            headers={"Idempotency-Key": uid("buy")},
+        ).json
         coupon = bought["coupons"][0]
 
         def cancel(bought=bought):
             return live_api.post(f"/orders/{bought['order_id']}/cancel", user=fan)
 
         def use(coupon=coupon):
-            return live_api.post("/orders", {"items": [{"sku": tea["skus"][0]["sku"], "qty": 1}], "points": 170,
-                                             "coupon": coupon, "shipping_address": ADDRESS}, user=fan,
-                                 headers={"Idempotency-Key": uid("use")})
+            return live_api.post(
+                "/orders",
+                {
+                    "items": [{"sku": tea["skus"][0]["sku"], "qty": 1}],
+                    "points": 170,
+                    "coupon": coupon,
+                    "shipping_address": ADDRESS,
+                },
+                user=fan,
+                headers={"Idempotency-Key": uid("use")},
+            )
 
         with ThreadPoolExecutor(max_workers=2) as pool:
             cancelled, used = [f.result() for f in (pool.submit(cancel), pool.submit(use))]

@@ -1,4 +1,5 @@
 """The co-design loop through the API: submit, vote, review, productize, sell, royalties, reversal."""
+
 from __future__ import annotations
 
 import pytest
@@ -9,8 +10,13 @@ from tools.reconcile import reconcile
 
 
 def design_body(**overrides):
-    body = {"title": "Constellation Tumbler", "description": "A steel tumbler etched with the night sky over Hefei.",
-            "category": "home", "image_urls": ["https://img.example/d/1.png"], "proposed_price_fen": 12900}
+    body = {
+        "title": "Constellation Tumbler",
+        "description": "A steel tumbler etched with the night sky over Hefei.",
+        "category": "home",
+        "image_urls": ["https://img.example/d/1.png"],
+        "proposed_price_fen": 12900,
+    }
     body.update(overrides)
     return body
 
@@ -29,11 +35,16 @@ def test_submissions_are_validated_and_private_until_approved(api):
     assert api.get("/designs").json["items"] == []
     assert [d["design_id"] for d in api.get("/me/designs", user="designer").json["items"]] == [r.json["design_id"]]
     assert api.get("/me/designs", user="someone").json["items"] == []
-    for change, field in [({"title": ""}, "title"), ({"title": "x" * 81}, "title"), ({"image_urls": []}, "image_urls"),
-                          ({"image_urls": ["http://plain.example/a.png"]}, "image_urls.0"),
-                          ({"image_urls": ["https://a.example/x.png"] * 9}, "image_urls"),
-                          ({"category": "cars"}, "category"), ({"proposed_price_fen": 15}, "proposed_price_fen"),
-                          ({"description": "d" * 2001}, "description")]:
+    for change, field in [
+        ({"title": ""}, "title"),
+        ({"title": "x" * 81}, "title"),
+        ({"image_urls": []}, "image_urls"),
+        ({"image_urls": ["http://plain.example/a.png"]}, "image_urls.0"),
+        ({"image_urls": ["https://a.example/x.png"] * 9}, "image_urls"),
+        ({"category": "cars"}, "category"),
+        ({"proposed_price_fen": 15}, "proposed_price_fen"),
+        ({"description": "d" * 2001}, "description"),
+    ]:
         bad = submit(api, **change)
         assert bad.status == 400 and field in bad.json["error"]["details"]["fields"], (change, bad.json)
 
@@ -56,7 +67,11 @@ def test_approval_pays_the_reward_once_and_opens_the_gallery_for_votes(api):
     assert (again.status, again.error_code) == (409, "invalid_status_transition")
     assert api.get("/me", user="designer").json["points"]["available"] == 2000
     assert api.post(f"/designs/{design_id}/votes", user="fan-v").json == {
-        "design_id": design_id, "votes": 1, "score": 1, "weight": 1}
+        "design_id": design_id,
+        "votes": 1,
+        "score": 1,
+        "weight": 1,
+    }
     dup = api.post(f"/designs/{design_id}/votes", user="fan-v")
     assert (dup.status, dup.error_code) == (409, "already_voted")
     own = api.post(f"/designs/{design_id}/votes", user="designer")
@@ -78,17 +93,35 @@ def test_rejection_needs_a_note_and_is_audited(api):
     assert api.get("/me", user="designer").json["points"]["available"] == 0
     assert api.merch("GET", "/admin/designs?status=rejected").json["items"][0]["design_id"] == design_id
     entry = api.merch("GET", "/admin/audit?limit=1").json["items"][0]
-    assert (entry["action"], entry["entity_id"], entry["after"]["note"]) == ("design.rejected", design_id, "Too close to X")
-    assert api.merch("POST", f"/admin/designs/{design_id}/product", {
-        "category": "home", "title": "T", "title_zh": "T", "skus": [{"sku": "X-1", "price_fen": 100}]}).status == 409
+    assert (entry["action"], entry["entity_id"], entry["after"]["note"]) == (
+        "design.rejected",
+        design_id,
+        "Too close to X",
+    )
+    assert (
+        api.merch(
+            "POST",
+            f"/admin/designs/{design_id}/product",
+            {"category": "home", "title": "T", "title_zh": "T", "skus": [{"sku": "X-1", "price_fen": 100}]},
+        ).status
+        == 409
+    )
 
 
 def productized(api, sku, price_fen=19900, stock=20):
     design_id = submit(api).json["design_id"]
     approve(api, design_id)
-    r = api.merch("POST", f"/admin/designs/{design_id}/product", {
-        "category": "home", "title": "Constellation Tumbler", "title_zh": "星空保温杯", "status": "active",
-        "skus": [{"sku": sku, "price_fen": price_fen, "stock": stock}]})
+    r = api.merch(
+        "POST",
+        f"/admin/designs/{design_id}/product",
+        {
+            "category": "home",
+            "title": "Constellation Tumbler",
+            "title_zh": "星空保温杯",
+            "status": "active",
+            "skus": [{"sku": sku, "price_fen": price_fen, "stock": stock}],
+        },
+    )
     assert r.status == 201 and (r.json["designer_id"], r.json["design_id"]) == ("designer", design_id)
     return design_id
 
@@ -102,14 +135,18 @@ def test_royalties_are_pending_until_the_return_window_after_shipping_closes(api
     productized(api, "HOME-TUMBLER")
     give_points(services, "shopper", 4000)
     clock.set("2026-11-20T02:00:00Z")
-    order = place(api, "shopper", {"items": [{"sku": "HOME-TUMBLER", "qty": 2}], "points": 3980,
-                                   "shipping_address": ADDRESS}).json
+    order = place(
+        api, "shopper", {"items": [{"sku": "HOME-TUMBLER", "qty": 2}], "points": 3980, "shipping_address": ADDRESS}
+    ).json
     assert order["status"] == "paid"
     # floor(39800 / 10 × 0.05) = 199 points, owed but not spendable: the buyer may still return the goods
     assert api.get("/me", user="designer").json["points"]["available"] == 2000
     assert royalties_of(api) == (2, 199, 0)
-    ship = api.post(f"/partner/orders/{order['order_id']}/shipments", {"carrier": "SF", "tracking_number": "SF0001"},
-                    partner="warehouse")
+    ship = api.post(
+        f"/partner/orders/{order['order_id']}/shipments",
+        {"carrier": "SF", "tracking_number": "SF0001"},
+        partner="warehouse",
+    )
     assert ship.status == 200
     clock.set("2026-11-27T01:59:59Z")  # seven days after shipping, less a second
     assert workers.settle_royalties() == 0 and royalties_of(api) == (2, 199, 0)
@@ -129,8 +166,9 @@ def test_royalties_are_pending_until_the_return_window_after_shipping_closes(api
 def test_a_cancel_before_the_window_closes_drops_the_royalty_the_designer_never_had(api, services, clock):
     productized(api, "HOME-TUMBLER")
     give_points(services, "shopper", 4000)
-    order = place(api, "shopper", {"items": [{"sku": "HOME-TUMBLER", "qty": 2}], "points": 3980,
-                                   "shipping_address": ADDRESS}).json
+    order = place(
+        api, "shopper", {"items": [{"sku": "HOME-TUMBLER", "qty": 2}], "points": 3980, "shipping_address": ADDRESS}
+    ).json
     assert royalties_of(api) == (2, 199, 0)
     assert api.post(f"/orders/{order['order_id']}/cancel", user="shopper").json["status"] == "cancelled"
     assert royalties_of(api) == (0, 0, 0)

@@ -1,4 +1,5 @@
 """Co-design rules under concurrent requests through a live `chalice local` on DynamoDB Local."""
+
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
@@ -12,8 +13,11 @@ def parallel(n: int, call):
 
 
 def new_design(live_api, designer: str) -> str:
-    r = live_api.post("/designs", {"title": "Race", "description": "d", "category": "tech",
-                                   "image_urls": ["https://img.example/r.png"]}, user=designer)
+    r = live_api.post(
+        "/designs",
+        {"title": "Race", "description": "d", "category": "tech", "image_urls": ["https://img.example/r.png"]},
+        user=designer,
+    )
     assert r.status == 201
     return r.json["design_id"]
 
@@ -21,8 +25,9 @@ def new_design(live_api, designer: str) -> str:
 def test_an_approval_sent_twice_at_once_pays_the_reward_once(live_api):
     designer = uid("designer")
     design_id = new_design(live_api, designer)
-    replies = parallel(4, lambda _: live_api.merch("POST", f"/admin/designs/{design_id}/decision",
-                                                   {"decision": "approve"}))
+    replies = parallel(
+        4, lambda _: live_api.merch("POST", f"/admin/designs/{design_id}/decision", {"decision": "approve"})
+    )
     assert sorted(r.status for r in replies) == [200, 409, 409, 409], [r.json for r in replies]
     assert live_api.get("/me", user=designer).json["points"]["available"] == 2000
     assert len(live_api.get("/me/points/ledger", user=designer).json["items"]) == 1
@@ -41,9 +46,14 @@ def test_concurrent_votes_are_all_counted_once(live_api):
 
 def test_eleven_concurrent_submissions_leave_exactly_ten_open(live_api):
     designer = uid("designer")
-    replies = parallel(11, lambda i: live_api.post("/designs", {
-        "title": f"D{i}", "description": "d", "category": "home", "image_urls": ["https://img.example/x.png"]},
-        user=designer))
+    replies = parallel(
+        11,
+        lambda i: live_api.post(
+            "/designs",
+            {"title": f"D{i}", "description": "d", "category": "home", "image_urls": ["https://img.example/x.png"]},
+            user=designer,
+        ),
+    )
     assert sorted(r.status for r in replies) == [201] * 10 + [409]
     assert len(live_api.get("/me/designs?limit=50", user=designer).json["items"]) == 10
 

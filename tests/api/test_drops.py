@@ -1,4 +1,5 @@
 """Limited drops through the HTTP API: a sale start, a per-user limit over all orders, and stock on shard items."""
+
 from __future__ import annotations
 
 import pytest
@@ -28,8 +29,12 @@ def drop(api, stock=10, shards=1, **product):
 
 
 def buy(api, user, sku, qty=1, key=None):
-    return api.post("/orders", {"items": [{"sku": sku, "qty": qty}], "points": 100 * qty, "shipping_address": ADDRESS},
-                    user=user, headers={"Idempotency-Key": key or uid("drop-key")})
+    return api.post(
+        "/orders",
+        {"items": [{"sku": sku, "qty": qty}], "points": 100 * qty, "shipping_address": ADDRESS},
+        user=user,
+        headers={"Idempotency-Key": key or uid("drop-key")},
+    )
 
 
 def listed_stock(api, product_id):
@@ -46,8 +51,9 @@ def test_a_drop_is_shown_before_it_starts_and_sold_from_its_start(api, services,
     early = buy(api, fan, sku)
     assert (early.status, early.error_code) == (409, "not_yet_on_sale")
     assert early.json["error"]["details"]["sale_starts_at"] == "2026-12-12T12:00:00.000Z"
-    quote = api.post("/orders/quote", {"items": [{"sku": sku, "qty": 1}], "points": 100, "shipping_address": ADDRESS},
-                     user=fan)
+    quote = api.post(
+        "/orders/quote", {"items": [{"sku": sku, "qty": 1}], "points": 100, "shipping_address": ADDRESS}, user=fan
+    )
     assert quote.error_code == "not_yet_on_sale"
     pinned.set("2026-12-12T12:00:00Z")
     assert buy(api, fan, sku).status == 201
@@ -78,13 +84,19 @@ def test_a_per_user_limit_counts_every_order_and_a_cancel_gives_it_back(api, ser
 
 def test_a_limit_spans_the_products_skus(api, services):
     body = product_body(status="active", accepts={"points": True, "cash": False}, per_user_limit=2)
-    body["skus"] = [{"sku": uid("A").upper(), "price_fen": 1000, "stock": 5},
-                    {"sku": uid("B").upper(), "price_fen": 1000, "stock": 5}]
+    body["skus"] = [
+        {"sku": uid("A").upper(), "price_fen": 1000, "stock": 5},
+        {"sku": uid("B").upper(), "price_fen": 1000, "stock": 5},
+    ]
     assert api.merch("POST", "/admin/products", body).status == 201
     fan = uid("fan")
     give_points(services, fan, 1000)
-    both = api.post("/orders", {"items": [{"sku": s["sku"], "qty": 1} for s in body["skus"]], "points": 200,
-                                "shipping_address": ADDRESS}, user=fan, headers={"Idempotency-Key": uid("k")})
+    both = api.post(
+        "/orders",
+        {"items": [{"sku": s["sku"], "qty": 1} for s in body["skus"]], "points": 200, "shipping_address": ADDRESS},
+        user=fan,
+        headers={"Idempotency-Key": uid("k")},
+    )
     assert both.status == 201
     assert buy(api, fan, body["skus"][0]["sku"]).error_code == "purchase_limit"
 
@@ -103,8 +115,11 @@ def test_stock_on_shards_is_listed_as_its_exact_sum_and_restocked_evenly(api, se
     assert (r.status, r.json["stock"]) == (200, 48)
     after = [services.table.get(shard_key(sku, i))["stock"] for i in range(16)]
     assert sum(after) == 48 and max(after) - min(after) <= 1, after
-    entry = next(a for a in api.merch("GET", "/admin/audit?limit=100").json["items"]  # one pinned time: any order
-                 if a["action"] == "sku.stock" and a["entity_id"] == sku)
+    entry = next(
+        a
+        for a in api.merch("GET", "/admin/audit?limit=100").json["items"]  # one pinned time: any order
+        if a["action"] == "sku.stock" and a["entity_id"] == sku
+    )
     assert (entry["before"]["stock"], entry["after"]["stock"], entry["after"]["shards"]) == (37, 48, after)
     too_far = api.merch("POST", f"/admin/skus/{sku}/stock", {"delta": -49, "reason": "count"})
     assert (too_far.status, too_far.error_code) == (409, "insufficient_stock")
@@ -133,12 +148,15 @@ def test_changing_a_skus_shards_keeps_its_stock_and_an_older_order_gives_back_to
     assert buy(api, fan, sku).status == 201 and listed_stock(api, pid) == 39
 
 
-@pytest.mark.parametrize("over, field", [
-    ({"per_user_limit": 0}, "per_user_limit"),
-    ({"per_user_limit": 1000}, "per_user_limit"),
-    ({"sale_starts_at": "2026-12-12T20:00:00"}, "sale_starts_at"),
-    ({"sale_starts_at": "soon"}, "sale_starts_at"),
-])
+@pytest.mark.parametrize(
+    "over, field",
+    [
+        ({"per_user_limit": 0}, "per_user_limit"),
+        ({"per_user_limit": 1000}, "per_user_limit"),
+        ({"sale_starts_at": "2026-12-12T20:00:00"}, "sale_starts_at"),
+        ({"sale_starts_at": "soon"}, "sale_starts_at"),
+    ],
+)
 def test_bad_drop_settings_are_refused_naming_the_field(api, over, field):
     r = api.merch("POST", "/admin/products", product_body(**over))
     assert (r.status, r.error_code) == (400, "invalid_request")
@@ -250,8 +268,9 @@ def test_a_quote_says_what_the_order_would(api, services):
     assert buy(api, fan, limited, qty=2).status == 201
 
     def quote(sku):
-        return api.post("/orders/quote", {"items": [{"sku": sku, "qty": 1}], "points": 100,
-                                          "shipping_address": ADDRESS}, user=fan)
+        return api.post(
+            "/orders/quote", {"items": [{"sku": sku, "qty": 1}], "points": 100, "shipping_address": ADDRESS}, user=fan
+        )
 
     assert (quote(sold_out).error_code, buy(api, fan, sold_out).error_code) == ("insufficient_stock",) * 2
     assert (quote(limited).error_code, buy(api, fan, limited).error_code) == ("purchase_limit",) * 2

@@ -1,5 +1,6 @@
 """Drops under a crowd, through a live `chalice local` on DynamoDB Local: no unit sold twice, no shard below zero,
 and a per-user limit that concurrent orders cannot get round."""
+
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
@@ -24,8 +25,12 @@ def drop(live_api, stock: int, shards: int = 1, **product) -> str:
 
 
 def order(live_api, user: str, sku: str, key: str):
-    return live_api.post("/orders", {"items": [{"sku": sku, "qty": 1}], "points": 0, "shipping_address": ADDRESS},
-                         user=user, headers={"Idempotency-Key": key})
+    return live_api.post(
+        "/orders",
+        {"items": [{"sku": sku, "qty": 1}], "points": 0, "shipping_address": ADDRESS},
+        user=user,
+        headers={"Idempotency-Key": key},
+    )
 
 
 def test_sixty_four_buyers_on_sixteen_shards_get_exactly_the_forty_units(live_api, live_server):

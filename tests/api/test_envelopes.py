@@ -1,4 +1,5 @@
 """Points red envelopes through the HTTP API: sending, claiming, who may, bad input, and expiry."""
+
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
@@ -65,7 +66,10 @@ def test_a_random_envelope_pays_out_exactly_its_total_one_share_each(api, servic
     assert (late.status, late.error_code) == (409, "envelope_empty")
     again = claim(api, env["envelope_id"], people[0])
     assert (again.status, again.error_code, again.json["error"]["details"]["points"]) == (
-        409, "already_claimed", got[people[0]])
+        409,
+        "already_claimed",
+        got[people[0]],
+    )
 
     seen = api.get(f"/envelopes/{env['envelope_id']}", user=people[3]).json
     assert (seen["status"], seen["shares_left"], seen["points_left"]) == ("empty", 0, 0)
@@ -129,27 +133,33 @@ def test_without_the_points_or_the_tier_nothing_is_written(api, services):
     assert reconcile(services.dynamodb, services.table)[1] == []
 
 
-@pytest.mark.parametrize("over, field", [
-    ({"total_points": 9, "shares": 10}, "total_points"),
-    ({"total_points": 0}, "total_points"),
-    ({"total_points": -5}, "total_points"),
-    ({"total_points": 1_000_001}, "total_points"),
-    ({"shares": 0}, "shares"),
-    ({"shares": 10_001, "total_points": 20_000}, "shares"),
-    ({"shares": "10"}, "shares"),
-    ({"split": "lucky"}, "split"),
-    ({"audience": {"kind": "users", "user_ids": [f"u{i}" for i in range(501)]}, "shares": 1}, "audience.users.user_ids"),
-    ({"audience": {"kind": "users", "user_ids": []}}, "audience.users.user_ids"),
-    ({"audience": {"kind": "users", "user_ids": ["a", "b"]}, "shares": 3}, "audience"),
-    ({"audience": {"kind": "everyone"}}, "audience"),
-    ({"expires_in_s": -60}, "expires_in_s"),
-    ({"expires_in_s": 59}, "expires_in_s"),
-    ({"expires_in_s": 86_401}, "expires_in_s"),
-    ({"greeting": "hi\u202eevil"}, "greeting"),
-    ({"greeting": "x" * 101}, "greeting"),
-    ({"total_points": 10.5}, "total_points"),
-    ({"colour": "red"}, "colour"),
-])
+@pytest.mark.parametrize(
+    "over, field",
+    [
+        ({"total_points": 9, "shares": 10}, "total_points"),
+        ({"total_points": 0}, "total_points"),
+        ({"total_points": -5}, "total_points"),
+        ({"total_points": 1_000_001}, "total_points"),
+        ({"shares": 0}, "shares"),
+        ({"shares": 10_001, "total_points": 20_000}, "shares"),
+        ({"shares": "10"}, "shares"),
+        ({"split": "lucky"}, "split"),
+        (
+            {"audience": {"kind": "users", "user_ids": [f"u{i}" for i in range(501)]}, "shares": 1},
+            "audience.users.user_ids",
+        ),
+        ({"audience": {"kind": "users", "user_ids": []}}, "audience.users.user_ids"),
+        ({"audience": {"kind": "users", "user_ids": ["a", "b"]}, "shares": 3}, "audience"),
+        ({"audience": {"kind": "everyone"}}, "audience"),
+        ({"expires_in_s": -60}, "expires_in_s"),
+        ({"expires_in_s": 59}, "expires_in_s"),
+        ({"expires_in_s": 86_401}, "expires_in_s"),
+        ({"greeting": "hi\u202eevil"}, "greeting"),
+        ({"greeting": "x" * 101}, "greeting"),
+        ({"total_points": 10.5}, "total_points"),
+        ({"colour": "red"}, "colour"),
+    ],
+)
 def test_bad_envelopes_are_refused_naming_the_field(api, sender, over, field):
     r = send(api, sender, **over)
     assert (r.status, r.error_code) == (400, "invalid_request"), r.json
@@ -159,7 +169,10 @@ def test_bad_envelopes_are_refused_naming_the_field(api, sender, over, field):
 
 def test_the_sender_cannot_be_in_the_list_and_the_key_is_required(api, sender):
     r = send(api, sender, shares=1, audience={"kind": "users", "user_ids": [sender]})
-    assert (r.status, r.json["error"]["details"]["fields"]) == (400, {"audience.user_ids": "must not include the sender"})
+    assert (r.status, r.json["error"]["details"]["fields"]) == (
+        400,
+        {"audience.user_ids": "must not include the sender"},
+    )
     r = api.post("/envelopes", body(), user=sender)
     assert (r.status, r.error_code) == (400, "invalid_request")
     assert balance(api, sender)["available"] == 5000
@@ -174,25 +187,40 @@ def test_a_retried_send_is_charged_once_and_a_reused_key_with_another_body_is_re
     other = send(api, sender, key="envelope-key-1", total_points=999)
     assert (other.status, other.error_code) == (422, "idempotency_key_reused")
     assert [e["envelope_id"] for e in api.get("/me/envelopes", user=sender).json["items"]] == [
-        first.json["envelope_id"]]
+        first.json["envelope_id"]
+    ]
 
 
 def test_a_campaign_funds_a_merchandisers_envelope_and_gets_the_rest_back(api, pinned):
-    assert api.merch("POST", "/admin/campaigns", {"campaign_id": "spring-rp", "name": "Spring",
-                                                  "budget_points": 3000}).status == 201
-    r = api.merch("POST", "/envelopes", body(total_points=2000, shares=4, campaign_id="spring-rp"),
-                  headers={"Idempotency-Key": uid("merch-env")})
+    assert (
+        api.merch(
+            "POST", "/admin/campaigns", {"campaign_id": "spring-rp", "name": "Spring", "budget_points": 3000}
+        ).status
+        == 201
+    )
+    r = api.merch(
+        "POST",
+        "/envelopes",
+        body(total_points=2000, shares=4, campaign_id="spring-rp"),
+        headers={"Idempotency-Key": uid("merch-env")},
+    )
     assert r.status == 201, r.json
     assert (r.json["funded_by"], r.json["campaign_id"]) == ("campaign", "spring-rp")
     assert api.merch("GET", "/admin/campaigns/spring-rp").json["remaining_points"] == 1000
-    over = api.merch("POST", "/envelopes", body(total_points=1001, shares=4, campaign_id="spring-rp"),
-                     headers={"Idempotency-Key": uid("merch-env")})
+    over = api.merch(
+        "POST",
+        "/envelopes",
+        body(total_points=1001, shares=4, campaign_id="spring-rp"),
+        headers={"Idempotency-Key": uid("merch-env")},
+    )
     assert (over.status, over.error_code) == (409, "budget_exhausted")
-    unknown = api.merch("POST", "/envelopes", body(campaign_id="no-such-campaign"),
-                        headers={"Idempotency-Key": uid("merch-env")})
+    unknown = api.merch(
+        "POST", "/envelopes", body(campaign_id="no-such-campaign"), headers={"Idempotency-Key": uid("merch-env")}
+    )
     assert (unknown.status, unknown.error_code) == (404, "not_found")
-    fan = api.post("/envelopes", body(campaign_id="spring-rp"), user=uid("fan"),
-                   headers={"Idempotency-Key": uid("fan-env")})
+    fan = api.post(
+        "/envelopes", body(campaign_id="spring-rp"), user=uid("fan"), headers={"Idempotency-Key": uid("fan-env")}
+    )
     assert (fan.status, fan.error_code) == (403, "forbidden")
     lucky = uid("lucky")
     got = claim(api, r.json["envelope_id"], lucky).json["points"]
@@ -242,11 +270,14 @@ def test_reconcile_finds_a_claim_that_was_paid_more_than_its_share(api, services
     env = send(api, sender, total_points=10, shares=2).json
     person = uid("fan")
     got = claim(api, env["envelope_id"], person).json["points"]
+
     def set_points(points):
         services.table.client.update_item(
-            TableName=services.table.name, UpdateExpression="SET points = :p",
+            TableName=services.table.name,
+            UpdateExpression="SET points = :p",
             Key={"pk": {"S": f"ENVCLAIM#{env['envelope_id']}#{person}"}, "sk": {"S": "META"}},
-            ExpressionAttributeValues={":p": {"N": str(points)}})
+            ExpressionAttributeValues={":p": {"N": str(points)}},
+        )
 
     set_points(got + 1)
     found = [d.describe() for d in reconcile(services.dynamodb, services.table)[1]]

@@ -1,5 +1,6 @@
 """Crowds grabbing one red envelope through a live `chalice local` on DynamoDB Local: never a share twice, never a
 point more than the total, once per person."""
+
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
@@ -20,8 +21,12 @@ def drop(live_api, services, total: int, shares: int) -> dict:
     boss = uid("boss")
     make_owner(services, boss)
     give_points(services, boss, total)
-    r = live_api.post("/envelopes", {"total_points": total, "shares": shares, "audience": {"kind": "link"}},
-                      user=boss, headers={"Idempotency-Key": uid("drop")})
+    r = live_api.post(
+        "/envelopes",
+        {"total_points": total, "shares": shares, "audience": {"kind": "link"}},
+        user=boss,
+        headers={"Idempotency-Key": uid("drop")},
+    )
     assert r.status == 201, r.json
     return r.json
 
@@ -62,8 +67,7 @@ def test_two_hundred_people_on_a_hundred_shares_over_several_shards_are_paid_exa
     assert count > 1, "100 shares spread over shard items"
     people = [uid("crowd") for _ in range(200)]
     replies = grab(live_api, env["envelope_id"], people)
-    assert sorted(r.status for r in replies) == [201] * 100 + [409] * 100, [r.json for r in replies
-                                                                            if r.status >= 500]
+    assert sorted(r.status for r in replies) == [201] * 100 + [409] * 100, [r.json for r in replies if r.status >= 500]
     assert sum(r.json["points"] for r in replies if r.status == 201) == 10_000
     shards = [services.table.get(shard_key(env["envelope_id"], k)) for k in range(count)]
     assert all(s["taken"] == len(s["amounts"]) == len(s["claimed"]) for s in shards), "every share taken once"

@@ -1,5 +1,6 @@
 """Community events through the HTTP API: hosting, review, the listing, registering through checkout, cancelling
 and checking in."""
+
 from __future__ import annotations
 
 import pytest
@@ -14,9 +15,17 @@ STARTS, ENDS = "2026-12-20T11:00:00Z", "2026-12-20T14:00:00Z"
 
 
 def event_body(**over):
-    body = {"title": "ES8 owners' meet-up", "title_zh": "ES8 车主见面会", "description": "Coffee and a drive.",
-            "city": "Shanghai", "venue": "NIO House Jing'an", "starts_at": STARTS, "ends_at": ENDS, "capacity": 5,
-            "fee_fen": 0}
+    body = {
+        "title": "ES8 owners' meet-up",
+        "title_zh": "ES8 车主见面会",
+        "description": "Coffee and a drive.",
+        "city": "Shanghai",
+        "venue": "NIO House Jing'an",
+        "starts_at": STARTS,
+        "ends_at": ENDS,
+        "capacity": 5,
+        "fee_fen": 0,
+    }
     return {**body, **over}
 
 
@@ -33,8 +42,12 @@ def official(api, **over) -> dict:
 
 
 def register(api, user, event_id, key=None, **body):
-    return api.post(f"/events/{event_id}/registrations", body, user=user,
-                    headers={"Idempotency-Key": key or f"reg-{user}-{event_id}"})
+    return api.post(
+        f"/events/{event_id}/registrations",
+        body,
+        user=user,
+        headers={"Idempotency-Key": key or f"reg-{user}-{event_id}"},
+    )
 
 
 def test_an_official_event_is_listed_by_city_soonest_first_with_its_places(api):
@@ -80,10 +93,21 @@ def test_owners_propose_events_that_a_merchandiser_reviews(api, services):
     assert [e["event_id"] for e in mine["hosted"]] == [proposed["event_id"]]
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("capacity", 0), ("capacity", 10_001), ("fee_fen", 15), ("fee_fen", -10), ("ends_at", STARTS),
-    ("starts_at", "2026-12-20T11:00:00"), ("cancel_until", "2026-12-21T00:00:00Z"), ("title", ""),
-    ("min_tier", "vip"), ("ends_at", "2027-01-20T11:00:00Z")])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("capacity", 0),
+        ("capacity", 10_001),
+        ("fee_fen", 15),
+        ("fee_fen", -10),
+        ("ends_at", STARTS),
+        ("starts_at", "2026-12-20T11:00:00"),
+        ("cancel_until", "2026-12-21T00:00:00Z"),
+        ("title", ""),
+        ("min_tier", "vip"),
+        ("ends_at", "2027-01-20T11:00:00Z"),
+    ],
+)
 def test_a_bad_event_is_400_and_nothing_is_created(api, field, value):
     r = api.merch("POST", "/admin/events", event_body(**{field: value}))
     assert (r.status, r.error_code) == (400, "invalid_request"), r.json
@@ -112,7 +136,8 @@ def test_a_free_registration_is_confirmed_with_a_ticket_and_one_per_user(api, se
     assert order["shipping_address"] is None and order["lines"][0]["partner_id"] is None
     assert api.get(f"/registrations/{reg['registration_id']}", user="other").status == 404
     assert [x["registration_id"] for x in api.get("/me/events", user="fan").json["registrations"]] == [
-        reg["registration_id"]]
+        reg["registration_id"]
+    ]
 
 
 def test_a_fee_is_paid_with_points_or_cash_through_checkout(api, services):
@@ -254,8 +279,7 @@ def test_the_host_earns_75_percent_of_the_net_income_once_after_the_event(api, s
     assert reconcile(services.dynamodb, services.table)[1] == []
 
 
-def test_a_host_reward_the_budget_cannot_pay_waits_visibly_and_is_never_over_issued(api, services, pinned,
-                                                                                  monkeypatch):
+def test_a_host_reward_the_budget_cannot_pay_waits_visibly_and_is_never_over_issued(api, services, pinned, monkeypatch):
     monkeypatch.setattr(services.settings, "event_reward_budget_points", 100)
     event = hosted(api, services, fee_fen=5000)
     give_points(services, "a", 500)
@@ -279,13 +303,18 @@ def test_a_full_event_queues_and_offers_a_freed_place_to_the_first_in_line(api, 
     api.post(f"/registrations/{first['registration_id']}/cancel", user="a")
     offered = api.get(f"/registrations/{queued[0]['registration_id']}", user="q1").json
     assert (offered["status"], offered["offer_expires_at"]) == ("offered", "2026-12-02T02:00:00.000Z")
-    assert api.get(f"/registrations/{queued[1]['registration_id']}", user="q2").json["status"] == "offered", \
+    assert api.get(f"/registrations/{queued[1]['registration_id']}", user="q2").json["status"] == "offered", (
         "two places freed: both in line are offered one"
+    )
     assert api.get(f"/events/{event['event_id']}").json["places_left"] == 0, "offered places are held"
     assert register(api, "sneaky", event["event_id"]).error_code == "event_full"
     give_points(services, "q1", 100)
-    taken = api.post(f"/registrations/{queued[0]['registration_id']}/accept", {"points": 100}, user="q1",
-                     headers={"Idempotency-Key": "accept-q1-1"})
+    taken = api.post(
+        f"/registrations/{queued[0]['registration_id']}/accept",
+        {"points": 100},
+        user="q1",
+        headers={"Idempotency-Key": "accept-q1-1"},
+    )
     assert taken.status == 200 and taken.json["status"] == "confirmed" and taken.json["ticket_code"]
     assert balance(api, "q1") == {"available": 0, "held": 0}
     assert api.get(f"/events/{event['event_id']}").json["places_left"] == 0
@@ -293,8 +322,12 @@ def test_a_full_event_queues_and_offers_a_freed_place_to_the_first_in_line(api, 
     workers.settle_events()
     assert api.get(f"/registrations/{queued[1]['registration_id']}", user="q2").json["status"] == "lapsed"
     assert api.get(f"/events/{event['event_id']}").json["places_left"] == 1
-    late = api.post(f"/registrations/{queued[1]['registration_id']}/accept", {}, user="q2",
-                    headers={"Idempotency-Key": "accept-q2-1"})
+    late = api.post(
+        f"/registrations/{queued[1]['registration_id']}/accept",
+        {},
+        user="q2",
+        headers={"Idempotency-Key": "accept-q2-1"},
+    )
     assert (late.status, late.error_code) == (409, "not_available")
     assert reconcile(services.dynamodb, services.table)[1] == []
 
@@ -343,8 +376,11 @@ def test_a_big_events_places_live_on_shards_and_add_up_exactly(api, services, sh
     assert shard_stock(services, event["event_id"]) == [3, 3, 2, 2]
     regs = [register(api, f"u{i}", event["event_id"], attendees=2).json for i in range(4)]
     assert {r["status"] for r in regs} == {"confirmed"}
-    assert api.get(f"/events/{event['event_id']}").json["places_left"] == 2 == sum(shard_stock(services,
-                                                                                             event["event_id"]))
+    assert (
+        api.get(f"/events/{event['event_id']}").json["places_left"]
+        == 2
+        == sum(shard_stock(services, event["event_id"]))
+    )
     group = register(api, "group", event["event_id"], attendees=2)  # the last 2 places, wherever they are
     assert group.status == 201, group.json
     assert register(api, "late", event["event_id"]).error_code == "event_full"
@@ -364,9 +400,16 @@ def test_a_big_events_waitlist_offers_places_from_its_shards(api, services, shar
         api.post(f"/registrations/{regs[i]['registration_id']}/cancel", user=f"u{i}")
     offered = api.get(f"/registrations/{queued['registration_id']}", user="q").json
     assert offered["status"] == "offered" and api.get(f"/events/{event['event_id']}").json["places_left"] == 1
-    taken = api.post(f"/registrations/{queued['registration_id']}/accept", {}, user="q",
-                     headers={"Idempotency-Key": "accept-sharded"})
+    taken = api.post(
+        f"/registrations/{queued['registration_id']}/accept",
+        {},
+        user="q",
+        headers={"Idempotency-Key": "accept-sharded"},
+    )
     assert taken.json["status"] == "confirmed"
     api.post(f"/registrations/{queued['registration_id']}/cancel", user="q")
-    assert api.get(f"/events/{event['event_id']}").json["places_left"] == 4 == sum(
-        shard_stock(services, event["event_id"]))
+    assert (
+        api.get(f"/events/{event['event_id']}").json["places_left"]
+        == 4
+        == sum(shard_stock(services, event["event_id"]))
+    )

@@ -1,5 +1,6 @@
 """What an attacker (or an unlucky race) tried against community events, each asserting what users should see:
 no free refunds after the cancel deadline or after the door, no blocked events, no 500s, no leaked payments."""
+
 from __future__ import annotations
 
 import pytest
@@ -45,7 +46,10 @@ def test_a_group_larger_than_the_places_left_cannot_queue_and_block_newcomers(ap
     assert api.get(f"/events/{event['event_id']}").json["places_left"] == 3
     squatter = register(api, "squatter", event["event_id"], attendees=4, waitlist=True)
     assert (squatter.status, squatter.error_code, squatter.json["error"]["details"]["places_left"]) == (
-        409, "event_full", 3), "with places left, no queue: ask for as many"
+        409,
+        "event_full",
+        3,
+    ), "with places left, no queue: ask for as many"
     r = register(api, "newcomer", event["event_id"])
     assert r.status == 201, (r.status, r.error_code)
 
@@ -119,6 +123,7 @@ def test_checkin_answer_to_the_host_carries_no_payment_secret(api, services, pin
 
 def test_a_waitlist_entry_made_while_the_event_is_cancelled_is_withdrawn(api, services, monkeypatch):
     from chalicelib.domain.errors import InsufficientStock
+
     event = official(api, capacity=1)
     register(api, "a", event["event_id"])
     checkout = services.events._checkout

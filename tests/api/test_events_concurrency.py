@@ -1,4 +1,5 @@
 """Registration bursts through a live `chalice local` on DynamoDB Local: a place is never given twice."""
+
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
@@ -15,8 +16,11 @@ def parallel(n: int, call):
 
 
 def launch(live_api, capacity: int) -> str:
-    r = live_api.merch("POST", "/admin/events", event_body(capacity=capacity, starts_at="2027-01-10T11:00:00Z",
-                                                           ends_at="2027-01-10T14:00:00Z"))
+    r = live_api.merch(
+        "POST",
+        "/admin/events",
+        event_body(capacity=capacity, starts_at="2027-01-10T11:00:00Z", ends_at="2027-01-10T14:00:00Z"),
+    )
     assert r.status == 201, r.json
     return r.json["event_id"]
 
@@ -24,8 +28,12 @@ def launch(live_api, capacity: int) -> str:
 def test_sixty_four_people_registering_for_five_places_get_exactly_five(live_api, live_server):
     event_id = launch(live_api, 5)
     people = [uid("fan") for _ in range(64)]
-    replies = parallel(64, lambda i: live_api.post(f"/events/{event_id}/registrations", {}, user=people[i],
-                                                   headers={"Idempotency-Key": f"burst-{people[i]}"}))
+    replies = parallel(
+        64,
+        lambda i: live_api.post(
+            f"/events/{event_id}/registrations", {}, user=people[i], headers={"Idempotency-Key": f"burst-{people[i]}"}
+        ),
+    )
     assert sorted(r.status for r in replies) == [201] * 5 + [409] * 59, [r.json for r in replies if r.status >= 500]
     assert {r.error_code for r in replies if r.status == 409} == {"event_full"}
     assert {r.json["status"] for r in replies if r.status == 201} == {"confirmed"}
@@ -38,8 +46,15 @@ def test_sixty_four_people_registering_for_five_places_get_exactly_five(live_api
 def test_one_person_registering_eight_times_at_once_holds_one_registration(live_api):
     event_id = launch(live_api, 20)
     me = uid("eager")
-    replies = parallel(8, lambda i: live_api.post(f"/events/{event_id}/registrations", {"attendees": 2}, user=me,
-                                                  headers={"Idempotency-Key": f"eager-key-{i}"}))
+    replies = parallel(
+        8,
+        lambda i: live_api.post(
+            f"/events/{event_id}/registrations",
+            {"attendees": 2},
+            user=me,
+            headers={"Idempotency-Key": f"eager-key-{i}"},
+        ),
+    )
     assert sorted(r.status for r in replies) == [201] + [409] * 7, [r.json for r in replies]
     assert {r.error_code for r in replies if r.status == 409} == {"already_registered"}
     assert live_api.get(f"/events/{event_id}").json["places_left"] == 18
@@ -52,19 +67,36 @@ def test_cancels_and_new_registrations_racing_over_a_waitlist_never_give_a_place
     event_id = launch(live_api, 16)
     seated = [uid("seated") for _ in range(16)]
     queued = [uid("queued") for _ in range(16)]
-    regs = parallel(16, lambda i: live_api.post(f"/events/{event_id}/registrations", {}, user=seated[i],
-                                                headers={"Idempotency-Key": f"seat-{seated[i]}"}).json)
+    regs = parallel(
+        16,
+        lambda i: (
+            live_api.post(
+                f"/events/{event_id}/registrations",
+                {},
+                user=seated[i],
+                headers={"Idempotency-Key": f"seat-{seated[i]}"},
+            ).json
+        ),
+    )
     for user in queued:
-        r = live_api.post(f"/events/{event_id}/registrations", {"waitlist": True}, user=user,
-                          headers={"Idempotency-Key": f"queue-{user}"})
+        r = live_api.post(
+            f"/events/{event_id}/registrations",
+            {"waitlist": True},
+            user=user,
+            headers={"Idempotency-Key": f"queue-{user}"},
+        )
         assert r.json["status"] == "waitlisted", r.json
     newcomers = [uid("new") for _ in range(16)]
 
     def act(i):
         if i % 2:
             return live_api.post(f"/registrations/{regs[i // 2]['registration_id']}/cancel", user=seated[i // 2])
-        return live_api.post(f"/events/{event_id}/registrations", {"waitlist": True}, user=newcomers[i // 2],
-                             headers={"Idempotency-Key": f"new-{newcomers[i // 2]}"})
+        return live_api.post(
+            f"/events/{event_id}/registrations",
+            {"waitlist": True},
+            user=newcomers[i // 2],
+            headers={"Idempotency-Key": f"new-{newcomers[i // 2]}"},
+        )
 
     replies = parallel(32, act)
     assert all(r.status in (200, 201) for r in replies), [r.json for r in replies if r.status not in (200, 201)]
@@ -76,11 +108,15 @@ def test_cancels_and_new_registrations_racing_over_a_waitlist_never_give_a_place
     event = live_api.get(f"/events/{event_id}").json
     assert len(holding) + event["places_left"] == 16, (sorted(statuses.values()), event["places_left"])
     assert event["places_left"] == 0, "every freed place went to the queue"
-    offered = [u for u in queued if any(r["status"] == "offered" for r in
-                                        live_api.get("/me/events", user=u).json["registrations"])]
+    offered = [
+        u
+        for u in queued
+        if any(r["status"] == "offered" for r in live_api.get("/me/events", user=u).json["registrations"])
+    ]
     assert offered == queued, "the 16 places freed went to the 16 who queued first"
-    assert all(r.json["status"] == "waitlisted" for i, r in enumerate(replies) if i % 2 == 0), \
+    assert all(r.json["status"] == "waitlisted" for i, r in enumerate(replies) if i % 2 == 0), (
         "newcomers never jump the queue"
+    )
 
 
 def test_a_launch_day_burst_on_a_sharded_event_fills_it_exactly(live_api, live_server):
@@ -91,8 +127,15 @@ def test_a_launch_day_burst_on_a_sharded_event_fills_it_exactly(live_api, live_s
     shards = lambda: [services.table.get(shard_key(f"TICKET-{event_id}", i)) for i in range(16)]  # noqa: E731
     assert sum(i["stock"] for i in shards()) == 200
     people = [uid("launch") for _ in range(64)]
-    replies = parallel(64, lambda i: live_api.post(f"/events/{event_id}/registrations", {"attendees": 4},
-                                                   user=people[i], headers={"Idempotency-Key": f"l-{people[i]}"}))
+    replies = parallel(
+        64,
+        lambda i: live_api.post(
+            f"/events/{event_id}/registrations",
+            {"attendees": 4},
+            user=people[i],
+            headers={"Idempotency-Key": f"l-{people[i]}"},
+        ),
+    )
     seated = [r for r in replies if r.status == 201]
     assert {r.error_code for r in replies if r.status != 201} <= {"event_full"}, [r.json for r in replies]
     items = shards()

@@ -1,4 +1,5 @@
 """Operators read JSON log lines: one per order state change, with the request's correlation id, no secrets."""
+
 from __future__ import annotations
 
 import json
@@ -17,11 +18,14 @@ def test_each_order_state_change_is_one_json_line_with_the_correlation_id(api, s
     headers = {"Idempotency-Key": "log-test-0001", "X-Correlation-Id": "trace-abc-123"}
     r = api.post("/orders", order_body((sku, 1), points=100), user="buyer", headers=headers)
     assert r.status == 201 and r.headers["X-Correlation-Id"] == "trace-abc-123"
-    api.post(f"/dev/payments/{r.json['payment']['payment_intent_id']}/succeed",
-             headers={"X-Correlation-Id": "trace-pay-456"})
+    api.post(
+        f"/dev/payments/{r.json['payment']['payment_intent_id']}/succeed", headers={"X-Correlation-Id": "trace-pay-456"}
+    )
     states = [line for line in log_lines(capsys) if line["message"] == "order state changed"]
     assert [(s["from_status"], s["to_status"], s["correlation_id"]) for s in states] == [
-        (None, "pending_payment", "trace-abc-123"), ("pending_payment", "paid", "trace-pay-456")]
+        (None, "pending_payment", "trace-abc-123"),
+        ("pending_payment", "paid", "trace-pay-456"),
+    ]
     assert all(s["order_id"] == r.json["order_id"] for s in states)
 
 

@@ -1,5 +1,6 @@
 """What an attacker showed us (issue: money hardening): stock hoarding, payment events that must match,
 failed payments that are not final, orders too big to cancel, sales at old terms, input hygiene."""
+
 from __future__ import annotations
 
 import base64
@@ -91,12 +92,26 @@ def pending(api, services):
 
 
 def stripe_event(api, services, event_type, order_id, intent_id, amount=14900, currency="cny"):
-    event = {"id": uid("evt"), "type": event_type, "data": {"object": {
-        "id": intent_id, "object": "payment_intent", "amount": amount, "currency": currency,
-        "metadata": {"order_id": order_id}}}}
+    event = {
+        "id": uid("evt"),
+        "type": event_type,
+        "data": {
+            "object": {
+                "id": intent_id,
+                "object": "payment_intent",
+                "amount": amount,
+                "currency": currency,
+                "metadata": {"order_id": order_id},
+            }
+        },
+    }
     payload = json.dumps(event).encode()
-    return api.call("POST", "/webhooks/stripe", raw=payload,
-                    headers={"Stripe-Signature": sign(payload, services.settings.webhook_secret)})
+    return api.call(
+        "POST",
+        "/webhooks/stripe",
+        raw=payload,
+        headers={"Stripe-Signature": sign(payload, services.settings.webhook_secret)},
+    )
 
 
 def order_of(api, order):
@@ -117,7 +132,8 @@ def test_a_redelivered_success_after_a_cancel_and_refund_refunds_nothing_twice(a
 
 @pytest.mark.parametrize(("amount", "currency"), [(1, "cny"), (14899, "cny"), (14900, "usd"), (149000, "cny")])
 def test_a_success_that_does_not_match_the_amount_or_currency_never_pays_the_order(
-        api, services, gateway, pending, amount, currency):
+    api, services, gateway, pending, amount, currency
+):
     intent = pending["payment"]["payment_intent_id"]
     stripe_event(api, services, "payment_intent.succeeded", pending["order_id"], intent, amount, currency)
     after = order_of(api, pending)
@@ -135,10 +151,14 @@ def test_a_success_for_another_payment_intent_is_ignored(api, services, gateway,
 
 
 def test_a_success_before_the_intent_was_attached_records_it_so_a_cancel_returns_the_cash(
-        api, services, gateway, pending):
+    api, services, gateway, pending
+):
     # A crash between the order's transaction and attaching its PaymentIntent: the order has no payment.
-    services.dynamodb.update_item(TableName=services.settings.store_table, UpdateExpression="REMOVE payment",
-                                  Key={"pk": {"S": f"ORDER#{pending['order_id']}"}, "sk": {"S": "META"}})
+    services.dynamodb.update_item(
+        TableName=services.settings.store_table,
+        UpdateExpression="REMOVE payment",
+        Key={"pk": {"S": f"ORDER#{pending['order_id']}"}, "sk": {"S": "META"}},
+    )
     stripe_event(api, services, "payment_intent.succeeded", pending["order_id"], "pi_real_one")
     paid = order_of(api, pending)
     assert paid["status"] == "paid"
@@ -194,10 +214,16 @@ def between_checkouts_read_and_write(services, change) -> list:
 def test_a_product_changed_between_checkouts_read_and_write_is_not_sold_at_the_old_terms(api, services):
     sku = add_product(services, price_fen=10000, stock=5, category="car-life")
     product_id = services.catalog._repo.get_sku(sku)["product_id"]
-    edited = {"category": "car-life", "title": "Floor mats", "title_zh": "脚垫", "owner_only": True,
-              "skus": [{"sku": sku, "price_fen": 20000}]}  # owner-only at twice the price
+    edited = {
+        "category": "car-life",
+        "title": "Floor mats",
+        "title_zh": "脚垫",
+        "owner_only": True,
+        "skus": [{"sku": sku, "price_fen": 20000}],
+    }  # owner-only at twice the price
     reads = between_checkouts_read_and_write(
-        services, lambda: api.merch("PUT", f"/admin/products/{product_id}", edited))
+        services, lambda: api.merch("PUT", f"/admin/products/{product_id}", edited)
+    )
     fan = uid("fan")
     r = place(api, fan, order_body((sku, 1)))
     assert (r.status, r.error_code) == (403, "owner_only"), r.json
@@ -217,13 +243,21 @@ def test_an_order_is_placed_only_at_the_numbers_the_shopper_was_shown(api, servi
     ok = place(api, buyer, {**order_body((sku, 1), points=300), "expected": shown})
     assert ok.status == 201 and ok.json["cash_due_fen"] == 7000
     bad = place(api, buyer, {**order_body((sku, 1)), "expected": {"cash_due_fen": -1, "points": "3"}})
-    assert bad.status == 400 and set(bad.json["error"]["details"]["fields"]) == {"expected.cash_due_fen",
-                                                                                  "expected.points"}
+    assert bad.status == 400 and set(bad.json["error"]["details"]["fields"]) == {
+        "expected.cash_due_fen",
+        "expected.points",
+    }
 
 
 # -- input hygiene -----------------------------------------------------------------------------------------------
-HIDDEN = ["bad\x00title", "price \u202e0001 \u00a5", "two\r\nlines", "zero\u200bwidth", "isolate\u2066x",
-          "line\u2028separator"]
+HIDDEN = [
+    "bad\x00title",
+    "price \u202e0001 \u00a5",
+    "two\r\nlines",
+    "zero\u200bwidth",
+    "isolate\u2066x",
+    "line\u2028separator",
+]
 
 
 @pytest.mark.parametrize("title", HIDDEN)
@@ -241,10 +275,19 @@ def test_descriptions_keep_line_breaks_but_nothing_hidden(api):
     assert (bad.status, list(bad.json["error"]["details"]["fields"])) == (400, ["description"])
 
 
-@pytest.mark.parametrize("url", ["https://img.example.com@evil.example/a.png", "https://user:pw@img.example.com/a.png",
-                                 "https://img.example.com/a\x00.png", "https://img.example.com/\u202egnp.exe",
-                                 "https://img\u200e.example.com/a.png", "http://img.example.com/a.png",
-                                 "https:///a.png", "https://img.example.com/a b.png"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://img.example.com@evil.example/a.png",
+        "https://user:pw@img.example.com/a.png",
+        "https://img.example.com/a\x00.png",
+        "https://img.example.com/\u202egnp.exe",
+        "https://img\u200e.example.com/a.png",
+        "http://img.example.com/a.png",
+        "https:///a.png",
+        "https://img.example.com/a b.png",
+    ],
+)
 def test_image_urls_are_https_without_userinfo_or_hidden_characters(api, url):
     d = api.post("/designs", {**design_body(), "image_urls": [url]}, user=uid("designer"))
     assert (d.status, list(d.json["error"]["details"]["fields"])) == (400, ["image_urls.0"]), d.json
@@ -254,9 +297,11 @@ def test_image_urls_are_https_without_userinfo_or_hidden_characters(api, url):
 
 def test_a_cursor_forged_with_the_signing_key_is_400_not_500(api, services):
     codec = services.cursors
-    for key, scope, path in [({"pk": "PRODUCT#x", "sk": "META"}, "products|active|*", "/products"),
-                             ({"pk": "x", "sk": "y", "gsi1pk": 3}, "products|active|*", "/products"),
-                             ({"pk": "AUDIT#a", "sk": "META"}, "audit", "/admin/audit")]:
+    for key, scope, path in [
+        ({"pk": "PRODUCT#x", "sk": "META"}, "products|active|*", "/products"),
+        ({"pk": "x", "sk": "y", "gsi1pk": 3}, "products|active|*", "/products"),
+        ({"pk": "AUDIT#a", "sk": "META"}, "audit", "/admin/audit"),
+    ]:
         payload = json.dumps(key).encode()
         cursor = base64.urlsafe_b64encode(codec._sign(payload, scope) + payload).decode().rstrip("=")
         r = api.merch("GET", f"{path}?cursor={cursor}")
@@ -276,10 +321,15 @@ def test_the_public_sees_a_designers_display_name_never_their_user_id(api):
     api.merch("POST", f"/admin/designs/{design_id}/decision", {"decision": "approve"})
     product = api.merch("POST", f"/admin/designs/{design_id}/product", {**product_body(), "status": "active"}).json
     assert product["designer_id"] == designer, "merchandisers see who it is"
-    public = [api.get(f"/products/{product['product_id']}").json,
-              next(p for p in api.get("/products?category=tech&limit=100").json["items"]
-                   if p["product_id"] == product["product_id"]),
-              next(d for d in api.get("/designs?limit=100").json["items"] if d["design_id"] == design_id)]
+    public = [
+        api.get(f"/products/{product['product_id']}").json,
+        next(
+            p
+            for p in api.get("/products?category=tech&limit=100").json["items"]
+            if p["product_id"] == product["product_id"]
+        ),
+        next(d for d in api.get("/designs?limit=100").json["items"] if d["design_id"] == design_id),
+    ]
     assert all(designer not in json.dumps(view) for view in public)
     names = {view["designer_name"] for view in public}
     assert len(names) == 1 and names.pop().startswith("Designer ")
@@ -292,9 +342,19 @@ def designer_products(services, n: int, designer: str) -> list[str]:
     skus = []
     for i in range(n):
         sku = uid("DSN").upper()
-        services.catalog.create("merch-t", ProductInput.model_validate({
-            "category": "home", "title": f"Designed {i}", "title_zh": "设计", "status": "active",
-            "skus": [{"sku": sku, "price_fen": 1000, "stock": 5}]}), designer_id=designer)
+        services.catalog.create(
+            "merch-t",
+            ProductInput.model_validate(
+                {
+                    "category": "home",
+                    "title": f"Designed {i}",
+                    "title_zh": "设计",
+                    "status": "active",
+                    "skus": [{"sku": sku, "price_fen": 1000, "stock": 5}],
+                }
+            ),
+            designer_id=designer,
+        )
         skus.append(sku)
     return skus
 
@@ -323,7 +383,9 @@ def test_an_order_of_fifty_designer_lines_can_be_paid_cancelled_and_refunded(api
 
 
 def test_joiners_that_emoji_and_scripts_need_are_accepted(api):
-    r = api.merch("POST", "/admin/products", {**product_body(), "title": "Family \U0001F468\u200d\U0001F469\u200d\U0001F467 mug"})
+    r = api.merch(
+        "POST", "/admin/products", {**product_body(), "title": "Family \U0001f468\u200d\U0001f469\u200d\U0001f467 mug"}
+    )
     assert r.status == 201, r.json
 
 
@@ -332,8 +394,11 @@ def test_an_order_stored_before_a_text_rule_existed_stays_readable_and_never_sto
     clock.set("2026-11-23T10:00:00Z")
     old, other = (place(api, uid("fan"), order_body((sku, 1))).json for _ in range(2))
     services.dynamodb.update_item(  # as an order placed before hidden characters were refused
-        TableName=services.settings.store_table, Key={"pk": {"S": f"ORDER#{old['order_id']}"}, "sk": {"S": "META"}},
-        UpdateExpression="SET shipping_address.line1 = :l", ExpressionAttributeValues={":l": {"S": "1\u200b Road"}})
+        TableName=services.settings.store_table,
+        Key={"pk": {"S": f"ORDER#{old['order_id']}"}, "sk": {"S": "META"}},
+        UpdateExpression="SET shipping_address.line1 = :l",
+        ExpressionAttributeValues={":l": {"S": "1\u200b Road"}},
+    )
     assert api.get(f"/orders/{old['order_id']}", user=old["user_id"]).status == 200
     assert api.merch("GET", "/admin/orders?status=pending_payment").status == 200
     clock.set("2026-11-23T10:15:01Z")
@@ -348,8 +413,11 @@ def test_a_sku_removed_and_added_again_between_checkouts_read_and_write_is_not_s
 
     def remove_then_add_again() -> None:
         api.merch("PUT", f"/admin/products/{product_id}", {**base, "skus": [{"sku": "OTHER-" + sku, "price_fen": 100}]})
-        api.merch("PUT", f"/admin/products/{product_id}", {
-            **base, "owner_only": True, "skus": [{"sku": sku, "price_fen": 20000, "stock": 5}]})
+        api.merch(
+            "PUT",
+            f"/admin/products/{product_id}",
+            {**base, "owner_only": True, "skus": [{"sku": sku, "price_fen": 20000, "stock": 5}]},
+        )
 
     between_checkouts_read_and_write(services, remove_then_add_again)
     r = place(api, uid("fan"), order_body((sku, 1)))
@@ -377,8 +445,9 @@ def test_shoppers_never_see_who_designed_a_line_but_merchandisers_and_royalties_
     [sku] = designer_products(services, 1, designer)
     fan = uid("fan")
     give_points(services, fan, 100)
-    quote = api.post("/orders/quote", {"items": [{"sku": sku, "qty": 1}], "points": 100,
-                                       "shipping_address": ADDRESS}, user=fan)
+    quote = api.post(
+        "/orders/quote", {"items": [{"sku": sku, "qty": 1}], "points": 100, "shipping_address": ADDRESS}, user=fan
+    )
     order = place(api, fan, {"items": [{"sku": sku, "qty": 1}], "points": 100, "shipping_address": ADDRESS})
     mine = api.get(f"/orders/{order.json['order_id']}", user=fan)
     for shown in (quote.json, order.json, mine.json, api.get("/me/orders", user=fan).json["items"][0]):
@@ -391,8 +460,12 @@ def test_shoppers_never_see_who_designed_a_line_but_merchandisers_and_royalties_
 def test_one_settlement_run_clears_more_than_a_page_of_royalty_work(services):
     tx = services.order_repo.begin()
     for _ in range(105):
-        services.royalties._repo.add(tx, uid("o"), [{"sku": "S-1", "designer_id": uid("d"), "design_id": None,
-                                                      "qty": 1, "points": 0}], "2026-11-23T10:00:00.000Z")
+        services.royalties._repo.add(
+            tx,
+            uid("o"),
+            [{"sku": "S-1", "designer_id": uid("d"), "design_id": None, "qty": 1, "points": 0}],
+            "2026-11-23T10:00:00.000Z",
+        )
         if len(tx) == 100:
             tx.commit()
             tx = services.order_repo.begin()

@@ -1,4 +1,5 @@
 """/openapi.json is generated from the route table and models, and covers every route of the app."""
+
 from __future__ import annotations
 
 from app import app

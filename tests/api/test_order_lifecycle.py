@@ -1,4 +1,5 @@
 """After checkout: cancel, expiry, refunds, shipments, webhooks, and the outbox when SQS is down."""
+
 from __future__ import annotations
 
 import json
@@ -54,10 +55,20 @@ def test_cancelling_a_paid_order_refunds_points_and_cash_and_tells_partners(api,
 
 def test_shipped_orders_cannot_be_cancelled_but_can_be_refunded_without_stock_back(api, services, sku):
     order = paid_points_order(api, services, sku)
-    assert api.post(f"/partner/orders/{order['order_id']}/shipments", {"carrier": "SF", "tracking_number": "SF1234567"},
-                    user="shipper", groups=("merchandiser",)).status == 403
-    shipped = api.post(f"/partner/orders/{order['order_id']}/shipments",
-                       {"carrier": "SF Express", "tracking_number": "SF1234567"}, partner="warehouse")
+    assert (
+        api.post(
+            f"/partner/orders/{order['order_id']}/shipments",
+            {"carrier": "SF", "tracking_number": "SF1234567"},
+            user="shipper",
+            groups=("merchandiser",),
+        ).status
+        == 403
+    )
+    shipped = api.post(
+        f"/partner/orders/{order['order_id']}/shipments",
+        {"carrier": "SF Express", "tracking_number": "SF1234567"},
+        partner="warehouse",
+    )
     assert shipped.status == 200 and shipped.json["status"] == "shipped"
     assert [s["tracking_number"] for s in shipped.json["shipments"]] == ["SF1234567"]
     assert api.post(f"/orders/{order['order_id']}/cancel", user="buyer").error_code == "not_cancellable"
@@ -76,8 +87,11 @@ def test_shipped_orders_cannot_be_cancelled_but_can_be_refunded_without_stock_ba
 def test_illegal_transitions_are_409(api, services, sku):
     give_points(services, "buyer", 100)
     pending = place(api, "buyer", order_body((sku, 1), points=100)).json
-    r = api.post(f"/partner/orders/{pending['order_id']}/shipments", {"carrier": "SF", "tracking_number": "SF0001"},
-                 partner="warehouse")
+    r = api.post(
+        f"/partner/orders/{pending['order_id']}/shipments",
+        {"carrier": "SF", "tracking_number": "SF0001"},
+        partner="warehouse",
+    )
     assert (r.status, r.error_code) == (409, "invalid_status_transition")
     assert api.merch("POST", f"/admin/orders/{pending['order_id']}/refund", {"reason": "x"}).status == 409
     assert api.merch("POST", "/admin/orders/o-unknown/refund", {"reason": "x"}).status == 404
@@ -103,13 +117,27 @@ def test_an_overdue_pending_order_expires_and_releases_its_holds(api, services, 
 def test_webhooks_with_a_bad_or_stale_signature_change_nothing(api, services, sku):
     give_points(services, "buyer", 100)
     order = place(api, "buyer", order_body((sku, 1), points=100)).json
-    event = {"id": "evt_1", "type": "payment_intent.succeeded", "data": {"object": {
-        "id": order["payment"]["payment_intent_id"], "amount": order["cash_due_fen"], "currency": "cny",
-        "metadata": {"order_id": order["order_id"]}}}}
+    event = {
+        "id": "evt_1",
+        "type": "payment_intent.succeeded",
+        "data": {
+            "object": {
+                "id": order["payment"]["payment_intent_id"],
+                "amount": order["cash_due_fen"],
+                "currency": "cny",
+                "metadata": {"order_id": order["order_id"]},
+            }
+        },
+    }
     payload = json.dumps(event).encode()
     secret = services.settings.webhook_secret
-    for header in (None, "garbage", sign(payload, "whsec_wrong"), sign(payload, secret, int(time.time()) - 301),
-                   sign(payload + b" ", secret)):
+    for header in (
+        None,
+        "garbage",
+        sign(payload, "whsec_wrong"),
+        sign(payload, secret, int(time.time()) - 301),
+        sign(payload + b" ", secret),
+    ):
         headers = {"Stripe-Signature": header} if header else {}
         r = api.call("POST", "/webhooks/stripe", raw=payload, headers=headers)
         assert (r.status, r.error_code) == (400, "invalid_signature")
@@ -139,8 +167,12 @@ def test_the_request_path_never_calls_sqs_and_sqs_down_loses_no_event(api, servi
     """SQS stopped during 20 orders: every order commits, the stream consumer's batches fail and are delivered
     again, and once SQS is back each event reaches the queue exactly once, in order per order."""
     real_sqs = services.sqs
-    dead = boto3.client("sqs", endpoint_url="http://127.0.0.1:9", region_name="cn-north-1",
-                        config=Config(connect_timeout=1, read_timeout=1, retries={"max_attempts": 1}))
+    dead = boto3.client(
+        "sqs",
+        endpoint_url="http://127.0.0.1:9",
+        region_name="cn-north-1",
+        config=Config(connect_timeout=1, read_timeout=1, retries={"max_attempts": 1}),
+    )
     use_sqs(services, dead)
     sku = add_product(services, price_fen=19900, stock=100)
     give_points(services, "buyer", 1990 * 20)
@@ -165,8 +197,10 @@ def test_a_stream_record_delivered_twice_reaches_the_queue_once(api, services, s
 
 
 def test_a_malformed_outbox_item_is_parked_for_repair_without_blocking_the_events_after_it(api, services, sku):
-    services.table.client.put_item(TableName=services.table.name, Item={
-        "pk": {"S": "OUTBOX#evt-broken"}, "sk": {"S": "META"}, "event": {"M": {"type": {"S": "order.paid"}}}})
+    services.table.client.put_item(
+        TableName=services.table.name,
+        Item={"pk": {"S": "OUTBOX#evt-broken"}, "sk": {"S": "META"}, "event": {"M": {"type": {"S": "order.paid"}}}},
+    )
     order = paid_points_order(api, services, sku)
     assert [e["order"]["order_id"] for e in queued_events(services)] == [order["order_id"]]
     url = services.sqs.get_queue_url(QueueName=services.settings.outbox_failure_queue)["QueueUrl"]
@@ -226,15 +260,22 @@ def test_a_refund_the_provider_refused_is_retried_by_the_schedule(api, services,
     assert len(calls) == 1
 
 
-@pytest.mark.parametrize("event", [
-    {"type": "payment_intent.succeeded"},
-    {"type": "payment_intent.succeeded", "data": "x"},
-    {"type": "payment_intent.succeeded", "data": {"object": {"id": 5, "metadata": {"order_id": "o-1"}}}},
-    {"type": "payment_intent.succeeded", "data": {"object": {"id": "pi_1", "metadata": "o-1"}}},
-    {"type": ["payment_intent.succeeded"], "data": {"object": {"id": "pi_1"}}},
-])
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"type": "payment_intent.succeeded"},
+        {"type": "payment_intent.succeeded", "data": "x"},
+        {"type": "payment_intent.succeeded", "data": {"object": {"id": 5, "metadata": {"order_id": "o-1"}}}},
+        {"type": "payment_intent.succeeded", "data": {"object": {"id": "pi_1", "metadata": "o-1"}}},
+        {"type": ["payment_intent.succeeded"], "data": {"object": {"id": "pi_1"}}},
+    ],
+)
 def test_signed_but_malformed_events_are_ignored_not_crashed_on(api, services, event):
     payload = json.dumps(event).encode()
-    r = api.call("POST", "/webhooks/stripe", raw=payload,
-                 headers={"Stripe-Signature": sign(payload, services.settings.webhook_secret)})
+    r = api.call(
+        "POST",
+        "/webhooks/stripe",
+        raw=payload,
+        headers={"Stripe-Signature": sign(payload, services.settings.webhook_secret)},
+    )
     assert r.status == 200 and r.json == {"received": True, "handled": False}

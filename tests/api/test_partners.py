@@ -1,4 +1,5 @@
 """Per-partner fulfillment: each partner's queue carries only its lines, and it ships only those."""
+
 from __future__ import annotations
 
 import json
@@ -20,10 +21,12 @@ SCHEMA = json.loads((DOCS / "order-event.v2.schema.json").read_text(encoding="ut
 def mixed(api, services):
     """A paid points order with lines for all three partners: a gadget and a lamp (warehouse), tea (fresh food)
     and a hotel night (hotels)."""
-    skus = {"gadget": add_product(services, price_fen=19900, stock=10, category="tech"),
-            "lamp": add_product(services, price_fen=9900, stock=10, category="home"),
-            "tea": add_product(services, price_fen=5000, stock=10, category="food"),
-            "night": add_product(services, price_fen=68000, stock=2, category="hotel", sku_attrs={"date": "2099-12-18"})}
+    skus = {
+        "gadget": add_product(services, price_fen=19900, stock=10, category="tech"),
+        "lamp": add_product(services, price_fen=9900, stock=10, category="home"),
+        "tea": add_product(services, price_fen=5000, stock=10, category="food"),
+        "night": add_product(services, price_fen=68000, stock=2, category="hotel", sku_attrs={"date": "2099-12-18"}),
+    }
     give_points(services, "buyer", 10_780)
     body = order_body((skus["gadget"], 1), (skus["lamp"], 1), (skus["tea"], 2), (skus["night"], 1), points=10_780)
     order = place(api, "buyer", body).json
@@ -32,18 +35,24 @@ def mixed(api, services):
 
 
 def ship(api, order_id, partner, tracking="SF00001", **extra):
-    return api.post(f"/partner/orders/{order_id}/shipments", {"carrier": "SF", "tracking_number": tracking, **extra},
-                    partner=partner)
+    return api.post(
+        f"/partner/orders/{order_id}/shipments",
+        {"carrier": "SF", "tracking_number": tracking, **extra},
+        partner=partner,
+    )
 
 
 def test_each_partner_receives_one_event_with_only_its_lines_and_the_address(api, services, mixed):
     order = mixed["order"]
     received = {partner: queued_events(services, partner) for partner in ("warehouse", "fresh", "hotels")}
-    assert {p: [(e["type"], sorted(line["sku"] for line in e["order"]["lines"])) for e in events]
-            for p, events in received.items()} == {
+    assert {
+        p: [(e["type"], sorted(line["sku"] for line in e["order"]["lines"])) for e in events]
+        for p, events in received.items()
+    } == {
         "warehouse": [("order.paid", sorted([mixed["gadget"], mixed["lamp"]]))],
         "fresh": [("order.paid", [mixed["tea"]])],
-        "hotels": [("order.paid", [mixed["night"]])]}
+        "hotels": [("order.paid", [mixed["night"]])],
+    }
     for partner, [event] in received.items():
         jsonschema.validate(event, SCHEMA)
         assert event["partner_id"] == partner and event["schema_version"] == 2
@@ -58,8 +67,15 @@ def test_partners_ship_their_own_lines_and_the_order_is_partially_shipped_until_
     tea = ship(api, order_id, "fresh", "JD00001")
     assert tea.status == 200 and tea.json["status"] == "partially_shipped"
     assert [line["sku"] for line in tea.json["lines"]] == [mixed["tea"]], "a partner sees only its own lines"
-    assert tea.json["shipments"] == [{"carrier": "SF", "tracking_number": "JD00001", "partner_id": "fresh",
-                                      "skus": [mixed["tea"]], "shipped_at": tea.json["shipments"][0]["shipped_at"]}]
+    assert tea.json["shipments"] == [
+        {
+            "carrier": "SF",
+            "tracking_number": "JD00001",
+            "partner_id": "fresh",
+            "skus": [mixed["tea"]],
+            "shipped_at": tea.json["shipments"][0]["shipped_at"],
+        }
+    ]
     gadget = ship(api, order_id, "warehouse", "SF00002", skus=[mixed["gadget"]])
     assert gadget.json["status"] == "partially_shipped"
     assert ship(api, order_id, "hotels", "CONFIRM-1").json["status"] == "partially_shipped"
@@ -68,10 +84,15 @@ def test_partners_ship_their_own_lines_and_the_order_is_partially_shipped_until_
     assert api.post(f"/orders/{order_id}/cancel", user="buyer").error_code == "not_cancellable"
     lamp = ship(api, order_id, "warehouse", "SF00003")  # the rest of the warehouse's lines
     assert lamp.json["status"] == "shipped" and lamp.json["shipments"][-1]["skus"] == [mixed["lamp"]]
-    shipped = {p: [(e["type"], e["shipment"]["tracking_number"]) for e in queued_events(services, p)]
-               for p in ("warehouse", "fresh", "hotels")}
-    assert shipped == {"warehouse": [("order.shipped", "SF00002"), ("order.shipped", "SF00003")],
-                       "fresh": [("order.shipped", "JD00001")], "hotels": [("order.shipped", "CONFIRM-1")]}
+    shipped = {
+        p: [(e["type"], e["shipment"]["tracking_number"]) for e in queued_events(services, p)]
+        for p in ("warehouse", "fresh", "hotels")
+    }
+    assert shipped == {
+        "warehouse": [("order.shipped", "SF00002"), ("order.shipped", "SF00003")],
+        "fresh": [("order.shipped", "JD00001")],
+        "hotels": [("order.shipped", "CONFIRM-1")],
+    }
     shopper = api.get(f"/orders/{order_id}", user="buyer").json
     assert shopper["status"] == "shipped" and shopper["shipment"]["tracking_number"] == "SF00003"
 
@@ -82,8 +103,12 @@ def test_a_partner_cannot_see_or_ship_another_partners_order(api, services):
     order = place(api, "buyer", order_body((sku, 1), points=1990)).json
     r = ship(api, order["order_id"], "hotels")
     assert (r.status, r.error_code) == (404, "not_found"), "another partner's order does not exist for it"
-    r = api.post(f"/partner/orders/{order['order_id']}/shipments", {"carrier": "SF", "tracking_number": "SF00001"},
-                 user="p-x", groups=("partner",))
+    r = api.post(
+        f"/partner/orders/{order['order_id']}/shipments",
+        {"carrier": "SF", "tracking_number": "SF00001"},
+        user="p-x",
+        groups=("partner",),
+    )
     assert (r.status, r.error_code) == (403, "forbidden"), "a partner token must say which partner"
     r = ship(api, order["order_id"], "warehouse", skus=["SOMEONE-ELSES"])
     assert (r.status, r.error_code) == (400, "invalid_request") and "skus" in r.json["error"]["details"]["fields"]
@@ -99,7 +124,8 @@ def test_a_parcel_reported_twice_is_one_shipment_and_a_mixed_report_is_refused(a
     assert again.status == 200 and again.json == first.json, "a retried report changes nothing"
     r = ship(api, order_id, "warehouse", "SF00009", skus=[mixed["lamp"], mixed["gadget"]])
     assert (r.status, r.error_code) == (409, "already_shipped") and r.json["error"]["details"] == {
-        "skus": [mixed["gadget"]]}
+        "skus": [mixed["gadget"]]
+    }
     assert [e["type"] for e in queued_events(services, "warehouse")] == ["order.shipped"]
 
 
@@ -111,9 +137,15 @@ def test_refunding_a_partially_shipped_order_returns_stock_only_for_what_never_l
     assert r.status == 200 and r.json["status"] == "refunded"
     assert balance(api, "buyer") == {"available": 10_780, "held": 0}
     assert (stock(services, mixed["tea"]), stock(services, mixed["gadget"]), stock(services, mixed["night"])) == (
-        8, 10, 2), "the tea was shipped: its stock stays taken"
+        8,
+        10,
+        2,
+    ), "the tea was shipped: its stock stays taken"
     assert {p: [e["type"] for e in queued_events(services, p)] for p in ("warehouse", "fresh", "hotels")} == {
-        "warehouse": ["order.refunded"], "fresh": ["order.refunded"], "hotels": ["order.refunded"]}
+        "warehouse": ["order.refunded"],
+        "fresh": ["order.refunded"],
+        "hotels": ["order.refunded"],
+    }
     assert reconcile(services.dynamodb, services.table)[1] == []
 
 
@@ -121,8 +153,10 @@ def test_three_partners_shipping_at_once_record_every_parcel_once(live_api, live
     """Two reports per partner at the same moment (a retry racing the first): three parcels, status shipped, and
     each partner's queue holds one order.shipped."""
     services = live_server["container"]
-    skus = [add_product(services, price_fen=5000, stock=5, category=c, sku_attrs={"date": "2099-12-18"})
-            for c in ("tech", "food", "hotel")]
+    skus = [
+        add_product(services, price_fen=5000, stock=5, category=c, sku_attrs={"date": "2099-12-18"})
+        for c in ("tech", "food", "hotel")
+    ]
     give_points(services, "racer", 1500)
     order = place(live_api, "racer", order_body(*[(s, 1) for s in skus], points=1500)).json
     queued_events(services)
@@ -134,7 +168,10 @@ def test_three_partners_shipping_at_once_record_every_parcel_once(live_api, live
     assert final["status"] == "shipped"
     assert sorted(s["partner_id"] for s in final["shipments"]) == ["fresh", "hotels", "warehouse"]
     assert {p: len(queued_events(services, p)) for p in ("warehouse", "fresh", "hotels")} == {
-        "warehouse": 1, "fresh": 1, "hotels": 1}
+        "warehouse": 1,
+        "fresh": 1,
+        "hotels": 1,
+    }
 
 
 def test_an_order_placed_before_routing_shows_and_ships_with_its_partners_everywhere(api, services):
@@ -148,9 +185,11 @@ def test_an_order_placed_before_routing_shows_and_ships_with_its_partners_everyw
     for line in item["lines"]:
         line.pop("partner_id")
     services.table.client.put_item(TableName=services.table.name, Item=to_item(item))
-    for view in (api.get(f"/orders/{order['order_id']}", user="buyer").json,
-                 api.get("/me/orders", user="buyer").json["items"][0],
-                 api.merch("GET", "/admin/orders").json["items"][0]):
+    for view in (
+        api.get(f"/orders/{order['order_id']}", user="buyer").json,
+        api.get("/me/orders", user="buyer").json["items"][0],
+        api.merch("GET", "/admin/orders").json["items"][0],
+    ):
         assert [line["partner_id"] for line in view["lines"]] == ["warehouse", "fresh"]
     assert ship(api, order["order_id"], "fresh").json["status"] == "partially_shipped"
 
@@ -168,8 +207,11 @@ def test_a_cancel_that_loses_the_race_to_a_parcel_is_not_cancellable(api, servic
 
     monkeypatch.setattr(services.orders, "move", parcel_lands_first)
     r = api.post(f"/orders/{order['order_id']}/cancel", user="buyer")
-    assert (r.status, r.error_code, r.json["error"]["details"]) == (409, "not_cancellable",
-                                                                    {"status": "partially_shipped"})
+    assert (r.status, r.error_code, r.json["error"]["details"]) == (
+        409,
+        "not_cancellable",
+        {"status": "partially_shipped"},
+    )
 
 
 def test_a_refused_parcel_says_nothing_about_other_partners_lines(api, services):
@@ -179,8 +221,11 @@ def test_a_refused_parcel_says_nothing_about_other_partners_lines(api, services)
     mixed = place(api, "b2", order_body((tech, 1), (tea, 1))).json
     replies = [ship(api, o["order_id"], "warehouse") for o in (alone, mixed)]
     assert [(r.status, r.error_code) for r in replies] == [(409, "invalid_status_transition")] * 2
-    assert replies[0].json["error"]["details"] == replies[1].json["error"]["details"] == {
-        "from": "pending_payment", "to": "shipped"}
+    assert (
+        replies[0].json["error"]["details"]
+        == replies[1].json["error"]["details"]
+        == {"from": "pending_payment", "to": "shipped"}
+    )
 
 
 def test_a_partner_reads_an_order_as_its_events_show_it_and_nothing_else(api, services, mixed):

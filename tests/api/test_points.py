@@ -1,4 +1,5 @@
 """Earning, tiers and the ledger through the API: caps, the Shanghai day, idempotency, balances."""
+
 from __future__ import annotations
 
 import pytest
@@ -67,17 +68,23 @@ def test_earning_is_for_services_only_and_validates_input(api):
     body = {"user_id": "fan-d", "task": "post", "ref": "x1"}
     assert api.post("/internal/points/earn", body, user="merch", groups=("merchandiser",)).status == 403
     assert api.post("/internal/points/earn", body).status == 401
-    for bad, field in [({**body, "task": "like"}, "task"), ({**body, "user_id": "bad id!"}, "user_id"),
-                       ({**body, "ref": ""}, "ref"), ({**body, "points": 100}, "points")]:
+    for bad, field in [
+        ({**body, "task": "like"}, "task"),
+        ({**body, "user_id": "bad id!"}, "user_id"),
+        ({**body, "ref": ""}, "ref"),
+        ({**body, "points": 100}, "points"),
+    ]:
         r = api.post("/internal/points/earn", bad, user="svc", groups=SERVICE)
         assert r.status == 400 and field in r.json["error"]["details"]["fields"], r.json
 
 
 def test_owner_verification_needs_a_valid_vin_and_is_audited(api):
-    for vin, hint in [(None, "vin is required"), ("LJ1E6A2U0N700012", "17 characters"),
-                      ("LJ1E6A2UON7000123", "except I, O and Q"),
-                      ("LJ1E6A2U" + ("1" if vin_check_digit("LJ1E6A2U0N7000123") != "1" else "2") + "N7000123",
-                       "check digit")]:
+    for vin, hint in [
+        (None, "vin is required"),
+        ("LJ1E6A2U0N700012", "17 characters"),
+        ("LJ1E6A2UON7000123", "except I, O and Q"),
+        ("LJ1E6A2U" + ("1" if vin_check_digit("LJ1E6A2U0N7000123") != "1" else "2") + "N7000123", "check digit"),
+    ]:
         r = api.merch("PUT", "/admin/users/own-b/tier", {"tier": "owner", "vin": vin})
         assert r.status == 400 and hint in r.json["error"]["details"]["fields"]["vin"], (vin, r.json)
     assert api.get("/me", user="own-b").json["tier"] == "fan"
@@ -85,8 +92,12 @@ def test_owner_verification_needs_a_valid_vin_and_is_audited(api):
     assert r.status == 200 and r.json["vin"] == valid_vin() and r.json["verified_by"] == "merch-t"
     assert api.get("/me", user="own-b").json["tier"] == "owner"
     entry = api.merch("GET", "/admin/audit").json["items"][0]
-    assert (entry["action"], entry["entity_id"], entry["before"]["tier"], entry["after"]["tier"]) == \
-        ("user.tier", "own-b", "fan", "owner")
+    assert (entry["action"], entry["entity_id"], entry["before"]["tier"], entry["after"]["tier"]) == (
+        "user.tier",
+        "own-b",
+        "fan",
+        "owner",
+    )
     assert api.merch("PUT", "/admin/users/own-b/tier", {"tier": "deposit", "vin": valid_vin()}).status == 400
     assert api.merch("PUT", "/admin/users/own-b/tier", {"tier": "deposit"}).json["vin"] is None
     assert api.put("/admin/users/own-b/tier", {"tier": "owner", "vin": valid_vin()}, user="own-b").status == 403
@@ -95,8 +106,14 @@ def test_owner_verification_needs_a_valid_vin_and_is_audited(api):
 def test_ledger_pages_newest_first_and_balance_equals_its_sum(api, services):
     api.merch("POST", "/admin/campaigns", {"campaign_id": "welcome", "name": "Welcome", "budget_points": 10_000})
     for i in range(5):
-        assert api.merch("POST", "/admin/campaigns/welcome/grants",
-                         {"user_id": "fan-e", "points": 100 * (i + 1), "reason": "welcome", "ref": f"w{i}"}).status == 201
+        assert (
+            api.merch(
+                "POST",
+                "/admin/campaigns/welcome/grants",
+                {"user_id": "fan-e", "points": 100 * (i + 1), "reason": "welcome", "ref": f"w{i}"},
+            ).status
+            == 201
+        )
     seen, cursor = [], None
     while True:
         page = api.get("/me/points/ledger?limit=2" + (f"&cursor={cursor}" if cursor else ""), user="fan-e").json
@@ -107,22 +124,30 @@ def test_ledger_pages_newest_first_and_balance_equals_its_sum(api, services):
     assert [e["delta"] for e in seen] == [500, 400, 300, 200, 100]
     assert [e["available_after"] for e in seen] == [1500, 1000, 600, 300, 100]
     assert api.get("/me", user="fan-e").json["points"]["available"] == sum(e["delta"] for e in seen)
-    other = api.get(f"/me/points/ledger?cursor={api.get('/me/points/ledger?limit=1', user='fan-e').json['next_cursor']}",
-                    user="fan-f")
+    other = api.get(
+        f"/me/points/ledger?cursor={api.get('/me/points/ledger?limit=1', user='fan-e').json['next_cursor']}",
+        user="fan-f",
+    )
     assert other.status == 400  # a cursor of someone else's ledger is refused
     assert reconcile(services.dynamodb, services.table)[1] == []
 
 
 def test_reconcile_reports_a_balance_that_does_not_match_its_ledger(api, services):
     earn(api, "fan-g", "post", "r1")
-    services.dynamodb.update_item(TableName=services.table.name,
-                                  Key={"pk": {"S": "USER#fan-g"}, "sk": {"S": "PROFILE"}},
-                                  UpdateExpression="SET points_available = :x", ExpressionAttributeValues={":x": {"N": "999"}})
+    services.dynamodb.update_item(
+        TableName=services.table.name,
+        Key={"pk": {"S": "USER#fan-g"}, "sk": {"S": "PROFILE"}},
+        UpdateExpression="SET points_available = :x",
+        ExpressionAttributeValues={":x": {"N": "999"}},
+    )
     checked, differences = reconcile(services.dynamodb, services.table)
     assert [(d.user_id, d.available, d.ledger_available) for d in differences] == [("fan-g", 999, 3)]
-    services.dynamodb.update_item(TableName=services.table.name,  # undo, so the suite-wide check stays clean
-                                  Key={"pk": {"S": "USER#fan-g"}, "sk": {"S": "PROFILE"}},
-                                  UpdateExpression="SET points_available = :x", ExpressionAttributeValues={":x": {"N": "3"}})
+    services.dynamodb.update_item(
+        TableName=services.table.name,  # undo, so the suite-wide check stays clean
+        Key={"pk": {"S": "USER#fan-g"}, "sk": {"S": "PROFILE"}},
+        UpdateExpression="SET points_available = :x",
+        ExpressionAttributeValues={":x": {"N": "3"}},
+    )
     assert reconcile(services.dynamodb, services.table)[1] == []
 
 

@@ -1,4 +1,5 @@
 """Points rules under concurrent requests, through a live `chalice local` on DynamoDB Local."""
+
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
@@ -13,11 +14,21 @@ def parallel(n: int, call):
 
 def test_twelve_parallel_grants_of_100_on_a_1000_budget_exactly_ten_succeed(live_api):
     campaign = uid("camp")
-    assert live_api.merch("POST", "/admin/campaigns",
-                          {"campaign_id": campaign, "name": "Race", "budget_points": 1000}).status == 201
+    assert (
+        live_api.merch(
+            "POST", "/admin/campaigns", {"campaign_id": campaign, "name": "Race", "budget_points": 1000}
+        ).status
+        == 201
+    )
     users = [uid("u") for _ in range(12)]
-    replies = parallel(12, lambda i: live_api.merch("POST", f"/admin/campaigns/{campaign}/grants", {
-        "user_id": users[i % 3], "points": 100, "reason": "race", "ref": f"r{i}"}))
+    replies = parallel(
+        12,
+        lambda i: live_api.merch(
+            "POST",
+            f"/admin/campaigns/{campaign}/grants",
+            {"user_id": users[i % 3], "points": 100, "reason": "race", "ref": f"r{i}"},
+        ),
+    )
     assert sorted(r.status for r in replies) == [201] * 10 + [409] * 2, [r.json for r in replies]
     assert {r.error_code for r in replies if r.status == 409} == {"budget_exhausted"}
     c = live_api.merch("GET", f"/admin/campaigns/{campaign}").json
@@ -28,9 +39,15 @@ def test_twelve_parallel_grants_of_100_on_a_1000_budget_exactly_ten_succeed(live
 
 def test_ten_parallel_task_awards_for_a_fan_stop_at_exactly_the_cap(live_api):
     fan = uid("fan")
-    replies = parallel(10, lambda i: live_api.post("/internal/points/earn",
-                                                   {"user_id": fan, "task": "comment", "ref": f"c{i}"},
-                                                   user="svc", groups=("service",)))
+    replies = parallel(
+        10,
+        lambda i: live_api.post(
+            "/internal/points/earn",
+            {"user_id": fan, "task": "comment", "ref": f"c{i}"},
+            user="svc",
+            groups=("service",),
+        ),
+    )
     assert all(r.status == 200 for r in replies), [r.json for r in replies]
     assert sum(r.json["points_awarded"] for r in replies) == 3
     me = live_api.get("/me", user=fan).json
@@ -48,8 +65,14 @@ def test_parallel_check_ins_on_one_day_award_once(live_api):
 def test_parallel_replays_of_one_grant_ref_pay_once(live_api):
     campaign, user = uid("camp"), uid("u")
     live_api.merch("POST", "/admin/campaigns", {"campaign_id": campaign, "name": "Replay", "budget_points": 10_000})
-    replies = parallel(8, lambda _: live_api.merch("POST", f"/admin/campaigns/{campaign}/grants", {
-        "user_id": user, "points": 700, "reason": "once", "ref": "one-ref"}))
+    replies = parallel(
+        8,
+        lambda _: live_api.merch(
+            "POST",
+            f"/admin/campaigns/{campaign}/grants",
+            {"user_id": user, "points": 700, "reason": "once", "ref": "one-ref"},
+        ),
+    )
     assert all(r.status == 201 for r in replies) and len({r.json["grant_id"] for r in replies}) == 1
     assert live_api.get("/me", user=user).json["points"]["available"] == 700
     assert live_api.merch("GET", f"/admin/campaigns/{campaign}").json["issued_points"] == 700
@@ -63,7 +86,7 @@ def test_two_containers_whose_clocks_straddle_shanghai_midnight_never_pay_past_t
     from tests.helpers import FakeClock
 
     ahead, behind = FakeClock(), FakeClock()
-    ahead.set("2026-11-24T16:00:00.001Z")   # 2026-11-25 00:00:00.001 in Shanghai
+    ahead.set("2026-11-24T16:00:00.001Z")  # 2026-11-25 00:00:00.001 in Shanghai
     behind.set("2026-11-24T15:59:59.999Z")  # 2026-11-24 23:59:59.999 in Shanghai
     a, b = Container(services.settings, clock=ahead), Container(services.settings, clock=behind)
     fan = uid("fan")

@@ -1,4 +1,5 @@
 """The central bank's points report, kept by the stream consumer: exact per day, counted once per ledger entry."""
+
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
@@ -18,8 +19,10 @@ def poller(services):
 
     def handler(records):
         seen.extend(records)
-        return both(workers.publish_outbox(records, services.outbox),
-                    workers.count_ledger(records, services.points_report, services.outbox))
+        return both(
+            workers.publish_outbox(records, services.outbox),
+            workers.count_ledger(records, services.points_report, services.outbox),
+        )
 
     return StreamPoller(services.dynamodb, streams, services.settings.store_table, handler), seen
 
@@ -37,7 +40,9 @@ def test_a_day_of_grants_orders_and_refunds_adds_up_and_a_redelivered_stream_cou
     paid = place(api, fan, {"items": [{"sku": tea, "qty": 2}], "points": 400, "shipping_address": ADDRESS}).json
     held = place(api, owner, {"items": [{"sku": tea, "qty": 1}], "points": 100, "shipping_address": ADDRESS}).json
     assert (paid["status"], held["status"]) == ("paid", "pending_payment")
-    assert api.merch("POST", f"/admin/orders/{paid['order_id']}/refund", {"reason": "late"}).json["status"] == "refunded"
+    assert (
+        api.merch("POST", f"/admin/orders/{paid['order_id']}/refund", {"reason": "late"}).json["status"] == "refunded"
+    )
     assert api.post("/me/checkins", user=fan).status in (200, 201)
     stream, seen = poller(services)
     assert stream.poll() > 0
@@ -59,23 +64,37 @@ def test_a_day_of_grants_orders_and_refunds_adds_up_and_a_redelivered_stream_cou
     assert api.merch("GET", "/admin/points/report?from=2026-11-24&to=2026-11-24").json["days"][0] == today
     assert reconcile(services.dynamodb, services.table)[1] == []
     shard = key(report_pk(3), "2026-11-24")
-    services.dynamodb.update_item(TableName=services.table.name, Key=shard, UpdateExpression="ADD #g :one",
-                                  ExpressionAttributeNames={"#g": "grant"}, ExpressionAttributeValues={":one": {"N": "1"}})
+    services.dynamodb.update_item(
+        TableName=services.table.name,
+        Key=shard,
+        UpdateExpression="ADD #g :one",
+        ExpressionAttributeNames={"#g": "grant"},
+        ExpressionAttributeValues={":one": {"N": "1"}},
+    )
     try:
         found = reconcile(services.dynamodb, services.table)[1]
         assert [d.describe().split(":")[0] for d in found] == ["points report 2026-11-24"]
     finally:
-        services.dynamodb.update_item(TableName=services.table.name, Key=shard, UpdateExpression="ADD #g :one",
-                                      ExpressionAttributeNames={"#g": "grant"},
-                                      ExpressionAttributeValues={":one": {"N": "-1"}})
+        services.dynamodb.update_item(
+            TableName=services.table.name,
+            Key=shard,
+            UpdateExpression="ADD #g :one",
+            ExpressionAttributeNames={"#g": "grant"},
+            ExpressionAttributeValues={":one": {"N": "-1"}},
+        )
 
 
 def test_the_report_answers_bad_ranges_with_a_400_and_fans_with_a_403(api):
-    for query, field in (("from=2026-11-25&to=2026-11-24", "from"), ("from=2026-13-01", "from"),
-                         ("from=2025-01-01&to=2026-11-24", "from"), ("to=yesterday", "to")):
+    for query, field in (
+        ("from=2026-11-25&to=2026-11-24", "from"),
+        ("from=2026-13-01", "from"),
+        ("from=2025-01-01&to=2026-11-24", "from"),
+        ("to=yesterday", "to"),
+    ):
         r = api.merch("GET", f"/admin/points/report?{query}")
-        assert r.status == 400 and any(k.startswith(field) or k == "query" for k in
-                                       r.json["error"]["details"]["fields"]), (query, r.json)
+        assert r.status == 400 and any(
+            k.startswith(field) or k == "query" for k in r.json["error"]["details"]["fields"]
+        ), (query, r.json)
     assert api.get("/admin/points/report", user=uid("fan")).status == 403
     default = api.merch("GET", "/admin/points/report").json
     assert len(default["days"]) == 30 and default["opening_outstanding"] == 0
@@ -91,8 +110,9 @@ def test_sixty_orders_of_one_day_counted_by_four_consumers_at_once_are_each_coun
     stream.poll()
 
     def buy(i):
-        return place(api, buyers[i % 20], {"items": [{"sku": tea, "qty": 1}], "points": 10,
-                                           "shipping_address": ADDRESS}).status
+        return place(
+            api, buyers[i % 20], {"items": [{"sku": tea, "qty": 1}], "points": 10, "shipping_address": ADDRESS}
+        ).status
 
     statuses = [buy(i) for i in range(60)]
     assert statuses == [201] * 60
@@ -130,9 +150,22 @@ def test_days_outside_2000_to_2100_are_a_400_not_a_500(api):
 def test_a_ledger_item_that_cannot_be_counted_is_parked_not_retried_forever(services, sqs):
     from chalicelib.adapters.dynamo import to_item
 
-    bad = {"eventName": "INSERT", "dynamodb": {"SequenceNumber": "7", "NewImage": to_item(
-        {"pk": f"USER#{uid('u')}", "sk": "LEDGER#000000000001#000", "kind": "grant", "delta": 5, "held_delta": 0,
-         "created_at": "not-a-date"})}}
+    bad = {
+        "eventName": "INSERT",
+        "dynamodb": {
+            "SequenceNumber": "7",
+            "NewImage": to_item(
+                {
+                    "pk": f"USER#{uid('u')}",
+                    "sk": "LEDGER#000000000001#000",
+                    "kind": "grant",
+                    "delta": 5,
+                    "held_delta": 0,
+                    "created_at": "not-a-date",
+                }
+            ),
+        },
+    }
     assert workers.count_ledger([bad], services.points_report, services.outbox) == {"batchItemFailures": []}
     url = sqs.get_queue_url(QueueName=services.settings.outbox_failure_queue)["QueueUrl"]
     parked = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
@@ -144,16 +177,22 @@ def test_campaigns_are_listed_newest_first_with_their_budgets(api, services, clo
     for n in range(3):
         clock.set(f"2026-11-2{n}T02:00:00Z")
         made.append(uid("camp"))
-        assert api.merch("POST", "/admin/campaigns", {"campaign_id": made[-1], "name": f"C{n}",
-                                                     "budget_points": 100 * (n + 1)}).status == 201
+        assert (
+            api.merch(
+                "POST", "/admin/campaigns", {"campaign_id": made[-1], "name": f"C{n}", "budget_points": 100 * (n + 1)}
+            ).status
+            == 201
+        )
     first = api.merch("GET", "/admin/campaigns?limit=2").json
     second = api.merch("GET", f"/admin/campaigns?limit=2&cursor={first['next_cursor']}").json
     assert [c["campaign_id"] for c in first["items"] + second["items"]] == made[::-1]
     assert first["items"][0]["remaining_points"] == 300 and second["next_cursor"] is None
     assert api.get("/admin/campaigns", user=uid("fan")).status == 403
-    services.dynamodb.update_item(TableName=services.table.name, Key={"pk": {"S": f"CAMPAIGN#{made[0]}"},
-                                                                     "sk": {"S": "META"}},
-                                  UpdateExpression="REMOVE gsi2pk, gsi2sk")  # as created before the list existed
+    services.dynamodb.update_item(
+        TableName=services.table.name,
+        Key={"pk": {"S": f"CAMPAIGN#{made[0]}"}, "sk": {"S": "META"}},
+        UpdateExpression="REMOVE gsi2pk, gsi2sk",
+    )  # as created before the list existed
     from tools.backfill_report import list_campaigns
 
     assert list_campaigns(services) == 1 and list_campaigns(services) == 0

@@ -1,4 +1,5 @@
 """Faults and caching at the edge: a store that stops answering, and public reads a CDN can serve."""
+
 from __future__ import annotations
 
 import json
@@ -24,10 +25,17 @@ def test_a_paused_dynamodb_answers_503_within_seconds_not_after_api_gateways_29(
     port = localstack.free_port()
     proc = localstack.start_dynamodb(port)  # its own DynamoDB Local: pausing it disturbs no other test
     try:
-        settings = Settings(stage="local", resource_prefix=uid("pause"), dynamodb_endpoint=f"http://127.0.0.1:{port}",
-                            sqs_endpoint=endpoints["sqs"], region="cn-north-1",
-                            jwt_secret="test-secret-that-is-long-enough-for-hs256", dynamodb_connect_timeout_s=1,
-                            dynamodb_read_timeout_s=1, dynamodb_max_attempts=2)
+        settings = Settings(
+            stage="local",
+            resource_prefix=uid("pause"),
+            dynamodb_endpoint=f"http://127.0.0.1:{port}",
+            sqs_endpoint=endpoints["sqs"],
+            region="cn-north-1",
+            jwt_secret="test-secret-that-is-long-enough-for-hs256",
+            dynamodb_connect_timeout_s=1,
+            dynamodb_read_timeout_s=1,
+            dynamodb_max_attempts=2,
+        )
         container = Container(settings)
         provision.create_tables(container.dynamodb, settings.prefix)
         bootstrap.use(container)

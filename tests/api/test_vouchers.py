@@ -1,4 +1,5 @@
 """Voucher products through the HTTP API: codes uploaded once, sold once, shown to the buyer only once paid."""
+
 from __future__ import annotations
 
 import pytest
@@ -10,8 +11,7 @@ from tools.reconcile import reconcile
 
 
 def voucher(api, codes=(), category="food", cash=False):
-    body = product_body(status="active", kind="voucher", category=category,
-                        accepts={"points": True, "cash": cash})
+    body = product_body(status="active", kind="voucher", category=category, accepts={"points": True, "cash": cash})
     body["skus"][0].update(price_fen=2000, stock=0)
     r = api.merch("POST", "/admin/products", body)
     assert r.status == 201, r.json
@@ -79,7 +79,8 @@ def test_a_refunded_paid_voucher_order_voids_its_codes_and_an_expired_one_puts_t
     assert refunded["status"] == "refunded"
     assert refunded["vouchers"] == [{"sku": sku, "code": "••••••" + code[-3:], "status": "void"}], "staff: masked"
     assert api.get(f"/orders/{paid['order_id']}", user=fan).json["vouchers"] == [
-        {"sku": sku, "code": code, "status": "void"}]
+        {"sku": sku, "code": code, "status": "void"}
+    ]
     assert services.table.get(code_key(code))["void_at"]
     assert services.catalog._repo.get_sku(sku)["stock"] == 1, "a code that was shown is not sold again"
 
@@ -111,15 +112,18 @@ def test_sold_out_vouchers_and_physical_lines_together(api, services):
     assert r.status == 201 and [v["code"] for v in r.json["vouchers"]] == ["ONLY-ONE"]
 
 
-@pytest.mark.parametrize("codes, field", [
-    (["x" * 65], "codes.0"),
-    ([f"C{i}" for i in range(1001)], "codes"),
-    ([], "codes"),
-    (["has space"], "codes.0"),
-    (["tab\there"], "codes.0"),
-    (["中文"], "codes.0"),
-    ([7], "codes.0"),
-])
+@pytest.mark.parametrize(
+    "codes, field",
+    [
+        (["x" * 65], "codes.0"),
+        ([f"C{i}" for i in range(1001)], "codes"),
+        ([], "codes"),
+        (["has space"], "codes.0"),
+        (["tab\there"], "codes.0"),
+        (["中文"], "codes.0"),
+        ([7], "codes.0"),
+    ],
+)
 def test_bad_codes_are_refused_naming_the_field(api, codes, field):
     _, sku = voucher(api)
     r = api.merch("POST", f"/admin/skus/{sku}/codes", {"codes": codes})
@@ -149,11 +153,20 @@ def test_at_most_ten_vouchers_per_order(api, services):
 def test_a_products_kind_cannot_change(api):
     product, sku = voucher(api, ["K-1"])
     body = {k: product[k] for k in ("category", "title", "title_zh", "description", "accepts", "images", "tags")}
-    r = api.merch("PUT", f"/admin/products/{product['product_id']}",
-                  {**body, "kind": "physical", "skus": [{"sku": sku, "price_fen": 2000}]})
+    r = api.merch(
+        "PUT",
+        f"/admin/products/{product['product_id']}",
+        {**body, "kind": "physical", "skus": [{"sku": sku, "price_fen": 2000}]},
+    )
     assert (r.status, list(r.json["error"]["details"]["fields"])) == (400, ["kind"])
-    assert api.merch("PUT", f"/admin/products/{product['product_id']}",
-                     {**body, "kind": "voucher", "skus": [{"sku": sku, "price_fen": 3000}]}).status == 200
+    assert (
+        api.merch(
+            "PUT",
+            f"/admin/products/{product['product_id']}",
+            {**body, "kind": "voucher", "skus": [{"sku": sku, "price_fen": 3000}]},
+        ).status
+        == 200
+    )
 
 
 def test_a_refund_after_the_physical_part_shipped_voids_the_codes_too(api, services):
@@ -162,11 +175,21 @@ def test_a_refund_after_the_physical_part_shipped_voids_the_codes_too(api, servi
     assert api.merch("POST", "/admin/products", body).status == 201
     fan = uid("fan")
     give_points(services, fan, 10_000)
-    order = api.post("/orders", {"items": [{"sku": sku, "qty": 1}, {"sku": body["skus"][0]["sku"], "qty": 1}],
-                                 "points": 200 + 1990, "shipping_address": ADDRESS}, user=fan,
-                     headers={"Idempotency-Key": uid("k")}).json
-    shipped = api.post(f"/partner/orders/{order['order_id']}/shipments", {"carrier": "SF", "tracking_number": "SF1234"},
-                       partner="warehouse")
+    order = api.post(
+        "/orders",
+        {
+            "items": [{"sku": sku, "qty": 1}, {"sku": body["skus"][0]["sku"], "qty": 1}],
+            "points": 200 + 1990,
+            "shipping_address": ADDRESS,
+        },
+        user=fan,
+        headers={"Idempotency-Key": uid("k")},
+    ).json
+    shipped = api.post(
+        f"/partner/orders/{order['order_id']}/shipments",
+        {"carrier": "SF", "tracking_number": "SF1234"},
+        partner="warehouse",
+    )
     assert shipped.json["status"] == "shipped", shipped.json
     refunded = api.merch("POST", f"/admin/orders/{order['order_id']}/refund", {"reason": "returned"}).json
     assert refunded["status"] == "refunded" and refunded["vouchers"][0]["status"] == "void"
@@ -177,11 +200,27 @@ def test_a_refund_after_the_physical_part_shipped_voids_the_codes_too(api, servi
 def test_a_voucher_sku_with_codes_stays_and_its_product_can_be_sent_back_as_read(api):
     product, sku = voucher(api, ["KEEP-1"])
     got = api.merch("GET", f"/admin/products/{product['product_id']}").json
-    body = {k: got[k] for k in ("category", "title", "title_zh", "description", "accepts", "images", "tags", "kind",
-                                "owner_only", "skus")}
+    body = {
+        k: got[k]
+        for k in (
+            "category",
+            "title",
+            "title_zh",
+            "description",
+            "accepts",
+            "images",
+            "tags",
+            "kind",
+            "owner_only",
+            "skus",
+        )
+    }
     assert api.merch("PUT", f"/admin/products/{product['product_id']}", body).status == 200, "stock 1 read back"
-    r = api.merch("PUT", f"/admin/products/{product['product_id']}",
-                  {**body, "skus": [{"sku": uid("NEW").upper(), "price_fen": 2000}]})
+    r = api.merch(
+        "PUT",
+        f"/admin/products/{product['product_id']}",
+        {**body, "skus": [{"sku": uid("NEW").upper(), "price_fen": 2000}]},
+    )
     assert (r.status, list(r.json["error"]["details"]["fields"])) == (400, ["skus"])
     assert api.merch("GET", f"/admin/products/{product['product_id']}").json["skus"][0]["sku"] == sku
 
@@ -202,11 +241,21 @@ def test_an_old_order_of_a_removed_sku_gives_nothing_to_a_voucher_with_its_id(ap
     body["skus"][0].update(price_fen=2000, stock=5)
     assert api.merch("POST", "/admin/products", body).status == 201
     sku = body["skus"][0]["sku"]
-    pending = api.post("/orders", {"items": [{"sku": sku, "qty": 3}], "points": 0, "shipping_address": ADDRESS},
-                       user=uid("fan"), headers={"Idempotency-Key": uid("k")}).json
+    pending = api.post(
+        "/orders",
+        {"items": [{"sku": sku, "qty": 3}], "points": 0, "shipping_address": ADDRESS},
+        user=uid("fan"),
+        headers={"Idempotency-Key": uid("k")},
+    ).json
     keep = {k: body[k] for k in ("category", "title", "title_zh", "description", "accepts")}
-    assert api.merch("PUT", f"/admin/products/{body['product_id']}",
-                     {**keep, "skus": [{"sku": uid("SKU").upper(), "price_fen": 2000}]}).status == 200
+    assert (
+        api.merch(
+            "PUT",
+            f"/admin/products/{body['product_id']}",
+            {**keep, "skus": [{"sku": uid("SKU").upper(), "price_fen": 2000}]},
+        ).status
+        == 200
+    )
     reused = product_body(status="active", kind="voucher", category="food")
     reused["skus"][0].update(sku=sku, price_fen=2000, stock=0)
     assert api.merch("POST", "/admin/products", reused).status == 201, "the SKU id is free again"
@@ -227,16 +276,23 @@ def test_an_upload_that_meets_a_busy_sku_tries_its_chunk_again(api, services, mo
     def busy_once(**kwargs):
         calls.append(1)
         if len(calls) == 2:  # an order held the SKU's stock: cancelled with nothing written
-            raise ClientError({"Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
-                               "CancellationReasons": [{"Code": "TransactionConflict"}] +
-                                                      [{"Code": "None"}] * (len(kwargs["TransactItems"]) - 1)},
-                              "TransactWriteItems")
+            raise ClientError(
+                {
+                    "Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
+                    "CancellationReasons": [{"Code": "TransactionConflict"}]
+                    + [{"Code": "None"}] * (len(kwargs["TransactItems"]) - 1),
+                },
+                "TransactWriteItems",
+            )
         return real(**kwargs)
 
     monkeypatch.setattr(client, "transact_write_items", busy_once)
     r = api.merch("POST", f"/admin/skus/{sku}/codes", {"codes": [f"{sku}-{i}" for i in range(150)]})
     monkeypatch.undo()
     assert (r.status, r.json) == (200, {"added": 150, "duplicates": 0, "available": 150})
-    entries = [a for a in api.merch("GET", "/admin/audit?limit=100").json["items"] if a["entity_id"] == sku
-               and a["action"] == "sku.codes"]
+    entries = [
+        a
+        for a in api.merch("GET", "/admin/audit?limit=100").json["items"]
+        if a["entity_id"] == sku and a["action"] == "sku.codes"
+    ]
     assert sorted(e["after"]["added"] for e in entries) == [52, 98], "one entry per chunk written"

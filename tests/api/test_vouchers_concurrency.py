@@ -1,4 +1,5 @@
 """Buyers racing for voucher codes through a live `chalice local` on DynamoDB Local: a code is never sold twice."""
+
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
@@ -16,8 +17,12 @@ def test_twelve_buyers_of_six_codes_get_six_orders_with_six_distinct_codes(live_
     assert live_api.merch("POST", f"/admin/skus/{sku}/codes", {"codes": codes}).json["available"] == 6
 
     def order(i):
-        return live_api.post("/orders", {"items": [{"sku": sku, "qty": 1}], "points": 0}, user=uid("buyer"),
-                             headers={"Idempotency-Key": uid("race")})
+        return live_api.post(
+            "/orders",
+            {"items": [{"sku": sku, "qty": 1}], "points": 0},
+            user=uid("buyer"),
+            headers={"Idempotency-Key": uid("race")},
+        )
 
     with ThreadPoolExecutor(max_workers=12) as pool:
         replies = list(pool.map(order, range(12)))

@@ -1,4 +1,5 @@
 """A real Chromium (Debian's, driven by Playwright) on the console of a live `chalice local`."""
+
 from __future__ import annotations
 
 import os
@@ -8,8 +9,15 @@ from typing import Any, Iterator
 
 import pytest
 
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"]
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def chromium_path() -> str:

@@ -1,5 +1,6 @@
 """The merchandiser console in a real browser, against a live `chalice local` on DynamoDB Local: what a
 merchandiser does on each screen, and what an attacker's data or a stale token cannot do."""
+
 from __future__ import annotations
 
 import re
@@ -67,8 +68,10 @@ def test_a_merchandiser_signs_in_and_a_fans_token_or_an_expired_one_is_refused(p
 def test_the_console_page_is_served_with_a_content_security_policy(live_api):
     r = live_api.get("/console")
     assert r.status == 200 and "text/html" in r.headers["Content-Type"]
-    assert "script-src 'self'" in r.headers["Content-Security-Policy"] and "unsafe-inline" not in \
-        r.headers["Content-Security-Policy"]
+    assert (
+        "script-src 'self'" in r.headers["Content-Security-Policy"]
+        and "unsafe-inline" not in r.headers["Content-Security-Policy"]
+    )
     assert live_api.get("/console/secrets.txt").status == 404
 
 
@@ -128,14 +131,23 @@ def test_a_product_the_api_refuses_is_explained_in_words_naming_the_field(page, 
 
 def test_approve_a_design_from_the_review_queue(page, live_server, live_api, shots):
     designer = uid("designer")
-    design = live_api.post("/designs", {"title": "Night-sky scarf", "description": "Silk, the stars over Hefei.",
-                                        "category": "apparel", "image_urls": ["https://img.example.com/scarf.png"]},
-                           user=designer).json
+    design = live_api.post(
+        "/designs",
+        {
+            "title": "Night-sky scarf",
+            "description": "Silk, the stars over Hefei.",
+            "category": "apparel",
+            "image_urls": ["https://img.example.com/scarf.png"],
+        },
+        user=designer,
+    ).json
     c = console(page, live_server)
     c.sign_in(merch_token(live_api))
     c.go("Design review")
     card = page.locator("article", has_text="Night-sky scarf").first
-    expect(card.get_by_role("img", name="Night-sky scarf")).to_have_attribute("src", "https://img.example.com/scarf.png")
+    expect(card.get_by_role("img", name="Night-sky scarf")).to_have_attribute(
+        "src", "https://img.example.com/scarf.png"
+    )
     page.screenshot(path=str(shots / "design-review.png"))
     card.get_by_role("button", name="Approve").click()
     expect(page.get_by_role("status")).to_have_text("Approved")
@@ -145,14 +157,23 @@ def test_approve_a_design_from_the_review_queue(page, live_server, live_api, sho
 
 def test_refund_an_order_and_read_the_points_report(page, live_server, live_api, shots):
     services = live_server["container"]
-    body = {"product_id": uid("p"), "category": "food", "title": "Console tea", "title_zh": "茶", "status": "active",
-            "skus": [{"sku": f"TEA-{uid('s').upper()}", "price_fen": 2000, "stock": 10}]}
+    body = {
+        "product_id": uid("p"),
+        "category": "food",
+        "title": "Console tea",
+        "title_zh": "茶",
+        "status": "active",
+        "skus": [{"sku": f"TEA-{uid('s').upper()}", "price_fen": 2000, "stock": 10}],
+    }
     assert live_api.merch("POST", "/admin/products", body).status == 201
     buyer = uid("buyer")
     give_points(services, buyer, 500)
-    order = live_api.post("/orders", {"items": [{"sku": body["skus"][0]["sku"], "qty": 1}], "points": 200,
-                                      "shipping_address": ADDRESS}, user=buyer,
-                          headers={"Idempotency-Key": uid("console")}).json
+    order = live_api.post(
+        "/orders",
+        {"items": [{"sku": body["skus"][0]["sku"], "qty": 1}], "points": 200, "shipping_address": ADDRESS},
+        user=buyer,
+        headers={"Idempotency-Key": uid("console")},
+    ).json
     c = console(page, live_server)
     c.sign_in(merch_token(live_api))
     c.go("Orders")
@@ -175,11 +196,24 @@ def test_refund_an_order_and_read_the_points_report(page, live_server, live_api,
 
 def test_html_in_a_title_or_a_description_is_shown_as_text_never_run(page, live_server, live_api):
     payload = '<img src=x onerror="window.__pwned=1">'
-    body = {"product_id": uid("p"), "category": "tech", "title": f"Evil {payload}", "title_zh": payload,
-            "skus": [{"sku": f"EVIL-{uid('s').upper()}", "price_fen": 1000, "stock": 1}]}
+    body = {
+        "product_id": uid("p"),
+        "category": "tech",
+        "title": f"Evil {payload}",
+        "title_zh": payload,
+        "skus": [{"sku": f"EVIL-{uid('s').upper()}", "price_fen": 1000, "stock": 1}],
+    }
     assert live_api.merch("POST", "/admin/products", body).status == 201
-    live_api.post("/designs", {"title": "Evil design", "description": f"<script>window.__pwned=2</script>{payload}",
-                               "category": "tech", "image_urls": ["https://img.example.com/x.png"]}, user=uid("d"))
+    live_api.post(
+        "/designs",
+        {
+            "title": "Evil design",
+            "description": f"<script>window.__pwned=2</script>{payload}",
+            "category": "tech",
+            "image_urls": ["https://img.example.com/x.png"],
+        },
+        user=uid("d"),
+    )
     c = console(page, live_server)
     c.sign_in(merch_token(live_api))
     page.get_by_label("Search by title").fill("Evil")
@@ -264,8 +298,12 @@ def test_a_hosted_sign_in_reply_is_checked_like_a_pasted_token(page, live_server
 
 def test_long_lists_page_on_with_load_more(page, live_server, live_api):
     for n in range(55):  # 55 merchandiser actions: more than one page of the audit log (50)
-        assert live_api.merch("POST", "/admin/campaigns", {"campaign_id": uid("pg"), "name": f"Paging {n}",
-                                                           "budget_points": 10}).status == 201
+        assert (
+            live_api.merch(
+                "POST", "/admin/campaigns", {"campaign_id": uid("pg"), "name": f"Paging {n}", "budget_points": 10}
+            ).status
+            == 201
+        )
     c = console(page, live_server)
     c.sign_in(merch_token(live_api))
     c.go("Audit log")

@@ -1,4 +1,5 @@
 """AuditRepository against DynamoDB Local: an entry exists exactly when the action it records committed."""
+
 from __future__ import annotations
 
 import pytest
@@ -17,13 +18,21 @@ def _record(services, entity_id: str, at: str, before=None, after=None, also=Non
 
 def test_entries_list_newest_first_without_bookkeeping(services):
     for day in (1, 3, 2):
-        _record(services, f"p-{day}", f"2024-05-0{day}T08:00:00.000Z",
-                before={"title": "Old", "version": day}, after={"title": "New", "version": day + 1, "stored": True})
+        _record(
+            services,
+            f"p-{day}",
+            f"2024-05-0{day}T08:00:00.000Z",
+            before={"title": "Old", "version": day},
+            after={"title": "New", "version": day + 1, "stored": True},
+        )
     first, start = services.audit_repo.page(2, None)
     rest, end = services.audit_repo.page(2, start)
     assert [e["entity_id"] for e in first + rest] == ["p-3", "p-2", "p-1"] and end is None
-    assert (first[0]["before"], first[0]["after"], first[0]["entity_type"]) == ({"title": "Old"}, {"title": "New"},
-                                                                                "product")
+    assert (first[0]["before"], first[0]["after"], first[0]["entity_type"]) == (
+        {"title": "Old"},
+        {"title": "New"},
+        "product",
+    )
 
 
 def test_no_entry_is_kept_for_an_action_that_did_not_commit(services):

@@ -1,4 +1,5 @@
 """CampaignRepository against DynamoDB Local: a budget is never overspent and a grant ref pays once."""
+
 from __future__ import annotations
 
 import pytest
@@ -16,8 +17,14 @@ def campaigns(services) -> CampaignRepository:
 
 
 def _campaign(budget: int = 100) -> dict:
-    return {"campaign_id": uid("spring"), "name": "Spring", "budget_points": budget, "issued_points": 0,
-            "created_at": T0, "created_by": "merch-t"}
+    return {
+        "campaign_id": uid("spring"),
+        "name": "Spring",
+        "budget_points": budget,
+        "issued_points": 0,
+        "created_at": T0,
+        "created_by": "merch-t",
+    }
 
 
 def _add(campaigns, campaign) -> None:
@@ -27,8 +34,15 @@ def _add(campaigns, campaign) -> None:
 
 
 def _issue(campaigns, campaign, points: int, ref: str) -> None:
-    grant = {"grant_id": uid("g"), "campaign_id": campaign["campaign_id"], "user_id": "u-1", "points": points,
-             "reason": "thanks", "ref": ref, "created_at": T0}
+    grant = {
+        "grant_id": uid("g"),
+        "campaign_id": campaign["campaign_id"],
+        "user_id": "u-1",
+        "points": points,
+        "reason": "thanks",
+        "ref": ref,
+        "created_at": T0,
+    }
     tx = campaigns.begin()
     campaigns.issue(tx, campaign, grant, on_budget=BudgetExhausted("budget spent"), on_replay=Replay)
     tx.commit()

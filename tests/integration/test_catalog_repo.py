@@ -1,5 +1,6 @@
 """CatalogRepository against DynamoDB Local: products, their SKUs, category counters and the audit entry change
 together or not at all."""
+
 from __future__ import annotations
 
 import pytest
@@ -70,13 +71,20 @@ def test_replace_updates_the_product_its_skus_and_the_counters(services, catalog
     before = catalog.get_product(before_p["product_id"])
     kept, dropped = before["skus"]
     added = {"sku": uid("SKU").upper(), "attributes": {}, "price_fen": 5000, "stock": 0}
-    after = {**before, "status": "active", "category": "tech", "title": "Renamed",
-             "skus": [{**kept, "price_fen": 17700}, added]}
+    after = {
+        **before,
+        "status": "active",
+        "category": "tech",
+        "title": "Renamed",
+        "skus": [{**kept, "price_fen": 17700}, added],
+    }
     catalog.replace(before, after, audit(services, "replace"))
     read = catalog.get_product(before["product_id"])
     assert (read["version"], read["title"], read["status"]) == (2, "Renamed", "active")
     assert [(s["sku"], s["price_fen"], s["stock"]) for s in read["skus"]] == [
-        (kept["sku"], 17700, kept["stock"]), (added["sku"], 5000, 0)]
+        (kept["sku"], 17700, kept["stock"]),
+        (added["sku"], 5000, 0),
+    ]
     assert catalog.get_sku(kept["sku"])["title"] == "Renamed"
     assert stored(services.table, sku_key(dropped["sku"])) == []
     assert catalog.category_counts(["apparel", "tech"]) == {"apparel": 0, "tech": 1}
@@ -90,8 +98,7 @@ def test_replace_from_a_stale_version_is_a_conflict_and_writes_nothing(services,
     stale = catalog.get_product(p["product_id"])
     catalog.replace(stale, {**stale, "title": "First edit"}, audit(services, "first edit"))
     added = {"sku": uid("SKU").upper(), "attributes": {}, "price_fen": 5000, "stock": 0}
-    late = {**stale, "status": "archived", "title": "Late edit",
-            "skus": [{**stale["skus"][0], "price_fen": 10}, added]}
+    late = {**stale, "status": "archived", "title": "Late edit", "skus": [{**stale["skus"][0], "price_fen": 10}, added]}
     with pytest.raises(Conflict) as raised:
         catalog.replace(stale, late, audit(services, "late edit"))
     assert raised.value.details == {"product": p["product_id"]}
@@ -129,8 +136,11 @@ def test_replace_adding_a_sku_of_another_product_already_exists_and_writes_nothi
     before = catalog.get_product(mine["product_id"])
     taken = other["skus"][0]["sku"]
     with pytest.raises(AlreadyExists) as raised:
-        catalog.replace(before, {**before, "title": "Grabby", "skus": before["skus"] + [{**other["skus"][0]}]},
-                        audit(services, "grab"))
+        catalog.replace(
+            before,
+            {**before, "title": "Grabby", "skus": before["skus"] + [{**other["skus"][0]}]},
+            audit(services, "grab"),
+        )
     assert raised.value.details == {"sku": taken}
     assert catalog.get_product(mine["product_id"])["title"] == mine["title"]
     assert catalog.get_sku(taken)["product_id"] == other["product_id"]

@@ -1,5 +1,6 @@
 """ContributionRepository against DynamoDB Local: a source earns once, the balance is the sum of the ledger, the
 ledger reads newest first, and a vote's weight can be pinned."""
+
 from __future__ import annotations
 
 import pytest
@@ -10,8 +11,9 @@ from chalicelib.domain.errors import AlreadyExists
 from tests.helpers import uid
 
 
-def entry(user_id: str, kind: str = "forum_answer", ref: str = "r-1", amount: int = 10,
-          at: str = "2024-05-01T08:00:00.000Z") -> dict:
+def entry(
+    user_id: str, kind: str = "forum_answer", ref: str = "r-1", amount: int = 10, at: str = "2024-05-01T08:00:00.000Z"
+) -> dict:
     return {"entry_id": uid("c"), "user_id": user_id, "kind": kind, "ref": ref, "amount": amount, "created_at": at}
 
 

@@ -1,5 +1,6 @@
 """DesignRepository against DynamoDB Local: open submissions are bounded, reviews move from the status read,
 votes count once and only for public designs of someone else."""
+
 from __future__ import annotations
 
 import pytest
@@ -33,8 +34,16 @@ def _vote(repo, design_id, voter, weight: int = 1, read: dict | None = None) -> 
     """A vote planned from `read` (default: the design as stored now)."""
     seen = read or repo.get(design_id) or {**design(), "design_id": design_id}
     tx = repo.begin()
-    repo.vote(tx, seen, voter, weight, 0, "2024-05-02T00:00:00.000Z", on_repeat=AlreadyExists("voted"),
-              on_changed=NotFound("not public, or changed since read"))
+    repo.vote(
+        tx,
+        seen,
+        voter,
+        weight,
+        0,
+        "2024-05-02T00:00:00.000Z",
+        on_repeat=AlreadyExists("voted"),
+        on_changed=NotFound("not public, or changed since read"),
+    )
     tx.commit()
 
 
@@ -107,8 +116,13 @@ def test_a_second_vote_by_the_same_user_is_refused_and_not_counted(services):
 @pytest.mark.parametrize("case", ["own design", "not public yet", "unknown design"])
 def test_a_vote_that_cannot_count_is_gone_and_leaves_no_marker(services, case):
     repo, voter = services.design_repo, uid("voter")
-    d = _add(repo, design(designer_id=voter if case == "own design" else None,
-                          status="submitted" if case == "not public yet" else "approved"))
+    d = _add(
+        repo,
+        design(
+            designer_id=voter if case == "own design" else None,
+            status="submitted" if case == "not public yet" else "approved",
+        ),
+    )
     design_id = uid("d") if case == "unknown design" else d["design_id"]
     with pytest.raises(NotFound):
         _vote(repo, design_id, voter)
@@ -167,11 +181,16 @@ def test_votes_cast_before_weights_existed_count_once_each(services):
     repo = services.design_repo
     d = _add(repo, design(status="approved"))
     services.table.client.update_item(  # a design as the previous version left it: votes, no score
-        TableName=services.table.name, Key=design_key(d["design_id"]), UpdateExpression="SET votes = :v",
-        ExpressionAttributeValues={":v": {"N": "2"}})
+        TableName=services.table.name,
+        Key=design_key(d["design_id"]),
+        UpdateExpression="SET votes = :v",
+        ExpressionAttributeValues={":v": {"N": "2"}},
+    )
     for voter in ("old-1", "old-2"):  # and its votes, without a weight
-        services.table.client.put_item(TableName=services.table.name, Item={
-            "pk": {"S": f"DESIGN#{d['design_id']}"}, "sk": {"S": f"VOTE#{voter}"}, "at": {"S": "2024-05-01"}})
+        services.table.client.put_item(
+            TableName=services.table.name,
+            Item={"pk": {"S": f"DESIGN#{d['design_id']}"}, "sk": {"S": f"VOTE#{voter}"}, "at": {"S": "2024-05-01"}},
+        )
     assert repo.get(d["design_id"])["score"] == 2
     _vote(repo, d["design_id"], uid("voter"), weight=3)
     assert (repo.get(d["design_id"])["votes"], repo.get(d["design_id"])["score"]) == (3, 5)

@@ -1,5 +1,6 @@
 """Transaction and Table against DynamoDB Local: all-or-nothing writes, the error each failed operation means,
 and the reads the work lists and listings rely on."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -136,8 +137,13 @@ class CancelledClient:
         self.codes = codes
 
     def transact_write_items(self, **_: Any) -> None:
-        raise ClientError({"Error": {"Code": "TransactionCanceledException", "Message": "cancelled"},
-                           "CancellationReasons": [{"Code": c} for c in self.codes]}, "TransactWriteItems")
+        raise ClientError(
+            {
+                "Error": {"Code": "TransactionCanceledException", "Message": "cancelled"},
+                "CancellationReasons": [{"Code": c} for c in self.codes],
+            },
+            "TransactWriteItems",
+        )
 
 
 def test_a_cancellation_without_a_failed_condition_is_contention():
@@ -156,7 +162,10 @@ def test_due_lists_only_the_partition_below_the_bound_oldest_first(services):
         table.put_if_absent(_item(uid("w"), gsi1pk=work, gsi1sk=f"{at}#x", at=at))
     table.put_if_absent(_item(uid("w"), gsi1pk=other, gsi1sk="2024-05-01T07:00#x", at="other"))
     assert [i["at"] for i in table.due(work, "2024-05-01T11:00")] == [
-        "2024-05-01T08:00", "2024-05-01T09:00", "2024-05-01T10:00"]
+        "2024-05-01T08:00",
+        "2024-05-01T09:00",
+        "2024-05-01T10:00",
+    ]
     assert [i["at"] for i in table.due(work, "2024-05-01T11:00", limit=2)] == ["2024-05-01T08:00", "2024-05-01T09:00"]
     assert table.due(work, "2024-05-01T08:00") == []
 

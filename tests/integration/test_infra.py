@@ -1,4 +1,5 @@
 """The deployable infrastructure: lints clean, deploys in CloudFormation (moto) as the settings name it."""
+
 from __future__ import annotations
 
 import json
@@ -17,39 +18,60 @@ from infra.provision import TEMPLATE
 from tools import package
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-PROD = Settings(stage="prod", jwt_issuer="https://iss", jwt_audience="app", jwks_url="https://iss/jwks",
-                cursor_secret="c" * 32, stripe_api_key="sk_live_x", stripe_webhook_secret="whsec_x")
+PROD = Settings(
+    stage="prod",
+    jwt_issuer="https://iss",
+    jwt_audience="app",
+    jwks_url="https://iss/jwks",
+    cursor_secret="c" * 32,
+    stripe_api_key="sk_live_x",
+    stripe_webhook_secret="whsec_x",
+)
 
 
 def test_the_packaged_template_passes_cfn_lint(tmp_path):
     template = package.package("prod", tmp_path / "prod")
-    lint = subprocess.run([str(Path(sys.executable).with_name("cfn-lint")), str(template)],
-                          capture_output=True, text=True)
+    lint = subprocess.run(
+        [str(Path(sys.executable).with_name("cfn-lint")), str(template)], capture_output=True, text=True
+    )
     assert lint.returncode == 0, lint.stdout + lint.stderr
     resources = json.loads(template.read_text())["Resources"]
     functions = [name for name, r in resources.items() if r["Type"] == "AWS::Serverless::Function"]
     assert sorted(functions) == sorted(package.function_names())
     for name in functions:  # every function gets the settings a non-local stage refuses to start without
         variables = resources[name]["Properties"]["Environment"]["Variables"]
-        assert {"LIFESHOP_JWKS_URL", "LIFESHOP_CURSOR_SECRET", "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET"} <= set(variables)
-    assert not any(r["Type"] == "AWS::Serverless::Function" and "SQS" in json.dumps(r.get("Properties", {}).get("Events"))
-                   for r in resources.values())  # no SQS-triggered function, so no batch-failure reporting to set
+        assert {"LIFESHOP_JWKS_URL", "LIFESHOP_CURSOR_SECRET", "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET"} <= set(
+            variables
+        )
+    assert not any(
+        r["Type"] == "AWS::Serverless::Function" and "SQS" in json.dumps(r.get("Properties", {}).get("Events"))
+        for r in resources.values()
+    )  # no SQS-triggered function, so no batch-failure reporting to set
     api = next(r for r in resources.values() if r["Type"] == "AWS::Serverless::Api")
     throttle = api["Properties"]["MethodSettings"][0]
-    assert (throttle["ThrottlingRateLimit"], throttle["ThrottlingBurstLimit"]) == ({"Ref": "ApiRateLimit"},
-                                                                                  {"Ref": "ApiBurstLimit"})
+    assert (throttle["ThrottlingRateLimit"], throttle["ThrottlingBurstLimit"]) == (
+        {"Ref": "ApiRateLimit"},
+        {"Ref": "ApiBurstLimit"},
+    )
     for consumer, prefix in (("PublishOutbox", "OUTBOX#"), ("CountLedger", "LEDGER#")):
         [stream] = resources[consumer]["Properties"]["Events"].values()
         assert stream["Properties"]["Stream"] == {"Fn::GetAtt": ["StoreTable", "StreamArn"]}
         assert stream["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         assert stream["Properties"]["DestinationConfig"]["OnFailure"]["Destination"] == {
-            "Fn::GetAtt": ["OutboxFailureQueue", "Arn"]}
+            "Fn::GetAtt": ["OutboxFailureQueue", "Arn"]
+        }
         assert prefix in stream["Properties"]["FilterCriteria"]["Filters"][0]["Pattern"]
     assert resources["StoreTable"]["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
     stage = json.loads(template.read_text())["Parameters"]["Stage"]["AllowedPattern"]
     assert re.match(stage, "prod") and re.match(stage, "staging") and not re.match(stage, "local")
-    sizes = {name: (resources[name]["Properties"]["Runtime"], resources[name]["Properties"]["Architectures"],
-                    resources[name]["Properties"]["MemorySize"]) for name in functions}
+    sizes = {
+        name: (
+            resources[name]["Properties"]["Runtime"],
+            resources[name]["Properties"]["Architectures"],
+            resources[name]["Properties"]["MemorySize"],
+        )
+        for name in functions
+    }
     assert sizes == {name: ("python3.13", ["arm64"], 1024 if name == "APIHandler" else 256) for name in functions}
     api_function = resources["APIHandler"]["Properties"]
     assert api_function["SnapStart"] == {"ApplyOn": {"Ref": "SnapStart"}} and api_function["AutoPublishAlias"] == "live"
@@ -86,8 +108,11 @@ def test_stage_local_cannot_be_packaged(tmp_path):
 @mock_aws
 def test_the_resource_template_deploys_and_names_what_the_app_uses():
     cfn = boto3.client("cloudformation", region_name="cn-north-1")
-    cfn.create_stack(StackName="lifeshop-prod", TemplateBody=TEMPLATE.read_text(),
-                     Parameters=[{"ParameterKey": "Stage", "ParameterValue": "prod"}])
+    cfn.create_stack(
+        StackName="lifeshop-prod",
+        TemplateBody=TEMPLATE.read_text(),
+        Parameters=[{"ParameterKey": "Stage", "ParameterValue": "prod"}],
+    )
     ddb = boto3.client("dynamodb", region_name="cn-north-1")
     table = ddb.describe_table(TableName=PROD.store_table)["Table"]
     assert {k["AttributeName"] for k in table["KeySchema"]} == {"pk", "sk"}
@@ -105,10 +130,14 @@ def test_the_resource_template_deploys_and_names_what_the_app_uses():
         alarm = resources[f"{name}DeadLetterAlarm"]["Properties"]
         assert alarm["Dimensions"][0]["Value"] == {"Fn::GetAtt": [f"{name}DeadLetterQueue", "QueueName"]}
         assert (alarm["MetricName"], alarm["Threshold"], alarm["ComparisonOperator"]) == (
-            "ApproximateNumberOfMessagesVisible", 0, "GreaterThanThreshold")
+            "ApproximateNumberOfMessagesVisible",
+            0,
+            "GreaterThanThreshold",
+        )
         consumer = resources[f"{name}ConsumerPolicy"]["Properties"]["PolicyDocument"]["Statement"]
-        assert [s["Resource"] for s in consumer] == [[{"Fn::GetAtt": [f"{name}Queue", "Arn"]},
-                                                      {"Fn::GetAtt": [f"{name}DeadLetterQueue", "Arn"]}]]
+        assert [s["Resource"] for s in consumer] == [
+            [{"Fn::GetAtt": [f"{name}Queue", "Arn"]}, {"Fn::GetAtt": [f"{name}DeadLetterQueue", "Arn"]}]
+        ]
         assert "sqs:SendMessage" not in consumer[0]["Action"], "a partner reads its own queue and nothing else"
 
 

@@ -1,5 +1,6 @@
 """OrderRepository against DynamoDB Local: orders with their idempotency records, optimistic saves, stock and
 the work lists (payment windows, refunds)."""
+
 from __future__ import annotations
 
 import pytest
@@ -13,8 +14,9 @@ from chalicelib.domain.orders import Payment
 from tests.helpers import uid
 from tests.integration.builders import audit, line, order, product, stored
 
-PAYMENT = Payment(provider="local", payment_intent_id="pi_local_1", client_secret="secret_1",
-                  status="requires_payment_method")
+PAYMENT = Payment(
+    provider="local", payment_intent_id="pi_local_1", client_secret="secret_1", status="requires_payment_method"
+)
 
 
 def _add(repo, o, request_hash: str = "h1") -> None:
@@ -100,8 +102,13 @@ def test_refunds_due_lists_unconfirmed_cash_refunds_until_marked_refunded(servic
     _add(repo, placed)
     read = repo.get(placed.order_id)
     assert repo.refunds_due("2024-05-01T09:00:00.000Z") == []
-    cancelled = read.model_copy(update={"status": "cancelled", "updated_at": "2024-05-01T08:20:00.000Z",
-                                        "payment": PAYMENT.model_copy(update={"status": "refund_pending"})})
+    cancelled = read.model_copy(
+        update={
+            "status": "cancelled",
+            "updated_at": "2024-05-01T08:20:00.000Z",
+            "payment": PAYMENT.model_copy(update={"status": "refund_pending"}),
+        }
+    )
     _save(repo, cancelled, read)
     assert repo.refunds_due("2024-05-01T08:20:00.000Z") == []  # not older than the bound yet
     assert repo.refunds_due("2024-05-01T09:00:00.000Z") == [placed.order_id]
@@ -139,9 +146,13 @@ def test_taking_stock_of_a_sku_not_on_sale_loses_the_race(services, status):
     repo = services.order_repo
     sku = _sku(services, 10, status="draft")
     if status == "archived":
-        services.table.client.update_item(TableName=services.table.name, Key=sku_key(sku),
-                                          UpdateExpression="SET #s = :s", ExpressionAttributeNames={"#s": "status"},
-                                          ExpressionAttributeValues={":s": {"S": "archived"}})
+        services.table.client.update_item(
+            TableName=services.table.name,
+            Key=sku_key(sku),
+            UpdateExpression="SET #s = :s",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":s": {"S": "archived"}},
+        )
     tx = repo.begin()
     repo.take_stock(tx, [line(sku, qty=1)], _read(repo, sku))
     with pytest.raises(LostRace):

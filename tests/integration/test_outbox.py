@@ -1,5 +1,6 @@
 """The outbox against DynamoDB Local, its stream and a local SQS: an event exists exactly when its change
 committed, and the stream consumer sends each one, in order, past a queue that is down."""
+
 from __future__ import annotations
 
 import json
@@ -83,9 +84,17 @@ def test_a_batch_reports_the_first_record_the_queue_did_not_take_and_nothing_aft
 
 def test_the_consumer_answers_lambdas_partial_batch_response(services):
     event = _event()
-    record = {"eventName": "INSERT", "dynamodb": {"SequenceNumber": "100", "NewImage": {
-        "pk": {"S": f"OUTBOX#{event.event_id}"}, "sk": {"S": "META"},
-        "event": {"M": {k: {"S": v} for k, v in {"event_id": "x"}.items()}}}}}
+    record = {
+        "eventName": "INSERT",
+        "dynamodb": {
+            "SequenceNumber": "100",
+            "NewImage": {
+                "pk": {"S": f"OUTBOX#{event.event_id}"},
+                "sk": {"S": "META"},
+                "event": {"M": {k: {"S": v} for k, v in {"event_id": "x"}.items()}},
+            },
+        },
+    }
     other = {"eventName": "INSERT", "dynamodb": {"SequenceNumber": "99", "NewImage": {"pk": {"S": "ORDER#o"}}}}
     assert workers.publish_outbox([other]) == {"batchItemFailures": []}
     services.outbox.park = lambda record, reason: False  # the failures queue is down too: retry, never drop

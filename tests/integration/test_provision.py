@@ -1,4 +1,5 @@
 """Tables and queues come from infra/template.json, exactly as the app's settings name them."""
+
 from __future__ import annotations
 
 import json

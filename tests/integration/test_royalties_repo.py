@@ -1,5 +1,6 @@
 """RoyaltyRepository against DynamoDB Local: one record per order on a work list sorted by when its work is due,
 moves from the status read, and lines written once."""
+
 from __future__ import annotations
 
 import pytest
@@ -43,8 +44,9 @@ def test_one_record_per_order_holds_every_line_and_is_listed_for_its_work(royalt
 def test_a_move_takes_the_record_off_the_list_or_lists_it_for_later(royalties):
     order_id = _owe(royalties, "2024-05-01T08:00:00.000Z")
     tx = royalties.begin()
-    royalties.move(tx, royalties.get(order_id), "due", list_at="2024-05-08T08:00:00.000Z",
-                   due_at="2024-05-08T08:00:00.000Z")
+    royalties.move(
+        tx, royalties.get(order_id), "due", list_at="2024-05-08T08:00:00.000Z", due_at="2024-05-08T08:00:00.000Z"
+    )
     tx.commit()
     assert _listed(royalties, "2024-05-07T00:00:00.000Z") == []
     assert _listed(royalties, "2024-05-08T08:00:00.001Z") == [order_id]

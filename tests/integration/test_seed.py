@@ -1,4 +1,5 @@
 """The catalog files load with the API's models and seed idempotently without undoing edits."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -25,8 +26,12 @@ def test_seeding_twice_changes_nothing_and_keeps_merchandiser_edits(services):
     first = catalog_files.seed(services.catalog, products)
     assert len(first.created) == len(products) and first.kept == []
     edited = services.catalog.product("food-yunnan-coffee", active_only=False)
-    update = ProductUpdate.model_validate({**edited.model_dump(include=set(ProductUpdate.model_fields) - {
-        "product_id", "status"}), "title": "Edited by a merchandiser"})
+    update = ProductUpdate.model_validate(
+        {
+            **edited.model_dump(include=set(ProductUpdate.model_fields) - {"product_id", "status"}),
+            "title": "Edited by a merchandiser",
+        }
+    )
     services.catalog.update("merch-1", "food-yunnan-coffee", update)
     before = services.catalog.products(None, None, 100, None)
     audit_before = services.audit.page(100, None).items
@@ -42,7 +47,9 @@ def test_seeding_twice_changes_nothing_and_keeps_merchandiser_edits(services):
 def test_a_bad_catalog_file_is_reported_with_file_product_and_field(tmp_path: Path):
     (tmp_path / "food.yaml").write_text(
         "category: food\nproducts:\n  - product_id: food-x\n    title: X\n    title_zh: 叉\n"
-        "    skus:\n      - {sku: X-1, price_fen: 105}\n", encoding="utf-8")
+        "    skus:\n      - {sku: X-1, price_fen: 105}\n",
+        encoding="utf-8",
+    )
     with pytest.raises(catalog_files.CatalogFileError) as err:
         catalog_files.load(tmp_path)
     assert "food.yaml" in str(err.value) and "food-x" in str(err.value) and "skus.0.price_fen" in str(err.value)

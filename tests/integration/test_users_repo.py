@@ -1,4 +1,5 @@
 """UserRepository against DynamoDB Local: balances move only with their ledger, from the exact version read."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -38,8 +39,11 @@ def test_a_recorded_profile_reads_back_with_the_next_version_and_an_exact_ledger
     ledger, nxt = repo.ledger_page(user, 10, None)
     assert nxt is None
     assert [(e["kind"], e["delta"], e["held_delta"], e["available_after"], e["seq"]) for e in ledger] == [
-        ("earn", 50, 0, 350, "000000000002#001"), ("spend", 0, -200, 300, "000000000002#000"),
-        ("hold", -200, 200, 300, "000000000001#001"), ("grant", 500, 0, 500, "000000000001#000")]
+        ("earn", 50, 0, 350, "000000000002#001"),
+        ("spend", 0, -200, 300, "000000000002#000"),
+        ("hold", -200, 200, 300, "000000000001#001"),
+        ("grant", 500, 0, 500, "000000000001#000"),
+    ]
     assert repo.ledger_sums(user) == (350, 0) == (repo.get(user).points_available, repo.get(user).points_held)
 
 
@@ -72,8 +76,9 @@ def test_two_first_writes_of_one_account_cannot_both_win(services):
     repo, user = services.user_repo, uid("u")
     _record(repo, _first_time(user), [Entry(100, "grant", "g-1")])
     tx = repo.begin()
-    repo.record(tx, _first_time(user), _first_time(user).posted([Entry(7, "earn", "post:1")]),
-                [Entry(7, "earn", "post:1")], T0)
+    repo.record(
+        tx, _first_time(user), _first_time(user).posted([Entry(7, "earn", "post:1")]), [Entry(7, "earn", "post:1")], T0
+    )
     with pytest.raises(LostRace):
         tx.commit()
     assert repo.get(user).points_available == 100
@@ -87,8 +92,9 @@ def test_a_second_checkin_on_the_same_day_fails_with_its_error_and_pays_nothing(
         before = repo.get(user) or _first_time(user)
         tx = repo.begin()
         repo.add_checkin(tx, user, day, {"points": 10}, on_fail=AlreadyCheckedIn("already checked in today"))
-        repo.record(tx, before, before.posted([Entry(10, "earn", f"checkin:{day}")]),
-                    [Entry(10, "earn", f"checkin:{day}")], T0)
+        repo.record(
+            tx, before, before.posted([Entry(10, "earn", f"checkin:{day}")]), [Entry(10, "earn", f"checkin:{day}")], T0
+        )
         tx.commit()
 
     check_in("2024-05-01")
@@ -106,8 +112,13 @@ def test_a_task_award_is_paid_once_per_ref(services):
     tx.commit()
     tx = repo.begin()
     repo.add_task_award(tx, user, "post", "r-1", {"points": 99}, on_fail=Replay)
-    repo.record(tx, _first_time(user), _first_time(user).posted([Entry(99, "earn", "post:r-1")]),
-                [Entry(99, "earn", "post:r-1")], T0)
+    repo.record(
+        tx,
+        _first_time(user),
+        _first_time(user).posted([Entry(99, "earn", "post:r-1")]),
+        [Entry(99, "earn", "post:r-1")],
+        T0,
+    )
     with pytest.raises(Replay):
         tx.commit()
     assert repo.task_award(user, "post", "r-1")["points"] == 30

@@ -1,4 +1,5 @@
 """Pagination cursors: opaque, bound to one listing and one secret, and refused when touched."""
+
 from __future__ import annotations
 
 import base64
@@ -121,8 +122,9 @@ def test_a_signed_payload_that_is_not_json_is_refused(codec):
         refused(codec, b64(signature + payload))
 
 
-@pytest.mark.parametrize("cursor", ["", "!!!", "***", "A", "AAAAA", "not a cursor", "游标", "%%%%%%%%%%%%",
-                                    "=" * 8, "eyJwayI6ImEifQ"])  # the last is a bare unsigned {"pk":"a"}
+@pytest.mark.parametrize(
+    "cursor", ["", "!!!", "***", "A", "AAAAA", "not a cursor", "游标", "%%%%%%%%%%%%", "=" * 8, "eyJwayI6ImEifQ"]
+)  # the last is a bare unsigned {"pk":"a"}
 def test_garbage_is_refused_as_an_invalid_request(codec, cursor):
     error = refused(codec, cursor)
     assert error.message == "cursor is not valid for this listing"
@@ -133,12 +135,18 @@ def test_a_cursor_of_the_wrong_type_is_refused(codec, cursor):
     refused(codec, cursor)
 
 
-
-@pytest.mark.parametrize("forged", [
-    {"pk": "DESIGN#d-1", "sk": "META", "votes": 12},      # not a key attribute
-    {"pk": "DESIGN#d-1", "sk": 7},                         # not a string
-    {"pk": ""}, {}, ["pk", "sk"], "PRODUCT#a", 42,        # empty, or not a key at all
-])
+@pytest.mark.parametrize(
+    "forged",
+    [
+        {"pk": "DESIGN#d-1", "sk": "META", "votes": 12},  # not a key attribute
+        {"pk": "DESIGN#d-1", "sk": 7},  # not a string
+        {"pk": ""},
+        {},
+        ["pk", "sk"],
+        "PRODUCT#a",
+        42,  # empty, or not a key at all
+    ],
+)
 def test_a_cursor_signed_with_our_key_that_is_not_a_key_is_refused(forged):
     """Whoever holds the signing key (stage local's is public) still cannot make a listing fail with a 500."""
     codec = CursorCodec(b"k1")

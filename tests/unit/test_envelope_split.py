@@ -1,4 +1,5 @@
 """How an envelope's points are split and dealt over its shards (pure rules)."""
+
 from __future__ import annotations
 
 import random
@@ -9,8 +10,10 @@ import pytest
 from chalicelib.domain.envelopes import deal, home_shard, largest, shard_count, split_points
 
 
-@pytest.mark.parametrize("total, shares", [(1, 1), (10, 10), (11, 10), (100, 3), (1000, 7), (1_000_000, 10_000),
-                                           (10_000, 10_000), (10_001, 10_000), (2, 1)])
+@pytest.mark.parametrize(
+    "total, shares",
+    [(1, 1), (10, 10), (11, 10), (100, 3), (1000, 7), (1_000_000, 10_000), (10_000, 10_000), (10_001, 10_000), (2, 1)],
+)
 def test_a_random_split_gives_everyone_at_least_a_point_and_sums_exactly(total, shares):
     rng = random.Random(total * 31 + shares)
     for _ in range(20 if shares < 1000 else 2):
@@ -51,8 +54,7 @@ def test_shards_hold_every_share_once_and_the_largest_is_found():
     assert largest(dealt) == (1, 1), "the first of equal largest shares in dealing order"
 
 
-@pytest.mark.parametrize("shares, expected", [(1, 1), (20, 1), (25, 1), (26, 2), (100, 4), (400, 16),
-                                              (10_000, 16)])
+@pytest.mark.parametrize("shares, expected", [(1, 1), (20, 1), (25, 1), (26, 2), (100, 4), (400, 16), (10_000, 16)])
 def test_the_shard_count_grows_with_the_shares_up_to_the_maximum(shares, expected):
     assert shard_count(shares, 25, 16) == expected
 

@@ -1,4 +1,5 @@
 """docs/events holds exactly the schemas the event models generate."""
+
 from __future__ import annotations
 
 from tools.event_schemas import DOCS, schemas

@@ -1,5 +1,6 @@
 """What a container keeps is made with garbage collection paused; the collector must always come back on, or a
 warm container would grow until Lambda kills it."""
+
 from __future__ import annotations
 
 import gc

@@ -1,4 +1,5 @@
 """Points rules: the daily cap, the Shanghai day, VINs and tier changes."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -15,17 +16,21 @@ VALID_CN_VIN = "LJ1E6A2U5N7000001"  # check digit 5: 236 % 11 (worked out in tes
 
 # -- the daily cap ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("task_points, earned_today, daily_cap, paid", [
-    (10, 0, 100, 10),  # all of it
-    (10, 90, 100, 10),  # all of it, reaching the cap exactly
-    (10, 95, 100, 5),  # part of it
-    (10, 99, 100, 1),
-    (50, 60, 100, 40),
-    (10, 100, 100, 0),  # at the cap
-    (10, 150, 100, 0),  # over the cap: 0, never negative
-    (10, 0, 0, 0),  # no cap room at all
-    (0, 0, 100, 0),
-])
+
+@pytest.mark.parametrize(
+    "task_points, earned_today, daily_cap, paid",
+    [
+        (10, 0, 100, 10),  # all of it
+        (10, 90, 100, 10),  # all of it, reaching the cap exactly
+        (10, 95, 100, 5),  # part of it
+        (10, 99, 100, 1),
+        (50, 60, 100, 40),
+        (10, 100, 100, 0),  # at the cap
+        (10, 150, 100, 0),  # over the cap: 0, never negative
+        (10, 0, 0, 0),  # no cap room at all
+        (0, 0, 100, 0),
+    ],
+)
 def test_capped_award(task_points, earned_today, daily_cap, paid):
     assert capped_award(task_points, earned_today, daily_cap) == paid
 
@@ -39,21 +44,26 @@ def test_a_day_of_awards_never_exceeds_the_cap():
 
 # -- the Shanghai day (UTC+8) -----------------------------------------------------------------
 
-@pytest.mark.parametrize("moment, day", [
-    (dt.datetime(2025, 3, 1, 15, 59, 59, 999_000, tzinfo=UTC), "2025-03-01"),
-    (dt.datetime(2025, 3, 1, 15, 59, 59, 999_999, tzinfo=UTC), "2025-03-01"),
-    (dt.datetime(2025, 3, 1, 16, 0, 0, tzinfo=UTC), "2025-03-02"),
-    (dt.datetime(2025, 3, 1, 0, 0, 0, tzinfo=UTC), "2025-03-01"),
-    (dt.datetime(2024, 12, 31, 16, 0, 0, tzinfo=UTC), "2025-01-01"),  # new year in Shanghai first
-    (dt.datetime(2024, 2, 28, 16, 30, tzinfo=UTC), "2024-02-29"),  # leap day
-    (dt.datetime(2025, 3, 2, 0, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))), "2025-03-02"),
-    (dt.datetime(2025, 3, 1, 23, 30, tzinfo=dt.timezone(dt.timedelta(hours=-5))), "2025-03-02"),  # 04:30 UTC
-])
+
+@pytest.mark.parametrize(
+    "moment, day",
+    [
+        (dt.datetime(2025, 3, 1, 15, 59, 59, 999_000, tzinfo=UTC), "2025-03-01"),
+        (dt.datetime(2025, 3, 1, 15, 59, 59, 999_999, tzinfo=UTC), "2025-03-01"),
+        (dt.datetime(2025, 3, 1, 16, 0, 0, tzinfo=UTC), "2025-03-02"),
+        (dt.datetime(2025, 3, 1, 0, 0, 0, tzinfo=UTC), "2025-03-01"),
+        (dt.datetime(2024, 12, 31, 16, 0, 0, tzinfo=UTC), "2025-01-01"),  # new year in Shanghai first
+        (dt.datetime(2024, 2, 28, 16, 30, tzinfo=UTC), "2024-02-29"),  # leap day
+        (dt.datetime(2025, 3, 2, 0, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))), "2025-03-02"),
+        (dt.datetime(2025, 3, 1, 23, 30, tzinfo=dt.timezone(dt.timedelta(hours=-5))), "2025-03-02"),  # 04:30 UTC
+    ],
+)
 def test_shanghai_day(moment, day):
     assert shanghai_day(moment) == day
 
 
 # -- VINs -------------------------------------------------------------------------------------
+
 
 def test_check_digit_by_hand():
     # L J 1 E 6 A 2 U _ N 7 0 0 0 0 0 1 -> values 3 1 1 5 6 1 2 4 _ 5 7 0 0 0 0 0 1
@@ -61,18 +71,31 @@ def test_check_digit_by_hand():
     assert vin_check_digit(VALID_CN_VIN) == "5"
 
 
-@pytest.mark.parametrize("vin, digit", [
-    (VALID_CN_VIN, "5"),
-    ("1M8GDM9AXKP042788", "X"),  # 351 % 11 = 10 -> X
-    ("11111111111111111", "1"),  # the weights sum to 89; 89 % 11 = 1
-    ("00000000000000000", "0"),
-])
+@pytest.mark.parametrize(
+    "vin, digit",
+    [
+        (VALID_CN_VIN, "5"),
+        ("1M8GDM9AXKP042788", "X"),  # 351 % 11 = 10 -> X
+        ("11111111111111111", "1"),  # the weights sum to 89; 89 % 11 = 1
+        ("00000000000000000", "0"),
+    ],
+)
 def test_vin_check_digit(vin, digit):
     assert vin_check_digit(vin) == digit
 
 
-@pytest.mark.parametrize("vin", [VALID_CN_VIN, "1M8GDM9AXKP042788", "11111111111111111", "00000000000000000",
-                                 "WVWZZZ1JZ3W386752", "WDB1240221A123456", "JHMCM56557C404453"])
+@pytest.mark.parametrize(
+    "vin",
+    [
+        VALID_CN_VIN,
+        "1M8GDM9AXKP042788",
+        "11111111111111111",
+        "00000000000000000",
+        "WVWZZZ1JZ3W386752",
+        "WDB1240221A123456",
+        "JHMCM56557C404453",
+    ],
+)
 def test_valid_vins_have_no_problem(vin):
     assert vin_problem(vin) is None
 
@@ -83,12 +106,15 @@ def test_a_wrong_check_digit_names_the_right_one(ninth, expected):
     assert vin_problem(vin) == f"the check digit (9th character) should be {expected}"
 
 
-@pytest.mark.parametrize("vin, expected", [
-    ("LJ1E6A2U5N7000002", "7"),  # +1 at weight 2: 238 % 11 = 7
-    ("LJ1E6A2U5N7000011", "8"),  # +1 at weight 3: 239 % 11 = 8
-    ("LK1E6A2U5N7000001", "1"),  # J(1) -> K(2) at weight 7: 243 % 11 = 1
-    ("1M8GDM9A0KP042788", "X"),
-])
+@pytest.mark.parametrize(
+    "vin, expected",
+    [
+        ("LJ1E6A2U5N7000002", "7"),  # +1 at weight 2: 238 % 11 = 7
+        ("LJ1E6A2U5N7000011", "8"),  # +1 at weight 3: 239 % 11 = 8
+        ("LK1E6A2U5N7000001", "1"),  # J(1) -> K(2) at weight 7: 243 % 11 = 1
+        ("1M8GDM9A0KP042788", "X"),
+    ],
+)
 def test_changing_another_character_moves_the_check_digit(vin, expected):
     assert vin_problem(vin) == f"the check digit (9th character) should be {expected}"
 
@@ -98,16 +124,32 @@ def test_a_vin_has_seventeen_characters(vin):
     assert vin_problem(vin) == "a VIN has exactly 17 characters"
 
 
-@pytest.mark.parametrize("vin", ["LJ1E6A2U5N70000I1", "LJ1E6A2U5N70000O1", "LJ1E6A2U5N70000Q1",
-                                 "lj1e6a2u5n7000001", "LJ1E6A2U5N70000-1", "LJ1E6A2U5N70000 1"])
+@pytest.mark.parametrize(
+    "vin",
+    [
+        "LJ1E6A2U5N70000I1",
+        "LJ1E6A2U5N70000O1",
+        "LJ1E6A2U5N70000Q1",
+        "lj1e6a2u5n7000001",
+        "LJ1E6A2U5N70000-1",
+        "LJ1E6A2U5N70000 1",
+    ],
+)
 def test_a_vin_uses_digits_and_capitals_but_not_i_o_q(vin):
     assert vin_problem(vin) == "a VIN uses digits and capital letters except I, O and Q"
 
 
-@pytest.mark.parametrize("vin, would_be", [
-    ("WVWZZZ1JZ3W386752", "9"), ("WVWZZZ1JA3W386752", "9"), ("WVWZZZ1JX3W386752", "9"),
-    ("WDB1240221A123456", "7"), ("VF1AAAAAAAA000001", "X"), ("SAJAAAAAAAA000001", "6"),
-])
+@pytest.mark.parametrize(
+    "vin, would_be",
+    [
+        ("WVWZZZ1JZ3W386752", "9"),
+        ("WVWZZZ1JA3W386752", "9"),
+        ("WVWZZZ1JX3W386752", "9"),
+        ("WDB1240221A123456", "7"),
+        ("VF1AAAAAAAA000001", "X"),
+        ("SAJAAAAAAAA000001", "6"),
+    ],
+)
 def test_european_vins_skip_the_check_digit(vin, would_be):
     # position 9 is not what the North American / Chinese rule would want, and that is fine in Europe
     assert vin_check_digit(vin) == would_be != vin[8]
@@ -127,6 +169,7 @@ def test_north_american_and_chinese_vins_check_the_digit(first):
 
 # -- tier changes ------------------------------------------------------------------------------
 
+
 def test_owner_with_a_valid_vin_is_accepted():
     assert TierChange.model_validate({"tier": "owner", "vin": VALID_CN_VIN}).vin == VALID_CN_VIN
 
@@ -141,20 +184,23 @@ def test_other_tiers_need_no_vin(tier):
     assert (change.tier, change.vin) == (tier, None)
 
 
-@pytest.mark.parametrize("body, message", [
-    ({"tier": "owner"}, "vin is required to verify an owner"),
-    ({"tier": "owner", "vin": None}, "vin is required to verify an owner"),
-    ({"tier": "owner", "vin": ""}, "vin is required to verify an owner"),
-    ({"tier": "owner", "vin": "   "}, "vin is required to verify an owner"),
-    ({"tier": "owner", "vin": "LJ1E6A2U0N7000001"}, "the check digit (9th character) should be 5"),
-    ({"tier": "owner", "vin": "LJ1E6A2U5N700000"}, "a VIN has exactly 17 characters"),
-    ({"tier": "owner", "vin": "LJ1E6A2U5N70000O1"}, "except I, O and Q"),
-    ({"tier": "fan", "vin": VALID_CN_VIN}, "vin is only given for tier owner"),
-    ({"tier": "deposit", "vin": VALID_CN_VIN}, "vin is only given for tier owner"),
-    ({"tier": "owner", "vin": "L" * 33}, "at most 32 characters"),
-    ({"tier": "admin"}, "tier"),
-    ({"tier": "owner", "vin": VALID_CN_VIN, "extra": 1}, "extra"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({"tier": "owner"}, "vin is required to verify an owner"),
+        ({"tier": "owner", "vin": None}, "vin is required to verify an owner"),
+        ({"tier": "owner", "vin": ""}, "vin is required to verify an owner"),
+        ({"tier": "owner", "vin": "   "}, "vin is required to verify an owner"),
+        ({"tier": "owner", "vin": "LJ1E6A2U0N7000001"}, "the check digit (9th character) should be 5"),
+        ({"tier": "owner", "vin": "LJ1E6A2U5N700000"}, "a VIN has exactly 17 characters"),
+        ({"tier": "owner", "vin": "LJ1E6A2U5N70000O1"}, "except I, O and Q"),
+        ({"tier": "fan", "vin": VALID_CN_VIN}, "vin is only given for tier owner"),
+        ({"tier": "deposit", "vin": VALID_CN_VIN}, "vin is only given for tier owner"),
+        ({"tier": "owner", "vin": "L" * 33}, "at most 32 characters"),
+        ({"tier": "admin"}, "tier"),
+        ({"tier": "owner", "vin": VALID_CN_VIN, "extra": 1}, "extra"),
+    ],
+)
 def test_tier_change_refusals(body, message):
     with pytest.raises(ValidationError, match=re.escape(message)):
         TierChange.model_validate(body)

@@ -1,4 +1,5 @@
 """A user's account without a server: balances after ledger entries, and earning under the day's cap."""
+
 from __future__ import annotations
 
 import pytest
@@ -13,12 +14,15 @@ def test_balances_after_entries_are_the_sum_of_their_deltas():
     assert (profile.points_available, profile.points_held) == (5000, 0), "the profile read is not changed"
 
 
-@pytest.mark.parametrize(("earned_day", "earned_today", "task_points", "award", "earned_after"), [
-    ("2026-11-24", 0, 2, 2, 2),     # first award of the day
-    ("2026-11-24", 2, 2, 1, 3),     # capped: only what is left of 3
-    ("2026-11-24", 3, 5, 0, 3),     # at the cap: 0, never an error
-    ("2026-11-23", 3, 2, 2, 2),     # a new Shanghai day starts from 0
-])
+@pytest.mark.parametrize(
+    ("earned_day", "earned_today", "task_points", "award", "earned_after"),
+    [
+        ("2026-11-24", 0, 2, 2, 2),  # first award of the day
+        ("2026-11-24", 2, 2, 1, 3),  # capped: only what is left of 3
+        ("2026-11-24", 3, 5, 0, 3),  # at the cap: 0, never an error
+        ("2026-11-23", 3, 2, 2, 2),  # a new Shanghai day starts from 0
+    ],
+)
 def test_earning_is_capped_per_day(earned_day, earned_today, task_points, award, earned_after):
     profile = Profile(user_id="u", points_available=10, earned_day=earned_day, earned_today=earned_today)
     paid, after = profile.awarded("2026-11-24", task_points, daily_cap=3)

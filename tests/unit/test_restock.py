@@ -1,4 +1,5 @@
 """How a sharded SKU's stock is laid out and moved by a merchandiser (pure rules)."""
+
 from __future__ import annotations
 
 import random

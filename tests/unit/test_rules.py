@@ -1,4 +1,5 @@
 """Pure rules: money, product validation, cursors, settings and the error table."""
+
 from __future__ import annotations
 
 import pytest
@@ -26,7 +27,9 @@ def test_points_price_sent_back_must_agree_with_price():
 
 def test_hotel_products_need_real_dates():
     base = {"category": "hotel", "title": "Inn", "title_zh": "客栈"}
-    ok = ProductInput.model_validate({**base, "skus": [{"sku": "H", "price_fen": 10, "attributes": {"date": "2027-02-28"}}]})
+    ok = ProductInput.model_validate(
+        {**base, "skus": [{"sku": "H", "price_fen": 10, "attributes": {"date": "2027-02-28"}}]}
+    )
     assert ok.skus[0].attributes["date"] == "2027-02-28"
     for date in ("2027-02-29", "tomorrow", "20270228"):
         with pytest.raises(ValidationError):
@@ -39,8 +42,12 @@ def test_cursor_round_trips_only_in_its_scope_and_with_its_key():
     cursor = codec.encode(key, "scope-a")
     assert codec.decode(cursor, "scope-a") == key
     assert codec.encode(None, "scope-a") is None
-    for bad in (lambda: codec.decode(cursor, "scope-b"), lambda: CursorCodec(b"k2").decode(cursor, "scope-a"),
-                lambda: codec.decode("!!!", "scope-a"), lambda: codec.decode("", "scope-a")):
+    for bad in (
+        lambda: codec.decode(cursor, "scope-b"),
+        lambda: CursorCodec(b"k2").decode(cursor, "scope-a"),
+        lambda: codec.decode("!!!", "scope-a"),
+        lambda: codec.decode("", "scope-a"),
+    ):
         with pytest.raises(errors.InvalidRequest):
             bad()
 
@@ -48,12 +55,28 @@ def test_cursor_round_trips_only_in_its_scope_and_with_its_key():
 def test_stages_other_than_local_refuse_to_start_without_real_settings(monkeypatch):
     with pytest.raises((SettingsError, ValidationError), match="LIFESHOP_JWKS_URL"):
         Settings(stage="prod")
-    prod = Settings(stage="prod", jwt_issuer="https://iss", jwt_audience="app", jwks_url="https://iss/jwks",
-                    cursor_secret="s" * 32, stripe_api_key="sk_test_x", stripe_webhook_secret="whsec_x")
-    assert prod.store_table == "lifeshop-prod-store" and prod.partner_queue("fresh") == "lifeshop-prod-partner-fresh.fifo"
+    prod = Settings(
+        stage="prod",
+        jwt_issuer="https://iss",
+        jwt_audience="app",
+        jwks_url="https://iss/jwks",
+        cursor_secret="s" * 32,
+        stripe_api_key="sk_test_x",
+        stripe_webhook_secret="whsec_x",
+    )
+    assert (
+        prod.store_table == "lifeshop-prod-store" and prod.partner_queue("fresh") == "lifeshop-prod-partner-fresh.fifo"
+    )
     with pytest.raises(ValidationError, match="jwks_url"):  # the keys that admit merchandisers come over TLS
-        Settings(stage="prod", jwt_issuer="https://iss", jwt_audience="app", jwks_url="http://iss/jwks",
-                 cursor_secret="s" * 32, stripe_api_key="sk_test_x", stripe_webhook_secret="whsec_x")
+        Settings(
+            stage="prod",
+            jwt_issuer="https://iss",
+            jwt_audience="app",
+            jwks_url="http://iss/jwks",
+            cursor_secret="s" * 32,
+            stripe_api_key="sk_test_x",
+            stripe_webhook_secret="whsec_x",
+        )
 
 
 def test_every_domain_error_has_an_http_status():
@@ -69,16 +92,20 @@ def test_stage_local_refuses_to_start_on_lambda(monkeypatch):
     assert Settings(stage="local").stage == "local"
 
 
-@pytest.mark.parametrize("routes", [
-    '{"food": "fresh"}',  # the other seven categories would ship with nobody
-    '{"food": "fresh", "hotel": "hotels", "apparel": "w", "travel": "w", "tech": "w", "home": "w", "car-life": "w", '
-    '"models-toys": "Bad Partner"}',
-    '{"food": "fresh\\n", "hotel": "hotels", "apparel": "w", "travel": "w", "tech": "w", "home": "w", "car-life": "w", '
-    '"models-toys": "w"}',  # a trailing newline in a queue name
-    '{"food": "warehouse-dlq", "hotel": "hotels", "apparel": "warehouse", "travel": "w", "tech": "w", "home": "w", '
-    '"car-life": "w", "models-toys": "w"}',  # would deliver food events into the warehouse's dead-letter queue
-    '{"food": "f", "hotel": "h", "apparel": "w", "travel": "w", "tech": "w", "home": "w", "car-life": "w", '
-    '"models-toys": "w", "pets": "w"}'])
+@pytest.mark.parametrize(
+    "routes",
+    [
+        '{"food": "fresh"}',  # the other seven categories would ship with nobody
+        '{"food": "fresh", "hotel": "hotels", "apparel": "w", "travel": "w", "tech": "w", "home": "w", "car-life": "w", '
+        '"models-toys": "Bad Partner"}',
+        '{"food": "fresh\\n", "hotel": "hotels", "apparel": "w", "travel": "w", "tech": "w", "home": "w", "car-life": "w", '
+        '"models-toys": "w"}',  # a trailing newline in a queue name
+        '{"food": "warehouse-dlq", "hotel": "hotels", "apparel": "warehouse", "travel": "w", "tech": "w", "home": "w", '
+        '"car-life": "w", "models-toys": "w"}',  # would deliver food events into the warehouse's dead-letter queue
+        '{"food": "f", "hotel": "h", "apparel": "w", "travel": "w", "tech": "w", "home": "w", "car-life": "w", '
+        '"models-toys": "w", "pets": "w"}',
+    ],
+)
 def test_partner_routes_name_a_valid_partner_for_each_category_exactly(monkeypatch, routes):
     monkeypatch.setenv("LIFESHOP_PARTNER_ROUTES", routes)
     with pytest.raises((SettingsError, ValidationError), match="LIFESHOP_PARTNER_ROUTES"):
@@ -86,7 +113,10 @@ def test_partner_routes_name_a_valid_partner_for_each_category_exactly(monkeypat
 
 
 def test_partner_routes_can_be_set_from_the_environment(monkeypatch):
-    monkeypatch.setenv("LIFESHOP_PARTNER_ROUTES", '{"food": "f", "hotel": "f", "apparel": "w", "travel": "w", '
-                                                  '"tech": "w", "home": "w", "car-life": "w", "models-toys": "w"}')
+    monkeypatch.setenv(
+        "LIFESHOP_PARTNER_ROUTES",
+        '{"food": "f", "hotel": "f", "apparel": "w", "travel": "w", '
+        '"tech": "w", "home": "w", "car-life": "w", "models-toys": "w"}',
+    )
     settings = Settings()
     assert settings.partners == ["f", "w"] and settings.partner_routes["hotel"] == "f"

@@ -1,4 +1,5 @@
 """The Stripe adapter against the real SDK, with its HTTP client stubbed: assert what the SDK sends."""
+
 from __future__ import annotations
 
 import json
@@ -21,14 +22,27 @@ class RecordingHttp(stripe.HTTPClient):
         self.status = status
 
     def request(self, method, url, headers, post_data=None, *, _usage=None):
-        self.calls.append({"method": method, "url": url, "headers": dict(headers or {}),
-                           "form": parse_qs(post_data or "")})
+        self.calls.append(
+            {"method": method, "url": url, "headers": dict(headers or {}), "form": parse_qs(post_data or "")}
+        )
         if self.status != 200:
             return json.dumps({"error": {"type": "card_error", "message": "declined"}}), self.status, {}
         if "/refunds" in url:
             return json.dumps({"id": "re_123", "object": "refund", "status": "succeeded"}), 200, {}
-        return json.dumps({"id": "pi_123", "object": "payment_intent", "client_secret": "pi_123_secret_x",
-                           "status": "requires_payment_method", "amount": 9900, "currency": "cny"}), 200, {}
+        return (
+            json.dumps(
+                {
+                    "id": "pi_123",
+                    "object": "payment_intent",
+                    "client_secret": "pi_123_secret_x",
+                    "status": "requires_payment_method",
+                    "amount": 9900,
+                    "currency": "cny",
+                }
+            ),
+            200,
+            {},
+        )
 
 
 def test_create_intent_sends_fen_cny_the_order_and_its_idempotency_key():

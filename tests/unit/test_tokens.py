@@ -1,5 +1,6 @@
 """Token verification without any server: HS256 for stage local, RS256 + JWKS with iss/aud for prod. Tokens and
 keys come from PyJWT and cryptography, an implementation independent of the verifier's standard-library code."""
+
 from __future__ import annotations
 
 import base64
@@ -64,13 +65,26 @@ def sign(private, kid: str = "k1", **claims) -> str:
 
 def test_rs256_token_from_the_pool_is_accepted_with_cognito_groups(private):
     principal = verifier(KeyServer(public_jwk(private, "k1"))).verify(
-        sign(private, **{"cognito:groups": ["merchandiser", "admins"]}))
+        sign(private, **{"cognito:groups": ["merchandiser", "admins"]})
+    )
     assert principal.user_id == "u-1" and principal.groups == {"merchandiser"}
 
 
-@pytest.mark.parametrize("claims", [
-    {"iss": "https://evil.example"}, {"iss": None}, {"aud": "other-app"}, {"aud": ["other-app"]}, {"aud": None},
-    {"exp": 1}, {"exp": None}, {"exp": "9999999999"}, {"exp": True}, {"iat": "yesterday"}])
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"iss": "https://evil.example"},
+        {"iss": None},
+        {"aud": "other-app"},
+        {"aud": ["other-app"]},
+        {"aud": None},
+        {"exp": 1},
+        {"exp": None},
+        {"exp": "9999999999"},
+        {"exp": True},
+        {"iat": "yesterday"},
+    ],
+)
 def test_rs256_wrong_issuer_audience_or_times_are_refused(private, claims):
     with pytest.raises(Unauthorized):
         verifier(KeyServer(public_jwk(private, "k1"))).verify(sign(private, **claims))
@@ -85,13 +99,12 @@ def test_a_token_not_valid_yet_is_refused_beyond_a_few_seconds_of_clock_skew(pri
 
 
 def test_an_audience_list_naming_the_shop_is_accepted(private):
-    assert verifier(KeyServer(public_jwk(private, "k1"))).verify(
-        sign(private, aud=["other", AUD])).user_id == "u-1"
+    assert verifier(KeyServer(public_jwk(private, "k1"))).verify(sign(private, aud=["other", AUD])).user_id == "u-1"
 
 
 def test_rs256_verifier_refuses_hs256_none_and_a_tampered_or_foreign_signature(private):
     jwk = public_jwk(private, "k1")
-    good = sign(private)[len("Bearer "):]
+    good = sign(private)[len("Bearer ") :]
     header, payload, signature = good.split(".")
     claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
     elevated = base64.urlsafe_b64encode(json.dumps({**claims, "cognito:groups": ["merchandiser"]}).encode())
@@ -101,7 +114,7 @@ def test_rs256_verifier_refuses_hs256_none_and_a_tampered_or_foreign_signature(p
         "hs256 with the public key": jwt.encode(claims, jwk["n"] * 2, algorithm="HS256", headers={"kid": "k1"}),
         "alg none": jwt.encode(claims, None, algorithm="none", headers={"kid": "k1"}),
         "payload changed": f"{header}.{elevated.decode().rstrip('=')}.{signature}",
-        "another key, same kid": sign(other)[len("Bearer "):],
+        "another key, same kid": sign(other)[len("Bearer ") :],
         "signature cut": f"{header}.{payload}.{signature[:-4]}",
         "signature zero": f"{header}.{payload}.{base64.urlsafe_b64encode(bytes(256)).decode().rstrip('=')}",
         "no kid": jwt.encode(claims, private, algorithm="RS256"),
@@ -145,8 +158,12 @@ def test_a_key_server_that_is_down_is_503_until_the_keys_were_fetched_then_the_l
 @pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")  # the weak key is the point
 def test_keys_too_short_or_not_for_signing_are_ignored(private):
     weak = rsa.generate_private_key(public_exponent=65537, key_size=1024)
-    server = KeyServer(public_jwk(weak, "weak"), {**public_jwk(private, "enc"), "use": "enc"},
-                       {"kty": "EC", "kid": "ec"}, {"kty": "RSA", "kid": "broken", "n": "!!", "e": "AQAB"})
+    server = KeyServer(
+        public_jwk(weak, "weak"),
+        {**public_jwk(private, "enc"), "use": "enc"},
+        {"kty": "EC", "kid": "ec"},
+        {"kty": "RSA", "kid": "broken", "n": "!!", "e": "AQAB"},
+    )
     check = verifier(server)
     for kid, key in (("weak", weak), ("enc", private), ("ec", private), ("broken", private)):
         with pytest.raises(Unauthorized):
@@ -171,29 +188,45 @@ def test_minted_local_tokens_are_standard_jwts():
 def test_a_signed_exp_that_is_not_a_json_number_is_refused(constant):
     payload = base64.urlsafe_b64encode(f'{{"sub": "u-1", "exp": {constant}}}'.encode()).decode().rstrip("=")
     header = base64.urlsafe_b64encode(b'{"alg": "HS256"}').decode().rstrip("=")
-    signature = base64.urlsafe_b64encode(hmac.new(SECRET.encode(), f"{header}.{payload}".encode(),
-                                                  hashlib.sha256).digest()).decode().rstrip("=")
+    signature = (
+        base64.urlsafe_b64encode(hmac.new(SECRET.encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest())
+        .decode()
+        .rstrip("=")
+    )
     with pytest.raises(Unauthorized, match="not JSON"):
         hs256_verifier(SECRET).verify(f"Bearer {header}.{payload}.{signature}")
 
 
-@pytest.mark.parametrize("token", [
-    "a.b", "a.b.c.d", "!!!.e30.", "e30.e30.", "W10.e30.", "bm90IGpzb24.e30.", "e30.W10.", "é.e30.", "a" * 9000,
-    "eyJhbGciOiJIUzI1NiJ9.e30.==="])
+@pytest.mark.parametrize(
+    "token",
+    [
+        "a.b",
+        "a.b.c.d",
+        "!!!.e30.",
+        "e30.e30.",
+        "W10.e30.",
+        "bm90IGpzb24.e30.",
+        "e30.W10.",
+        "é.e30.",
+        "a" * 9000,
+        "eyJhbGciOiJIUzI1NiJ9.e30.===",
+    ],
+)
 def test_malformed_tokens_are_401(token):
     with pytest.raises(Unauthorized):
         hs256_verifier(SECRET).verify(f"Bearer {token}")
 
 
-@pytest.mark.parametrize(("claim", "value", "partner_id"), [
-    ("partner_id", "warehouse", "warehouse"), ("custom:partner_id", "fresh", "fresh"), (None, None, None)])
+@pytest.mark.parametrize(
+    ("claim", "value", "partner_id"),
+    [("partner_id", "warehouse", "warehouse"), ("custom:partner_id", "fresh", "fresh"), (None, None, None)],
+)
 def test_a_partner_token_names_its_partner(claim, value, partner_id):
     claims = {"sub": "p", "exp": int(time.time()) + 60, "groups": ["partner"], **({claim: value} if claim else {})}
     assert hs256_verifier(SECRET).verify(f"Bearer {jwt.encode(claims, SECRET, 'HS256')}").partner_id == partner_id
 
 
-@pytest.mark.parametrize("value", ["Warehouse", "", "a" * 33, 7, ["warehouse"], "../x", "warehouse\n",
-                                   "warehouse-dlq"])
+@pytest.mark.parametrize("value", ["Warehouse", "", "a" * 33, 7, ["warehouse"], "../x", "warehouse\n", "warehouse-dlq"])
 def test_a_malformed_partner_id_is_401(value):
     claims = {"sub": "p", "exp": int(time.time()) + 60, "groups": ["partner"], "partner_id": value}
     with pytest.raises(Unauthorized, match="partner_id"):

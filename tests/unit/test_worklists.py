@@ -1,4 +1,5 @@
 """Reading a work list to its end without handling an item twice in one run."""
+
 from __future__ import annotations
 
 from chalicelib.services.worklists import unseen

@@ -2,6 +2,7 @@
 
 This collects nothing else; it walks every store table the session's DynamoDB Local holds.
 """
+
 from __future__ import annotations
 
 from chalicelib.adapters.dynamo import Table
