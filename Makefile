@@ -1,18 +1,41 @@
 # Two commands: `make run` (local stack on 127.0.0.1:8000) and `make test` (the whole suite).
+# The fast lane: `make check` (lint, format, types, unit tests; seconds), then one layer: unit, integration, api, browser.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test setup check-tools tokens reconcile backfill-ranks backfill-report schemas bench package screenshots
+.PHONY: run test check lint unit integration api browser setup check-tools tokens reconcile backfill-ranks backfill-report schemas bench package screenshots
 
 run: setup
 	$(PY) -m tools.devstack
 
-test: setup
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy
+test: setup lint
 	$(PY) -m pytest
+
+# Everything that needs no server: ruff (lint and layout), mypy, the pure unit tests.
+check: setup lint
+	$(PY) -m pytest tests/unit
+
+lint:
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+unit: setup
+	$(PY) -m pytest tests/unit
+
+# Repositories and workers against DynamoDB Local and the local SQS (fixtures start both).
+integration: setup
+	$(PY) -m pytest tests/integration
+
+# The HTTP API in process and on a live `chalice local`, and the OpenAPI fuzzer.
+api: setup
+	$(PY) -m pytest tests/api tests/fuzz
+
+# The console in Debian's Chromium.
+browser: setup
+	$(PY) -m pytest tests/browser
 
 tokens: setup
 	$(PY) -m tools.tokens
