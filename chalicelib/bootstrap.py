@@ -253,6 +253,7 @@ class Container:
 
     @cached_property
     def checkout(self) -> CheckoutService:
+        from chalicelib.services import checkout_parts as part
         from chalicelib.services.checkout import CheckoutService
 
         return CheckoutService(
@@ -263,13 +264,20 @@ class Container:
             self._gateway,
             self.clock,
             self.settings,
-            self.voucher_repo,
             self.coupons,
+            parts=[  # each kind of thing an order sells; a new kind is one more line here
+                part.SkuStock(self.order_repo),
+                part.VoucherCodes(self.voucher_repo),
+                part.CouponUse(self.coupons),
+                part.CouponPurchase(self.coupons),
+                part.PurchaseLimits(self.order_repo),
+                part.Tickets(),
+            ],
         )
 
     @cached_property
     def orders(self) -> OrderService:
-        from chalicelib.services.checkout import VoucherFollower
+        from chalicelib.services.checkout_parts import VoucherFollower
         from chalicelib.services.community import RegistrationFollower
         from chalicelib.services.coupons import CouponFollower
         from chalicelib.services.orders import OrderService

@@ -293,6 +293,15 @@ def needs_address(lines: list[OrderLine]) -> bool:
     return any(line.category not in ("hotel", TICKET_CATEGORY) and not line.digital for line in lines)
 
 
+def check_address(address: Optional[ShippingAddress], lines: list[OrderLine]) -> None:
+    """An order with anything to ship has somewhere to ship it."""
+    if address is None and needs_address(lines):
+        raise InvalidRequest(
+            "shipping_address is required unless every item is a hotel stay",
+            {"fields": {"shipping_address": "required"}},
+        )
+
+
 def check_expected(quote: Quote, expected: Optional[ExpectedQuote]) -> None:
     """The order is placed only at the numbers the shopper saw, when the app sends them."""
     if expected is None:
