@@ -18,7 +18,7 @@ from typing import Any, Iterator, Optional, Union
 from chalicelib.adapters.contribution_repo import BALANCE, ContributionRepository
 from chalicelib.adapters.designs_repo import DesignRepository, score_of
 from chalicelib.adapters.dynamo import from_item, key
-from chalicelib.adapters.envelopes_repo import EnvelopeRepository, unclaimed
+from chalicelib.adapters.envelopes_repo import EnvelopeRepository
 from chalicelib.adapters.users_repo import UserRepository
 from chalicelib.domain.designs import PUBLIC_STATUSES
 
@@ -352,20 +352,19 @@ def envelope_differences(client: Any, table: Any) -> list[AnyDifference]:
     for envelope in profiles(client, table.name, "META", "ENVELOPE#"):
         eid, total, count = envelope["envelope_id"], envelope["total_points"], envelope["shard_count"]
         shards, _ = repo.shards(eid, count)
-        if [s["shard"] for s in shards] != list(range(count)):
+        if [s.shard for s in shards] != list(range(count)):
             found.append(EnvelopeDifference(eid, f"has {len(shards)} of its {count} shards"))
             continue
         claims = repo.all_claims(eid, count)
         wrong = [
             c["user_id"]
             for c in claims
-            if c["index"] not in shards[c["shard"]].get("claimed", ())
-            or shards[c["shard"]]["amounts"][c["index"]] != c["points"]
+            if c["index"] not in shards[c["shard"]].claimed or shards[c["shard"]].amounts[c["index"]] != c["points"]
         ]
-        paid, dealt = sum(c["points"] for c in claims), sum(sum(s["amounts"]) for s in shards)
+        paid, dealt = sum(c["points"] for c in claims), sum(sum(s.amounts) for s in shards)
         closed = "swept_at" in envelope
-        rest = envelope["refunded_points"] if closed else sum(s["amounts"][i] for s in shards for i in unclaimed(s))
-        taken = sum(s["taken"] for s in shards)
+        rest = envelope["refunded_points"] if closed else sum(s.points_left for s in shards)
+        taken = sum(s.taken for s in shards)
         problems = [
             f"its shares sum to {dealt}, not {total}" if dealt != total else "",
             f"{taken} shares taken but {len(claims)} claims" if taken != len(claims) else "",

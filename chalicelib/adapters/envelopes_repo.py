@@ -13,7 +13,7 @@ from typing import Any, Optional
 
 from chalicelib.adapters.dynamo import LostRace, OnFail, Table, Transaction, key
 from chalicelib.adapters.users_repo import profile_key
-from chalicelib.domain.envelopes import LISTING_PARTITIONS, listing_partition
+from chalicelib.domain.envelopes import LISTING_PARTITIONS, Shard, Terms, listing_partition
 
 EXPIRY_PARTITIONS = 8  # the expiry work list is spread so a burst of new envelopes does not meet one index partition
 
@@ -46,10 +46,32 @@ def _listing(envelope_id: str, partition: int) -> str:
     return f"ENVELOPE#{envelope_id}#C#{partition}"
 
 
-def unclaimed(shard: dict[str, Any]) -> list[int]:
-    """Indexes of the shard's shares nobody has claimed."""
-    claimed = set(shard.get("claimed", ()))
-    return [i for i in range(len(shard["amounts"])) if i not in claimed]
+def to_shard(item: dict[str, Any]) -> Shard:
+    return Shard(
+        shard=int(item["shard"]),
+        amounts=tuple(int(a) for a in item["amounts"]),
+        claimed=frozenset(int(i) for i in item.get("claimed", ())),
+        taken=int(item.get("taken", 0)),
+        swept=bool(item.get("swept")),
+    )
+
+
+def to_terms(envelope: dict[str, Any]) -> Terms:
+    """An envelope's unchanging terms, from the envelope as `get` returns it."""
+    users = envelope.get("user_ids")
+    return Terms(
+        envelope_id=envelope["envelope_id"],
+        sender_id=envelope["sender_id"],
+        audience_kind=envelope["audience_kind"],
+        user_ids=tuple(users) if users else None,
+        shard_count=int(envelope["shard_count"]),
+        luckiest_at=(int(envelope["luckiest_at"][0]), int(envelope["luckiest_at"][1])),
+        expires_at=envelope["expires_at"],
+    )
+
+
+def _shards(items: list[dict[str, Any]]) -> list[Shard]:
+    return sorted((to_shard(i) for i in items if i["pk"].startswith("ENVSHARD#")), key=lambda s: s.shard)
 
 
 class EnvelopeRepository:
@@ -72,19 +94,18 @@ class EnvelopeRepository:
 
     def shards(
         self, envelope_id: str, count: int, viewer: Optional[str] = None
-    ) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:
+    ) -> tuple[list[Shard], Optional[dict[str, Any]]]:
         """Every shard of an envelope (in order) and, with `viewer`, their claim: one BatchGetItem."""
         keys = [shard_key(envelope_id, k) for k in range(count)]
         if viewer:
             keys.append(claim_key(envelope_id, viewer))
         items = self._table.batch_get(keys)
-        shards = sorted((i for i in items if i["pk"].startswith("ENVSHARD#")), key=lambda s: s["shard"])
         mine = next((i for i in items if i["pk"].startswith("ENVCLAIM#")), None)
-        return shards, mine
+        return _shards(items), mine
 
     def claim_reads(
         self, envelope_id: str, user_id: str, count: int, consistent: bool
-    ) -> tuple[Optional[dict[str, Any]], Optional[dict[str, Any]], list[dict[str, Any]]]:
+    ) -> tuple[Optional[dict[str, Any]], Optional[dict[str, Any]], list[Shard]]:
         """What a claim decides from, in one BatchGetItem: the claimant's profile, their claim if any, and every
         shard (`consistent=False`: half the read capacity; the claim's write conditions catch a stale read)."""
         keys = [profile_key(user_id), claim_key(envelope_id, user_id)] + [
@@ -93,8 +114,7 @@ class EnvelopeRepository:
         items = self._table.batch_get(keys, consistent)
         profile = next((i for i in items if i["pk"] == f"USER#{user_id}"), None)
         mine = next((i for i in items if i["pk"].startswith("ENVCLAIM#")), None)
-        shards = sorted((i for i in items if i["pk"].startswith("ENVSHARD#")), key=lambda s: s["shard"])
-        return profile, mine, shards
+        return profile, mine, _shards(items)
 
     def claim_of(self, envelope_id: str, user_id: str) -> Optional[dict[str, Any]]:
         return self._table.get(claim_key(envelope_id, user_id))
@@ -213,15 +233,13 @@ class EnvelopeRepository:
             condition="attribute_exists(pk) AND attribute_not_exists(luckiest)",
         )
 
-    def close(
-        self, tx: Transaction, envelope: dict[str, Any], shards: list[dict[str, Any]], refunded: int, at: str
-    ) -> None:
+    def close(self, tx: Transaction, envelope: dict[str, Any], shards: list[Shard], refunded: int, at: str) -> None:
         """Close every shard as it was read (no claim after this) and record what went back, once."""
         for shard in shards:
             tx.update(
-                shard_key(envelope["envelope_id"], shard["shard"]),
+                shard_key(envelope["envelope_id"], shard.shard),
                 "SET swept = :yes",
-                {":yes": True, ":taken": shard["taken"]},
+                {":yes": True, ":taken": shard.taken},
                 condition="taken = :taken AND attribute_not_exists(swept)",
             )
         tx.update(

@@ -8,11 +8,13 @@ envelope writes K items, not one (infra/README.md, "Hot items").
 
 import hashlib
 import random
+from dataclasses import dataclass
 from typing import Annotated, Literal, Optional, Sequence, Union
 
 from pydantic import Field, StringConstraints, ValidationInfo, field_validator
 
 from chalicelib.domain.base import Model, Strict
+from chalicelib.domain.errors import AlreadyClaimed, EnvelopeEmpty, EnvelopeExpired, NotInAudience, OwnEnvelope
 from chalicelib.domain.points import CampaignId, UserId
 from chalicelib.domain.text import OneLine
 
@@ -130,6 +132,101 @@ def home_shard(user_id: str, shards: int) -> int:
 
 def listing_partition(shard: int) -> int:
     return shard % LISTING_PARTITIONS
+
+
+# -- claiming: an envelope's unchanging terms, its shards as read, and the pure rules of a claim -----------------
+@dataclass(frozen=True)
+class Terms:
+    """What never changes about an envelope once sent (a container may keep it)."""
+
+    envelope_id: str
+    sender_id: str
+    audience_kind: str
+    user_ids: Optional[tuple[str, ...]]
+    shard_count: int
+    luckiest_at: tuple[int, int]  # (shard, index) of the largest share
+    expires_at: str
+
+
+@dataclass(frozen=True)
+class Shard:
+    """One of an envelope's K share items as read: its amounts, which of them are claimed, whether it is closed."""
+
+    shard: int
+    amounts: tuple[int, ...]
+    claimed: frozenset[int] = frozenset()
+    taken: int = 0
+    swept: bool = False
+
+    @property
+    def free(self) -> list[int]:
+        """Indexes of the shares nobody has claimed."""
+        return [i for i in range(len(self.amounts)) if i not in self.claimed]
+
+    @property
+    def points_left(self) -> int:
+        return sum(self.amounts[i] for i in self.free)
+
+
+@dataclass(frozen=True)
+class Pick:
+    """The share a claim takes: shard, index on it, and its points."""
+
+    shard: int
+    index: int
+    points: int
+
+
+def status(shares: int, shards: Sequence[Shard], now: str, expires_at: str) -> EnvelopeStatus:
+    """`empty` once every share is claimed (even after expiry), `expired` past its time or once swept, else `open`."""
+    if sum(s.taken for s in shards) == shares:
+        return "empty"
+    return "expired" if now >= expires_at or any(s.swept for s in shards) else "open"
+
+
+def admit(terms: Terms, user_id: str, tier: Optional[str] = None) -> None:
+    """Who may claim (and see) an envelope: anyone its audience names but the sender; `owners` needs the tier,
+    checked when it is known."""
+    if user_id == terms.sender_id:
+        raise OwnEnvelope("you cannot claim your own envelope", {"envelope_id": terms.envelope_id})
+    if terms.audience_kind == "users" and user_id not in (terms.user_ids or ()):
+        raise NotInAudience("this envelope is for the people its sender named", {"envelope_id": terms.envelope_id})
+    if terms.audience_kind == "owners" and tier is not None and tier != "owner":
+        raise NotInAudience("this envelope is for verified vehicle owners", {"tier": tier})
+
+
+def expired(terms: Terms) -> EnvelopeExpired:
+    return EnvelopeExpired(
+        "this envelope has expired; what was left goes back to its sender",
+        {"envelope_id": terms.envelope_id, "expired_at": terms.expires_at},
+    )
+
+
+def empty(envelope_id: str) -> EnvelopeEmpty:
+    return EnvelopeEmpty("every share of this envelope has been claimed", {"envelope_id": envelope_id})
+
+
+def already(envelope_id: str, points: Optional[int]) -> AlreadyClaimed:
+    details: dict[str, object] = {"envelope_id": envelope_id}
+    if points is not None:
+        details["points"] = points
+    return AlreadyClaimed("you have already claimed this envelope", details)
+
+
+def pick_share(shards: Sequence[Shard], user_id: str, retry: bool, rng: random.Random) -> Optional[Pick]:
+    """The share a claim takes: a random free one on the claimant's home shard at first (so a crowd spreads over
+    the K items unread); after a lost race, or when home is empty, a random free share of all, weighted by what each
+    shard has left. None when no share is free."""
+    with_shares = [s for s in shards if s.free]
+    if not with_shares:
+        return None
+    home = shards[home_shard(user_id, len(shards))]
+    if home.free and not retry:
+        shard = home
+    else:
+        shard = rng.choices(with_shares, weights=[len(s.free) for s in with_shares])[0]
+    index = rng.choice(shard.free)
+    return Pick(shard.shard, index, shard.amounts[index])
 
 
 class EnvelopeClaimView(Model):

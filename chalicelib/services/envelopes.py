@@ -18,21 +18,16 @@ from chalicelib.adapters.audit_repo import AuditRepository
 from chalicelib.adapters.clock import Clock, iso
 from chalicelib.adapters.cursor import CursorCodec
 from chalicelib.adapters.dynamo import LostRace, Replay, Transaction
-from chalicelib.adapters.envelopes_repo import EnvelopeRepository, unclaimed
+from chalicelib.adapters.envelopes_repo import EnvelopeRepository, to_terms
 from chalicelib.adapters.pseudonyms import Pseudonyms
 from chalicelib.adapters.users_repo import new_profile, to_profile
 from chalicelib.domain import envelopes as rules
 from chalicelib.domain.errors import (
-    AlreadyClaimed,
-    EnvelopeEmpty,
-    EnvelopeExpired,
     Forbidden,
     IdempotencyKeyReused,
     InsufficientPoints,
     InvalidRequest,
     NotFound,
-    NotInAudience,
-    OwnEnvelope,
     OwnerOnly,
     SendLimitReached,
 )
@@ -46,7 +41,6 @@ from chalicelib.settings import Settings
 log = logs.get("envelopes")
 _RNG = random.SystemRandom()  # how shares are split and which free share a claim takes: not predictable
 _KNOWN_MAX = 1024  # envelopes whose (unchanging) terms a container keeps, so a crowd's claims do not re-read them
-_TERMS = ("envelope_id", "sender_id", "audience_kind", "user_ids", "shard_count", "luckiest_at", "expires_at")
 
 
 def _ref(envelope_id: str) -> str:
@@ -77,7 +71,7 @@ class EnvelopeService:
         self._cursors = cursors
         self._clock = clock
         self._settings = settings
-        self._known: dict[str, dict[str, Any]] = {}  # envelope id -> its terms
+        self._known: dict[str, rules.Terms] = {}  # envelope id -> its terms
         self._emptied: dict[str, bool] = {}  # envelopes seen with every share claimed (for good)
         self._lock = threading.Lock()
 
@@ -130,7 +124,12 @@ class EnvelopeService:
                 raise
             return self._replayed(first, user_id, request)
         return self._view(
-            {**envelope, "user_ids": users}, [{"amounts": a, "taken": 0} for a in dealt], [], None, user_id, True
+            {**envelope, "user_ids": users},
+            [rules.Shard(k, tuple(a)) for k, a in enumerate(dealt)],
+            [],
+            None,
+            user_id,
+            True,
         )
 
     def _fund_from_points(
@@ -198,64 +197,33 @@ class EnvelopeService:
     def claim(self, user_id: str, envelope_id: str) -> rules.EnvelopeClaim:
         """One share for one user, once. Reads the claimant's profile, their claim and every shard in one
         BatchGetItem (eventually consistent the first time: the write's conditions catch a stale read, and a retry
-        reads consistently); takes a free share from their home shard (another with shares left after a lost race,
-        or when it is empty) in one transaction with their account."""
-        envelope = self._terms(envelope_id)
-        self._admit(envelope, user_id)
+        reads consistently); picks a free share and takes it in one transaction with their account."""
+        terms = self._terms(envelope_id)
+        rules.admit(terms, user_id)
         attempts = itertools.count()
 
         def attempt() -> rules.EnvelopeClaim:
             retry = next(attempts) > 0
-            now = self._clock.now()
-            at = iso(now)
-            if at >= envelope["expires_at"]:
-                raise self._expired(envelope)
-            if self._emptied.get(envelope_id):  # final: a crowd arriving late costs one read each, on their own item
-                mine = self._repo.claim_of(envelope_id, user_id)
-                raise self._already(envelope_id, mine) if mine else self._empty(envelope_id)
-            profile_item, mine, shards = self._repo.claim_reads(
-                envelope_id, user_id, envelope["shard_count"], consistent=retry
-            )
-            if mine:
-                raise self._already(envelope_id, mine)
-            if any(s.get("swept") for s in shards):
-                raise self._expired(envelope)
+            at = iso(self._clock.now())
+            self._check_open(terms, user_id, at)
+            profile_item, mine, shards = self._repo.claim_reads(envelope_id, user_id, terms.shard_count, retry)
             before = to_profile(profile_item) if profile_item else replace(new_profile(user_id, at), stored=False)
-            if envelope["audience_kind"] == "owners" and before.tier != "owner":
-                raise NotInAudience("this envelope is for verified vehicle owners", {"tier": before.tier})
-            with_shares = [s for s in shards if unclaimed(s)]
-            if not with_shares:
-                if not retry:
-                    raise LostRace()  # read again, consistently, before saying so
+            if mine:
+                raise rules.already(envelope_id, mine["points"])
+            if any(s.swept for s in shards):
+                raise rules.expired(terms)
+            rules.admit(terms, user_id, before.tier)
+            pick = rules.pick_share(shards, user_id, retry, _RNG)
+            if pick is None and not retry:
+                raise LostRace()  # read again, consistently, before saying so
+            if pick is None:
                 self._remember(self._emptied, envelope_id)
-                raise self._empty(envelope_id)
-            home = shards[rules.home_shard(user_id, len(shards))]
-            shard = (
-                home
-                if unclaimed(home) and not retry
-                else _RNG.choices(with_shares, weights=[len(unclaimed(s)) for s in with_shares])[0]
-            )
-            index = _RNG.choice(unclaimed(shard))
-            claim = {
-                "envelope_id": envelope_id,
-                "user_id": user_id,
-                "points": shard["amounts"][index],
-                "shard": shard["shard"],
-                "index": index,
-                "claimed_at": at,
-            }
-            tx = self._repo.begin()
-            self._repo.take(tx, claim, on_claimed=lambda: self._already(envelope_id, None))
-            if [shard["shard"], index] == envelope["luckiest_at"]:
-                self._repo.crown(tx, claim)
-            entry = Entry(delta=claim["points"], kind="envelope_claim", ref=_ref(envelope_id))
-            after = before.posted([entry])
-            self._accounts.record(tx, before, after, [entry], at)
-            tx.commit()
-            left = sum(len(unclaimed(s)) for s in shards) - 1
+                raise rules.empty(envelope_id)
+            after = self._take(terms, user_id, pick, before, at)
+            left = sum(len(s.free) for s in shards) - 1
             return rules.EnvelopeClaim(
                 envelope_id=envelope_id,
-                points=claim["points"],
+                points=pick.points,
                 available=after.points_available,
                 shares_left=left,
                 claimed_at=at,
@@ -263,14 +231,27 @@ class EnvelopeService:
 
         return on_lost_race(attempt, f"envelope {envelope_id!r}")
 
-    def _already(self, envelope_id: str, mine: Optional[dict[str, Any]]) -> AlreadyClaimed:
-        details: dict[str, Any] = {"envelope_id": envelope_id}
-        if mine:
-            details["points"] = mine["points"]
-        return AlreadyClaimed("you have already claimed this envelope", details)
+    def _check_open(self, terms: rules.Terms, user_id: str, at: str) -> None:
+        if at >= terms.expires_at:
+            raise rules.expired(terms)
+        if self._emptied.get(terms.envelope_id):  # final: a crowd arriving late costs one read each, on their own item
+            mine = self._repo.claim_of(terms.envelope_id, user_id)
+            raise rules.already(terms.envelope_id, mine["points"]) if mine else rules.empty(terms.envelope_id)
 
-    def _empty(self, envelope_id: str) -> EnvelopeEmpty:
-        return EnvelopeEmpty("every share of this envelope has been claimed", {"envelope_id": envelope_id})
+    def _take(self, terms: rules.Terms, user_id: str, pick: rules.Pick, before: Profile, at: str) -> Profile:
+        """The share off its shard, the claim item, the crown for the largest share and the points: one transaction."""
+        eid = terms.envelope_id
+        claim = {"envelope_id": eid, "user_id": user_id, "points": pick.points}
+        claim.update(shard=pick.shard, index=pick.index, claimed_at=at)
+        entry = Entry(delta=pick.points, kind="envelope_claim", ref=_ref(eid))
+        after = before.posted([entry])
+        tx = self._repo.begin()
+        self._repo.take(tx, claim, on_claimed=lambda: rules.already(eid, None))
+        if (pick.shard, pick.index) == terms.luckiest_at:
+            self._repo.crown(tx, claim)
+        self._accounts.record(tx, before, after, [entry], at)
+        tx.commit()
+        return after
 
     def _remember(self, kept: dict[str, Any], envelope_id: str, value: Any = True) -> None:
         with self._lock:  # chalice local serves requests in threads; Lambda one at a time
@@ -278,16 +259,15 @@ class EnvelopeService:
                 kept.pop(next(iter(kept)))
             kept[envelope_id] = value
 
-    def _terms(self, envelope_id: str) -> dict[str, Any]:
+    def _terms(self, envelope_id: str) -> rules.Terms:
         """The envelope's terms (who sent it, to whom, until when, its shards): they never change, so a container
         reads them once. Whether shares are left or the envelope was closed is read from the shards every time."""
         with self._lock:
-            envelope = self._known.get(envelope_id)
-        if envelope is None:
-            found = self._existing(envelope_id)
-            envelope = {k: found.get(k) for k in _TERMS}
-            self._remember(self._known, envelope_id, envelope)
-        return envelope
+            terms = self._known.get(envelope_id)
+        if terms is None:
+            terms = to_terms(self._existing(envelope_id))
+            self._remember(self._known, envelope_id, terms)
+        return terms
 
     def _existing(self, envelope_id: str) -> dict[str, Any]:
         envelope = self._repo.get(envelope_id)
@@ -295,30 +275,16 @@ class EnvelopeService:
             raise NotFound(f"envelope {envelope_id!r} not found", {"envelope_id": envelope_id})
         return envelope
 
-    def _admit(self, envelope: dict[str, Any], user_id: str) -> None:
-        """Who may claim: anyone the audience names but the sender (tier owner is checked with the claim)."""
-        if user_id == envelope["sender_id"]:
-            raise OwnEnvelope("you cannot claim your own envelope", {"envelope_id": envelope["envelope_id"]})
-        if envelope["audience_kind"] == "users" and user_id not in envelope["user_ids"]:
-            raise NotInAudience(
-                "this envelope is for the people its sender named", {"envelope_id": envelope["envelope_id"]}
-            )
-
-    def _expired(self, envelope: dict[str, Any]) -> EnvelopeExpired:
-        return EnvelopeExpired(
-            "this envelope has expired; what was left goes back to its sender",
-            {"envelope_id": envelope["envelope_id"], "expired_at": envelope["expires_at"]},
-        )
-
     # -- reading -----------------------------------------------------------------------------
     def get(self, viewer: str, is_merchandiser: bool, envelope_id: str) -> rules.Envelope:
         """For the sender, merchandisers and the audience (others: 403 not_in_audience)."""
         envelope = self._existing(envelope_id)
         privileged = is_merchandiser or viewer == envelope["sender_id"]
         if not privileged:
-            self._admit(envelope, viewer)
-            if envelope["audience_kind"] == "owners" and self._accounts.load(viewer).tier != "owner":
-                raise NotInAudience("this envelope is for verified vehicle owners", {"envelope_id": envelope_id})
+            terms = to_terms(envelope)
+            rules.admit(terms, viewer)
+            if terms.audience_kind == "owners":
+                rules.admit(terms, viewer, self._accounts.load(viewer).tier)
         shards, mine = self._repo.shards(envelope_id, envelope["shard_count"], viewer)  # consistent: you see your claim
         claims = self._repo.recent_claims(envelope_id, envelope["shard_count"], rules.RECENT_CLAIMS)
         return self._view(envelope, shards, claims, mine, viewer, privileged)
@@ -334,7 +300,7 @@ class EnvelopeService:
     def _view(
         self,
         envelope: dict[str, Any],
-        shards: list[dict[str, Any]],
+        shards: list[rules.Shard],
         claims: list[dict[str, Any]],
         mine: Optional[dict[str, Any]],
         viewer: str,
@@ -351,11 +317,9 @@ class EnvelopeService:
                 claimed_at=claim["claimed_at"],
             )
 
-        closed = any(s.get("swept") for s in shards)
-        free = [s["amounts"][i] for s in shards for i in unclaimed(s)] if not closed else []
-        claimed = sum(s["taken"] for s in shards)
-        expired = iso(self._clock.now()) >= envelope["expires_at"]
-        status = "empty" if claimed == envelope["shares"] else "expired" if expired or closed else "open"
+        closed = any(s.swept for s in shards)
+        free = [s.amounts[i] for s in shards for i in s.free] if not closed else []
+        status = rules.status(envelope["shares"], shards, iso(self._clock.now()), envelope["expires_at"])
         official = envelope["funded_by"] == "campaign"
         audience = rules.AudienceView(
             kind=envelope["audience_kind"],
@@ -402,7 +366,7 @@ class EnvelopeService:
             if envelope.get("swept_at"):
                 return 0  # another sweep got there first
             shards, _ = self._repo.shards(envelope_id, envelope["shard_count"])
-            left = sum(s["amounts"][i] for s in shards for i in unclaimed(s))
+            left = sum(s.points_left for s in shards)
             at = iso(self._clock.now())
             tx = self._repo.begin()
             self._repo.close(tx, envelope, shards, left, at)
