@@ -159,48 +159,64 @@ class Discountable(Protocol):
 
 
 def discount(coupon: dict[str, Any], lines: Sequence[Discountable], now_iso: str) -> list[int]:
-    """The fen each line is discounted by `coupon` (a coupon's stored terms), or the reason it does not apply,
-    naming the field `coupon`. The discount is in whole points (multiples of 10 fen, so every line's points
-    price stays whole), at most the eligible lines' total, allocated to them in proportion to their totals with
-    the odd points to the largest remainders: the parts add up exactly to the discount."""
+    """The fen each line is discounted by `coupon` (a coupon as stored), or the reason it does not apply, naming the
+    field `coupon`: usable now, then its terms applied to the lines."""
+    check_usable(coupon, lines, now_iso)
+    stored: dict[str, Any] = {k: coupon.get(k) for k in TERMS}
+    terms = CouponTerms.model_construct(**stored)  # as stored: validated when the coupon was issued
+    return terms_discount(terms, coupon["coupon"], lines)
 
-    def refuse(reason: str, message: str, **details: Any) -> CouponNotApplicable:
-        return CouponNotApplicable(
-            message, {"fields": {"coupon": message}, "reason": reason, "coupon": coupon["coupon"], **details}
-        )
 
+def _refusal(coupon: str, reason: str, message: str, **details: Any) -> CouponNotApplicable:
+    return CouponNotApplicable(message, {"fields": {"coupon": message}, "reason": reason, "coupon": coupon, **details})
+
+
+def check_usable(coupon: dict[str, Any], lines: Sequence[Discountable], now_iso: str) -> None:
+    """Not revoked, not used, not expired, and not spent on buying coupons."""
+    cid = coupon["coupon"]
     if coupon.get("revoked_at"):
-        raise refuse("revoked", "this coupon was taken back: the order that bought it was cancelled or refunded")
+        raise _refusal(cid, "revoked", "this coupon was taken back: the order that bought it was cancelled or refunded")
     if coupon.get("order_id"):
-        raise refuse("used", "this coupon was used already", order_id=coupon["order_id"])
+        raise _refusal(cid, "used", "this coupon was used already", order_id=coupon["order_id"])
     if coupon["expires_at"] <= now_iso:
-        raise refuse("expired", f"this coupon expired at {coupon['expires_at']}", expires_at=coupon["expires_at"])
+        expires = coupon["expires_at"]
+        raise _refusal(cid, "expired", f"this coupon expired at {expires}", expires_at=expires)
     if any(line.buys_coupon for line in lines):
-        raise refuse("categories", "a coupon does not buy coupons")
-    allowed = coupon.get("categories")
+        raise _refusal(cid, "categories", "a coupon does not buy coupons")
+
+
+def terms_discount(terms: CouponTerms, coupon: str, lines: Sequence[Discountable]) -> list[int]:
+    """What `terms` take off each line: in whole points (multiples of 10 fen, so every line's points price stays
+    whole), at most the eligible lines' total, allocated to them in proportion to their totals."""
+    allowed = terms.categories
     eligible = [n for n, line in enumerate(lines) if allowed is None or line.category in allowed]
     if not eligible:
-        raise refuse("categories", f"this coupon is for {', '.join(allowed or [])} only", categories=allowed)
+        raise _refusal(coupon, "categories", f"this coupon is for {', '.join(allowed or [])} only", categories=allowed)
     base = sum(lines[n].line_total_fen for n in eligible)
-    if base < coupon["min_subtotal_fen"]:
-        raise refuse(
+    if base < terms.min_subtotal_fen:
+        raise _refusal(
+            coupon,
             "below_minimum",
-            f"this coupon needs {coupon['min_subtotal_fen']} fen of eligible items; these come to {base}",
-            min_subtotal_fen=coupon["min_subtotal_fen"],
+            f"this coupon needs {terms.min_subtotal_fen} fen of eligible items; these come to {base}",
+            min_subtotal_fen=terms.min_subtotal_fen,
             eligible_subtotal_fen=base,
         )
-    if coupon.get("amount_off_fen"):
-        off = min(coupon["amount_off_fen"], base)
-    else:
-        off = base * coupon["percent_off"] // 100
+    off = min(terms.amount_off_fen, base) if terms.amount_off_fen else base * (terms.percent_off or 0) // 100
     points = off // FEN_PER_POINT
     if points == 0:
-        raise refuse(
-            "below_minimum", "this coupon takes nothing off these items (under one point)", eligible_subtotal_fen=base
-        )
-    shares = {n: points * lines[n].line_total_fen // base for n in eligible}
+        message = "this coupon takes nothing off these items (under one point)"
+        raise _refusal(coupon, "below_minimum", message, eligible_subtotal_fen=base)
+    shares = allocate(points, {n: lines[n].line_total_fen for n in eligible})
+    return [shares.get(n, 0) * FEN_PER_POINT for n in range(len(lines))]
+
+
+def allocate(points: int, totals: dict[int, int]) -> dict[int, int]:
+    """`points` spread over lines in proportion to their totals (fen), the odd points to the largest remainders
+    (the earlier line on a tie): the parts add up exactly to `points`."""
+    base = sum(totals.values())
+    shares = {n: points * total // base for n, total in totals.items()}
     rest = points - sum(shares.values())
-    by_remainder = sorted(eligible, key=lambda n: (-(points * lines[n].line_total_fen % base), n))
+    by_remainder = sorted(totals, key=lambda n: (-(points * totals[n] % base), n))
     for n in by_remainder[:rest]:
         shares[n] += 1
-    return [shares.get(n, 0) * FEN_PER_POINT for n in range(len(lines))]
+    return shares

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
-
 from chalicelib.domain import coupons as coupon_rules
 from chalicelib.domain.coupons import CouponGrantInput
 from chalicelib.domain.errors import BudgetExhausted
@@ -293,30 +291,6 @@ def test_a_crowd_granted_one_sharded_budget_gets_exactly_the_budget(services, mo
     assert len([g for g in got if g]) == 20 and len(set(got) - {None}) == 20
     assert services.coupon_repo.budget(made.coupon_id, 4) == {0: 0, 1: 0, 2: 0, 3: 0}
     assert reconcile(services.dynamodb, services.table)[1] == []
-
-
-@pytest.mark.parametrize(
-    "amount_off, lines, expected",
-    [
-        (1000, [3000, 2000], [600, 400]),
-        (1000, [10, 10, 10], [10, 10, 10]),
-        (70, [1000, 1000, 1000], [30, 20, 20]),
-        (99_990, [50, 70], [50, 70]),
-    ],
-)
-def test_the_discount_is_whole_points_allocated_exactly(amount_off, lines, expected):
-    class Line:
-        def __init__(self, total):
-            self.category, self.line_total_fen, self.buys_coupon = "food", total, False
-
-    coupon = {
-        "coupon": "uc-x",
-        "expires_at": "2999-01-01T00:00:00.000Z",
-        "min_subtotal_fen": 0,
-        "amount_off_fen": amount_off,
-        "categories": None,
-    }
-    assert coupon_rules.discount(coupon, [Line(t) for t in lines], "2026-01-01T00:00:00.000Z") == expected
 
 
 def buy_coupons(api, user, sku, qty, points, key=None):
