@@ -44,7 +44,7 @@ tokens: setup
 bench: setup
 	$(PY) -m tools.bench
 
-# One deployable CloudFormation template plus the deployment zip in dist/$(STAGE) (README: Deploying).
+# One deployable CloudFormation template plus the deployment zip in dist/$(STAGE) (docs/operations.md: Deploying).
 STAGE ?= prod
 package: setup
 	STAGE=$(STAGE) $(PY) -m tools.package

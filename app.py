@@ -4,7 +4,7 @@ import os
 
 from chalicelib.bootstrap import long_lived
 
-with long_lived():  # all of it lives as long as the container (README: Deploying, cold starts)
+with long_lived():  # all of it lives as long as the container (docs/operations.md: cold starts)
     from chalice import Chalice, Rate
 
     from chalicelib import bootstrap, workers

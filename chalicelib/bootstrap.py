@@ -49,7 +49,7 @@ def long_lived() -> Iterator[None]:
     """For what is made once and kept as long as the container (imports, AWS clients, services, validators): no
     garbage collection while it is made, and later collections skip it (gc.freeze; refcounting still frees whatever
     is dropped). A cold start otherwise pays for several full collections over objects that can never be garbage
-    (README: Deploying, cold starts)."""
+    (docs/operations.md: cold starts)."""
     enabled = gc.isenabled()
     gc.disable()
     try:

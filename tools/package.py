@@ -246,7 +246,7 @@ def main() -> int:
     template = package(stage, ROOT / "dist" / stage)
     print(f"\nwrote {template.relative_to(ROOT)} and {template.with_name('deployment.zip').relative_to(ROOT)}")
     print(
-        "deploy (README: Deploying):\n"
+        "deploy (docs/operations.md: Deploying):\n"
         f"  aws cloudformation package --template-file dist/{stage}/sam.json --s3-bucket <bucket> "
         f"--output-template-file dist/{stage}/packaged.json\n"
         f"  aws cloudformation deploy --template-file dist/{stage}/packaged.json --stack-name lifeshop-{stage} "

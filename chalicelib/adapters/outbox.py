@@ -84,7 +84,7 @@ class Outbox:
             return False
 
     def park(self, record: dict[str, Any], reason: str) -> bool:
-        """Put a record that can never be published on the failures queue for repair (README: outbox repair)."""
+        """Put a record that can never be published on the failures queue for repair (docs/features/partners.md)."""
         try:
             body = json.dumps({"reason": reason, "record": record}, default=str, ensure_ascii=False)
             self._sqs.send_message(QueueUrl=self._url(self._failure_queue), MessageBody=body)
