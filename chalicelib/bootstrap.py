@@ -61,8 +61,10 @@ def long_lived() -> Iterator[None]:
 
 
 class Container:
-    def __init__(self, settings: "Settings", clock: Optional["Clock"] = None) -> None:
+    def __init__(self, settings: "Settings", clock: Optional["Clock"] = None, boto_session: Any = None) -> None:
         self.settings = settings
+        if boto_session is not None:  # shared by many containers (tests): each service model is loaded once
+            self.boto_session = boto_session
         if clock is None:
             from chalicelib.adapters.clock import SystemClock
 

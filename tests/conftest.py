@@ -52,9 +52,15 @@ def make_settings(ddb_endpoint: str, prefix: str, sqs_endpoint: str = "http://12
     )
 
 
+# One boto3 session for every container the tests make: a new session loads the DynamoDB and SQS service models
+# again (about 0.3 s a test on this machine class; 0.04 s with the shared one). Clients stay per container.
+BOTO_SESSION = boto3.session.Session(region_name="cn-north-1")
+
+
 def make_container(endpoints: dict[str, str], prefix: str = "", clock: Any = None) -> Container:
     """Fresh tables and queues under a new prefix, created from infra/template.json."""
-    container = Container(make_settings(endpoints["dynamodb"], prefix or uid("t"), endpoints["sqs"]), clock=clock)
+    settings = make_settings(endpoints["dynamodb"], prefix or uid("t"), endpoints["sqs"])
+    container = Container(settings, clock=clock, boto_session=BOTO_SESSION)
     provision.create_tables(container.dynamodb, container.settings.prefix)
     provision.create_queues(container.sqs, container.settings.prefix)
     return container

@@ -88,7 +88,8 @@ def test_two_containers_whose_clocks_straddle_shanghai_midnight_never_pay_past_t
     ahead, behind = FakeClock(), FakeClock()
     ahead.set("2026-11-24T16:00:00.001Z")  # 2026-11-25 00:00:00.001 in Shanghai
     behind.set("2026-11-24T15:59:59.999Z")  # 2026-11-24 23:59:59.999 in Shanghai
-    a, b = Container(services.settings, clock=ahead), Container(services.settings, clock=behind)
+    a = Container(services.settings, clock=ahead, boto_session=services.boto_session)
+    b = Container(services.settings, clock=behind, boto_session=services.boto_session)
     fan = uid("fan")
     a.points.check_in(fan)  # the new day has begun on this account: 2 of 3 earned
 
