@@ -111,12 +111,12 @@ class VoucherRepository:
         )
 
     def unsell(self, tx: Transaction, sku: str, code: str, order_id: str, at: str) -> None:
-        """A code of an order that was never paid (never shown) goes back on sale."""
+        """A code of an order that was never paid (never shown) goes back on sale; a void one never does."""
         tx.update(
             code_key(code),
             "SET gsi1pk = :p, gsi1sk = :s REMOVE order_id, sold_at",
             {":p": _free(sku, _partition(code)), ":s": f"{at}#{code}", ":o": order_id},
-            condition="order_id = :o",
+            condition="order_id = :o AND attribute_not_exists(void_at)",
         )
 
     def void(self, tx: Transaction, sku: str, code: str, order_id: str, at: str) -> None:

@@ -219,7 +219,6 @@ def test_voiding_or_unselling_an_unsold_code_loses_the_race(services, vouchers):
     assert vouchers.unsold(sku, 10) == [code]
 
 
-@pytest.mark.xfail(strict=True, reason="unsell's condition is only `order_id = :o`: a void code goes back on sale")
 def test_a_void_code_is_never_put_back_on_sale(services, vouchers):
     sku = _sku(services)
     code = _codes(1)[0]
