@@ -29,8 +29,14 @@ PROD = Settings(
 )
 
 
-def test_the_packaged_template_passes_cfn_lint(tmp_path):
-    template = package.package("prod", tmp_path / "prod")
+@pytest.fixture(scope="module")
+def packaged(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The prod template and its deployment zip, packaged once for the tests that read them (about 25 s)."""
+    return package.package("prod", tmp_path_factory.mktemp("prod"))
+
+
+def test_the_packaged_template_passes_cfn_lint(packaged):
+    template = packaged
     lint = subprocess.run(
         [str(Path(sys.executable).with_name("cfn-lint")), str(template)], capture_output=True, text=True
     )
@@ -79,12 +85,12 @@ def test_the_packaged_template_passes_cfn_lint(tmp_path):
     assert resources["APIHandlerInvokePermission"]["Properties"]["FunctionName"] == {"Ref": package.LIVE_ALIAS}
 
 
-def test_the_deployment_zip_holds_the_compiled_modules_of_the_target_runtime(tmp_path):
+def test_the_deployment_zip_holds_the_compiled_modules_of_the_target_runtime(packaged):
     """Chalice drops a dependency it finds no wheel for with a warning; a function without pydantic-core would
     fail on its first request. Every compiled module must be for Lambda's Python on arm64, and every module ships
     its bytecode for that Python (unchecked-hash: /var/task is read-only, so sources would compile on every cold
     start)."""
-    with zipfile.ZipFile(package.package("prod", tmp_path / "prod").with_name("deployment.zip")) as zipped:
+    with zipfile.ZipFile(packaged.with_name("deployment.zip")) as zipped:
         names = zipped.namelist()
         header = zipped.read("chalicelib/__pycache__/bootstrap.cpython-313.pyc")[:8]
     compiled = [n for n in names if n.endswith(".so")]
