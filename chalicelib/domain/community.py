@@ -195,6 +195,9 @@ ORDER_TO_REGISTRATION: dict[str, RegistrationStatus] = {
     "refunded": "refunded",
 }
 
+# the order statuses of a confirmed registration: a ticket is checked in only while its order is in one of them
+CONFIRMED_ORDER_STATUSES = tuple(s for s, r in ORDER_TO_REGISTRATION.items() if r == "confirmed")
+
 
 def registration_id(order_id: str) -> str:
     """A registration is named after its order (so a replayed request finds it without another read)."""
