@@ -141,3 +141,16 @@ def test_a_waitlist_entry_made_while_the_event_is_cancelled_is_withdrawn(api, se
     workers.settle_events()
     shown = api.get(f"/registrations/{q.json['registration_id']}", user="q").json if q.status == 201 else q.json
     assert q.status >= 400 or shown["status"] == "withdrawn", (q.status, shown)
+
+
+@pytest.mark.parametrize(("capacity", "delta"), [(100, 5), (100, -5), (200, 5)])
+def test_the_stock_route_refuses_an_events_ticket(api, capacity, delta):
+    """An event's places change through the event, never through the SKU stock route: no 101 places left of 100
+    and `registered: -1` (a sharded ticket of a 200-place event no more than a plain one)."""
+    event = official(api, capacity=capacity)
+    sku = f"TICKET-{event['event_id']}"
+    r = api.merch("POST", f"/admin/skus/{sku}/stock", {"delta": delta, "reason": "more chairs"})
+    assert (r.status, r.error_code) == (400, "invalid_request"), r.json
+    assert "sku" in r.json["error"]["details"]["fields"]
+    shown = api.get(f"/events/{event['event_id']}").json
+    assert (shown["places_left"], shown["registered"]) == (capacity, 0)
