@@ -197,7 +197,8 @@ class EventService:
         registrations = self._repo.registrations_for(event["event_id"])
         ids = [r["order_id"] for r in registrations if r.get("order_id")]  # queue entries paid nothing
         orders = self._order_repo.many(ids) if ids else []
-        net = sum(o.subtotal_fen for o in orders if rules.ORDER_TO_REGISTRATION[o.status] == "confirmed")
+        confirmed = {o.order_id for o in orders if rules.ORDER_TO_REGISTRATION[o.status] == "confirmed"}
+        net = sum(o.subtotal_fen for o in orders if o.order_id in confirmed)
         points = rules.host_reward_points(net, self._settings.event_host_share)
         if points:
             campaign = self._campaigns.ensure(
@@ -221,9 +222,14 @@ class EventService:
                     self._repo.move(event, {"reward_status": "budget_exhausted", "reward_points": points})
                 log.warning("event reward waits for budget", extra={"event_id": event["event_id"], "points": points})
                 return 0
-        self._contribution.earn(event["host_id"], EVENT_HOSTED, f"event:{event['event_id']}")  # once per event
+        attended = rules.attendees_checked_in(registrations, confirmed, event["host_id"])
+        if attended >= self._settings.event_host_min_attendees:  # an empty event earns no contribution
+            self._contribution.earn(event["host_id"], EVENT_HOSTED, f"event:{event['event_id']}")  # once per event
         self._repo.move(event, {"reward_status": "credited", "reward_points": points, "net_income_fen": net})
-        log.info("event reward credited", extra={"event_id": event["event_id"], "points": points, "net_fen": net})
+        log.info(
+            "event reward credited",
+            extra={"event_id": event["event_id"], "points": points, "net_fen": net, "attended": attended},
+        )
         return 1
 
     def get(self, event_id: str, public: bool = True) -> rules.CommunityEvent:
