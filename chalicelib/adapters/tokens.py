@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
+from chalicelib.adapters import strict_json
 from chalicelib.domain.auth import GROUPS, PARTNER_ID, Principal
 from chalicelib.domain.errors import Unauthorized, Unavailable
 from chalicelib.domain.points import is_user_id
@@ -232,28 +233,14 @@ def _b64url(segment: Any) -> bytes:
 
 def _json_object(segment: str, what: str) -> dict[str, Any]:
     try:
-        value = json.loads(_b64url(segment), parse_constant=_not_json, object_pairs_hook=_unique_keys)
-    except InvalidToken:
-        raise
+        value = strict_json.loads(_b64url(segment))
+    except strict_json.NotStrictJson as exc:
+        raise InvalidToken(f"the {what} is not JSON: {exc}") from None
     except (UnicodeDecodeError, ValueError):
         raise InvalidToken(f"the {what} is not JSON") from None
     if not isinstance(value, dict):
         raise InvalidToken(f"the {what} is not a JSON object")
     return value
-
-
-def _not_json(constant: str) -> None:
-    raise ValueError(f"{constant} is not JSON")  # Python's json takes NaN and Infinity: an exp of NaN never expires
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """An object without a repeated name: Python's json keeps the last, another reader may keep the first."""
-    seen: set[str] = set()
-    for name, _ in pairs:
-        if name in seen:
-            raise InvalidToken(f"the name {name[:40]!r} appears twice in one JSON object")
-        seen.add(name)
-    return dict(pairs)
 
 
 def hs256_verifier(secret: str) -> TokenVerifier:
