@@ -81,6 +81,9 @@ class Settings(BaseModel):
     # Community events: the host of a user-hosted event earns this share of its net income, in points.
     event_host_share: str = Field(default="0.75", pattern=r"^(0(\.[0-9]{1,6})?|1(\.0{1,6})?)$")
     event_reward_budget_points: int = Field(default=100_000_000, gt=0)
+    # ... and earns its `event_hosted` contribution only if this many people other than the host were checked in at
+    # the door (with a ticket not refunded): an empty event earns nothing (contribution farming).
+    event_host_min_attendees: int = Field(default=3, ge=0, le=10_000)
     waitlist_offer_s: int = Field(default=86_400, ge=60, le=7 * 86_400)  # to accept a place offered
     # A launch-day event's places spread over this many shard items of its ticket (each about 500 writes/s on AWS)
     # once its capacity reaches the threshold; a smaller event keeps them on the ticket item.

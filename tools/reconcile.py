@@ -197,13 +197,14 @@ class CouponDifference:
 
 
 ENDED = ("expired", "cancelled", "payment_failed", "refunded")  # an order in these holds no coupon
+TAKEN_BACK = ("cancelled", "refunded")  # a coupon bought by an order in these is revoked (or in use, until freed)
 
 
 def coupon_differences(client: Any, table: Any) -> list[AnyDifference]:
     """Coupons that do not add up: a template's budget left plus its coupons not taken back make its budget_count;
     each user's count of a template's coupons matches the coupons they hold; a used coupon names an order that
-    holds it and every order that holds a coupon is named by it; an order's discount is the sum of its lines' and
-    its points and cash pay exactly the rest."""
+    holds it and every order that holds a coupon is named by it; no coupon whose purchase was cancelled or refunded
+    is usable; an order's discount is the sum of its lines' and its points and cash pay exactly the rest."""
     held: dict[str, list[dict[str, Any]]] = {}
     for coupon in _scan(
         client,
@@ -213,7 +214,15 @@ def coupon_differences(client: Any, table: Any) -> list[AnyDifference]:
     ):
         if "revoked_at" not in coupon:
             held.setdefault(coupon["coupon_id"], []).append(coupon)
-    found: list[AnyDifference] = []
+    statuses = {o["order_id"]: o["status"] for o in profiles(client, table.name, "META", "ORDER#")}
+    found: list[AnyDifference] = [
+        CouponDifference(
+            f"coupon {c['coupon']}", f"is usable, but order {c['ref']} that bought it was {statuses[c['ref']]}"
+        )
+        for coupons in held.values()
+        for c in coupons
+        if c["source"] == "purchase" and not c.get("order_id") and statuses.get(c["ref"]) in TAKEN_BACK
+    ]
     limits: dict[str, int] = {}
     for template in profiles(client, table.name, "META", "COUPON#"):
         limits[template["coupon_id"]] = template["per_user_limit"]
@@ -270,11 +279,10 @@ def coupon_differences(client: Any, table: Any) -> list[AnyDifference]:
         found += [CouponDifference(f"order {oid}", p) for p in problems if p]
         if coupon and used.get(coupon) == oid and order["status"] in ENDED:
             found.append(CouponDifference(f"coupon {coupon}", f"still used by {order['status']} order {oid}"))
-    orders = {o["order_id"] for o in profiles(client, table.name, "META", "ORDER#")}
     found += [
         CouponDifference(f"coupon {c}", f"used by order {o}, which does not exist")
         for c, o in used.items()
-        if o and o not in orders
+        if o and o not in statuses
     ]
     return found
 

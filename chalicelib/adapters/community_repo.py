@@ -355,6 +355,15 @@ class EventRepository:
     def registrations_of(self, user_id: str, limit: int) -> list[dict[str, Any]]:
         return self.table.page("gsi3", f"REG#U#{user_id}", limit, None)[0]
 
+    def not_checked_in(self, tx: Transaction, reg_id: str, *, on_fail: OnFail) -> None:
+        """A condition in `tx` (an attendee's cancel): the ticket is not checked in when it commits."""
+        tx.check(
+            registration_key(reg_id),
+            "attribute_exists(pk) AND attribute_not_exists(checked_in_at)",
+            {},
+            on_fail=on_fail,
+        )
+
     def check_in(self, reg_id: str, at: str, also: Callable[[Transaction], object]) -> None:
         """Mark the ticket checked in (once), with `also` (what else checking in writes) in the same transaction."""
         tx = self.begin()
@@ -366,7 +375,7 @@ class EventRepository:
             on_fail=lambda: self._why_not_checked_in(reg_id),
         )
         also(tx)  # after: a second check-in racing this one is told already_checked_in, not a lost race
-        tx.commit()
+        tx.commit()  # the order's own condition (still paid: not cancelled meanwhile) is among `also`'s
 
     def _why_not_checked_in(self, reg_id: str) -> Exception:
         item = self.registration(reg_id)

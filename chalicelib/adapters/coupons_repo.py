@@ -188,7 +188,47 @@ class CouponRepository:
 
     def give_back(self, tx: Transaction, user_id: str, coupon: str, order_id: str) -> None:
         """The order that used the coupon ended without being paid for, or was cancelled: the coupon is free again
-        (usable while it has not expired)."""
+        (usable while it has not expired), unless the order that bought it was refunded meanwhile (LostRace: the
+        re-read finds it marked, and `revoke_freed` takes it back instead)."""
         tx.update(
-            user_coupon_key(user_id, coupon), "REMOVE order_id, used_at", {":o": order_id}, condition="order_id = :o"
+            user_coupon_key(user_id, coupon),
+            "REMOVE order_id, used_at",
+            {":o": order_id},
+            condition="order_id = :o AND attribute_not_exists(purchase_refunded_at)",
+        )
+
+    def mark_purchase_refunded(self, tx: Transaction, user_id: str, coupon: str, shard: int, at: str) -> None:
+        """The order that bought the coupon was refunded while another order uses it: it stays with that order,
+        and is taken back (its budget to `shard`) when that order lets it go. LostRace if it was freed meanwhile
+        (the re-read revokes it at once)."""
+        tx.update(
+            user_coupon_key(user_id, coupon),
+            "SET purchase_refunded_at = :at, refund_shard = :shard",
+            {":at": at, ":shard": shard},
+            condition="attribute_exists(order_id) AND attribute_not_exists(revoked_at)",
+        )
+
+    def revoke_freed(self, tx: Transaction, coupon: dict[str, Any], order_id: str, at: str) -> None:
+        """The order using a coupon whose purchase was refunded lets it go: revoked, never usable again; its budget
+        returns and the user's count goes down, as for any coupon taken back."""
+        user_id, cid = coupon["user_id"], coupon["coupon_id"]
+        tx.update(
+            user_coupon_key(user_id, coupon["coupon"]),
+            "SET revoked_at = :at REMOVE order_id, used_at",
+            {":at": at, ":o": order_id},
+            condition="order_id = :o AND attribute_exists(purchase_refunded_at)",
+        )
+        tx.update(
+            budget_key(cid, coupon["refund_shard"]),
+            "ADD #left :one",
+            {":one": 1},
+            condition="attribute_exists(pk)",
+            names={"#left": "left"},
+        )
+        tx.update(
+            received_key(cid, user_id),
+            "ADD #count :neg",
+            {":neg": -1},
+            condition="attribute_exists(pk)",
+            names={"#count": "count"},
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable, Iterable, Optional, Union
 
@@ -79,6 +80,28 @@ class Contention(Exception):
     def __init__(self, codes: list[str]) -> None:
         super().__init__(f"transaction conflicted: {codes}")
         self.codes = codes
+
+
+@dataclass(frozen=True)
+class KeyRange:
+    """The items one Query reads: the partition `partition` of key `pk_name` (the table's or an index's), sort keys
+    (`sk_name`) starting with `sk_prefix` and from `sk_from` on. A page's starting key must lie in it: DynamoDB
+    refuses one that does not (a 500), and a signed cursor of another listing must not read this one's items."""
+
+    pk_name: str
+    partition: str
+    sk_name: str
+    sk_prefix: str = ""
+    sk_from: str = ""
+
+    def holds(self, start: dict[str, Any]) -> bool:
+        sort = start.get(self.sk_name)
+        return (
+            start.get(self.pk_name) == self.partition
+            and isinstance(sort, str)
+            and sort.startswith(self.sk_prefix)
+            and sort >= self.sk_from
+        )
 
 
 # What a failed condition means: an error to raise, or a function that builds it (for errors that read first).
@@ -218,7 +241,8 @@ class Table:
             "ExpressionAttributeNames": {"#pk": f"{index}pk"},
             "ExpressionAttributeValues": to_values({":pk": partition}),
         }
-        return self._collect(params, limit, start, ("pk", "sk", f"{index}pk", f"{index}sk"))
+        reads = KeyRange(f"{index}pk", partition, f"{index}sk")
+        return self._collect(params, limit, start, ("pk", "sk", f"{index}pk", f"{index}sk"), reads)
 
     def upcoming(
         self,
@@ -245,7 +269,8 @@ class Table:
             params["FilterExpression"] = f"#f {op} :f"
             params["ExpressionAttributeNames"]["#f"] = name
             params["ExpressionAttributeValues"].update(to_values({":f": value}))
-        return self._collect(params, limit, start, ("pk", "sk", f"{index}pk", f"{index}sk"))
+        reads = KeyRange(f"{index}pk", partition, f"{index}sk", sk_from=since)
+        return self._collect(params, limit, start, ("pk", "sk", f"{index}pk", f"{index}sk"), reads)
 
     def due(self, partition: str, before: str, limit: int = 100, index: str = "gsi1") -> list[dict[str, Any]]:
         """A work list: items of `partition` on `index` whose sort key (`<time>#<id>...`) is below `before`,
@@ -261,10 +286,17 @@ class Table:
         return [from_item(i) for i in out.get("Items", [])]
 
     def _collect(
-        self, params: dict[str, Any], limit: int, start: Optional[dict[str, Any]], key_names: tuple[str, ...]
+        self,
+        params: dict[str, Any],
+        limit: int,
+        start: Optional[dict[str, Any]],
+        key_names: tuple[str, ...],
+        reads: KeyRange,
     ) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:
+        """Every paged listing goes through here: a starting key (a decoded cursor) of another listing's shape, or
+        outside the items this query reads, is 400, whoever signed it."""
         if start:
-            if set(start) != set(key_names):  # a cursor of another listing's shape
+            if set(start) != set(key_names) or not reads.holds(start):
                 raise InvalidRequest("cursor is not valid for this listing", {"fields": {"cursor": "invalid cursor"}})
             params["ExclusiveStartKey"] = to_item(start)
         items: list[dict[str, Any]] = []
@@ -292,7 +324,7 @@ class Table:
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
             "ExpressionAttributeValues": to_values({":pk": partition, ":prefix": sk_prefix}),
         }
-        return self._collect(params, limit, start, ("pk", "sk"))
+        return self._collect(params, limit, start, ("pk", "sk"), KeyRange("pk", partition, "sk", sk_prefix=sk_prefix))
 
     def put_if_absent(self, item: dict[str, Any]) -> bool:
         """Write `item` unless an item with its key exists; True if this call wrote it."""

@@ -193,6 +193,17 @@ class OrderRepository:
             names={"#status": "status"},
         )
 
+    def check_status(self, tx: Transaction, order_id: str, statuses: Sequence[str], *, on_fail: OnFail) -> None:
+        """A condition in `tx` that the order is in one of `statuses` when it commits (it is not written)."""
+        names = {f":s{n}": status for n, status in enumerate(statuses)}
+        tx.check(
+            order_key(order_id),
+            f"#status IN ({', '.join(names)})",
+            names,
+            names={"#status": "status"},
+            on_fail=on_fail,
+        )
+
     def shard_stock(self, sku: str, shards: int) -> dict[int, int]:
         """The stock on each shard of a sharded SKU (one BatchGetItem)."""
         items = self.table.batch_get([shard_key(sku, i) for i in range(shards)])

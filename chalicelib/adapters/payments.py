@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import time
 from dataclasses import dataclass
 from typing import Any, Optional, Protocol
 
+from chalicelib.adapters import strict_json
 from chalicelib.domain.errors import InvalidSignature, PaymentProviderError
 
 CURRENCY = "cny"
@@ -144,7 +144,7 @@ def verify(payload: bytes, header: Optional[str], secret: str, now: Optional[int
     if not any(hmac.compare_digest(expected, s) for s in signatures):
         raise bad
     try:
-        event = json.loads(payload)
+        event = strict_json.loads(payload)  # no NaN, no name twice: Stripe sends neither
     except ValueError:
         raise bad from None
     if not isinstance(event, dict):

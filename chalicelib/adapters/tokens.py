@@ -3,8 +3,10 @@ the user pool's JWKS (RFC 7515, 7517, 7518, 7519).
 
 Two algorithms need no JWT library: HS256 is `hmac`, RS256 (RSASSA-PKCS1-v1_5 with SHA-256) is one `pow()` and a
 comparison of the whole encoded message (RFC 8017 §8.2.2, which leaves no parsing to fool). PyJWT with cryptography
-cost about 30 ms of every cold start and a native wheel per architecture; the tests still mint and cross-check
-tokens with PyJWT and keys from cryptography, so this code is checked against an independent implementation."""
+cost about 30 ms of every cold start and a native wheel per architecture (docs/decisions.md); the tests still mint
+and cross-check tokens with PyJWT and keys from cryptography, so this code is checked against an independent
+implementation. It is stricter than PyJWT where a lenient reading could be abused: time claims are whole seconds in
+a sane range, JSON names appear once, base64url is canonical, and a `crit` header is refused."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
+from chalicelib.adapters import strict_json
 from chalicelib.domain.auth import GROUPS, PARTNER_ID, Principal
 from chalicelib.domain.errors import Unauthorized, Unavailable
 from chalicelib.domain.points import is_user_id
@@ -26,6 +29,8 @@ from chalicelib.domain.points import is_user_id
 MAX_TOKEN_CHARS = 8192  # Cognito's tokens are about 1-2 KB
 MIN_RSA_BITS = 2048
 CLOCK_SKEW_S = 5  # a token issued "in the future" by a pool whose clock runs slightly ahead is still good
+TIME_CLAIMS = ("exp", "nbf", "iat")
+MAX_TIME_S = 2**40  # a time claim beyond this (the year 36812) is no time a pool issues: never "valid forever"
 _SEGMENT = re.compile(r"[A-Za-z0-9_-]*")
 _SHA256_DIGEST_INFO = bytes.fromhex("3031300d060960864801650304020105000420")  # RFC 8017 §9.2, note 1
 
@@ -165,6 +170,8 @@ class TokenVerifier:
         header, claims = _json_object(header_b64, "header"), _json_object(payload_b64, "payload")
         if header.get("alg") != self._algorithm:
             raise InvalidToken(f"the algorithm must be {self._algorithm}")
+        if "crit" in header:  # RFC 7515 §4.1.11: extensions it must understand; this verifier understands none
+            raise InvalidToken("the header's crit names extensions this verifier does not support")
         signing_input = f"{header_b64}.{payload_b64}".encode()
         signature = _b64url(signature_b64)
         key = self._key(header)
@@ -179,9 +186,9 @@ class TokenVerifier:
 
     def _check_claims(self, claims: dict[str, Any]) -> None:
         now = self._clock()
-        for name in ("exp", "nbf", "iat"):
-            if name in claims and (isinstance(claims[name], bool) or not isinstance(claims[name], (int, float))):
-                raise InvalidToken(f"{name} must be a number")
+        for name in TIME_CLAIMS:  # whole seconds: a bool is an int to Python, a float may be infinite
+            if name in claims and not (type(claims[name]) is int and 0 < claims[name] < MAX_TIME_S):
+                raise InvalidToken(f"{name} must be a whole number of seconds since 1970")
         if "exp" not in claims:
             raise InvalidToken("the token has no exp")
         if now >= claims["exp"]:
@@ -211,26 +218,29 @@ def _principal(claims: dict[str, Any]) -> Principal:
 
 
 def _b64url(segment: Any) -> bytes:
+    """The bytes of an unpadded base64url segment, in its one canonical spelling: a segment whose unused last bits
+    are set decodes to the same bytes, and would let one token be sent under many spellings."""
     if not isinstance(segment, str) or not _SEGMENT.fullmatch(segment) or len(segment) % 4 == 1:
         raise InvalidToken("a segment is not base64url")
     try:
-        return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+        raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
     except (binascii.Error, ValueError):
         raise InvalidToken("a segment is not base64url") from None
+    if base64.urlsafe_b64encode(raw).rstrip(b"=").decode() != segment:
+        raise InvalidToken("a segment is not canonical base64url")
+    return raw
 
 
 def _json_object(segment: str, what: str) -> dict[str, Any]:
     try:
-        value = json.loads(_b64url(segment), parse_constant=_not_json)
+        value = strict_json.loads(_b64url(segment))
+    except strict_json.NotStrictJson as exc:
+        raise InvalidToken(f"the {what} is not JSON: {exc}") from None
     except (UnicodeDecodeError, ValueError):
         raise InvalidToken(f"the {what} is not JSON") from None
     if not isinstance(value, dict):
         raise InvalidToken(f"the {what} is not a JSON object")
     return value
-
-
-def _not_json(constant: str) -> None:
-    raise ValueError(f"{constant} is not JSON")  # Python's json takes NaN and Infinity: an exp of NaN never expires
 
 
 def hs256_verifier(secret: str) -> TokenVerifier:

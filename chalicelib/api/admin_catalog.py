@@ -127,7 +127,7 @@ def archive_product(ctx: Ctx, product_id: str) -> Product:
     body=StockAdjustment,
     response=SkuStock,
     tag="admin",
-    summary="Add or remove stock with a reason; never below zero",
+    summary="Add or remove stock with a reason; never below zero (not a voucher's or an event ticket's)",
     errors=WRITE_ERRORS + ("not_found", "insufficient_stock"),
 )
 def adjust_stock(ctx: Ctx, sku: str) -> SkuStock:

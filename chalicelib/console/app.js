@@ -35,6 +35,7 @@
       granted: "Granted", created_ok: "Created", coupon_product: "kind coupon only", physical: "physical", voucher: "voucher",
       coupon: "coupon", draft: "draft", active: "active", archived: "archived", submitted: "submitted",
       template_id: "Coupon id", fields: "Fields", back: "Back", reply_mismatch: "The sign-in reply did not match this page's request: sign in again.",
+      signin_failed: "The sign-in page did not sign you in: sign in again, or ask your administrator.",
       pending_payment: "pending payment", paid: "paid", partially_shipped: "partially shipped", shipped: "shipped",
       cancelled: "cancelled", payment_failed: "payment failed", earn: "Tasks", referral: "Referrals",
       design_reward: "Design rewards", royalty: "Royalties", event_reward: "Event rewards", envelope: "Red envelopes", detail: "Detail", issued_by_source: "Issued by source", totals: "Totals",
@@ -71,6 +72,7 @@
       granted: "已发放", created_ok: "已创建", coupon_product: "仅优惠券类型", physical: "实物", voucher: "电子券",
       coupon: "优惠券", draft: "草稿", active: "在售", archived: "已下架", submitted: "待审核",
       template_id: "优惠券编号", fields: "字段", back: "返回", reply_mismatch: "登录回执与本页请求不符，请重新登录。",
+      signin_failed: "登录页未能完成登录，请重新登录或联系管理员。",
       pending_payment: "待支付", paid: "已支付", partially_shipped: "部分发货", shipped: "已发货", cancelled: "已取消",
       payment_failed: "支付失败", earn: "任务", referral: "推荐", design_reward: "设计奖励", royalty: "版税",
       event_reward: "活动奖励", envelope: "红包", detail: "详情", issued_by_source: "按来源发放", totals: "合计",
@@ -730,7 +732,8 @@
       const expected = sessionStorage.getItem("signin_state");
       sessionStorage.removeItem("signin_state");
       history.replaceState(null, "", location.pathname + "#/products");
-      if (fragment.get("error")) return showSignIn(fragment.get("error_description") || fragment.get("error"));
+      // the reply's error and error_description are whatever the URL says (anyone can craft and send one): our words only
+      if (fragment.get("error")) return showSignIn(t("signin_failed"));
       if (!expected || fragment.get("state") !== expected) return showSignIn(t("reply_mismatch"));
       const errors = h("div", {});
       fill(main(), errors);

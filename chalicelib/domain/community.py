@@ -9,7 +9,7 @@ import datetime as dt
 import hashlib
 import hmac
 from fractions import Fraction
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 
 from pydantic import Field, StringConstraints, model_validator
 
@@ -195,6 +195,9 @@ ORDER_TO_REGISTRATION: dict[str, RegistrationStatus] = {
     "refunded": "refunded",
 }
 
+# the order statuses of a confirmed registration: a ticket is checked in only while its order is in one of them
+CONFIRMED_ORDER_STATUSES = tuple(s for s, r in ORDER_TO_REGISTRATION.items() if r == "confirmed")
+
 
 def registration_id(order_id: str) -> str:
     """A registration is named after its order (so a replayed request finds it without another read)."""
@@ -211,6 +214,18 @@ def ticket_matches(key: bytes, event_id: str, code: str) -> Optional[str]:
     """The registration id a ticket code names for this event, or None (forged, or another event's)."""
     reg_id, _, _ = code.partition(".")
     return reg_id if reg_id and hmac.compare_digest(ticket_code(key, event_id, reg_id), code) else None
+
+
+def attendees_checked_in(registrations: list[dict[str, Any]], confirmed_orders: set[str], host_id: str) -> int:
+    """How many people other than the host were checked in at the door with a ticket still paid for (a group's
+    guests are not counted: they hold no ticket of their own)."""
+    return len(
+        {
+            r["user_id"]
+            for r in registrations
+            if r.get("checked_in_at") and r.get("order_id") in confirmed_orders and r["user_id"] != host_id
+        }
+    )
 
 
 def host_reward_points(net_income_fen: int, share: str) -> int:

@@ -13,6 +13,7 @@ from chalicelib.adapters.dynamo import Transaction
 from chalicelib.adapters.pseudonyms import Pseudonyms
 from chalicelib.adapters.vouchers_repo import VoucherRepository
 from chalicelib.domain import catalog as rules
+from chalicelib.domain.community import TICKET_CATEGORY
 from chalicelib.domain.errors import InsufficientStock, InvalidRequest, InvalidTransition, NotAvailable, NotFound
 from chalicelib.services.retry import on_lost_race
 
@@ -169,6 +170,11 @@ class CatalogService:
                 raise InvalidRequest(
                     "a voucher SKU's stock is its unsold codes: upload codes instead",
                     {"fields": {"delta": f"POST /admin/skus/{sku}/codes"}},
+                )
+            if item.get("category") == TICKET_CATEGORY:  # its stock is the places left: a change would misstate them
+                raise InvalidRequest(
+                    "an event ticket's stock is the event's places left: they change through the event",
+                    {"fields": {"sku": "an event's ticket"}, "event_id": item.get("product_id")},
                 )
             count = item.get("stock_shards", 1)
             shards = self._repo.shard_stocks({sku: count})[sku] if count > 1 else {}

@@ -36,6 +36,7 @@ from chalicelib.services.campaigns import CampaignService
 from chalicelib.services.checkout import CheckoutService
 from chalicelib.services.contribution import ContributionService
 from chalicelib.services.orders import OrderService
+from chalicelib.services.retry import on_lost_race
 from chalicelib.services.worklists import unseen
 from chalicelib.settings import Settings
 
@@ -196,7 +197,8 @@ class EventService:
         registrations = self._repo.registrations_for(event["event_id"])
         ids = [r["order_id"] for r in registrations if r.get("order_id")]  # queue entries paid nothing
         orders = self._order_repo.many(ids) if ids else []
-        net = sum(o.subtotal_fen for o in orders if rules.ORDER_TO_REGISTRATION[o.status] == "confirmed")
+        confirmed = {o.order_id for o in orders if rules.ORDER_TO_REGISTRATION[o.status] == "confirmed"}
+        net = sum(o.subtotal_fen for o in orders if o.order_id in confirmed)
         points = rules.host_reward_points(net, self._settings.event_host_share)
         if points:
             campaign = self._campaigns.ensure(
@@ -220,9 +222,14 @@ class EventService:
                     self._repo.move(event, {"reward_status": "budget_exhausted", "reward_points": points})
                 log.warning("event reward waits for budget", extra={"event_id": event["event_id"], "points": points})
                 return 0
-        self._contribution.earn(event["host_id"], EVENT_HOSTED, f"event:{event['event_id']}")  # once per event
+        attended = rules.attendees_checked_in(registrations, confirmed, event["host_id"])
+        if attended >= self._settings.event_host_min_attendees:  # an empty event earns no contribution
+            self._contribution.earn(event["host_id"], EVENT_HOSTED, f"event:{event['event_id']}")  # once per event
         self._repo.move(event, {"reward_status": "credited", "reward_points": points, "net_income_fen": net})
-        log.info("event reward credited", extra={"event_id": event["event_id"], "points": points, "net_fen": net})
+        log.info(
+            "event reward credited",
+            extra={"event_id": event["event_id"], "points": points, "net_fen": net, "attended": attended},
+        )
         return 1
 
     def get(self, event_id: str, public: bool = True) -> rules.CommunityEvent:
@@ -492,9 +499,19 @@ class EventService:
                 f"registrations for this event could be cancelled until {event['cancel_until']}",
                 {"cancel_until": event["cancel_until"]},
             )
-        order = self._orders.cancel(user_id, item["order_id"], registration=True)
+        order = self._orders.cancel(
+            user_id,
+            item["order_id"],
+            registration=True,
+            # the door may check the ticket in meanwhile: then this cancel fails, inside the transaction
+            guard=lambda tx: self._repo.not_checked_in(tx, reg_id, on_fail=lambda: self._checked_in(reg_id)),
+        )
         self.offer_waitlist(item["event_id"])  # the places freed go to the queue first
         return self._registration_view(item, order)
+
+    def _checked_in(self, reg_id: str) -> NotCancellable:
+        at = (self._repo.registration(reg_id) or {}).get("checked_in_at")
+        return NotCancellable("this ticket was checked in at the door", {"checked_in_at": at})
 
     def check_in(self, actor: str, is_merchandiser: bool, event_id: str, code: str) -> rules.CheckinResult:
         """At the door: the host or a merchandiser checks a confirmed ticket in, once, from two hours before
@@ -513,18 +530,26 @@ class EventService:
         item = self._repo.registration(reg_id) if reg_id else None
         if item is None or item["event_id"] != event_id:
             raise NotFound("no such ticket for this event", {"event_id": event_id})
-        order = self._orders.get(item["order_id"])
-        if rules.ORDER_TO_REGISTRATION[order.status] != "confirmed":
-            raise NotAvailable(
-                f"this registration is {rules.ORDER_TO_REGISTRATION[order.status]}",
-                {"status": rules.ORDER_TO_REGISTRATION[order.status]},
-            )
         at = iso(now)
-        self._repo.check_in(
-            item["registration_id"],
-            at,
-            lambda tx: self._contribution.add(tx, item["user_id"], EVENT_ATTENDED, f"event:{event_id}", at),
-        )  # the attendee's +5, once per event
+
+        def attempt() -> None:
+            order = self._orders.get(item["order_id"])
+            if rules.ORDER_TO_REGISTRATION[order.status] != "confirmed":
+                raise self._not_confirmed(order.order_id)
+
+            def also(tx: Transaction) -> None:
+                # still confirmed when it commits: a cancel racing the door leaves exactly one of the two done
+                self._order_repo.check_status(
+                    tx,
+                    order.order_id,
+                    rules.CONFIRMED_ORDER_STATUSES,
+                    on_fail=lambda: self._not_confirmed(order.order_id),
+                )
+                self._contribution.add(tx, item["user_id"], EVENT_ATTENDED, f"event:{event_id}", at)  # +5, once
+
+            self._repo.check_in(item["registration_id"], at, also)
+
+        on_lost_race(attempt, f"ticket {item['registration_id']!r}")
         return rules.CheckinResult(
             registration_id=item["registration_id"],
             event_id=event_id,
@@ -532,6 +557,10 @@ class EventService:
             attendees=item["attendees"],
             checked_in_at=iso(now),
         )
+
+    def _not_confirmed(self, order_id: str) -> NotAvailable:
+        status = rules.ORDER_TO_REGISTRATION[self._orders.get(order_id).status]
+        return NotAvailable(f"this registration is {status}", {"status": status})
 
     def _registration_view(self, item: dict[str, Any], order: Optional[Order]) -> rules.Registration:
         if order is None:  # in the queue, offered, or out of it

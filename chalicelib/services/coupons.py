@@ -185,9 +185,11 @@ class CouponService:
 
 class CouponFollower:
     """What an order's end (expiry, cancel, failed payment, refund) does to coupons, in the order's transaction:
-    the coupon it used is free again; the coupons it bought are taken back. The buyer cancels such an order only
-    while every coupon it bought is unused and unexpired (else they would get a coupon's worth for nothing); a
-    merchandiser's refund takes back those still unused and leaves those already used (or expired ones)."""
+    the coupon it used is free again (or taken back, if the order that bought it was refunded meanwhile); the
+    coupons it bought are taken back. The buyer cancels such an order only while every coupon it bought is unused
+    and unexpired (else they would get a coupon's worth for nothing); a merchandiser's refund takes back those
+    still unused, and marks those in use by another order, which take them back when they let them go (a refunded
+    coupon is never usable again)."""
 
     def __init__(self, repo: CouponRepository) -> None:
         self._repo = repo
@@ -197,7 +199,11 @@ class CouponFollower:
             return
         order = t.after
         if order.coupon:
-            self._repo.give_back(tx, order.user_id, order.coupon, order.order_id)
+            used = self._repo.user_coupon(order.user_id, order.coupon) or {}
+            if used.get("purchase_refunded_at") and used.get("order_id") == order.order_id:
+                self._repo.revoke_freed(tx, used, order.order_id, order.updated_at)
+            else:  # conditioned on no mark: a refund marking it meanwhile makes this a lost race, re-read
+                self._repo.give_back(tx, order.user_id, order.coupon, order.order_id)
         if not order.coupons:
             return
         held = {c["coupon"]: c for c in self._repo.user_coupons(order.user_id, order.coupons)}
@@ -222,6 +228,17 @@ class CouponFollower:
                 self._repo.revoke(
                     tx, cid, order.user_id, back, first_units(shards, len(back)), order.updated_at, on_used=LostRace
                 )
+            busy = [
+                c
+                for c in order.coupons
+                if held.get(c, {}).get("coupon_id") == cid
+                and held[c].get("order_id")
+                and not held[c].get("revoked_at")
+                and not held[c].get("purchase_refunded_at")
+            ]
+            units = [shard for shard, n in shards for _ in range(n)][len(back) :]  # the units not given back yet
+            for coupon, shard in zip(busy, units, strict=False):
+                self._repo.mark_purchase_refunded(tx, order.user_id, coupon, shard, order.updated_at)
 
 
 def first_units(shards: list[list[int]], count: int) -> list[list[int]]:

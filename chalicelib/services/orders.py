@@ -71,9 +71,16 @@ class OrderService:
         )
 
     # -- transitions -------------------------------------------------------------------------
-    def cancel(self, user_id: str, order_id: str, registration: bool = False) -> Order:
+    def cancel(
+        self,
+        user_id: str,
+        order_id: str,
+        registration: bool = False,
+        guard: Optional[Callable[[Transaction], None]] = None,
+    ) -> Order:
         """The buyer's cancel. An event registration's order only through its registration (`registration`),
-        which keeps the event's cancel_until."""
+        which keeps the event's cancel_until; `guard` adds the registration's own condition (not checked in) to the
+        cancel's transaction."""
         order = self.get(order_id, user_id)
         if not registration and any(line.category == TICKET_CATEGORY for line in order.lines):
             raise NotCancellable(
@@ -90,7 +97,7 @@ class OrderService:
                 {"status": order.status, "vouchers": True},
             )
         try:
-            return self.move(order_id, "cancelled", actor=user_id)
+            return self.move(order_id, "cancelled", actor=user_id, guard=guard)
         except InvalidTransition:  # a parcel or a refund landed between the check and the write
             now = self.get(order_id, user_id).status
             raise NotCancellable(f"a {now} order cannot be cancelled", {"status": now}) from None
@@ -119,9 +126,13 @@ class OrderService:
         actor: Optional[str] = None,
         audit_reason: str = "",
         payment: Optional[Payment] = None,
+        guard: Optional[Callable[[Transaction], None]] = None,
     ) -> Order:
-        """Move an order to `target` with everything that goes with it, in one transaction."""
-        return self._apply(order_id, lambda order, at: transition(order, target, at, payment), actor, audit_reason)
+        """Move an order to `target` with everything that goes with it, in one transaction (with `guard`'s
+        conditions, whose failure raises their own error)."""
+        return self._apply(
+            order_id, lambda order, at: transition(order, target, at, payment), actor, audit_reason, guard
+        )
 
     def _apply(
         self,
@@ -129,6 +140,7 @@ class OrderService:
         step: Callable[[Order, str], Transition],
         actor: Optional[str] = None,
         audit_reason: str = "",
+        guard: Optional[Callable[[Transaction], None]] = None,
     ) -> Order:
         """Read the order, take `step`, and write what it returns in one transaction (again if it lost a race)."""
 
@@ -138,6 +150,8 @@ class OrderService:
                 return t
             tx = self._repo.begin()
             self._repo.save(tx, t.after, expected=t.before)
+            if guard is not None:
+                guard(tx)
             self._accounts.post(tx, t.after.user_id, t.ledger, t.after.updated_at, t.rule.pending)
             if t.rule.stock == "give_back":
                 self._repo.give_back_stock(tx, t.stock, t.after.stock_shards)

@@ -99,3 +99,33 @@ def test_unexpected_failures_still_answer_in_the_contract_shape(api, services, m
     monkeypatch.setattr(services.catalog, "categories", broken)
     details = assert_error_shape(api.get("/categories"), 500, "internal_error")
     assert "boom" not in str(details)
+
+
+@pytest.mark.parametrize(
+    ("path", "scope", "key"),
+    [
+        ("/me/points/ledger", "ledger|me", {"pk": "USER#other", "sk": "LEDGER#000000000001#000"}),
+        ("/me/points/ledger", "ledger|me", {"pk": "USER#me", "sk": "PROFILE"}),
+        ("/me/points/ledger", "ledger|me", {"pk": "ORDER#o-1", "sk": "META"}),
+        ("/me/contribution/ledger", "contribution|me", {"pk": "USER#other", "sk": "CONTRIB#LEDGER#000001"}),
+        ("/me/coupons", "my-coupons|me", {"pk": "USER#me", "sk": "LEDGER#000000000001#000"}),
+        (
+            "/me/orders",
+            "orders|*|me",
+            {"pk": "ORDER#o-1", "sk": "META", "gsi3pk": "ORDER#U#other", "gsi3sk": "2026-12-01T02:00:00.000Z#o-1"},
+        ),
+        (
+            "/products",
+            "products|active|*",
+            {"pk": "PRODUCT#p-1", "sk": "META", "gsi2pk": "PRODUCT#S#draft", "gsi2sk": "2026-12-01T02:00:00.000Z#p-1"},
+        ),
+    ],
+)
+def test_a_validly_signed_cursor_of_another_listing_is_400_not_500(api, services, path, scope, key):
+    """A cursor signed with the shop's key (a leaked key, or a scope two listings share) whose key is outside the
+    listing's partition or sort-key range: DynamoDB would refuse it as the starting key (a 500); it is 400."""
+    api.get("/me", user="me")
+    cursor = services.cursors.encode(key, scope)
+    r = api.get(f"{path}?cursor={cursor}", user="me")
+    assert_error_shape(r, 400, "invalid_request")
+    assert r.json["error"]["details"]["fields"] == {"cursor": "invalid cursor"}

@@ -360,3 +360,44 @@ def test_a_hundred_percent_coupon_makes_the_eligible_lines_free(api, services):
     assert [line["discount_fen"] for line in quote["lines"]] == [1230, 1540]
     placed = place(api, fan, order((cash_only, 1), (points_only, 2), coupon=free)).json
     assert (placed["status"], placed["points_applied"], placed["cash_due_fen"]) == ("paid", 0, 0)
+
+
+def test_a_coupon_whose_purchase_was_refunded_while_in_use_never_comes_back(api, services):
+    """Buy a coupon (order A), use it in an unpaid order B, a merchandiser refunds A (the points come back), then
+    cancel B: the coupon is revoked, not available again for ¥50 off a new order."""
+    made = template(api, amount_off_fen=5000, budget_count=10)
+    sku = coupon_product(api, made["coupon_id"])
+    tea = add_product(services, price_fen=10000, stock=5, category="food")
+    fan = uid("fan")
+    give_points(services, fan, 50)
+    bought = buy_coupons(api, fan, sku, 1, 50).json
+    coupon = bought["coupons"][0]
+    unpaid = place(api, fan, order((tea, 1), points=0, coupon=coupon)).json
+    assert (unpaid["status"], unpaid["discount_fen"]) == ("pending_payment", 5000)
+    refunded = api.merch("POST", f"/admin/orders/{bought['order_id']}/refund", {"reason": "goodwill"})
+    assert refunded.json["status"] == "refunded" and balance(api, fan)["available"] == 50
+    assert api.post(f"/orders/{unpaid['order_id']}/cancel", user=fan).json["status"] == "cancelled"
+    held = api.get("/me/coupons", user=fan).json["items"][0]
+    assert held["status"] == "revoked", held
+    again = place(api, fan, order((tea, 1), points=0, coupon=coupon))
+    assert (again.status, again.json["error"]["details"].get("reason")) == (422, "revoked"), again.json
+    assert api.merch("GET", f"/admin/coupons/{made['coupon_id']}").json["issued"] == 0, "its budget came back"
+    assert reconcile(services.dynamodb, services.table)[1] == []
+
+
+def test_reconcile_flags_a_usable_coupon_whose_purchase_was_refunded(api, services):
+    made = template(api)
+    sku = coupon_product(api, made["coupon_id"])
+    fan = uid("fan")
+    give_points(services, fan, 50)
+    bought = buy_coupons(api, fan, sku, 1, 50).json
+    assert api.merch("POST", f"/admin/orders/{bought['order_id']}/refund", {"reason": "x"}).json["status"] == "refunded"
+    assert reconcile(services.dynamodb, services.table)[1] == []
+    coupon = bought["coupons"][0]
+    services.dynamodb.update_item(  # what the bug left behind: taken back from the budget, usable all the same
+        TableName=services.table.name,
+        Key={"pk": {"S": f"USER#{fan}"}, "sk": {"S": f"COUPON#{coupon}"}},
+        UpdateExpression="REMOVE revoked_at",
+    )
+    found = [d.describe() for d in reconcile(services.dynamodb, services.table)[1]]
+    assert any(coupon in d and "refunded" in d for d in found), found

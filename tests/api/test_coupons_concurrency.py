@@ -159,3 +159,47 @@ def test_cancelling_a_coupon_purchase_while_its_coupon_is_being_used_lets_only_o
         else:
             assert cancelled.error_code == "not_cancellable"
     assert reconcile(services.dynamodb, services.table)[1] == []
+
+
+def test_refunding_a_coupon_purchase_while_the_order_using_it_is_cancelled_revokes_it_either_way(live_api, live_server):
+    """The merchandiser's refund of the purchase and the shopper's cancel of the order using the coupon, at once:
+    whichever commits first, the coupon ends revoked with its budget back, never available again."""
+    services = live_server["container"]
+    cid, sku = coupon_product(live_api, per_user_limit=10)
+    tea = product_body(status="active", category="food")
+    tea["skus"][0].update(price_fen=2000, stock=50)
+    assert live_api.merch("POST", "/admin/products", tea).status == 201
+    fan = uid("fan")
+    give_points(services, fan, 10_000)
+    for _ in range(8):
+        bought = live_api.post(
+            "/orders",
+            {"items": [{"sku": sku, "qty": 1}], "points": 10},
+            user=fan,
+            headers={"Idempotency-Key": uid("b")},
+        ).json
+        coupon = bought["coupons"][0]
+        unpaid = live_api.post(
+            "/orders",
+            {
+                "items": [{"sku": tea["skus"][0]["sku"], "qty": 1}],
+                "points": 0,
+                "coupon": coupon,
+                "shipping_address": ADDRESS,
+            },
+            user=fan,
+            headers={"Idempotency-Key": uid("use")},
+        ).json
+        assert unpaid.get("status") == "pending_payment", unpaid
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            refund = pool.submit(
+                live_api.merch, "POST", f"/admin/orders/{bought['order_id']}/refund", {"reason": "goodwill"}
+            )
+            cancel = pool.submit(live_api.post, f"/orders/{unpaid['order_id']}/cancel", user=fan)
+            replies = (refund.result(), cancel.result())
+        assert [r.status for r in replies] == [200, 200], [r.json for r in replies]
+        held = {c["coupon"]: c["status"] for c in live_api.get("/me/coupons?limit=100", user=fan).json["items"]}
+        assert held[coupon] == "revoked"
+    assert live_api.merch("GET", f"/admin/coupons/{cid}").json["issued"] == 0
+    assert live_api.get("/me", user=fan).json["points"]["available"] == 10_000
+    assert reconcile(services.dynamodb, services.table)[1] == []

@@ -258,10 +258,11 @@ def test_a_cancelled_event_refunds_every_registration_and_takes_no_more(api, ser
     assert reconcile(services.dynamodb, services.table)[1] == []
 
 
-def test_the_host_earns_75_percent_of_the_net_income_once_after_the_event(api, services, pinned):
+def test_the_host_earns_75_percent_of_the_net_income_once_after_the_event(api, services, pinned, monkeypatch):
+    monkeypatch.setattr(services.settings, "event_host_min_attendees", 2)  # for the contribution (default 3)
     event = hosted(api, services, fee_fen=5000, capacity=10)
     give_points(services, "a", 1000)
-    register(api, "a", event["event_id"], attendees=2, points=1000)  # 100.00 yuan in points
+    group = register(api, "a", event["event_id"], attendees=2, points=1000).json  # 100.00 yuan in points
     cash = register(api, "b", event["event_id"]).json  # 50.00 yuan in cash
     api.post(f"/dev/payments/{cash['payment']['payment_intent_id']}/succeed")
     give_points(services, "c", 500)
@@ -269,13 +270,17 @@ def test_the_host_earns_75_percent_of_the_net_income_once_after_the_event(api, s
     api.post(f"/registrations/{refunded['registration_id']}/cancel", user="c")  # refunded: not income
     register(api, "d", event["event_id"])  # never paid: not income
     assert workers.settle_events() == 0, "not before the event has ended"
+    pinned.set("2026-12-20T10:00:00Z")
+    for reg, user in ((group, "a"), (cash, "b")):
+        code = api.get(f"/registrations/{reg['registration_id']}", user=user).json["ticket_code"]
+        assert api.post(f"/events/{event['event_id']}/checkins", {"ticket_code": code}, user="host").status == 200
     pinned.set("2026-12-20T14:00:01Z")
     assert workers.settle_events() == 1 and workers.settle_events() == 0, "once"
     ledger = api.get("/me/points/ledger", user="host").json["items"]
     assert [(e["kind"], e["delta"]) for e in ledger] == [("event_reward", 1125)]  # floor(15000 fen / 10 × 0.75)
     shown = api.merch("GET", f"/admin/events/{event['event_id']}").json
     assert (shown["reward_status"], shown["reward_points"]) == ("credited", 1125)
-    assert api.get("/me", user="host").json["contribution"] == 100, "hosting earns contribution, once"
+    assert api.get("/me", user="host").json["contribution"] == 100, "hosting an event two attended: once"
     assert reconcile(services.dynamodb, services.table)[1] == []
 
 

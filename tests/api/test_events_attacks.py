@@ -141,3 +141,47 @@ def test_a_waitlist_entry_made_while_the_event_is_cancelled_is_withdrawn(api, se
     workers.settle_events()
     shown = api.get(f"/registrations/{q.json['registration_id']}", user="q").json if q.status == 201 else q.json
     assert q.status >= 400 or shown["status"] == "withdrawn", (q.status, shown)
+
+
+@pytest.mark.parametrize(("capacity", "delta"), [(100, 5), (100, -5), (200, 5)])
+def test_the_stock_route_refuses_an_events_ticket(api, capacity, delta):
+    """An event's places change through the event, never through the SKU stock route: no 101 places left of 100
+    and `registered: -1` (a sharded ticket of a 200-place event no more than a plain one)."""
+    event = official(api, capacity=capacity)
+    sku = f"TICKET-{event['event_id']}"
+    r = api.merch("POST", f"/admin/skus/{sku}/stock", {"delta": delta, "reason": "more chairs"})
+    assert (r.status, r.error_code) == (400, "invalid_request"), r.json
+    assert "sku" in r.json["error"]["details"]["fields"]
+    shown = api.get(f"/events/{event['event_id']}").json
+    assert (shown["places_left"], shown["registered"]) == (capacity, 0)
+
+
+def test_an_event_nobody_attended_earns_its_host_no_contribution(api, services, pinned):
+    """Contribution farming: a host proposing empty events earned +100 for each once it ended. The host now needs
+    LIFESHOP_EVENT_HOST_MIN_ATTENDEES (3) people other than themself checked in at the door."""
+    hosted(api, services)  # nobody registers
+    few = hosted(api, services)
+    enough = hosted(api, services)
+    tickets = {
+        event["event_id"]: [register(api, user, event["event_id"]).json["ticket_code"] for user in users]
+        for event, users in ((few, ("host", "a", "b")), (enough, ("a", "b", "c")))
+    }
+    refunded = register(api, "d", few["event_id"]).json  # checked in, then refunded: not an attendee
+    pinned.set("2026-12-20T10:00:00Z")
+    for event_id, codes in tickets.items():
+        for code in codes:
+            assert api.post(f"/events/{event_id}/checkins", {"ticket_code": code}, user="host").status == 200
+    door = f"/events/{few['event_id']}/checkins"
+    assert api.post(door, {"ticket_code": refunded["ticket_code"]}, user="host").status == 200
+    assert api.merch("POST", f"/admin/orders/{refunded['order_id']}/refund", {"reason": "x"}).status == 200
+    host_before = api.get("/me", user="host").json["contribution"]  # +5 for attending their own event
+    pinned.set("2026-12-20T14:00:01Z")
+    assert workers.settle_events() == 3
+    earned = [
+        (e["ref"], e["amount"])
+        for e in api.get("/me/contribution/ledger", user="host").json["items"]
+        if e["kind"] == "event_hosted"
+    ]
+    assert earned == [(f"event:{enough['event_id']}", 100)], "only the event three others attended"
+    assert api.get("/me", user="host").json["contribution"] == host_before + 100
+    assert workers.settle_events() == 0

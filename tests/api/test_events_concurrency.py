@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 
 from chalicelib.adapters.orders_repo import shard_key
+from tests.api.shop import give_points
 from tests.api.test_events import event_body
 from tests.helpers import uid
 from tools.reconcile import reconcile
@@ -142,4 +144,50 @@ def test_a_launch_day_burst_on_a_sharded_event_fills_it_exactly(live_api, live_s
     left = live_api.get(f"/events/{event_id}").json["places_left"]
     assert len(seated) * 4 + left == 200 and left == sum(i["stock"] for i in items) and left < 4
     assert min(i["stock"] for i in items) >= 0
+    assert reconcile(services.dynamodb, services.table)[1] == []
+
+
+def test_a_check_in_and_a_cancel_at_the_same_instant_never_both_win(live_api, live_server):
+    """An event whose cancel_until is its start (the host's choice) has the door open while attendees may still
+    cancel: the host's check-in and the attendee's cancel, sent together 20 times, are never both 200, and a
+    registration never ends cancelled with its ticket checked in (the fee back and the +5 contribution kept)."""
+    services = live_server["container"]
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    starts = now + dt.timedelta(hours=1)  # the door opened an hour ago; cancelling is open for an hour more
+    body = event_body(
+        capacity=40,
+        fee_fen=1000,
+        starts_at=starts.isoformat(),
+        ends_at=(starts + dt.timedelta(hours=2)).isoformat(),
+        cancel_until=starts.isoformat(),
+    )
+    event = live_api.merch("POST", "/admin/events", body)
+    assert event.status == 201, event.json
+    event_id, both, wrong, outcomes = event.json["event_id"], [], [], []
+    for round_ in range(20):
+        fan = uid("door")
+        give_points(services, fan, 100)
+        reg = live_api.post(
+            f"/events/{event_id}/registrations", {"points": 100}, user=fan, headers={"Idempotency-Key": f"k-{fan}"}
+        ).json
+        assert reg["status"] == "confirmed", reg
+        checkin, cancel = parallel(
+            2,
+            lambda i, reg=reg, fan=fan: (
+                live_api.merch("POST", f"/events/{event_id}/checkins", {"ticket_code": reg["ticket_code"]})
+                if i == 0
+                else live_api.post(f"/registrations/{reg['registration_id']}/cancel", user=fan)
+            ),
+        )
+        assert checkin.status < 500 and cancel.status < 500, (checkin.json, cancel.json)
+        outcomes.append((checkin.status, cancel.status))
+        if checkin.status == 200 and cancel.status == 200:
+            both.append(round_)
+        shown = live_api.get(f"/registrations/{reg['registration_id']}", user=fan).json
+        me = live_api.get("/me", user=fan).json
+        ended = (shown["status"], bool(shown["checked_in_at"]), me["points"]["available"], me["contribution"])
+        if ended not in (("confirmed", True, 0, 5), ("cancelled", False, 100, 0)):
+            wrong.append(ended)
+    assert both == [], f"check-in and cancel both won in rounds {both} of 20: {outcomes}"
+    assert wrong == [], "(status, checked in, points back, contribution): in at the door or out with the fee"
     assert reconcile(services.dynamodb, services.table)[1] == []

@@ -279,3 +279,20 @@ def test_signed_but_malformed_events_are_ignored_not_crashed_on(api, services, e
         headers={"Stripe-Signature": sign(payload, services.settings.webhook_secret)},
     )
     assert r.status == 200 and r.json == {"received": True, "handled": False}
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"id": "evt_n", "type": "payment_intent.succeeded", "data": {"object": {"id": "pi_x", "amount": NaN}}}',
+        b'{"id": "evt_i", "type": "charge.dispute.created", "data": {"object": {"amount": Infinity}}}',
+        b'{"id": "evt_d", "type": "charge.dispute.created", "type": "payment_intent.succeeded", "data": {}}',
+    ],
+)
+def test_a_signed_webhook_body_that_is_not_strict_json_is_400(api, services, raw):
+    """Python's json reads NaN and Infinity and keeps the last of repeated names; Stripe sends neither, so a body
+    with them is not Stripe's, signed or not."""
+    r = api.call(
+        "POST", "/webhooks/stripe", raw=raw, headers={"Stripe-Signature": sign(raw, services.settings.webhook_secret)}
+    )
+    assert (r.status, r.error_code) == (400, "invalid_signature"), r.json

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import quote
 
 from playwright.sync_api import expect
 
@@ -313,3 +314,19 @@ def test_long_lists_page_on_with_load_more(page, live_server, live_api):
     expect(rows.nth(54)).to_be_visible()
     c.go("Campaigns")
     expect(page.locator("main table")).to_contain_text("Paging 54")
+
+
+def test_a_hosted_sign_in_error_shows_a_fixed_message_never_the_replys_own_words(page, live_server):
+    """The reply's error and error_description come from the URL, which anyone can craft and send a merchandiser:
+    the console says in its own words that sign-in failed, and shows none of the reply's text."""
+    lure = "Your account is locked: call +86 400 000 0000 and read out your code"
+    for error in ("access_denied", "server_error", "<b>urgent</b>"):
+        tab = page.context.new_page()
+        tab.set_default_timeout(15_000)
+        tab.add_init_script("sessionStorage.setItem('signin_state', 'abc123')")
+        tab.goto(f"{live_server['url']}/console#error={quote(error)}&error_description={quote(lure)}&state=abc123")
+        alert = tab.get_by_role("alert")
+        expect(alert).to_contain_text("The sign-in page did not sign you in")
+        text = tab.locator("main").inner_text()
+        assert "400 000" not in text and "urgent" not in text and error not in text, text
+        tab.close()

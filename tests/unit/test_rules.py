@@ -120,3 +120,26 @@ def test_partner_routes_can_be_set_from_the_environment(monkeypatch):
     )
     settings = Settings()
     assert settings.partners == ["f", "w"] and settings.partner_routes["hotel"] == "f"
+
+
+def test_a_hosts_attendees_are_other_people_checked_in_with_a_ticket_still_paid_for():
+    from chalicelib.domain.community import attendees_checked_in
+
+    def reg(user, order, checked_in=True, attendees=1):
+        return {
+            "user_id": user,
+            "order_id": order,
+            "attendees": attendees,
+            "checked_in_at": "t" if checked_in else None,
+        }
+
+    registrations = [
+        reg("a", "o1", attendees=4),  # one person, whatever the group's size
+        reg("b", "o2"),
+        reg("host", "o3"),  # the host at their own event
+        reg("c", "o4", checked_in=False),
+        reg("d", "o5"),  # refunded after the door
+        reg("e", None),  # a queue entry: no ticket
+    ]
+    assert attendees_checked_in(registrations, {"o1", "o2", "o3", "o4"}, "host") == 2
+    assert attendees_checked_in([], set(), "host") == 0

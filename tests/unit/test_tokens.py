@@ -12,8 +12,11 @@ import time
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from chalicelib.adapters.tokens import Jwks, hs256_verifier, jwks_verifier, mint_local_token
+from chalicelib.domain.auth import GROUPS
 from chalicelib.domain.errors import Unauthorized, Unavailable
 
 ISS, AUD = "https://cognito-idp.example/pool", "lifeshop-app"
@@ -93,9 +96,9 @@ def test_rs256_wrong_issuer_audience_or_times_are_refused(private, claims):
 @pytest.mark.parametrize("claim", ["nbf", "iat"])
 def test_a_token_not_valid_yet_is_refused_beyond_a_few_seconds_of_clock_skew(private, claim):
     check = verifier(KeyServer(public_jwk(private, "k1")))
-    assert check.verify(sign(private, **{claim: time.time() + 2})).user_id == "u-1"
+    assert check.verify(sign(private, **{claim: int(time.time()) + 2})).user_id == "u-1"
     with pytest.raises(Unauthorized, match="not valid yet"):
-        check.verify(sign(private, **{claim: time.time() + 600}))
+        check.verify(sign(private, **{claim: int(time.time()) + 600}))
 
 
 def test_an_audience_list_naming_the_shop_is_accepted(private):
@@ -238,3 +241,130 @@ def test_a_sub_with_a_trailing_newline_is_not_a_user_id(sub):
     token = jwt.encode({"sub": sub, "exp": int(time.time()) + 60}, SECRET, "HS256")
     with pytest.raises(Unauthorized, match="sub"):
         hs256_verifier(SECRET).verify(f"Bearer {token}")
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def hs256_raw(header: str, payload: str, secret: str = SECRET) -> str:
+    """A token whose header and payload are exactly the JSON texts given, correctly signed."""
+    signing_input = f"{b64(header.encode())}.{b64(payload.encode())}"
+    return f"{signing_input}.{b64(hmac.new(secret.encode(), signing_input.encode(), hashlib.sha256).digest())}"
+
+
+FUTURE = int(time.time()) + 3600
+HS256 = '{"alg": "HS256"}'
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        '{"sub": "u-1", "exp": 1e400}',  # json reads infinity: it would never expire
+        '{"sub": "u-1", "exp": 1000000000000000000000000000000}',
+        '{"sub": "u-1", "exp": 1099511627776}',  # 2**40: beyond any token's lifetime
+        f'{{"sub": "u-1", "exp": {FUTURE}.5}}',
+        f'{{"sub": "u-1", "exp": {FUTURE}.0}}',
+        f'{{"sub": "u-1", "exp": {FUTURE}e0}}',
+        f'{{"sub": "u-1", "exp": {FUTURE}, "iat": 0}}',
+        f'{{"sub": "u-1", "exp": {FUTURE}, "nbf": -1}}',
+        f'{{"sub": "u-1", "exp": {FUTURE}, "iat": 1e400}}',
+        f'{{"sub": "u-1", "exp": {FUTURE}, "nbf": false}}',
+        f'{{"sub": "u-1", "exp": {FUTURE}, "iat": 1.5}}',
+    ],
+)
+def test_time_claims_are_whole_seconds_in_a_sane_range(payload):
+    with pytest.raises(Unauthorized):
+        hs256_verifier(SECRET).verify(f"Bearer {hs256_raw(HS256, payload)}")
+
+
+def test_a_token_with_integer_times_in_range_is_accepted():
+    now = int(time.time())
+    payload = f'{{"sub": "u-1", "exp": {now + 60}, "iat": {now}, "nbf": {now}}}'
+    assert hs256_verifier(SECRET).verify(f"Bearer {hs256_raw(HS256, payload)}").user_id == "u-1"
+
+
+@pytest.mark.parametrize(
+    ("header", "payload"),
+    [
+        ('{"alg": "HS256"}', f'{{"sub": "u-1", "exp": 1, "exp": {FUTURE}}}'),
+        ('{"alg": "HS256"}', f'{{"sub": "intruder", "sub": "u-1", "exp": {FUTURE}}}'),
+        ('{"alg": "none", "alg": "HS256"}', f'{{"sub": "u-1", "exp": {FUTURE}}}'),
+    ],
+)
+def test_duplicate_json_keys_are_refused(header, payload):
+    with pytest.raises(Unauthorized, match="twice"):
+        hs256_verifier(SECRET).verify(f"Bearer {hs256_raw(header, payload)}")
+
+
+@pytest.mark.parametrize("crit", ['["exp"]', '["b64"]', "[]", '"exp"'])
+def test_any_crit_header_is_refused(crit):
+    token = hs256_raw(f'{{"alg": "HS256", "crit": {crit}, "exp": 1}}', f'{{"sub": "u-1", "exp": {FUTURE}}}')
+    with pytest.raises(Unauthorized, match="crit"):
+        hs256_verifier(SECRET).verify(f"Bearer {token}")
+
+
+def test_a_signature_in_non_canonical_base64url_is_refused():
+    token = hs256_raw('{"alg": "HS256"}', f'{{"sub": "u-1", "exp": {FUTURE}}}')
+    head, payload, signature = token.split(".")
+    assert hs256_verifier(SECRET).verify(f"Bearer {token}").user_id == "u-1"
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    last = alphabet.index(signature[-1])  # 32 bytes: the last of 43 characters carries 4 bits and 2 unused ones
+    twins = [alphabet[last | low] for low in range(1, 4)]
+    assert len(twins) == 3 and signature[-1] not in twins
+    for twin in twins:
+        same_bytes = signature[:-1] + twin
+        assert base64.urlsafe_b64decode(same_bytes + "=") == base64.urlsafe_b64decode(signature + "=")
+        with pytest.raises(Unauthorized, match="base64url"):
+            hs256_verifier(SECRET).verify(f"Bearer {head}.{payload}.{same_bytes}")
+    with pytest.raises(Unauthorized, match="base64url"):
+        hs256_verifier(SECRET).verify(f"Bearer {head}.{payload}.{signature}=")
+
+
+TIME_CLAIMS = ("exp", "nbf", "iat")
+MAX_TIME = 2**40  # the verifier's bound on a time claim (year 36812)
+_around_now = st.integers(-(10**8), 10**8).filter(lambda d: abs(d) > 30).map(lambda d: int(time.time()) + d)
+_time_value = st.one_of(
+    _around_now,  # the tokens people send: a little before or after now
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    _around_now.map(float),
+    st.booleans(),
+    st.none(),
+    st.text(max_size=12),
+    _around_now.map(str),
+)
+
+
+def _whole_second_in_range(value: object) -> bool:
+    return type(value) is int and 0 < value < MAX_TIME
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    secret=st.text(st.characters(blacklist_categories=("Cs",)), min_size=32, max_size=64),
+    sub=st.from_regex(r"[A-Za-z0-9_-]{1,64}", fullmatch=True),
+    groups=st.lists(st.sampled_from([*GROUPS, "admins", "root"]), max_size=4),
+    times=st.dictionaries(st.sampled_from(TIME_CLAIMS), _time_value),
+    signed_with_another_secret=st.booleans(),
+)
+def test_the_verifier_agrees_with_pyjwt_on_generated_tokens(secret, sub, groups, times, signed_with_another_secret):
+    """PyJWT, an independent implementation, mints the token and verifies it too. Both accept or both refuse, and
+    agree on the claims, except where this verifier is stricter by design: a time claim must be a whole number of
+    seconds (an int, not a bool, a float or a numeric string, which PyJWT coerces) in 0 < t < 2**40."""
+    now = time.time()
+    assume(all(abs(v - now) > 30 for v in times.values() if isinstance(v, (int, float)) and not isinstance(v, bool)))
+    claims = {"sub": sub, "groups": groups, **times}
+    token = jwt.encode(claims, secret + "!" if signed_with_another_secret else secret, algorithm="HS256")
+    try:
+        theirs = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["exp"]})
+    except jwt.InvalidTokenError:
+        theirs = None
+    try:
+        ours = hs256_verifier(secret).verify(f"Bearer {token}")
+    except Unauthorized:
+        ours = None
+    stricter = all(_whole_second_in_range(v) for v in times.values())
+    assert (ours is not None) == (theirs is not None and stricter), (claims, theirs, ours)
+    if ours is not None and theirs is not None:
+        assert (ours.user_id, ours.groups) == (theirs["sub"], frozenset(theirs["groups"]) & frozenset(GROUPS))
