@@ -6,8 +6,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 
+from chalicelib.api.console import CONSOLE_DIR, CSP
 from tests.api.shop import ADDRESS, give_points
 from tests.helpers import uid
 from tools.streams import outbox_poller
@@ -73,6 +75,27 @@ def test_the_console_page_is_served_with_a_content_security_policy(live_api):
         and "unsafe-inline" not in r.headers["Content-Security-Policy"]
     )
     assert live_api.get("/console/secrets.txt").status == 404
+
+
+def test_every_script_module_is_served_as_javascript_under_the_same_policy(live_api):
+    """A browser runs a module script only when it comes as JavaScript (nosniff): each file of chalicelib/console
+    is served with its type and the page's policy."""
+    served = {path.name for path in CONSOLE_DIR.iterdir() if path.suffix in (".js", ".css")}
+    assert {"app.js", "app.css"} <= served
+    for name in sorted(served):
+        r = live_api.get(f"/console/{name}")
+        expected = "text/javascript" if name.endswith(".js") else "text/css"
+        assert (r.status, r.headers["Content-Type"].split(";")[0]) == (200, expected), name
+        assert r.headers["Content-Security-Policy"] == CSP and r.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["nope.js", "index.html", "App.js", "app.js.map", "..%2Fapi%2Fconsole.py", "%2E%2E%2Fapp.py", "app.py", ".app.js"],
+)
+def test_a_name_that_is_not_a_console_file_is_404_and_nothing_outside_is_read(live_api, name):
+    r = live_api.get(f"/console/{name}")
+    assert (r.status, r.json["error"]["code"]) == (404, "not_found")
 
 
 def test_create_a_product_with_two_skus_publish_it_and_adjust_stock_with_a_reason(page, live_server, live_api, shots):
