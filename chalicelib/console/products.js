@@ -1,7 +1,7 @@
 // The catalog: the product list, and the product editor with each SKU's stock or voucher codes.
 import { api } from "./api.js";
 import { check, field, fill, guard, h, num, statusLabel, table, toast } from "./dom.js";
-import { when } from "./format.js";
+import { fen, when, YUAN_PATTERN, yuanField } from "./format.js";
 import { t } from "./i18n.js";
 import { pagedList } from "./list.js";
 
@@ -38,9 +38,13 @@ export async function productsScreen(root) {
 }
 
 function skuRow(sku, existing) {
-  const price = h("input", { type: "number", min: 10, step: 10, value: sku.price_fen ?? "", "aria-label": t("price_fen"), class: "price" });
+  const price = h("input", { inputmode: "decimal", pattern: YUAN_PATTERN, title: t("yuan_hint"), size: 10,
+    value: yuanField(sku.price_fen), "aria-label": t("price"), class: "price" });
   const points = h("output", { "aria-live": "polite" });
-  const showPoints = () => { points.textContent = price.value ? `= ${Math.floor(Number(price.value) / 10)} ${t("points")}` : ""; };
+  const showPoints = () => {  // 1 point = 10 fen
+    const f = fen(price.value);
+    points.textContent = f === null ? "" : `= ${Math.floor(f / 10)} ${t("points")}`;
+  };
   price.addEventListener("input", showPoints);
   showPoints();
   const attrs = Object.entries(sku.attributes || {}).map(([k, v]) => `${k}=${v}`).join(", ");
@@ -61,7 +65,7 @@ function readSkus(body) {
       const [k, ...v] = pair.split("=");
       if (k.trim()) attributes[k.trim()] = v.join("=").trim();
     }
-    const sku = { sku: row.querySelector(".sku").value.trim(), attributes, price_fen: Number(row.querySelector(".price").value),
+    const sku = { sku: row.querySelector(".sku").value.trim(), attributes, price_fen: fen(row.querySelector(".price").value),
       stock_shards: Number(row.querySelector(".shards").value || 1) };
     const stock = row.querySelector(".stock");
     if (stock) sku.stock = Number(stock.value || 0);
@@ -123,7 +127,7 @@ export async function productScreen(root, { id, refresh }) {
     field(t("images"), inputs.images),
     h("div", { class: "row" }, field(t("sale_starts_at"), inputs.sale_starts_at), field(t("per_user_limit"), inputs.per_user_limit)),
     h("h2", {}, t("skus")),
-    h("table", {}, h("thead", {}, h("tr", {}, [t("sku"), t("attributes"), `${t("price_fen")} / ${t("points_price")}`, t("stock"),
+    h("table", {}, h("thead", {}, h("tr", {}, [t("sku"), t("attributes"), `${t("price")} / ${t("points_price")}`, t("stock"),
       t("stock_shards"), ""].map((x) => h("th", { scope: "col" }, x)))), skuBody),
     h("p", {}, h("button", { type: "button", class: "secondary", onclick: () => skuBody.append(skuRow({}, false)) }, t("add_sku"))),
     h("p", {}, h("button", { type: "submit" }, t("save")), " ",

@@ -1,6 +1,7 @@
 // The points report: for a range of days, a chart of points issued, redeemed and outstanding, and the table.
 import { api } from "./api.js";
 import { field, fill, guard, h, num, table } from "./dom.js";
+import { yuan } from "./format.js";
 import { t } from "./i18n.js";
 
 const SOURCES = ["earn", "grant", "referral", "design_reward", "royalty", "event_reward", "envelope"];
@@ -53,7 +54,7 @@ export async function reportScreen(root, { params }) {
     const r = await api("GET", `/admin/points/report?${q}`);
     fill(out, chart(r.days), h("p", {}, `${t("opening")}: ${r.opening_outstanding}`), h("div", { class: "scroll" },
       table([t("day"), ...SOURCES.map((x) => num(t(x === "grant" ? "granted" : x))), num(t("issued_total")), num(t("redeemed")), num(t("returned")), num(t("expired")), num(t("outstanding")), num(t("liability"))],
-        [...r.days, r.totals].map((d) => [d.day, ...SOURCES.map((s) => d.issued[s]), d.issued.total, d.redeemed, d.returned, d.expired, d.outstanding, d.liability_fen]))));
+        [...r.days, r.totals].map((d) => [d.day, ...SOURCES.map((s) => d.issued[s]), d.issued.total, d.redeemed, d.returned, d.expired, d.outstanding, yuan(d.liability_fen)]))));
   });
   fill(root, h("h1", {}, t("report")),
     h("form", { onsubmit: load }, h("div", { class: "row" }, field(t("from"), from), field(t("to"), to), h("div", {}, h("button", { type: "submit" }, t("show"))))),

@@ -37,6 +37,34 @@ class Console:
         return self.page.get_by_role("alert")
 
 
+class OrderScreen:
+    """One order (#/orders/<id>): its heading with the status badge, its totals, the refund form."""
+
+    def __init__(self, page: Any, order_id: str) -> None:
+        self.page = page
+        self.heading = page.get_by_role("heading", name=re.compile(re.escape(order_id)))
+
+    def badge(self) -> Any:
+        return self.heading.locator(".badge")
+
+    def totals(self) -> Any:
+        return self.page.locator("main .totals")
+
+    def refund(self, reason: str) -> None:
+        self.page.get_by_label("Refund reason").fill(reason)
+        self.page.get_by_role("button", name="Refund").click()
+
+
+class ReportScreen:
+    """The points report (#/report): its range, and the table of days in its scrolling box."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+
+    def rows(self) -> Any:
+        return self.page.locator("main .scroll tbody tr")
+
+
 def console(page: Any, live_server: dict[str, Any]) -> Console:
     return Console(page, live_server["url"])
 
@@ -109,9 +137,9 @@ def test_create_a_product_with_two_skus_publish_it_and_adjust_stock_with_a_reaso
     page.get_by_label("Chinese title").fill("纪念伞")
     page.get_by_role("button", name="Add a SKU").click()
     skus = [f"UMB-{uid('s').upper()}", f"UMB-{uid('s').upper()}"]
-    for n, (sku, price) in enumerate(zip(skus, ("4990", "5990"), strict=False)):
+    for n, (sku, price) in enumerate(zip(skus, ("49.90", "59.9"), strict=False)):  # yuan, read as exact fen
         page.get_by_label("SKU", exact=True).nth(n).fill(sku)
-        page.get_by_label("Price (fen)").nth(n).fill(price)
+        page.get_by_label("Price (¥)").nth(n).fill(price)
         page.get_by_label("Stock", exact=True).nth(n).fill("20")
     expect(page.get_by_text("= 499 Points")).to_be_visible()  # the live points price
     page.get_by_role("button", name="Save").click()
@@ -146,10 +174,25 @@ def test_a_product_the_api_refuses_is_explained_in_words_naming_the_field(page, 
     page.get_by_label("Title", exact=True).fill("No price")
     page.get_by_label("Chinese title").fill("无价")
     page.get_by_label("SKU", exact=True).fill("not a sku!")
-    page.get_by_label("Price (fen)").fill("1000")
+    page.get_by_label("Price (¥)").fill("10")
     page.get_by_role("button", name="Save").click()
     expect(c.alert()).to_contain_text("skus.0.sku")
     expect(c.alert()).not_to_contain_text('"error"')  # words, not the JSON body
+
+
+def test_money_is_shown_in_yuan_and_typed_yuan_is_read_as_exact_fen(page, live_server):
+    """format.js in the browser: fen as ¥ with two decimals, and typed yuan as whole fen without floating point
+    (0.29 yuan is 29 fen, not 28.999...); anything else is refused, not guessed."""
+    Console(page, live_server["url"]).open()
+    shown, read = page.evaluate(
+        """async () => {
+          const f = await import("./console/format.js");
+          return [[0, 5, 10, 4990, 89900, 123456789, -500].map(f.yuan),
+                  ["49.90", "49.9", "0.29", "0.05", "899", " 7 ", "", "1,000", "4e3", "49.999", ".5", "-1"].map(f.fen)];
+        }"""
+    )
+    assert shown == ["¥0.00", "¥0.05", "¥0.10", "¥49.90", "¥899.00", "¥1,234,567.89", "-¥5.00"]
+    assert read == [4990, 4990, 29, 5, 89900, 700, None, None, None, None, None, None]
 
 
 def test_approve_a_design_from_the_review_queue(page, live_server, live_api, shots):
@@ -186,14 +229,14 @@ def test_refund_an_order_and_read_the_points_report(page, live_server, live_api,
         "title": "Console tea",
         "title_zh": "茶",
         "status": "active",
-        "skus": [{"sku": f"TEA-{uid('s').upper()}", "price_fen": 2000, "stock": 10}],
+        "skus": [{"sku": f"TEA-{uid('s').upper()}", "price_fen": 12340, "stock": 10}],
     }
     assert live_api.merch("POST", "/admin/products", body).status == 201
     buyer = uid("buyer")
-    give_points(services, buyer, 500)
+    give_points(services, buyer, 1500)
     order = live_api.post(
         "/orders",
-        {"items": [{"sku": body["skus"][0]["sku"], "qty": 1}], "points": 200, "shipping_address": ADDRESS},
+        {"items": [{"sku": body["skus"][0]["sku"], "qty": 1}], "points": 1234, "shipping_address": ADDRESS},
         user=buyer,
         headers={"Idempotency-Key": uid("console")},
     ).json
@@ -201,18 +244,21 @@ def test_refund_an_order_and_read_the_points_report(page, live_server, live_api,
     c.sign_in(merch_token(live_api))
     c.go("Orders")
     page.get_by_label("Status").select_option("paid")
+    expect(page.locator("tr", has_text=order["order_id"])).to_contain_text("¥123.40")  # 12340 fen
     page.get_by_role("link", name=order["order_id"]).click()
-    expect(page.get_by_role("heading", name=re.compile(order["order_id"]))).to_contain_text("paid")
+    shown = OrderScreen(page, order["order_id"])
+    expect(shown.badge()).to_contain_text("paid")
+    expect(shown.totals()).to_have_text("Subtotal: ¥123.40 · Discount: ¥0.00 · Points: 1234 · Cash: ¥0.00")
     page.screenshot(path=str(shots / "order.png"), full_page=True)
-    page.get_by_label("Refund reason").fill("customer changed their mind")
-    page.get_by_role("button", name="Refund").click()
-    expect(page.get_by_role("heading", name=re.compile(order["order_id"]))).to_contain_text("refunded")
-    assert live_api.get("/me", user=buyer).json["points"]["available"] == 500
+    shown.refund("customer changed their mind")
+    expect(shown.badge()).to_contain_text("refunded")
+    assert live_api.get("/me", user=buyer).json["points"]["available"] == 1500
 
     outbox_poller(services).poll()  # what the stream's Lambda does on AWS
     c.go("Points report")
+    report = ReportScreen(page)
     expect(page.locator("svg.chart")).to_be_visible()
-    today = page.locator("tbody tr").nth(-2)  # the last day (today), before the totals
+    today = report.rows().nth(-2)  # the last day (today), before the totals
     expect(today).to_contain_text(str(live_api.merch("GET", "/admin/points/report").json["days"][-1]["outstanding"]))
     page.screenshot(path=str(shots / "points-report.png"), full_page=True)
 
@@ -271,9 +317,9 @@ def test_every_screen_loads_and_names_its_fields(page, live_server, live_api, sh
     cid = uid("cpn")
     page.get_by_label("Coupon id").last.fill(cid)
     page.get_by_label("Title", exact=True).fill("¥5 off")
-    page.get_by_label("Amount off (fen)").fill("500")
+    page.get_by_label("Amount off (¥)").fill("5")
     page.get_by_role("button", name="Create").click()
-    expect(page.locator("table")).to_contain_text(cid)
+    expect(page.locator("tr", has_text=cid)).to_contain_text("¥5.00")
     page.screenshot(path=str(shots / "coupons.png"), full_page=True)
     page.reload()  # by keyboard: the skip link comes first and lands on the screen's content
     expect(page.get_by_role("heading", name="Coupons", exact=True)).to_be_visible()
