@@ -1,5 +1,5 @@
 // Building the page: every value is put on it as text (a text node or an attribute), never parsed as HTML.
-import { t } from "./i18n.js";
+import { statusText, t } from "./i18n.js";
 
 export const main = () => document.getElementById("main");
 
@@ -78,4 +78,5 @@ export function table(headers, rows, attrs) {
 
 export const num = (label) => ({ label, num: true });
 
-export const statusLabel = (s) => h("span", { class: "badge" }, t(s) === s ? s : `${t(s)} · ${s}`);
+// A status as one label in words; its code is the title (a tooltip) for whoever reads the API's data alongside.
+export const statusLabel = (code) => h("span", { class: "badge", title: code }, statusText(code));

@@ -30,10 +30,9 @@ const T = {
     redeemed: "Redeemed", returned: "Returned", expired: "Expired", issued_total: "Issued", opening: "Outstanding before the first day",
     chart_caption: "Points issued and redeemed per day (bars) and outstanding at the end of each day (line)",
     granted: "Granted", created_ok: "Created", coupon_product: "kind coupon only", physical: "physical", voucher: "voucher",
-    coupon: "coupon", draft: "draft", active: "active", archived: "archived", submitted: "submitted",
+    coupon: "coupon",
     template_id: "Coupon id", fields: "Fields", back: "Back", reply_mismatch: "The sign-in reply did not match this page's request: sign in again.",
-    pending_payment: "pending payment", paid: "paid", partially_shipped: "partially shipped", shipped: "shipped",
-    cancelled: "cancelled", payment_failed: "payment failed", earn: "Tasks", referral: "Referrals",
+    earn: "Tasks", referral: "Referrals",
     design_reward: "Design rewards", royalty: "Royalties", event_reward: "Event rewards", envelope: "Red envelopes", detail: "Detail", issued_by_source: "Issued by source", totals: "Totals",
   },
   zh: {
@@ -66,11 +65,24 @@ const T = {
     redeemed: "已兑换", returned: "已退回", expired: "已过期", issued_total: "发放", opening: "首日前流通积分",
     chart_caption: "每日发放与兑换积分（柱）及每日末流通积分（线）",
     granted: "已发放", created_ok: "已创建", coupon_product: "仅优惠券类型", physical: "实物", voucher: "电子券",
-    coupon: "优惠券", draft: "草稿", active: "在售", archived: "已下架", submitted: "待审核",
+    coupon: "优惠券",
     template_id: "优惠券编号", fields: "字段", back: "返回", reply_mismatch: "登录回执与本页请求不符，请重新登录。",
-    pending_payment: "待支付", paid: "已支付", partially_shipped: "部分发货", shipped: "已发货", cancelled: "已取消",
-    payment_failed: "支付失败", earn: "任务", referral: "推荐", design_reward: "设计奖励", royalty: "版税",
+    earn: "任务", referral: "推荐", design_reward: "设计奖励", royalty: "版税",
     event_reward: "活动奖励", envelope: "红包", detail: "详情", issued_by_source: "按来源发放", totals: "合计",
+  },
+};
+
+// A status code as words (products, orders, designs and events share these codes).
+const STATUS = {
+  en: {
+    draft: "draft", active: "active", archived: "archived", submitted: "submitted", approved: "approved",
+    rejected: "rejected", pending_payment: "pending payment", paid: "paid", partially_shipped: "partially shipped",
+    shipped: "shipped", cancelled: "cancelled", refunded: "refunded", expired: "expired", payment_failed: "payment failed",
+  },
+  zh: {
+    draft: "草稿", active: "在售", archived: "已下架", submitted: "待审核", approved: "已通过", rejected: "已拒绝",
+    pending_payment: "待支付", paid: "已支付", partially_shipped: "部分发货", shipped: "已发货", cancelled: "已取消",
+    refunded: "已退款", expired: "已过期", payment_failed: "支付失败",
   },
 };
 
@@ -85,3 +97,6 @@ export function setLang(value) {
 
 // A key's words in the current language, else in English, else the key itself.
 export const t = (k) => (T[current][k] !== undefined ? T[current][k] : T.en[k] !== undefined ? T.en[k] : k);
+
+// A status's words in the current language; a code the console does not know, as it is.
+export const statusText = (code) => STATUS[current][code] ?? code;

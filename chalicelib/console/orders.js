@@ -2,14 +2,14 @@
 import { api } from "./api.js";
 import { field, fill, guard, h, num, statusLabel, table, toast } from "./dom.js";
 import { when, yuan } from "./format.js";
-import { t } from "./i18n.js";
+import { statusText, t } from "./i18n.js";
 import { pagedList } from "./list.js";
 
 const STATUSES = ["pending_payment", "paid", "partially_shipped", "shipped", "cancelled", "refunded", "expired", "payment_failed"];
 const REFUNDABLE = ["paid", "partially_shipped", "shipped"];
 
 export async function ordersScreen(root) {
-  const status = h("select", {}, h("option", { value: "" }, t("any")), STATUSES.map((s) => h("option", { value: s }, t(s))));
+  const status = h("select", {}, h("option", { value: "" }, t("any")), STATUSES.map((s) => h("option", { value: s }, statusText(s))));
   const errors = h("div", {});
   const list = pagedList(() => {
     const q = new URLSearchParams({ limit: "50" });
@@ -36,7 +36,7 @@ export async function orderScreen(root, { id, refresh }) {
     h("h2", {}, t("lines")),
     table([t("sku"), t("title"), t("category"), num(t("qty")), num(t("unit_price")), num(t("discount"))],
       o.lines.map((l) => [l.sku, l.title, l.category, l.qty, yuan(l.unit_price_fen), yuan(l.discount_fen || 0)])),
-    o.vouchers && o.vouchers.length ? [h("h2", {}, t("vouchers")), table([t("sku"), "code", t("status")], o.vouchers.map((v) => [v.sku, v.code, v.status]))] : null,
+    o.vouchers && o.vouchers.length ? [h("h2", {}, t("vouchers")), table([t("sku"), "code", t("status")], o.vouchers.map((v) => [v.sku, v.code, statusLabel(v.status)]))] : null,
     o.shipments.length ? [h("h2", {}, t("shipments")), table(["carrier", "tracking", "at"], o.shipments.map((s) => [s.carrier, s.tracking_number, when(s.shipped_at)]))] : null,
     REFUNDABLE.includes(o.status) ? h("form", { class: "card", onsubmit: guard(errors, async () => {
       await api("POST", `/admin/orders/${encodeURIComponent(o.order_id)}/refund`, { reason: reason.value });

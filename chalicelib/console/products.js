@@ -2,14 +2,14 @@
 import { api } from "./api.js";
 import { check, field, fill, guard, h, num, statusLabel, table, toast } from "./dom.js";
 import { fen, when, YUAN_PATTERN, yuanField } from "./format.js";
-import { t } from "./i18n.js";
+import { statusText, t } from "./i18n.js";
 import { pagedList } from "./list.js";
 
 const CATEGORIES = ["food", "apparel", "travel", "tech", "home", "car-life", "models-toys", "hotel"];
 
 export async function productsScreen(root) {
   const status = h("select", { id: "f-status" }, h("option", { value: "" }, t("any")),
-    ["draft", "active", "archived"].map((s) => h("option", { value: s }, t(s))));
+    ["draft", "active", "archived"].map((s) => h("option", { value: s }, statusText(s))));
   const category = h("select", { id: "f-category" }, h("option", { value: "" }, t("any")),
     CATEGORIES.map((c) => h("option", { value: c }, c)));
   const search = h("input", { id: "f-search", type: "search" });  // among the products loaded so far
@@ -114,7 +114,7 @@ export async function productScreen(root, { id, refresh }) {
   });
   const move = (verb) => guard(errors, async () => {
     await api("POST", `/admin/products/${encodeURIComponent(product.product_id)}/${verb}`);
-    toast(t(verb === "publish" ? "active" : "archived"));
+    toast(statusText(verb === "publish" ? "active" : "archived"));
     refresh();
   });
   const form = h("form", { onsubmit: save },

@@ -240,18 +240,29 @@ def test_refund_an_order_and_read_the_points_report(page, live_server, live_api,
         user=buyer,
         headers={"Idempotency-Key": uid("console")},
     ).json
+    unpaid = live_api.post(
+        "/orders",
+        {"items": [{"sku": body["skus"][0]["sku"], "qty": 1}], "points": 0, "shipping_address": ADDRESS},
+        user=buyer,
+        headers={"Idempotency-Key": uid("console")},
+    ).json
     c = console(page, live_server)
     c.sign_in(merch_token(live_api))
     c.go("Orders")
+    page.get_by_label("Status").select_option(label="pending payment")
+    badge = page.locator("tr", has_text=unpaid["order_id"]).locator(".badge")
+    expect(badge).to_have_text("pending payment")  # once, in words, not "pending payment · pending_payment"
+    expect(badge).to_have_attribute("title", "pending_payment")
     page.get_by_label("Status").select_option("paid")
     expect(page.locator("tr", has_text=order["order_id"])).to_contain_text("¥123.40")  # 12340 fen
     page.get_by_role("link", name=order["order_id"]).click()
     shown = OrderScreen(page, order["order_id"])
-    expect(shown.badge()).to_contain_text("paid")
+    expect(shown.badge()).to_have_text("paid")  # one label ("paid", not "paid · paid"); the code is its title
+    expect(shown.badge()).to_have_attribute("title", "paid")
     expect(shown.totals()).to_have_text("Subtotal: ¥123.40 · Discount: ¥0.00 · Points: 1234 · Cash: ¥0.00")
     page.screenshot(path=str(shots / "order.png"), full_page=True)
     shown.refund("customer changed their mind")
-    expect(shown.badge()).to_contain_text("refunded")
+    expect(shown.badge()).to_have_text("refunded")
     assert live_api.get("/me", user=buyer).json["points"]["available"] == 1500
 
     outbox_poller(services).poll()  # what the stream's Lambda does on AWS
