@@ -69,14 +69,18 @@ export function guard(where, action) {
   };
 }
 
-// A table of rows; a header made by num() right-aligns its column.
+// A table of rows in a box that scrolls sideways when the table is wider than the page (the page itself never
+// does). A header made by num() right-aligns its column, one by nowrap() keeps its cells on one line.
 export function table(headers, rows, attrs) {
   if (!rows.length) return h("p", { class: "muted" }, t("none"));
-  return h("table", attrs || {}, h("thead", {}, h("tr", {}, headers.map((x) => h("th", { scope: "col", class: x.num ? "num" : "" }, x.label || x)))),
-    h("tbody", {}, rows.map((r) => h("tr", {}, r.map((c, i) => h("td", { class: headers[i].num ? "num" : "" }, c))))));
+  const cls = headers.map((x) => x.cls || null);
+  return scrollBox(h("table", attrs || {}, h("thead", {}, h("tr", {}, headers.map((x, i) => h("th", { scope: "col", class: cls[i] }, x.label || x)))),
+    h("tbody", {}, rows.map((r) => h("tr", {}, r.map((c, i) => h("td", { class: cls[i] }, c)))))));
 }
 
-export const num = (label) => ({ label, num: true });
+export const scrollBox = (el) => h("div", { class: "scroll" }, el);
+export const num = (label) => ({ label, cls: "num" });
+export const nowrap = (label) => ({ label, cls: "nowrap" });
 
 // A status as one label in words; its code is the title (a tooltip) for whoever reads the API's data alongside.
 export const statusLabel = (code) => h("span", { class: "badge", title: code }, statusText(code));

@@ -1,6 +1,6 @@
 // The catalog: the product list, and the product editor with each SKU's stock or voucher codes.
 import { api } from "./api.js";
-import { check, field, fill, guard, h, num, statusLabel, table, toast } from "./dom.js";
+import { check, field, fill, guard, h, num, scrollBox, statusLabel, table, toast } from "./dom.js";
 import { fen, when, YUAN_PATTERN, yuanField } from "./format.js";
 import { statusText, t } from "./i18n.js";
 import { pagedList } from "./list.js";
@@ -127,8 +127,8 @@ export async function productScreen(root, { id, refresh }) {
     field(t("images"), inputs.images),
     h("div", { class: "row" }, field(t("sale_starts_at"), inputs.sale_starts_at), field(t("per_user_limit"), inputs.per_user_limit)),
     h("h2", {}, t("skus")),
-    h("table", {}, h("thead", {}, h("tr", {}, [t("sku"), t("attributes"), `${t("price")} / ${t("points_price")}`, t("stock"),
-      t("stock_shards"), ""].map((x) => h("th", { scope: "col" }, x)))), skuBody),
+    scrollBox(h("table", {}, h("thead", {}, h("tr", {}, [t("sku"), t("attributes"), `${t("price")} / ${t("points_price")}`, t("stock"),
+      t("stock_shards"), ""].map((x) => h("th", { scope: "col" }, x)))), skuBody)),
     h("p", {}, h("button", { type: "button", class: "secondary", onclick: () => skuBody.append(skuRow({}, false)) }, t("add_sku"))),
     h("p", {}, h("button", { type: "submit" }, t("save")), " ",
       product && product.status !== "active" ? h("button", { type: "button", onclick: move("publish") }, t("publish")) : null, " ",

@@ -1,6 +1,6 @@
 // The points report: for a range of days, a chart of points issued, redeemed and outstanding, and the table.
 import { api } from "./api.js";
-import { field, fill, guard, h, num, table } from "./dom.js";
+import { field, fill, guard, h, nowrap, num, table } from "./dom.js";
 import { yuan } from "./format.js";
 import { t } from "./i18n.js";
 
@@ -52,9 +52,10 @@ export async function reportScreen(root, { params }) {
     if (from.value) q.set("from", from.value);
     if (to.value) q.set("to", to.value);
     const r = await api("GET", `/admin/points/report?${q}`);
-    fill(out, chart(r.days), h("p", {}, `${t("opening")}: ${r.opening_outstanding}`), h("div", { class: "scroll" },
-      table([t("day"), ...SOURCES.map((x) => num(t(x === "grant" ? "granted" : x))), num(t("issued_total")), num(t("redeemed")), num(t("returned")), num(t("expired")), num(t("outstanding")), num(t("liability"))],
-        [...r.days, r.totals].map((d) => [d.day, ...SOURCES.map((s) => d.issued[s]), d.issued.total, d.redeemed, d.returned, d.expired, d.outstanding, yuan(d.liability_fen)]))));
+    fill(out, chart(r.days), h("p", {}, `${t("opening")}: ${r.opening_outstanding}`),
+      table([nowrap(t("day")), ...SOURCES.map((x) => num(t(x === "grant" ? "granted" : x))), num(t("issued_total")), num(t("redeemed")), num(t("returned")), num(t("expired")), num(t("outstanding")), num(t("liability"))],
+        [...r.days, r.totals].map((d) => [d === r.totals ? t("totals") : d.day, ...SOURCES.map((s) => d.issued[s]), d.issued.total,
+          d.redeemed, d.returned, d.expired, d.outstanding, yuan(d.liability_fen)])));
   });
   fill(root, h("h1", {}, t("report")),
     h("form", { onsubmit: load }, h("div", { class: "row" }, field(t("from"), from), field(t("to"), to), h("div", {}, h("button", { type: "submit" }, t("show"))))),

@@ -61,8 +61,11 @@ class ReportScreen:
     def __init__(self, page: Any) -> None:
         self.page = page
 
+    def box(self) -> Any:
+        return self.page.locator("main .scroll")
+
     def rows(self) -> Any:
-        return self.page.locator("main .scroll tbody tr")
+        return self.box().locator("tbody tr")
 
 
 def console(page: Any, live_server: dict[str, Any]) -> Console:
@@ -266,11 +269,15 @@ def test_refund_an_order_and_read_the_points_report(page, live_server, live_api,
     assert live_api.get("/me", user=buyer).json["points"]["available"] == 1500
 
     outbox_poller(services).poll()  # what the stream's Lambda does on AWS
+    page.set_viewport_size({"width": 1366, "height": 860})  # a common laptop: the report's table is wider
     c.go("Points report")
     report = ReportScreen(page)
     expect(page.locator("svg.chart")).to_be_visible()
     today = report.rows().nth(-2)  # the last day (today), before the totals
     expect(today).to_contain_text(str(live_api.merch("GET", "/admin/points/report").json["days"][-1]["outstanding"]))
+    expect(report.rows().last.locator("td").first).to_have_text("Totals")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 1366  # the page never scrolls sideways
+    assert report.box().evaluate("box => box.scrollWidth > box.clientWidth")  # the table scrolls inside its box
     page.screenshot(path=str(shots / "points-report.png"), full_page=True)
 
 
