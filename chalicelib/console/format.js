@@ -24,5 +24,9 @@ export function fen(text) {
 // Fen as a money field shows it for editing: 4990 as "49.90".
 export const yuanField = (fen) => (Number.isSafeInteger(fen) ? yuan(fen).replace(/[¥,]/g, "") : "");
 
+// The shop's day (Asia/Shanghai, UTC+8 all year) `daysBack` days before today, as "2026-12-06".
+export const shanghaiDay = (daysBack = 0, now = Date.now()) =>
+  new Date(now + 8 * 3600 * 1000 - daysBack * 86400 * 1000).toISOString().slice(0, 10);
+
 // An ISO time as "2026-12-06 08:30:00Z".
 export const when = (iso) => (iso ? iso.replace("T", " ").replace(/\.\d+Z$/, "Z") : "");

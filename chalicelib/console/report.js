@@ -1,7 +1,7 @@
 // The points report: for a range of days, a chart of points issued, redeemed and outstanding, and the table.
 import { api } from "./api.js";
 import { field, fill, guard, h, nowrap, num, table } from "./dom.js";
-import { yuan } from "./format.js";
+import { shanghaiDay, yuan } from "./format.js";
 import { t } from "./i18n.js";
 
 const SOURCES = ["earn", "grant", "referral", "design_reward", "royalty", "event_reward", "envelope"];
@@ -41,10 +41,10 @@ function chart(days) {
     h("span", {}, h("i", { class: "sw-outstanding" }), t("outstanding")), " — ", t("chart_caption")));
 }
 
+// The last 30 days of the shop's calendar unless the address names a range (#/report?from=…&to=…).
 export async function reportScreen(root, { params }) {
-  const today = new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10);  // Asia/Shanghai
-  const from = h("input", { type: "date", value: params.get("from") || "" });
-  const to = h("input", { type: "date", value: params.get("to") || today });
+  const from = h("input", { type: "date", value: params.get("from") || shanghaiDay(29) });
+  const to = h("input", { type: "date", value: params.get("to") || shanghaiDay(0) });
   const errors = h("div", {});
   const out = h("div", {});
   const load = guard(errors, async () => {

@@ -4,7 +4,9 @@ merchandiser does on each screen, and what an attacker's data or a stale token c
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
@@ -60,6 +62,9 @@ class ReportScreen:
 
     def __init__(self, page: Any) -> None:
         self.page = page
+
+    def range(self) -> tuple[Any, Any]:
+        return self.page.get_by_label("From"), self.page.get_by_label("To")
 
     def box(self) -> Any:
         return self.page.locator("main .scroll")
@@ -273,6 +278,11 @@ def test_refund_an_order_and_read_the_points_report(page, live_server, live_api,
     c.go("Points report")
     report = ReportScreen(page)
     expect(page.locator("svg.chart")).to_be_visible()
+    today_in_shanghai = datetime.now(ZoneInfo("Asia/Shanghai")).date()  # the last 30 of the shop's days
+    start, end = report.range()
+    expect(start).to_have_value((today_in_shanghai - timedelta(days=29)).isoformat())
+    expect(end).to_have_value(today_in_shanghai.isoformat())
+    expect(report.rows()).to_have_count(31)  # 30 days and the totals
     today = report.rows().nth(-2)  # the last day (today), before the totals
     expect(today).to_contain_text(str(live_api.merch("GET", "/admin/points/report").json["days"][-1]["outstanding"]))
     expect(report.rows().last.locator("td").first).to_have_text("Totals")
