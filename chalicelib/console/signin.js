@@ -60,7 +60,8 @@ export async function hostedReply(fragment) {
   sessionStorage.removeItem("signin_state");
   history.replaceState(null, "", location.pathname + "#/products");
   if (fragment.get("error")) {
-    showSignIn(fragment.get("error_description") || fragment.get("error"));
+    // The reply's words are whatever the address says (anyone can send a link with them): a fixed message instead.
+    showSignIn(t("signin_refused"));
   } else if (!expected || fragment.get("state") !== expected) {
     showSignIn(t("reply_mismatch"));
   } else {

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -405,6 +406,15 @@ def test_a_hosted_sign_in_reply_is_checked_like_a_pasted_token(page, live_server
     expect(merch.get_by_role("heading", name="Catalog")).to_be_visible()
     merch.goto(f"{url}/console#/products/%E0%A4%A")  # a malformed address: the catalog, not a stuck page
     expect(merch.get_by_role("heading", name="Catalog")).to_be_visible()
+
+
+def test_a_hosted_sign_in_error_is_a_fixed_message_never_the_replys_words(page, live_server):
+    """Anyone can send a merchandiser a link to /console#error=...&error_description=...: its words are not shown."""
+    lure = quote("Your account is locked: call +86 400 000 0000 or visit https://evil.example")
+    page.goto(f"{live_server['url']}/console#error=access_denied&error_description={lure}&state=x")
+    expect(page.get_by_role("alert")).to_have_text("The sign-in page did not sign you in: try again, or paste a token.")
+    expect(page.get_by_text("evil.example")).to_have_count(0)
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
 
 
 def test_long_lists_page_on_with_load_more(page, live_server, live_api):
