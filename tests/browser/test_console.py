@@ -4,11 +4,15 @@ merchandiser does on each screen, and what an attacker's data or a stale token c
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
+import pytest
 from playwright.sync_api import expect
 
+from chalicelib.api.console import CONSOLE_DIR, CSP
 from tests.api.shop import ADDRESS, give_points
 from tests.helpers import uid
 from tools.streams import outbox_poller
@@ -34,6 +38,40 @@ class Console:
 
     def alert(self) -> Any:
         return self.page.get_by_role("alert")
+
+
+class OrderScreen:
+    """One order (#/orders/<id>): its heading with the status badge, its totals, the refund form."""
+
+    def __init__(self, page: Any, order_id: str) -> None:
+        self.page = page
+        self.heading = page.get_by_role("heading", name=re.compile(re.escape(order_id)))
+
+    def badge(self) -> Any:
+        return self.heading.locator(".badge")
+
+    def totals(self) -> Any:
+        return self.page.locator("main .totals")
+
+    def refund(self, reason: str) -> None:
+        self.page.get_by_label("Refund reason").fill(reason)
+        self.page.get_by_role("button", name="Refund").click()
+
+
+class ReportScreen:
+    """The points report (#/report): its range, and the table of days in its scrolling box."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+
+    def range(self) -> tuple[Any, Any]:
+        return self.page.get_by_label("From"), self.page.get_by_label("To")
+
+    def box(self) -> Any:
+        return self.page.locator("main .scroll")
+
+    def rows(self) -> Any:
+        return self.box().locator("tbody tr")
 
 
 def console(page: Any, live_server: dict[str, Any]) -> Console:
@@ -76,6 +114,27 @@ def test_the_console_page_is_served_with_a_content_security_policy(live_api):
     assert live_api.get("/console/secrets.txt").status == 404
 
 
+def test_every_script_module_is_served_as_javascript_under_the_same_policy(live_api):
+    """A browser runs a module script only when it comes as JavaScript (nosniff): each file of chalicelib/console
+    is served with its type and the page's policy."""
+    served = {path.name for path in CONSOLE_DIR.iterdir() if path.suffix in (".js", ".css")}
+    assert {"app.js", "app.css", "api.js", "i18n.js", "dom.js"} <= served
+    for name in sorted(served):
+        r = live_api.get(f"/console/{name}")
+        expected = "text/javascript" if name.endswith(".js") else "text/css"
+        assert (r.status, r.headers["Content-Type"].split(";")[0]) == (200, expected), name
+        assert r.headers["Content-Security-Policy"] == CSP and r.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["nope.js", "index.html", "App.js", "app.js.map", "..%2Fapi%2Fconsole.py", "%2E%2E%2Fapp.py", "app.py", ".app.js"],
+)
+def test_a_name_that_is_not_a_console_file_is_404_and_nothing_outside_is_read(live_api, name):
+    r = live_api.get(f"/console/{name}")
+    assert (r.status, r.json["error"]["code"]) == (404, "not_found")
+
+
 def test_create_a_product_with_two_skus_publish_it_and_adjust_stock_with_a_reason(page, live_server, live_api, shots):
     c = console(page, live_server)
     c.sign_in(merch_token(live_api))
@@ -87,9 +146,9 @@ def test_create_a_product_with_two_skus_publish_it_and_adjust_stock_with_a_reaso
     page.get_by_label("Chinese title").fill("纪念伞")
     page.get_by_role("button", name="Add a SKU").click()
     skus = [f"UMB-{uid('s').upper()}", f"UMB-{uid('s').upper()}"]
-    for n, (sku, price) in enumerate(zip(skus, ("4990", "5990"), strict=False)):
+    for n, (sku, price) in enumerate(zip(skus, ("49.90", "59.9"), strict=False)):  # yuan, read as exact fen
         page.get_by_label("SKU", exact=True).nth(n).fill(sku)
-        page.get_by_label("Price (fen)").nth(n).fill(price)
+        page.get_by_label("Price (¥)").nth(n).fill(price)
         page.get_by_label("Stock", exact=True).nth(n).fill("20")
     expect(page.get_by_text("= 499 Points")).to_be_visible()  # the live points price
     page.get_by_role("button", name="Save").click()
@@ -124,10 +183,25 @@ def test_a_product_the_api_refuses_is_explained_in_words_naming_the_field(page, 
     page.get_by_label("Title", exact=True).fill("No price")
     page.get_by_label("Chinese title").fill("无价")
     page.get_by_label("SKU", exact=True).fill("not a sku!")
-    page.get_by_label("Price (fen)").fill("1000")
+    page.get_by_label("Price (¥)").fill("10")
     page.get_by_role("button", name="Save").click()
     expect(c.alert()).to_contain_text("skus.0.sku")
     expect(c.alert()).not_to_contain_text('"error"')  # words, not the JSON body
+
+
+def test_money_is_shown_in_yuan_and_typed_yuan_is_read_as_exact_fen(page, live_server):
+    """format.js in the browser: fen as ¥ with two decimals, and typed yuan as whole fen without floating point
+    (0.29 yuan is 29 fen, not 28.999...); anything else is refused, not guessed."""
+    Console(page, live_server["url"]).open()
+    shown, read = page.evaluate(
+        """async () => {
+          const f = await import("./console/format.js");
+          return [[0, 5, 10, 4990, 89900, 123456789, -500].map(f.yuan),
+                  ["49.90", "49.9", "0.29", "0.05", "899", " 7 ", "", "1,000", "4e3", "49.999", ".5", "-1"].map(f.fen)];
+        }"""
+    )
+    assert shown == ["¥0.00", "¥0.05", "¥0.10", "¥49.90", "¥899.00", "¥1,234,567.89", "-¥5.00"]
+    assert read == [4990, 4990, 29, 5, 89900, 700, None, None, None, None, None, None]
 
 
 def test_approve_a_design_from_the_review_queue(page, live_server, live_api, shots):
@@ -164,34 +238,57 @@ def test_refund_an_order_and_read_the_points_report(page, live_server, live_api,
         "title": "Console tea",
         "title_zh": "茶",
         "status": "active",
-        "skus": [{"sku": f"TEA-{uid('s').upper()}", "price_fen": 2000, "stock": 10}],
+        "skus": [{"sku": f"TEA-{uid('s').upper()}", "price_fen": 12340, "stock": 10}],
     }
     assert live_api.merch("POST", "/admin/products", body).status == 201
     buyer = uid("buyer")
-    give_points(services, buyer, 500)
+    give_points(services, buyer, 1500)
     order = live_api.post(
         "/orders",
-        {"items": [{"sku": body["skus"][0]["sku"], "qty": 1}], "points": 200, "shipping_address": ADDRESS},
+        {"items": [{"sku": body["skus"][0]["sku"], "qty": 1}], "points": 1234, "shipping_address": ADDRESS},
+        user=buyer,
+        headers={"Idempotency-Key": uid("console")},
+    ).json
+    unpaid = live_api.post(
+        "/orders",
+        {"items": [{"sku": body["skus"][0]["sku"], "qty": 1}], "points": 0, "shipping_address": ADDRESS},
         user=buyer,
         headers={"Idempotency-Key": uid("console")},
     ).json
     c = console(page, live_server)
     c.sign_in(merch_token(live_api))
     c.go("Orders")
+    page.get_by_label("Status").select_option(label="pending payment")
+    badge = page.locator("tr", has_text=unpaid["order_id"]).locator(".badge")
+    expect(badge).to_have_text("pending payment")  # once, in words, not "pending payment · pending_payment"
+    expect(badge).to_have_attribute("title", "pending_payment")
     page.get_by_label("Status").select_option("paid")
+    expect(page.locator("tr", has_text=order["order_id"])).to_contain_text("¥123.40")  # 12340 fen
     page.get_by_role("link", name=order["order_id"]).click()
-    expect(page.get_by_role("heading", name=re.compile(order["order_id"]))).to_contain_text("paid")
+    shown = OrderScreen(page, order["order_id"])
+    expect(shown.badge()).to_have_text("paid")  # one label ("paid", not "paid · paid"); the code is its title
+    expect(shown.badge()).to_have_attribute("title", "paid")
+    expect(shown.totals()).to_have_text("Subtotal: ¥123.40 · Discount: ¥0.00 · Points: 1234 · Cash: ¥0.00")
     page.screenshot(path=str(shots / "order.png"), full_page=True)
-    page.get_by_label("Refund reason").fill("customer changed their mind")
-    page.get_by_role("button", name="Refund").click()
-    expect(page.get_by_role("heading", name=re.compile(order["order_id"]))).to_contain_text("refunded")
-    assert live_api.get("/me", user=buyer).json["points"]["available"] == 500
+    shown.refund("customer changed their mind")
+    expect(shown.badge()).to_have_text("refunded")
+    assert live_api.get("/me", user=buyer).json["points"]["available"] == 1500
 
     outbox_poller(services).poll()  # what the stream's Lambda does on AWS
+    page.set_viewport_size({"width": 1366, "height": 860})  # a common laptop: the report's table is wider
     c.go("Points report")
+    report = ReportScreen(page)
     expect(page.locator("svg.chart")).to_be_visible()
-    today = page.locator("tbody tr").nth(-2)  # the last day (today), before the totals
+    today_in_shanghai = datetime.now(ZoneInfo("Asia/Shanghai")).date()  # the last 30 of the shop's days
+    start, end = report.range()
+    expect(start).to_have_value((today_in_shanghai - timedelta(days=29)).isoformat())
+    expect(end).to_have_value(today_in_shanghai.isoformat())
+    expect(report.rows()).to_have_count(31)  # 30 days and the totals
+    today = report.rows().nth(-2)  # the last day (today), before the totals
     expect(today).to_contain_text(str(live_api.merch("GET", "/admin/points/report").json["days"][-1]["outstanding"]))
+    expect(report.rows().last.locator("td").first).to_have_text("Totals")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 1366  # the page never scrolls sideways
+    assert report.box().evaluate("box => box.scrollWidth > box.clientWidth")  # the table scrolls inside its box
     page.screenshot(path=str(shots / "points-report.png"), full_page=True)
 
 
@@ -226,19 +323,32 @@ def test_html_in_a_title_or_a_description_is_shown_as_text_never_run(page, live_
     assert page.locator("img[src='x']").count() == 0
 
 
+SECTIONS = ("Catalog", "Orders", "Design review", "Event review", "Campaigns", "Audit log", "Points report", "Coupons")
+
+
 def test_every_screen_loads_and_names_its_fields(page, live_server, live_api, shots):
+    """Every module loads under the page's policy: no script error and no refused script or style on any screen.
+    (Images of other tests' designs are on hosts that do not resolve: a failed load is not a problem here.)"""
+    problems: list[str] = []
+
+    def console_error(message: Any) -> None:
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            problems.append(message.text)
+
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("console", console_error)
     c = console(page, live_server)
     c.sign_in(merch_token(live_api))
-    for section, heading in (("Event review", "Event review"), ("Campaigns", "Campaigns"), ("Coupons", "Coupons")):
+    for section in SECTIONS:
         c.go(section)
-        expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+        expect(page.get_by_role("heading", name=section, exact=True)).to_be_visible()
         expect(page.get_by_role("alert")).to_have_count(0)
     cid = uid("cpn")
     page.get_by_label("Coupon id").last.fill(cid)
     page.get_by_label("Title", exact=True).fill("¥5 off")
-    page.get_by_label("Amount off (fen)").fill("500")
+    page.get_by_label("Amount off (¥)").fill("5")
     page.get_by_role("button", name="Create").click()
-    expect(page.locator("table")).to_contain_text(cid)
+    expect(page.locator("tr", has_text=cid)).to_contain_text("¥5.00")
     page.screenshot(path=str(shots / "coupons.png"), full_page=True)
     page.reload()  # by keyboard: the skip link comes first and lands on the screen's content
     expect(page.get_by_role("heading", name="Coupons", exact=True)).to_be_visible()
@@ -247,6 +357,7 @@ def test_every_screen_loads_and_names_its_fields(page, live_server, live_api, sh
     page.keyboard.press("Enter")
     expect(page.locator("#main")).to_be_focused()
     expect(page.get_by_role("heading", name="Coupons", exact=True)).to_be_visible()
+    assert problems == []
 
 
 def test_the_console_works_behind_api_gateways_stage_path(page, live_server, live_api):

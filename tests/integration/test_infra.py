@@ -13,6 +13,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from chalicelib.api.console import CONSOLE_DIR
 from chalicelib.settings import Settings
 from infra.provision import TEMPLATE
 from tools import package
@@ -101,6 +102,8 @@ def test_the_deployment_zip_holds_the_compiled_modules_of_the_target_runtime(pac
     bytecode = {n.replace("__pycache__/", "").removesuffix(".cpython-313.pyc") for n in names if n.endswith(".pyc")}
     assert sources == bytecode, sorted(sources ^ bytecode)[:10]
     assert "app" in sources and "botocore/client" in sources
+    console = {f"chalicelib/console/{path.name}" for path in CONSOLE_DIR.iterdir()}  # what /console serves ships
+    assert console <= set(names), sorted(console - set(names))
     assert header[:4] == bytes.fromhex("f30d0d0a")  # CPython 3.13's magic number
     assert int.from_bytes(header[4:8], "little") == 0b01  # hash-based, source not checked (PEP 552)
 
