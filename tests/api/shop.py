@@ -133,3 +133,34 @@ def contribution(api, user: str) -> int:
 
 def contribution_ledger(api, user: str) -> list[tuple[str, str, int]]:
     return [(e["kind"], e["ref"], e["amount"]) for e in api.get("/me/contribution/ledger", user=user).json["items"]]
+
+
+def order_of(api: Any, order: dict[str, Any]) -> dict[str, Any]:
+    """The order as its buyer reads it now."""
+    return api.get(f"/orders/{order['order_id']}", user=order["user_id"]).json
+
+
+class RecordingGateway:
+    """The local gateway, recording what the shop asked of the provider."""
+
+    def __init__(self, inner):
+        self._inner, self.provider = inner, inner.provider
+        self.refunds: list[tuple[str, int, str]] = []
+        self.cancelled: list[str] = []
+
+    def create_intent(self, order_id, amount_fen):
+        return self._inner.create_intent(order_id, amount_fen)
+
+    def refund(self, payment_intent_id, amount_fen, refund_key):
+        self.refunds.append((payment_intent_id, amount_fen, refund_key))
+        return self._inner.refund(payment_intent_id, amount_fen, refund_key)
+
+    def cancel_intent(self, payment_intent_id):
+        self.cancelled.append(payment_intent_id)
+
+
+def record_gateway(services: Any) -> RecordingGateway:
+    """Put a RecordingGateway in front of the container's payment gateway (the `gateway` fixture of a test file)."""
+    recording = RecordingGateway(services.payment_gateway)
+    services.__dict__["payment_gateway"] = recording
+    return recording

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import json
+
 import pytest
 
-from tests.helpers import product_body
+from tests.api.test_designs import design_body
+from tests.helpers import product_body, uid
 
 
 def assert_error_shape(r, status: int, code: str) -> dict:
@@ -129,3 +133,70 @@ def test_a_validly_signed_cursor_of_another_listing_is_400_not_500(api, services
     r = api.get(f"{path}?cursor={cursor}", user="me")
     assert_error_shape(r, 400, "invalid_request")
     assert r.json["error"]["details"]["fields"] == {"cursor": "invalid cursor"}
+
+
+# -- What an attacker showed us (money hardening): stock hoarding, payment events that must match, failed payments
+# that are not final, orders too big to cancel, sales at old terms, input hygiene. Here: input hygiene. --
+HIDDEN = [
+    "bad\x00title",
+    "price \u202e0001 \u00a5",
+    "two\r\nlines",
+    "zero\u200bwidth",
+    "isolate\u2066x",
+    "line\u2028separator",
+]
+
+
+@pytest.mark.parametrize("title", HIDDEN)
+def test_product_and_design_titles_with_control_or_direction_characters_are_400_naming_the_field(api, title):
+    r = api.merch("POST", "/admin/products", {**product_body(), "title": title})
+    assert (r.status, list(r.json["error"]["details"]["fields"])) == (400, ["title"]), r.json
+    d = api.post("/designs", {**design_body(), "title": title}, user=uid("designer"))
+    assert (d.status, list(d.json["error"]["details"]["fields"])) == (400, ["title"]), d.json
+
+
+def test_descriptions_keep_line_breaks_but_nothing_hidden(api):
+    ok = api.merch("POST", "/admin/products", {**product_body(), "description": "Line one.\nLine two.\tTabbed."})
+    assert ok.status == 201 and ok.json["description"] == "Line one.\nLine two.\tTabbed."
+    bad = api.merch("POST", "/admin/products", {**product_body(), "description": "fine\u202eenif"})
+    assert (bad.status, list(bad.json["error"]["details"]["fields"])) == (400, ["description"])
+
+
+def test_joiners_that_emoji_and_scripts_need_are_accepted(api):
+    r = api.merch(
+        "POST", "/admin/products", {**product_body(), "title": "Family \U0001f468\u200d\U0001f469\u200d\U0001f467 mug"}
+    )
+    assert r.status == 201, r.json
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://img.example.com@evil.example/a.png",
+        "https://user:pw@img.example.com/a.png",
+        "https://img.example.com/a\x00.png",
+        "https://img.example.com/\u202egnp.exe",
+        "https://img\u200e.example.com/a.png",
+        "http://img.example.com/a.png",
+        "https:///a.png",
+        "https://img.example.com/a b.png",
+    ],
+)
+def test_image_urls_are_https_without_userinfo_or_hidden_characters(api, url):
+    d = api.post("/designs", {**design_body(), "image_urls": [url]}, user=uid("designer"))
+    assert (d.status, list(d.json["error"]["details"]["fields"])) == (400, ["image_urls.0"]), d.json
+    p = api.merch("POST", "/admin/products", {**product_body(), "images": [url]})
+    assert (p.status, list(p.json["error"]["details"]["fields"])) == (400, ["images.0"]), p.json
+
+
+def test_a_cursor_forged_with_the_signing_key_is_400_not_500(api, services):
+    codec = services.cursors
+    for key, scope, path in [
+        ({"pk": "PRODUCT#x", "sk": "META"}, "products|active|*", "/products"),
+        ({"pk": "x", "sk": "y", "gsi1pk": 3}, "products|active|*", "/products"),
+        ({"pk": "AUDIT#a", "sk": "META"}, "audit", "/admin/audit"),
+    ]:
+        payload = json.dumps(key).encode()
+        cursor = base64.urlsafe_b64encode(codec._sign(payload, scope) + payload).decode().rstrip("=")
+        r = api.merch("GET", f"{path}?cursor={cursor}")
+        assert (r.status, r.error_code) == (400, "invalid_request"), (path, r.json)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.api.shop import add_product, balance, give_points, make_owner, order_body, place, queued_events, stock
+from tests.helpers import uid
 
 
 @pytest.fixture
@@ -181,3 +182,103 @@ def test_orders_are_private_to_their_buyer_and_merchandisers(api, services, shop
     assert [o["order_id"] for o in mine] == [order["order_id"]] and api.get("/me/orders", user="stranger").json[
         "items"
     ] == []
+
+
+# -- What an attacker showed us (money hardening): stock hoarding, payment events that must match, failed payments
+# that are not final, orders too big to cancel, sales at old terms, input hygiene. Here: stock hoarding, sales at
+# old terms. --
+def test_a_new_account_cannot_hoard_stock_in_more_than_three_unpaid_orders(api, services):
+    sku = add_product(services, price_fen=10000, stock=500)
+    hoarder = uid("fan")  # 0 points, no payment method
+    held = [place(api, hoarder, order_body((sku, 99))) for _ in range(3)]
+    assert [r.json["status"] for r in held] == ["pending_payment"] * 3
+    fourth = place(api, hoarder, order_body((sku, 99)))
+    assert (fourth.status, fourth.error_code) == (409, "too_many_pending_orders")
+    assert fourth.json["error"]["details"] == {"pending_orders": 3, "max_pending_orders": 3}
+    assert stock(services, sku) == 500 - 3 * 99, "the refused order holds nothing"
+    # Paying or cancelling one frees a place.
+    api.post(f"/orders/{held[0].json['order_id']}/cancel", user=hoarder)
+    api.post(f"/dev/payments/{held[1].json['payment']['payment_intent_id']}/succeed")
+    again = [place(api, hoarder, order_body((sku, 1))) for _ in range(3)]
+    assert [r.status for r in again] == [201, 201, 409]
+
+
+def test_a_points_order_paid_at_once_is_not_pending_and_never_counts(api, services):
+    sku = add_product(services, price_fen=1000, stock=50, cash=False)
+    buyer = uid("fan")
+    give_points(services, buyer, 1000)
+    assert [place(api, buyer, order_body((sku, 1), points=100)).status for _ in range(5)] == [201] * 5
+    assert balance(api, buyer) == {"available": 500, "held": 0}
+
+
+# -- never sold at old terms -------------------------------------------------------------------------------------
+def between_checkouts_read_and_write(services, change) -> list:
+    """Run `change` right after checkout's first read, before its transaction; returns the reads checkout made."""
+    repo, reads = services.order_repo, []
+    read_once = repo.checkout_reads
+
+    def read_then_change(*args):
+        read = read_once(*args)
+        if not reads:
+            change()
+        reads.append(read)
+        return read
+
+    repo.checkout_reads = read_then_change
+    return reads
+
+
+def test_a_product_changed_between_checkouts_read_and_write_is_not_sold_at_the_old_terms(api, services):
+    sku = add_product(services, price_fen=10000, stock=5, category="car-life")
+    product_id = services.catalog._repo.get_sku(sku)["product_id"]
+    edited = {
+        "category": "car-life",
+        "title": "Floor mats",
+        "title_zh": "脚垫",
+        "owner_only": True,
+        "skus": [{"sku": sku, "price_fen": 20000}],
+    }  # owner-only at twice the price
+    reads = between_checkouts_read_and_write(
+        services, lambda: api.merch("PUT", f"/admin/products/{product_id}", edited)
+    )
+    fan = uid("fan")
+    r = place(api, fan, order_body((sku, 1)))
+    assert (r.status, r.error_code) == (403, "owner_only"), r.json
+    assert len(reads) == 2, "the lost race was re-read and re-planned"
+    assert stock(services, sku) == 5 and api.get("/me/orders", user=fan).json["items"] == []
+
+
+def test_a_sku_removed_and_added_again_between_checkouts_read_and_write_is_not_sold_at_old_terms(api, services):
+    sku = add_product(services, price_fen=10000, stock=5, category="car-life")
+    product_id = services.catalog._repo.get_sku(sku)["product_id"]
+    base = {"category": "car-life", "title": "Mats", "title_zh": "脚垫"}
+
+    def remove_then_add_again() -> None:
+        api.merch("PUT", f"/admin/products/{product_id}", {**base, "skus": [{"sku": "OTHER-" + sku, "price_fen": 100}]})
+        api.merch(
+            "PUT",
+            f"/admin/products/{product_id}",
+            {**base, "owner_only": True, "skus": [{"sku": sku, "price_fen": 20000, "stock": 5}]},
+        )
+
+    between_checkouts_read_and_write(services, remove_then_add_again)
+    r = place(api, uid("fan"), order_body((sku, 1)))
+    assert (r.status, r.error_code) == (403, "owner_only"), r.json
+
+
+def test_an_order_is_placed_only_at_the_numbers_the_shopper_was_shown(api, services):
+    sku = add_product(services, price_fen=10000, stock=5)
+    buyer = uid("fan")
+    give_points(services, buyer, 300)
+    shown = {"cash_due_fen": 7000, "points": 300}
+    stale = place(api, buyer, {**order_body((sku, 1), points=300), "expected": {**shown, "cash_due_fen": 6000}})
+    assert (stale.status, stale.error_code) == (409, "price_changed")
+    assert stale.json["error"]["details"]["cash_due_fen"] == 7000
+    assert stock(services, sku) == 5 and balance(api, buyer) == {"available": 300, "held": 0}
+    ok = place(api, buyer, {**order_body((sku, 1), points=300), "expected": shown})
+    assert ok.status == 201 and ok.json["cash_due_fen"] == 7000
+    bad = place(api, buyer, {**order_body((sku, 1)), "expected": {"cash_due_fen": -1, "points": "3"}})
+    assert bad.status == 400 and set(bad.json["error"]["details"]["fields"]) == {
+        "expected.cash_due_fen",
+        "expected.points",
+    }

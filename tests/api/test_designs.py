@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from chalicelib import workers
-from tests.api.shop import ADDRESS, give_points, place
+from chalicelib.domain.catalog import ProductInput
+from tests.api.shop import ADDRESS, balance, give_points, order_of, place, record_gateway, stock
+from tests.helpers import product_body, uid
 from tools.reconcile import reconcile
 
 
@@ -196,3 +200,112 @@ def test_bad_decisions_are_400(api, body, field):
     assert r.status == 400 and field in r.json["error"]["details"]["fields"]
     assert api.merch("POST", "/admin/designs/d-nope/decision", {"decision": "approve"}).status == 404
     assert api.post(f"/admin/designs/{design_id}/decision", {"decision": "approve"}, user="designer").status == 403
+
+
+# -- What an attacker showed us (money hardening): stock hoarding, payment events that must match, failed payments
+# that are not final, orders too big to cancel, sales at old terms, input hygiene. Here: designers' display names,
+# orders of many designer lines, and the royalty settlement's pages. --
+@pytest.fixture
+def gateway(services):
+    return record_gateway(services)
+
+
+def test_the_public_sees_a_designers_display_name_never_their_user_id(api):
+    designer = uid("designer")
+    design_id = api.post("/designs", design_body(), user=designer).json["design_id"]
+    api.merch("POST", f"/admin/designs/{design_id}/decision", {"decision": "approve"})
+    product = api.merch("POST", f"/admin/designs/{design_id}/product", {**product_body(), "status": "active"}).json
+    assert product["designer_id"] == designer, "merchandisers see who it is"
+    public = [
+        api.get(f"/products/{product['product_id']}").json,
+        next(
+            p
+            for p in api.get("/products?category=tech&limit=100").json["items"]
+            if p["product_id"] == product["product_id"]
+        ),
+        next(d for d in api.get("/designs?limit=100").json["items"] if d["design_id"] == design_id),
+    ]
+    assert all(designer not in json.dumps(view) for view in public)
+    names = {view["designer_name"] for view in public}
+    assert len(names) == 1 and names.pop().startswith("Designer ")
+    mine = api.get("/me/designs", user=designer).json["items"][0]
+    assert mine["designer_id"] == designer
+
+
+# -- no order is too big to cancel or refund -------------------------------------------------------------------
+def designer_products(services, n: int, designer: str) -> list[str]:
+    skus = []
+    for i in range(n):
+        sku = uid("DSN").upper()
+        services.catalog.create(
+            "merch-t",
+            ProductInput.model_validate(
+                {
+                    "category": "home",
+                    "title": f"Designed {i}",
+                    "title_zh": "设计",
+                    "status": "active",
+                    "skus": [{"sku": sku, "price_fen": 1000, "stock": 5}],
+                }
+            ),
+            designer_id=designer,
+        )
+        skus.append(sku)
+    return skus
+
+
+def test_an_order_of_fifty_designer_lines_can_be_paid_cancelled_and_refunded(api, services, gateway):
+    designer = uid("designer")
+    skus = designer_products(services, 50, designer)
+    buyer = uid("buyer")
+    give_points(services, buyer, 10_000)
+    body = {"items": [{"sku": s, "qty": 1} for s in skus], "points": 2500, "shipping_address": ADDRESS}
+    pending_order = place(api, buyer, body).json  # 50,000 fen: 2,500 points + 25,000 fen cash
+    assert (pending_order["status"], pending_order["cash_due_fen"]) == ("pending_payment", 25000)
+    api.post(f"/dev/payments/{pending_order['payment']['payment_intent_id']}/succeed")
+    assert order_of(api, pending_order)["status"] == "paid"
+    cancelled = api.post(f"/orders/{pending_order['order_id']}/cancel", user=buyer)
+    assert cancelled.status == 200, cancelled.json
+    assert cancelled.json["status"] == "cancelled" and cancelled.json["payment"]["status"] == "refunded"
+    assert gateway.refunds[-1][1] == 25000 and all(stock(services, s) == 5 for s in skus)
+    assert balance(api, buyer) == {"available": 10_000, "held": 0}
+    paid_at_once = place(api, buyer, {**body, "points": 5000}).json
+    assert paid_at_once["status"] == "paid"
+    refunded = api.merch("POST", f"/admin/orders/{paid_at_once['order_id']}/refund", {"reason": "recall"})
+    assert (refunded.status, refunded.json["status"]) == (200, "refunded")
+    assert balance(api, buyer) == {"available": 10_000, "held": 0}
+    assert api.get("/me", user=designer).json["points"]["available"] == 0, "nothing was ever credited"
+
+
+def test_shoppers_never_see_who_designed_a_line_but_merchandisers_and_royalties_do(api, services):
+    designer = uid("designer")
+    [sku] = designer_products(services, 1, designer)
+    fan = uid("fan")
+    give_points(services, fan, 100)
+    quote = api.post(
+        "/orders/quote", {"items": [{"sku": sku, "qty": 1}], "points": 100, "shipping_address": ADDRESS}, user=fan
+    )
+    order = place(api, fan, {"items": [{"sku": sku, "qty": 1}], "points": 100, "shipping_address": ADDRESS})
+    mine = api.get(f"/orders/{order.json['order_id']}", user=fan)
+    for shown in (quote.json, order.json, mine.json, api.get("/me/orders", user=fan).json["items"][0]):
+        assert shown["lines"][0]["designer_id"] is None and designer not in json.dumps(shown)
+    merch = api.merch("GET", f"/orders/{order.json['order_id']}").json
+    assert merch["lines"][0]["designer_id"] == designer
+    assert services.order_repo.get(order.json["order_id"]).lines[0].designer_id == designer, "kept for royalties"
+
+
+def test_one_settlement_run_clears_more_than_a_page_of_royalty_work(services):
+    tx = services.order_repo.begin()
+    for _ in range(105):
+        services.royalties._repo.add(
+            tx,
+            uid("o"),
+            [{"sku": "S-1", "designer_id": uid("d"), "design_id": None, "qty": 1, "points": 0}],
+            "2026-11-23T10:00:00.000Z",
+        )
+        if len(tx) == 100:
+            tx.commit()
+            tx = services.order_repo.begin()
+    tx.commit()
+    assert workers.settle_royalties() == 105, "every paid order's lines shown as pending in one run"
+    assert services.royalties._repo.due("2099-01-01T00:00:00.000Z") == []

@@ -37,3 +37,13 @@ def test_logs_never_carry_tokens_or_bodies(api, services, capsys, monkeypatch):
     assert lines and lines[-1]["level"] == "ERROR" and "ZeroDivisionError" in lines[-1]["exception"]
     assert lines[-1]["correlation_id"] != "bad id with spaces"
     assert token not in json.dumps(lines)
+
+
+# -- What an attacker showed us (money hardening): stock hoarding, payment events that must match, failed payments
+# that are not final, orders too big to cancel, sales at old terms, input hygiene. Here: input hygiene of the
+# correlation id. --
+def test_a_correlation_id_over_64_characters_is_replaced_not_cut(api):
+    given = "a" * 70
+    r = api.get("/categories", headers={"X-Correlation-Id": given})
+    assert r.headers["X-Correlation-Id"] not in (given, given[:64])
+    assert api.get("/categories", headers={"X-Correlation-Id": "a" * 64}).headers["X-Correlation-Id"] == "a" * 64

@@ -13,7 +13,19 @@ from botocore.config import Config
 from chalicelib import workers
 from chalicelib.adapters.payments import sign
 from chalicelib.domain.errors import PaymentProviderError
-from tests.api.shop import add_product, balance, drain_stream, give_points, order_body, place, queued_events, stock
+from tests.api.shop import (
+    add_product,
+    balance,
+    drain_stream,
+    give_points,
+    order_body,
+    order_of,
+    place,
+    queued_events,
+    record_gateway,
+    stock,
+)
+from tests.helpers import uid
 from tools.event_schemas import DOCS
 from tools.reconcile import reconcile
 from tools.streams import outbox_poller
@@ -296,3 +308,168 @@ def test_a_signed_webhook_body_that_is_not_strict_json_is_400(api, services, raw
         "POST", "/webhooks/stripe", raw=raw, headers={"Stripe-Signature": sign(raw, services.settings.webhook_secret)}
     )
     assert (r.status, r.error_code) == (400, "invalid_signature"), r.json
+
+
+# -- What an attacker showed us (money hardening): stock hoarding, payment events that must match, failed payments
+# that are not final, orders too big to cancel, sales at old terms, input hygiene. Here: the expiry sweep, and
+# payment events. --
+def test_the_expiry_sweep_expires_every_overdue_order_not_only_the_first_hundred(api, services, clock):
+    sku = add_product(services, price_fen=10000, stock=1000)
+    clock.set("2026-11-23T10:00:00Z")
+    orders = [place(api, uid("fan"), order_body((sku, 1))).json for _ in range(105)]
+    assert {o["status"] for o in orders} == {"pending_payment"} and stock(services, sku) == 895
+    clock.set("2026-11-23T10:15:01Z")
+    assert workers.expire_orders() == 105
+    assert stock(services, sku) == 1000
+    assert api.get(f"/orders/{orders[-1]['order_id']}", user=orders[-1]["user_id"]).json["status"] == "expired"
+    fresh = place(api, orders[0]["user_id"], order_body((sku, 1)))
+    assert fresh.status == 201, "an expired order no longer counts against the pending limit"
+
+
+def test_an_order_stored_before_a_text_rule_existed_stays_readable_and_never_stops_the_sweep(api, services, clock):
+    sku = add_product(services, price_fen=10000, stock=10)
+    clock.set("2026-11-23T10:00:00Z")
+    old, other = (place(api, uid("fan"), order_body((sku, 1))).json for _ in range(2))
+    services.dynamodb.update_item(  # as an order placed before hidden characters were refused
+        TableName=services.settings.store_table,
+        Key={"pk": {"S": f"ORDER#{old['order_id']}"}, "sk": {"S": "META"}},
+        UpdateExpression="SET shipping_address.line1 = :l",
+        ExpressionAttributeValues={":l": {"S": "1\u200b Road"}},
+    )
+    assert api.get(f"/orders/{old['order_id']}", user=old["user_id"]).status == 200
+    assert api.merch("GET", "/admin/orders?status=pending_payment").status == 200
+    clock.set("2026-11-23T10:15:01Z")
+    assert workers.expire_orders() == 2 and stock(services, sku) == 10
+    assert order_of(api, other)["status"] == "expired"
+
+
+# -- payment events must match what they pay -------------------------------------------------------------------
+@pytest.fixture
+def gateway(services):
+    return record_gateway(services)
+
+
+@pytest.fixture
+def pending(api, services):
+    """A points + cash order waiting for payment: 500 points held, 14,900 fen due."""
+    sku = add_product(services, price_fen=19900, stock=10)
+    buyer = uid("buyer")
+    give_points(services, buyer, 500)
+    order = place(api, buyer, order_body((sku, 1), points=500)).json
+    assert order["status"] == "pending_payment" and order["cash_due_fen"] == 14900
+    return {**order, "sku": sku}
+
+
+def stripe_event(api, services, event_type, order_id, intent_id, amount=14900, currency="cny"):
+    event = {
+        "id": uid("evt"),
+        "type": event_type,
+        "data": {
+            "object": {
+                "id": intent_id,
+                "object": "payment_intent",
+                "amount": amount,
+                "currency": currency,
+                "metadata": {"order_id": order_id},
+            }
+        },
+    }
+    payload = json.dumps(event).encode()
+    return api.call(
+        "POST",
+        "/webhooks/stripe",
+        raw=payload,
+        headers={"Stripe-Signature": sign(payload, services.settings.webhook_secret)},
+    )
+
+
+def test_a_redelivered_success_after_a_cancel_and_refund_refunds_nothing_twice(api, services, gateway, pending):
+    intent = pending["payment"]["payment_intent_id"]
+    stripe_event(api, services, "payment_intent.succeeded", pending["order_id"], intent)
+    assert order_of(api, pending)["status"] == "paid"
+    api.post(f"/orders/{pending['order_id']}/cancel", user=pending["user_id"])
+    assert order_of(api, pending)["payment"]["status"] == "refunded" and len(gateway.refunds) == 1
+    for _ in range(3):  # Stripe redelivers
+        assert stripe_event(api, services, "payment_intent.succeeded", pending["order_id"], intent).status == 200
+    assert gateway.refunds == [(intent, 14900, f"refund-{pending['order_id']}")], "one refund, never a second"
+    assert services.order_repo.get(pending["order_id"]).late_payment_refund is None
+
+
+@pytest.mark.parametrize(("amount", "currency"), [(1, "cny"), (14899, "cny"), (14900, "usd"), (149000, "cny")])
+def test_a_success_that_does_not_match_the_amount_or_currency_never_pays_the_order(
+    api, services, gateway, pending, amount, currency
+):
+    intent = pending["payment"]["payment_intent_id"]
+    stripe_event(api, services, "payment_intent.succeeded", pending["order_id"], intent, amount, currency)
+    after = order_of(api, pending)
+    assert after["status"] == "pending_payment" and after["payment"]["status"] != "succeeded"
+    assert balance(api, pending["user_id"]) == {"available": 0, "held": 500}
+    assert gateway.refunds == [(intent, amount, f"late-{intent}")], "money taken for nothing goes back, once"
+    stripe_event(api, services, "payment_intent.succeeded", pending["order_id"], intent, amount, currency)
+    assert len(gateway.refunds) == 1
+
+
+def test_a_success_for_another_payment_intent_is_ignored(api, services, gateway, pending):
+    r = stripe_event(api, services, "payment_intent.succeeded", pending["order_id"], "pi_someone_else")
+    assert r.json == {"received": True, "handled": False}
+    assert order_of(api, pending)["status"] == "pending_payment" and gateway.refunds == []
+
+
+def test_a_success_before_the_intent_was_attached_records_it_so_a_cancel_returns_the_cash(
+    api, services, gateway, pending
+):
+    # A crash between the order's transaction and attaching its PaymentIntent: the order has no payment.
+    services.dynamodb.update_item(
+        TableName=services.settings.store_table,
+        UpdateExpression="REMOVE payment",
+        Key={"pk": {"S": f"ORDER#{pending['order_id']}"}, "sk": {"S": "META"}},
+    )
+    stripe_event(api, services, "payment_intent.succeeded", pending["order_id"], "pi_real_one")
+    paid = order_of(api, pending)
+    assert paid["status"] == "paid"
+    assert (paid["payment"]["payment_intent_id"], paid["payment"]["amount_fen"]) == ("pi_real_one", 14900)
+    cancelled = api.post(f"/orders/{pending['order_id']}/cancel", user=pending["user_id"]).json
+    assert cancelled["payment"]["status"] == "refunded"
+    assert gateway.refunds == [("pi_real_one", 14900, f"refund-{pending['order_id']}")]
+
+
+def test_a_failed_card_leaves_the_order_pending_so_the_shopper_can_retry(api, services, gateway, pending):
+    intent = pending["payment"]["payment_intent_id"]
+    stripe_event(api, services, "payment_intent.payment_failed", pending["order_id"], intent)
+    assert order_of(api, pending)["status"] == "pending_payment"
+    assert balance(api, pending["user_id"]) == {"available": 0, "held": 500} and stock(services, pending["sku"]) == 9
+    stripe_event(api, services, "payment_intent.succeeded", pending["order_id"], intent)  # another card worked
+    assert order_of(api, pending)["status"] == "paid" and gateway.refunds == []
+
+
+def test_expiry_and_cancel_cancel_the_payment_intent_at_the_provider(api, services, gateway, pending, clock):
+    intent = pending["payment"]["payment_intent_id"]
+    api.post(f"/orders/{pending['order_id']}/cancel", user=pending["user_id"])
+    assert gateway.cancelled == [intent]
+    clock.set("2026-11-23T10:00:00Z")
+    later = place(api, pending["user_id"], order_body((pending["sku"], 1))).json
+    clock.set("2026-11-23T10:15:01Z")
+    workers.expire_orders()
+    assert gateway.cancelled == [intent, later["payment"]["payment_intent_id"]]
+
+
+def test_a_payment_intent_cancelled_at_the_provider_releases_the_order(api, services, gateway, pending):
+    stripe_event(api, services, "payment_intent.canceled", pending["order_id"], pending["payment"]["payment_intent_id"])
+    assert order_of(api, pending)["status"] == "payment_failed"
+    assert balance(api, pending["user_id"]) == {"available": 500, "held": 0} and stock(services, pending["sku"]) == 10
+
+
+def test_a_success_racing_a_cancel_refunds_the_money_once_instead_of_failing(api, services, gateway, pending):
+    real_move = services.orders.move
+
+    def cancel_first(order_id, target, **kw):
+        if target == "paid":  # the shopper's cancel lands between the webhook's read and its move
+            real_move(order_id, "cancelled", actor=pending["user_id"])
+        return real_move(order_id, target, **kw)
+
+    services.orders.move = cancel_first
+    intent = pending["payment"]["payment_intent_id"]
+    r = stripe_event(api, services, "payment_intent.succeeded", pending["order_id"], intent)
+    assert r.status == 200, r.json
+    assert order_of(api, pending)["status"] == "cancelled"
+    assert gateway.refunds == [(intent, 14900, f"late-{intent}")]
