@@ -11,6 +11,7 @@ with long_lived():  # all of it lives as long as the container (docs/operations.
     from chalicelib.api import (
         admin_catalog,
         admin_points,
+        admin_policy,
         catalog,
         community,
         console,
@@ -38,6 +39,7 @@ with long_lived():  # all of it lives as long as the container (docs/operations.
         internal.bp,
         admin_catalog.bp,
         admin_points.bp,
+        admin_policy.bp,
         fulfillment.bp,
         console.bp,
         openapi.bp,

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from chalicelib.services.orders import OrderService
     from chalicelib.services.payments import PaymentEvents
     from chalicelib.services.points import PointsService
+    from chalicelib.services.policy import PolicyBook, PolicyService
     from chalicelib.services.report import PointsReportService
     from chalicelib.services.royalties import Royalties
     from chalicelib.services.users import UserService
@@ -226,10 +227,25 @@ class Container:
         return Accounts(self.user_repo, self.clock)
 
     @cached_property
+    def policy_book(self) -> PolicyBook:
+        """The issuance policy at any instant (the schedule cached for this container, read at most once a minute)."""
+        from chalicelib.adapters.policy_repo import PolicyRepository
+        from chalicelib.services.policy import PolicyBook
+
+        return PolicyBook(PolicyRepository(self.table), self.clock, self.settings.first_policy)
+
+    @cached_property
+    def policy(self) -> PolicyService:
+        from chalicelib.adapters.policy_repo import PolicyRepository
+        from chalicelib.services.policy import PolicyService
+
+        return PolicyService(PolicyRepository(self.table), self.policy_book, self.audit_repo, self.cursors, self.clock)
+
+    @cached_property
     def points(self) -> PointsService:
         from chalicelib.services.points import PointsService
 
-        return PointsService(self.accounts, self.audit_repo, self.cursors, self.settings, self.contribution)
+        return PointsService(self.accounts, self.audit_repo, self.cursors, self.policy_book, self.contribution)
 
     @cached_property
     def contribution(self) -> ContributionService:
@@ -244,7 +260,12 @@ class Container:
         from chalicelib.services.campaigns import CampaignService
 
         return CampaignService(
-            CampaignRepository(self.table), self.accounts, self.audit_repo, self.settings, self.cursors
+            CampaignRepository(self.table),
+            self.accounts,
+            self.audit_repo,
+            self.settings,
+            self.cursors,
+            self.policy_book,
         )
 
     @cached_property
@@ -323,6 +344,7 @@ class Container:
             self.clock,
             self.settings.ticket_key,
             self.settings,
+            self.policy_book,
         )
 
     @cached_property
@@ -339,6 +361,7 @@ class Container:
             self.cursors,
             self.clock,
             self.settings,
+            self.policy_book,
         )
 
     @cached_property
@@ -350,7 +373,7 @@ class Container:
             RoyaltyRepository(self.table),
             self.design_repo,
             self.accounts,
-            self.settings.royalty_rate,
+            lambda: self.policy_book.current().royalty_rate,
             self.settings.return_window_days,
         )
 
@@ -368,6 +391,7 @@ class Container:
             self.cursors,
             self.settings,
             self.pseudonyms,
+            self.policy_book,
         )
 
     @cached_property

@@ -16,6 +16,9 @@ from chalicelib.domain import contribution
 from chalicelib.domain.auth import PARTNER_ID
 from chalicelib.domain.catalog import CATEGORIES
 
+if typing.TYPE_CHECKING:
+    from chalicelib.domain.policy import Policy
+
 ENV_PREFIX = "LIFESHOP_"
 LOCAL_STAGE = "local"
 LOCAL_JWT_SECRET = "local-dev-secret"
@@ -198,6 +201,21 @@ class Settings(BaseModel):
                 "category: " + ", ".join(CATEGORIES)
             )
         return self
+
+    def first_policy(self) -> "Policy":
+        """Policy version 1, from these deploy-time defaults (a fresh database starts with it; merchandisers change
+        the policy through new versions, not settings)."""
+        from chalicelib.domain.policy import first_policy
+
+        return first_policy(
+            self.daily_caps,
+            self.task_points,
+            self.referral_points,
+            self.design_reward_points,
+            self.royalty_rate,
+            self.event_host_share,
+            self.envelope_daily_send_points,
+        )
 
     @property
     def partners(self) -> list[str]:

@@ -91,6 +91,18 @@ class UserRepository:
         """The once-only record of a task award (the same task and ref never pay twice)."""
         tx.create({"pk": _user_pk(user_id), "sk": f"EARN#{task}#{ref}", **data}, on_fail=on_fail)
 
+    def count_task_day(
+        self, tx: Transaction, user_id: str, day: str, task: str, per_day: int, *, on_full: OnFail
+    ) -> None:
+        """One more completion of `task` paid on `day`, never more than `per_day` (`on_full`)."""
+        tx.update(
+            key(_user_pk(user_id), f"TASKDAY#{day}#{task}"),
+            "ADD paid :one",
+            {":one": 1, ":max": per_day},
+            condition="attribute_not_exists(paid) OR paid < :max",
+            on_fail=on_full,
+        )
+
     def task_award(self, user_id: str, task: str, ref: str) -> Optional[dict[str, Any]]:
         return self._table.get(key(_user_pk(user_id), f"EARN#{task}#{ref}"))
 

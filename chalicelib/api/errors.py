@@ -52,6 +52,8 @@ STATUS_BY_CODE = {
     "invalid_signature": 400,
     "payment_provider_error": 502,
     "conflict": 409,
+    "too_soon": 409,
+    "unknown_task": 422,
     "insufficient_stock": 409,
     "invalid_status_transition": 409,
     "already_shipped": 409,

@@ -178,3 +178,11 @@ class CouponNotApplicable(DomainError):
 
 class CouponLimit(DomainError):
     code = "coupon_limit"
+
+
+class TooSoon(DomainError):
+    code = "too_soon"
+
+
+class UnknownTask(DomainError):
+    code = "unknown_task"

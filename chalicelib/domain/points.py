@@ -11,7 +11,7 @@ from chalicelib.domain.base import Model, Strict
 from chalicelib.domain.text import OneLine
 
 Tier = Literal["fan", "deposit", "owner"]
-Task = Literal["post", "comment", "share", "feedback"]
+TaskName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,39}$")]
 LedgerKind = Literal[
     "earn",
     "grant",
@@ -168,7 +168,7 @@ class TierChange(Strict):
 
 class EarnRequest(Strict):
     user_id: UserId
-    task: Task
+    task: TaskName = Field(description="any task of the policy in force (GET /admin/tasks) but checkin and review")
     ref: Ref
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from chalicelib.adapters.audit_repo import AuditRepository
 from chalicelib.adapters.campaigns_repo import CampaignRepository
@@ -15,6 +15,9 @@ from chalicelib.domain.errors import AlreadyExists, AlreadyReferred, BudgetExhau
 from chalicelib.domain.points import Entry, Profile
 from chalicelib.services.accounts import Accounts, Plan
 from chalicelib.settings import Settings
+
+if TYPE_CHECKING:
+    from chalicelib.services.policy import PolicyBook
 
 REFERRAL_CAMPAIGN = "referral"
 
@@ -40,7 +43,9 @@ class CampaignService:
         audit: AuditRepository,
         settings: Settings,
         cursors: CursorCodec,
+        policy: PolicyBook,
     ) -> None:
+        self._policy = policy
         self._repo = repo
         self._cursors = cursors
         self._accounts = accounts
@@ -153,7 +158,7 @@ class CampaignService:
         if body.referrer_id == body.referee_id:
             raise SelfReferral("a user cannot refer themselves", {"referee_id": body.referee_id})
         self.ensure(REFERRAL_CAMPAIGN, "Referral rewards", self._settings.referral_budget_points)
-        points = self._settings.referral_points[body.kind]
+        points = getattr(self._policy.current().referral_points, body.kind)
         grant = self.grant(
             actor,
             REFERRAL_CAMPAIGN,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from chalicelib import logs
 from chalicelib.adapters.clock import Clock, iso, new_id
@@ -40,6 +40,9 @@ from chalicelib.services.retry import on_lost_race
 from chalicelib.services.worklists import unseen
 from chalicelib.settings import Settings
 
+if TYPE_CHECKING:
+    from chalicelib.services.policy import PolicyBook
+
 log = logs.get("community")
 EVENT_REWARDS = "event-rewards"  # the built-in campaign whose budget pays hosts
 MAX_OFFER_ROUNDS = 100
@@ -60,7 +63,9 @@ class EventService:
         clock: Clock,
         ticket_key: bytes,
         settings: Settings,
+        policy: PolicyBook,
     ) -> None:
+        self._policy = policy
         self._repo = repo
         self._checkout = checkout
         self._orders = orders
@@ -199,7 +204,8 @@ class EventService:
         orders = self._order_repo.many(ids) if ids else []
         confirmed = {o.order_id for o in orders if rules.ORDER_TO_REGISTRATION[o.status] == "confirmed"}
         net = sum(o.subtotal_fen for o in orders if o.order_id in confirmed)
-        points = rules.host_reward_points(net, self._settings.event_host_share)
+        ended = dt.datetime.fromisoformat(event["ends_at"].replace("Z", "+00:00"))
+        points = rules.host_reward_points(net, self._policy.at(ended).event_host_share)
         if points:
             campaign = self._campaigns.ensure(
                 EVENT_REWARDS, "Event host rewards", self._settings.event_reward_budget_points

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from chalicelib.adapters.audit_repo import AuditRepository
 from chalicelib.adapters.clock import iso, new_id
@@ -30,6 +30,9 @@ from chalicelib.services.contribution import ContributionService
 from chalicelib.services.retry import on_lost_race
 from chalicelib.settings import Settings
 
+if TYPE_CHECKING:
+    from chalicelib.services.policy import PolicyBook
+
 REWARDS_CAMPAIGN = "design-rewards"
 
 
@@ -45,7 +48,9 @@ class DesignService:
         cursors: CursorCodec,
         settings: Settings,
         names: Pseudonyms,
+        policy: PolicyBook,
     ) -> None:
+        self._policy = policy
         self._names = names
         self._contribution = contribution
         self._repo = repo
@@ -132,7 +137,7 @@ class DesignService:
     def decide(self, actor: str, design_id: str, body: rules.Decision) -> rules.Design:
         designer_id = self._existing(design_id)["designer_id"]
         approve = body.decision == "approve"
-        reward = self._settings.design_reward_points if approve else 0
+        reward = self._policy.current().design_reward_points if approve else 0
         campaign = (
             self._campaigns.ensure(REWARDS_CAMPAIGN, "Design rewards", self._settings.design_reward_budget_points)
             if reward

@@ -11,7 +11,7 @@ import random
 import secrets
 import threading
 from dataclasses import replace
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from chalicelib import logs
 from chalicelib.adapters.audit_repo import AuditRepository
@@ -38,6 +38,9 @@ from chalicelib.services.retry import on_lost_race
 from chalicelib.services.worklists import unseen
 from chalicelib.settings import Settings
 
+if TYPE_CHECKING:
+    from chalicelib.services.policy import PolicyBook
+
 log = logs.get("envelopes")
 _RNG = random.SystemRandom()  # how shares are split and which free share a claim takes: not predictable
 _KNOWN_MAX = 1024  # envelopes whose (unchanging) terms a container keeps, so a crowd's claims do not re-read them
@@ -62,7 +65,9 @@ class EnvelopeService:
         cursors: CursorCodec,
         clock: Clock,
         settings: Settings,
+        policy: PolicyBook,
     ) -> None:
+        self._policy = policy
         self._repo = repo
         self._accounts = accounts
         self._campaigns = campaigns
@@ -140,7 +145,7 @@ class EnvelopeService:
         request: dict[str, Any],
         is_merchandiser: bool,
     ) -> None:
-        total, limit = envelope["total_points"], self._settings.envelope_daily_send_points
+        total, limit = envelope["total_points"], self._policy.current().envelopes.daily_send_points
 
         def plan(profile: Profile, now: dt.datetime, tx: Transaction) -> Plan:
             if profile.tier != "owner" and not is_merchandiser:

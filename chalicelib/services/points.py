@@ -11,11 +11,16 @@ from chalicelib.adapters.clock import iso
 from chalicelib.adapters.cursor import CursorCodec
 from chalicelib.adapters.dynamo import Replay, Transaction
 from chalicelib.domain import points as rules
-from chalicelib.domain.errors import AlreadyCheckedIn, NotFound
+from chalicelib.domain.errors import AlreadyCheckedIn, NotFound, UnknownTask
 from chalicelib.domain.points import Entry, Profile
-from chalicelib.services.accounts import Accounts, Plan
+from chalicelib.domain.policy import PAID_ELSEWHERE, Policy, TaskRule, task_award
+from chalicelib.services.accounts import Accounts, Plan, Planner
 from chalicelib.services.contribution import ContributionService
-from chalicelib.settings import Settings
+from chalicelib.services.policy import PolicyBook
+
+
+class TaskDayFull(Exception):
+    """The task was paid its per_day times today already."""
 
 
 class PointsService:
@@ -24,14 +29,14 @@ class PointsService:
         accounts: Accounts,
         audit: AuditRepository,
         cursors: CursorCodec,
-        settings: Settings,
+        policy: PolicyBook,
         contribution: ContributionService,
     ) -> None:
         self._accounts = accounts
+        self._policy = policy
         self._contribution = contribution
         self._audit = audit
         self._cursors = cursors
-        self._settings = settings
 
     # -- reads -------------------------------------------------------------------------------
     def me(self, user_id: str) -> rules.Me:
@@ -43,7 +48,7 @@ class PointsService:
             tier=profile.tier,
             points=rules.PointsBalance(available=profile.points_available, held=profile.points_held),
             earned_today=profile.earned_on(today),
-            daily_cap=self._settings.daily_caps[profile.tier],
+            daily_cap=self._policy.at(self._accounts.clock.now()).daily_caps[profile.tier],
             contribution=contribution,
             vote_weight=self._contribution.vote_weight(contribution),
         )
@@ -61,7 +66,7 @@ class PointsService:
 
         def plan(profile: Profile, now: dt.datetime, tx: Transaction) -> Plan:
             day = profile.earning_day(rules.shanghai_day(now))
-            award, after = self._award(profile, day, "checkin")
+            award, after = self._award(profile, day, "checkin", self._policy.at(now))
             self._accounts.repo.add_checkin(
                 tx, user_id, day, {"points_awarded": award, "at": iso(now)}, on_fail=already
             )
@@ -71,24 +76,61 @@ class PointsService:
         return self._accounts.change(user_id, plan)
 
     def earn(self, body: rules.EarnRequest) -> rules.Awarded:
-        def plan(profile: Profile, now: dt.datetime, tx: Transaction) -> Plan:
-            award, after = self._award(profile, rules.shanghai_day(now), body.task)
-            self._accounts.repo.add_task_award(
-                tx, body.user_id, body.task, body.ref, {"points_awarded": award, "at": iso(now)}, on_fail=Replay
-            )
-            if not award:
-                return Plan(None, result=rules.Awarded(points_awarded=0))
-            entry = Entry(delta=award, kind="earn", ref=f"{body.task}:{body.ref}")
-            return Plan(after, [entry], rules.Awarded(points_awarded=award))
-
+        """A task of the policy in force: once per (user, task, ref), at most its per_day a Shanghai day, under the
+        tier's daily cap when it is capped, with its contribution in the same transaction."""
+        self._task(self._policy.at(self._accounts.clock.now()), body.task)  # unknown: 422 before any write
         try:
-            return self._accounts.change(body.user_id, plan)
+            return self._accounts.change(body.user_id, self._earning(body, counted=True))
+        except TaskDayFull:  # paid per_day times today already: recorded, paying nothing
+            return self._accounts.change(body.user_id, self._earning(body, counted=False))
         except Replay:
             first = self._accounts.repo.task_award(body.user_id, body.task, body.ref) or {}
             return rules.Awarded(points_awarded=first.get("points_awarded", 0))
 
-    def _award(self, profile: Profile, day: str, task: str) -> tuple[int, Profile]:
-        return profile.awarded(day, self._settings.task_points[task], self._settings.daily_caps[profile.tier])
+    def _earning(self, body: rules.EarnRequest, counted: bool) -> Planner:
+        def plan(profile: Profile, now: dt.datetime, tx: Transaction) -> Plan:
+            policy = self._policy.at(now)
+            task = self._task(policy, body.task)
+            day = rules.shanghai_day(now)
+            award, after = self._award(profile, day, body.task, policy) if counted else (0, profile)
+            at = iso(now)
+            self._accounts.repo.add_task_award(
+                tx, body.user_id, body.task, body.ref, {"points_awarded": award, "at": at}, on_fail=Replay
+            )
+            if not award:
+                return Plan(None, result=rules.Awarded(points_awarded=0))
+            self._accounts.repo.count_task_day(tx, body.user_id, day, body.task, task.per_day, on_full=TaskDayFull)
+            if task.contribution:
+                ref = f"{body.task}:{body.ref}"
+                self._contribution.add(tx, body.user_id, "task", ref, at, task.contribution, on_repeat=Replay)
+            entry = Entry(delta=award, kind="earn", ref=f"{body.task}:{body.ref}")
+            return Plan(after, [entry], rules.Awarded(points_awarded=award))
+
+        return plan
+
+    @staticmethod
+    def _task(policy: Policy, name: str) -> TaskRule:
+        if name in PAID_ELSEWHERE:
+            raise UnknownTask(
+                f"{name} is paid by {PAID_ELSEWHERE[name]}, not by this call",
+                {"fields": {"task": "paid elsewhere"}, "task": name},
+            )
+        task = policy.tasks.get(name)
+        if task is None:
+            raise UnknownTask(
+                f"no task {name!r} in the policy in force (GET /admin/tasks)",
+                {"fields": {"task": "not a task of the policy in force"}, "task": name},
+            )
+        return task
+
+    @staticmethod
+    def _award(profile: Profile, day: str, name: str, policy: Policy) -> tuple[int, Profile]:
+        task = policy.tasks[name]
+        cap = policy.daily_caps[profile.tier]
+        award = task_award(task, profile.tier, profile.earned_on(profile.earning_day(day)), cap)
+        if task.capped:
+            return profile.awarded(day, award, cap)
+        return award, profile.posted([Entry(delta=award, kind="earn", ref="")])
 
     # -- tiers -------------------------------------------------------------------------------
     def set_tier(self, actor: str, user_id: str, body: rules.TierChange) -> rules.UserTier:

@@ -10,7 +10,7 @@ order's commit and again from the schedule (safe to repeat: every move is a cond
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from chalicelib import logs
 from chalicelib.adapters.clock import iso
@@ -35,12 +35,17 @@ class Stop(Exception):
 
 class Royalties:
     def __init__(
-        self, repo: RoyaltyRepository, designs: DesignRepository, accounts: Accounts, rate: str, return_window_days: int
+        self,
+        repo: RoyaltyRepository,
+        designs: DesignRepository,
+        accounts: Accounts,
+        rate: Callable[[], str],
+        return_window_days: int,
     ) -> None:
         self._repo = repo
         self._designs = designs
         self._accounts = accounts
-        self._rate = rate
+        self._rate = rate  # the policy's royalty rate in force now
         self._window = dt.timedelta(days=return_window_days)
 
     # -- in the order's transaction ------------------------------------------------------------
@@ -62,13 +67,14 @@ class Royalties:
             self._repo.move(tx, record, "voided", list_at=order.updated_at)
 
     def _owed(self, order: Order) -> list[dict[str, Any]]:
+        rate = self._rate()
         return [
             {
                 "sku": line.sku,
                 "designer_id": line.designer_id,
                 "design_id": line.design_id,
                 "qty": line.qty,
-                "points": royalty_points(line.net_fen, self._rate),
+                "points": royalty_points(line.net_fen, rate),
             }
             for line in order.designer_lines
         ]

@@ -69,13 +69,16 @@ def test_earning_is_for_services_only_and_validates_input(api):
     assert api.post("/internal/points/earn", body, user="merch", groups=("merchandiser",)).status == 403
     assert api.post("/internal/points/earn", body).status == 401
     for bad, field in [
-        ({**body, "task": "like"}, "task"),
+        ({**body, "task": "Like!"}, "task"),
         ({**body, "user_id": "bad id!"}, "user_id"),
         ({**body, "ref": ""}, "ref"),
         ({**body, "points": 100}, "points"),
     ]:
         r = api.post("/internal/points/earn", bad, user="svc", groups=SERVICE)
         assert r.status == 400 and field in r.json["error"]["details"]["fields"], r.json
+    # a well-formed name the policy in force does not have (tasks are data: DESIGN §5)
+    r = api.post("/internal/points/earn", {**body, "task": "like"}, user="svc", groups=SERVICE)
+    assert (r.status, r.error_code) == (422, "unknown_task") and "task" in r.json["error"]["details"]["fields"]
 
 
 def test_owner_verification_needs_a_valid_vin_and_is_audited(api):
