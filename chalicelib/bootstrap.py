@@ -239,7 +239,9 @@ class Container:
         from chalicelib.adapters.policy_repo import PolicyRepository
         from chalicelib.services.policy import PolicyService
 
-        return PolicyService(PolicyRepository(self.table), self.policy_book, self.audit_repo, self.cursors, self.clock)
+        return PolicyService(
+            PolicyRepository(self.table), self.policy_book, self.audit_repo, self.cursors, self.clock, self.user_repo
+        )
 
     @cached_property
     def points(self) -> PointsService:

@@ -272,6 +272,23 @@ class Table:
         reads = KeyRange(f"{index}pk", partition, f"{index}sk", sk_from=since)
         return self._collect(params, limit, start, ("pk", "sk", f"{index}pk", f"{index}sk"), reads)
 
+    def partition(self, index: str, partition: str) -> list[dict[str, Any]]:
+        """Every item of one partition of an index, oldest sort key first (for bounded partitions only)."""
+        params: dict[str, Any] = {
+            "TableName": self.name,
+            "IndexName": index,
+            "KeyConditionExpression": "#pk = :p",
+            "ExpressionAttributeNames": {"#pk": f"{index}pk"},
+            "ExpressionAttributeValues": to_values({":p": partition}),
+        }
+        items: list[dict[str, Any]] = []
+        while True:
+            out = self.client.query(**params)
+            items.extend(from_item(i) for i in out.get("Items", []))
+            if "LastEvaluatedKey" not in out:
+                return items
+            params["ExclusiveStartKey"] = out["LastEvaluatedKey"]
+
     def due(self, partition: str, before: str, limit: int = 100, index: str = "gsi1") -> list[dict[str, Any]]:
         """A work list: items of `partition` on `index` whose sort key (`<time>#<id>...`) is below `before`,
         oldest first."""

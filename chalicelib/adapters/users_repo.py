@@ -9,11 +9,13 @@ and the balance always equals the sum of the ledger.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import hashlib
 from typing import Any, Optional, Sequence
 
 from chalicelib.adapters.clock import new_id
 from chalicelib.adapters.dynamo import OnFail, Table, Transaction, key
-from chalicelib.domain.points import Entry, Profile
+from chalicelib.domain.points import Entry, Profile, shanghai_day
 
 PROFILE = "PROFILE"
 _PROFILE_FIELDS = {f.name for f in dataclasses.fields(Profile)} - {"stored"}
@@ -78,18 +80,42 @@ class UserRepository:
                     "available_after": available,
                     "created_at": at,
                     "seq": f"{version:012d}#{seq:03d}",
+                    **_lever_index(after.user_id, entry.kind, at, version, seq),
                 }
             )
 
-    def add_checkin(self, tx: Transaction, user_id: str, day: str, data: dict[str, Any], *, on_fail: OnFail) -> None:
+    def add_checkin(
+        self, tx: Transaction, user_id: str, day: str, data: dict[str, Any], tier: str, *, on_fail: OnFail
+    ) -> None:
         """The day's check-in record (Asia/Shanghai day); the transaction fails with `on_fail` if it exists."""
-        tx.create({"pk": _user_pk(user_id), "sk": f"CHECKIN#{day}", **data}, on_fail=on_fail)
+        item = {"pk": _user_pk(user_id), "sk": f"CHECKIN#{day}", **data}
+        tx.create({**item, **_completion(user_id, "checkin", day, tier, data["at"])}, on_fail=on_fail)
 
     def add_task_award(
-        self, tx: Transaction, user_id: str, task: str, ref: str, data: dict[str, Any], *, on_fail: OnFail
+        self,
+        tx: Transaction,
+        user_id: str,
+        task: str,
+        ref: str,
+        data: dict[str, Any],
+        day: str,
+        tier: str,
+        *,
+        on_fail: OnFail,
     ) -> None:
         """The once-only record of a task award (the same task and ref never pay twice)."""
-        tx.create({"pk": _user_pk(user_id), "sk": f"EARN#{task}#{ref}", **data}, on_fail=on_fail)
+        item = {"pk": _user_pk(user_id), "sk": f"EARN#{task}#{ref}", **data}
+        tx.create({**item, **_completion(user_id, task, day, tier, data["at"])}, on_fail=on_fail)
+
+    def completions(self, day: str) -> list[dict[str, Any]]:
+        """Every task completion of a Shanghai day, paid or not (a policy's dry-run replays them): one Query per
+        work partition."""
+        return [i for n in range(COMPLETION_PARTITIONS) for i in self._table.partition("gsi4", f"TASKDONE#{day}#{n}")]
+
+    def issued_entries(self, day: str) -> list[dict[str, Any]]:
+        """Every ledger entry of a Shanghai day that a policy lever priced (referral, design reward, royalty,
+        reversal, event reward)."""
+        return [i for n in range(COMPLETION_PARTITIONS) for i in self._table.partition("gsi4", f"ISSUED#{day}#{n}")]
 
     def count_task_day(
         self, tx: Transaction, user_id: str, day: str, task: str, per_day: int, *, on_full: OnFail
@@ -135,6 +161,34 @@ class UserRepository:
             held += sum(i.get("held_delta", 0) for i in items)
             if start is None:
                 return available, held
+
+
+COMPLETION_PARTITIONS = 4  # a day's completions (and lever-priced entries) spread so a busy day is not one partition
+LEVER_KINDS = ("referral", "design_reward", "royalty", "reversal", "event_reward")
+
+
+def _partition(user_id: str) -> int:
+    return int(hashlib.sha256(user_id.encode()).hexdigest()[:8], 16) % COMPLETION_PARTITIONS
+
+
+def _completion(user_id: str, task: str, day: str, tier: str, at: str) -> dict[str, Any]:
+    """What a dry-run needs of a completion, on the day's work partition of gsi4."""
+    return {
+        "user_id": user_id,
+        "task": task,
+        "day": day,
+        "tier": tier,
+        "gsi4pk": f"TASKDONE#{day}#{_partition(user_id)}",
+        "gsi4sk": f"{at}#{user_id}#{task}",
+    }
+
+
+def _lever_index(user_id: str, kind: str, at: str, version: int, seq: int) -> dict[str, Any]:
+    """Ledger entries a policy lever priced are listed by day, for a dry-run; others are not indexed."""
+    if kind not in LEVER_KINDS:
+        return {}
+    day = shanghai_day(dt.datetime.fromisoformat(at.replace("Z", "+00:00")))
+    return {"gsi4pk": f"ISSUED#{day}#{_partition(user_id)}", "gsi4sk": f"{at}#{user_id}#{version:012d}#{seq:03d}"}
 
 
 def _stored(profile: Profile) -> dict[str, Any]:

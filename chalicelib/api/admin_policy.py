@@ -6,7 +6,15 @@ from chalice import Blueprint
 
 from chalicelib.api.catalog import PageQuery
 from chalicelib.api.routing import Ctx, route
-from chalicelib.domain.policy import PolicyOverview, PolicyVersion, TaskList, VersionInput, VersionPage
+from chalicelib.domain.policy import (
+    DryRun,
+    DryRunQuery,
+    PolicyOverview,
+    PolicyVersion,
+    TaskList,
+    VersionInput,
+    VersionPage,
+)
 
 bp = Blueprint(__name__)
 MERCH = "merchandiser"
@@ -65,6 +73,22 @@ def create_version(ctx: Ctx) -> PolicyVersion:
 )
 def schedule(ctx: Ctx, version: str) -> PolicyVersion:
     return ctx.services.policy.schedule(ctx.user_id, _number(version))
+
+
+@route(
+    bp,
+    "/admin/policy/versions/{version}/dry-run",
+    "POST",
+    auth=MERCH,
+    query=DryRunQuery,
+    response=DryRun,
+    tag="policy",
+    summary="What the last N days would have issued under a version (by source, against what they issued) and "
+    "the liability change in fen; changes nothing",
+    errors=("not_found",),
+)
+def dry_run(ctx: Ctx, version: str) -> DryRun:
+    return ctx.services.policy.dry_run(_number(version), ctx.query.days)
 
 
 @route(bp, "/admin/tasks", auth=MERCH, response=TaskList, tag="policy", summary="The earning tasks in force now")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Optional, Sequence
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from chalicelib.domain.base import Model, Strict
 from chalicelib.domain.points import CampaignId, Tier, capped_award
@@ -299,4 +299,131 @@ def first_policy(
         royalty_rate=royalty_rate,
         event_host_share=event_host_share,
         envelopes=EnvelopeLimits(daily_send_points=envelope_daily_send_points),
+    )
+
+
+# -- dry-run: what the last days would have issued under a version ----------------------------------------------
+LEVER_SOURCES = ("earn", "referral", "design_reward", "royalty", "event_reward")
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A task completion as recorded (paid or not): who, which task, their tier then, when, what it paid."""
+
+    user_id: str
+    task: str
+    tier: str
+    day: str
+    at: str
+    paid: int
+
+
+@dataclass(frozen=True)
+class LeverEntry:
+    """A ledger entry a lever priced (referral, design reward, royalty or its reversal, event reward)."""
+
+    kind: str
+    ref: str
+    delta: int
+    at: str
+
+
+def replay(completions: Sequence[Completion], policy: Policy) -> int:
+    """What `completions` would have paid under `policy`: each user's day in order, with its caps and per_day."""
+    total = 0
+    by_user_day: dict[tuple[str, str], list[Completion]] = {}
+    for c in completions:
+        by_user_day.setdefault((c.user_id, c.day), []).append(c)
+    for done in by_user_day.values():
+        earned, counted = 0, dict[str, int]()  # capped points earned; paid completions per task
+        for c in sorted(done, key=lambda c: c.at):
+            task = policy.tasks.get(c.task)
+            if task is None or counted.get(c.task, 0) >= task.per_day:
+                continue
+            cap = next((v for t, v in policy.daily_caps.items() if t == c.tier), 0)
+            paid = task_award(task, c.tier, earned, cap)
+            if paid:
+                counted[c.task] = counted.get(c.task, 0) + 1
+                earned += paid if task.capped else 0
+                total += paid
+    return total
+
+
+def source_of(kind: str) -> str:
+    return "royalty" if kind == "reversal" else kind
+
+
+def reprice(entry: LeverEntry, then: Policy, new: Policy) -> int:
+    """What a lever-priced entry would have been under `new`, given the policy `then` that priced it (rates scale
+    the entry, rounded towards zero as the rules round)."""
+    if entry.kind == "referral":
+        kind = entry.ref.split(":")[1] if entry.ref.count(":") >= 2 else ""
+        return int(getattr(new.referral_points, kind, entry.delta))
+    if entry.kind == "design_reward":
+        return new.design_reward_points
+    old_rate, new_rate = (
+        (rate(then.royalty_rate), rate(new.royalty_rate))
+        if entry.kind in ("royalty", "reversal")
+        else (rate(then.event_host_share), rate(new.event_host_share))
+    )
+    if old_rate == 0:
+        return entry.delta
+    return int(Decimal(entry.delta) * new_rate / old_rate)
+
+
+class SourceRow(Model):
+    source: str
+    issued: int = Field(description="points issued from this source over the days")
+    would_issue: int = Field(description="what the version would have issued from the same activity")
+    change: int
+
+
+class DryRun(Model):
+    version: int
+    first_day: str
+    last_day: str
+    sources: list[SourceRow]
+    issued: int
+    would_issue: int
+    change: int
+    liability_change_fen: int = Field(description="change × 10: what the change adds to (or takes off) the liability")
+    covers: str = Field(description="what the figures replay, and what they leave out")
+
+
+class DryRunQuery(Model):  # a query string: "30" is the number 30
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+    days: int = Field(default=30, ge=1, le=90, description="the last N Shanghai days, today included")
+
+
+def dry_run(
+    version: int,
+    first: str,
+    last: str,
+    completions: Sequence[Completion],
+    entries: Sequence[LeverEntry],
+    policy_then: Any,
+    new: Policy,
+) -> DryRun:
+    """Issued against would-issue, by source. `policy_then(at)` is the policy that was in force at an instant."""
+    issued = dict.fromkeys(LEVER_SOURCES, 0)
+    would = dict.fromkeys(LEVER_SOURCES, 0)
+    issued["earn"] = sum(c.paid for c in completions)
+    would["earn"] = replay(completions, new)
+    for e in entries:
+        issued[source_of(e.kind)] += e.delta
+        would[source_of(e.kind)] += reprice(e, policy_then(e.at), new)
+    rows = [SourceRow(source=s, issued=issued[s], would_issue=would[s], change=would[s] - issued[s]) for s in issued]
+    change = sum(r.change for r in rows)
+    return DryRun(
+        version=version,
+        first_day=first,
+        last_day=last,
+        sources=rows,
+        issued=sum(issued.values()),
+        would_issue=sum(would.values()),
+        change=change,
+        liability_change_fen=change * 10,
+        covers="task completions (caps, per_day and tiers replayed in order, per user and day), referrals, design "
+        "rewards, royalties and event rewards; grants and red envelopes are not priced by the policy",
     )

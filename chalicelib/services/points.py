@@ -68,7 +68,7 @@ class PointsService:
             day = profile.earning_day(rules.shanghai_day(now))
             award, after = self._award(profile, day, "checkin", self._policy.at(now))
             self._accounts.repo.add_checkin(
-                tx, user_id, day, {"points_awarded": award, "at": iso(now)}, on_fail=already
+                tx, user_id, day, {"points_awarded": award, "at": iso(now)}, profile.tier, on_fail=already
             )
             entries = [Entry(delta=award, kind="earn", ref=f"checkin:{day}")] if award else []
             return Plan(after, entries, rules.CheckinResult(points_awarded=award, available=after.points_available))
@@ -95,7 +95,14 @@ class PointsService:
             award, after = self._award(profile, day, body.task, policy) if counted else (0, profile)
             at = iso(now)
             self._accounts.repo.add_task_award(
-                tx, body.user_id, body.task, body.ref, {"points_awarded": award, "at": at}, on_fail=Replay
+                tx,
+                body.user_id,
+                body.task,
+                body.ref,
+                {"points_awarded": award, "at": at},
+                day,
+                profile.tier,
+                on_fail=Replay,
             )
             if not award:
                 return Plan(None, result=rules.Awarded(points_awarded=0))

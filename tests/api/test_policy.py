@@ -207,3 +207,33 @@ def test_a_task_pays_its_contribution_in_the_same_transaction(api, pinned):
     assert earn(api, "fan-c", "feedback", "f1").json["points_awarded"] == 3
     assert earn(api, "fan-c", "feedback", "f1").json["points_awarded"] == 3  # replayed: no second contribution
     assert api.get("/me", user="fan-c").json["contribution"] == 3
+
+
+def test_a_dry_run_replays_the_last_days_under_a_draft_against_what_was_issued(api, services, pinned):
+    """Fans earned under caps of 3; a draft raising the fan cap to 10 and a post to 8 would have issued more, and
+    a referral reward of 300 instead of 200. The figures add up from the ledger, and nothing changes."""
+    for user in ("fan-d1", "fan-d2"):
+        api.post("/me/checkins", user=user)  # 2 each
+        earn(api, user, "post", f"{user}-p1")  # 1 left of the cap of 3
+        earn(api, user, "post", f"{user}-p2")  # 0
+    api.merch("POST", "/admin/referrals", {"referrer_id": "fan-d1", "referee_id": uid("ref"), "kind": "test_drive"})
+    pinned.set(at(NOW, 86_400))  # the next day: two days in the window
+    api.post("/me/checkins", user="fan-d1")
+    ledger = services.user_repo.ledger_sums
+    issued_before = sum(ledger(u)[0] for u in ("fan-d1", "fan-d2"))
+    policy = copy.deepcopy(in_force(api)["in_force"]["policy"])
+    policy["daily_caps"]["fan"] = 10
+    policy["tasks"]["post"]["points"] = 8
+    policy["referral_points"]["test_drive"] = 300
+    version = draft(api, policy, at(NOW, 200_000)).json["version"]
+    r = api.merch("POST", f"/admin/policy/versions/{version}/dry-run?days=2")
+    assert r.status == 200, r.json
+    rows = {row["source"]: row for row in r.json["sources"]}
+    assert (rows["earn"]["issued"], rows["earn"]["would_issue"]) == (2 * 3 + 2, 2 * (2 + 8) + 2)  # cap 10: 2 + 8 + 0
+    assert (rows["referral"]["issued"], rows["referral"]["would_issue"]) == (200, 300)
+    assert r.json["issued"] == issued_before, "what it says was issued is what the ledger holds"
+    assert r.json["change"] == 14 + 100 and r.json["liability_change_fen"] == 1140
+    assert (r.json["first_day"], r.json["last_day"]) == ("2026-12-06", "2026-12-07")
+    assert api.merch("POST", f"/admin/policy/versions/{version}/dry-run?days=91").status == 400
+    assert api.merch("POST", "/admin/policy/versions/77/dry-run").status == 404
+    assert sum(ledger(u)[0] for u in ("fan-d1", "fan-d2")) == issued_before

@@ -91,7 +91,9 @@ def test_a_second_checkin_on_the_same_day_fails_with_its_error_and_pays_nothing(
     def check_in(day: str) -> None:
         before = repo.get(user) or _first_time(user)
         tx = repo.begin()
-        repo.add_checkin(tx, user, day, {"points": 10}, on_fail=AlreadyCheckedIn("already checked in today"))
+        repo.add_checkin(
+            tx, user, day, {"points": 10, "at": T0}, "fan", on_fail=AlreadyCheckedIn("already checked in today")
+        )
         repo.record(
             tx, before, before.posted([Entry(10, "earn", f"checkin:{day}")]), [Entry(10, "earn", f"checkin:{day}")], T0
         )
@@ -108,10 +110,10 @@ def test_a_second_checkin_on_the_same_day_fails_with_its_error_and_pays_nothing(
 def test_a_task_award_is_paid_once_per_ref(services):
     repo, user = services.user_repo, uid("u")
     tx = repo.begin()
-    repo.add_task_award(tx, user, "post", "r-1", {"points": 30}, on_fail=Replay)
+    repo.add_task_award(tx, user, "post", "r-1", {"points": 30, "at": T0}, "2024-05-01", "fan", on_fail=Replay)
     tx.commit()
     tx = repo.begin()
-    repo.add_task_award(tx, user, "post", "r-1", {"points": 99}, on_fail=Replay)
+    repo.add_task_award(tx, user, "post", "r-1", {"points": 99, "at": T0}, "2024-05-01", "fan", on_fail=Replay)
     repo.record(
         tx,
         _first_time(user),
@@ -154,3 +156,18 @@ def test_create_if_absent_keeps_an_existing_account(services):
     _record(repo, _first_time(user), [Entry(100, "grant", "g-1")])
     repo.create_if_absent(new_profile(user, "2030-01-01T00:00:00.000Z"))
     assert (repo.get(user).points_available, repo.get(user).created_at) == (100, T0)
+
+
+def test_completions_and_lever_priced_entries_are_listed_by_day_for_a_dry_run(services):
+    repo, user = services.user_repo, uid("u")
+    tx = repo.begin()
+    repo.add_task_award(
+        tx, user, "post", "r-9", {"points_awarded": 0, "at": T0}, "2024-05-01", "deposit", on_fail=Replay
+    )
+    entries = [Entry(200, "referral", "referral:test_drive:x"), Entry(5, "earn", "post:r-8")]
+    repo.record(tx, _first_time(user), _first_time(user).posted(entries), entries, "2024-05-01T02:00:00.000Z")
+    tx.commit()
+    done = [c for c in repo.completions("2024-05-01") if c["user_id"] == user]
+    assert [(c["task"], c["tier"], c["points_awarded"]) for c in done] == [("post", "deposit", 0)]
+    issued = [e for e in repo.issued_entries("2024-05-01") if e["pk"] == f"USER#{user}"]
+    assert [(e["kind"], e["delta"]) for e in issued] == [("referral", 200)], "an earn entry is not lever-priced"

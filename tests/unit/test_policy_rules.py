@@ -134,3 +134,39 @@ def test_effective_dates_are_stored_as_utc_instants(value, expected):
 def test_an_effective_date_needs_a_zone_and_a_sane_year(value):
     with pytest.raises(ValueError):
         iso_instant(value)
+
+
+def done(user: str, task: str, at: str, paid: int, tier: str = "fan", day: str = "2026-12-06"):
+    from chalicelib.domain.policy import Completion
+
+    return Completion(user, task, tier, day, at, paid)
+
+
+def test_a_replay_takes_each_users_day_in_order_with_the_new_caps_per_day_and_tiers():
+    from chalicelib.domain.policy import replay
+
+    policy = v1().model_copy(deep=True)
+    policy.daily_caps["fan"] = 6
+    completions = [
+        done("a", "post", "2026-12-06T02:00:03Z", 0),  # third in order: the cap of 6 is used up by then
+        done("a", "checkin", "2026-12-06T02:00:01Z", 2),
+        done("a", "post", "2026-12-06T02:00:02Z", 1),
+        done("b", "charging", "2026-12-06T02:00:01Z", 0),  # an owners' task: a fan gets nothing
+        done("c", "charging", "2026-12-06T02:00:01Z", 2, tier="owner"),
+        *[done("c", "charging", f"2026-12-06T03:00:0{n}Z", 2, tier="owner") for n in range(4)],  # per_day 3
+    ]
+    # a: checkin 2, post 4 (cap 6), post 0; c: three charges of 2, uncapped
+    assert replay(completions, policy) == 2 + 4 + 0 + 3 * 2
+
+
+def test_a_reprice_scales_rates_and_swaps_fixed_rewards():
+    from chalicelib.domain.policy import LeverEntry, reprice
+
+    then, new = v1(), v1().model_copy(deep=True)
+    new.royalty_rate, new.event_host_share, new.design_reward_points = "0.1", "0.5", 500
+    new.referral_points.purchase = 15_000
+    assert reprice(LeverEntry("royalty", "royalty:o:s", 49, "t"), then, new) == 98
+    assert reprice(LeverEntry("reversal", "royalty:o:s", -49, "t"), then, new) == -98
+    assert reprice(LeverEntry("event_reward", "e", 750, "t"), then, new) == 500
+    assert reprice(LeverEntry("design_reward", "design:d", 2000, "t"), then, new) == 500
+    assert reprice(LeverEntry("referral", "referral:purchase:u9", 12_000, "t"), then, new) == 15_000
