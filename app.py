@@ -82,3 +82,8 @@ def settle_events(event):
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def sweep_envelopes(event):
     workers.sweep_envelopes()
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS))
+def grant_birthdays(event):
+    workers.grant_birthdays()

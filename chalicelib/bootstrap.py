@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from chalicelib.services.coupons import CouponService
     from chalicelib.services.designs import DesignService
     from chalicelib.services.envelopes import EnvelopeService
+    from chalicelib.services.occasions import OccasionService
     from chalicelib.services.orders import OrderService
     from chalicelib.services.payments import PaymentEvents
     from chalicelib.services.points import PointsService
@@ -242,6 +243,12 @@ class Container:
         return PolicyService(
             PolicyRepository(self.table), self.policy_book, self.audit_repo, self.cursors, self.clock, self.user_repo
         )
+
+    @cached_property
+    def occasions(self) -> OccasionService:
+        from chalicelib.services.occasions import OccasionService
+
+        return OccasionService(self.user_repo, self.campaigns, self.policy_book, self.clock)
 
     @cached_property
     def points(self) -> PointsService:

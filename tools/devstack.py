@@ -135,6 +135,7 @@ def _start_schedules(services: Container) -> None:
             workers.retry_refunds,
             workers.settle_events,
             workers.sweep_envelopes,
+            workers.grant_birthdays,
         ),
         name="schedules",
         daemon=True,

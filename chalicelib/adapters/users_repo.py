@@ -107,6 +107,37 @@ class UserRepository:
         item = {"pk": _user_pk(user_id), "sk": f"EARN#{task}#{ref}", **data}
         tx.create({**item, **_completion(user_id, task, day, tier, data["at"])}, on_fail=on_fail)
 
+    def birthday(self, user_id: str) -> Optional[dict[str, Any]]:
+        return self._table.get(key(_user_pk(user_id), "BIRTHDAY"))
+
+    def set_birthday(self, user_id: str, birthday: str, at: str, changeable_before: str, *, on_fail: OnFail) -> None:
+        """The user's birthday, on the work list of its day; refused (`on_fail`) if it was set after
+        `changeable_before` (once a year)."""
+        tx = self._table.transaction()
+        tx.put(
+            {
+                "pk": _user_pk(user_id),
+                "sk": "BIRTHDAY",
+                "user_id": user_id,
+                "birthday": birthday,
+                "set_at": at,
+                "gsi1pk": f"BIRTHDAY#{birthday}#{_partition(user_id)}",
+                "gsi1sk": user_id,
+            },
+            "attribute_not_exists(set_at) OR set_at <= :before",
+            {":before": changeable_before},
+            on_fail=on_fail,
+        )
+        tx.commit()
+
+    def born_on(self, birthday: str) -> list[str]:
+        """Users whose birthday is `birthday` (MM-DD): one Query per work partition."""
+        return [
+            i["user_id"]
+            for n in range(COMPLETION_PARTITIONS)
+            for i in self._table.partition("gsi1", f"BIRTHDAY#{birthday}#{n}")
+        ]
+
     def completions(self, day: str) -> list[dict[str, Any]]:
         """Every task completion of a Shanghai day, paid or not (a policy's dry-run replays them): one Query per
         work partition."""

@@ -7,7 +7,7 @@ from chalice import Blueprint
 from chalicelib.api.catalog import PageQuery
 from chalicelib.api.routing import USER, Ctx, route
 from chalicelib.domain.contribution import ContributionLedgerPage
-from chalicelib.domain.points import CheckinResult, LedgerPage, Me
+from chalicelib.domain.points import CheckinResult, LedgerPage, Me, ProfileInput, ProfileView
 
 bp = Blueprint(__name__)
 
@@ -22,6 +22,26 @@ bp = Blueprint(__name__)
 )
 def me(ctx: Ctx) -> Me:
     return ctx.services.points.me(ctx.user_id)
+
+
+@route(bp, "/me/profile", auth=USER, response=ProfileView, tag="me", summary="Your birthday (for birthday care)")
+def profile(ctx: Ctx) -> ProfileView:
+    return ctx.services.occasions.profile(ctx.user_id)
+
+
+@route(
+    bp,
+    "/me/profile",
+    "PUT",
+    auth=USER,
+    body=ProfileInput,
+    response=ProfileView,
+    tag="me",
+    summary="Set your birthday (MM-DD; changeable once a year): the policy's birthday points arrive on the day",
+    errors=("too_soon",),
+)
+def set_profile(ctx: Ctx) -> ProfileView:
+    return ctx.services.occasions.set_profile(ctx.user_id, ctx.body)
 
 
 @route(

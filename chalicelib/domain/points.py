@@ -269,3 +269,41 @@ class Referral(Model):
     kind: str
     points: int
     created_at: str
+
+
+# -- occasions: a user's birthday (the seed's 车主生日关怀) ---------------------------------------------------
+BIRTHDAY_CHANGE_DAYS = 365  # a birthday may be changed once a year (so it cannot be moved to collect twice)
+
+
+class ProfileInput(Strict):
+    birthday: Annotated[str, StringConstraints(pattern=r"^\d{2}-\d{2}$")] = Field(
+        description="MM-DD; changeable once a year. 02-29 is celebrated on 02-28 in other years"
+    )
+
+    @field_validator("birthday")
+    @classmethod
+    def _a_real_day(cls, value: str) -> str:
+        try:
+            dt.date.fromisoformat(f"2000-{value}")  # a leap year: 02-29 is a day
+        except ValueError:
+            raise ValueError("not a day of the year (MM-DD)") from None
+        return value
+
+
+class ProfileView(Model):
+    user_id: str
+    birthday: Optional[str]
+    changeable_from: Optional[str] = Field(description="when the birthday may be changed again")
+
+
+def birthdays_on(day: str) -> list[str]:
+    """The birthdays (MM-DD) celebrated on a Shanghai day: its own, and 02-29 on 02-28 of a year without one."""
+    date = dt.date.fromisoformat(day)
+    found = [day[5:]]
+    if day[5:] == "02-28" and not _leap(date.year):
+        found.append("02-29")
+    return found
+
+
+def _leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)

@@ -122,6 +122,13 @@ def settle_events() -> int:
     return credited
 
 
+def grant_birthdays() -> int:
+    """The policy's birthday points to everyone whose birthday it is today (Asia/Shanghai), once a year each."""
+    granted = bootstrap.container().occasions.grant_birthdays()
+    log.info("birthday grants", extra={"granted": granted})
+    return granted
+
+
 def sweep_envelopes() -> int:
     """Red envelopes past their expiry return what is left to their sender or campaign, once."""
     closed = bootstrap.container().envelopes.sweep()
