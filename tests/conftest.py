@@ -86,6 +86,15 @@ def services(endpoints: dict[str, str], clock: FakeClock) -> Iterator[Container]
 
 
 @pytest.fixture
+def throwaway(services: Container) -> Iterator[Container]:
+    """For a test that leaves its store inconsistent on purpose (a repository written alone, without the items the
+    shop writes with it; a broken state `make reconcile` must flag): its store table is dropped afterwards, so the
+    final reconcile (tests/zz_final) judges only what the shop itself wrote."""
+    yield services
+    services.dynamodb.delete_table(TableName=services.settings.store_table)
+
+
+@pytest.fixture
 def tokens(services: Container) -> Tokens:
     return Tokens(services.settings.local_jwt_secret)
 
@@ -123,6 +132,12 @@ def live_server(endpoints: dict[str, str]) -> Iterator[dict[str, Any]]:
         "LIFESHOP_SQS_ENDPOINT": endpoints["sqs"],
         "LIFESHOP_JWT_SECRET": container.settings.local_jwt_secret,
         "LIFESHOP_REGION": "cn-north-1",
+        # The concurrency tests judge what is stored, not how fast: a busy 2-core machine (DynamoDB Local, the
+        # server and a crowd of client threads on it) must not turn a slow answer into a 503. The fail-fast
+        # timeouts have their own test (tests/api/test_resilience.py, on its own container).
+        "LIFESHOP_DYNAMODB_CONNECT_TIMEOUT_S": "5",
+        "LIFESHOP_DYNAMODB_READ_TIMEOUT_S": "20",
+        "LIFESHOP_DYNAMODB_MAX_ATTEMPTS": "3",
     }
     proc = subprocess.Popen(
         [

@@ -385,7 +385,7 @@ def test_a_coupon_whose_purchase_was_refunded_while_in_use_never_comes_back(api,
     assert reconcile(services.dynamodb, services.table)[1] == []
 
 
-def test_reconcile_flags_a_usable_coupon_whose_purchase_was_refunded(api, services):
+def test_reconcile_flags_a_usable_coupon_whose_purchase_was_refunded(api, services, throwaway):
     made = template(api)
     sku = coupon_product(api, made["coupon_id"])
     fan = uid("fan")

@@ -16,6 +16,9 @@ from chalicelib.domain.errors import AlreadyClaimed
 from tests.helpers import uid
 from tests.integration.builders import T0, stored
 
+# Repositories written alone leave what the shop writes with them unwritten: not for the final reconcile.
+pytestmark = pytest.mark.usefixtures("throwaway")
+
 EXPIRES = "2024-05-02T08:00:00.000Z"
 T1 = "2024-05-01T09:00:00.000Z"
 DEALT = [[5, 1, 3], [2, 9]]  # shard 1 index 1 holds the largest share

@@ -16,6 +16,9 @@ from chalicelib.domain.report import REPORT_SHARDS
 from tests.helpers import uid
 from tests.integration.builders import T0
 
+# Repositories written alone leave what the shop writes with them unwritten: not for the final reconcile.
+pytestmark = pytest.mark.usefixtures("throwaway")
+
 D1, D2, D3 = "2024-05-01", "2024-05-02", "2024-05-03"
 
 

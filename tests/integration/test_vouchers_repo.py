@@ -12,6 +12,9 @@ from chalicelib.domain.errors import NotAvailable
 from tests.helpers import uid
 from tests.integration.builders import T0, audit, product
 
+# Repositories written alone leave what the shop writes with them unwritten: not for the final reconcile.
+pytestmark = pytest.mark.usefixtures("throwaway")
+
 T1 = "2024-05-01T09:00:00.000Z"
 
 
