@@ -9,6 +9,7 @@ import { errorBox, fill, h, main } from "./dom.js";
 import { eventsScreen } from "./events.js";
 import { lang, setLang, t } from "./i18n.js";
 import { orderScreen, ordersScreen } from "./orders.js";
+import { policyScreen } from "./policy.js";
 import { productScreen, productsScreen } from "./products.js";
 import { reportScreen } from "./report.js";
 import { hostedReply, setUpSignIn, showSignIn, signOut } from "./signin.js";
@@ -23,6 +24,7 @@ const SCREENS = {
   coupons: { list: couponsScreen },
   audit: { list: auditScreen },
   report: { list: reportScreen },
+  policy: { list: policyScreen },
 };
 
 // "#/orders/o-1?x=1" as its section, id and query; a malformed or unknown address is the catalog.

@@ -74,7 +74,7 @@ export function guard(where, action) {
 export function table(headers, rows, attrs) {
   if (!rows.length) return h("p", { class: "muted" }, t("none"));
   const cls = headers.map((x) => x.cls || null);
-  return scrollBox(h("table", attrs || {}, h("thead", {}, h("tr", {}, headers.map((x, i) => h("th", { scope: "col", class: cls[i] }, x.label || x)))),
+  return scrollBox(h("table", attrs || {}, h("thead", {}, h("tr", {}, headers.map((x, i) => h("th", { scope: "col", class: cls[i] }, x.label ?? x)))),
     h("tbody", {}, rows.map((r) => h("tr", {}, r.map((c, i) => h("td", { class: cls[i] }, c)))))));
 }
 
@@ -82,5 +82,6 @@ export const scrollBox = (el) => h("div", { class: "scroll" }, el);
 export const num = (label) => ({ label, cls: "num" });
 export const nowrap = (label) => ({ label, cls: "nowrap" });
 
-// A status as one label in words; its code is the title (a tooltip) for whoever reads the API's data alongside.
-export const statusLabel = (code) => h("span", { class: "badge", title: code }, statusText(code));
+// A status as one label in words (the shared words for the code unless given); its code is the title (a tooltip)
+// for whoever reads the API's data alongside.
+export const statusLabel = (code, words = statusText(code)) => h("span", { class: "badge", title: code }, words);

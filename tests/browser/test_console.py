@@ -3,8 +3,10 @@ merchandiser does on each screen, and what an attacker's data or a stale token c
 
 from __future__ import annotations
 
+import random
 import re
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -72,6 +74,49 @@ class ReportScreen:
 
     def rows(self) -> Any:
         return self.box().locator("tbody tr")
+
+
+class PolicyScreen:
+    """The issuance policy (#/policy): the version in force, the versions scheduled, the history and the editor of a
+    new version (its fields are named after the lever: "Daily cap: fans", "post: Points")."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.in_force = page.get_by_role("region", name="In force", exact=True)
+        self.scheduled = page.get_by_role("region", name="Scheduled", exact=True)
+        self.history = page.get_by_role("region", name="History", exact=True)
+        self.editor = page.get_by_role("region", name=re.compile("^New version"))
+
+    def version(self, where: Any, number: int) -> Any:
+        return where.locator("article", has=self.page.get_by_text(f"Version {number}", exact=True))
+
+    def copy(self, number: int) -> None:
+        """The history is newest first: Load more until version `number`'s copy shows."""
+        button = self.history.get_by_role("button", name=f"Copy of version {number}", exact=True)
+        rows = self.history.locator("tbody tr")
+        expect(rows.first).to_be_visible()
+        while button.count() == 0:
+            shown = rows.count()
+            self.history.get_by_role("button", name="Load more").click()
+            expect(rows).not_to_have_count(shown)
+        button.click()
+
+    def new_version(self) -> None:
+        self.in_force.get_by_role("button", name="Draft a new version").click()
+        expect(self.editor).to_be_visible()
+
+    def save_draft(self, note: str, effective_from: str = "") -> int:
+        """Save the editor's draft (taking effect at `effective_from`, Shanghai time, else the next midnight there)."""
+        if effective_from:
+            self.page.get_by_label("Takes effect at (Shanghai time)").fill(effective_from)
+        self.page.get_by_label("Note (why this version)").fill(note)
+        self.page.get_by_role("button", name="Save draft").click()
+        saved = self.editor.get_by_role("heading", name=re.compile(r"^Draft saved: version \d+"))
+        expect(saved).to_be_visible()
+        return int(re.search(r"version (\d+)", saved.inner_text()).group(1))
+
+    def diff(self) -> Any:
+        return self.editor.locator("table.diff tbody tr")
 
 
 def console(page: Any, live_server: dict[str, Any]) -> Console:
@@ -204,6 +249,36 @@ def test_money_is_shown_in_yuan_and_typed_yuan_is_read_as_exact_fen(page, live_s
     assert read == [4990, 4990, 29, 5, 89900, 700, None, None, None, None, None, None]
 
 
+def test_the_policy_page_compares_policies_as_the_api_does_and_reads_percentages_exactly(page, live_server):
+    """policy-rules.js in the browser: a scheduled version's changes against the one before it, computed in the
+    page by dotted path (a task added or removed is one change), and rates typed as percentages without floating
+    point (12.5 % is "0.125", 0.29 % is "0.0029"); anything else is refused, not guessed."""
+    Console(page, live_server["url"]).open()
+    changes, percents, rates, instants = page.evaluate(
+        """async () => {
+          const r = await import("./console/policy-rules.js");
+          const before = {daily_caps: {fan: 3, owner: 20}, tasks: {post: {points: 5, tiers: ["fan"]}, share: {points: 1}},
+                          expiry: null};
+          const after = {daily_caps: {fan: 10, owner: 20}, tasks: {post: {points: 5, tiers: ["fan", "owner"]},
+                         tea: {points: 2}}, expiry: {months: 12}};
+          return [r.policyDiff(before, after).map((c) => [c.path, r.shown(c.before), r.shown(c.after)]),
+                  ["0.1", "0.125", "1", "0", "0.000001", "1.0", "x"].map(r.ratePercent),
+                  ["12.5", "0.29", "100", "0", " 7 ", "100.5", "101", "1,5", "-1", "", "12.34567"].map(r.percentRate),
+                  ["2097-03-04T05:06", "2097-03-04T05:06:07", "2097-03-04", ""].map(r.shanghaiInstant)];
+        }"""
+    )
+    assert changes == [
+        ["daily_caps.fan", "3", "10"],
+        ["expiry", "—", "months: 12"],
+        ["tasks.post.tiers", "fan", "fan, owner"],
+        ["tasks.share", "points: 1", "—"],
+        ["tasks.tea", "—", "points: 2"],
+    ]
+    assert percents == ["10", "12.5", "100", "0", "0.0001", "100", "x"]
+    assert rates == ["0.125", "0.0029", "1", "0", "0.07", None, None, None, None, None, None]
+    assert instants == ["2097-03-04T05:06:00+08:00", "2097-03-04T05:06:07+08:00", None, None]
+
+
 def test_approve_a_design_from_the_review_queue(page, live_server, live_api, shots):
     designer = uid("designer")
     design = live_api.post(
@@ -292,6 +367,189 @@ def test_refund_an_order_and_read_the_points_report(page, live_server, live_api,
     page.screenshot(path=str(shots / "points-report.png"), full_page=True)
 
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def in_force(live_api: Any) -> dict[str, Any]:
+    """The version in force on the live server: always version 1 (tests there schedule only decades ahead)."""
+    version = live_api.merch("GET", "/admin/policy").json["in_force"]
+    assert version["version"] == 1, version
+    return version
+
+
+def percent(rate: str) -> str:
+    return f"{(Decimal(rate) * 100).normalize():f}"
+
+
+def utc(local: str) -> str:
+    """A datetime-local value read as Shanghai time, as the API stores the instant."""
+    moment = datetime.fromisoformat(local).replace(tzinfo=SHANGHAI).astimezone(ZoneInfo("UTC"))
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def stored(live_api: Any, number: int) -> dict[str, Any]:
+    versions = live_api.merch("GET", "/admin/policy/versions?limit=100").json["items"]
+    return next(v for v in versions if v["version"] == number)
+
+
+def test_the_policy_screen_shows_the_version_in_force_with_its_caps_tasks_and_levers(page, live_server, live_api):
+    v1 = in_force(live_api)
+    policy = v1["policy"]
+    c = console(page, live_server)
+    c.sign_in(merch_token(live_api))
+    c.go("Policy")
+    screen = PolicyScreen(page)
+    expect(screen.in_force.get_by_text("Version 1", exact=True)).to_be_visible()
+    expect(screen.in_force.locator(".badge")).to_have_text("in force")
+    caps = screen.in_force.locator("table.caps tbody tr")
+    for tier, words in (("fan", "fans"), ("deposit", "deposit holders"), ("owner", "owners")):
+        expect(caps.filter(has_text=words).locator("td")).to_have_text([words, str(policy["daily_caps"][tier])])
+    tasks = screen.in_force.locator("table.tasks tbody tr")
+    expect(tasks).to_have_count(len(policy["tasks"]))
+    for name in ("checkin", "charging"):
+        task = policy["tasks"][name]
+        expect(tasks.filter(has=page.get_by_text(name, exact=True)).locator("td")).to_have_text(
+            [
+                name,
+                task["title"],
+                task["title_zh"],
+                str(task["points"]),
+                "yes" if task["capped"] else "no",
+                str(task["per_day"]),
+                ", ".join({"fan": "fans", "deposit": "deposit holders", "owner": "owners"}[t] for t in task["tiers"]),
+                str(task["contribution"]),
+            ]
+        )
+    levers = screen.in_force.locator("table.levers")
+    expect(levers).to_contain_text(f"Royalty rate (%){percent(policy['royalty_rate'])}%")
+    expect(levers).to_contain_text(f"Host's share of an event (%){percent(policy['event_host_share'])}%")
+    expect(levers).to_contain_text(f"points an account may send a day{policy['envelopes']['daily_send_points']}")
+
+
+def test_editing_the_fan_cap_and_a_tasks_points_saves_a_draft_showing_those_two_changes(page, live_server, live_api):
+    policy = in_force(live_api)["policy"]
+    fan, post = policy["daily_caps"]["fan"], policy["tasks"]["post"]["points"]
+    c = console(page, live_server)
+    c.sign_in(merch_token(live_api))
+    c.go("Policy")
+    screen = PolicyScreen(page)
+    screen.new_version()
+    expect(screen.editor.get_by_role("heading", name="New version: a copy of version 1")).to_be_focused()
+    page.get_by_label("Daily cap: fans").fill(str(fan + 7))
+    page.get_by_label("post: Points", exact=True).fill(str(post + 3))
+    number = screen.save_draft("a winter phase")
+    expect(screen.diff()).to_have_count(2)
+    expect(screen.diff().nth(0).locator("td")).to_have_text(["daily_caps.fan", str(fan), str(fan + 7)])
+    expect(screen.diff().nth(1).locator("td")).to_have_text(["tasks.post.points", str(post), str(post + 3)])
+    expect(screen.editor.locator("h3 .badge")).to_have_text("draft")
+    draft = stored(live_api, number)
+    midnight = (datetime.now(SHANGHAI) + timedelta(days=1)).strftime("%Y-%m-%dT00:00")  # the editor's default
+    assert (draft["status"], draft["effective_from"], draft["note"]) == ("draft", utc(midnight), "a winter phase")
+    assert in_force(live_api)["policy"] == policy  # a draft changes nothing
+
+
+def test_scheduling_a_draft_less_than_a_minute_ahead_is_refused_in_words(page, live_server, live_api):
+    c = console(page, live_server)
+    c.sign_in(merch_token(live_api))
+    c.go("Policy")
+    screen = PolicyScreen(page)
+    screen.new_version()
+    number = screen.save_draft("too soon", datetime.now(SHANGHAI).strftime("%Y-%m-%dT%H:%M"))
+    expect(screen.editor).to_contain_text("No lever changes.")
+    screen.editor.get_by_role("button", name=f"Schedule version {number}").click()
+    alert = screen.editor.get_by_role("alert")
+    expect(alert).to_contain_text("Too soon: a version is scheduled at least a minute ahead")
+    expect(alert).not_to_contain_text("too_soon")  # words, not the code
+    assert stored(live_api, number)["status"] == "draft"
+
+
+def test_a_draft_scheduled_far_ahead_moves_to_the_scheduled_list(page, live_server, live_api, shots):
+    policy = in_force(live_api)["policy"]
+    rng = random.Random()  # the live tables are the session's: an instant no other test schedules (2098 is taken)
+    local = f"2097-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}T{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}"
+    c = console(page, live_server)
+    c.sign_in(merch_token(live_api))
+    c.go("Policy")
+    screen = PolicyScreen(page)
+    screen.new_version()
+    name = page.get_by_label("New task's name (a-z, 0-9, _)")
+    name.fill("Tea Ceremony")
+    page.get_by_role("button", name="Add a task").click()
+    expect(screen.editor.get_by_role("alert")).to_contain_text("a lowercase letter, then 1 to 39")
+    name.fill("tea_ceremony")
+    page.get_by_role("button", name="Add a task").click()
+    expect(page.get_by_label("tea_ceremony: Title", exact=True)).to_be_focused()
+    page.get_by_label("tea_ceremony: Title", exact=True).fill("Tea ceremony")
+    page.get_by_label("tea_ceremony: Chinese title", exact=True).fill("茶道")
+    page.get_by_label("tea_ceremony: Points", exact=True).fill("4")
+    page.get_by_label("tea_ceremony: fans", exact=True).uncheck()
+    page.get_by_role("button", name="Remove feedback").click()
+    page.get_by_label("Royalty rate (%)").fill("12.5")
+    number = screen.save_draft("a tea season", local)
+    paths = ["royalty_rate", "tasks.feedback", "tasks.tea_ceremony"]
+    expect(screen.diff().locator("td:first-child")).to_have_text(paths)
+    screen.editor.get_by_role("button", name=f"Schedule version {number}").click()
+    expect(page.get_by_role("status")).to_have_text(f"Scheduled: version {number}")
+    card = screen.version(screen.scheduled, number)
+    expect(card.locator(".badge")).to_have_text("scheduled")
+    expect(card).to_contain_text(f"{local.replace('T', ' ')}:00 +08:00")
+    expect(card.locator("table.diff tbody tr td:first-child")).to_have_text(paths)  # against version 1, in the page
+    waiting = {v["version"]: v for v in live_api.merch("GET", "/admin/policy").json["scheduled"]}
+    assert waiting[number]["effective_from"] == utc(local)
+    assert waiting[number]["policy"]["royalty_rate"] == "0.125"
+    assert waiting[number]["policy"]["tasks"]["tea_ceremony"]["tiers"] == ["deposit", "owner"]
+    assert "feedback" not in waiting[number]["policy"]["tasks"] and in_force(live_api)["policy"] == policy
+    page.reload()  # without the toast over the tasks
+    expect(card.locator("table.diff")).to_be_visible()
+    page.screenshot(path=str(shots / "policy.png"), full_page=True)
+
+
+def test_a_copy_of_version_1_from_the_history_opens_the_editor_with_its_values(page, live_server, live_api):
+    policy = in_force(live_api)["policy"]
+    payload = '<img src=x onerror="window.__pwned=1">'
+    note = f"roll back {payload}"
+    tomorrow = (datetime.now(SHANGHAI) + timedelta(days=1)).strftime("%Y-%m-%dT00:00:00+08:00")
+    body = {"policy": policy, "effective_from": tomorrow, "note": note}
+    assert live_api.merch("POST", "/admin/policy/versions", body).status == 201
+    c = console(page, live_server)
+    c.sign_in(merch_token(live_api))
+    c.go("Policy")
+    screen = PolicyScreen(page)
+    expect(screen.history.get_by_text(note, exact=True).first).to_be_visible()  # the note as text, never run
+    screen.copy(1)
+    expect(screen.editor.get_by_role("heading", name="New version: a copy of version 1")).to_be_focused()
+    for tier, words in (("fan", "fans"), ("deposit", "deposit holders"), ("owner", "owners")):
+        expect(page.get_by_label(f"Daily cap: {words}")).to_have_value(str(policy["daily_caps"][tier]))
+    for name, task in policy["tasks"].items():
+        expect(page.get_by_label(f"{name}: Points", exact=True)).to_have_value(str(task["points"]))
+        expect(page.get_by_label(f"{name}: Per day", exact=True)).to_have_value(str(task["per_day"]))
+    expect(page.get_by_label("charging: owners", exact=True)).to_be_checked()
+    expect(page.get_by_label("charging: fans", exact=True)).not_to_be_checked()
+    expect(page.get_by_label("post: Capped", exact=True)).to_be_checked()
+    expect(page.get_by_label("Royalty rate (%)")).to_have_value(percent(policy["royalty_rate"]))
+    expect(page.get_by_label("Referral: purchase (points)")).to_have_value(str(policy["referral_points"]["purchase"]))
+    assert page.evaluate("() => window.__pwned") is None and page.locator("img[src='x']").count() == 0
+
+
+def test_the_policy_screen_speaks_chinese_after_switching_language(page, live_server, live_api):
+    c = console(page, live_server)
+    c.sign_in(merch_token(live_api))
+    c.go("Policy")
+    page.get_by_role("button", name="中文").click()
+    expect(page.get_by_role("navigation").get_by_role("link", name="积分政策")).to_be_visible()
+    expect(page.get_by_role("heading", name="积分政策", exact=True)).to_be_visible()
+    now = page.get_by_role("region", name="生效中的版本")
+    expect(now.get_by_text("版本 1", exact=True)).to_be_visible()
+    expect(now.locator(".badge")).to_have_text("生效中")
+    expect(now.locator("table.tasks thead")).to_contain_text("每日次数")
+    expect(now.locator("table.caps tbody")).to_contain_text("粉丝")
+    expect(page.get_by_role("region", name="历史版本")).to_be_visible()
+    now.get_by_role("button", name="起草新版本").click()
+    expect(page.get_by_role("heading", name="新版本：复制自版本 1")).to_be_focused()
+    expect(page.get_by_label("生效时间（北京时间）")).to_be_visible()
+    expect(page.get_by_role("button", name="保存草稿")).to_be_visible()
+
+
 def test_html_in_a_title_or_a_description_is_shown_as_text_never_run(page, live_server, live_api):
     payload = '<img src=x onerror="window.__pwned=1">'
     body = {
@@ -323,7 +581,17 @@ def test_html_in_a_title_or_a_description_is_shown_as_text_never_run(page, live_
     assert page.locator("img[src='x']").count() == 0
 
 
-SECTIONS = ("Catalog", "Orders", "Design review", "Event review", "Campaigns", "Audit log", "Points report", "Coupons")
+SECTIONS = (
+    "Catalog",
+    "Orders",
+    "Design review",
+    "Event review",
+    "Campaigns",
+    "Audit log",
+    "Points report",
+    "Policy",
+    "Coupons",
+)
 
 
 def test_every_screen_loads_and_names_its_fields(page, live_server, live_api, shots):
