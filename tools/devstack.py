@@ -89,7 +89,7 @@ def main() -> int:
         _start_schedules(services)
         print(
             f"The outbox's stream consumer reads the table's stream every {STREAM_EVERY_S} s; scheduled functions "
-            f"(payment expiry, royalties, refund retry, event refunds and host rewards, red envelope expiry) run every {SCHEDULE_EVERY_S} s."
+            f"(payment expiry, royalties, refund retry, event refunds and host rewards, red envelope expiry, birthday grants) run every {SCHEDULE_EVERY_S} s."
         )
         print("Press Ctrl-C to stop everything.", flush=True)
         return _supervise(procs)
