@@ -102,6 +102,7 @@ AnyDifference = Union[
     "CouponDifference",
     "ReportDifference",
     "UncountedDifference",
+    "PolicyDifference",
 ]
 
 
@@ -132,7 +133,44 @@ def reconcile(client: Any, table: Any, uncounted_before: str = "") -> tuple[int,
         + voucher_differences(client, table)
         + coupon_differences(client, table)
         + report_differences(client, table, uncounted_before)
+        + policy_differences(table)
     )
+
+
+@dataclass
+class PolicyDifference:
+    version: int
+    problem: str
+
+    def describe(self) -> str:
+        return f"policy version {self.version}: {self.problem}"
+
+
+def policy_differences(table: Any) -> list[AnyDifference]:
+    """The schedule every container reads must be the versions as written: each entry a scheduled version with
+    the same effective_from and policy; no two at one instant; version 1 from the start."""
+    from chalicelib.adapters.policy_repo import PolicyRepository
+
+    repo = PolicyRepository(table)
+    head = repo.head()
+    if head is None:
+        return []  # nothing changed yet: version 1 from the settings
+    found: list[AnyDifference] = []
+    instants = [e["effective_from"] for e in head["entries"]]
+    if len(set(instants)) != len(instants):
+        found.append(PolicyDifference(0, f"two versions take effect at one instant: {sorted(instants)}"))
+    for entry in head["entries"]:
+        number = int(entry["version"])
+        version = repo.get(number)
+        if version is None:
+            found.append(PolicyDifference(number, "is scheduled but was never written"))
+        elif version["status"] != "scheduled":
+            found.append(PolicyDifference(number, f"is scheduled but its own status is {version['status']}"))
+        elif (version["effective_from"], version["policy"]) != (entry["effective_from"], entry["policy"]):
+            found.append(PolicyDifference(number, "the schedule holds another effective_from or policy than it"))
+    if head["entries"] and repo.get(1) is None:
+        found.append(PolicyDifference(1, "the schedule exists but version 1 was never written"))
+    return found
 
 
 def contribution_differences(client: Any, table: Any) -> list[AnyDifference]:

@@ -9,6 +9,8 @@ from chalicelib.adapters.dynamo import LostRace
 from chalicelib.adapters.policy_repo import PolicyRepository
 from chalicelib.domain.errors import Conflict
 
+# The repository written alone (schedules made up by the tests): not for the final reconcile.
+pytestmark = pytest.mark.usefixtures("throwaway")
 POLICY = {"daily_caps": {"fan": 3}}  # the repository stores a policy as given; the service validates it
 
 
@@ -18,7 +20,7 @@ def version(n: int, status: str = "draft") -> dict:
 
 
 def head(next_version: int = 3) -> dict:
-    return {"revision": 0, "next_version": next_version, "entries": [{"version": 1, "effective_from": "2000",
+    return {"revision": 0, "next_version": next_version, "entries": [{"version": 1, "effective_from": "2030-01-01T00:00:00.000Z",
                                                                       "policy": POLICY}]}  # fmt: skip
 
 
@@ -79,3 +81,16 @@ def test_scheduling_on_a_stale_revision_or_a_version_no_longer_a_draft_writes_no
     with pytest.raises(Conflict, match="changed"):
         stale.commit()
     assert repo.get(3)["status"] == "draft" and repo.head()["revision"] == 1
+
+
+def test_reconcile_finds_a_schedule_that_is_not_the_versions_as_written(repo):
+    from tools.reconcile import policy_differences
+
+    founded(repo)
+    assert policy_differences(repo._table) == []
+    entries = [*head()["entries"], {"version": 2, "effective_from": "2030", "policy": {"daily_caps": {"fan": 99}}}]
+    tx = repo.begin()
+    repo.schedule(tx, 2, entries, 0, on_conflict=Conflict("changed"), on_not_draft=Conflict("not a draft"))
+    tx.commit()
+    found = [d.describe() for d in policy_differences(repo._table)]
+    assert found == ["policy version 2: the schedule holds another effective_from or policy than it"], found
