@@ -29,20 +29,25 @@ if TYPE_CHECKING:
     from chalicelib.services.audit import AuditService
     from chalicelib.services.campaigns import CampaignService
     from chalicelib.services.catalog import CatalogService
+    from chalicelib.services.checkin import TicketCheckin
     from chalicelib.services.checkout import CheckoutService
-    from chalicelib.services.community import EventService
     from chalicelib.services.contribution import ContributionService
     from chalicelib.services.coupons import CouponService
     from chalicelib.services.designs import DesignService
     from chalicelib.services.envelopes import EnvelopeService
+    from chalicelib.services.event_reads import RegistrationViews
+    from chalicelib.services.events import EventService
+    from chalicelib.services.host_rewards import HostRewards
     from chalicelib.services.occasions import OccasionService
     from chalicelib.services.orders import OrderService
     from chalicelib.services.payments import PaymentEvents
     from chalicelib.services.points import PointsService
     from chalicelib.services.policy import PolicyBook, PolicyService
+    from chalicelib.services.registrations import RegistrationService
     from chalicelib.services.report import PointsReportService
     from chalicelib.services.royalties import Royalties
     from chalicelib.services.users import UserService
+    from chalicelib.services.waitlist import WaitlistService
     from chalicelib.settings import Settings
 
 
@@ -310,9 +315,9 @@ class Container:
     @cached_property
     def orders(self) -> OrderService:
         from chalicelib.services.checkout_parts import VoucherFollower
-        from chalicelib.services.community import RegistrationFollower
         from chalicelib.services.coupons import CouponFollower
         from chalicelib.services.orders import OrderService
+        from chalicelib.services.registrations import RegistrationFollower
 
         return OrderService(
             self.order_repo,
@@ -337,23 +342,72 @@ class Container:
 
         return EventRepository(self.table)
 
+    # -- community events: each job its own service, sharing the one repository -----------------------
     @cached_property
     def events(self) -> EventService:
-        from chalicelib.services.community import EventService
+        from chalicelib.services.events import EventService
 
+        s = self.settings
         return EventService(
+            self.event_repo,
+            self.orders,
+            self.user_repo,
+            self.cursors,
+            self.clock,
+            s.ticket_shards,
+            s.ticket_shard_min_capacity,
+        )
+
+    @cached_property
+    def host_rewards(self) -> HostRewards:
+        from chalicelib.services.host_rewards import HostRewards
+
+        s = self.settings
+        return HostRewards(
+            self.event_repo,
+            self.order_repo,
+            self.campaigns,
+            self.contribution,
+            self.policy_book,
+            self.clock,
+            s.event_reward_budget_points,
+            s.event_host_min_attendees,
+        )
+
+    @cached_property
+    def registration_views(self) -> RegistrationViews:
+        from chalicelib.services.event_reads import RegistrationViews
+
+        return RegistrationViews(self.event_repo, self.orders, self.settings.ticket_key)
+
+    @cached_property
+    def registrations(self) -> RegistrationService:
+        from chalicelib.services.registrations import RegistrationService
+
+        return RegistrationService(
             self.event_repo,
             self.checkout,
             self.orders,
             self.order_repo,
-            self.user_repo,
-            self.campaigns,
-            self.contribution,
-            self.cursors,
+            self.waitlist,
+            self.registration_views,
             self.clock,
-            self.settings.ticket_key,
-            self.settings,
-            self.policy_book,
+        )
+
+    @cached_property
+    def waitlist(self) -> WaitlistService:
+        from chalicelib.services.waitlist import WaitlistService
+
+        return WaitlistService(
+            self.event_repo, self.checkout, self.registration_views, self.clock, self.settings.waitlist_offer_s
+        )
+
+    @cached_property
+    def ticket_checkin(self) -> TicketCheckin:
+        from chalicelib.services.checkin import TicketCheckin
+
+        return TicketCheckin(
+            self.event_repo, self.orders, self.order_repo, self.contribution, self.clock, self.settings.ticket_key
         )
 
     @cached_property
@@ -443,6 +497,10 @@ SERVICES = (
     "payment_events",
     "outbox",
     "events",
+    "host_rewards",
+    "registrations",
+    "waitlist",
+    "ticket_checkin",
     "envelopes",
     "coupons",
     "points_report",

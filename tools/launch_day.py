@@ -65,7 +65,7 @@ def burst(endpoints: dict[str, str], prefix: str, capacity: int, people: int, th
 
     def register(i: int) -> bool:
         try:
-            store.events.register(f"fan-{i}", event.event_id, f"launch-{i:06d}", RegistrationInput())
+            store.registrations.register(f"fan-{i}", event.event_id, f"launch-{i:06d}", RegistrationInput())
             return True
         except DomainError:
             return False

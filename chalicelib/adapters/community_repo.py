@@ -9,7 +9,14 @@ from chalicelib.adapters.catalog_repo import sku_key
 from chalicelib.adapters.dynamo import LostRace, OnFail, Table, Transaction, key
 from chalicelib.adapters.orders_repo import shard_key
 from chalicelib.domain.checkout import allocate, home_shard
-from chalicelib.domain.community import TICKET_CATEGORY, ticket_sku
+from chalicelib.domain.community import (
+    TICKET_CATEGORY,
+    EventRecord,
+    Places,
+    RegistrationMove,
+    RegistrationRecord,
+    ticket_sku,
+)
 from chalicelib.domain.errors import AlreadyCheckedIn, Conflict, NotFound
 
 META = "META"
@@ -51,47 +58,66 @@ def host_partition(host_id: str) -> str:
     return f"EVENT#H#{host_id}"
 
 
-def _event_item(event: dict[str, Any]) -> dict[str, Any]:
+def _event_item(event: EventRecord) -> dict[str, Any]:
     """The stored event with its listings: by status and (published only) by city, both by start; by host."""
-    start = f"{event['starts_at']}#{event['event_id']}"
+    start = f"{event.starts_at}#{event.event_id}"
     item = {
-        **event,
-        "pk": f"EVENT#{event['event_id']}",
+        **event.model_dump(mode="json", exclude_none=True),
+        "pk": f"EVENT#{event.event_id}",
         "sk": META,
-        "gsi2pk": status_partition(event["status"]),
+        "gsi2pk": status_partition(event.status),
         "gsi2sk": start,
     }
-    if event["status"] == PUBLISHED:
-        item.update(gsi4pk=city_partition(event["city"]), gsi4sk=start)
-    if event.get("host_id"):
-        item.update(gsi3pk=host_partition(event["host_id"]), gsi3sk=f"{event['created_at']}#{event['event_id']}")
-    if event["status"] == PUBLISHED and event.get("host_id") and event.get("reward_status") != "credited":
-        item.update(gsi1pk=SETTLE, gsi1sk=f"{event['ends_at']}#{event['event_id']}")
-    elif event["status"] == "cancelled" and not event.get("refunds_done"):
-        item.update(gsi1pk=REFUND, gsi1sk=f"{event['updated_at']}#{event['event_id']}")
+    if event.status == PUBLISHED:
+        item.update(gsi4pk=city_partition(event.city), gsi4sk=start)
+    if event.host_id:
+        item.update(gsi3pk=host_partition(event.host_id), gsi3sk=f"{event.created_at}#{event.event_id}")
+    if event.status == PUBLISHED and event.host_id and event.reward_status != "credited":
+        item.update(gsi1pk=SETTLE, gsi1sk=f"{event.ends_at}#{event.event_id}")
+    elif event.status == "cancelled" and not event.refunds_done:
+        item.update(gsi1pk=REFUND, gsi1sk=f"{event.updated_at}#{event.event_id}")
     return item
 
 
-def _ticket_item(event: dict[str, Any]) -> dict[str, Any]:
+def _event(item: dict[str, Any]) -> EventRecord:
+    return EventRecord.model_validate(item)
+
+
+def _ticket_item(event: EventRecord) -> dict[str, Any]:
     """The event's ticket as checkout sells it: a SKU whose stock is the places left."""
     return {
-        "pk": f"SKU#{ticket_sku(event['event_id'])}",
+        "pk": f"SKU#{ticket_sku(event.event_id)}",
         "sk": META,
-        "sku": ticket_sku(event["event_id"]),
-        "product_id": event["event_id"],
+        "sku": ticket_sku(event.event_id),
+        "product_id": event.event_id,
         "category": TICKET_CATEGORY,
-        "title": event["title"],
-        "status": "active" if event["status"] == PUBLISHED else "inactive",
-        "price_fen": event["fee_fen"],
-        "stock": 0 if event.get("stock_shards", 1) > 1 else event["capacity"],
-        "accepts": event["accepts"],
+        "title": event.title,
+        "status": "active" if event.status == PUBLISHED else "inactive",
+        "price_fen": event.fee_fen,
+        "stock": 0 if event.stock_shards > 1 else event.capacity,
+        "accepts": event.accepts.model_dump(mode="json"),
         "owner_only": False,
-        "stock_shards": event.get("stock_shards", 1),
-        "min_tier": event["min_tier"],
-        "sale_ends_at": event["starts_at"],
+        "stock_shards": event.stock_shards,
+        "min_tier": event.min_tier,
+        "sale_ends_at": event.starts_at,
         "attributes": {},
         "terms_version": time.time_ns() // 1000,
     }
+
+
+def _registration_item(entry: RegistrationRecord) -> dict[str, Any]:
+    """A new registration as stored: one placed as an order stores no status (its order's is its own), and only an
+    offer holds places."""
+    item = entry.model_dump(exclude_none=True)
+    if entry.status == "ordered":
+        del item["status"]
+    if not entry.held:
+        del item["held"]
+    return item
+
+
+def _registration(item: dict[str, Any]) -> RegistrationRecord:
+    return RegistrationRecord.model_validate(item)
 
 
 class EventRepository:
@@ -102,18 +128,18 @@ class EventRepository:
         return self.table.transaction()
 
     # -- events --------------------------------------------------------------------------------
-    def create(self, event: dict[str, Any]) -> None:
+    def create(self, event: EventRecord) -> None:
         """The event and its ticket SKU, together; a big event's places spread over the ticket's shards."""
         tx = self.begin()
         tx.create(_event_item(event))
         tx.create(_ticket_item(event))
-        shards = event.get("stock_shards", 1)
+        shards = event.stock_shards
         if shards > 1:
-            share, extra = divmod(event["capacity"], shards)
+            share, extra = divmod(event.capacity, shards)
             for i in range(shards):
                 tx.create(
                     {
-                        **{k: v["S"] for k, v in shard_key(ticket_sku(event["event_id"]), i).items()},
+                        **{k: v["S"] for k, v in shard_key(ticket_sku(event.event_id), i).items()},
                         "stock": share + (i < extra),
                     }
                 )
@@ -127,91 +153,98 @@ class EventRepository:
         items = self.table.batch_get([shard_key(ticket_sku(event_id), i) for i in range(shards)])
         return {int(i["pk"].rsplit("#", 1)[1]): i["stock"] for i in items}
 
-    def get(self, event_id: str) -> Optional[tuple[dict[str, Any], int]]:
-        """The event and its places left (its ticket's stock), in one BatchGetItem; the event carries `waiting`
-        (how many are queued, from the ticket)."""
+    def get(self, event_id: str) -> Optional[tuple[EventRecord, Places]]:
+        """The event and its places (left: its ticket's stock; waiting: how many are queued, from the ticket), in
+        one BatchGetItem."""
         found = {i["pk"]: i for i in self.table.batch_get([event_key(event_id), sku_key(ticket_sku(event_id))])}
         event = found.get(f"EVENT#{event_id}")
         ticket = found.get(f"SKU#{ticket_sku(event_id)}")
-        return ({**event, "waiting": ticket.get("queued", 0)}, self._places(ticket)) if event and ticket else None
+        return (_event(event), Places(self._places(ticket), ticket.get("queued", 0))) if event and ticket else None
 
-    def places_left(self, event_ids: list[str]) -> dict[str, tuple[int, int]]:
-        """(places left, people queued) of each event."""
+    def places_left(self, event_ids: list[str]) -> dict[str, Places]:
+        """The places of each event (left, and people queued)."""
         items = self.table.batch_get([sku_key(ticket_sku(e)) for e in event_ids])
-        return {i["product_id"]: (self._places(i), i.get("queued", 0)) for i in items}
+        return {i["product_id"]: Places(self._places(i), i.get("queued", 0)) for i in items}
 
     def published(
         self, city: Optional[str], since: str, now: str, limit: int, start: Optional[dict[str, Any]]
-    ) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:
+    ) -> tuple[list[EventRecord], Optional[dict[str, Any]]]:
         """Published events that have not ended, soonest first (one city, or all)."""
         index, partition = ("gsi4", city_partition(city)) if city else ("gsi2", status_partition(PUBLISHED))
-        return self.table.upcoming(index, partition, since, limit, start, ("ends_at", ">", now))
+        items, last = self.table.upcoming(index, partition, since, limit, start, ("ends_at", ">", now))
+        return [_event(i) for i in items], last
 
     def by_status(
         self, status: str, limit: int, start: Optional[dict[str, Any]]
-    ) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:
-        return self.table.upcoming("gsi2", status_partition(status), "0", limit, start)  # every start time
+    ) -> tuple[list[EventRecord], Optional[dict[str, Any]]]:
+        items, last = self.table.upcoming("gsi2", status_partition(status), "0", limit, start)  # every start time
+        return [_event(i) for i in items], last
 
     def due(self, work: str, before: str, limit: int = 100) -> list[str]:
         """Event ids on a work list (SETTLE or REFUND) due before `before`, oldest first."""
         return [i["event_id"] for i in self.table.due(work, before, limit)]
 
-    def registrations_for(self, event_id: str) -> list[dict[str, Any]]:
+    def registrations_for(self, event_id: str) -> list[RegistrationRecord]:
         """Every registration of an event (a page of 500 at a time, read to the end)."""
-        found, start, part = [], None, 0
+        found: list[RegistrationRecord] = []
+        start, part = None, 0
         while True:
             items, start = self.table.page("gsi2", f"REG#E#{event_id}#{part}", 500, start)
-            found += items
+            found += [_registration(i) for i in items]
             if start is None:
                 if part == LISTING_PARTS - 1:
                     return found
                 part += 1
 
-    def hosted_by(self, host_id: str, limit: int) -> list[dict[str, Any]]:
-        return self.table.page("gsi3", host_partition(host_id), limit, None)[0]
+    def hosted_by(self, host_id: str, limit: int) -> list[EventRecord]:
+        return [_event(i) for i in self.table.page("gsi3", host_partition(host_id), limit, None)[0]]
 
-    def move(self, event: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-        """Apply `changes` (a decision) if the event is still as read; its ticket opens or closes with it."""
-        stored = {k: v for k, v in event.items() if k not in ("pk", "sk") and not k.startswith("gsi")}
-        after = {**stored, **changes, "version": event.get("version", 0) + 1}  # listings recomputed from it
+    def save(self, after: EventRecord, *, expected: EventRecord) -> EventRecord:
+        """`after` (a decision) if the event is still as `expected`; its ticket opens or closes with it."""
+        stored = after.model_copy(update={"version": expected.version + 1})  # listings recomputed from it
         tx = self.begin()
         tx.put(
-            _event_item(after),
+            _event_item(stored),
             "version = :v OR (attribute_not_exists(version) AND :v = :zero)",
-            {":v": event.get("version", 0), ":zero": 0},
-            on_fail=Conflict("the event changed meanwhile; reload it", {"event_id": event["event_id"]}),
+            {":v": expected.version, ":zero": 0},
+            on_fail=Conflict("the event changed meanwhile; reload it", {"event_id": expected.event_id}),
         )
-        if after["status"] != event["status"]:
+        if stored.status != expected.status:
             tx.update(
-                sku_key(ticket_sku(event["event_id"])),
+                sku_key(ticket_sku(expected.event_id)),
                 "SET #status = :s, terms_version = :t",
-                {":s": "active" if after["status"] == PUBLISHED else "inactive", ":t": time.time_ns() // 1000},
+                {":s": "active" if stored.status == PUBLISHED else "inactive", ":t": time.time_ns() // 1000},
                 condition="attribute_exists(pk)",
                 names={"#status": "status"},
             )
         tx.commit()
-        return after
+        return stored
 
     # -- registrations -------------------------------------------------------------------------
-    def add_registration(self, tx: Transaction, registration: dict[str, Any], *, on_repeat: OnFail) -> None:
-        """The registration and the user's marker for the event (`on_repeat` if one is active already)."""
-        reg_id, event_id, user_id = (registration[k] for k in ("registration_id", "event_id", "user_id"))
+    def add_registration(self, tx: Transaction, made: RegistrationMove, *, on_repeat: OnFail) -> None:
+        """The registration (of an order) and the user's marker for the event (`on_repeat` if one is active
+        already)."""
+        self._add(tx, made.after, {}, on_repeat)
+
+    def _add(self, tx: Transaction, entry: RegistrationRecord, listed: dict[str, Any], on_repeat: OnFail) -> None:
+        reg_id, event_id, user_id = entry.registration_id, entry.event_id, entry.user_id
         tx.create(
             {
-                **registration,
+                **_registration_item(entry),
+                **listed,
                 "pk": f"REG#{reg_id}",
                 "sk": META,
                 "gsi3pk": f"REG#U#{user_id}",
-                "gsi3sk": f"{registration['created_at']}#{reg_id}",
+                "gsi3sk": f"{entry.created_at}#{reg_id}",
                 "gsi2pk": f"REG#E#{event_id}#{home_shard(user_id, event_id, LISTING_PARTS)}",
-                "gsi2sk": f"{registration['created_at']}#{reg_id}",
+                "gsi2sk": f"{entry.created_at}#{reg_id}",
             }
         )
         tx.create(
             {
                 **{k: v["S"] for k, v in marker_key(event_id, user_id).items()},
                 "registration_id": reg_id,
-                "order_id": registration.get("order_id"),
+                "order_id": entry.order_id,
             },
             on_fail=on_repeat,
         )
@@ -222,77 +255,78 @@ class EventRepository:
 
     # -- the waitlist ----------------------------------------------------------------------------
     def add_waiting(
-        self, tx: Transaction, entry: dict[str, Any], ends_at: str, *, on_repeat: OnFail, not_open: OnFail
+        self, tx: Transaction, made: RegistrationMove, ends_at: str, *, on_repeat: OnFail, not_open: OnFail
     ) -> None:
         """A place in the event's queue (a registration without an order), with the user's marker."""
-        self.add_registration(
-            tx,
-            {
-                **entry,
-                "gsi1pk": queue_partition(entry["event_id"]),
-                "gsi1sk": f"{entry['created_at']}#{entry['registration_id']}",
-            },
-            on_repeat=on_repeat,
-        )
+        entry = made.after
+        listed = {"gsi1pk": queue_partition(entry.event_id), "gsi1sk": f"{entry.created_at}#{entry.registration_id}"}
+        self._add(tx, entry, listed, on_repeat)
         tx.put(
             {
-                "pk": f"EVENT#{entry['event_id']}",
+                "pk": f"EVENT#{entry.event_id}",
                 "sk": "WAITLIST",
-                "event_id": entry["event_id"],
+                "event_id": entry.event_id,
                 "gsi1pk": WAITLISTS,
-                "gsi1sk": f"{ends_at}#{entry['event_id']}",
+                "gsi1sk": f"{ends_at}#{entry.event_id}",
             }
         )
         # while anyone waits, places freed go to the queue, never to a newcomer (checkout's stock condition);
         # and only while the event takes registrations (a cancel closes its ticket)
         tx.update(
-            sku_key(ticket_sku(entry["event_id"])),
+            sku_key(ticket_sku(entry.event_id)),
             "ADD queued :one",
-            {":one": 1, ":active": "active"},
+            {":one": made.rule.queued, ":active": "active"},
             condition="#status = :active",
             names={"#status": "status"},
             on_fail=not_open,
         )
 
-    def waiting(self, event_id: str, limit: int) -> list[dict[str, Any]]:
+    def waiting(self, event_id: str, limit: int) -> list[RegistrationRecord]:
         """The queue, first come first."""
-        return self.table.due(queue_partition(event_id), ALL, limit)
+        return [_registration(i) for i in self.table.due(queue_partition(event_id), ALL, limit)]
 
-    def waitlisted_events(self) -> list[dict[str, Any]]:
-        return self.table.due(WAITLISTS, ALL, 1000)
+    def waitlisted_events(self) -> list[str]:
+        """The ids of events someone has queued for (until they end)."""
+        return [i["event_id"] for i in self.table.due(WAITLISTS, ALL, 1000)]
 
     def forget_waitlist(self, event_id: str) -> None:
         tx = self.begin()
         tx.delete(key(f"EVENT#{event_id}", "WAITLIST"))
         tx.commit()
 
-    def offer(self, entry: dict[str, Any], expires_at: str, sharded: int = 0) -> None:
-        """Set the entry's places aside for it until `expires_at`: out of the ticket's stock, so no one else can
-        take them and no other offer can hold them (LostRace if either moved meanwhile)."""
+    def offer(self, offered: RegistrationMove, sharded: int = 0) -> None:
+        """Set the entry's places aside for it until its offer expires: out of the ticket's stock, so no one else
+        can take them and no other offer can hold them (LostRace if either moved meanwhile); it leaves the queue's
+        count."""
+        entry, after = offered.before, offered.after
+        assert entry is not None and after.offer_expires_at is not None
         tx = self.begin()
-        sku, n = ticket_sku(entry["event_id"]), entry["attendees"]
+        sku, n = ticket_sku(entry.event_id), entry.attendees
         if sharded:  # the places come off the fullest shards
-            found = allocate(self._shards(entry["event_id"], sharded), n, home=-1)
+            found = allocate(self._shards(entry.event_id, sharded), n, home=-1)
             if found is None:
                 raise LostRace()  # taken meanwhile: the caller looks again
             held: list[list[int]] = found
-            tx.update(sku_key(sku), "ADD queued :less", {":less": -1})
+            tx.update(sku_key(sku), "ADD queued :less", {":less": offered.rule.queued})
             for shard, take in held:
                 tx.update(shard_key(sku, shard), "SET stock = stock - :n", {":n": take}, condition="stock >= :n")
         else:
             tx.update(
-                sku_key(sku), "SET stock = stock - :n ADD queued :less", {":n": n, ":less": -1}, condition="stock >= :n"
+                sku_key(sku),
+                "SET stock = stock - :n ADD queued :less",
+                {":n": n, ":less": offered.rule.queued},
+                condition="stock >= :n",
             )
             held = []
         tx.update(
-            registration_key(entry["registration_id"]),
+            registration_key(entry.registration_id),
             "SET #status = :offered, offer_expires_at = :x, gsi1pk = :list, gsi1sk = :sk, held = :held",
             {
-                ":offered": "offered",
-                ":x": expires_at,
+                ":offered": after.status,
+                ":x": after.offer_expires_at,
                 ":list": OFFERS,
-                ":waiting": "waiting",
-                ":sk": f"{expires_at}#{entry['registration_id']}",
+                ":waiting": entry.status,
+                ":sk": f"{after.offer_expires_at}#{entry.registration_id}",
                 ":held": held,
             },
             condition="#status = :waiting",
@@ -300,60 +334,64 @@ class EventRepository:
         )
         tx.commit()
 
-    def offers_due(self, before: str) -> list[dict[str, Any]]:
-        return self.table.due(OFFERS, before)
+    def offers_due(self, before: str) -> list[RegistrationRecord]:
+        return [_registration(i) for i in self.table.due(OFFERS, before)]
 
-    def end_offer(self, entry: dict[str, Any], status: str) -> None:
-        """An offer not taken up (lapsed) or a queued user who gives up (withdrawn): the places held go back to
-        the ticket's stock, and the user may register again."""
+    def end_offer(self, t: RegistrationMove) -> None:
+        """An offer not taken up (lapsed) or a queued user who gives up (withdrawn): out of the queue (its count,
+        or the places set aside go back to the ticket's stock), and the user may register again."""
+        entry = t.before
+        assert entry is not None
+        sku = ticket_sku(entry.event_id)
         tx = self.begin()
-        was = entry["status"]
         tx.update(
-            registration_key(entry["registration_id"]),
+            registration_key(entry.registration_id),
             "SET #status = :to REMOVE gsi1pk, gsi1sk",
-            {":to": status, ":was": was},
+            {":to": t.after.status, ":was": entry.status},
             condition="#status = :was",
             names={"#status": "status"},
         )
-        if was == "offered" and entry.get("held"):  # its places go back to the shards they came from
-            for shard, n in entry["held"]:
-                tx.update(shard_key(ticket_sku(entry["event_id"]), shard), "SET stock = stock + :n", {":n": n})
-        elif was == "offered":  # its places go back (it left the queue's count when offered)
-            tx.update(sku_key(ticket_sku(entry["event_id"])), "SET stock = stock + :n", {":n": entry["attendees"]})
-        else:
-            tx.update(sku_key(ticket_sku(entry["event_id"])), "ADD queued :less", {":less": -1})
-        tx.delete(
-            marker_key(entry["event_id"], entry["user_id"]), "registration_id = :r", {":r": entry["registration_id"]}
-        )
+        if t.rule.places == "give_back" and entry.held:  # its places go back to the shards they came from
+            for shard, n in entry.held:
+                tx.update(shard_key(sku, shard), "SET stock = stock + :n", {":n": n})
+        elif t.rule.places == "give_back":  # its places go back (it left the queue's count when offered)
+            tx.update(sku_key(sku), "SET stock = stock + :n", {":n": entry.attendees})
+        if t.rule.queued:
+            tx.update(sku_key(sku), "ADD queued :less", {":less": t.rule.queued})
+        if t.rule.releases:
+            tx.delete(marker_key(entry.event_id, entry.user_id), "registration_id = :r", {":r": entry.registration_id})
         tx.commit()
 
-    def claim_offer(self, tx: Transaction, entry: dict[str, Any], order_id: str, now: str, *, on_fail: OnFail) -> None:
-        """In the order's transaction: the offer becomes the registration of `order_id`, if still open."""
+    def claim_offer(self, tx: Transaction, t: RegistrationMove, now: str, *, on_fail: OnFail) -> None:
+        """In the order's transaction: the offer becomes the registration of its order, if still open."""
+        entry, order_id = t.before, t.after.order_id
+        assert entry is not None and order_id is not None
         tx.update(
-            registration_key(entry["registration_id"]),
+            registration_key(entry.registration_id),
             "SET #status = :ordered, order_id = :o REMOVE gsi1pk, gsi1sk",
-            {":ordered": "ordered", ":o": order_id, ":offered": "offered", ":now": now},
+            {":ordered": t.after.status, ":o": order_id, ":offered": entry.status, ":now": now},
             condition="#status = :offered AND offer_expires_at > :now",
             names={"#status": "status"},
             on_fail=on_fail,
         )
         tx.update(
-            marker_key(entry["event_id"], entry["user_id"]),
+            marker_key(entry.event_id, entry.user_id),
             "SET order_id = :o",
-            {":o": order_id, ":r": entry["registration_id"]},
+            {":o": order_id, ":r": entry.registration_id},
             condition="registration_id = :r",
         )
 
-    def registration_of(self, event_id: str, user_id: str) -> Optional[dict[str, Any]]:
+    def registration_of(self, event_id: str, user_id: str) -> Optional[RegistrationRecord]:
         """The user's active registration for the event (through their marker)."""
         marker = self.table.get(marker_key(event_id, user_id))
         return self.registration(marker["registration_id"]) if marker else None
 
-    def registration(self, reg_id: str) -> Optional[dict[str, Any]]:
-        return self.table.get(registration_key(reg_id))
+    def registration(self, reg_id: str) -> Optional[RegistrationRecord]:
+        item = self.table.get(registration_key(reg_id))
+        return _registration(item) if item else None
 
-    def registrations_of(self, user_id: str, limit: int) -> list[dict[str, Any]]:
-        return self.table.page("gsi3", f"REG#U#{user_id}", limit, None)[0]
+    def registrations_of(self, user_id: str, limit: int) -> list[RegistrationRecord]:
+        return [_registration(i) for i in self.table.page("gsi3", f"REG#U#{user_id}", limit, None)[0]]
 
     def not_checked_in(self, tx: Transaction, reg_id: str, *, on_fail: OnFail) -> None:
         """A condition in `tx` (an attendee's cancel): the ticket is not checked in when it commits."""
@@ -382,5 +420,5 @@ class EventRepository:
         if item is None:
             return NotFound("no such ticket for this event", {"registration_id": reg_id})
         return AlreadyCheckedIn(
-            f"this ticket was checked in at {item.get('checked_in_at')}", {"checked_in_at": item.get("checked_in_at")}
+            f"this ticket was checked in at {item.checked_in_at}", {"checked_in_at": item.checked_in_at}
         )

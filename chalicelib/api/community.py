@@ -165,7 +165,7 @@ def decide(ctx: Ctx, event_id: str) -> CommunityEvent:
     summary="Register for an event (an order of its ticket: free, points, points + cash or cash)",
 )
 def register(ctx: Ctx, event_id: str) -> Registration:
-    return ctx.services.events.register(ctx.user_id, event_id, idempotency_key(ctx), ctx.body)
+    return ctx.services.registrations.register(ctx.user_id, event_id, idempotency_key(ctx), ctx.body)
 
 
 @route(
@@ -177,7 +177,7 @@ def register(ctx: Ctx, event_id: str) -> Registration:
     summary="Events you host (any status) and your registrations, newest first",
 )
 def my_events(ctx: Ctx) -> MyEvents:
-    return ctx.services.events.my_events(ctx.user_id)
+    return ctx.services.registrations.my_events(ctx.user_id)
 
 
 @route(
@@ -190,7 +190,7 @@ def my_events(ctx: Ctx) -> MyEvents:
     summary="One of your registrations, with its ticket code once confirmed",
 )
 def registration(ctx: Ctx, registration_id: str) -> Registration:
-    return ctx.services.events.registration(ctx.user_id, registration_id)
+    return ctx.services.registrations.registration(ctx.user_id, registration_id)
 
 
 @route(
@@ -204,7 +204,7 @@ def registration(ctx: Ctx, registration_id: str) -> Registration:
     summary="Cancel your registration until the event's cancel_until: points and cash back, places freed",
 )
 def cancel(ctx: Ctx, registration_id: str) -> Registration:
-    return ctx.services.events.cancel(ctx.user_id, registration_id)
+    return ctx.services.registrations.cancel(ctx.user_id, registration_id)
 
 
 @route(
@@ -219,7 +219,7 @@ def cancel(ctx: Ctx, registration_id: str) -> Registration:
     summary="The host or a merchandiser checks a ticket in at the door (from 2 h before the start to the end)",
 )
 def check_in(ctx: Ctx, event_id: str) -> CheckinResult:
-    return ctx.services.events.check_in(ctx.user_id, ctx.is_merchandiser, event_id, ctx.body.ticket_code)
+    return ctx.services.ticket_checkin.check_in(ctx.user_id, ctx.is_merchandiser, event_id, ctx.body.ticket_code)
 
 
 @route(
@@ -259,4 +259,4 @@ def cancel_event(ctx: Ctx, event_id: str) -> CommunityEvent:
     summary="Take up a place the waitlist offered you (before offer_expires_at): paid as any registration",
 )
 def accept_offer(ctx: Ctx, registration_id: str) -> Registration:
-    return ctx.services.events.accept_offer(ctx.user_id, registration_id, idempotency_key(ctx), ctx.body)
+    return ctx.services.waitlist.accept_offer(ctx.user_id, registration_id, idempotency_key(ctx), ctx.body)

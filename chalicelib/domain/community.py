@@ -8,15 +8,17 @@ and refund, and capacity is the stock condition of the order's transaction.
 import datetime as dt
 import hashlib
 import hmac
+from dataclasses import dataclass
 from fractions import Fraction
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Literal, Optional, Sequence
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from chalicelib.domain.base import Model, Strict
 from chalicelib.domain.catalog import MAX_PRICE_FEN, Accepts
-from chalicelib.domain.money import FEN_PER_POINT
-from chalicelib.domain.orders import Payment
+from chalicelib.domain.errors import InvalidTransition
+from chalicelib.domain.money import FEN_PER_POINT, points_price
+from chalicelib.domain.orders import Order, Payment
 from chalicelib.domain.points import Tier
 from chalicelib.domain.text import OneLine, Paragraphs
 
@@ -24,7 +26,13 @@ EventStatus = Literal["draft", "submitted", "published", "rejected", "cancelled"
 RegistrationStatus = Literal[
     "waitlisted", "offered", "lapsed", "withdrawn", "pending_payment", "confirmed", "cancelled", "expired", "refunded"
 ]
-QUEUE_STATUS: dict[str, RegistrationStatus] = {
+# What a registration item says of itself: a place in the event's queue (waiting), places set aside for it (offered),
+# out of the queue (lapsed, withdrawn), or the registration of an order (ordered: it shows its order's status)
+EntryStatus = Literal["waiting", "offered", "lapsed", "withdrawn", "ordered"]
+# where a move takes it: another entry status, or (an order's registration, through its order) cancelled by its
+# attendee or refunded because the event was called off
+MoveTarget = Literal["waiting", "offered", "lapsed", "withdrawn", "ordered", "cancelled", "refunded"]
+QUEUE_STATUS: dict[EntryStatus, RegistrationStatus] = {
     "waiting": "waitlisted",
     "offered": "offered",
     "lapsed": "lapsed",
@@ -216,14 +224,16 @@ def ticket_matches(key: bytes, event_id: str, code: str) -> Optional[str]:
     return reg_id if reg_id and hmac.compare_digest(ticket_code(key, event_id, reg_id), code) else None
 
 
-def attendees_checked_in(registrations: list[dict[str, Any]], confirmed_orders: set[str], host_id: str) -> int:
+def attendees_checked_in(
+    registrations: Sequence["RegistrationRecord"], confirmed_orders: set[str], host_id: str
+) -> int:
     """How many people other than the host were checked in at the door with a ticket still paid for (a group's
     guests are not counted: they hold no ticket of their own)."""
     return len(
         {
-            r["user_id"]
+            r.user_id
             for r in registrations
-            if r.get("checked_in_at") and r.get("order_id") in confirmed_orders and r["user_id"] != host_id
+            if r.checked_in_at and r.order_id in confirmed_orders and r.user_id != host_id
         }
     )
 
@@ -239,3 +249,237 @@ class EventCancel(Strict):
 
 def tier_allows(tier: str, min_tier: str) -> bool:
     return TIER_RANK.get(tier, 0) >= TIER_RANK[min_tier]
+
+
+# -- what the store holds (the repository converts its items; only it knows their keys) ---------------------------
+class EventRecord(Model):
+    """An event as stored: what its host or a merchandiser gave, its review, its cancel and its host's reward."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    event_id: str
+    host_id: Optional[str] = None  # None: an official event
+    official: bool
+    status: EventStatus
+    title: str
+    title_zh: str
+    description: str
+    city: str
+    venue: str
+    starts_at: str
+    ends_at: str
+    cancel_until: str
+    capacity: int
+    min_tier: Tier
+    fee_fen: int
+    accepts: Accepts
+    stock_shards: int = 1  # the ticket's places are spread over this many items
+    note: Optional[str] = None
+    reviewed_by: Optional[str] = None
+    cancelled_by: Optional[str] = None
+    refunds_done: Optional[bool] = None  # a cancelled event's: every registration refunded
+    reward_status: Optional[Literal["credited", "budget_exhausted"]] = None
+    reward_points: Optional[int] = None
+    net_income_fen: Optional[int] = None
+    created_at: str
+    updated_at: str
+    version: int = 0
+
+
+@dataclass(frozen=True)
+class Places:
+    """An event's places left (its ticket's stock, offers set aside excluded) and the people waiting for one."""
+
+    left: int
+    waiting: int = 0
+
+
+class RegistrationRecord(Model):
+    """A registration as stored: a place in an event's queue, or the registration of an order."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    registration_id: str
+    event_id: str
+    user_id: str
+    order_id: Optional[str] = None  # None while in the queue (or out of it)
+    attendees: int
+    status: EntryStatus = "ordered"  # a registration placed as an order stores none: its order's is its status
+    idempotency_key: Optional[str] = None  # a queue entry's: the request that queued it
+    offer_expires_at: Optional[str] = None
+    held: list[list[int]] = Field(default_factory=list)  # an offer's places on a sharded ticket: [shard, places]
+    checked_in_at: Optional[str] = None
+    created_at: str
+
+
+# -- an event's review and cancel ---------------------------------------------------------------------------------
+REVIEWABLE: tuple[EventStatus, ...] = ("submitted", "draft")
+PUBLIC: tuple[EventStatus, ...] = ("published", "cancelled")  # what GET /events/{id} shows to anyone
+
+
+def review(event: EventRecord, body: EventDecision, actor: str, at: str) -> EventRecord:
+    """A merchandiser's decision on a submitted (or draft) event: published, or rejected with a note."""
+    if event.status not in REVIEWABLE:
+        raise InvalidTransition(
+            f"a {event.status} event cannot be reviewed", {"from": event.status, "to": body.decision}
+        )
+    status: EventStatus = "published" if body.decision == "approve" else "rejected"
+    return event.model_copy(update={"status": status, "note": body.note, "reviewed_by": actor, "updated_at": at})
+
+
+def call_off(event: EventRecord, actor: str, reason: str, at: str) -> EventRecord:
+    """The event cancelled (once, and only before it ends); its registrations are refunded after."""
+    if event.status == "cancelled" or event.ends_at <= at:
+        raise InvalidTransition(
+            f"a {event.status} event that has "
+            f"{'ended' if event.status != 'cancelled' else 'been cancelled'} "
+            "cannot be cancelled",
+            {"from": event.status, "to": "cancelled"},
+        )
+    return event.model_copy(
+        update={"status": "cancelled", "note": reason, "cancelled_by": actor, "updated_at": at, "refunds_done": False}
+    )
+
+
+# -- a registration's moves, as data: one row per (from, to), and a pure `move` that applies it --------------------
+PlacesMove = Literal["set_aside", "give_back", "to_order"]
+
+
+@dataclass(frozen=True)
+class Move:
+    """What moving a registration along one row does, besides changing its status."""
+
+    queued: int = 0  # the event's count of people waiting: +1 joins the queue, -1 leaves it
+    places: Optional[PlacesMove] = None  # the entry's places: set aside out of the ticket's stock for an offer,
+    # given back to it, or taken by an order (checkout's stock condition, or the places an offer set aside)
+    releases: bool = False  # the user's marker goes: they may register for the event again
+    offers_next: bool = False  # then, while the event takes registrations, its places left go to the next in line
+    # through its order (the order's own table moves points, cash and places): the order's status → its move;
+    # an order in a status not named here is past it, and nothing moves
+    order_moves: tuple[tuple[str, str], ...] = ()
+    until_cancel_until: bool = False  # only until the event's cancel_until
+    unless_checked_in: bool = False  # never once the ticket was checked in at the door
+
+    def order_move(self, order_status: str) -> Optional[str]:
+        return dict(self.order_moves).get(order_status)
+
+
+_OFFER_ENDS = Move(places="give_back", releases=True, offers_next=True)
+MOVES: dict[tuple[Optional[EntryStatus], MoveTarget], Move] = {
+    (None, "ordered"): Move(places="to_order"),  # registers: an order of the ticket
+    (None, "waiting"): Move(queued=1),  # the event is full: a place in its queue
+    ("waiting", "offered"): Move(queued=-1, places="set_aside"),  # the first in line the places left can seat
+    # leaves the queue (nothing was set aside; a look at the queue after it costs one read)
+    ("waiting", "withdrawn"): Move(queued=-1, releases=True, offers_next=True),
+    ("offered", "lapsed"): _OFFER_ENDS,  # not taken up in time
+    ("offered", "withdrawn"): _OFFER_ENDS,  # turned down (or the event called off)
+    ("offered", "ordered"): Move(places="to_order"),  # taken up: paid as any registration
+    ("ordered", "cancelled"): Move(  # the attendee's cancel: points and cash back, as an order cancel
+        releases=True,
+        offers_next=True,
+        order_moves=(("pending_payment", "cancelled"), ("paid", "cancelled")),
+        until_cancel_until=True,
+        unless_checked_in=True,
+    ),
+    ("ordered", "refunded"): Move(  # the event called off: refunded, or an unpaid order cancelled
+        releases=True, order_moves=(("pending_payment", "cancelled"), ("paid", "refunded"))
+    ),
+}
+
+
+@dataclass(frozen=True)
+class RegistrationMove:
+    """One move of a registration: as it was (None while it is being made), as it is after, and its row."""
+
+    before: Optional[RegistrationRecord]
+    after: RegistrationRecord
+    rule: Move
+    order_move: Optional[str] = None  # an order's registration: its order's move (None: the order is past it)
+
+
+def can_move(status: Optional[EntryStatus], target: MoveTarget) -> bool:
+    return (status, target) in MOVES
+
+
+def making(entry: RegistrationRecord) -> RegistrationMove:
+    """What making `entry` does: a place in the queue, or the registration of an order."""
+    return RegistrationMove(None, entry, MOVES[(None, entry.status)])
+
+
+def move(
+    entry: RegistrationRecord,
+    target: MoveTarget,
+    *,
+    order_id: Optional[str] = None,
+    offer_expires_at: Optional[str] = None,
+    order_status: Optional[str] = None,
+) -> RegistrationMove:
+    """Move `entry` to `target` by its row (a move the table has no row for is refused): an offer lapses at
+    `offer_expires_at`; an accepted offer becomes the registration of `order_id`; an order's registration moves
+    through its order, in `order_status`, and is itself unchanged (it shows the order's status)."""
+    rule = MOVES.get((entry.status, target))
+    if rule is None:
+        raise InvalidTransition(
+            f"a {entry.status} registration cannot become {target}", {"from": entry.status, "to": target}
+        )
+    if rule.order_moves:
+        return RegistrationMove(entry, entry, rule, rule.order_move(order_status) if order_status else None)
+    changes: dict[str, object] = {"status": target}
+    if rule.places == "set_aside":
+        changes["offer_expires_at"] = offer_expires_at
+    if rule.places == "to_order":
+        changes["order_id"] = order_id
+    return RegistrationMove(entry, entry.model_copy(update=changes), rule)
+
+
+def cancel_target(entry: RegistrationRecord, called_off: bool = False) -> MoveTarget:
+    """Where cancelling takes a registration: a queue entry out of the queue; an order's registration cancelled
+    by its attendee, or refunded when the event is called off."""
+    if entry.status != "ordered":
+        return "withdrawn"
+    return "refunded" if called_off else "cancelled"
+
+
+# -- what the API shows ---------------------------------------------------------------------------------------------
+def event_view(event: EventRecord, places: Places) -> CommunityEvent:
+    return CommunityEvent.model_validate(
+        {
+            **{k: v for k, v in event.model_dump(mode="json").items() if k in CommunityEvent.model_fields},
+            "places_left": places.left,
+            "registered": event.capacity - places.left,
+            "waitlisted": places.waiting,
+            "points_price": points_price(event.fee_fen),
+        }
+    )
+
+
+def registration_view(entry: RegistrationRecord, order: Optional[Order], ticket_key: bytes) -> Registration:
+    """A queue entry (`order` None) shows where it is in the queue; an order's registration shows its order's
+    status, what it costs, and once confirmed, its ticket code."""
+    if order is None:
+        return Registration(
+            registration_id=entry.registration_id,
+            event_id=entry.event_id,
+            user_id=entry.user_id,
+            order_id=None,
+            attendees=entry.attendees,
+            status=QUEUE_STATUS[entry.status],
+            offer_expires_at=entry.offer_expires_at if entry.status == "offered" else None,
+            created_at=entry.created_at,
+        )
+    status = ORDER_TO_REGISTRATION[order.status]
+    code = ticket_code(ticket_key, entry.event_id, entry.registration_id) if status == "confirmed" else None
+    return Registration(
+        registration_id=entry.registration_id,
+        event_id=entry.event_id,
+        user_id=entry.user_id,
+        order_id=entry.order_id,
+        attendees=entry.attendees,
+        status=status,
+        ticket_code=code,
+        cash_due_fen=order.cash_due_fen,
+        points_applied=order.points_applied,
+        payment=order.payment,
+        checked_in_at=entry.checked_in_at,
+        created_at=entry.created_at,
+    )

@@ -10,7 +10,7 @@ from chalicelib.domain.base import Model, Strict
 from chalicelib.domain.points import Ref, UserId
 
 # Sources the shop itself pays (amounts: Settings.contribution_points); community events pay the event sources
-# (chalicelib/services/community.py: settlement and check-in).
+# (chalicelib/services/host_rewards.py: settlement; chalicelib/services/checkin.py: check-in).
 DESIGN_APPROVED = "design_approved"
 DESIGN_PRODUCTIZED = "design_productized"
 EVENT_HOSTED = "event_hosted"  # a user-hosted event settled: its host

@@ -107,9 +107,10 @@ def retry_refunds() -> int:
 def settle_events() -> int:
     """Refunds of cancelled events still owed, lapsed waitlist offers, places freed for the queues, then host
     rewards of user-hosted events that have ended."""
-    events = bootstrap.container().events
-    refunded, lapsed, offered = events.refund_cancelled(), events.lapse_offers(), events.offer_waitlists()
-    credited = events.settle_rewards()
+    services = bootstrap.container()
+    refunded = services.events.refund_cancelled()
+    lapsed, offered = services.waitlist.lapse_offers(), services.waitlist.offer_waitlists()
+    credited = services.host_rewards.settle_rewards()
     log.info(
         "event settlement",
         extra={

@@ -489,13 +489,15 @@ def test_withdrawing_an_offer_that_lapsed_meanwhile_is_a_4xx_not_500(api, servic
     q = register(api, "q", event["event_id"], waitlist=True).json
     api.post(f"/registrations/{first['registration_id']}/cancel", user="a")
     assert api.get(f"/registrations/{q['registration_id']}", user="q").json["status"] == "offered"
-    repo = services.events._repo
+    from chalicelib.domain.community import move
+
+    repo = services.event_repo  # the one every community service reads through
     original = repo.registration
 
     def stale(reg_id):  # the lapse sweep runs between the cancel's read and its write
         item = original(reg_id)
-        if item and item.get("status") == "offered":
-            repo.end_offer(item, "lapsed")
+        if item and item.status == "offered":
+            repo.end_offer(move(item, "lapsed"))
         return item
 
     monkeypatch.setattr(repo, "registration", stale)
@@ -533,7 +535,7 @@ def test_a_waitlist_entry_made_while_the_event_is_cancelled_is_withdrawn(api, se
 
     event = official(api, capacity=1)
     register(api, "a", event["event_id"])
-    checkout = services.events._checkout
+    checkout = services.checkout  # the one registering places its orders through
     original = checkout.place
 
     def racing(*args, **kwargs):

@@ -123,15 +123,19 @@ def test_partner_routes_can_be_set_from_the_environment(monkeypatch):
 
 
 def test_a_hosts_attendees_are_other_people_checked_in_with_a_ticket_still_paid_for():
-    from chalicelib.domain.community import attendees_checked_in
+    from chalicelib.domain.community import RegistrationRecord, attendees_checked_in
 
     def reg(user, order, checked_in=True, attendees=1):
-        return {
-            "user_id": user,
-            "order_id": order,
-            "attendees": attendees,
-            "checked_in_at": "t" if checked_in else None,
-        }
+        return RegistrationRecord(
+            registration_id=f"r-{user}",
+            event_id="e-1",
+            user_id=user,
+            order_id=order,
+            attendees=attendees,
+            status="ordered" if order else "waiting",
+            checked_in_at="t" if checked_in else None,
+            created_at="t",
+        )
 
     registrations = [
         reg("a", "o1", attendees=4),  # one person, whatever the group's size
