@@ -156,19 +156,18 @@ def policy_differences(table: Any) -> list[AnyDifference]:
     if head is None:
         return []  # nothing changed yet: version 1 from the settings
     found: list[AnyDifference] = []
-    instants = [e["effective_from"] for e in head["entries"]]
+    instants = [s.effective_from for s in head.schedule]
     if len(set(instants)) != len(instants):
         found.append(PolicyDifference(0, f"two versions take effect at one instant: {sorted(instants)}"))
-    for entry in head["entries"]:
-        number = int(entry["version"])
-        version = repo.get(number)
+    for entry, policy in head.entries:
+        version = repo.get(entry.version)
         if version is None:
-            found.append(PolicyDifference(number, "is scheduled but was never written"))
-        elif version["status"] != "scheduled":
-            found.append(PolicyDifference(number, f"is scheduled but its own status is {version['status']}"))
-        elif (version["effective_from"], version["policy"]) != (entry["effective_from"], entry["policy"]):
-            found.append(PolicyDifference(number, "the schedule holds another effective_from or policy than it"))
-    if head["entries"] and repo.get(1) is None:
+            found.append(PolicyDifference(entry.version, "is scheduled but was never written"))
+        elif version.status != "scheduled":
+            found.append(PolicyDifference(entry.version, f"is scheduled but its own status is {version.status}"))
+        elif (version.entry, version.policy) != (entry, policy):
+            found.append(PolicyDifference(entry.version, "the schedule holds another effective_from or policy than it"))
+    if head.entries and repo.get(1) is None:
         found.append(PolicyDifference(1, "the schedule exists but version 1 was never written"))
     return found
 

@@ -427,3 +427,38 @@ def dry_run(
         covers="task completions (caps, per_day and tiers replayed in order, per user and day), referrals, design "
         "rewards, royalties and event rewards; grants and red envelopes are not priced by the policy",
     )
+
+
+# -- what the store holds ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class VersionRecord:
+    """A version as stored: its policy never changes; its status is draft until it is scheduled."""
+
+    version: int
+    status: Literal["draft", "scheduled"]
+    effective_from: str
+    note: str
+    created_by: str
+    created_at: str
+    policy: Policy
+
+    @property
+    def entry(self) -> Scheduled:
+        return Scheduled(self.version, self.effective_from)
+
+
+@dataclass(frozen=True)
+class Head:
+    """The schedule every container reads: each version in force or waiting, with its policy."""
+
+    revision: int
+    next_version: int
+    entries: tuple[tuple[Scheduled, Policy], ...]
+    founded: bool = True  # False: nothing was written yet (version 1 from the settings)
+
+    @property
+    def schedule(self) -> list[Scheduled]:
+        return [s for s, _ in self.entries]
+
+    def policy_of(self, version: int) -> Policy:
+        return next(p for s, p in self.entries if s.version == version)

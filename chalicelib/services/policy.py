@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Optional
+from dataclasses import replace
+from typing import Callable, Optional
 
 from chalicelib.adapters.audit_repo import AuditRepository
 from chalicelib.adapters.clock import Clock, iso
@@ -33,9 +34,8 @@ class PolicyBook:
         self._clock = clock
         self._first = first  # version 1: the deploy-time defaults
         self._lock = threading.Lock()
-        self._entries: list[tuple[rules.Scheduled, rules.Policy]] = []
+        self._entries: tuple[tuple[rules.Scheduled, rules.Policy], ...] = ()
         self._read_at: Optional[dt.datetime] = None
-        self._parsed: dict[int, rules.Policy] = {}  # a version's policy never changes: parse it once
 
     def first(self) -> rules.Policy:
         return self._first()
@@ -52,15 +52,14 @@ class PolicyBook:
         found = rules.in_force([s for s, _ in entries], iso(moment))
         return next(e for e in entries if e[0] == found)
 
-    def entries(self) -> list[tuple[rules.Scheduled, rules.Policy]]:
+    def entries(self) -> tuple[tuple[rules.Scheduled, rules.Policy], ...]:
         now = self._clock.now()
         with self._lock:
-            fresh = self._read_at is not None and abs(now - self._read_at) < dt.timedelta(
-                seconds=rules.SCHEDULE_CACHE_S
-            )
-            if fresh:
+            age = abs(now - self._read_at) if self._read_at is not None else None
+            if age is not None and age < dt.timedelta(seconds=rules.SCHEDULE_CACHE_S):
                 return self._entries
-        entries = self._load()
+        head = self._repo.head(consistent=False)
+        entries = head.entries if head else ((rules.Scheduled(1, FOREVER), self._first()),)
         with self._lock:
             self._entries, self._read_at = entries, now
         return entries
@@ -69,18 +68,6 @@ class PolicyBook:
         """This container changed the schedule: read it again on the next request."""
         with self._lock:
             self._read_at = None
-
-    def _load(self) -> list[tuple[rules.Scheduled, rules.Policy]]:
-        head = self._repo.head(consistent=False)
-        if head is None:
-            return [(rules.Scheduled(1, FOREVER), self._first())]
-        loaded = []
-        for entry in head["entries"]:
-            version = int(entry["version"])
-            if version not in self._parsed:
-                self._parsed[version] = rules.Policy.model_validate(entry["policy"])
-            loaded.append((rules.Scheduled(version, entry["effective_from"]), self._parsed[version]))
-        return loaded
 
 
 class PolicyService:
@@ -104,23 +91,20 @@ class PolicyService:
     def overview(self) -> rules.PolicyOverview:
         now = iso(self._clock.now())
         head = self._head()
-        schedule = _schedule(head)
-        current = rules.in_force(schedule, now)
-        waiting = [s for s in schedule if s.effective_from > now]
-        versions = {v["version"]: v for v in self._versions([current.version, *(s.version for s in waiting)])}
+        current = rules.in_force(head.schedule, now)
+        waiting = [s for s in head.schedule if s.effective_from > now]
         return rules.PolicyOverview(
-            in_force=self._view(versions[current.version], schedule, now),
-            scheduled=[self._view(versions[s.version], schedule, now) for s in waiting],
+            in_force=_view(self._existing(current.version), head, now),
+            scheduled=[_view(self._existing(s.version), head, now) for s in waiting],
         )
 
     def page(self, limit: int, cursor: Optional[str]) -> rules.VersionPage:
         now, head = iso(self._clock.now()), self._head()
-        if head.get("founded") is False:  # nothing changed yet: the history is version 1
-            return rules.VersionPage(items=[self._view(self._first_version(), _schedule(head), now)], next_cursor=None)
-        items, last = self._repo.page(limit, self._cursors.decode(cursor, SCOPE))
-        schedule = _schedule(head)
+        if not head.founded:  # nothing changed yet: the history is version 1
+            return rules.VersionPage(items=[_view(self._first_version(), head, now)], next_cursor=None)
+        records, last = self._repo.page(limit, self._cursors.decode(cursor, SCOPE))
         return rules.VersionPage(
-            items=[self._view(i, schedule, now) for i in items], next_cursor=self._cursors.encode(last, SCOPE)
+            items=[_view(r, head, now) for r in records], next_cursor=self._cursors.encode(last, SCOPE)
         )
 
     def tasks(self) -> rules.TaskList:
@@ -132,8 +116,7 @@ class PolicyService:
         """What the last `days` Shanghai days would have issued under version `number`, against what they issued:
         every task completion replayed (per user and day, in order, with the version's caps, per_day and tiers),
         every lever-priced ledger entry repriced against the version that priced it."""
-        version = self._existing(number)
-        new = rules.Policy.model_validate(version["policy"])
+        new = self._existing(number).policy
         last = dt.datetime.fromisoformat(shanghai_day(self._clock.now()))
         dates = [(last - dt.timedelta(days=n)).date().isoformat() for n in range(days - 1, -1, -1)]
         with ThreadPoolExecutor(max_workers=8) as pool:  # 2 × 4 Queries a day, each waiting on DynamoDB
@@ -148,20 +131,16 @@ class PolicyService:
 
     def _history(self) -> Callable[[str], rules.Policy]:
         """The policy that was in force at any instant, from every version ever scheduled."""
-        head = self._head()
-        versions: list[dict[str, Any]] = []
-        start: Optional[dict[str, Any]] = None
-        while head.get("founded") is not False:
-            page, start = self._repo.page(100, start)
-            versions += page
+        records: list[rules.VersionRecord] = []
+        start: Optional[dict[str, object]] = None
+        while self._head().founded:
+            found, start = self._repo.page(100, start)
+            records += found
             if start is None:
                 break
-        if not versions:
-            versions = [self._first_version()]
-        kept = [v for v in versions if v["status"] != "draft"]
-        schedule = [rules.Scheduled(int(v["version"]), v["effective_from"]) for v in kept]
-        policies = {int(v["version"]): rules.Policy.model_validate(v["policy"]) for v in kept}
-        return lambda at: policies[rules.in_force(schedule, at).version]
+        kept = [r for r in records or [self._first_version()] if r.status != "draft"]
+        policies = {r.version: r.policy for r in kept}
+        return lambda at: policies[rules.in_force([r.entry for r in kept], at).version]
 
     # -- changing ----------------------------------------------------------------------------
     def create(self, actor: str, body: rules.VersionInput) -> rules.PolicyVersion:
@@ -171,94 +150,59 @@ class PolicyService:
         def attempt() -> rules.PolicyVersion:
             head = self._head()
             now = iso(self._clock.now())
+            draft = rules.VersionRecord(
+                head.next_version, "draft", body.effective_from, body.note, actor, now, body.policy
+            )
             tx = self._repo.begin()
-            number = int(head["next_version"])
-            founding = head.get("founded") is False
-            if founding:  # the first change writes version 1 and the head, already counting this draft
-                self._repo.found(tx, self._first_version(), {**_head_item(head), "next_version": number + 1})
-            version = {
-                "version": number,
-                "status": "draft",
-                "effective_from": body.effective_from,
-                "note": body.note,
-                "created_by": actor,
-                "created_at": now,
-                "policy": body.policy.model_dump(mode="json"),
-            }
-            self._repo.add_draft(tx, version, None if founding else number)
-            self._audit.record(tx, actor, "policy.draft", str(number), None, _audited(version), now)
+            if not head.founded:  # the first change writes version 1 and the head, already counting this draft
+                self._repo.found(tx, self._first_version(), replace(head, next_version=draft.version + 1))
+            self._repo.add_draft(tx, draft, head.next_version if head.founded else None)
+            self._audit.record(tx, actor, "policy.draft", str(draft.version), None, _audited(draft), now)
             tx.commit()
-            schedule = _schedule(head)
-            before = self._policy_of(head, rules.in_force(schedule, body.effective_from).version)
-            view = self._view(version, schedule, now)
-            return view.model_copy(update={"diff": rules.diff(before, body.policy)})
+            before = head.policy_of(rules.in_force(head.schedule, body.effective_from).version)
+            return _view(draft, head, now).model_copy(update={"diff": rules.diff(before, body.policy)})
 
         return on_lost_race(attempt, "the policy")
 
     def schedule(self, actor: str, number: int) -> rules.PolicyVersion:
         """The draft takes effect at its effective_from (at least a minute ahead). Two merchandisers scheduling at
         once: the first wins, the other gets 409 conflict and reads the new schedule."""
-        version = self._existing(number)
+        draft = self._existing(number)
         head = self._head()
         now = iso(self._clock.now())
-        if version["status"] != "draft":
-            raise Conflict(
-                f"version {number} is {version['status']}: only a draft can be scheduled", {"version": number}
-            )
-        schedule = _schedule(head)
-        problem = rules.schedule_problem(schedule, version["effective_from"], now)
+        if draft.status != "draft":
+            raise Conflict(f"version {number} is {draft.status}: only a draft can be scheduled", {"version": number})
+        problem = rules.schedule_problem(head.schedule, draft.effective_from, now)
         if problem:
-            raise TooSoon(problem, {"effective_from": version["effective_from"], "now": now})
-        current = rules.in_force(schedule, now)
-        kept = [e for e in head["entries"] if e["effective_from"] > now or int(e["version"]) == current.version]
-        entry = {"version": number, "effective_from": version["effective_from"], "policy": version["policy"]}
-        entries = sorted([*kept, entry], key=lambda e: e["effective_from"])
+            raise TooSoon(problem, {"effective_from": draft.effective_from, "now": now})
+        current = rules.in_force(head.schedule, now)
+        kept = [(s, p) for s, p in head.entries if s.effective_from > now or s == current]
+        entries = tuple(sorted([*kept, (draft.entry, draft.policy)], key=lambda e: e[0].effective_from))
         changed = Conflict("the schedule changed while you were scheduling; reload it", {"version": number})
         tx = self._repo.begin()
-        self._repo.schedule(tx, number, entries, int(head["revision"]), on_conflict=changed, on_not_draft=changed)
-        self._audit.record(
-            tx,
-            actor,
-            "policy.schedule",
-            str(number),
-            {"status": "draft"},
-            {"status": "scheduled", **_audited(version)},
-            now,
-        )
+        self._repo.schedule(tx, number, entries, head.revision, on_conflict=changed, on_not_draft=changed)
+        after = {"status": "scheduled", **_audited(draft)}
+        self._audit.record(tx, actor, "policy.schedule", str(number), {"status": "draft"}, after, now)
         try:
             tx.commit()
         except LostRace:
             raise changed from None
         self._book.forget()
-        return self._view({**version, "status": "scheduled"}, _schedule({**head, "entries": entries}), now)
+        return _view(replace(draft, status="scheduled"), replace(head, entries=entries), now)
 
     # -- helpers -----------------------------------------------------------------------------
-    def _head(self) -> dict[str, Any]:
+    def _head(self) -> rules.Head:
         head = self._repo.head()
         if head is not None:
             return head
-        return {
-            "founded": False,
-            "revision": 0,
-            "next_version": 2,
-            "entries": [{"version": 1, "effective_from": FOREVER, "policy": self._first_policy_json()}],
-        }
+        return rules.Head(0, 2, ((rules.Scheduled(1, FOREVER), self._book.first()),), founded=False)
 
-    def _first_policy_json(self) -> dict[str, Any]:
-        return self._book.first().model_dump(mode="json")
+    def _first_version(self) -> rules.VersionRecord:
+        return rules.VersionRecord(
+            1, "scheduled", FOREVER, "the deploy-time defaults", "settings", FOREVER, self._book.first()
+        )
 
-    def _first_version(self) -> dict[str, Any]:
-        return {
-            "version": 1,
-            "status": "scheduled",
-            "effective_from": FOREVER,
-            "note": "the deploy-time defaults",
-            "created_by": "settings",
-            "created_at": FOREVER,
-            "policy": self._first_policy_json(),
-        }
-
-    def _existing(self, number: int) -> dict[str, Any]:
+    def _existing(self, number: int) -> rules.VersionRecord:
         found = self._repo.get(number) if number > 0 else None
         if found is None and number == 1:
             return self._first_version()
@@ -266,30 +210,22 @@ class PolicyService:
             raise NotFound(f"no policy version {number}", {"version": number})
         return found
 
-    def _versions(self, numbers: list[int]) -> list[dict[str, Any]]:
-        return [self._existing(n) for n in dict.fromkeys(numbers)]
 
-    def _policy_of(self, head: dict[str, Any], number: int) -> rules.Policy:
-        entry = next(e for e in head["entries"] if int(e["version"]) == number)
-        return rules.Policy.model_validate(entry["policy"])
-
-    @staticmethod
-    def _view(version: dict[str, Any], schedule: list[rules.Scheduled], now: str) -> rules.PolicyVersion:
-        status = version["status"]
-        if status != "draft":
-            entry = rules.Scheduled(int(version["version"]), version["effective_from"])
-            status = rules.status_at(entry, schedule, now) if entry in schedule else "superseded"
-        fields = {k: version[k] for k in ("version", "effective_from", "note", "created_by", "created_at", "policy")}
-        return rules.PolicyVersion.model_validate({**fields, "status": status})
-
-
-def _schedule(head: dict[str, Any]) -> list[rules.Scheduled]:
-    return [rules.Scheduled(int(e["version"]), e["effective_from"]) for e in head["entries"]]
+def _view(record: rules.VersionRecord, head: rules.Head, now: str) -> rules.PolicyVersion:
+    """A version as merchandisers see it: its status now (a scheduled one is waiting, in force or superseded)."""
+    status: rules.VersionStatus = record.status
+    if record.status == "scheduled":
+        status = rules.status_at(record.entry, head.schedule, now) if record.entry in head.schedule else "superseded"
+    return rules.PolicyVersion(
+        version=record.version,
+        status=status,
+        effective_from=record.effective_from,
+        note=record.note,
+        created_by=record.created_by,
+        created_at=record.created_at,
+        policy=record.policy,
+    )
 
 
-def _head_item(head: dict[str, Any]) -> dict[str, Any]:
-    return {k: head[k] for k in ("revision", "next_version", "entries")}
-
-
-def _audited(version: dict[str, Any]) -> dict[str, Any]:
-    return {k: version[k] for k in ("version", "effective_from", "note")}
+def _audited(record: rules.VersionRecord) -> dict[str, object]:
+    return {"version": record.version, "effective_from": record.effective_from, "note": record.note}
