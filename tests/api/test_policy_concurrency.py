@@ -52,3 +52,42 @@ def test_ten_completions_of_a_task_at_once_are_paid_exactly_its_per_day(live_api
     paid = [r.json["points_awarded"] for r in replies if r.json["points_awarded"]]
     assert len(paid) == per_day
     assert live_api.get("/me", user=owner).json["points"]["available"] == sum(paid)
+
+
+def test_earnings_racing_an_effective_from_never_pay_past_the_cap_in_force_at_each_instant(services):
+    """Two containers, one a millisecond before a new version takes effect (fan cap 3) and one a millisecond after
+    (fan cap 10), pay one fan's 64 task completions at once: the old side never pays past 3 in total, both sides
+    together never past 10, and every point is in the ledger."""
+    import copy
+
+    from chalicelib.bootstrap import Container
+    from chalicelib.domain.points import EarnRequest
+    from chalicelib.domain.policy import VersionInput
+    from tests.helpers import FakeClock
+
+    switch = "2026-12-06T04:00:00.000Z"  # noon in Shanghai: the same earning day either side
+    setup = FakeClock()
+    setup.set("2026-12-06T03:00:00.000Z")
+    admin = Container(services.settings, clock=setup, boto_session=services.boto_session)
+    policy = copy.deepcopy(admin.policy.overview().in_force.policy.model_dump(mode="json"))
+    policy["daily_caps"]["fan"] = 10
+    draft = admin.policy.create("merch", VersionInput.model_validate({"policy": policy, "effective_from": switch,
+                                                                      "note": "race"}))  # fmt: skip
+    admin.policy.schedule("merch", draft.version)
+    before, after = FakeClock(), FakeClock()
+    before.set("2026-12-06T03:59:59.999Z")
+    after.set(switch)
+    old = Container(services.settings, clock=before, boto_session=services.boto_session)
+    new = Container(services.settings, clock=after, boto_session=services.boto_session)
+    fan = uid("fan")
+
+    def earn(i: int) -> tuple[int, int]:
+        side = i % 2
+        body = EarnRequest(user_id=fan, task="comment", ref=f"c{i}")  # 1 point each, per_day 10
+        return side, (old, new)[side].points.earn(body).points_awarded
+
+    paid = parallel(64, earn)
+    old_paid = sum(p for side, p in paid if side == 0)
+    total = sum(p for _, p in paid)
+    assert old_paid <= 3 and total == 10, paid
+    assert services.user_repo.ledger_sums(fan) == (10, 0)
