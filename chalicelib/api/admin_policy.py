@@ -56,6 +56,7 @@ def versions(ctx: Ctx) -> VersionPage:
     tag="policy",
     summary="A draft of a whole new policy with its effective date, and its diff against the version that "
     "would be in force then",
+    errors=("conflict",),
 )
 def create_version(ctx: Ctx) -> PolicyVersion:
     return ctx.services.policy.create(ctx.user_id, ctx.body)

@@ -19,8 +19,9 @@ bp = Blueprint(__name__)
     body=EarnRequest,
     response=Awarded,
     tag="points",
-    summary="Award a community task (post, comment, share, feedback) under the daily cap; "
-    "the same (user, task, ref) pays once and returns the first result",
+    summary="Award a task of the policy in force (GET /admin/tasks): capped or not, at most per_day a Shanghai day, "
+    "with its contribution; the same (user, task, ref) pays once and returns the first result",
+    errors=("unknown_task",),
 )
 def earn(ctx: Ctx) -> Awarded:
     return ctx.services.points.earn(ctx.body)
