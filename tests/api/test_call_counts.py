@@ -67,3 +67,12 @@ def test_a_points_paid_event_registration_costs_what_an_order_costs(api, service
     )
     assert r.status == 201 and r.json["status"] == "confirmed"
     assert calls == Counter({"BatchGetItem": 1, "TransactWriteItems": 1})
+
+
+def test_a_check_in_reads_the_profile_and_writes_once_the_policy_costs_nothing_per_request(api, services):
+    api.post("/me/checkins", user="early")  # warm: this container has read the policy's schedule (once a minute)
+    api.get("/me", user="later")  # and knows this user (a first call creates the profile)
+    calls = count_calls(services)
+    r = api.post("/me/checkins", user="later")
+    assert r.status == 201 and r.json["points_awarded"] == 2
+    assert calls == Counter({"GetItem": 1, "TransactWriteItems": 1})
