@@ -130,10 +130,11 @@ class UserRepository:
         )
         tx.commit()
 
-    def born_on(self, birthday: str) -> list[str]:
-        """Users whose birthday is `birthday` (MM-DD): one Query per work partition."""
+    def born_on(self, birthday: str) -> list[tuple[str, str]]:
+        """(user, when the birthday was set) of users whose birthday is `birthday` (MM-DD): one Query per work
+        partition."""
         return [
-            i["user_id"]
+            (i["user_id"], i["set_at"])
             for n in range(COMPLETION_PARTITIONS)
             for i in self._table.partition("gsi1", f"BIRTHDAY#{birthday}#{n}")
         ]

@@ -273,6 +273,7 @@ class Referral(Model):
 
 # -- occasions: a user's birthday (the seed's 车主生日关怀) ---------------------------------------------------
 BIRTHDAY_CHANGE_DAYS = 365  # a birthday may be changed once a year (so it cannot be moved to collect twice)
+BIRTHDAY_NOTICE_DAYS = 30  # a birthday set closer to the day than this waits a year (new accounts farming it)
 
 
 class ProfileInput(Strict):

@@ -51,9 +51,12 @@ class OccasionService:
         if occasion is None:
             return 0
         day = rules.shanghai_day(now)
+        known_by = iso(now - dt.timedelta(days=rules.BIRTHDAY_NOTICE_DAYS))
         granted = 0
         for birthday in rules.birthdays_on(day):
-            for user_id in self._users.born_on(birthday):
+            for user_id, set_at in self._users.born_on(birthday):
+                if set_at > known_by:  # set (or an account made) just before the day: next year
+                    continue
                 body = GrantInput(
                     user_id=user_id, points=occasion.points, reason="birthday", ref=f"birthday:{day[:4]}:{user_id}"
                 )

@@ -62,18 +62,29 @@ def test_a_birthday_that_is_not_a_day_is_400(api, pinned, birthday):
 
 def test_birthday_points_arrive_on_the_day_once_a_year_from_the_campaign(api, services, pinned):
     campaign = with_birthday_points(api, pinned, 88, 10_000)
-    api.put("/me/profile", {"birthday": "12-07"}, user="fan-b3")
-    api.put("/me/profile", {"birthday": "12-08"}, user="fan-b4")
-    pinned.set("2026-12-06T15:59:59.000Z")  # 23:59:59 on 12-06 in Shanghai: nobody's birthday yet
+    api.put("/me/profile", {"birthday": "01-10"}, user="fan-b3")  # 35 days ahead
+    api.put("/me/profile", {"birthday": "01-11"}, user="fan-b4")
+    pinned.set("2027-01-09T15:59:59.000Z")  # 23:59:59 on 01-09 in Shanghai: nobody's birthday yet
     assert workers.grant_birthdays() == 0
-    pinned.set("2026-12-06T16:00:00.000Z")  # 00:00 on 12-07
+    pinned.set("2027-01-09T16:00:00.000Z")  # 00:00 on 01-10
     assert workers.grant_birthdays() == 1
     workers.grant_birthdays()  # the hourly run again: nothing twice
     assert (balance(api, "fan-b3"), balance(api, "fan-b4")) == (88, 0)
     assert api.merch("GET", f"/admin/campaigns/{campaign}").json["issued_points"] == 88
-    pinned.set("2027-12-07T01:00:00.000Z")  # a year later: again
+    pinned.set("2028-01-10T01:00:00.000Z")  # a year later: again
     workers.grant_birthdays()
     assert balance(api, "fan-b3") == 176
+
+
+def test_a_birthday_set_just_before_the_day_waits_a_year(api, pinned):
+    """A brand-new account cannot set tomorrow as its birthday and collect: a birthday counts from 30 days after
+    it was set."""
+    with_birthday_points(api, pinned, 88, 10_000)
+    api.put("/me/profile", {"birthday": "12-07"}, user="fan-new")  # set on 12-06
+    pinned.set("2026-12-07T01:00:00.000Z")
+    assert workers.grant_birthdays() == 0 and balance(api, "fan-new") == 0
+    pinned.set("2027-12-07T01:00:00.000Z")
+    assert workers.grant_birthdays() == 1 and balance(api, "fan-new") == 88
 
 
 def test_a_leap_day_birthday_is_celebrated_on_the_28th_in_other_years_and_the_budget_is_never_passed(
