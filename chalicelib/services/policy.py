@@ -133,14 +133,14 @@ class PolicyService:
         """The policy that was in force at any instant, from every version ever scheduled."""
         records: list[rules.VersionRecord] = []
         start: Optional[dict[str, object]] = None
-        while self._head().founded:
+        founded = self._repo.head() is not None  # nothing written yet: version 1 alone
+        while founded:
             found, start = self._repo.page(100, start)
             records += found
-            if start is None:
-                break
+            founded = start is not None
         kept = [r for r in records or [self._first_version()] if r.status != "draft"]
-        policies = {r.version: r.policy for r in kept}
-        return lambda at: policies[rules.in_force([r.entry for r in kept], at).version]
+        schedule, policies = [r.entry for r in kept], {r.version: r.policy for r in kept}
+        return lambda at: policies[rules.in_force(schedule, at).version]
 
     # -- changing ----------------------------------------------------------------------------
     def create(self, actor: str, body: rules.VersionInput) -> rules.PolicyVersion:
