@@ -57,8 +57,10 @@ async function render() {
   const { section, id, params } = address();
   drawChrome(section);
   if (!signedIn()) { showSignIn(); return false; }
-  const root = main();
-  fill(root, h("p", {}, t("loading")));
+  // Each render draws into a box of its own: a slower, older render (an address or language changed meanwhile)
+  // finishes into a box no longer on the page, never over the newer one.
+  const root = h("div", { class: "screen" }, h("p", {}, t("loading")));
+  fill(main(), root);
   const screen = SCREENS[section];
   try {
     await (id && screen.item ? screen.item : screen.list)(root, { id, params, refresh: render });

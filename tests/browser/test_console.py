@@ -531,6 +531,34 @@ def test_a_copy_of_version_1_from_the_history_opens_the_editor_with_its_values(p
     assert page.evaluate("() => window.__pwned") is None and page.locator("img[src='x']").count() == 0
 
 
+def test_a_slow_answer_to_an_older_render_never_replaces_the_newer_screen(page, live_server, live_api):
+    """What a flaky run showed us: switching the language while a screen was still loading drew the screen twice,
+    and the older draw, finishing last, wiped out the editor the merchandiser had opened on the newer one."""
+    c = console(page, live_server)
+    c.sign_in(merch_token(live_api))
+    expect(page.get_by_role("heading", name="Catalog")).to_be_visible()
+    held: list[Any] = []
+
+    def hold_the_first(route: Any) -> None:
+        if held:
+            route.continue_()
+        else:
+            held.append(route)  # answered at the end of the test, after the newer screen is in use
+
+    page.route(f"{live_server['url']}/admin/policy", hold_the_first)
+    c.go("Policy")
+    page.get_by_role("button", name="中文").click()
+    page.get_by_role("button", name="起草新版本").click()
+    editor = page.get_by_role("heading", name="新版本：复制自版本 1")
+    expect(editor).to_be_focused()
+    assert len(held) == 1
+    with page.expect_response(f"{live_server['url']}/admin/policy"):
+        held[0].continue_()
+    page.evaluate("() => new Promise((done) => setTimeout(done, 100))")  # the older render's last step runs
+    expect(editor).to_be_visible()
+    page.unroute_all(behavior="wait")
+
+
 def test_the_policy_screen_speaks_chinese_after_switching_language(page, live_server, live_api):
     c = console(page, live_server)
     c.sign_in(merch_token(live_api))
