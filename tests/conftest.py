@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -57,12 +58,23 @@ def make_settings(ddb_endpoint: str, prefix: str, sqs_endpoint: str = "http://12
 BOTO_SESSION = boto3.session.Session(region_name="cn-north-1")
 
 
-def make_container(endpoints: dict[str, str], prefix: str = "", clock: Any = None) -> Container:
-    """Fresh tables and queues under a new prefix, created from infra/template.json."""
+class LazyQueues(Container):
+    """The app's container on a test's own tables, whose queues are made the first time something in the test uses
+    SQS: most tests never do, and making the seven queues on the local SQS costs about 90 ms a test."""
+
+    @cached_property
+    def sqs(self) -> Any:
+        client = Container.sqs.func(self)  # type: ignore[attr-defined]
+        provision.create_queues(client, self.settings.prefix)
+        return client
+
+
+def make_container(endpoints: dict[str, str], prefix: str = "", clock: Any = None, streams: bool = False) -> Container:
+    """Fresh tables under a new prefix, created from infra/template.json (and its queues, on first use); the store
+    table has its stream only with `streams` (a test that reads it is marked `streams`: see infra/provision.py)."""
     settings = make_settings(endpoints["dynamodb"], prefix or uid("t"), endpoints["sqs"])
-    container = Container(settings, clock=clock, boto_session=BOTO_SESSION)
-    provision.create_tables(container.dynamodb, container.settings.prefix)
-    provision.create_queues(container.sqs, container.settings.prefix)
+    container = LazyQueues(settings, clock=clock, boto_session=BOTO_SESSION)
+    provision.create_tables(container.dynamodb, container.settings.prefix, streams=streams)
     return container
 
 
@@ -77,9 +89,11 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def services(endpoints: dict[str, str], clock: FakeClock) -> Iterator[Container]:
-    """A fresh, empty set of tables and queues for one test, wired as the app's container."""
-    container = make_container(endpoints, clock=clock)
+def services(request: pytest.FixtureRequest, endpoints: dict[str, str], clock: FakeClock) -> Iterator[Container]:
+    """A fresh, empty set of tables and queues for one test, wired as the app's container (its table streamed if
+    the test is marked `streams`)."""
+    streams = request.node.get_closest_marker("streams") is not None
+    container = make_container(endpoints, clock=clock, streams=streams)
     bootstrap.use(container)
     yield container
     bootstrap.use(None)
@@ -123,7 +137,8 @@ def api(services: Container, tokens: Tokens) -> ApiClient:
 def live_server(endpoints: dict[str, str]) -> Iterator[dict[str, Any]]:
     """A real `chalice local` process (threaded HTTP) on its own tables, for concurrent requests."""
     prefix = uid("live")
-    container = make_container(endpoints, prefix)
+    container = make_container(endpoints, prefix, streams=True)  # the console's report test drains it
+    provision.create_queues(container.sqs, prefix)  # made now (idempotent): the server sends to them
     port = localstack.free_port()
     env = {
         **os.environ,

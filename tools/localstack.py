@@ -53,6 +53,7 @@ def start_dynamodb(port: int, db_path: Optional[Path] = None) -> subprocess.Pope
         "-port",
         str(port),
         "-sharedDb",
+        "-disableTelemetry",  # no calls out of a machine that may have no network
         *storage,
     ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=str(home))

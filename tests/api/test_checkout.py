@@ -30,6 +30,7 @@ def test_quote_prices_from_the_store_and_changes_nothing(api, services, shop):
     assert stock(services, shop["mixed"]) == 10 and balance(api, "buyer") == {"available": 3000, "held": 0}
 
 
+@pytest.mark.streams
 def test_pure_points_order_is_paid_at_once_and_emits_order_paid(api, services, shop):
     give_points(services, "buyer", 5000)
     r = place(api, "buyer", order_body((shop["mixed"], 1), (shop["points_only"], 2), points=2990))
@@ -51,6 +52,7 @@ def test_pure_points_order_is_paid_at_once_and_emits_order_paid(api, services, s
     assert events[0]["order"]["shipping_address"]["city"] == "Shanghai"
 
 
+@pytest.mark.streams
 def test_points_plus_cash_holds_until_the_payment_succeeds(api, services, shop):
     give_points(services, "buyer", 1000)
     r = place(api, "buyer", order_body((shop["mixed"], 1), points=1000))

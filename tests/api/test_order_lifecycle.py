@@ -43,6 +43,7 @@ def paid_points_order(api, services, sku, user="buyer", qty=1):
     return order
 
 
+@pytest.mark.streams
 def test_cancelling_a_pending_order_releases_everything(api, services, sku):
     give_points(services, "buyer", 900)
     order = place(api, "buyer", order_body((sku, 3), points=900)).json
@@ -54,6 +55,7 @@ def test_cancelling_a_pending_order_releases_everything(api, services, sku):
     assert (again.status, again.error_code) == (409, "not_cancellable")
 
 
+@pytest.mark.streams
 def test_cancelling_a_paid_order_refunds_points_and_cash_and_tells_partners(api, services, sku):
     give_points(services, "buyer", 1000)
     order = place(api, "buyer", order_body((sku, 1), points=1000)).json
@@ -65,6 +67,7 @@ def test_cancelling_a_paid_order_refunds_points_and_cash_and_tells_partners(api,
     assert [e["type"] for e in queued_events(services)] == ["order.paid", "order.cancelled"]
 
 
+@pytest.mark.streams
 def test_shipped_orders_cannot_be_cancelled_but_can_be_refunded_without_stock_back(api, services, sku):
     order = paid_points_order(api, services, sku)
     assert (
@@ -175,6 +178,7 @@ def use_sqs(services, client) -> None:
         services.__dict__.pop(built, None)
 
 
+@pytest.mark.streams
 def test_the_request_path_never_calls_sqs_and_sqs_down_loses_no_event(api, services):
     """SQS stopped during 20 orders: every order commits, the stream consumer's batches fail and are delivered
     again, and once SQS is back each event reaches the queue exactly once, in order per order."""
@@ -200,6 +204,7 @@ def test_the_request_path_never_calls_sqs_and_sqs_down_loses_no_event(api, servi
     assert len({e["event_id"] for e in events}) == 20 and queued_events(services) == []
 
 
+@pytest.mark.streams
 def test_a_stream_record_delivered_twice_reaches_the_queue_once(api, services, sku):
     order = paid_points_order(api, services, sku)
     drain_stream(services)
@@ -208,6 +213,7 @@ def test_a_stream_record_delivered_twice_reaches_the_queue_once(api, services, s
     assert [e["order"]["order_id"] for e in events] == [order["order_id"]], "SQS FIFO deduplicates on the event id"
 
 
+@pytest.mark.streams
 def test_a_malformed_outbox_item_is_parked_for_repair_without_blocking_the_events_after_it(api, services, sku):
     services.table.client.put_item(
         TableName=services.table.name,

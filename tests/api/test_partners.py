@@ -42,6 +42,7 @@ def ship(api, order_id, partner, tracking="SF00001", **extra):
     )
 
 
+@pytest.mark.streams
 def test_each_partner_receives_one_event_with_only_its_lines_and_the_address(api, services, mixed):
     order = mixed["order"]
     received = {partner: queued_events(services, partner) for partner in ("warehouse", "fresh", "hotels")}
@@ -61,6 +62,7 @@ def test_each_partner_receives_one_event_with_only_its_lines_and_the_address(api
         assert "points_applied" not in event["order"] and "designer_id" not in event["order"]["lines"][0]
 
 
+@pytest.mark.streams
 def test_partners_ship_their_own_lines_and_the_order_is_partially_shipped_until_all_have(api, services, mixed):
     order_id = mixed["order"]["order_id"]
     queued_events(services)  # the order.paid events, read
@@ -97,6 +99,7 @@ def test_partners_ship_their_own_lines_and_the_order_is_partially_shipped_until_
     assert shopper["status"] == "shipped" and shopper["shipment"]["tracking_number"] == "SF00003"
 
 
+@pytest.mark.streams
 def test_a_partner_cannot_see_or_ship_another_partners_order(api, services):
     sku = add_product(services, price_fen=19900, stock=5, category="tech")
     give_points(services, "buyer", 1990)
@@ -116,6 +119,7 @@ def test_a_partner_cannot_see_or_ship_another_partners_order(api, services):
     assert queued_events(services, "hotels") == [] and len(queued_events(services, "warehouse")) == 1
 
 
+@pytest.mark.streams
 def test_a_parcel_reported_twice_is_one_shipment_and_a_mixed_report_is_refused(api, services, mixed):
     order_id = mixed["order"]["order_id"]
     queued_events(services)
@@ -129,6 +133,7 @@ def test_a_parcel_reported_twice_is_one_shipment_and_a_mixed_report_is_refused(a
     assert [e["type"] for e in queued_events(services, "warehouse")] == ["order.shipped"]
 
 
+@pytest.mark.streams
 def test_refunding_a_partially_shipped_order_returns_stock_only_for_what_never_left(api, services, mixed):
     order_id = mixed["order"]["order_id"]
     ship(api, order_id, "fresh")

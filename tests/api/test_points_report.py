@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from chalicelib import workers
 from chalicelib.adapters.dynamo import key
 from chalicelib.adapters.report_repo import report_pk
@@ -31,6 +33,7 @@ def day_of(report, day):
     return next(d for d in report["days"] if d["day"] == day)
 
 
+@pytest.mark.streams
 def test_a_day_of_grants_orders_and_refunds_adds_up_and_a_redelivered_stream_counts_once(api, services, clock):
     clock.set("2026-11-24T02:00:00Z")  # 10:00 in Shanghai
     tea = add_product(services, price_fen=2000, stock=20, category="food")
@@ -100,6 +103,7 @@ def test_the_report_answers_bad_ranges_with_a_400_and_fans_with_a_403(api):
     assert len(default["days"]) == 30 and default["opening_outstanding"] == 0
 
 
+@pytest.mark.streams
 def test_sixty_orders_of_one_day_counted_by_four_consumers_at_once_are_each_counted_once(api, services, clock):
     clock.set("2026-11-24T02:00:00Z")
     tea = add_product(services, price_fen=100, stock=100, category="food", cash=False)
@@ -127,6 +131,7 @@ def stream_copy(services):
     return poller(services)[0]
 
 
+@pytest.mark.streams
 def test_a_backfill_counts_entries_the_stream_never_delivered_and_the_stream_then_adds_nothing(api, services, clock):
     from tools.backfill_report import backfill
 

@@ -46,6 +46,7 @@ def test_codes_are_uploaded_once_and_counted_as_stock(api, services):
     assert reconcile(services.dynamodb, services.table)[1] == []
 
 
+@pytest.mark.streams
 def test_a_paid_voucher_order_shows_its_codes_to_the_buyer_and_needs_no_address(api, services):
     _, sku = voucher(api, ["MILKTEA-A", "MILKTEA-B", "MILKTEA-C"])
     fan = uid("fan")

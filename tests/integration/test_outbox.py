@@ -32,6 +32,7 @@ def _received(services) -> list[dict[str, Any]]:
     return [json.loads(m["Body"]) for m in out.get("Messages", [])]
 
 
+@pytest.mark.streams
 def test_the_stream_consumer_sends_each_committed_event_once_in_order(services):
     first, second = _event("2024-05-01T08:00:00.000Z"), _event("2024-05-01T08:00:30.000Z")
     _write(services, first)
@@ -41,6 +42,7 @@ def test_the_stream_consumer_sends_each_committed_event_once_in_order(services):
     assert [b["event_id"] for b in _received(services)] == [first.event_id, second.event_id]
 
 
+@pytest.mark.streams
 def test_an_event_of_a_change_that_did_not_commit_is_never_sent(services):
     taken = uid("taken")
     services.table.put_if_absent({"pk": taken, "sk": "META"})
@@ -61,6 +63,7 @@ def test_no_event_adds_no_write(services):
     assert len(tx) == 0
 
 
+@pytest.mark.streams
 def test_a_batch_reports_the_first_record_the_queue_did_not_take_and_nothing_after_it(services, monkeypatch):
     events = [_event() for _ in range(3)]
     for event in events:
@@ -101,6 +104,7 @@ def test_the_consumer_answers_lambdas_partial_batch_response(services):
     assert workers.publish_outbox([other, record]) == {"batchItemFailures": [{"itemIdentifier": "100"}]}
 
 
+@pytest.mark.streams
 def test_an_event_for_a_partner_without_a_queue_is_parked_and_the_next_one_still_goes_out(services):
     stray = order_event(uid("evt"), "order.paid", "2024-05-01T08:00:00.000Z", order(status="paid"), "nobody")
     good = _event()
