@@ -30,7 +30,7 @@ from chalicelib.domain.envelopes import EnvelopeInput
 from chalicelib.domain.points import CampaignInput, GrantInput
 from chalicelib.settings import Settings
 from infra import provision
-from tools import catalog, cold_start, drop_burst, envelope_burst, launch_day, localstack
+from tools import burst_floor, catalog, cold_start, drop_burst, envelope_burst, launch_day, localstack
 from tools.tokens import mint_local_token
 
 N = int(os.environ.get("BENCH_N", "100"))
@@ -328,15 +328,19 @@ def main() -> int:
 
         cold = cold_start.cold_first_order(env_a, endpoints["dynamodb"], bench.rename, first_orders("cold"))
         prewarmed = cold_start.prewarmed_first_order(env_a, first_orders("snap"))
-        launch = [
-            launch_day.burst(endpoints, f"bench-l{capacity}{run}", capacity, people=400) for capacity in (150, 300)
-        ]  # below and above the sharding threshold (200 places: 16 shards)
-        # 400 people on a 400-share envelope: its shares on 1 shard item, then on 16 (25 shares a shard)
-        envelope = [
-            envelope_burst.burst(endpoints, f"bench-e{most}{run}", shares=400, people=400, max_shards=most)
-            for most in (1, 32)
-        ]
-        drops = [drop_burst.burst(endpoints, f"bench-d{shards}{run}", shards) for shards in (1, 16)]
+        # each burst on a DynamoDB Local of its own, beside its floor (tools/burst_floor.py)
+        launch, envelope, drops = [], [], []
+        for capacity in (150, 300):  # below and above the sharding threshold (200 places: 16 shards)
+            with burst_floor.fresh_dynamodb(endpoints["sqs"]) as fresh:
+                launch.append(launch_day.burst(fresh, f"bench-l{capacity}{run}", capacity, people=400))
+        for most in (1, 32):  # 400 people on a 400-share envelope: its shares on 1 shard item, then on 16
+            with burst_floor.fresh_dynamodb(endpoints["sqs"]) as fresh:
+                envelope.append(
+                    envelope_burst.burst(fresh, f"bench-e{most}{run}", shares=400, people=400, max_shards=most)
+                )
+        for shards in (1, 16):
+            with burst_floor.fresh_dynamodb(endpoints["sqs"]) as fresh:
+                drops.append(drop_burst.burst(fresh, f"bench-d{shards}{run}", shards))
     finally:
         localstack.stop(*procs)
 
@@ -373,7 +377,8 @@ def main() -> int:
     for day in launch:
         print(
             f"launch day, {day['capacity']} places on {day['shards']} shard(s), 400 people at once: "
-            f"{day['seated']} seated, {day['registrations_per_s']:.0f} registrations/s here; busiest partition "
+            f"{day['seated']} seated, {day['registrations_per_s']:.0f} registrations/s here, floor "
+            f"{day['floor_per_s']:.0f}/s (ratio {day['ratio_to_floor']:.2f}); busiest partition "
             f"{day['hot_partition_write_share']:.3f} of all writes; AWS ceiling (modelled) "
             f"{day['aws_ceiling_registrations_per_s']} registrations/s"
         )
@@ -381,7 +386,8 @@ def main() -> int:
         ceiling = e["aws_ceiling"]
         print(
             f"red envelope, {e['shares']} shares on {e['shards']} shard(s), {e['people']} people at once through "
-            f"chalice local: {e['claims']} claims, {e['claims_per_s']:.0f} claims/s here; busiest item "
+            f"chalice local: {e['claims']} claims, {e['claims_per_s']:.0f} claims/s here, floor {e['floor_per_s']:.0f}/s "
+            f"(ratio {e['ratio_to_floor']:.2f}); busiest item "
             f"{e['hot_item_write_share']:.3f} of all writes (target ≤ 1.5/K = {e['target_share']:.3f}), busiest shard "
             f"{e['hot_shard_share_of_shard_writes']:.3f} of shard writes; calls per request "
             f"{e['ddb_calls_per_request']}; AWS ceiling (modelled, shard items of {e['largest_shard_bytes']} bytes) "
@@ -392,7 +398,8 @@ def main() -> int:
     for d in drops:
         print(
             f"limited drop, one SKU's stock on {d['shards']} item(s), {d['buyers']} buyers at once through chalice "
-            f"local: {d['orders_per_s']:.0f} orders/s here; busiest item {d['hot_item_write_share']:.3f} of all writes "
+            f"local: {d['orders_per_s']:.0f} orders/s here, floor {d['floor_per_s']:.0f}/s (ratio "
+            f"{d['ratio_to_floor']:.2f}); busiest item {d['hot_item_write_share']:.3f} of all writes "
             f"(target with 16 shards ≤ 0.1), busiest stock item {d['hot_stock_item_share']:.3f} of stock writes; "
             f"AWS ceiling (modelled) {d['aws_ceiling_orders_per_s']} orders/s"
         )
@@ -432,6 +439,11 @@ def main() -> int:
             f"{e['shards']}_shards": e["aws_ceiling"]["claims_per_s"] for e in envelope
         },
         "drop_orders_per_s": {f"{d['shards']}_shards": round(d["orders_per_s"]) for d in drops},
+        "burst_ratio_to_floor": {
+            **{f"launch_{d['shards']}_shards": round(d["ratio_to_floor"], 2) for d in launch},
+            **{f"envelope_{e['shards']}_shards": round(e["ratio_to_floor"], 2) for e in envelope},
+            **{f"drop_{d['shards']}_shards": round(d["ratio_to_floor"], 2) for d in drops},
+        },
         "drop_hot_item_write_share": {f"{d['shards']}_shards": round(d["hot_item_write_share"], 4) for d in drops},
         "drop_aws_ceiling_orders_per_s": {f"{d['shards']}_shards": d["aws_ceiling_orders_per_s"] for d in drops},
     }

@@ -12,6 +12,7 @@ from typing import Any
 from chalicelib.bootstrap import Container
 from chalicelib.settings import Settings
 from infra import provision
+from tools.burst_floor import against_floor, warm
 from tools.launch_day import AWS_ITEM_TX_CHECKS_PER_S, AWS_ITEM_TX_WRITES_PER_S
 from tools.live_burst import SECRET, LiveServer, write_shares
 
@@ -34,7 +35,8 @@ def burst(endpoints: dict[str, str], prefix: str, shards: int, buyers: int = 64,
         sqs_endpoint=endpoints["sqs"],
         jwt_secret=SECRET,
     )
-    provision.create_tables(Container(settings).dynamodb, prefix)
+    provision.create_tables(Container(settings).dynamodb, prefix, streams=False)  # nothing reads it here
+    warm(endpoints["dynamodb"], threads)
     sku = f"DROP-{shards}"
     with LiveServer(endpoints, prefix, threads=threads) as server:
         made = server.call(
@@ -78,6 +80,15 @@ def burst(endpoints: dict[str, str], prefix: str, shards: int, buyers: int = 64,
         "shards": shards,
         "buyers": buyers,
         "orders_per_s": buyers / took,
+        **against_floor(
+            endpoints["dynamodb"],
+            buyers / took,
+            server.shapes,
+            requests=buyers,
+            threads=threads,
+            units=buyers,
+            shards=shards,
+        ),
         "hot_item_write_share": hot_item,
         "hot_stock_item_share": hot_stock,
         # sharded: every order still checks the SKU item (a transactional read), so that bounds it

@@ -15,6 +15,7 @@ from chalicelib.domain.community import AdminEventInput, RegistrationInput
 from chalicelib.domain.errors import DomainError
 from chalicelib.settings import Settings
 from infra import provision
+from tools.burst_floor import against_floor, shape_of, warm
 
 AWS_ITEM_TX_WRITES_PER_S = 500  # 1,000 WCU/s per partition, 2 WCU per transactional write of ≤ 1 KB
 AWS_ITEM_TX_CHECKS_PER_S = 1_500  # 3,000 RCU/s per partition, 2 RCU per transactional read (a ConditionCheck)
@@ -26,9 +27,11 @@ class ItemWrites:
 
     def __init__(self, client: Any) -> None:
         self.items: Counter = Counter()
+        self.shapes: Counter = Counter()  # by their operations (tools/burst_floor.py)
         client.meta.events.register("provide-client-params.dynamodb.TransactWriteItems", self._seen)
 
     def _seen(self, params: dict[str, Any], **_: Any) -> None:
+        self.shapes[shape_of(params)] += 1
         for op in params["TransactItems"]:
             for kind in ("Put", "Update", "Delete"):
                 if kind in op:
@@ -45,7 +48,8 @@ def burst(endpoints: dict[str, str], prefix: str, capacity: int, people: int, th
         jwt_secret="bench-secret-long-enough-for-hs256",
     )
     store = Container(settings)
-    provision.create_tables(store.dynamodb, prefix)
+    provision.create_tables(store.dynamodb, prefix, streams=False)  # nothing reads it here
+    warm(endpoints["dynamodb"], threads)
     start = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=30)
     event = store.events.create(
         "bench",
@@ -81,6 +85,15 @@ def burst(endpoints: dict[str, str], prefix: str, capacity: int, people: int, th
         "shards": shards,
         "seated": seated,
         "registrations_per_s": seated / took,
+        **against_floor(
+            endpoints["dynamodb"],
+            seated / took,
+            writes.shapes,
+            requests=people,
+            threads=threads,
+            units=capacity,
+            shards=shards,
+        ),
         "hot_partition_write_share": busiest / sum(writes.items.values()),
         "busiest_item_writes_per_registration": busiest / seated,
         # sharded: every registration still checks the ticket item (a transactional read), so that bounds it

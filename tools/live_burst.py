@@ -24,6 +24,7 @@ import requests
 
 from chalicelib.bootstrap import Container
 from tools import localstack
+from tools.burst_floor import shape_of
 from tools.tokens import mint_local_token
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,6 +71,7 @@ class LiveServer:
         self._session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=threads))
         self.calls: Counter = Counter()
         self.writes: Counter = Counter()
+        self.shapes: Counter = Counter()  # TransactWriteItems by their operations (tools/burst_floor.py)
 
     def __enter__(self) -> "LiveServer":
         self._counts = Path(tempfile.mkstemp(prefix="live-burst-", suffix=".json")[1])
@@ -90,6 +92,7 @@ class LiveServer:
         counted = json.loads(self._counts.read_text() or "{}")
         self._counts.unlink()
         self.calls, self.writes = Counter(counted.get("calls", {})), Counter(counted.get("writes", {}))
+        self.shapes = Counter(counted.get("shapes", {}))
 
     def call(
         self,
@@ -126,10 +129,12 @@ def serve(counts_file: str, port: str) -> None:
 
     calls: Counter = Counter()
     writes: Counter = Counter()
+    shapes: Counter = Counter()
 
     def seen(params: dict[str, Any], model: Any, **_: Any) -> None:
         calls[model.name] += 1
         if model.name == "TransactWriteItems":
+            shapes[shape_of(params)] += 1
             for op in params["TransactItems"]:
                 for kind in ("Put", "Update", "Delete"):
                     if kind in op:
@@ -149,7 +154,7 @@ def serve(counts_file: str, port: str) -> None:
     bootstrap.Container.dynamodb = prop  # type: ignore[method-assign,assignment]
 
     def dump() -> None:
-        Path(counts_file).write_text(json.dumps({"calls": calls, "writes": writes}))
+        Path(counts_file).write_text(json.dumps({"calls": calls, "writes": writes, "shapes": shapes}))
 
     atexit.register(dump)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

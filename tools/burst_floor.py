@@ -1,0 +1,164 @@
+"""`make bench`: what a burst could do at best on this DynamoDB Local, and a fresh DynamoDB Local for each burst.
+
+A burst's figure (registrations, claims or orders a second) means little alone: DynamoDB Local slows as stream
+records pile up (infra/provision.py), and a 2-core machine runs the server, the app and the crowd at once. So each
+burst runs on a DynamoDB Local of its own with tables without streams, and is set against its *floor*: raw boto3
+doing, per request, what the shop's request does at the DynamoDB level (one BatchGetItem of the hot items, then one
+TransactWriteItems of the same operations: the stock or share item taken conditionally, the same number of other
+items put, the same condition checks), with the shop's retry rule (`services.retry.on_lost_race`) at the same
+concurrency. The ratio app/floor says how much of the time is ours.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Iterator
+
+import boto3
+from botocore.exceptions import ClientError
+
+from chalicelib.adapters.dynamo import Contention, LostRace, cancellation_codes, error_code
+from chalicelib.services.retry import on_lost_race
+from tools import localstack
+
+_OPS = ("Put", "Update", "Delete", "ConditionCheck")
+
+
+@contextlib.contextmanager
+def fresh_dynamodb(sqs_endpoint: str) -> Iterator[dict[str, str]]:
+    """A DynamoDB Local of its own for one burst (nothing earlier measurements left in it)."""
+    port = localstack.free_port()
+    proc = localstack.start_dynamodb(port)
+    try:
+        yield {"dynamodb": f"http://127.0.0.1:{port}", "sqs": sqs_endpoint}
+    finally:
+        localstack.stop(proc)
+
+
+def shape_of(params: dict[str, Any]) -> str:
+    """A TransactWriteItems' operations by kind, as text ("ConditionCheck=1,Put=3,Update=2")."""
+    kinds = Counter(kind for op in params["TransactItems"] for kind in _OPS if kind in op)
+    return ",".join(f"{k}={n}" for k, n in sorted(kinds.items()))
+
+
+def typical(shapes: Counter) -> dict[str, int]:
+    """The most frequent transaction's operations (a request's own; its retries repeat it)."""
+    if not shapes:
+        return {}
+    text = shapes.most_common(1)[0][0]
+    return {k: int(n) for k, n in (pair.split("=") for pair in text.split(","))}
+
+
+def floor(
+    endpoint: str,
+    *,
+    requests: int,
+    threads: int,
+    units: int,
+    shards: int,
+    shape: dict[str, int],
+) -> dict[str, float]:
+    """Raw boto3: `requests` requests at `threads` at once take `units` units spread over `shards` stock items; each
+    request is one BatchGetItem (the item it will take from, and the parent item) and one TransactWriteItems of
+    `shape`'s operations: one Update takes a unit conditionally, the other Updates and Puts write items of their
+    own, each ConditionCheck reads the parent item (as a sharded ticket's check does). Returns units taken a
+    second."""
+    client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="cn-north-1")
+    table = f"floor-{time.time_ns()}"
+    client.create_table(
+        TableName=table,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+    )
+    share, extra = divmod(units, shards)
+    client.put_item(TableName=table, Item={"pk": {"S": "PARENT"}, "title": {"S": "x" * 200}})
+    for k in range(shards):
+        client.put_item(TableName=table, Item={"pk": {"S": f"STOCK#{k}"}, "left": {"N": str(share + (k < extra))}})
+    others = max(0, shape.get("Put", 0) + shape.get("Update", 0) + shape.get("Delete", 0) - 1)
+    checks = shape.get("ConditionCheck", 0)
+    serial = itertools.count()
+
+    def request(i: int) -> bool:
+        tries = itertools.count()
+
+        def attempt() -> bool:
+            n = next(tries)
+            keys = [{"pk": {"S": "PARENT"}}] + [{"pk": {"S": f"STOCK#{k}"}} for k in range(shards)]
+            read = client.batch_get_item(RequestItems={table: {"Keys": keys, "ConsistentRead": True}})
+            left = {
+                int(it["pk"]["S"].split("#")[1]): int(it["left"]["N"])
+                for it in read["Responses"][table]
+                if it["pk"]["S"].startswith("STOCK#")
+            }
+            if not any(left.values()):
+                return False  # sold out
+            home = i % shards
+            shard = home if n == 0 or left.get(home, 0) else max(left, key=lambda k: left[k])
+            ops: list[dict[str, Any]] = [
+                {
+                    "Update": {
+                        "TableName": table,
+                        "Key": {"pk": {"S": f"STOCK#{shard}"}},
+                        "UpdateExpression": "SET #left = #left - :one",
+                        "ConditionExpression": "#left >= :one",
+                        "ExpressionAttributeNames": {"#left": "left"},
+                        "ExpressionAttributeValues": {":one": {"N": "1"}},
+                    }
+                }
+            ]
+            ops += [
+                {
+                    "ConditionCheck": {
+                        "TableName": table,
+                        "Key": {"pk": {"S": "PARENT"}},
+                        "ConditionExpression": "attribute_exists(pk)",
+                    }
+                }
+                for _ in range(min(checks, 1))
+            ]
+            ops += [
+                {
+                    "Put": {
+                        "TableName": table,
+                        "Item": {"pk": {"S": f"REQ#{i}#{j}#{next(serial)}"}, "body": {"S": "y" * 300}},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+                for j in range(others)
+            ]
+            try:
+                client.transact_write_items(TransactItems=ops)
+            except ClientError as exc:
+                if error_code(exc) != "TransactionCanceledException":
+                    raise
+                codes = cancellation_codes(exc)
+                raise (LostRace() if "ConditionalCheckFailed" in codes else Contention(codes)) from None
+            return True
+
+        return on_lost_race(attempt, "the floor's stock")
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        taken = sum(pool.map(request, range(requests)))
+    took = time.perf_counter() - started
+    client.delete_table(TableName=table)
+    return {"per_s": taken / took, "taken": taken}
+
+
+def warm(endpoint: str, threads: int) -> None:
+    """A fresh DynamoDB Local's JVM compiles as it goes: a small burst first, so the app's burst does not pay it."""
+    floor(endpoint, requests=4 * threads, threads=threads, units=4 * threads, shards=4, shape={"Put": 2, "Update": 1})
+
+
+def against_floor(
+    endpoint: str, app_per_s: float, shapes: Counter, *, requests: int, threads: int, units: int, shards: int
+) -> dict[str, Any]:
+    """The app's rate beside its floor's (the same requests, units, shards, concurrency and transaction shape)."""
+    shape = typical(shapes)
+    best = floor(endpoint, requests=requests, threads=threads, units=units, shards=shards, shape=shape)["per_s"]
+    return {"floor_per_s": best, "ratio_to_floor": app_per_s / best, "transaction": shape}
