@@ -16,7 +16,7 @@ import itertools
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Iterator
+from typing import Any, Iterator, Optional
 
 import boto3
 from botocore.exceptions import ClientError
@@ -61,12 +61,15 @@ def floor(
     units: int,
     shards: int,
     shape: dict[str, int],
+    around: Optional[dict[str, int]] = None,
 ) -> dict[str, float]:
     """Raw boto3: `requests` requests at `threads` at once take `units` units spread over `shards` stock items; each
-    request is one BatchGetItem (the item it will take from, and the parent item) and one TransactWriteItems of
-    `shape`'s operations: one Update takes a unit conditionally, the other Updates and Puts write items of their
-    own, each ConditionCheck reads the parent item (as a sharded ticket's check does). Returns units taken a
-    second."""
+    request is one BatchGetItem (the parent item and the stock items) and one TransactWriteItems of `shape`'s
+    operations (one Update takes a unit conditionally, the other Updates and Puts write items of their own, a
+    ConditionCheck reads the parent item, as a sharded ticket's check does), retried as the shop retries; and
+    `around` the calls the shop's request makes besides (a new user's profile put first, an UpdateItem after, more
+    reads). Returns units taken a second."""
+    around = around or {}
     client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="cn-north-1")
     table = f"floor-{time.time_ns()}"
     client.create_table(
@@ -82,8 +85,18 @@ def floor(
     others = max(0, shape.get("Put", 0) + shape.get("Update", 0) + shape.get("Delete", 0) - 1)
     checks = shape.get("ConditionCheck", 0)
     serial = itertools.count()
+    body = {"S": "y" * 600}  # about an order's or a claim's size
+
+    def own(i: int) -> dict[str, Any]:
+        return {"pk": {"S": f"OWN#{i}"}}
 
     def request(i: int) -> bool:
+        for _ in range(around.get("PutItem", 0)):
+            client.put_item(TableName=table, Item={**own(i), "body": body})
+        for _ in range(around.get("GetItem", 0)):
+            client.get_item(TableName=table, Key=own(i), ConsistentRead=True)
+        for _ in range(around.get("BatchGetItem", 0)):
+            client.batch_get_item(RequestItems={table: {"Keys": [own(i)], "ConsistentRead": True}})
         tries = itertools.count()
 
         def attempt() -> bool:
@@ -125,7 +138,7 @@ def floor(
                 {
                     "Put": {
                         "TableName": table,
-                        "Item": {"pk": {"S": f"REQ#{i}#{j}#{next(serial)}"}, "body": {"S": "y" * 300}},
+                        "Item": {"pk": {"S": f"REQ#{i}#{j}#{next(serial)}"}, "body": body},
                         "ConditionExpression": "attribute_not_exists(pk)",
                     }
                 }
@@ -140,7 +153,12 @@ def floor(
                 raise (LostRace() if "ConditionalCheckFailed" in codes else Contention(codes)) from None
             return True
 
-        return on_lost_race(attempt, "the floor's stock")
+        taken = on_lost_race(attempt, "the floor's stock")
+        for _ in range(around.get("UpdateItem", 0)):
+            client.update_item(
+                TableName=table, Key=own(i), UpdateExpression="SET paid = :t", ExpressionAttributeValues={":t": body}
+            )
+        return taken
 
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=threads) as pool:
@@ -155,10 +173,28 @@ def warm(endpoint: str, threads: int) -> None:
     floor(endpoint, requests=4 * threads, threads=threads, units=4 * threads, shards=4, shape={"Put": 2, "Update": 1})
 
 
+def besides(calls: Counter, requests: int) -> dict[str, int]:
+    """The calls a typical request of the burst makes besides its read and its transaction (per request, rounded)."""
+    per = {op: round(n / requests) for op, n in calls.items()}
+    per["BatchGetItem"] = max(0, per.get("BatchGetItem", 0) - 1)
+    return {op: n for op, n in per.items() if n and op in ("PutItem", "GetItem", "BatchGetItem", "UpdateItem")}
+
+
 def against_floor(
-    endpoint: str, app_per_s: float, shapes: Counter, *, requests: int, threads: int, units: int, shards: int
+    endpoint: str,
+    app_per_s: float,
+    shapes: Counter,
+    calls: Counter,
+    *,
+    requests: int,
+    threads: int,
+    units: int,
+    shards: int,
 ) -> dict[str, Any]:
-    """The app's rate beside its floor's (the same requests, units, shards, concurrency and transaction shape)."""
-    shape = typical(shapes)
-    best = floor(endpoint, requests=requests, threads=threads, units=units, shards=shards, shape=shape)["per_s"]
-    return {"floor_per_s": best, "ratio_to_floor": app_per_s / best, "transaction": shape}
+    """The app's rate beside its floor's (the same requests, units, shards, concurrency, transaction shape and calls
+    around it)."""
+    shape, around = typical(shapes), besides(calls, requests)
+    best = floor(endpoint, requests=requests, threads=threads, units=units, shards=shards, shape=shape, around=around)[
+        "per_s"
+    ]
+    return {"floor_per_s": best, "ratio_to_floor": app_per_s / best, "transaction": shape, "besides": around}

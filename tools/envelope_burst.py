@@ -96,6 +96,7 @@ def burst(
             endpoints["dynamodb"],
             claims / took,
             server.shapes,
+            server.calls,
             requests=people,
             threads=threads,
             units=shares,

@@ -28,7 +28,12 @@ class ItemWrites:
     def __init__(self, client: Any) -> None:
         self.items: Counter = Counter()
         self.shapes: Counter = Counter()  # by their operations (tools/burst_floor.py)
+        self.calls: Counter = Counter()  # every call, by operation
+        client.meta.events.register("provide-client-params.dynamodb.*", self._called)
         client.meta.events.register("provide-client-params.dynamodb.TransactWriteItems", self._seen)
+
+    def _called(self, model: Any, **_: Any) -> None:
+        self.calls[model.name] += 1
 
     def _seen(self, params: dict[str, Any], **_: Any) -> None:
         self.shapes[shape_of(params)] += 1
@@ -89,6 +94,7 @@ def burst(endpoints: dict[str, str], prefix: str, capacity: int, people: int, th
             endpoints["dynamodb"],
             seated / took,
             writes.shapes,
+            writes.calls,
             requests=people,
             threads=threads,
             units=capacity,
