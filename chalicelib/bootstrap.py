@@ -188,7 +188,7 @@ class Container:
     def outbox(self) -> Outbox:
         from chalicelib.adapters.outbox import Outbox
 
-        return Outbox(self.sqs, self.settings.partner_queue, self.settings.outbox_failure_queue)
+        return Outbox(lambda: self.sqs, self.settings.partner_queue, self.settings.outbox_failure_queue)
 
     @cached_property
     def payment_gateway(self) -> PaymentGateway:

@@ -42,8 +42,10 @@ modules = set(sys.modules)
 started = time.perf_counter()
 response = lambda_module.app(event, None)
 took_ms = (time.perf_counter() - started) * 1000
+from chalicelib import bootstrap
+clients = [name for name in ("dynamodb", "sqs") if name in vars(bootstrap.container())]  # built so far
 print(json.dumps({"status": response["statusCode"], "calls": calls, "request_ms": took_ms,
-                  "imported": sorted(set(sys.modules) - modules)}, default=str))
+                  "imported": sorted(set(sys.modules) - modules), "clients": clients}, default=str))
 """
 
 # The floor: the libraries the app cannot do without, the same client, the same calls.
@@ -65,7 +67,7 @@ print("ok")
 
 
 def first_order(spec: dict[str, Any], env: dict[str, str], snap_start: bool = False) -> dict[str, Any]:
-    """One fresh interpreter's first order: {status, calls, request_ms, imported, wall_ms}. With `snap_start`,
+    """One fresh interpreter's first order: {status, calls, request_ms, imported, clients, wall_ms}. With `snap_start`,
     the app initialises as in a Lambda SnapStart init (bootstrap.prewarm) before the request."""
     if snap_start:
         env = {**env, "AWS_LAMBDA_INITIALIZATION_TYPE": "snap-start"}

@@ -43,3 +43,4 @@ def test_without_it_the_first_order_loads_the_services_on_demand(services):
     result = first_order(services, snap_start=False)
     assert result["status"] == 201
     assert "chalicelib.services.checkout" in result["imported"], "a plain cold start stays lazy"
+    assert result["clients"] == ["dynamodb"], "an order sends nothing to SQS: its cold start builds no SQS client"
