@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from chalice import Blueprint
 
 from chalicelib.api.catalog import PageQuery
 from chalicelib.api.routing import Ctx, route
-from chalicelib.domain.audit import AuditPage
 from chalicelib.domain.catalog import (
     CategoryId,
     CodesAdded,
@@ -21,6 +20,11 @@ from chalicelib.domain.catalog import (
     SkuStock,
     StockAdjustment,
 )
+
+if TYPE_CHECKING:  # imported by the first request that needs them (routing.Model), not with the app
+    from chalicelib.domain.audit import AuditPage
+
+AUDIT = "chalicelib.domain.audit"
 
 bp = Blueprint(__name__)
 MERCH = "merchandiser"
@@ -154,7 +158,7 @@ def upload_codes(ctx: Ctx, sku: str) -> CodesAdded:
     "/admin/audit",
     auth=MERCH,
     query=PageQuery,
-    response=AuditPage,
+    response=f"{AUDIT}:AuditPage",
     tag="admin",
     summary="Every merchandiser action, newest first",
     errors=WRITE_ERRORS,

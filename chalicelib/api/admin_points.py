@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
 from chalicelib.api.catalog import PageQuery
@@ -17,7 +19,11 @@ from chalicelib.domain.points import (
     TierChange,
     UserTier,
 )
-from chalicelib.domain.report import PointsReport, ReportQuery
+
+if TYPE_CHECKING:  # imported by the first request that needs them (routing.Model), not with the app
+    from chalicelib.domain.report import PointsReport
+
+REPORT = "chalicelib.domain.report"
 
 bp = Blueprint(__name__)
 MERCH = "merchandiser"
@@ -115,8 +121,8 @@ def refer(ctx: Ctx) -> Referral:
     bp,
     "/admin/points/report",
     auth=MERCH,
-    query=ReportQuery,
-    response=PointsReport,
+    query=f"{REPORT}:ReportQuery",
+    response=f"{REPORT}:PointsReport",
     tag="admin",
     summary="The central bank's report: per Asia/Shanghai day, points issued by source, redeemed, returned, "
     "expired, outstanding and the liability in fen (kept from the table's stream)",

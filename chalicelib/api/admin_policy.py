@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
 from chalicelib.api.catalog import PageQuery
 from chalicelib.api.routing import Ctx, route
-from chalicelib.domain.policy import (
-    DryRun,
-    DryRunQuery,
-    PolicyOverview,
-    PolicyVersion,
-    TaskList,
-    VersionInput,
-    VersionPage,
-)
+
+if TYPE_CHECKING:  # imported by the first request that needs them (routing.Model), not with the app
+    from chalicelib.domain.policy import (
+        DryRun,
+        PolicyOverview,
+        PolicyVersion,
+        TaskList,
+        VersionPage,
+    )
+
+POLICY = "chalicelib.domain.policy"
 
 bp = Blueprint(__name__)
 MERCH = "merchandiser"
@@ -24,7 +28,7 @@ MERCH = "merchandiser"
     bp,
     "/admin/policy",
     auth=MERCH,
-    response=PolicyOverview,
+    response=f"{POLICY}:PolicyOverview",
     tag="policy",
     summary="The policy version in force now and the versions scheduled to take effect",
 )
@@ -37,7 +41,7 @@ def overview(ctx: Ctx) -> PolicyOverview:
     "/admin/policy/versions",
     auth=MERCH,
     query=PageQuery,
-    response=VersionPage,
+    response=f"{POLICY}:VersionPage",
     tag="policy",
     summary="Every policy version, newest first (drafts too), with its status now",
 )
@@ -50,8 +54,8 @@ def versions(ctx: Ctx) -> VersionPage:
     "/admin/policy/versions",
     "POST",
     auth=MERCH,
-    body=VersionInput,
-    response=PolicyVersion,
+    body=f"{POLICY}:VersionInput",
+    response=f"{POLICY}:PolicyVersion",
     status=201,
     tag="policy",
     summary="A draft of a whole new policy with its effective date, and its diff against the version that "
@@ -67,7 +71,7 @@ def create_version(ctx: Ctx) -> PolicyVersion:
     "/admin/policy/versions/{version}/schedule",
     "POST",
     auth=MERCH,
-    response=PolicyVersion,
+    response=f"{POLICY}:PolicyVersion",
     tag="policy",
     summary="Schedule a draft: it takes effect at its effective_from (at least 60 s ahead); never changed after",
     errors=("not_found", "too_soon", "conflict"),
@@ -81,8 +85,8 @@ def schedule(ctx: Ctx, version: str) -> PolicyVersion:
     "/admin/policy/versions/{version}/dry-run",
     "POST",
     auth=MERCH,
-    query=DryRunQuery,
-    response=DryRun,
+    query=f"{POLICY}:DryRunQuery",
+    response=f"{POLICY}:DryRun",
     tag="policy",
     summary="What the last N days would have issued under a version (by source, against what they issued) and "
     "the liability change in fen; changes nothing",
@@ -92,7 +96,14 @@ def dry_run(ctx: Ctx, version: str) -> DryRun:
     return ctx.services.policy.dry_run(_number(version), ctx.query.days)
 
 
-@route(bp, "/admin/tasks", auth=MERCH, response=TaskList, tag="policy", summary="The earning tasks in force now")
+@route(
+    bp,
+    "/admin/tasks",
+    auth=MERCH,
+    response=f"{POLICY}:TaskList",
+    tag="policy",
+    summary="The earning tasks in force now",
+)
 def tasks(ctx: Ctx) -> TaskList:
     return ctx.services.policy.tasks()
 

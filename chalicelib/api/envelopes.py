@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
 from chalicelib.api.catalog import PageQuery
 from chalicelib.api.orders import idempotency_key
 from chalicelib.api.routing import USER, Ctx, route
-from chalicelib.domain.envelopes import Envelope, EnvelopeClaim, EnvelopeInput, EnvelopePage
+
+if TYPE_CHECKING:  # imported by the first request that needs them (routing.Model), not with the app
+    from chalicelib.domain.envelopes import Envelope, EnvelopeClaim, EnvelopePage
+
+ENVELOPES = "chalicelib.domain.envelopes"
 
 bp = Blueprint(__name__)
 IDEMPOTENCY = {
@@ -20,8 +26,8 @@ IDEMPOTENCY = {
     "/envelopes",
     "POST",
     auth=USER,
-    body=EnvelopeInput,
-    response=Envelope,
+    body=f"{ENVELOPES}:EnvelopeInput",
+    response=f"{ENVELOPES}:Envelope",
     status=201,
     tag="envelopes",
     headers=IDEMPOTENCY,
@@ -43,7 +49,7 @@ def send(ctx: Ctx) -> Envelope:
     bp,
     "/envelopes/{envelope_id}",
     auth=USER,
-    response=Envelope,
+    response=f"{ENVELOPES}:Envelope",
     tag="envelopes",
     errors=("not_found", "not_in_audience"),
     summary="One envelope: shares left, the newest claims and the luckiest one (sender, audience, merchandisers)",
@@ -57,7 +63,7 @@ def envelope(ctx: Ctx, envelope_id: str) -> Envelope:
     "/envelopes/{envelope_id}/claims",
     "POST",
     auth=USER,
-    response=EnvelopeClaim,
+    response=f"{ENVELOPES}:EnvelopeClaim",
     status=201,
     tag="envelopes",
     errors=("not_found", "not_in_audience", "own_envelope", "already_claimed", "envelope_empty", "envelope_expired"),
@@ -72,7 +78,7 @@ def claim(ctx: Ctx, envelope_id: str) -> EnvelopeClaim:
     "/me/envelopes",
     auth=USER,
     query=PageQuery,
-    response=EnvelopePage,
+    response=f"{ENVELOPES}:EnvelopePage",
     tag="envelopes",
     summary="The envelopes you sent, newest first",
 )

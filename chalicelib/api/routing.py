@@ -6,10 +6,11 @@ from __future__ import annotations
 import contextvars
 import functools
 import hashlib
+import importlib
 import re
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Union
 
 from chalice import Blueprint, Response
 from pydantic import BaseModel, ValidationError
@@ -28,6 +29,19 @@ _request: contextvars.ContextVar[Any] = contextvars.ContextVar("request")
 _warm = False  # has this container served a request yet
 
 
+# A route's model: the class, or "module:Name", imported the first time a request or the OpenAPI document needs it
+# (a model module off the order path, such as the policy's, then costs a cold start nothing).
+Model = Union[type[BaseModel], str]
+
+
+def _resolve(ref: Optional[Model]) -> Optional[type[BaseModel]]:
+    if not isinstance(ref, str):
+        return ref
+    module, _, name = ref.partition(":")
+    model: type[BaseModel] = getattr(importlib.import_module(module), name)
+    return model
+
+
 @dataclass
 class RouteSpec:
     path: str
@@ -35,13 +49,25 @@ class RouteSpec:
     auth: Optional[str]
     summary: str
     tag: str
-    body: Optional[type[BaseModel]] = None
-    query: Optional[type[BaseModel]] = None
-    response: Optional[type[BaseModel]] = None
+    body_ref: Optional[Model] = None
+    query_ref: Optional[Model] = None
+    response_ref: Optional[Model] = None
     status: int = 200
     errors: tuple[str, ...] = ()
     headers: dict[str, str] = field(default_factory=dict)
     cache_s: int = 0  # public reads: Cache-Control max-age, a strong ETag, and 304 for If-None-Match
+
+    @functools.cached_property
+    def body(self) -> Optional[type[BaseModel]]:
+        return _resolve(self.body_ref)
+
+    @functools.cached_property
+    def query(self) -> Optional[type[BaseModel]]:
+        return _resolve(self.query_ref)
+
+    @functools.cached_property
+    def response(self) -> Optional[type[BaseModel]]:
+        return _resolve(self.response_ref)
 
 
 ROUTES: list[RouteSpec] = []
@@ -102,9 +128,9 @@ def route(
     auth: Optional[str],
     summary: str,
     tag: str,
-    body: Optional[type[BaseModel]] = None,
-    query: Optional[type[BaseModel]] = None,
-    response: Optional[type[BaseModel]] = None,
+    body: Optional[Model] = None,
+    query: Optional[Model] = None,
+    response: Optional[Model] = None,
     status: int = 200,
     errors: tuple[str, ...] = (),
     headers: Optional[dict[str, str]] = None,

@@ -3,6 +3,8 @@ first order imports no module (each import on the request path is time a restore
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 from tests.api.shop import add_product, give_points, order_body
@@ -44,3 +46,21 @@ def test_without_it_the_first_order_loads_the_services_on_demand(services):
     assert result["status"] == 201
     assert "chalicelib.services.checkout" in result["imported"], "a plain cold start stays lazy"
     assert result["clients"] == ["dynamodb"], "an order sends nothing to SQS: its cold start builds no SQS client"
+
+
+OFF_THE_ORDER_PATH = ("policy", "envelopes", "report", "audit")  # their routes name their models "module:Name"
+
+
+def test_importing_the_app_loads_no_model_module_an_order_does_not_need():
+    code = "import sys, app; print(' '.join(sorted(m for m in sys.modules if m.startswith('chalicelib.domain.'))))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert "chalicelib.domain.orders" in loaded
+    assert [m for m in loaded if m.split(".")[-1] in OFF_THE_ORDER_PATH] == []
+
+
+def test_nor_does_the_first_order(services):
+    result = first_order(services, snap_start=False)
+    assert result["status"] == 201
+    assert "chalicelib.services.checkout" in result["imported"], "what it does need loads on demand"
+    domain = [m for m in result["imported"] if m.startswith("chalicelib.domain.")]
+    assert [m for m in domain if m.split(".")[-1] in OFF_THE_ORDER_PATH] == []
