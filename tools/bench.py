@@ -120,6 +120,8 @@ class Bench:
         self.tokens = {u: mint_local_token(a.settings.local_jwt_secret, u, [], 3600, int(time.time())) for u in USERS}
 
     def request(self, method: str, path: str, user: str, body: Any = None, headers: dict | None = None) -> int:
+        if user not in self.tokens:
+            self.tokens[user] = mint_local_token(self.a.settings.local_jwt_secret, user, [], 3600, int(time.time()))
         h = {"Content-Type": "application/json", "Authorization": f"Bearer {self.tokens[user]}", **(headers or {})}
         return self.http.request(method, path, headers=h, body=json.dumps(body).encode() if body else b"").status_code
 
@@ -272,6 +274,11 @@ def main() -> int:
         for user in USERS:  # warm: profiles known to the container, queue URL cached, models built
             bench.request("GET", "/me", user)
         bench.points_order(0)
+        checkers = [f"checkin-{i}" for i in range(N)]  # one check-in a day each: a user of their own per iteration
+        for user in checkers:
+            bench.a.users.ensure_profile(user)
+            bench.b.users.ensure_profile(user)
+            bench.request("GET", "/me", user)  # the container knows them; its policy schedule is read
         quote = {
             "items": [{"sku": "FOOD-COF-500-M", "qty": 1}, {"sku": "BENCH-MIXED", "qty": 2}],
             "points": 500,
@@ -282,6 +289,7 @@ def main() -> int:
                 "catalog_page", lambda i: bench.request("GET", "/products?category=food&limit=20", USERS[0]), 200
             ),
             bench.measure("quote", lambda i: bench.request("POST", "/orders/quote", USERS[i % 10], quote), 200),
+            bench.measure("checkin", lambda i: bench.request("POST", "/me/checkins", checkers[i]), 201),
             bench.measure("checkout_points", bench.points_order, 201),
             bench.measure(
                 "checkout_points_cash",
@@ -424,6 +432,8 @@ def main() -> int:
         "checkout_points_p95_ratio": round(by_name["checkout_points"]["p95_ratio"], 3),
         "checkout_points_cash_p50_ratio": round(by_name["checkout_points_cash"]["p50_ratio"], 3),
         "quote_p50_ratio": round(by_name["quote"]["p50_ratio"], 3),
+        "checkin_calls": by_name["checkin"]["calls"],
+        "checkin_p50_ratio": round(by_name["checkin"]["p50_ratio"], 3),
         "catalog_page_p50_ratio": round(by_name["catalog_page"]["p50_ratio"], 3),
         "catalog_page_p95_ratio": round(by_name["catalog_page"]["p95_ratio"], 3),
         "calls_equal_at_10_and_10000_orders": calls_small == calls_large,
