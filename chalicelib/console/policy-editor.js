@@ -1,8 +1,8 @@
 // The editor of a new policy version: a copy of one version's levers to change, saved as a draft (shown with its
 // diff against the version that would be in force then) and scheduled from there.
 import { api, ApiError } from "./api.js";
-import { check, errorBox, field, fill, guard, h, statusLabel, table, toast } from "./dom.js";
-import { shanghaiDay } from "./format.js";
+import { check, errorBox, field, fill, guard, h, num, statusLabel, table, toast } from "./dom.js";
+import { shanghaiDay, yuan } from "./format.js";
 import { t } from "./i18n.js";
 import { percentRate, ratePercent, shanghaiInstant, shown, TASK_NAME, TIERS } from "./policy-rules.js";
 
@@ -37,6 +37,25 @@ const taskRule = (f) => ({
   ...f.kept, title: f.title.value, title_zh: f.title_zh.value, points: Number(f.points.value), capped: f.capped.checked,
   per_day: Number(f.per_day.value), tiers: TIERS.filter((tier) => f.tiers[tier].checked), contribution: Number(f.contribution.value),
 });
+
+// What a version would have issued over the last N days, by source, against what they issued (changes nothing).
+function dryRunPanel(version) {
+  const days = h("input", { type: "number", class: "short", min: 1, max: 90, step: 1, required: true, value: 30 });
+  const out = h("div", { "aria-live": "polite" });
+  const errors = h("div", {});
+  const run = guard(errors, async () => {
+    fill(out);
+    const r = await api("POST", `/admin/policy/versions/${version}/dry-run?days=${encodeURIComponent(days.value)}`);
+    fill(out, h("p", {}, `${r.first_day} – ${r.last_day}`),
+      table([t("source"), num(t("issued")), num(t("would_issue")), num(t("change"))],
+        [...r.sources.map((x) => [t(x.source), x.issued, x.would_issue, x.change]), [t("totals"), r.issued, r.would_issue, r.change]],
+        { class: "dry-run" }),
+      h("p", {}, h("strong", {}, `${t("liability_change")}: ${yuan(r.liability_change_fen)}`)), h("p", { class: "muted" }, r.covers));
+  });
+  return h("section", { "aria-label": t("dry_run") }, h("h4", {}, t("dry_run")),
+    h("div", {}, field(t("dry_days"), days), h("button", { type: "button", class: "secondary", onclick: run }, t("dry_run_go"))),
+    errors, out);
+}
 
 // A refusal to schedule in the console's words (the API's own sentence under them); any other error as usual.
 function scheduleError(err) {
@@ -118,7 +137,7 @@ export function policyEditor(scheduled) {
         await scheduled();
       };
       fill(result, h("h3", {}, `${t("draft_saved")} ${draft.version} `, statusLabel(draft.status, t(`version_${draft.status}`))),
-        diffTable(draft.diff || []), scheduleErrors,
+        diffTable(draft.diff || []), dryRunPanel(draft.version), scheduleErrors,
         h("p", {}, h("button", { type: "button", onclick: schedule }, `${t("schedule")} ${draft.version}`)));
     };
 

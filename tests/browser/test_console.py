@@ -531,6 +531,36 @@ def test_a_copy_of_version_1_from_the_history_opens_the_editor_with_its_values(p
     assert page.evaluate("() => window.__pwned") is None and page.locator("img[src='x']").count() == 0
 
 
+def test_a_draft_shows_what_it_would_have_issued_before_it_is_scheduled(page, live_server, live_api):
+    live_api.post("/me/checkins", user=f"dry-{uid('u')}")  # today has at least one task completion to replay
+    c = console(page, live_server)
+    c.sign_in(merch_token(live_api))
+    c.go("Policy")
+    screen = PolicyScreen(page)
+    screen.new_version()
+    page.get_by_label("checkin: Points", exact=True).fill("9")
+    number = screen.save_draft("a generous check-in", "2096-06-01T00:00")
+    panel = screen.editor.get_by_role("region", name="Dry-run: what this version would have issued")
+    panel.get_by_label("Days back (1-90)").fill("1")
+    panel.get_by_role("button", name="Dry-run").click()
+    totals = panel.locator("table.dry-run tbody tr").last
+    expect(totals.locator("td").first).to_have_text("Totals")
+    answer = live_api.merch("POST", f"/admin/policy/versions/{number}/dry-run?days=1").json  # nothing changed since
+    expect(totals.locator("td")).to_have_text(
+        ["Totals", str(answer["issued"]), str(answer["would_issue"]), str(answer["change"])]
+    )
+    assert answer["change"] > 0, "9 points a check-in instead of the version in force's"
+    fen = answer["liability_change_fen"]
+    expect(panel).to_contain_text(
+        f"Liability change: {'-' if fen < 0 else ''}¥{abs(fen) // 100:,}.{abs(fen) % 100:02d}"
+    )
+    expect(screen.editor.get_by_role("button", name=f"Schedule version {number}")).to_be_visible()  # not scheduled
+    assert number not in {v["version"] for v in live_api.merch("GET", "/admin/policy").json["scheduled"]}
+    panel.get_by_label("Days back (1-90)").fill("91")
+    panel.get_by_role("button", name="Dry-run").click()
+    expect(panel.get_by_role("alert")).to_be_visible()
+
+
 def test_a_slow_answer_to_an_older_render_never_replaces_the_newer_screen(page, live_server, live_api):
     """What a flaky run showed us: switching the language while a screen was still loading drew the screen twice,
     and the older draw, finishing last, wiped out the editor the merchandiser had opened on the newer one."""
