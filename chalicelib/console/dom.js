@@ -21,6 +21,14 @@ export function h(tag, attrs, ...kids) {
   return el;
 }
 
+// An SVG element (a chart's part), built the same way: attributes and text, never markup.
+export function svg(tag, attrs, ...kids) {
+  const el = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  for (const [k, v] of Object.entries(attrs || {})) el.setAttribute(k, String(v));
+  for (const kid of kids) el.append(kid instanceof Node ? kid : document.createTextNode(String(kid)));
+  return el;
+}
+
 // Replace an element's children: arrays are flattened, null and false left out, strings as text.
 export function fill(el, ...kids) {
   el.replaceChildren(...kids.flat(Infinity).filter((k) => k !== null && k !== undefined && k !== false)

@@ -1,7 +1,7 @@
 // The editor of a new policy version: a copy of one version's levers to change, saved as a draft (shown with its
 // diff against the version that would be in force then) and scheduled from there.
 import { api, ApiError } from "./api.js";
-import { check, errorBox, field, fill, guard, h, num, statusLabel, table, toast } from "./dom.js";
+import { check, errorBox, field, fill, guard, h, num, statusLabel, svg, table, toast } from "./dom.js";
 import { shanghaiDay, yuan } from "./format.js";
 import { t } from "./i18n.js";
 import { percentRate, ratePercent, shanghaiInstant, shown, TASK_NAME, TIERS } from "./policy-rules.js";
@@ -38,6 +38,26 @@ const taskRule = (f) => ({
   per_day: Number(f.per_day.value), tiers: TIERS.filter((tier) => f.tiers[tier].checked), contribution: Number(f.contribution.value),
 });
 
+// Two bars a source: what it issued, and what the version would have issued from the same activity.
+function sourceChart(rows) {
+  const width = 640, height = 200, pad = 30;
+  const top = Math.max(1, ...rows.map((r) => Math.max(r.issued, r.would_issue)));
+  const step = (width - 2 * pad) / Math.max(1, rows.length);
+  const y = (v) => height - pad - (Math.max(0, v) / top) * (height - 2 * pad);
+  const root = svg("svg", { class: "chart", viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": t("dry_run") },
+    svg("line", { x1: pad, y1: height - pad, x2: width - pad, y2: height - pad, stroke: "#8a94a3" }));
+  rows.forEach((r, i) => {
+    const x = pad + i * step + step / 4, bar = step / 4;
+    root.append(svg("rect", { x, y: y(r.issued), width: bar, height: height - pad - y(r.issued), fill: "#0b5cad" },
+      svg("title", {}, `${t(r.source)} ${t("issued")} ${r.issued}`)));
+    root.append(svg("rect", { x: x + bar, y: y(r.would_issue), width: bar, height: height - pad - y(r.would_issue), fill: "#7a4fb5" },
+      svg("title", {}, `${t(r.source)} ${t("would_issue")} ${r.would_issue}`)));
+    root.append(svg("text", { x: x + bar, y: height - pad + 16, "font-size": 11, "text-anchor": "middle", fill: "#5b6470" }, t(r.source)));
+  });
+  return h("figure", {}, root, h("figcaption", { class: "legend muted" },
+    h("span", {}, h("i", { class: "sw-issued" }), t("issued")), h("span", {}, h("i", { class: "sw-would" }), t("would_issue"))));
+}
+
 // What a version would have issued over the last N days, by source, against what they issued (changes nothing).
 function dryRunPanel(version) {
   const days = h("input", { type: "number", class: "short", min: 1, max: 90, step: 1, required: true, value: 30 });
@@ -46,7 +66,7 @@ function dryRunPanel(version) {
   const run = guard(errors, async () => {
     fill(out);
     const r = await api("POST", `/admin/policy/versions/${version}/dry-run?days=${encodeURIComponent(days.value)}`);
-    fill(out, h("p", {}, `${r.first_day} – ${r.last_day}`),
+    fill(out, h("p", {}, `${r.first_day} – ${r.last_day}`), sourceChart(r.sources),
       table([t("source"), num(t("issued")), num(t("would_issue")), num(t("change"))],
         [...r.sources.map((x) => [t(x.source), x.issued, x.would_issue, x.change]), [t("totals"), r.issued, r.would_issue, r.change]],
         { class: "dry-run" }),

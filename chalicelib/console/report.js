@@ -1,18 +1,10 @@
 // The points report: for a range of days, a chart of points issued, redeemed and outstanding, and the table.
 import { api } from "./api.js";
-import { field, fill, guard, h, nowrap, num, table } from "./dom.js";
+import { field, fill, guard, h, nowrap, num, svg, table } from "./dom.js";
 import { shanghaiDay, yuan } from "./format.js";
 import { t } from "./i18n.js";
 
 const SOURCES = ["earn", "grant", "referral", "design_reward", "royalty", "event_reward", "envelope"];
-const SVG = "http://www.w3.org/2000/svg";
-
-function svg(tag, attrs, ...kids) {
-  const el = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs || {})) el.setAttribute(k, String(v));
-  for (const kid of kids) el.append(kid instanceof Node ? kid : document.createTextNode(String(kid)));
-  return el;
-}
 
 // Bars for points issued and redeemed each day, a line for those outstanding at its end.
 function chart(days) {

@@ -550,6 +550,7 @@ def test_a_draft_shows_what_it_would_have_issued_before_it_is_scheduled(page, li
         ["Totals", str(answer["issued"]), str(answer["would_issue"]), str(answer["change"])]
     )
     assert answer["change"] > 0, "9 points a check-in instead of the version in force's"
+    expect(panel.locator("svg.chart rect")).to_have_count(2 * len(answer["sources"]))  # issued, would issue
     fen = answer["liability_change_fen"]
     expect(panel).to_contain_text(
         f"Liability change: {'-' if fen < 0 else ''}¥{abs(fen) // 100:,}.{abs(fen) % 100:02d}"
