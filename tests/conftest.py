@@ -138,7 +138,7 @@ def live_server(endpoints: dict[str, str]) -> Iterator[dict[str, Any]]:
     """A real `chalice local` process (threaded HTTP) on its own tables, for concurrent requests."""
     prefix = uid("live")
     container = make_container(endpoints, prefix, streams=True)  # the console's report test drains it
-    provision.create_queues(container.sqs, prefix)  # made now (idempotent): the server sends to them
+    _ = container.sqs  # its queues are made now, not on first use here: the server's process sends to them
     port = localstack.free_port()
     env = {
         **os.environ,

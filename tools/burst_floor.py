@@ -5,8 +5,8 @@ records pile up (infra/provision.py), and a 2-core machine runs the server, the 
 burst runs on a DynamoDB Local of its own with tables without streams, and is set against its *floor*: raw boto3
 doing, per request, what the shop's request does at the DynamoDB level (one BatchGetItem of the hot items, then one
 TransactWriteItems of the same operations: the stock or share item taken conditionally, the same number of other
-items put, the same condition checks), with the shop's retry rule (`services.retry.on_lost_race`) at the same
-concurrency. The ratio app/floor says how much of the time is ours.
+items put, the same condition checks) and the calls the shop's request makes around them, with the shop's retry rule
+(`services.retry.on_lost_race`) at the same concurrency. The ratio app/floor says how much of the time is ours.
 """
 
 from __future__ import annotations
@@ -64,9 +64,9 @@ def floor(
     around: Optional[dict[str, int]] = None,
 ) -> dict[str, float]:
     """Raw boto3: `requests` requests at `threads` at once take `units` units spread over `shards` stock items; each
-    request is one BatchGetItem (the parent item and the stock items) and one TransactWriteItems of `shape`'s
+    request is one BatchGetItem (the parent items and the stock items) and one TransactWriteItems of `shape`'s
     operations (one Update takes a unit conditionally, the other Updates and Puts write items of their own, a
-    ConditionCheck reads the parent item, as a sharded ticket's check does), retried as the shop retries; and
+    ConditionCheck reads a parent item, as a sharded ticket's check does), retried as the shop retries; and
     `around` the calls the shop's request makes besides (a new user's profile put first, an UpdateItem after, more
     reads). Returns units taken a second."""
     around = around or {}
@@ -79,11 +79,13 @@ def floor(
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
     )
     share, extra = divmod(units, shards)
-    client.put_item(TableName=table, Item={"pk": {"S": "PARENT"}, "title": {"S": "x" * 200}})
+    checks = shape.get("ConditionCheck", 0)
+    parents = [{"pk": {"S": f"PARENT#{c}"}} for c in range(max(1, checks))]  # one item a check (one op an item)
+    for parent in parents:
+        client.put_item(TableName=table, Item={**parent, "title": {"S": "x" * 200}})
     for k in range(shards):
         client.put_item(TableName=table, Item={"pk": {"S": f"STOCK#{k}"}, "left": {"N": str(share + (k < extra))}})
     others = max(0, shape.get("Put", 0) + shape.get("Update", 0) + shape.get("Delete", 0) - 1)
-    checks = shape.get("ConditionCheck", 0)
     serial = itertools.count()
     body = {"S": "y" * 600}  # about an order's or a claim's size
 
@@ -101,7 +103,7 @@ def floor(
 
         def attempt() -> bool:
             n = next(tries)
-            keys = [{"pk": {"S": "PARENT"}}] + [{"pk": {"S": f"STOCK#{k}"}} for k in range(shards)]
+            keys = parents + [{"pk": {"S": f"STOCK#{k}"}} for k in range(shards)]
             read = client.batch_get_item(RequestItems={table: {"Keys": keys, "ConsistentRead": True}})
             left = {
                 int(it["pk"]["S"].split("#")[1]): int(it["left"]["N"])
@@ -128,11 +130,11 @@ def floor(
                 {
                     "ConditionCheck": {
                         "TableName": table,
-                        "Key": {"pk": {"S": "PARENT"}},
+                        "Key": parent,
                         "ConditionExpression": "attribute_exists(pk)",
                     }
                 }
-                for _ in range(min(checks, 1))
+                for parent in parents[:checks]
             ]
             ops += [
                 {
