@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test check lint unit integration api browser setup check-tools tokens reconcile backfill-ranks backfill-report schemas bench package screenshots
+.PHONY: run test check lint unit integration api browser setup check-tools tokens reconcile backfill-ranks backfill-report reindex schemas bench package screenshots
 
 run: setup
 	$(PY) -m tools.devstack
@@ -69,6 +69,10 @@ backfill-ranks: setup
 # Once, on a database from before the points report: counts the ledger entries the stream never delivered.
 backfill-report: setup
 	$(PY) -m tools.backfill_report
+
+# Indexes every product for search again (a database from before search, or a repair); safe to repeat.
+reindex: setup
+	$(PY) -m tools.reindex
 
 setup: check-tools $(STAMP) node_modules/.installed
 

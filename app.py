@@ -10,6 +10,7 @@ with long_lived():  # all of it lives as long as the container (docs/operations.
     from chalicelib import bootstrap, workers
     from chalicelib.api import (
         admin_catalog,
+        admin_discovery,
         admin_points,
         admin_policy,
         catalog,
@@ -38,6 +39,7 @@ with long_lived():  # all of it lives as long as the container (docs/operations.
         coupons.bp,
         internal.bp,
         admin_catalog.bp,
+        admin_discovery.bp,
         admin_points.bp,
         admin_policy.bp,
         fulfillment.bp,
@@ -57,6 +59,16 @@ def publish_outbox(event):
 @app.on_dynamodb_record(stream_arn=workers.STORE_STREAM, batch_size=100, starting_position="TRIM_HORIZON")
 def count_ledger(event):
     return workers.count_ledger(event.to_dict()["Records"])
+
+
+@app.on_dynamodb_record(stream_arn=workers.STORE_STREAM, batch_size=100, starting_position="TRIM_HORIZON")
+def index_catalog(event):
+    return workers.index_catalog(event.to_dict()["Records"])
+
+
+@app.on_dynamodb_record(stream_arn=workers.STORE_STREAM, batch_size=100, starting_position="TRIM_HORIZON")
+def count_sales(event):
+    return workers.count_sales(event.to_dict()["Records"])
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))
@@ -82,6 +94,11 @@ def settle_events(event):
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def sweep_envelopes(event):
     workers.sweep_envelopes()
+
+
+@app.schedule(Rate(10, unit=Rate.MINUTES))
+def rank_popular(event):
+    workers.rank_popular()
 
 
 @app.schedule(Rate(1, unit=Rate.HOURS))

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from chalicelib.services.registrations import RegistrationService
     from chalicelib.services.report import PointsReportService
     from chalicelib.services.royalties import Royalties
+    from chalicelib.services.search import SearchIndexer, SearchService
     from chalicelib.services.users import UserService
     from chalicelib.services.waitlist import WaitlistService
     from chalicelib.settings import Settings
@@ -219,6 +220,34 @@ class Container:
             self.voucher_repo,
             self.coupon_repo,
         )
+
+    @cached_property
+    def search(self) -> SearchService:
+        from chalicelib.adapters.catalog_repo import CatalogRepository
+        from chalicelib.adapters.search_repo import SearchRepository
+        from chalicelib.services.search import SearchService
+
+        def tier_of(user_id: str) -> str:
+            profile = self.user_repo.get(user_id)
+            return profile.tier if profile else "fan"
+
+        return SearchService(
+            SearchRepository(self.table),
+            CatalogRepository(self.table),
+            self.cursors,
+            self.clock,
+            self.pseudonyms,
+            tier_of,
+            self.audit_repo.record,
+            self.settings.search_synonyms_ttl_s,
+        )
+
+    @cached_property
+    def search_indexer(self) -> SearchIndexer:
+        from chalicelib.adapters.search_repo import SearchRepository
+        from chalicelib.services.search import SearchIndexer
+
+        return SearchIndexer(SearchRepository(self.table), self.clock)
 
     @cached_property
     def users(self) -> UserService:

@@ -108,6 +108,9 @@ class Settings(BaseModel):
     # Fulfillment (JSON in the environment: LIFESHOP_PARTNER_ROUTES='{"food": "fresh", ...}', every category once).
     partner_routes: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_PARTNER_ROUTES))
 
+    # Discovery: a merchandiser's synonyms reach searches in every container within this many seconds.
+    search_synonyms_ttl_s: float = Field(default=60, ge=0, le=3600)
+
     # Checkout and payments.
     payment_ttl_s: int = Field(default=900, ge=10, le=86_400)
     min_charge_fen: int = Field(default=400, ge=1)

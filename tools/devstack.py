@@ -15,6 +15,7 @@ from chalicelib.bootstrap import Container
 from chalicelib.settings import Settings
 from infra import provision
 from tools import catalog, demo, localstack
+from tools.reindex import reindex
 from tools.streams import outbox_poller
 from tools.tokens import demo_tokens, label
 
@@ -50,6 +51,7 @@ def main() -> int:
         report = catalog.seed(services.catalog, catalog.load())
         print(f"catalog: {len(report.created)} products created, {len(report.kept)} already there (kept as they are)")
         demo.set_up(services)
+        print(f"search index: {reindex(services, only_missing=True)} products it had not seen indexed now")
         print(
             f"demo users: owner-1 is a verified owner (VIN {demo.DEMO_VIN}); points: {demo.DEMO_POINTS}; both hold "
             "a welcome-10 coupon"
@@ -89,7 +91,8 @@ def main() -> int:
         _start_schedules(services)
         print(
             f"The outbox's stream consumer reads the table's stream every {STREAM_EVERY_S} s; scheduled functions "
-            f"(payment expiry, royalties, refund retry, event refunds and host rewards, red envelope expiry, birthday grants) run every {SCHEDULE_EVERY_S} s."
+            f"(payment expiry, royalties, refund retry, event refunds and host rewards, red envelope expiry, birthday grants, "
+            f"the popular ranking) run every {SCHEDULE_EVERY_S} s."
         )
         print("Press Ctrl-C to stop everything.", flush=True)
         return _supervise(procs)
@@ -136,6 +139,7 @@ def _start_schedules(services: Container) -> None:
             workers.settle_events,
             workers.sweep_envelopes,
             workers.grant_birthdays,
+            workers.rank_popular,
         ),
         name="schedules",
         daemon=True,

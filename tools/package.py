@@ -53,6 +53,16 @@ OUTBOX_CONSUMER = "publish_outbox"  # app.py's stream consumers, and the records
 STREAM_CONSUMERS: dict[str, tuple[dict[str, Any], int]] = {
     OUTBOX_CONSUMER: ({"eventName": ["INSERT"], "dynamodb": {"NewImage": {"pk": {"S": [{"prefix": "OUTBOX#"}]}}}}, 1),
     "count_ledger": ({"eventName": ["INSERT"], "dynamodb": {"Keys": {"sk": {"S": [{"prefix": "LEDGER#"}]}}}}, 4),
+    "index_catalog": ({"dynamodb": {"Keys": {"pk": {"S": [{"prefix": "PRODUCT#"}]}, "sk": {"S": ["META"]}}}}, 1),
+    "count_sales": (
+        {
+            "dynamodb": {
+                "Keys": {"pk": {"S": [{"prefix": "ORDER#"}]}, "sk": {"S": ["META"]}},
+                "NewImage": {"status": {"S": ["paid", "partially_shipped", "shipped"]}},
+            }
+        },
+        4,
+    ),
 }
 
 
@@ -93,10 +103,11 @@ def merge_template(stage: str) -> dict[str, Any]:
     variables["LIFESHOP_STAGE"] = {"Ref": "Stage"}
     for function in function_names():
         template["Resources"][function] = {"Properties": {"Environment": {"Variables": variables}}}
-    # Two consumers read the store table's stream, each given only its records by a filter: the outbox consumer
-    # (new OUTBOX# items, in order) and the ledger consumer (new LEDGER# entries, for the points report, several
-    # batches of a shard at once: counting needs no order). Both report partial batch failures and after their
-    # retries (or at once, for a malformed item) leave a record on the outbox-failures queue for repair.
+    # Four consumers read the store table's stream, each given only its records by a filter: the outbox consumer
+    # (new OUTBOX# items, in order), the ledger consumer (new LEDGER# entries, for the points report, several
+    # batches of a shard at once: counting needs no order), the search index (products; a product's records stay
+    # in order) and the sales count (orders that have sold, for `popular`). All report partial batch failures and
+    # after their retries (or at once, for a malformed item) leave a record on the outbox-failures queue for repair.
     for consumer, (pattern, parallel) in STREAM_CONSUMERS.items():
         template["Resources"][to_cfn_resource_name(consumer)]["Properties"]["Events"] = {
             to_cfn_resource_name(f"{consumer}-dynamodb-event-source"): {

@@ -68,8 +68,8 @@ class StreamPoller:
 
 
 def outbox_poller(container: Any) -> StreamPoller:
-    """The poller of a container's store table, feeding the outbox and ledger consumers with that container's
-    outbox and points report."""
+    """The poller of a container's store table, feeding every stream consumer (outbox, ledger, search index, sales)
+    with that container's services."""
     from chalicelib import workers
 
     streams = container.boto_session.client("dynamodbstreams", endpoint_url=container.settings.dynamodb_endpoint)
@@ -80,6 +80,8 @@ def outbox_poller(container: Any) -> StreamPoller:
         lambda records: both(
             workers.publish_outbox(records, container.outbox),
             workers.count_ledger(records, container.points_report, container.outbox),
+            workers.index_catalog(records, container.search_indexer),
+            workers.count_sales(records, container.search_indexer),
         ),
     )
 

@@ -114,6 +114,16 @@ class CatalogRepository:
         item = self._table.get(product_key(product_id))
         return self._with_stock([item])[0] if item else None
 
+    def get_products(self, product_ids: list[str]) -> list[dict[str, Any]]:
+        """Products with their stock, in the order asked (missing ones left out): a BatchGetItem of the products,
+        one of their SKUs (and one of shards, if any is sharded)."""
+        found = {i["product_id"]: i for i in self._table.batch_get([product_key(p) for p in product_ids], False)}
+        return self._with_stock([found[p] for p in product_ids if p in found])
+
+    def every_product(self) -> list[dict[str, Any]]:
+        """Every product item as stored, whatever its status (for rebuilding what is derived from the catalog)."""
+        return self._table.partition("gsi4", "PRODUCT")
+
     def get_sku(self, sku: str) -> Optional[dict[str, Any]]:
         return self._table.get(sku_key(sku))
 

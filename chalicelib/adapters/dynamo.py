@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Callable, Iterable, Optional, Union
+from typing import Any, Callable, Iterable, Iterator, Optional, Union
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
@@ -37,6 +37,22 @@ def _plain(value: Any) -> Any:
 
 def from_item(item: dict[str, Any]) -> dict[str, Any]:
     return {k: _plain(_deserializer.deserialize(v)) for k, v in item.items()}
+
+
+def from_image(image: dict[str, Any]) -> dict[str, Any]:
+    """A stream record's item image as plain values. DynamoDB Local writes an empty map as `{}` (no type) in stream
+    images; that is read as the empty map it was."""
+
+    def typed(value: Any) -> Any:
+        if value == {}:
+            return {"M": {}}
+        if "M" in value:
+            return {"M": {k: typed(v) for k, v in value["M"].items()}}
+        if "L" in value:
+            return {"L": [typed(v) for v in value["L"]]}
+        return value
+
+    return from_item({k: typed(v) for k, v in image.items()})
 
 
 def key(pk: str, sk: str) -> dict[str, Any]:
@@ -287,6 +303,16 @@ class Table:
             items.extend(from_item(i) for i in out.get("Items", []))
             if "LastEvaluatedKey" not in out:
                 return items
+            params["ExclusiveStartKey"] = out["LastEvaluatedKey"]
+
+    def query_all(self, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """Every item a Query finds, page after page (for partitions whose size a caller bounds)."""
+        params = {"TableName": self.name, **params}
+        while True:
+            out = self.client.query(**params)
+            yield from (from_item(i) for i in out.get("Items", []))
+            if "LastEvaluatedKey" not in out:
+                return
             params["ExclusiveStartKey"] = out["LastEvaluatedKey"]
 
     def due(self, partition: str, before: str, limit: int = 100, index: str = "gsi1") -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.adapters.dynamo import LostRace, Table, from_item, key, to_values
+from chalicelib.adapters.dynamo import LostRace, Table, key, to_values
 from chalicelib.domain.report import REPORT_SHARDS, line_sums
 
 
@@ -53,22 +53,16 @@ class ReportRepository:
         """Every day's sums up to `last`, added over the shards: one Query (paged) per shard."""
         days: dict[str, dict[str, int]] = {}
         for shard in range(REPORT_SHARDS):
-            params: dict[str, Any] = {
-                "TableName": self._table.name,
+            params = {
                 "ConsistentRead": True,
                 "KeyConditionExpression": "pk = :pk AND sk <= :last",
                 "ExpressionAttributeValues": to_values({":pk": report_pk(shard), ":last": last}),
             }
-            while True:
-                out = self._table.client.query(**params)
-                for item in (from_item(i) for i in out.get("Items", [])):
-                    sums = days.setdefault(item["sk"], {})
-                    for name, value in item.items():
-                        if name not in ("pk", "sk"):
-                            sums[name] = sums.get(name, 0) + value
-                if "LastEvaluatedKey" not in out:
-                    break
-                params["ExclusiveStartKey"] = out["LastEvaluatedKey"]
+            for item in self._table.query_all(params):
+                sums = days.setdefault(item["sk"], {})
+                for name, value in item.items():
+                    if name not in ("pk", "sk"):
+                        sums[name] = sums.get(name, 0) + value
         return days
 
 

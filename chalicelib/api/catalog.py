@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from chalice import Blueprint
 from pydantic import Field
 
-from chalicelib.api.routing import PUBLIC, PUBLIC_MAX_AGE_S, Ctx, route
+from chalicelib.api.routing import OPTIONAL, PUBLIC, PUBLIC_MAX_AGE_S, Ctx, route
 from chalicelib.domain.base import Model
-from chalicelib.domain.catalog import CategoryId, CategoryList, Product, ProductPage
+from chalicelib.domain.catalog import CategoryList, Product
+
+if TYPE_CHECKING:  # discovery's models load with the first search or sorted listing, not the cold start
+    from chalicelib.domain.search import SearchPage
 
 bp = Blueprint(__name__)
+SEARCH = "chalicelib.domain.search"
 
 
 class PageQuery(Model):
     limit: int = Field(default=20, ge=1, le=100)
     cursor: Optional[str] = Field(default=None, max_length=2048)
-
-
-class ProductQuery(PageQuery):
-    category: Optional[CategoryId] = None
 
 
 @route(
@@ -39,17 +39,37 @@ def categories(ctx: Ctx) -> CategoryList:
 @route(
     bp,
     "/products",
-    auth=PUBLIC,
-    query=ProductQuery,
+    auth=OPTIONAL,
+    query=f"{SEARCH}:ListQuery",
     cache_s=PUBLIC_MAX_AGE_S,
-    response=ProductPage,
+    response=f"{SEARCH}:SearchPage",
     tag="catalog",
-    summary="Active products, newest first, optionally in one category",
+    summary="Active products: newest first, or by `sort` (new, popular, points_asc, points_desc) with `pay` and "
+    "`in_stock`; a token adds `eligible`",
     errors=("invalid_request",),
 )
-def products(ctx: Ctx) -> ProductPage:
+def products(ctx: Ctx) -> SearchPage:
     q = ctx.query
-    return ctx.services.catalog.products("active", q.category, q.limit, q.cursor, public=True)
+    user = ctx.principal.user_id if ctx.principal else None
+    if q.sort is None and q.pay is None and not q.in_stock:
+        return ctx.services.search.newest(q.category, q.limit, q.cursor, user)
+    return ctx.services.search.listed(q, user)
+
+
+@route(
+    bp,
+    "/products/search",
+    auth=OPTIONAL,
+    query=f"{SEARCH}:SearchQuery",
+    cache_s=PUBLIC_MAX_AGE_S,
+    response=f"{SEARCH}:SearchPage",
+    tag="catalog",
+    summary="Search active products in Chinese (any part of a title), English (words and their beginnings), pinyin "
+    "(in full or initials), SKU codes and synonyms; sort, filter by how they can be paid and stock",
+    errors=("invalid_request",),
+)
+def search(ctx: Ctx) -> SearchPage:
+    return ctx.services.search.search(ctx.query, ctx.principal.user_id if ctx.principal else None)
 
 
 @route(

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 from chalice import Blueprint
 
 from chalicelib.api.errors import STATUS_BY_CODE
-from chalicelib.api.routing import PUBLIC, ROUTES, Ctx, RouteSpec, route
+from chalicelib.api.routing import OPTIONAL, PUBLIC, ROUTES, Ctx, RouteSpec, route
 
 bp = Blueprint(__name__)
 _REF = "#/components/schemas/{model}"
@@ -32,11 +32,12 @@ ERROR_SCHEMA = {
 def document() -> dict[str, Any]:
     from pydantic.json_schema import models_json_schema  # only this route needs it
 
-    models = {m for r in ROUTES for m in (r.body, r.response) if m is not None}
-    keyed: list[tuple[type[BaseModel], Literal["validation", "serialization"]]] = [
-        (m, "validation" if any(r.body is m for r in ROUTES) else "serialization") for m in models
-    ]
-    refs, schema = models_json_schema(sorted(keyed, key=lambda k: k[0].__name__), ref_template=_REF)
+    uses: set[tuple[type[BaseModel], Literal["validation", "serialization"]]] = set()
+    for r in ROUTES:  # a model both sent and answered (synonyms) has a schema each way
+        uses |= {(r.body, "validation")} if r.body is not None else set()
+        uses |= {(r.response, "serialization")} if r.response is not None else set()
+    keyed = list(uses)
+    refs, schema = models_json_schema(sorted(keyed, key=lambda k: (k[0].__name__, k[1])), ref_template=_REF)
     schemas = dict(schema.get("$defs", {}))
     schemas["Error"] = ERROR_SCHEMA
     paths: dict[str, Any] = {}
@@ -68,6 +69,9 @@ def _operation(spec: RouteSpec, refs: dict) -> dict[str, Any]:
     }
     if spec.auth is PUBLIC:
         op["security"] = []
+    elif spec.auth == OPTIONAL:
+        op["security"] = [{}, {"bearer": []}]
+        op["description"] = "Public; a token adds what depends on the caller (an invalid one is 401)."
     else:
         op["security"] = [{"bearer": []}]
         if spec.auth != "user":
@@ -144,7 +148,7 @@ def _error_responses(spec: RouteSpec) -> dict[str, Any]:
         codes.add("not_found")  # a path id that cannot exist is 404 on every such route
     if spec.body or spec.query:
         codes.add("invalid_request")
-    if spec.auth not in (PUBLIC, "user"):
+    if spec.auth not in (PUBLIC, "user", OPTIONAL):
         codes.add("forbidden")
     by_status: dict[int, list[str]] = {}
     for code in sorted(codes):

@@ -22,6 +22,7 @@ from chalicelib.domain.errors import DomainError, Forbidden, NotFound
 
 PUBLIC = None
 USER = "user"  # any valid token
+OPTIONAL = "optional"  # public; a token, if given, must be valid and tells the handler who is asking
 PUBLIC_MAX_AGE_S = 30  # public catalog reads: a CDN or the app may reuse them this long, then revalidate
 _PATH_PARAM = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 _CORRELATION = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -178,14 +179,20 @@ def _run(spec: RouteSpec, handler: Callable[..., Any], params: dict[str, str]) -
     view = {"shopper": not ctx.is_merchandiser}  # what only merchandisers see (designers of order lines)
     body = result.model_dump(mode="json", context=view) if isinstance(result, BaseModel) else result
     response = errors.json_response(body, spec.status)
-    return _cacheable(response, spec.cache_s, request.headers.get("if-none-match")) if spec.cache_s else response
+    if spec.auth == OPTIONAL:
+        response.headers["Vary"] = "Authorization"
+    if not spec.cache_s:
+        return response
+    return _cacheable(response, spec.cache_s, request.headers.get("if-none-match"), private=ctx.principal is not None)
 
 
-def _cacheable(response: Response, max_age_s: int, if_none_match: Optional[str]) -> Response:
-    """A strong ETag of the exact body; a client (or a CDN) that has it gets 304 with no body."""
+def _cacheable(response: Response, max_age_s: int, if_none_match: Optional[str], private: bool = False) -> Response:
+    """A strong ETag of the exact body; a client (or a CDN) that has it gets 304 with no body. An answer that depends
+    on the caller's token is `private` (a shared cache keeps it for no one else)."""
     text = response.body if isinstance(response.body, str) else ""
     etag = '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
-    headers: dict[str, str | list[str]] = {"ETag": etag, "Cache-Control": f"public, max-age={max_age_s}"}
+    scope = "private" if private else "public"
+    headers: dict[str, str | list[str]] = {"ETag": etag, "Cache-Control": f"{scope}, max-age={max_age_s}"}
     if if_none_match and etag in [t.strip() for t in if_none_match.split(",")]:
         return Response(body="", status_code=304, headers=headers)
     response.headers.update(headers)
@@ -198,9 +205,11 @@ class _Invalid(Exception):
 
 
 def _authenticate(spec: RouteSpec, request: Any, services: bootstrap.Container) -> Optional[Principal]:
-    if spec.auth is PUBLIC:
+    if spec.auth is PUBLIC or (spec.auth == OPTIONAL and not request.headers.get("authorization")):
         return None
     principal = services.tokens.verify(request.headers.get("authorization"))
+    if spec.auth == OPTIONAL:
+        return principal  # a read: no profile is made for it
     if spec.auth != USER and spec.auth not in principal.groups:
         raise Forbidden(f"this needs the {spec.auth} role", {"required_group": spec.auth})
     services.users.ensure_profile(principal.user_id)

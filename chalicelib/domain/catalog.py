@@ -222,6 +222,7 @@ class Product(Model):
     per_user_limit: Optional[int] = None
     created_at: str
     updated_at: str
+    published_at: Optional[str] = Field(default=None, description="when it was first published (sort `new`)")
 
 
 class ProductPage(Model):

@@ -31,6 +31,11 @@ def _audited(product: dict[str, Any]) -> dict[str, Any]:
     return {**product, "skus": [{k: v for k, v in s.items() if k != "held"} for s in product["skus"]]}
 
 
+def public_view(product: dict[str, Any], names: Pseudonyms) -> rules.Product:
+    """The product as the public sees it (the designer by display name)."""
+    return _view(product, names)
+
+
 def _view(product: dict[str, Any], names: Optional[Pseudonyms] = None) -> rules.Product:
     """The product as merchandisers see it; with `names`, as the public does (the designer by display name)."""
     data = {k: v for k, v in product.items() if k != "version"}
@@ -107,6 +112,7 @@ class CatalogService:
             updated_at=now,
             designer_id=designer_id,
             design_id=design_id,
+            published_at=now if body.status == "active" else None,
         )
         self._repo.create(
             product, self._audited(actor, "product.create", product["product_id"], None, product, now), also
@@ -152,6 +158,8 @@ class CatalogService:
             )
         now = iso(self._clock.now())
         after = {**before, "status": status, "updated_at": now}
+        if status == "active" and not before.get("published_at"):  # new arrivals: first published, kept on a relist
+            after["published_at"] = now
         action = "product.publish" if status == "active" else "product.archive"
         self._repo.replace(
             before, after, self._audited(actor, action, product_id, _audited(before), _audited(after), now)

@@ -9,6 +9,7 @@ from chalicelib import bootstrap, logs
 if TYPE_CHECKING:  # `app.py` imports this module; the outbox (and boto3 with it) loads on the first record
     from chalicelib.adapters.outbox import Outbox
     from chalicelib.services.report import PointsReportService
+    from chalicelib.services.search import SearchIndexer
 
 log = logs.get("workers")
 # `app.py` needs a stream ARN at import time; `make package` replaces it with the store table's StreamArn.
@@ -84,6 +85,60 @@ def count_ledger(
     if counted:
         log.info("ledger stream batch", extra={"ledger_entries_counted": counted})
     return {"batchItemFailures": []}
+
+
+def _image(record: dict[str, Any], prefix: str) -> Optional[dict[str, Any]]:
+    """The new image of a `<prefix>...`/META item in a stream record, as plain values (None for other records)."""
+    from chalicelib.adapters.dynamo import from_image
+
+    keys = (record.get("dynamodb") or {}).get("Keys") or {}
+    if not str((keys.get("pk") or {}).get("S", "")).startswith(prefix) or (keys.get("sk") or {}).get("S") != "META":
+        return None
+    image = (record.get("dynamodb") or {}).get("NewImage")
+    return from_image(image) if image else None
+
+
+def _each(records: list[dict[str, Any]], prefix: str, handle: Any, what: str) -> dict[str, list[dict[str, str]]]:
+    """Hand each record's item to `handle`, in order; the first that fails is reported, and the stream delivers it
+    and everything after it again (every handler here can be repeated)."""
+    done = 0
+    for record in records:
+        item = _image(record, prefix)
+        try:
+            done += bool(item is not None and handle(item))
+        except Exception:
+            log.warning(f"{what}: a record failed; the stream delivers it again", exc_info=True)
+            return {"batchItemFailures": [{"itemIdentifier": record["dynamodb"]["SequenceNumber"]}]}
+    if done:
+        log.info(f"{what} stream batch", extra={"handled": done})
+    return {"batchItemFailures": []}
+
+
+def index_catalog(
+    records: list[dict[str, Any]], indexer: Optional[SearchIndexer] = None
+) -> dict[str, list[dict[str, str]]]:
+    """The store table's stream consumer of products: each product's search postings as its new image says (an
+    active product under its tokens, any other under none); an image older than the one indexed is skipped."""
+    indexer = indexer or bootstrap.container().search_indexer
+    return _each(records, "PRODUCT#", indexer.index, "search index")
+
+
+def count_sales(
+    records: list[dict[str, Any]], indexer: Optional[SearchIndexer] = None
+) -> dict[str, list[dict[str, str]]]:
+    """The store table's stream consumer of orders: the units of an order that has sold, into its Shanghai day's
+    shard, once (for `sort=popular`)."""
+    from chalicelib.services.search import SOLD
+
+    indexer = indexer or bootstrap.container().search_indexer
+    return _each(records, "ORDER#", lambda o: o.get("status") in SOLD and indexer.count_sale(o), "sales count")
+
+
+def rank_popular() -> int:
+    """Units sold over the last 30 Shanghai days, per product, into the ranking `popular` reads."""
+    ranked = bootstrap.container().search_indexer.rank_popular()
+    log.info("popular ranking", extra={"products": ranked})
+    return ranked
 
 
 def expire_orders() -> int:

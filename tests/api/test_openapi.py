@@ -20,8 +20,11 @@ def test_operations_say_who_may_call_them_and_what_comes_back(api):
     body_ref = create["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     body_schema = doc["components"]["schemas"][body_ref.rsplit("/", 1)[1]]
     assert "skus" in body_schema["required"] and body_schema["additionalProperties"] is False
+    assert doc["paths"]["/categories"]["get"]["security"] == []
     listing = doc["paths"]["/products"]["get"]
-    assert listing["security"] == []
+    assert listing["security"] == [{}, {"bearer": []}]  # public; a token adds `eligible`
+    sort = next(p for p in listing["parameters"] if p["name"] == "sort")
+    assert "popular" in str(sort["schema"])
     limit = next(p for p in listing["parameters"] if p["name"] == "limit")
     assert (limit["schema"]["minimum"], limit["schema"]["maximum"]) == (1, 100)
     category = next(p for p in listing["parameters"] if p["name"] == "category")
