@@ -30,7 +30,16 @@ from chalicelib.domain.envelopes import EnvelopeInput
 from chalicelib.domain.points import CampaignInput, GrantInput
 from chalicelib.settings import Settings
 from infra import provision
-from tools import burst_floor, catalog, cold_start, drop_burst, envelope_burst, launch_day, localstack
+from tools import (
+    burst_floor,
+    catalog,
+    cold_start,
+    drop_burst,
+    envelope_burst,
+    launch_day,
+    localstack,
+    search_bench,
+)
 from tools.tokens import mint_local_token
 
 N = int(os.environ.get("BENCH_N", "100"))
@@ -353,6 +362,7 @@ def main() -> int:
         for shards in (1, 16):
             with burst_floor.fresh_dynamodb(endpoints["sqs"]) as fresh:
                 drops.append(drop_burst.burst(fresh, f"bench-d{shards}{run}", shards))
+        search = search_bench.run(lambda: burst_floor.fresh_dynamodb(endpoints["sqs"]), max(5, N // 10))
     finally:
         localstack.stop(*procs)
 
@@ -423,6 +433,20 @@ def main() -> int:
             f"(target with 16 shards ≤ 0.1), busiest stock item {d['hot_stock_item_share']:.3f} of stock writes; "
             f"AWS ceiling (modelled) {d['aws_ceiling_orders_per_s']} orders/s"
         )
+    for figures in search.values():
+        calls = ", ".join(f"{q} {c['calls']}" for q, c in figures["calls"].items())
+        for name in ("search", "listing"):
+            f = figures[name]
+            print(
+                f"{name} at {figures['products']} products: p50 {f['handler_p50_ms']:.1f} ms, floor "
+                f"{f['floor_p50_ms']:.1f} (ratio {f['p50_ratio']:.2f}); p95 {f['handler_p95_ms']:.1f} ms, floor "
+                f"{f['floor_p95_ms']:.1f} (ratio {f['p95_ratio']:.2f})"
+            )
+        print(
+            f"  DynamoDB calls per query, each equal to docs/api.md's formula: {calls}; indexed whole in "
+            f"{figures['index_all_s']} s"
+            + (f"; index lag after an edit {figures['index_lag_s']} s" if "index_lag_s" in figures else "")
+        )
     by_name = {r["name"]: r for r in results}
     summary = {
         "iterations": N,
@@ -472,6 +496,16 @@ def main() -> int:
         },
         "drop_hot_item_write_share": {f"{d['shards']}_shards": round(d["hot_item_write_share"], 4) for d in drops},
         "drop_aws_ceiling_orders_per_s": {f"{d['shards']}_shards": d["aws_ceiling_orders_per_s"] for d in drops},
+        "search_p50_ratio": {size: round(f["search"]["p50_ratio"], 3) for size, f in search.items()},
+        "search_p95_ratio": {size: round(f["search"]["p95_ratio"], 3) for size, f in search.items()},
+        "search_p50_ms": {size: round(f["search"]["handler_p50_ms"], 1) for size, f in search.items()},
+        "sorted_listing_p50_ratio": {size: round(f["listing"]["p50_ratio"], 3) for size, f in search.items()},
+        "sorted_listing_p95_ratio": {size: round(f["listing"]["p95_ratio"], 3) for size, f in search.items()},
+        "search_calls": {size: {q: c["calls"] for q, c in f["calls"].items()} for size, f in search.items()},
+        "search_calls_equal_formula": all(
+            c["calls"] == c["formula"] for f in search.values() for c in f["calls"].values()
+        ),
+        "search_index_lag_s": search["64"]["index_lag_s"],
     }
     print(json.dumps(summary))
     return 0

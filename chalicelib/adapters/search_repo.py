@@ -46,9 +46,13 @@ def encode(weight: int, facts: Facts) -> str:
     return f"{weight}|{facts.category}|{facts.published}|{facts.points}|{facts.pay}|{int(facts.owner_only)}"
 
 
-def decode(product_id: str, text: str) -> tuple[int, Facts]:
-    weight, category, published, points, pay, own = text.split("|")
-    return int(weight), Facts(product_id, category, int(published), int(points), pay, own == "1")
+def decode_all(values: dict[str, Any]) -> dict[str, tuple[int, Facts]]:
+    """A bucket's map as DynamoDB sent it ({product_id: {"S": posting}}), decoded in one pass."""
+    out = {}
+    for product_id, value in values.items():
+        weight, category, published, points, pay, own = value["S"].split("|")
+        out[product_id] = (int(weight), Facts(product_id, category, int(published), int(points), pay, own == "1"))
+    return out
 
 
 class SearchRepository:
@@ -68,8 +72,7 @@ class SearchRepository:
         while True:
             page = self._table.client.query(**params)
             for item in page.get("Items", []):
-                for product_id, value in (item.get("m") or {}).get("M", {}).items():
-                    out[product_id] = decode(product_id, value["S"])
+                out.update(decode_all((item.get("m") or {}).get("M", {})))
             if "LastEvaluatedKey" not in page:
                 return out
             params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
@@ -149,7 +152,10 @@ class SearchRepository:
                 buckets.setdefault((token, bucket(product_id)), {})[product_id] = posting
             manifests.append({"pk": f"SRCHDOC#{product_id}", "sk": "META", "postings": after, "version": version})
         items = [{"pk": posting_pk(t), "sk": b, "m": m} for (t, b), m in buckets.items()] + manifests
-        self._batch_write([{"PutRequest": {"Item": to_item(i)}} for i in items])
+        requests = [{"PutRequest": {"Item": to_item(i)}} for i in items]
+        chunks = [requests[start : start + 500] for start in range(0, len(requests), 500)]
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            list(pool.map(self._batch_write, chunks))
 
     def _batch_write(self, requests: list[dict[str, Any]]) -> None:
         for start in range(0, len(requests), 25):

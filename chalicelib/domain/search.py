@@ -8,7 +8,7 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Annotated, Any, Callable, Iterable, Literal, Optional
+from typing import Annotated, Any, Callable, Iterable, Literal, NamedTuple, Optional
 
 from pydantic import AfterValidator, Field, StringConstraints
 
@@ -230,21 +230,13 @@ def _pinyin_tokens(syllables: list[str]) -> list[str]:
 
 
 # -- what a posting carries: everything a result list filters and sorts on but stock and sales --------------
-@dataclass(frozen=True)
-class Facts:
+class Facts(NamedTuple):  # a tuple: a listing decodes thousands of them
     product_id: str
     category: str
     published: int  # epoch seconds
     points: int  # the lowest SKU points price
     pay: str  # "p" (points), "c" (cash), "pc" (both)
     owner_only: bool
-
-    def as_item(self) -> dict[str, Any]:
-        return {"c": self.category, "pub": self.published, "pts": self.points, "pay": self.pay, "own": self.owner_only}
-
-    @classmethod
-    def of_item(cls, product_id: str, item: dict[str, Any]) -> "Facts":
-        return cls(product_id, item["c"], int(item["pub"]), int(item["pts"]), item["pay"], bool(item["own"]))
 
 
 def facts(product: dict[str, Any]) -> Facts:
@@ -267,11 +259,17 @@ def indexed(product: dict[str, Any]) -> bool:
 
 
 def pays(f: Facts, pay: Optional[str]) -> bool:
-    return pay is None or {"points": "p" in f.pay, "cash": "c" in f.pay, "points_cash": f.pay == "pc"}[pay]
+    if pay is None:
+        return True
+    if pay == "points":
+        return "p" in f.pay
+    if pay == "cash":
+        return "c" in f.pay
+    return f.pay == "pc"
 
 
 # -- ranking -------------------------------------------------------------------------------------------------
-@dataclass
+@dataclass(slots=True)
 class Match:
     facts: Facts
     score: int = 0
@@ -308,19 +306,23 @@ def matches(plan_: Plan, postings: dict[str, dict[str, tuple[int, Facts]]]) -> l
 def sort_key(m: Match, sort: str) -> tuple[int, int, str]:
     """Ascending order of results: ties broken by newer first, then product id, so every page is stable."""
     f = m.facts
-    first = {
-        "relevance": -m.score,
-        "new": -f.published,
-        "popular": -m.units,
-        "points_asc": f.points,
-        "points_desc": -f.points,
-    }[sort]
+    if sort == "relevance":
+        first = -m.score
+    elif sort == "new":
+        first = -f.published
+    elif sort == "popular":
+        first = -m.units
+    elif sort == "points_asc":
+        first = f.points
+    else:
+        first = -f.points
     return (first, -f.published, f.product_id)
 
 
 def ranked(found: list[Match], sort: str, after: Optional[tuple[int, int, str]]) -> list[Match]:
-    out = sorted(found, key=lambda m: sort_key(m, sort))
-    return [m for m in out if after is None or sort_key(m, sort) > after]
+    keyed = [(sort_key(m, sort), m) for m in found]
+    keyed.sort(key=lambda pair: pair[0])
+    return [m for k, m in keyed if after is None or k > after]
 
 
 # -- what the API answers -------------------------------------------------------------------------------
@@ -415,8 +417,9 @@ def synonym_groups(body: Synonyms) -> list[list[str]]:
     return out
 
 
-def calls_formula(plan_: Plan, sort: str) -> int:
-    """DynamoDB calls of one page of search results whose token lists each fit one Query page and whose page
-    has no sharded SKU and no out-of-stock product skipped: a Query per token, a GetItem of the sales ranking for
-    `popular`, a BatchGetItem of the page's products and one of their SKUs, and the search's count."""
-    return len(plan_.tokens) + (sort == "popular") + 2 + 1
+def calls_formula(plan_: Plan, sort: str, found: bool) -> int:
+    """DynamoDB calls of a search's first page whose token lists each fit one Query page and whose page has no
+    sharded SKU and no out-of-stock product skipped: a Query per token, a GetItem of the sales ranking for
+    `popular`, a BatchGetItem of the page's products and one of their SKUs (when it found any), and the search's
+    count."""
+    return len(plan_.tokens) + (sort == "popular") + 2 * found + 1

@@ -60,7 +60,12 @@ class SearchService:
 
     def listed(self, query: rules.ListQuery, user_id: Optional[str]) -> rules.SearchPage:
         """GET /products with a `sort`: every active product (in its category) from the index's `*` token."""
-        found = [rules.Match(f) for _, f in self._repo.postings(rules.ALL).values()]
+        category, pay = query.category, query.pay
+        found = [
+            rules.Match(f)
+            for _, f in self._repo.postings(rules.ALL).values()
+            if (category is None or f.category == category) and rules.pays(f, pay)
+        ]
         return self._page(found, query, "products", user_id)
 
     def newest(
