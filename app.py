@@ -11,6 +11,7 @@ with long_lived():  # all of it lives as long as the container (docs/operations.
     from chalicelib.api import (
         admin_catalog,
         admin_discovery,
+        admin_home,
         admin_points,
         admin_policy,
         catalog,
@@ -40,6 +41,7 @@ with long_lived():  # all of it lives as long as the container (docs/operations.
         internal.bp,
         admin_catalog.bp,
         admin_discovery.bp,
+        admin_home.bp,
         admin_points.bp,
         admin_policy.bp,
         fulfillment.bp,

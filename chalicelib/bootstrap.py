@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from chalicelib.services.envelopes import EnvelopeService
     from chalicelib.services.event_reads import RegistrationViews
     from chalicelib.services.events import EventService
+    from chalicelib.services.home import HomeService
     from chalicelib.services.host_rewards import HostRewards
     from chalicelib.services.occasions import OccasionService
     from chalicelib.services.orders import OrderService
@@ -240,6 +241,23 @@ class Container:
             tier_of,
             self.audit_repo.record,
             self.settings.search_synonyms_ttl_s,
+        )
+
+    @cached_property
+    def home(self) -> HomeService:
+        from chalicelib.adapters.catalog_repo import CatalogRepository
+        from chalicelib.adapters.home_repo import HomeRepository
+        from chalicelib.adapters.search_repo import SearchRepository
+        from chalicelib.services.home import HomeService
+
+        return HomeService(
+            HomeRepository(self.table),
+            CatalogRepository(self.table),
+            SearchRepository(self.table),
+            self.search,
+            self.search.tier_of,
+            self.clock,
+            self.audit_repo.record,
         )
 
     @cached_property

@@ -124,7 +124,7 @@ def measure(services: Container, n: int) -> dict[str, Any]:
     paths = [f"/products/search?q={quote(q)}" for q in QUERIES] + [LISTING]
     http.request("GET", paths[0])  # warm: models built, synonyms read (then once a minute)
     calls: dict[str, Any] = {}
-    for q, path in zip(QUERIES + ["listing"], paths, strict=True):
+    for q, path in zip([*QUERIES, "listing"], paths, strict=True):
         recorder.calls.clear()
         reply = http.request("GET", path)
         if reply.status_code != 200:
@@ -144,6 +144,12 @@ def measure(services: Container, n: int) -> dict[str, Any]:
         }
         if made != expected:
             raise SystemExit(f"search bench: {q!r} made {made} DynamoDB calls, the formula says {expected}")
+    recorder.calls.clear()
+    home = http.request("GET", "/home")
+    calls["home"] = {"calls": len(recorder.calls), "ops": sorted(op for _, op, _ in recorder.calls)}
+    recorder.calls.clear()
+    again = http.request("GET", "/home", headers={"If-None-Match": home.headers["ETag"]})
+    calls["home_etag"] = {"calls": len(recorder.calls), "status": again.status_code}
     timings: dict[str, tuple[list[float], list[float]]] = {"search": ([], []), "listing": ([], [])}
     for _ in range(n):
         for path in paths:

@@ -11,7 +11,8 @@ from chalicelib.api.routing import OPTIONAL, PUBLIC, PUBLIC_MAX_AGE_S, Ctx, rout
 from chalicelib.domain.base import Model
 from chalicelib.domain.catalog import CategoryList, Product
 
-if TYPE_CHECKING:  # discovery's models load with the first search or sorted listing, not the cold start
+if TYPE_CHECKING:  # discovery's models load with the first search, sorted listing or home, not the cold start
+    from chalicelib.domain.home import Home
     from chalicelib.domain.search import SearchPage
 
 bp = Blueprint(__name__)
@@ -84,3 +85,17 @@ def search(ctx: Ctx) -> SearchPage:
 )
 def product(ctx: Ctx, product_id: str) -> Product:
     return ctx.services.catalog.product(product_id, active_only=True)
+
+
+@route(
+    bp,
+    "/home",
+    auth=OPTIONAL,
+    response="chalicelib.domain.home:Home",
+    cache_s=PUBLIC_MAX_AGE_S,
+    tag="catalog",
+    summary="The store tab's home: live banners, collections (owners' ones with an owner's token), new arrivals and "
+    "popular products",
+)
+def home(ctx: Ctx) -> Home:
+    return ctx.services.home.home(ctx.principal.user_id if ctx.principal else None)

@@ -42,6 +42,7 @@ class SearchService:
         self._clock = clock
         self._names = names
         self._tier_of = tier_of
+        self.tier_of = tier_of
         self._audit = audit
         self._ttl = synonyms_ttl_s
         self._synonyms: tuple[float, list[list[str]]] = (-1e18, [])
@@ -76,7 +77,7 @@ class SearchService:
         items, last = self._catalog.page("active", category, limit, self._cursors.decode(cursor, scope))
         tier = self._tier_of(user_id) if user_id else None
         return rules.SearchPage(
-            items=[self._listed(p, tier) for p in items], next_cursor=self._cursors.encode(last, scope)
+            items=[self.view(p, tier) for p in items], next_cursor=self._cursors.encode(last, scope)
         )
 
     def _page(self, found: list[rules.Match], q: Any, scope: str, user_id: Optional[str]) -> rules.SearchPage:
@@ -105,7 +106,7 @@ class SearchService:
                     continue  # archived a moment ago: the index follows within seconds
                 if q.in_stock and not any(s["stock"] > 0 for s in product["skus"]):
                     continue
-                items.append(self._listed(product, tier))
+                items.append(self.view(product, tier))
                 if len(items) == q.limit:
                     break
         more = last is not None and ordered[-1] is not last
@@ -126,7 +127,8 @@ class SearchService:
             pass
         raise InvalidRequest("cursor is not valid for this listing", {"fields": {"cursor": "invalid cursor"}})
 
-    def _listed(self, product: dict[str, Any], tier: Optional[str]) -> rules.Listed:
+    def view(self, product: dict[str, Any], tier: Optional[str]) -> rules.Listed:
+        """A product in a list, for a caller of `tier` (None: no token)."""
         view = public_view(product, self._names).model_dump()
         eligible = None if tier is None else (not product.get("owner_only") or tier == "owner")
         return rules.Listed(**view, rating=rules.rating(product), eligible=eligible)
