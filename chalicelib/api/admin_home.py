@@ -9,7 +9,7 @@ from chalice import Blueprint
 from chalicelib.api.routing import Ctx, route
 
 if TYPE_CHECKING:
-    from chalicelib.domain.home import Banner, BannerList, Collection, CollectionList
+    from chalicelib.domain.home import Banner, BannerList, Collection, CollectionList, Home
 
 bp = Blueprint(__name__)
 MERCH = "merchandiser"
@@ -130,3 +130,17 @@ def update_banner(ctx: Ctx, banner_id: str) -> Banner:
 )
 def delete_banner(ctx: Ctx, banner_id: str) -> Banner:
     return ctx.services.home.delete(ctx.user_id, "banner", banner_id)
+
+
+@route(
+    bp,
+    "/admin/home/preview",
+    auth=MERCH,
+    query=f"{HOME}:PreviewQuery",
+    response=f"{HOME}:Home",
+    tag="home",
+    summary="The home as a fan (`as=fan`) or an owner (`as=owner`) sees it now",
+    errors=("invalid_request",),
+)
+def preview(ctx: Ctx) -> Home:
+    return ctx.services.home.as_tier(ctx.query.as_)

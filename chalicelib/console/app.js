@@ -5,6 +5,7 @@ import { auditScreen } from "./audit.js";
 import { campaignsScreen } from "./campaigns.js";
 import { couponsScreen } from "./coupons.js";
 import { designsScreen } from "./designs.js";
+import { discoveryScreen } from "./discovery.js";
 import { errorBox, fill, h, main } from "./dom.js";
 import { eventsScreen } from "./events.js";
 import { lang, setLang, t } from "./i18n.js";
@@ -17,6 +18,7 @@ import { hostedReply, setUpSignIn, showSignIn, signOut } from "./signin.js";
 // Each section of the navigation, in order: its list, and the screen of one item (#/section/id) where it has one.
 const SCREENS = {
   products: { list: productsScreen, item: productScreen },
+  home: { list: discoveryScreen },
   orders: { list: ordersScreen, item: orderScreen },
   designs: { list: designsScreen },
   events: { list: eventsScreen },

@@ -140,6 +140,10 @@ class Home(Model):
     popular: list[Listed]
 
 
+class PreviewQuery(Model):
+    as_: Literal["fan", "owner"] = Field(default="fan", alias="as", description="whose home: a fan's or an owner's")
+
+
 def live(entries: list[dict[str, Any]], now: str, owner: bool) -> list[dict[str, Any]]:
     """What the home shows now, lowest position first: inside its window, and an owners' collection to owners only."""
     shown = [

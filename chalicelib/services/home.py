@@ -57,7 +57,10 @@ class HomeService:
         """One Query of the curated entries, one of the newest products (with their SKUs), the sales ranking, and
         the products of the live collections and the popular ones (BatchGetItems of at most 8 × 12 + 24): the
         same number of reads whatever the catalog's size."""
-        tier = self._tier_of(user_id) if user_id else None
+        return self.as_tier(self._tier_of(user_id) if user_id else None)
+
+    def as_tier(self, tier: Optional[str]) -> rules.Home:
+        """The home as a caller of `tier` sees it now (None: without a token; merchandisers preview fan and owner)."""
         now = iso(self._clock.now())
         entries = self._repo.entries()
         banners = rules.live([e for e in entries if e["kind"] == "banner"], now, True)

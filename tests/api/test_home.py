@@ -140,3 +140,15 @@ def test_popular_on_the_home_is_what_sold_most(shop, api):
     drain_stream(shop)
     workers.rank_popular()
     assert [p["product_id"] for p in api.get("/home").json["popular"]] == ["travel-starry-umbrella"]
+
+
+def test_merchandisers_preview_the_home_as_a_fan_and_as_an_owner(shop, api):
+    owners = collection("for-owners", ["car-floor-mats"], audience="owners")
+    assert api.merch("POST", "/admin/collections", owners).status == 201
+    fan = api.merch("GET", "/admin/home/preview?as=fan")
+    owner = api.merch("GET", "/admin/home/preview?as=owner")
+    assert fan.status == owner.status == 200
+    assert fan.json["collections"] == [] and owner.json["collections"][0]["collection_id"] == "for-owners"
+    assert owner.json["collections"][0]["items"][0]["eligible"] is True
+    assert api.merch("GET", "/admin/home/preview?as=vip").status == 400
+    assert api.get("/admin/home/preview?as=owner", user=uid("fan")).status == 403

@@ -642,6 +642,7 @@ def test_html_in_a_title_or_a_description_is_shown_as_text_never_run(page, live_
 
 SECTIONS = (
     "Catalog",
+    "Home & search",
     "Orders",
     "Design review",
     "Event review",
@@ -768,3 +769,56 @@ def test_a_hosted_sign_in_error_shows_a_fixed_message_never_the_replys_own_words
         text = tab.locator("main").inner_text()
         assert "400 000" not in text and "urgent" not in text and error not in text, text
         tab.close()
+
+
+def test_a_merchandiser_curates_an_owners_collection_and_sees_the_home_as_each_tier_sees_it(
+    page, live_server, live_api, shots
+):
+    pid = uid("lamp")
+    product = {
+        "product_id": pid,
+        "category": "home",
+        "title": "Aurora Lamp",
+        "title_zh": "极光灯",
+        "status": "active",
+        "skus": [{"sku": uid("LAMP").upper(), "price_fen": 19900, "stock": 5}],
+    }
+    assert live_api.merch("POST", "/admin/products", product).status == 201
+    live_api.get("/products/search?q=%E6%9E%81%E5%85%89%E7%81%AF")  # 极光灯: a search to count
+    c = console(page, live_server)
+    c.sign_in(merch_token(live_api))
+    c.go("Home & search")
+    expect(page.get_by_role("heading", name="Home & search", exact=True)).to_be_visible()
+    form = page.locator("form[data-form=collection]")
+    cid = uid("owners")
+    form.get_by_label("ID", exact=True).fill(cid)
+    form.get_by_label("Title", exact=True).fill("For owners")
+    form.get_by_label("Chinese title").fill("车主专享")
+    form.get_by_label("Product IDs (comma-separated, in order)").fill(pid)
+    form.get_by_label("Audience").select_option("owners")
+    form.get_by_role("button", name="Create").click()
+    expect(page.locator("tr", has_text=cid)).to_contain_text("Owners only")
+    owner = page.locator("[data-preview=owner]")
+    expect(owner).to_contain_text("For owners: 极光灯")
+    expect(page.locator("[data-preview=fan]")).not_to_contain_text("For owners")
+    stored = next(x for x in live_api.merch("GET", "/admin/collections").json["items"] if x["collection_id"] == cid)
+    assert stored["audience"] == "owners" and stored["product_ids"] == [pid]
+    synonyms = page.get_by_label("Groups")
+    synonyms.fill("雨伞, umbrella\nbrolly, umbrella")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#toast")).to_have_text("Saved")
+    assert live_api.merch("GET", "/admin/search/synonyms").json["groups"] == [
+        ["雨伞", "umbrella"],
+        ["brolly", "umbrella"],
+    ]
+    expect(page.locator("table", has_text="极光灯").first).to_be_visible()  # what shoppers searched for
+    page.screenshot(path=str(shots / "home-and-search.png"), full_page=True)
+    bad = page.locator("form[data-form=banner]")
+    bad.get_by_label("ID", exact=True).fill(uid("b"))
+    bad.get_by_label("Title", exact=True).fill("Bad")
+    bad.get_by_label("Chinese title").fill("坏")
+    bad.get_by_label("Image URL (https)").fill("https://img.example/x.jpg")
+    bad.get_by_label("Link").fill("javascript:alert(1)")
+    bad.get_by_role("button", name="Create").click()
+    expect(bad.get_by_role("alert")).to_contain_text("link")
+    live_api.merch("DELETE", f"/admin/collections/{cid}")
