@@ -15,7 +15,7 @@ from chalicelib.bootstrap import Container
 from chalicelib.settings import Settings
 from infra import provision
 from tools import catalog, demo, localstack
-from tools.reindex import reindex
+from tools.reindex import count_recent_sales, reindex
 from tools.streams import outbox_poller
 from tools.tokens import demo_tokens, label
 
@@ -52,6 +52,7 @@ def main() -> int:
         print(f"catalog: {len(report.created)} products created, {len(report.kept)} already there (kept as they are)")
         demo.set_up(services)
         print(f"search index: {reindex(services, only_missing=True)} products it had not seen indexed now")
+        print(f"popular: {count_recent_sales(services)} orders of the last 30 days counted now (each order once, ever)")
         print(
             f"demo users: owner-1 is a verified owner (VIN {demo.DEMO_VIN}); points: {demo.DEMO_POINTS}; both hold "
             "a welcome-10 coupon"

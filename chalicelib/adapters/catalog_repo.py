@@ -115,10 +115,11 @@ class CatalogRepository:
         return self._with_stock([item])[0] if item else None
 
     def get_products(self, product_ids: list[str]) -> list[dict[str, Any]]:
-        """Products with their stock, in the order asked (missing ones left out): a BatchGetItem of the products,
-        one of their SKUs (and one of shards, if any is sharded)."""
+        """Products with their stock, in the order asked (missing ones left out), for lists: a BatchGetItem of the
+        products, one of their SKUs (and one of shards, if any is sharded), eventually consistent (half the read
+        cost; a list may show stock a second old, checkout reads it again)."""
         found = {i["product_id"]: i for i in self._table.batch_get([product_key(p) for p in product_ids], False)}
-        return self._with_stock([found[p] for p in product_ids if p in found])
+        return self._with_stock([found[p] for p in product_ids if p in found], consistent=False)
 
     def existing(self, product_ids: list[str]) -> set[str]:
         """Which of these products exist (one BatchGetItem a hundred)."""
@@ -138,14 +139,15 @@ class CatalogRepository:
         items, last = self._table.page(index, partition, limit, start)
         return self._with_stock(items), last
 
-    def _with_stock(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _with_stock(self, items: list[dict[str, Any]], consistent: bool = True) -> list[dict[str, Any]]:
         """Products with each SKU's stock: the SKU items in one BatchGetItem, and the shards of sharded ones in
         another (`stock` is their exact sum; `held` keeps what was read, for a change that must not lose a race)."""
         found = {
-            i["sku"]: i for i in self._table.batch_get([sku_key(s["sku"]) for p in items for s in p.get("skus", [])])
+            i["sku"]: i
+            for i in self._table.batch_get([sku_key(s["sku"]) for p in items for s in p.get("skus", [])], consistent)
         }
         sharded = {sku: i["stock_shards"] for sku, i in found.items() if i.get("stock_shards", 1) > 1}
-        shards = self.shard_stocks(sharded)
+        shards = self.shard_stocks(sharded, consistent)
         products = []
         for item in items:
             product = _public(item)
@@ -166,11 +168,11 @@ class CatalogRepository:
     def _stock(item: Optional[dict[str, Any]], shards: Optional[dict[int, int]]) -> int:
         return (item or {}).get("stock", 0) + sum((shards or {}).values())
 
-    def shard_stocks(self, sharded: dict[str, int]) -> dict[str, dict[int, int]]:
+    def shard_stocks(self, sharded: dict[str, int], consistent: bool = True) -> dict[str, dict[int, int]]:
         """{sku: {shard: stock}} for SKUs whose stock is on shards (one BatchGetItem per 100 shards)."""
         keys = [shard_key(sku, i) for sku, count in sharded.items() for i in range(count)]
         out: dict[str, dict[int, int]] = {sku: {} for sku in sharded}
-        for item in self._table.batch_get(keys):
+        for item in self._table.batch_get(keys, consistent):
             sku, _, shard = item["pk"].removeprefix("SKU#").rpartition("#SHARD#")
             if int(shard) < sharded[sku]:
                 out[sku][int(shard)] = item["stock"]

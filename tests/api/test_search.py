@@ -258,3 +258,19 @@ def _replayed(services):
         it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")
         records += streams.get_records(ShardIterator=it["ShardIterator"], Limit=1000)["Records"]
     return records
+
+
+def test_orders_from_before_the_sales_consumer_are_counted_once_by_the_backfill(services, api):
+    from tools.reindex import count_recent_sales
+
+    catalog_files.seed(services.catalog, [p for p in catalog_files.load() if p.product_id.startswith("travel-")])
+    reindex(services)
+    buyer = uid("buyer")
+    give_points(services, buyer, 100_000)
+    for sku, qty, points in (("TRV-UMB-NAVY", 1, 1290), ("TRV-TAG-TAN", 4, 4 * 590)):
+        body = {"items": [{"sku": sku, "qty": qty}], "points": points, "shipping_address": ADDRESS}
+        assert place(api, buyer, body).json["status"] == "paid"
+    assert count_recent_sales(services) == 2
+    assert count_recent_sales(services) == 0  # once
+    top = ids(api.get("/products?sort=popular&limit=2"))
+    assert top == ["travel-luggage-tag", "travel-starry-umbrella"]
