@@ -447,6 +447,14 @@ def main() -> int:
             f"{figures['index_all_s']} s"
             + (f"; index lag after an edit {figures['index_lag_s']} s" if "index_lag_s" in figures else "")
         )
+        if "hot_items" in figures:
+            hot = figures["hot_items"]
+            print(
+                f"  hot items: {hot['search_count_writes']} searches of one query wrote {hot['search_count_shards_used']} "
+                f"counter items, the busiest {hot['search_count_busiest_share']:.3f} of them (1/16 = 0.063); "
+                f"{hot['bestseller_unit_writes']} sales of one product wrote {hot['bestseller_shards_used']} "
+                f"partitions, the busiest {hot['bestseller_busiest_share']:.3f} (1/8 = 0.125)"
+            )
         home = figures["calls"]["home"]
         print(
             f"  GET /home: {home['calls']} DynamoDB calls ({', '.join(home['ops'])}); with its ETag: "
@@ -514,6 +522,7 @@ def main() -> int:
         ),
         "search_index_lag_s": search["64"]["index_lag_s"],
         "home_calls": {size: f["calls"]["home"]["calls"] for size, f in search.items()},
+        "search_hot_items": search["64"]["hot_items"],
     }
     print(json.dumps(summary))
     return 0

@@ -58,7 +58,7 @@ STREAM_CONSUMERS: dict[str, tuple[dict[str, Any], int]] = {
         {
             "dynamodb": {
                 "Keys": {"pk": {"S": [{"prefix": "ORDER#"}]}, "sk": {"S": ["META"]}},
-                "NewImage": {"status": {"S": ["paid", "partially_shipped", "shipped"]}},
+                "NewImage": {"status": {"S": ["paid", "partially_shipped", "shipped", "refunded", "cancelled"]}},
             }
         },
         4,

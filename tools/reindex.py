@@ -10,27 +10,36 @@ import datetime as dt
 import sys
 from typing import Any
 
-from chalicelib.adapters.catalog_repo import CatalogRepository
+from chalicelib.adapters.catalog_repo import CatalogRepository, product_key
+from chalicelib.adapters.clock import iso
 from chalicelib.adapters.search_repo import manifest_key
 
 
 def reindex(services: Any, only_missing: bool = False) -> int:
-    """How many products were indexed now (with `only_missing`, those never indexed). An index with none of the
-    products in it yet is written whole, bucket by bucket (fast); otherwise product by product, as the consumer
-    does."""
+    """How many products were indexed (or sent to be). An index with none of the products in it yet is written
+    whole, bucket by bucket (fast: for a shop whose stream consumer is not running yet, as `make run` at start).
+    Otherwise each product (with `only_missing`, each never indexed) is touched, so that the stream consumer, the
+    index's only writer, indexes it again in order with its other changes."""
     products = CatalogRepository(services.table).every_product()
     seen = {m["pk"] for m in services.table.batch_get([manifest_key(p["product_id"]) for p in products])}
     if not seen:
         return services.search_indexer.load(products)
     if only_missing:
         products = [p for p in products if manifest_key(p["product_id"])["pk"]["S"] not in seen]
-    return services.search_indexer.rebuild(products)
+    for p in products:
+        services.dynamodb.update_item(
+            TableName=services.table.name,
+            Key=product_key(p["product_id"]),
+            UpdateExpression="SET index_nudged_at = :now",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":now": {"S": iso(services.clock.now())}},
+        )
+    return len(products)
 
 
 def count_recent_sales(services: Any) -> int:
     """Units of orders placed in the last 31 days that have sold, each order once; then the ranking. How many
     orders were counted now."""
-    from chalicelib.adapters.clock import iso
     from chalicelib.services.search import SOLD
 
     since = iso(services.clock.now() - dt.timedelta(days=31))
@@ -48,7 +57,7 @@ def main() -> int:
     from chalicelib import bootstrap
 
     services = bootstrap.container()
-    print(f"products indexed: {reindex(services)}")
+    print(f"products indexed, or sent to the index consumer through the stream: {reindex(services)}")
     print(f"orders of the last 30 days counted for popular: {count_recent_sales(services)}")
     return 0
 

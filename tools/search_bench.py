@@ -178,6 +178,46 @@ def measure(services: Container, n: int) -> dict[str, Any]:
     return result
 
 
+def hot_items(services: Container, searches: int = 320, orders: int = 400) -> dict[str, Any]:
+    """The busiest item's share of the writes when everyone searches one query (its counters over 16 shards) and
+    when a bestseller sells `orders` times at once (its units over 8 shard partitions a day), from the writes made."""
+    from collections import Counter
+    from concurrent.futures import ThreadPoolExecutor
+
+    from chalice.test import Client
+
+    from app import app
+    from tools.bench import Recorder
+
+    bootstrap.use(services)
+    http = Client(app, stage_name="local").http
+    recorder = Recorder(services.dynamodb)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda _: http.request("GET", "/products/search?q=%E4%BC%9E"), range(searches)))
+    stats = Counter(json.dumps(params["Key"], sort_keys=True) for _, op, params in recorder.calls if op == "UpdateItem")
+    recorder.calls.clear()
+    day = "2026-12-06T04:00:00.000Z"
+    sale = {"lines": [{"product_id": "travel-starry-umbrella", "qty": 1}], "updated_at": day, "status": "paid"}
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda n: services.search_indexer.count_sale({**sale, "order_id": f"o-{n:012x}"}), range(orders)))
+    units = Counter(
+        op["Update"]["Key"]["pk"]["S"]
+        for _, name, params in recorder.calls
+        if name == "TransactWriteItems"
+        for op in params["TransactItems"]
+        if "Update" in op
+    )
+    bootstrap.use(None)
+    return {
+        "search_count_writes": sum(stats.values()),
+        "search_count_busiest_share": round(max(stats.values()) / sum(stats.values()), 3),
+        "search_count_shards_used": len(stats),
+        "bestseller_unit_writes": sum(units.values()),
+        "bestseller_busiest_share": round(max(units.values()) / sum(units.values()), 3),
+        "bestseller_shards_used": len(units),
+    }
+
+
 def index_lag(services: Container) -> float:
     """Seconds from a product's title edit to the search finding the new title, the stream polled continuously."""
     from chalicelib import workers
@@ -230,6 +270,7 @@ def run(endpoints_for: Any, n: int) -> dict[str, Any]:
             result["index_all_s"] = round(seconds, 1)
             if size == 64:
                 result["index_lag_s"] = round(index_lag(services), 2)
+                result["hot_items"] = hot_items(services)
             out[str(size)] = result
     return out
 

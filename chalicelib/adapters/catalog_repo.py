@@ -99,7 +99,8 @@ def _plain(item_key: dict[str, Any]) -> dict[str, str]:
 
 
 def _public(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in item.items() if k not in ("pk", "sk", "version") and not k.startswith("gsi")}
+    hidden = ("pk", "sk", "version", "index_nudged_at")
+    return {k: v for k, v in item.items() if k not in hidden and not k.startswith("gsi")}
 
 
 class CatalogRepository:

@@ -55,6 +55,10 @@ def decode_all(values: dict[str, Any]) -> dict[str, tuple[int, Facts]]:
     return out
 
 
+class Stale(Exception):
+    """A newer version of the product was indexed meanwhile: this (older) one is not written over it."""
+
+
 class SearchRepository:
     def __init__(self, table: Table) -> None:
         self._table = table
@@ -89,20 +93,34 @@ class SearchRepository:
         version: int,
     ) -> int:
         """The product's postings as `tokens` and `facts` say, from what the manifest says was written (`before`:
-        token → posting): changed ones set, lost ones removed, then the manifest, so a crash in between is redone.
-        Every write here can be repeated. How many postings changed."""
+        token → posting; "" where it is unknown): changed ones set, lost ones removed. The manifest says first that
+        a write is under way (every token it may touch, none trusted), then what was written; a write that stops
+        half-way is redone whole by the next one. Stale if a newer version was indexed meanwhile. How many postings
+        changed."""
         after = {t: encode(w, facts) for t, w in tokens.items()} if facts else {}
+        self._manifest(product_id, {**{t: "" for t in before}, **{t: "" for t in after}}, version, pending=True)
         writes: list[Callable[[], None]] = [
             functools.partial(self._set, t, product_id, p) for t, p in after.items() if before.get(t) != p
         ]
         writes += [functools.partial(self._remove, t, product_id) for t in set(before) - set(after)]
         with ThreadPoolExecutor(max_workers=WRITERS) as pool:  # each its own item: no order among them
             list(pool.map(lambda write: write(), writes))
-        self._table.client.put_item(
-            TableName=self._table.name,
-            Item=to_item({"pk": f"SRCHDOC#{product_id}", "sk": "META", "postings": after, "version": version}),
-        )
+        self._manifest(product_id, after, version, pending=False)
         return len(writes)
+
+    def _manifest(self, product_id: str, postings: dict[str, str], version: int, pending: bool) -> None:
+        item = {"pk": f"SRCHDOC#{product_id}", "sk": "META", "postings": postings, "version": version}
+        try:
+            self._table.client.put_item(
+                TableName=self._table.name,
+                Item=to_item({**item, **({"pending": True} if pending else {})}),
+                ConditionExpression="attribute_not_exists(pk) OR version <= :v",
+                ExpressionAttributeValues={":v": {"N": str(version)}},
+            )
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                raise Stale(product_id) from None
+            raise
 
     def _set(self, token: str, product_id: str, posting: str) -> None:
         k = key(posting_pk(token), bucket(product_id))
@@ -189,16 +207,20 @@ class SearchRepository:
             ExpressionAttributeValues=to_values({":one": 1, ":zero": 0 if found else 1}),
         )
 
-    def search_counts(self, first: str, last: str) -> list[tuple[str, int, int]]:
-        """(query, searches, zero-result searches) per shard and day from day `first` to `last`: a Query per shard."""
-        rows = []
+    def search_counts(self, first: str, last: str) -> tuple[list[tuple[str, int, int]], bool]:
+        """(query, searches, zero-result searches) per shard and day from day `first` to `last`, and whether that is
+        all of them: one Query page (1 MB) per shard, so a flood of distinct queries cannot make it unbounded."""
+        rows, complete = [], True
         for shard in range(STATS_SHARDS):
-            params = {
-                "KeyConditionExpression": "pk = :pk AND sk BETWEEN :a AND :b",
-                "ExpressionAttributeValues": to_values({":pk": stats_pk(shard), ":a": first, ":b": f"{last}#\uffff"}),
-            }
-            rows += [(i["sk"][11:], int(i.get("n", 0)), int(i.get("zero", 0))) for i in self._table.query_all(params)]
-        return rows
+            page = self._table.client.query(
+                TableName=self._table.name,
+                KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :b",
+                ExpressionAttributeValues=to_values({":pk": stats_pk(shard), ":a": first, ":b": f"{last}#\uffff"}),
+            )
+            complete = complete and "LastEvaluatedKey" not in page
+            for item in (from_item(i) for i in page.get("Items", [])):
+                rows.append((item["sk"][11:], int(item.get("n", 0)), int(item.get("zero", 0))))
+        return rows, complete
 
     # -- units sold, for `popular` --------------------------------------------------------------------------
     def count_sale(self, order_id: str, day: str, shard: int, units: dict[str, int]) -> bool:
@@ -210,6 +232,22 @@ class SearchRepository:
         try:
             tx.commit()
         except LostRace:  # the mark exists: counted by an earlier delivery
+            return False
+        return True
+
+    def uncount_sale(self, order_id: str, shard: int, units: dict[str, int]) -> bool:
+        """Take a refunded order's units back out of the day they were counted in, once: False if they were never
+        counted or were taken out already."""
+        mark = self._table.get(key(f"SALESMARK#{order_id}", "META"))
+        if not mark:
+            return False
+        tx = self._table.transaction()
+        tx.create({"pk": f"SALESMARK#{order_id}", "sk": "REVERSED", "day": mark["day"]})
+        for product_id, n in sorted(units.items()):
+            tx.update(key(sales_pk(mark["day"], shard), product_id), "ADD units :n", {":n": -n})
+        try:
+            tx.commit()
+        except LostRace:
             return False
         return True
 
@@ -226,10 +264,15 @@ class SearchRepository:
                     units[item["sk"]] = units.get(item["sk"], 0) + int(item["units"])
         return units
 
-    def put_popular(self, units: dict[str, int], at: str) -> None:
-        self._table.client.put_item(
-            TableName=self._table.name, Item=to_item({"pk": SEARCH, "sk": "POPULAR", "units": units, "at": at})
-        )
+    def put_popular(self, units: dict[str, int], top: list[str], at: str) -> None:
+        """The ranking `sort=popular` reads (every product's units) and the short list the home reads."""
+        for item in ({"sk": "POPULAR", "units": units}, {"sk": "POPULAR#TOP", "top": top}):
+            self._table.client.put_item(TableName=self._table.name, Item=to_item({"pk": SEARCH, **item, "at": at}))
+
+    def popular_top(self) -> list[str]:
+        """The products that sold most over 30 days, most first (at most 24; one small GetItem)."""
+        out = self._table.client.get_item(TableName=self._table.name, Key=key(SEARCH, "POPULAR#TOP"))
+        return list(from_item(out["Item"]).get("top", [])) if "Item" in out else []
 
     def popular(self) -> dict[str, int]:
         """The last ranking's units sold over 30 days, by product (one GetItem, eventually consistent)."""

@@ -9,7 +9,7 @@ from chalice import Blueprint
 from chalicelib.api.routing import Ctx, route
 
 if TYPE_CHECKING:
-    from chalicelib.domain.search import SearchStats, Synonyms
+    from chalicelib.domain.search import SearchStats, SynonymGroups
 
 bp = Blueprint(__name__)
 MERCH = "merchandiser"
@@ -20,14 +20,14 @@ SEARCH = "chalicelib.domain.search"
     bp,
     "/admin/search/synonyms",
     auth=MERCH,
-    response=f"{SEARCH}:Synonyms",
+    response=f"{SEARCH}:SynonymGroups",
     tag="discovery",
     summary="The synonym groups the search uses",
 )
-def synonyms(ctx: Ctx) -> Synonyms:
-    from chalicelib.domain.search import Synonyms
+def synonyms(ctx: Ctx) -> SynonymGroups:
+    from chalicelib.domain.search import SynonymGroups
 
-    return Synonyms(groups=ctx.services.search.synonyms(fresh=True))
+    return SynonymGroups(groups=ctx.services.search.synonyms(fresh=True))
 
 
 @route(
@@ -36,13 +36,13 @@ def synonyms(ctx: Ctx) -> Synonyms:
     "PUT",
     auth=MERCH,
     body=f"{SEARCH}:Synonyms",
-    response=f"{SEARCH}:Synonyms",
+    response=f"{SEARCH}:SynonymGroups",
     tag="discovery",
     summary="Replace the synonym groups (each member finds what the others find; audited; every container uses "
     "them within a minute)",
     errors=("invalid_request",),
 )
-def put_synonyms(ctx: Ctx) -> Synonyms:
+def put_synonyms(ctx: Ctx) -> SynonymGroups:
     return ctx.services.search.put_synonyms(ctx.user_id, ctx.body)
 
 

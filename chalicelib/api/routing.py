@@ -193,6 +193,8 @@ def _cacheable(response: Response, max_age_s: int, if_none_match: Optional[str],
     etag = '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
     scope = "private" if private else "public"
     headers: dict[str, str | list[str]] = {"ETag": etag, "Cache-Control": f"{scope}, max-age={max_age_s}"}
+    if "Vary" in response.headers:
+        headers["Vary"] = response.headers["Vary"]
     if if_none_match and etag in [t.strip() for t in if_none_match.split(",")]:
         return Response(body="", status_code=304, headers=headers)
     response.headers.update(headers)

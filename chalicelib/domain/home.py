@@ -22,8 +22,8 @@ HOME_ITEMS = 12  # products a home collection, new arrivals and popular show
 
 def _link(value: str) -> str:
     if value.startswith("/") and not value.startswith("//"):
-        if len(value) > 300 or any(ch.isspace() or ord(ch) < 33 for ch in value):
-            raise ValueError("an app path has no spaces or control characters (at most 300 characters)")
+        if len(value) > 300 or any(ch.isspace() or ord(ch) < 33 or ch == "\\" for ch in value):
+            raise ValueError("an app path has no spaces, backslashes or control characters (at most 300 characters)")
         return value
     if not value.startswith("https://"):
         raise ValueError("an https:// URL or an app path such as /products/car-dual-dashcam")

@@ -10,7 +10,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Annotated, Any, Callable, Iterable, Literal, NamedTuple, Optional
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 
 from chalicelib.domain.base import Model, Strict
 from chalicelib.domain.catalog import CATEGORIES, CategoryId, Product
@@ -19,7 +19,7 @@ Sort = Literal["relevance", "new", "popular", "points_asc", "points_desc"]
 Pay = Literal["points", "points_cash", "cash"]
 MAX_QUERY = 64
 MAX_LOOKUPS = 16  # index lookups one query may make (one DynamoDB Query each): later words are not looked up
-MAX_RESULTS_SCANNED = 10_000  # a query's matches ranked at most (the index holds ~ this many products: decisions.md)
+MAX_EXAMINED = 150  # products one page reads at most (skipping sold-out and just-archived ones)
 
 # How much a query word matching a field is worth; a query is ranked by the sum over its words of the best field
 # each matched, plus EXACT when the whole query is a product's whole title.
@@ -72,7 +72,13 @@ Query = Annotated[
 ]
 
 
-class SearchQuery(Model):
+class _Params(Model):
+    """Query parameters: an unknown one is 400 (a typo is told, and a made-up one cannot bypass a CDN's cache)."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+
+class SearchQuery(_Params):
     q: Query
     category: Optional[CategoryId] = None
     sort: Sort = "relevance"
@@ -82,7 +88,7 @@ class SearchQuery(Model):
     cursor: Optional[str] = Field(default=None, max_length=2048)
 
 
-class ListQuery(Model):
+class ListQuery(_Params):
     """GET /products: without `sort` newest-created first (as before); with it, ranked from the index."""
 
     category: Optional[CategoryId] = None
@@ -155,23 +161,31 @@ def _as_synonym(member: str) -> tuple[str, ...]:
 
 def plan(q: str, synonyms: Iterable[Iterable[str]] = ()) -> Plan:
     """The lookups that answer `q`: one Term per query term (or for the whole query, when it is a synonym as a
-    whole), while the lookups fit MAX_LOOKUPS; what does not fit is listed in `ignored`."""
+    whole), within MAX_LOOKUPS. The first term is always looked up (a long Chinese run by its beginning); a later
+    term that does not fit is listed in `ignored`; a term's synonyms are added only while they fit."""
     groups = [[normalise(m) for m in group] for group in synonyms]
     whole = " ".join(terms(q))
     parts = [whole] if any(whole in g for g in groups) else terms(q)
     chosen: list[Term] = []
-    seen: set[str] = set()
+    seen: list[str] = []
     ignored: list[str] = []
     for part in parts:
-        term = _term(part) if " " not in part else Term(part, (_as_synonym(part),))
-        extra = [_as_synonym(m) for g in groups if part in g for m in g if m != part]
-        term = Term(term.text, tuple(dict.fromkeys(term.alternatives + tuple(e for e in extra if e))))
-        new = {t for a in term.alternatives for t in a} - seen
-        if len(seen) + len(new) > MAX_LOOKUPS:
-            ignored.append(part)
-            continue
-        seen |= new
-        chosen.append(term)
+        base = _term(part) if " " not in part else Term(part, (_as_synonym(part),))
+        new = [t for a in base.alternatives for t in a if t not in seen]
+        if len(seen) + len(set(new)) > MAX_LOOKUPS:
+            if chosen:
+                ignored.append(part)
+                continue
+            base = Term(part, tuple(a[:MAX_LOOKUPS] for a in base.alternatives))  # its beginning
+        alternatives = list(base.alternatives)
+        seen += [t for a in alternatives for t in a if t not in seen]
+        for member in (m for g in groups if part in g for m in g if m != part):
+            extra = _as_synonym(member)
+            fresh = [t for t in extra if t not in seen]
+            if extra and extra not in alternatives and len(seen) + len(fresh) <= MAX_LOOKUPS:
+                alternatives.append(extra)
+                seen += fresh
+        chosen.append(Term(part, tuple(alternatives)))
     return Plan(tuple(chosen), f"x:{exact_key(q)}", tuple(ignored))
 
 
@@ -375,6 +389,10 @@ class SearchStats(Model):
     searches: int
     top: list[QueryCount] = Field(description="the most frequent queries (up to 20)")
     zero_results: list[QueryCount] = Field(description="the most frequent queries that found nothing (up to 20)")
+    complete: bool = Field(
+        description="false when so many distinct queries were searched that only the first 1 MB of counts per "
+        "shard was read (a flood of made-up queries): the figures are a lower bound"
+    )
 
 
 def top_queries(rows: Iterable[tuple[str, int, int]], n: int = 20) -> tuple[int, list[QueryCount], list[QueryCount]]:
@@ -395,13 +413,20 @@ def top_queries(rows: Iterable[tuple[str, int, int]], n: int = 20) -> tuple[int,
 SynonymText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_QUERY)]
 
 
+MAX_SYNONYM_CHARACTERS = 16_000  # all members together: the audit entry keeps the groups before and after
+
+
 class Synonyms(Strict):
-    groups: list[Annotated[list[SynonymText], Field(min_length=2, max_length=10)]] = Field(max_length=200)
+    groups: list[Annotated[list[SynonymText], Field(min_length=2, max_length=10)]] = Field(max_length=100)
+
+
+class SynonymGroups(Model):
+    groups: list[list[str]] = Field(description="as stored: each member's terms in one case, run together by spaces")
 
 
 def synonym_groups(body: Synonyms) -> list[list[str]]:
     """The groups as stored: each member normalised to its terms (so '雨伞' and ' 雨伞 ' are one), each once; a member
-    with nothing searchable is refused."""
+    with nothing searchable, or longer than a query once normalised, is refused."""
     out: list[list[str]] = []
     for n, group in enumerate(body.groups):
         members = []
@@ -409,11 +434,15 @@ def synonym_groups(body: Synonyms) -> list[list[str]]:
             joined = " ".join(terms(member))
             if not joined:
                 raise ValueError(f"groups[{n}]: {member!r} has no letter, digit or Chinese character")
+            if len(joined) > MAX_QUERY:
+                raise ValueError(f"groups[{n}]: {member[:20]!r}… is longer than {MAX_QUERY} characters once normalised")
             members.append(joined)
         members = list(dict.fromkeys(members))
         if len(members) < 2:
             raise ValueError(f"groups[{n}] names one thing only")
         out.append(members)
+    if sum(len(m) for g in out for m in g) > MAX_SYNONYM_CHARACTERS:
+        raise ValueError(f"at most {MAX_SYNONYM_CHARACTERS} characters of synonyms in all")
     return out
 
 

@@ -67,7 +67,7 @@ class HomeService:
         collections = rules.live([e for e in entries if e["kind"] == "collection"], now, tier == "owner")
         collections = collections[: rules.HOME_COLLECTIONS]
         newest, _ = self._catalog.page("active", None, rules.HOME_ITEMS, None)
-        popular = rules.most_sold(self._sales.popular(), rules.HOME_ITEMS * 2)
+        popular = self._sales.popular_top()
         wanted = list(dict.fromkeys([p for c in collections for p in c["product_ids"][: rules.HOME_ITEMS]] + popular))
         products = {p["product_id"]: p for p in self._catalog.get_products(wanted) if indexed(p)}
 

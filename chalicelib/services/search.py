@@ -7,20 +7,25 @@ import datetime as dt
 import json
 import random
 import time
+import zlib
 from typing import Any, Callable, Optional
 
+from chalicelib import logs
 from chalicelib.adapters.catalog_repo import CatalogRepository
 from chalicelib.adapters.clock import Clock, iso
 from chalicelib.adapters.cursor import CursorCodec
 from chalicelib.adapters.dynamo import Transaction
 from chalicelib.adapters.pseudonyms import Pseudonyms
-from chalicelib.adapters.search_repo import SearchRepository
+from chalicelib.adapters.search_repo import SearchRepository, Stale
 from chalicelib.domain import search as rules
 from chalicelib.domain.errors import InvalidRequest
+from chalicelib.domain.home import most_sold
 from chalicelib.domain.points import shanghai_day
 from chalicelib.services.catalog import public_view
 
+log = logs.get("search")
 SOLD = ("paid", "partially_shipped", "shipped")  # an order in any of these has sold its units (counted once)
+UNSOLD = ("refunded", "cancelled")  # ... and in these, gave them back (taken out once, if they were counted)
 Audit = Callable[[Transaction, str, str, str, Any, Any, str], None]
 
 
@@ -56,7 +61,10 @@ class SearchService:
         if query.cursor is None:  # a search, counted once however many pages the shopper reads
             normalised = " ".join(rules.terms(query.q))[: rules.MAX_QUERY]
             day = shanghai_day(self._clock.now())
-            self._repo.count_search(rules.stats_shard(random.getrandbits(16)), day, normalised, bool(page.items))
+            try:  # a count that cannot be written never fails the search it counts
+                self._repo.count_search(rules.stats_shard(random.getrandbits(16)), day, normalised, bool(page.items))
+            except Exception:
+                log.warning("a search could not be counted", exc_info=True)
         return page
 
     def listed(self, query: rules.ListQuery, user_id: Optional[str]) -> rules.SearchPage:
@@ -90,13 +98,18 @@ class SearchService:
             units = self._repo.popular()
             for m in found:
                 m.units = units.get(m.facts.product_id, 0)
-        ordered = rules.ranked(found[: rules.MAX_RESULTS_SCANNED], sort, self._after(q.cursor, scope))
+        ordered = rules.ranked(found, sort, self._after(q.cursor, scope))
         tier = self._tier_of(user_id) if user_id else None
         items: list[rules.Listed] = []
         last: Optional[rules.Match] = None
         taken = 0
-        while len(items) < q.limit and taken < len(ordered):
-            chunk = ordered[taken : taken + q.limit - len(items) + (2 if q.in_stock else 0)]
+        # A page reads at most MAX_EXAMINED products (sold out or archived ones skipped): then it ends short, with a
+        # cursor after the last one read, and the next page goes on from there.
+        while len(items) < q.limit and taken < min(len(ordered), rules.MAX_EXAMINED):
+            want = q.limit - len(items)
+            exact = taken == 0 and not q.in_stock  # usually nothing is skipped: read just the page
+            size = min(rules.MAX_EXAMINED - taken, want if exact else max(2 * want, 25))
+            chunk = ordered[taken : taken + size]
             taken += len(chunk)
             products = {p["product_id"]: p for p in self._catalog.get_products([m.facts.product_id for m in chunk])}
             for m in chunk:
@@ -142,7 +155,7 @@ class SearchService:
             self._synonyms = (time.monotonic(), groups)
         return groups
 
-    def put_synonyms(self, actor: str, body: rules.Synonyms) -> rules.Synonyms:
+    def put_synonyms(self, actor: str, body: rules.Synonyms) -> rules.SynonymGroups:
         try:
             groups = rules.synonym_groups(body)
         except ValueError as exc:
@@ -156,13 +169,14 @@ class SearchService:
             ),
         )
         self._synonyms = (time.monotonic(), groups)
-        return rules.Synonyms(groups=groups)
+        return rules.SynonymGroups(groups=groups)
 
     def stats(self, days: int) -> rules.SearchStats:
         today = self._clock.now()
         first = shanghai_day(today - dt.timedelta(days=days - 1))
-        searches, top, zero = rules.top_queries(self._repo.search_counts(first, shanghai_day(today)))
-        return rules.SearchStats(days=days, searches=searches, top=top, zero_results=zero)
+        rows, complete = self._repo.search_counts(first, shanghai_day(today))
+        searches, top, zero = rules.top_queries(rows)
+        return rules.SearchStats(days=days, searches=searches, top=top, zero_results=zero, complete=complete)
 
 
 def _pypinyin() -> rules.Pinyin:
@@ -191,7 +205,13 @@ class SearchIndexer:
             return False
         tokens = rules.product_tokens(product, self._pinyin) if rules.indexed(product) else {}
         facts = rules.facts(product) if tokens else None
-        self._repo.write_index(product["product_id"], tokens, facts, manifest["postings"], version)
+        before = manifest["postings"]
+        if manifest.get("pending"):  # a write stopped half-way: none of what it lists is trusted
+            before = {t: "" for t in before}
+        try:
+            self._repo.write_index(product["product_id"], tokens, facts, before, version)
+        except Stale:
+            return False
         return True
 
     def load(self, products: list[dict[str, Any]]) -> int:
@@ -207,26 +227,24 @@ class SearchIndexer:
         self._repo.load(indexed)
         return len(indexed)
 
-    def rebuild(self, products: Any) -> int:
-        """Index every product given (all of the catalog: a shop that had products before search was deployed, or
-        a repair); safe while the consumer runs, as every write here can be repeated. How many were indexed."""
-        return sum(self.index(p) for p in products)
-
     def count_sale(self, order: dict[str, Any]) -> bool:
-        """An order that has sold: its units by product into the day it sold, once."""
+        """An order that has sold: its units by product into the day it sold, once; a refunded or cancelled one
+        that was counted: its units taken back out of that day, once."""
         units: dict[str, int] = {}
         for line in order.get("lines") or []:
             units[line["product_id"]] = units.get(line["product_id"], 0) + int(line["qty"])
         if not units:
             return False
+        shard = zlib.crc32(order["order_id"].encode()) % rules.SALES_SHARDS  # a bestseller's orders spread
+        if order.get("status") in UNSOLD:
+            return self._repo.uncount_sale(order["order_id"], shard, units)
         moment = dt.datetime.fromisoformat(order["updated_at"].replace("Z", "+00:00"))
-        shard = int.from_bytes(order["order_id"].encode()[-4:], "big") % rules.SALES_SHARDS
         return self._repo.count_sale(order["order_id"], shanghai_day(moment), shard, units)
 
     def rank_popular(self) -> int:
         """Units sold per product over the last 30 Shanghai days (today included), as one ranking item."""
         now = self._clock.now()
         days = [shanghai_day(now - dt.timedelta(days=n)) for n in range(rules.POPULAR_DAYS)]
-        units = self._repo.units_sold(days)
-        self._repo.put_popular(units, iso(now))
+        units = {p: n for p, n in self._repo.units_sold(days).items() if n > 0}
+        self._repo.put_popular(units, most_sold(units, 24), iso(now))
         return len(units)

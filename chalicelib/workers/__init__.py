@@ -127,11 +127,12 @@ def count_sales(
     records: list[dict[str, Any]], indexer: Optional[SearchIndexer] = None
 ) -> dict[str, list[dict[str, str]]]:
     """The store table's stream consumer of orders: the units of an order that has sold, into its Shanghai day's
-    shard, once (for `sort=popular`)."""
-    from chalicelib.services.search import SOLD
+    shard, once (for `sort=popular`); those of a counted order refunded or cancelled, back out, once."""
+    from chalicelib.services.search import SOLD, UNSOLD
 
     indexer = indexer or bootstrap.container().search_indexer
-    return _each(records, "ORDER#", lambda o: o.get("status") in SOLD and indexer.count_sale(o), "sales count")
+    counted = SOLD + UNSOLD
+    return _each(records, "ORDER#", lambda o: o.get("status") in counted and indexer.count_sale(o), "sales count")
 
 
 def rank_popular() -> int:

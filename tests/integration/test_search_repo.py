@@ -3,7 +3,9 @@ whole index written at once, every write can be repeated, and an older image nev
 
 from __future__ import annotations
 
-from chalicelib.adapters.search_repo import BUCKETS, SearchRepository
+import pytest
+
+from chalicelib.adapters.search_repo import BUCKETS, SearchRepository, Stale
 from chalicelib.domain import search as rules
 from chalicelib.services.search import SearchIndexer
 from tests.conftest import make_container
@@ -75,3 +77,38 @@ def test_a_token_on_many_products_is_spread_over_its_buckets(services):
     assert len(items) == BUCKETS
     assert sum(len(i["m"]["M"]) for i in items) == 40
     assert len(repo.postings("w:umbrella")) == 40
+
+
+def test_a_write_that_stopped_half_way_is_redone_whole_by_the_next(services, monkeypatch):
+    index, repo = indexer(services)
+    index.index({**UMBRELLA, "version": 1})
+    calls = {"n": 0}
+    real = repo._set
+
+    def fails_after_ten(*args):
+        calls["n"] += 1
+        if calls["n"] > 10:
+            raise RuntimeError("the consumer's Lambda timed out")
+        real(*args)
+
+    monkeypatch.setattr(repo, "_set", fails_after_ten)
+    moved = {**UMBRELLA, "title_zh": "月光伞", "skus": [{"sku": "NL-UMB-01", "price_fen": 5000}], "version": 2}
+    try:
+        index.index(moved)
+    except RuntimeError:
+        pass
+    assert repo.manifest("umbrella")["pending"] is True
+    monkeypatch.setattr(repo, "_set", real)
+    index.index(moved)  # the stream delivers the record again
+    assert "pending" not in repo.manifest("umbrella")
+    assert all(repo.postings(t)["umbrella"][1].points == 500 for t in rules.product_tokens(moved, pinyin))
+    assert "umbrella" not in repo.postings("z:星空")
+
+
+def test_an_older_version_never_overwrites_a_newer_one_in_the_index(services):
+    index, repo = indexer(services)
+    index.index({**UMBRELLA, "title": "Moonlit Umbrella", "version": 3})
+    # the race: an older writer got past its first check before the newer one finished
+    with pytest.raises(Stale):
+        repo.write_index("umbrella", {"w:starry": 10}, rules.facts(UMBRELLA), {}, 2)
+    assert repo.manifest("umbrella")["version"] == 3 and "umbrella" not in repo.postings("w:starry")

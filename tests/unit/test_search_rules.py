@@ -161,3 +161,28 @@ def test_a_rating_is_an_average_to_one_decimal():
     assert rules.rating({}).model_dump() == {"average": None, "count": 0}
     assert rules.rating({"rating_sum": 14, "rating_count": 3}).model_dump() == {"average": 4.7, "count": 3}
     assert rules.rating({"rating_sum": 9, "rating_count": 2}).model_dump() == {"average": 4.5, "count": 2}
+
+
+def test_a_long_pasted_title_is_searched_by_its_beginning_never_by_nothing():
+    pasted = "".join(chr(0x4E00 + 7 * n) for n in range(40))  # more bigrams than one query may look up
+    plan = rules.plan(pasted)
+    assert len(plan.terms) == 1 and len(plan.tokens) == rules.MAX_LOOKUPS + 1
+    CATALOG.append(product("long", "Long", pasted))
+    try:
+        assert found(pasted) == ["long"]
+    finally:
+        del CATALOG[2:]
+
+
+def test_synonyms_never_crowd_out_the_query_itself():
+    many = [["伞", "折叠晴雨两用伞", "自动开合防风伞", "黑胶防晒太阳伞", "umbrella"]]
+    plan = rules.plan("sky 伞", many)
+    assert [t.text for t in plan.terms] == ["sky", "伞"] and plan.ignored == ()
+    assert ("z:伞",) in plan.terms[1].alternatives and len(plan.tokens) <= rules.MAX_LOOKUPS + 1
+    assert found("sky 伞", many) == ["umbrella"]
+    assert found("伞", [["伞", "x" * 60]]) == ["umbrella"]
+
+
+def test_a_synonym_longer_than_a_query_once_normalised_is_refused():
+    with pytest.raises(ValueError, match="longer than 64"):
+        rules.synonym_groups(rules.Synonyms(groups=[["㍿" * 17, "company"]]))  # each ㍿ is 株式会社
