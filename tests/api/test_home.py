@@ -11,7 +11,6 @@ from tests.api.shop import ADDRESS, give_points, make_owner, place
 from tests.helpers import uid
 from tools import catalog as catalog_files
 
-
 NAMED = {"travel-starry-umbrella", "car-dual-dashcam", "car-floor-mats"}
 
 
