@@ -69,6 +69,20 @@ def long_lived() -> Iterator[None]:
             gc.enable()
 
 
+@contextmanager
+def no_collection() -> Iterator[None]:
+    """No garbage collection while a request builds many short-lived objects without cycles (a listing decodes
+    thousands of postings): reference counting frees them all the same, and a full collection in the middle would
+    scan the container's whole heap for nothing (about 15-20 ms a listing of 5,000 products)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 class Container:
     def __init__(self, settings: "Settings", clock: Optional["Clock"] = None, boto_session: Any = None) -> None:
         self.settings = settings

@@ -17,6 +17,7 @@ from chalicelib.adapters.cursor import CursorCodec
 from chalicelib.adapters.dynamo import Transaction
 from chalicelib.adapters.pseudonyms import Pseudonyms
 from chalicelib.adapters.search_repo import SearchRepository, Stale
+from chalicelib.bootstrap import no_collection
 from chalicelib.domain import search as rules
 from chalicelib.domain.errors import InvalidRequest
 from chalicelib.domain.home import most_sold
@@ -55,9 +56,10 @@ class SearchService:
     # -- shoppers -----------------------------------------------------------------------------------
     def search(self, query: rules.SearchQuery, user_id: Optional[str]) -> rules.SearchPage:
         plan = rules.plan(query.q, self.synonyms())
-        postings = {token: self._repo.postings(token) for token in plan.tokens}
-        found = rules.matches(plan, postings)
-        page = self._page(found, query, f"search|{' '.join(rules.terms(query.q))}", user_id)
+        with no_collection():
+            postings = {token: self._repo.postings(token) for token in plan.tokens}
+            found = rules.matches(plan, postings)
+            page = self._page(found, query, f"search|{' '.join(rules.terms(query.q))}", user_id)
         if query.cursor is None:  # a search, counted once however many pages the shopper reads
             normalised = " ".join(rules.terms(query.q))[: rules.MAX_QUERY]
             day = shanghai_day(self._clock.now())
@@ -70,12 +72,13 @@ class SearchService:
     def listed(self, query: rules.ListQuery, user_id: Optional[str]) -> rules.SearchPage:
         """GET /products with a `sort`: every active product (in its category) from the index's `*` token."""
         category, pay = query.category, query.pay
-        found = [
-            rules.Match(f)
-            for _, f in self._repo.postings(rules.ALL).values()
-            if (category is None or f.category == category) and rules.pays(f, pay)
-        ]
-        return self._page(found, query, "products", user_id)
+        with no_collection():
+            found = [
+                rules.Match(f)
+                for _, f in self._repo.postings(rules.ALL).values()
+                if (category is None or f.category == category) and rules.pays(f, pay)
+            ]
+            return self._page(found, query, "products", user_id)
 
     def newest(
         self, category: Optional[str], limit: int, cursor: Optional[str], user_id: Optional[str]
