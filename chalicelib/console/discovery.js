@@ -22,22 +22,25 @@ function preview(home, who) {
     h("h3", {}, t("popular")), h("p", {}, names(home.popular)));
 }
 
-function curated(kind, items, refresh, errors) {
+function curated(kind, items, refresh, errors, edit) {
   const remove = (id) => guard(errors, async () => {
     await api("DELETE", `/admin/${kind}s/${encodeURIComponent(id)}`);
     toast(t("deleted"));
     refresh();
   });
-  const del = (id) => h("button", { type: "button", class: "secondary", onclick: remove(id) }, t("delete"));
+  const actions = (e) => h("div", { class: "row" },
+    h("button", { type: "button", class: "secondary", onclick: () => edit(e) }, t("edit")),
+    h("button", { type: "button", class: "secondary", onclick: remove(e[`${kind}_id`]) }, t("delete")));
   if (kind === "collection") {
     return table([t("id"), t("title"), num(t("product_count")), num(t("position")), t("audience"), t("window"), ""],
-      items.map((c) => [c.collection_id, `${c.title} / ${c.title_zh}`, c.product_ids.length, c.position, t(`audience_${c.audience}`), window_(c), del(c.collection_id)]));
+      items.map((c) => [c.collection_id, `${c.title} / ${c.title_zh}`, c.product_ids.length, c.position, t(`audience_${c.audience}`), window_(c), actions(c)]));
   }
   return table([t("id"), t("title"), t("link"), num(t("position")), t("window"), ""],
-    items.map((b) => [b.banner_id, `${b.title} / ${b.title_zh}`, b.link, b.position, window_(b), del(b.banner_id)]));
+    items.map((b) => [b.banner_id, `${b.title} / ${b.title_zh}`, b.link, b.position, window_(b), actions(b)]));
 }
 
-function curatedForm(kind, refresh) {
+// The form for a new entry, or (given `entry`) for changing one: the same fields, saved with PUT.
+function curatedForm(kind, refresh, entry) {
   const errors = h("div", {});
   const v = {
     id: h("input", { required: true, pattern: "[a-z0-9][a-z0-9-]{2,63}" }), title: h("input", { required: true, maxlength: 120 }),
@@ -46,23 +49,37 @@ function curatedForm(kind, refresh) {
     products: h("input", { size: 40 }), audience: h("select", {}, ["all", "owners"].map((a) => h("option", { value: a }, t(`audience_${a}`)))),
     image: h("input", { type: "url", placeholder: "https://" }), link: h("input", { placeholder: "/products/…" }),
   };
+  if (entry) {
+    Object.assign(v.id, { value: entry[`${kind}_id`], disabled: true });
+    v.title.value = entry.title; v.title_zh.value = entry.title_zh; v.position.value = entry.position;
+    v.starts.value = entry.starts_at || ""; v.ends.value = entry.ends_at || "";
+    if (kind === "collection") { v.products.value = entry.product_ids.join(", "); v.audience.value = entry.audience; }
+    else { v.image.value = entry.image_url; v.link.value = entry.link; }
+  }
   const save = guard(errors, async () => {
     const body = { [`${kind}_id`]: v.id.value.trim(), title: v.title.value, title_zh: v.title_zh.value, position: Number(v.position.value || 0) };
     if (kind === "collection") Object.assign(body, { product_ids: split(v.products.value), audience: v.audience.value });
     else Object.assign(body, { image_url: v.image.value.trim(), link: v.link.value.trim() });
     timed(body, "starts_at", v.starts);
     timed(body, "ends_at", v.ends);
-    await api("POST", `/admin/${kind}s`, body);
-    toast(t("created_ok"));
+    if (entry) {
+      delete body[`${kind}_id`];
+      await api("PUT", `/admin/${kind}s/${encodeURIComponent(entry[`${kind}_id`])}`, body);
+      toast(t("saved"));
+    } else {
+      await api("POST", `/admin/${kind}s`, body);
+      toast(t("created_ok"));
+    }
     refresh();
   });
   const own = kind === "collection"
     ? [field(t("product_ids"), v.products), field(t("audience"), v.audience)]
     : [field(t("image_url"), v.image), field(t("link"), v.link)];
-  return h("form", { class: "card", onsubmit: save, "data-form": kind }, h("h2", {}, t(`new_${kind}`)), errors,
+  const heading = entry ? `${t(`edit_${kind}`)} ${entry[`${kind}_id`]}` : t(`new_${kind}`);
+  return h("form", { class: "card", onsubmit: save, "data-form": kind }, h("h2", {}, heading), errors,
     h("div", { class: "row" }, field(t("id"), v.id), field(t("title"), v.title), field(t("title_zh"), v.title_zh), field(t("position"), v.position)),
     h("div", { class: "row" }, ...own, field(t("shown_from"), v.starts), field(t("shown_until"), v.ends),
-      h("div", {}, h("button", { type: "submit" }, t("create")))));
+      h("div", {}, h("button", { type: "submit" }, entry ? t("save") : t("create")))));
 }
 
 function synonymsForm(groups) {
@@ -99,10 +116,15 @@ export async function discoveryScreen(root, { refresh }) {
     api("GET", "/admin/collections"), api("GET", "/admin/banners"), api("GET", "/admin/search/synonyms"),
   ]);
   const searched = stats(h("div", {}), errors);
+  const forms = { collection: h("div", {}, curatedForm("collection", refresh)), banner: h("div", {}, curatedForm("banner", refresh)) };
+  const edit = (kind) => (entry) => {
+    fill(forms[kind], curatedForm(kind, refresh, entry));
+    forms[kind].scrollIntoView();
+  };
   fill(root, h("h1", {}, t("home")), errors,
     h("div", { class: "row previews" }, preview(fan, "fan"), preview(owner, "owner")),
-    h("h2", {}, t("collections")), curated("collection", collections.items, refresh, errors), curatedForm("collection", refresh),
-    h("h2", {}, t("banners")), curated("banner", banners.items, refresh, errors), curatedForm("banner", refresh),
+    h("h2", {}, t("collections")), curated("collection", collections.items, refresh, errors, edit("collection")), forms.collection,
+    h("h2", {}, t("banners")), curated("banner", banners.items, refresh, errors, edit("banner")), forms.banner,
     synonymsForm(synonyms.groups), searched.view);
   await searched.show();
 }

@@ -799,13 +799,23 @@ def test_a_merchandiser_curates_an_owners_collection_and_sees_the_home_as_each_t
     form.get_by_role("button", name="Create").click()
     expect(page.locator("tr", has_text=cid)).to_contain_text("Owners only")
     owner = page.locator("[data-preview=owner]")
-    expect(owner).to_contain_text("For owners: 极光灯")
+    expect(owner).to_contain_text("For owners: 极光灯")  # (renamed below)
     expect(page.locator("[data-preview=fan]")).not_to_contain_text("For owners")
     stored = next(x for x in live_api.merch("GET", "/admin/collections").json["items"] if x["collection_id"] == cid)
     assert stored["audience"] == "owners" and stored["product_ids"] == [pid]
+    page.locator("tr", has_text=cid).get_by_role("button", name="Edit").click()
+    editor = page.locator("form[data-form=collection]")
+    expect(editor.get_by_role("heading")).to_have_text(f"Edit collection {cid}")
+    expect(editor.get_by_label("ID", exact=True)).to_be_disabled()
+    editor.get_by_label("Title", exact=True).fill("Owners' picks")
+    editor.get_by_role("button", name="Save").click()
+    expect(page.locator("tr", has_text=cid)).to_contain_text("Owners' picks / 车主专享")
+    stored = next(x for x in live_api.merch("GET", "/admin/collections").json["items"] if x["collection_id"] == cid)
+    assert stored["title"] == "Owners' picks" and stored["audience"] == "owners" and stored["product_ids"] == [pid]
+    expect(page.locator("#toast")).to_have_text("")  # the edit's "Saved" has gone: the next one is the synonyms'
     synonyms = page.get_by_label("Groups")
     synonyms.fill("雨伞, umbrella\nbrolly, umbrella")
-    page.get_by_role("button", name="Save").click()
+    page.locator("form", has=synonyms).get_by_role("button", name="Save").click()
     expect(page.locator("#toast")).to_have_text("Saved")
     assert live_api.merch("GET", "/admin/search/synonyms").json["groups"] == [
         ["雨伞", "umbrella"],
