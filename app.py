@@ -23,6 +23,7 @@ with long_lived():  # all of it lives as long as the container (docs/operations.
         fulfillment,
         internal,
         me,
+        merchants,
         openapi,
         orders,
     )
@@ -45,6 +46,7 @@ with long_lived():  # all of it lives as long as the container (docs/operations.
         admin_points.bp,
         admin_policy.bp,
         fulfillment.bp,
+        merchants.bp,
         console.bp,
         openapi.bp,
     ):

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from chalicelib.services.events import EventService
     from chalicelib.services.home import HomeService
     from chalicelib.services.host_rewards import HostRewards
+    from chalicelib.services.merchants import MerchantService
     from chalicelib.services.occasions import OccasionService
     from chalicelib.services.orders import OrderService
     from chalicelib.services.payments import PaymentEvents
@@ -273,6 +274,13 @@ class Container:
             self.clock,
             self.audit_repo.record,
         )
+
+    @cached_property
+    def merchants(self) -> MerchantService:
+        from chalicelib.adapters.merchants_repo import MerchantRepository
+        from chalicelib.services.merchants import MerchantService
+
+        return MerchantService(MerchantRepository(self.table), self.audit_repo, self.cursors, self.clock)
 
     @cached_property
     def search_indexer(self) -> SearchIndexer:

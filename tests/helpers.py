@@ -58,8 +58,16 @@ class Tokens:
     def __init__(self, secret: str) -> None:
         self.secret = secret
 
-    def __call__(self, user_id: str, *groups: str, lifetime_s: int = 3600, partner_id: Optional[str] = None) -> str:
-        return mint_local_token(self.secret, user_id, list(groups), lifetime_s, int(time.time()), partner_id)
+    def __call__(
+        self,
+        user_id: str,
+        *groups: str,
+        lifetime_s: int = 3600,
+        partner_id: Optional[str] = None,
+        merchant_id: Optional[str] = None,
+    ) -> str:
+        now = int(time.time())
+        return mint_local_token(self.secret, user_id, list(groups), lifetime_s, now, partner_id, merchant_id)
 
     def header(self, user_id: str, *groups: str, partner_id: Optional[str] = None) -> dict[str, str]:
         return {"Authorization": f"Bearer {self(user_id, *groups, partner_id=partner_id)}"}

@@ -7,6 +7,7 @@ from typing import Any
 
 from chalicelib.domain.coupons import CouponGrantInput, CouponInput
 from chalicelib.domain.errors import AlreadyExists
+from chalicelib.domain.merchants import MerchantInput
 from chalicelib.domain.points import CampaignInput, GrantInput, TierChange, vin_check_digit
 
 ACTOR = "demo-setup"
@@ -45,3 +46,12 @@ def set_up(services: Any) -> None:
         pass
     for user in DEMO_POINTS:
         services.coupons.grant(ACTOR, "welcome-10", CouponGrantInput(user_id=user, ref=f"demo-{user}"))
+    try:  # house-staff-1's token (tools/tokens.py) acts for it
+        services.merchants.create(
+            ACTOR,
+            MerchantInput(
+                merchant_id="nio-house-sh", name="NIO House Shanghai", name_zh="蔚来中心上海", kind="nio_house"
+            ),
+        )
+    except AlreadyExists:
+        pass

@@ -8,7 +8,8 @@ from typing import Optional
 from chalicelib.adapters.tokens import mint_local_token
 from chalicelib.settings import Settings
 
-# user -> (groups, partner id): one partner user per partner of the default routes (Settings.partner_routes)
+# user -> (groups, partner id or merchant id): one partner user per partner of the default routes
+# (Settings.partner_routes), and the staff of the demo merchant (tools/demo.py)
 DEMO_USERS: dict[str, tuple[list[str], Optional[str]]] = {
     "fan-1": ([], None),
     "owner-1": ([], None),
@@ -17,6 +18,7 @@ DEMO_USERS: dict[str, tuple[list[str], Optional[str]]] = {
     "partner-1": (["partner"], "warehouse"),
     "partner-2": (["partner"], "fresh"),
     "partner-3": (["partner"], "hotels"),
+    "house-staff-1": (["merchant"], "nio-house-sh"),
 }
 THIRTY_DAYS_S = 30 * 24 * 3600
 
@@ -24,14 +26,24 @@ THIRTY_DAYS_S = 30 * 24 * 3600
 def demo_tokens(secret: str) -> dict[str, str]:
     now = int(time.time())
     return {
-        user: mint_local_token(secret, user, groups, THIRTY_DAYS_S, now, partner)
-        for user, (groups, partner) in DEMO_USERS.items()
+        user: mint_local_token(
+            secret,
+            user,
+            groups,
+            THIRTY_DAYS_S,
+            now,
+            partner_id=org if "partner" in groups else None,
+            merchant_id=org if "merchant" in groups else None,
+        )
+        for user, (groups, org) in DEMO_USERS.items()
     }
 
 
 def label(user: str) -> str:
-    groups, partner = DEMO_USERS[user]
-    return f"{user} ({'partner ' + partner if partner else ', '.join(groups) or 'shopper'})"
+    groups, org = DEMO_USERS[user]
+    if org:
+        return f"{user} ({groups[0]} {org})"
+    return f"{user} ({', '.join(groups) or 'shopper'})"
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 from chalicelib.adapters import strict_json
-from chalicelib.domain.auth import GROUPS, PARTNER_ID, Principal
+from chalicelib.domain.auth import GROUPS, MERCHANT_ID, PARTNER_ID, Principal
 from chalicelib.domain.errors import Unauthorized, Unavailable
 from chalicelib.domain.points import is_user_id
 
@@ -214,7 +214,15 @@ def _principal(claims: dict[str, Any]) -> Principal:
     partner_id = claims.get("partner_id", claims.get("custom:partner_id"))
     if partner_id is not None and not (isinstance(partner_id, str) and PARTNER_ID.fullmatch(partner_id)):
         raise Unauthorized("the token's partner_id is not a valid partner id")
-    return Principal(user_id=sub, groups=frozenset(g for g in groups if g in GROUPS), partner_id=partner_id)
+    merchant_id = claims.get("merchant_id", claims.get("custom:merchant_id"))
+    if merchant_id is not None and not (isinstance(merchant_id, str) and MERCHANT_ID.fullmatch(merchant_id)):
+        raise Unauthorized("the token's merchant_id is not a valid merchant id")
+    return Principal(
+        user_id=sub,
+        groups=frozenset(g for g in groups if g in GROUPS),
+        partner_id=partner_id,
+        merchant_id=merchant_id,
+    )
 
 
 def _b64url(segment: Any) -> bytes:
@@ -259,12 +267,20 @@ def jwks_verifier(jwks_url: str, issuer: str, audience: str, jwks: Optional[Jwks
 
 
 def mint_local_token(
-    secret: str, user_id: str, groups: list[str], lifetime_s: int, now_s: int, partner_id: Optional[str] = None
+    secret: str,
+    user_id: str,
+    groups: list[str],
+    lifetime_s: int,
+    now_s: int,
+    partner_id: Optional[str] = None,
+    merchant_id: Optional[str] = None,
 ) -> str:
     """A stage-local demo/test token (never used by the server itself to authenticate)."""
     claims: dict[str, Any] = {"sub": user_id, "groups": groups, "iat": now_s, "exp": now_s + lifetime_s}
     if partner_id:
         claims["partner_id"] = partner_id
+    if merchant_id:
+        claims["merchant_id"] = merchant_id
     signing_input = f"{_b64encode({'alg': 'HS256', 'typ': 'JWT'})}.{_b64encode(claims)}"
     signature = hmac.new(secret.encode(), signing_input.encode(), hashlib.sha256).digest()
     return f"{signing_input}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"

@@ -236,6 +236,23 @@ def test_a_malformed_partner_id_is_401(value):
         hs256_verifier(SECRET).verify(f"Bearer {jwt.encode(claims, SECRET, 'HS256')}")
 
 
+@pytest.mark.parametrize(
+    ("claim", "value", "merchant_id"),
+    [("merchant_id", "nio-house-sh", "nio-house-sh"), ("custom:merchant_id", "swap-9", "swap-9"), (None, None, None)],
+)
+def test_a_merchant_token_names_its_merchant(claim, value, merchant_id):
+    claims = {"sub": "m", "exp": int(time.time()) + 60, "groups": ["merchant"], **({claim: value} if claim else {})}
+    principal = hs256_verifier(SECRET).verify(f"Bearer {jwt.encode(claims, SECRET, 'HS256')}")
+    assert principal.merchant_id == merchant_id and principal.groups == frozenset({"merchant"})
+
+
+@pytest.mark.parametrize("value", ["NIO-house", "ab", "a" * 33, 7, ["nio-house-sh"], "-house", "house\n", "../x"])
+def test_a_malformed_merchant_id_is_401(value):
+    claims = {"sub": "m", "exp": int(time.time()) + 60, "groups": ["merchant"], "merchant_id": value}
+    with pytest.raises(Unauthorized, match="merchant_id"):
+        hs256_verifier(SECRET).verify(f"Bearer {jwt.encode(claims, SECRET, 'HS256')}")
+
+
 @pytest.mark.parametrize("sub", ["user\n", "user\r\n", ""])
 def test_a_sub_with_a_trailing_newline_is_not_a_user_id(sub):
     token = jwt.encode({"sub": sub, "exp": int(time.time()) + 60}, SECRET, "HS256")
