@@ -13,7 +13,6 @@ import copy
 import json
 import logging
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -113,10 +112,6 @@ def by_name_p50(results: list[dict[str, Any]], name: str) -> float:
     return next(r["handler_p50_ms"] for r in results if r["name"] == name)
 
 
-def percentile(values: list[float], q: int) -> float:
-    return statistics.quantiles(values, n=100)[q - 1] * 1000 if len(values) > 1 else values[0] * 1000
-
-
 class Bench:
     def __init__(self, a: Container, b: Container) -> None:
         self.a, self.b = a, b
@@ -157,18 +152,12 @@ class Bench:
             counts += self.recorder.counts()
             floor.append(self.replay())
         per_op = {op: round(n / N, 2) for op, n in sorted(counts.items())}
-        result = {
+        return {
             "name": name,
             "calls": per_op,
             "ddb_calls": round(sum(per_op.values()), 2),
-            "handler_p50_ms": percentile(handler, 50),
-            "handler_p95_ms": percentile(handler, 95),
-            "floor_p50_ms": percentile(floor, 50),
-            "floor_p95_ms": percentile(floor, 95),
+            **burst_floor.against_floor_ms(handler, floor),
         }
-        result["p50_ratio"] = result["handler_p50_ms"] / result["floor_p50_ms"]
-        result["p95_ratio"] = result["handler_p95_ms"] / result["floor_p95_ms"]
-        return result
 
     def claim_once(self) -> tuple[int, dict[str, int]]:
         """The calls of one claim of a campaign-funded envelope by a known user, once the container knows the

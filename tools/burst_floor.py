@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import statistics
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -37,6 +38,42 @@ def fresh_dynamodb(sqs_endpoint: str) -> Iterator[dict[str, str]]:
         yield {"dynamodb": f"http://127.0.0.1:{port}", "sqs": sqs_endpoint}
     finally:
         localstack.stop(proc)
+
+
+def bench_store(endpoints: dict[str, str], prefix: str, streams: bool = False) -> Any:
+    """The app's container on new tables under `prefix` (stream-less unless asked: nothing reads it in a burst)."""
+    from chalicelib.bootstrap import Container
+    from chalicelib.settings import Settings
+    from infra import provision
+
+    settings = Settings(
+        stage="local",
+        resource_prefix=prefix,
+        dynamodb_endpoint=endpoints["dynamodb"],
+        sqs_endpoint=endpoints["sqs"],
+        jwt_secret="bench-secret-long-enough-for-hs256",
+    )
+    store = Container(settings)
+    provision.create_tables(store.dynamodb, prefix, streams=streams)
+    return store
+
+
+def percentile(values: list[float], q: int) -> float:
+    """The q-th percentile of durations in seconds, in ms."""
+    return statistics.quantiles(values, n=100)[q - 1] * 1000 if len(values) > 1 else values[0] * 1000
+
+
+def against_floor_ms(handler: list[float], floor: list[float]) -> dict[str, float]:
+    """p50 and p95 of the handler's and the floor's durations (s), in ms, and their ratios."""
+    figures = {
+        "handler_p50_ms": percentile(handler, 50),
+        "handler_p95_ms": percentile(handler, 95),
+        "floor_p50_ms": percentile(floor, 50),
+        "floor_p95_ms": percentile(floor, 95),
+    }
+    figures["p50_ratio"] = figures["handler_p50_ms"] / figures["floor_p50_ms"]
+    figures["p95_ratio"] = figures["handler_p95_ms"] / figures["floor_p95_ms"]
+    return figures
 
 
 def shape_of(params: dict[str, Any]) -> str:

@@ -10,12 +10,9 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from chalicelib.bootstrap import Container
 from chalicelib.domain.community import AdminEventInput, RegistrationInput
 from chalicelib.domain.errors import DomainError
-from chalicelib.settings import Settings
-from infra import provision
-from tools.burst_floor import against_floor, shape_of, warm
+from tools.burst_floor import against_floor, bench_store, shape_of, warm
 
 AWS_ITEM_TX_WRITES_PER_S = 500  # 1,000 WCU/s per partition, 2 WCU per transactional write of ≤ 1 KB
 AWS_ITEM_TX_CHECKS_PER_S = 1_500  # 3,000 RCU/s per partition, 2 RCU per transactional read (a ConditionCheck)
@@ -45,15 +42,7 @@ class ItemWrites:
 
 
 def burst(endpoints: dict[str, str], prefix: str, capacity: int, people: int, threads: int = 32) -> dict[str, Any]:
-    settings = Settings(
-        stage="local",
-        resource_prefix=prefix,
-        dynamodb_endpoint=endpoints["dynamodb"],
-        sqs_endpoint=endpoints["sqs"],
-        jwt_secret="bench-secret-long-enough-for-hs256",
-    )
-    store = Container(settings)
-    provision.create_tables(store.dynamodb, prefix, streams=False)  # nothing reads it here
+    store = bench_store(endpoints, prefix)
     warm(endpoints["dynamodb"], threads)
     start = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=30)
     event = store.events.create(
@@ -83,6 +72,7 @@ def burst(endpoints: dict[str, str], prefix: str, capacity: int, people: int, th
     with ThreadPoolExecutor(max_workers=threads) as pool:
         seated = sum(pool.map(register, range(people)))
     took = time.perf_counter() - started
+    settings = store.settings
     shards = settings.ticket_shards if capacity >= settings.ticket_shard_min_capacity else 1
     busiest = max(writes.items.values())
     return {

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import random
-import statistics
 import time
 from typing import Any
 from urllib.parse import quote
@@ -26,9 +25,8 @@ from chalicelib.adapters.dynamo import to_item
 from chalicelib.adapters.search_repo import SearchRepository
 from chalicelib.bootstrap import Container
 from chalicelib.domain import search as rules
-from chalicelib.settings import Settings
-from infra import provision
 from tools import catalog
+from tools.burst_floor import against_floor_ms, bench_store
 from tools.reindex import reindex
 from tools.streams import StreamPoller
 
@@ -46,19 +44,6 @@ CHINESE = (
     "星空 山谷 海风 极光 森林 湖畔 云端 雪峰 晨曦 夜航 远行 城市 草原 沙丘 潮汐 银河 月光 北境 南岛 暖阳 "
     "杯 壶 灯 毯 包 帽 围巾 靠垫 背包 水杯 充电器 数据线 托盘 笔记本"
 ).split()
-
-
-def store(endpoints: dict[str, str], prefix: str, streams: bool) -> Container:
-    settings = Settings(
-        stage="local",
-        resource_prefix=prefix,
-        dynamodb_endpoint=endpoints["dynamodb"],
-        sqs_endpoint=endpoints["sqs"],
-        jwt_secret="bench-secret-long-enough-for-hs256",
-    )
-    services = Container(settings)
-    provision.create_tables(services.dynamodb, prefix, streams=streams)
-    return services
 
 
 def generated(n: int, seed: int = 7) -> list[dict[str, Any]]:
@@ -104,10 +89,6 @@ def write_products(services: Container, products: list[dict[str, Any]]) -> None:
         items.append({**_product_item(p), "version": 1})
         items += [_sku_item(p, s) for s in p["skus"]]
     SearchRepository(services.table)._batch_write([{"PutRequest": {"Item": to_item(i)}} for i in items])
-
-
-def percentile(values: list[float], q: int) -> float:
-    return statistics.quantiles(values, n=100)[q - 1] * 1000 if len(values) > 1 else values[0] * 1000
 
 
 def measure(services: Container, n: int) -> dict[str, Any]:
@@ -166,15 +147,7 @@ def measure(services: Container, n: int) -> dict[str, Any]:
     bootstrap.use(None)
     result: dict[str, Any] = {"calls": calls}
     for name, (handler, floor) in timings.items():
-        figures = {
-            "handler_p50_ms": percentile(handler, 50),
-            "handler_p95_ms": percentile(handler, 95),
-            "floor_p50_ms": percentile(floor, 50),
-            "floor_p95_ms": percentile(floor, 95),
-        }
-        figures["p50_ratio"] = figures["handler_p50_ms"] / figures["floor_p50_ms"]
-        figures["p95_ratio"] = figures["handler_p95_ms"] / figures["floor_p95_ms"]
-        result[name] = figures
+        result[name] = against_floor_ms(handler, floor)
     return result
 
 
@@ -253,7 +226,7 @@ def run(endpoints_for: Any, n: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for size in (64, 5_000):
         with endpoints_for() as endpoints:
-            services = store(endpoints, f"bench-s{size}", streams=size == 64)
+            services = bench_store(endpoints, f"bench-s{size}", streams=size == 64)
             kept = [p for p in demo if p.status == "active"][:64]
             keep = {"travel-starry-umbrella", "car-dual-dashcam"}
             kept = [p for p in kept if p.product_id not in keep][: 64 - len(keep)] + [
