@@ -75,6 +75,11 @@ def count_sales(event):
     return workers.count_sales(event.to_dict()["Records"])
 
 
+@app.on_dynamodb_record(stream_arn=workers.STORE_STREAM, batch_size=100, starting_position="TRIM_HORIZON")
+def keep_statements(event):
+    return workers.keep_statements(event.to_dict()["Records"])
+
+
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def expire_orders(event):
     workers.expire_orders()

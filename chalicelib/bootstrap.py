@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.cursor import CursorCodec
     from chalicelib.adapters.designs_repo import DesignRepository
     from chalicelib.adapters.dynamo import Table
+    from chalicelib.adapters.merchant_payments_repo import MerchantPaymentRepository
     from chalicelib.adapters.orders_repo import OrderRepository
     from chalicelib.adapters.outbox import Outbox
     from chalicelib.adapters.payments import PaymentGateway
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from chalicelib.services.events import EventService
     from chalicelib.services.home import HomeService
     from chalicelib.services.host_rewards import HostRewards
+    from chalicelib.services.merchant_payments import MerchantPayments, MerchantStatements, PaymentCodes
     from chalicelib.services.merchants import MerchantService
     from chalicelib.services.occasions import OccasionService
     from chalicelib.services.orders import OrderService
@@ -281,6 +283,30 @@ class Container:
         from chalicelib.services.merchants import MerchantService
 
         return MerchantService(MerchantRepository(self.table), self.audit_repo, self.cursors, self.clock)
+
+    @cached_property
+    def merchant_payment_repo(self) -> MerchantPaymentRepository:
+        from chalicelib.adapters.merchant_payments_repo import MerchantPaymentRepository
+
+        return MerchantPaymentRepository(self.table)
+
+    @cached_property
+    def payment_codes(self) -> PaymentCodes:
+        from chalicelib.services.merchant_payments import PaymentCodes
+
+        return PaymentCodes(self.merchant_payment_repo, self.clock)
+
+    @cached_property
+    def merchant_payments(self) -> MerchantPayments:
+        from chalicelib.services.merchant_payments import MerchantPayments
+
+        return MerchantPayments(self.merchant_payment_repo, self.merchants, self.accounts, self.cursors, self.clock)
+
+    @cached_property
+    def merchant_statements(self) -> MerchantStatements:
+        from chalicelib.services.merchant_payments import MerchantStatements
+
+        return MerchantStatements(self.merchant_payment_repo, self.merchants, self.clock)
 
     @cached_property
     def search_indexer(self) -> SearchIndexer:

@@ -63,6 +63,7 @@ STREAM_CONSUMERS: dict[str, tuple[dict[str, Any], int]] = {
         },
         4,
     ),
+    "keep_statements": ({"eventName": ["INSERT"], "dynamodb": {"Keys": {"pk": {"S": [{"prefix": "MPAY#"}]}}}}, 4),
 }
 
 

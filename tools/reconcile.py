@@ -103,6 +103,7 @@ AnyDifference = Union[
     "ReportDifference",
     "UncountedDifference",
     "PolicyDifference",
+    "MerchantDifference",
 ]
 
 
@@ -134,6 +135,7 @@ def reconcile(client: Any, table: Any, uncounted_before: str = "") -> tuple[int,
         + coupon_differences(client, table)
         + report_differences(client, table, uncounted_before)
         + policy_differences(table)
+        + merchant_differences(client, table)
     )
 
 
@@ -384,6 +386,66 @@ def report_differences(client: Any, table: Any, uncounted_before: str = "") -> l
         for day in sorted(set(report) | set(ledgers))
         if {k: v for k, v in report.get(day, {}).items() if v} != {k: v for k, v in ledgers.get(day, {}).items() if v}
     ]
+
+
+@dataclass
+class MerchantDifference:
+    what: str
+    problem: str
+
+    def describe(self) -> str:
+        return f"merchant {self.what}: {self.problem}"
+
+
+def merchant_differences(client: Any, table: Any) -> list[AnyDifference]:
+    """Points paid at merchants that do not add up: a payment's refunded points are the sum of its refunds and never
+    above it; the shopper's ledger holds exactly `merchant_payment` of the payment and one `merchant_refund` per
+    refund; and every statement day equals the payments and refunds marked stated in it."""
+    from chalicelib.adapters.merchant_payments_repo import SUMS
+    from chalicelib.services.merchant_payments import statement_day_of, statement_sums
+
+    users = UserRepository(table)
+    payments: dict[str, dict[str, Any]] = {}
+    refunds: dict[str, list[dict[str, Any]]] = {}
+    stated: dict[tuple[str, str], dict[str, int]] = {}
+    for item in _scan(client, table.name, "begins_with(pk, :p)", {":p": {"S": "MPAY#"}}):
+        if item["sk"] == "META":
+            payments[item["payment_id"]] = item
+        else:
+            refunds.setdefault(item["payment_id"], []).append(item)
+        if item.get("stated"):
+            sums = stated.setdefault((item["merchant_id"], statement_day_of(item)), {})
+            for name, value in statement_sums(item).items():
+                sums[name] = sums.get(name, 0) + value
+    found: list[AnyDifference] = []
+    for pid, payment in sorted(payments.items()):
+        back = [r["points"] for r in refunds.get(pid, [])]
+        if payment["refunded"] != sum(back) or payment["refunded"] > payment["points"]:
+            found.append(
+                MerchantDifference(pid, f"refunded {payment['refunded']} of {payment['points']}, refunds {back}")
+            )
+        entries = sorted(
+            (e["kind"], e["delta"]) for e in users.ledger_entries(payment["user_id"], f"merchant_payment:{pid}")
+        )
+        expected = sorted([("merchant_payment", -payment["points"])] + [("merchant_refund", b) for b in back])
+        if entries != expected:
+            found.append(MerchantDifference(pid, f"the shopper's ledger has {entries}, expected {expected}"))
+    for pid in sorted(set(refunds) - set(payments)):
+        found.append(MerchantDifference(pid, "has refunds but no payment"))
+    kept = {
+        (i["merchant_id"], i["day"]): {k: i.get(k, 0) for k in SUMS if i.get(k, 0)}
+        for i in _scan(client, table.name, "begins_with(pk, :p)", {":p": {"S": "MSTMT#"}})
+    }
+    for merchant_day in sorted(set(kept) | set(stated)):
+        if kept.get(merchant_day, {}) != stated.get(merchant_day, {}):
+            found.append(
+                MerchantDifference(
+                    "/".join(merchant_day),
+                    f"statement {kept.get(merchant_day, {})} but its stated payments and refunds sum to "
+                    f"{stated.get(merchant_day, {})}",
+                )
+            )
+    return found
 
 
 def envelope_differences(client: Any, table: Any) -> list[AnyDifference]:

@@ -21,6 +21,9 @@ class MerchantRepository:
     def get(self, merchant_id: str) -> Optional[dict[str, Any]]:
         return self._table.get(merchant_key(merchant_id))
 
+    def many(self, merchant_ids: list[str]) -> list[dict[str, Any]]:
+        return self._table.batch_get([merchant_key(m) for m in sorted(set(merchant_ids))]) if merchant_ids else []
+
     def create(self, merchant: dict[str, Any], audit: Callable[[Transaction], None]) -> None:
         merchant_id = merchant["merchant_id"]
         tx = self._table.transaction()

@@ -49,6 +49,8 @@ STATUS_BY_CODE = {
     "not_in_audience": 403,
     "own_envelope": 403,
     "send_limit_reached": 409,
+    "code_invalid": 409,
+    "refund_exceeds_payment": 409,
     "invalid_signature": 400,
     "payment_provider_error": 502,
     "conflict": 409,

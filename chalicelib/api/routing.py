@@ -182,6 +182,8 @@ def _run(spec: RouteSpec, handler: Callable[..., Any], params: dict[str, str]) -
     if spec.auth == OPTIONAL:
         response.headers["Vary"] = "Authorization"
     if not spec.cache_s:
+        if ctx.principal is not None:  # balances, codes, statements: for the caller only, never kept by a cache
+            response.headers["Cache-Control"] = "no-store"
         return response
     return _cacheable(response, spec.cache_s, request.headers.get("if-none-match"), private=ctx.principal is not None)
 

@@ -186,3 +186,13 @@ class TooSoon(DomainError):
 
 class UnknownTask(DomainError):
     code = "unknown_task"
+
+
+class CodeInvalid(DomainError):
+    """A payment code that is unknown, expired, replaced by a newer one, or used already."""
+
+    code = "code_invalid"
+
+
+class RefundExceedsPayment(DomainError):
+    code = "refund_exceeds_payment"

@@ -27,6 +27,8 @@ LedgerKind = Literal[
     "envelope_sent",
     "envelope_claim",
     "envelope_refund",
+    "merchant_payment",
+    "merchant_refund",
 ]
 USER_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 UserId = Annotated[str, StringConstraints(pattern=USER_ID_PATTERN)]

@@ -29,6 +29,8 @@ LINE_OF_KIND = {
     "envelope_refund": "envelope",
     "spend": "redeemed",
     "refund": "returned",
+    "merchant_payment": "redeemed",
+    "merchant_refund": "returned",
 }
 Day = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]
 
@@ -73,8 +75,8 @@ class Issued(Model):
 class ReportDay(Model):
     day: str
     issued: Issued
-    redeemed: int = Field(description="points spent on orders and registrations")
-    returned: int = Field(description="points given back by cancelled or refunded orders")
+    redeemed: int = Field(description="points spent on orders, registrations and at merchants (payment codes)")
+    returned: int = Field(description="points given back by cancelled or refunded orders and merchants' refunds")
     expired: int = Field(default=0, description="points that expired (0: points do not expire yet)")
     outstanding: int = Field(description="points users hold (available + held) at the end of the day")
     liability_fen: int = Field(description="outstanding × 10: what the points are worth in fen")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Callable, Optional
 
 from chalicelib.adapters.audit_repo import AuditRepository
 from chalicelib.adapters.clock import Clock, iso
@@ -37,12 +37,20 @@ class MerchantService:
 
     def acting_for(self, principal: Principal) -> rules.Merchant:
         """The registered merchant a `merchant` token names; 403 for a token naming none or one not registered."""
-        if not principal.merchant_id:
-            raise Forbidden("this merchant token has no merchant_id claim: ask the shop for a token naming yours")
-        found = self._repo.get(principal.merchant_id)
-        if not found:
-            raise Forbidden(
-                f"merchant {principal.merchant_id!r} is not registered with the shop",
-                {"merchant_id": principal.merchant_id},
-            )
-        return rules.Merchant.model_validate({**found, "created_by": None})
+        return registered(principal, lambda merchant_id: self._repo.get(merchant_id))
+
+    def names(self, merchant_ids: list[str]) -> dict[str, dict[str, Any]]:
+        return {m["merchant_id"]: m for m in self._repo.many(merchant_ids)}
+
+
+def registered(principal: Principal, lookup: Callable[[str], Optional[dict[str, Any]]]) -> rules.Merchant:
+    """The registered merchant of a staff token, `lookup` reading the registry."""
+    if not principal.merchant_id:
+        raise Forbidden("this merchant token has no merchant_id claim: ask the shop for a token naming yours")
+    found = lookup(principal.merchant_id)
+    if not found:
+        raise Forbidden(
+            f"merchant {principal.merchant_id!r} is not registered with the shop",
+            {"merchant_id": principal.merchant_id},
+        )
+    return rules.Merchant.model_validate({**found, "created_by": None})

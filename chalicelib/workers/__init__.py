@@ -8,6 +8,7 @@ from chalicelib import bootstrap, logs
 
 if TYPE_CHECKING:  # `app.py` imports this module; the outbox (and boto3 with it) loads on the first record
     from chalicelib.adapters.outbox import Outbox
+    from chalicelib.services.merchant_payments import MerchantStatements
     from chalicelib.services.report import PointsReportService
     from chalicelib.services.search import SearchIndexer
 
@@ -133,6 +134,36 @@ def count_sales(
     indexer = indexer or bootstrap.container().search_indexer
     counted = SOLD + UNSOLD
     return _each(records, "ORDER#", lambda o: o.get("status") in counted and indexer.count_sale(o), "sales count")
+
+
+def keep_statements(
+    records: list[dict[str, Any]], statements: Optional[MerchantStatements] = None
+) -> dict[str, list[dict[str, str]]]:
+    """The store table's stream consumer of merchant payments and refunds: each into its merchant's statement for
+    its Shanghai day, once however often the stream delivers it. If the store is busy or down, the batch comes
+    again (what was stated is not stated twice)."""
+    from chalicelib.adapters.dynamo import from_image
+    from chalicelib.services.merchant_payments import is_payment_or_refund
+
+    statements = statements or bootstrap.container().merchant_statements
+    items = []
+    for record in records:
+        image = (record.get("dynamodb") or {}).get("NewImage")
+        item = from_image(image) if record.get("eventName") == "INSERT" and image else {}
+        if is_payment_or_refund(item):
+            items.append(item)
+    try:
+        stated = statements.count(items)
+    except Exception:
+        log.warning("merchant payments could not be stated; the stream delivers them again", exc_info=True)
+        return (
+            {"batchItemFailures": [{"itemIdentifier": records[0]["dynamodb"]["SequenceNumber"]}]}
+            if records
+            else {"batchItemFailures": []}
+        )
+    if stated:
+        log.info("statement stream batch", extra={"stated": stated})
+    return {"batchItemFailures": []}
 
 
 def rank_popular() -> int:
