@@ -26,6 +26,7 @@ with long_lived():  # all of it lives as long as the container (docs/operations.
         merchants,
         openapi,
         orders,
+        tips,
     )
     from chalicelib.api.routing import bind_request
 
@@ -47,6 +48,7 @@ with long_lived():  # all of it lives as long as the container (docs/operations.
         admin_policy.bp,
         fulfillment.bp,
         merchants.bp,
+        tips.bp,
         console.bp,
         openapi.bp,
     ):
@@ -78,6 +80,11 @@ def count_sales(event):
 @app.on_dynamodb_record(stream_arn=workers.STORE_STREAM, batch_size=100, starting_position="TRIM_HORIZON")
 def keep_statements(event):
     return workers.keep_statements(event.to_dict()["Records"])
+
+
+@app.on_dynamodb_record(stream_arn=workers.STORE_STREAM, batch_size=100, starting_position="TRIM_HORIZON")
+def count_tips(event):
+    return workers.count_tips(event.to_dict()["Records"])
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from chalicelib.services.report import PointsReportService
     from chalicelib.services.royalties import Royalties
     from chalicelib.services.search import SearchIndexer, SearchService
+    from chalicelib.services.tips import TipService
     from chalicelib.services.users import UserService
     from chalicelib.services.waitlist import WaitlistService
     from chalicelib.settings import Settings
@@ -307,6 +308,13 @@ class Container:
         from chalicelib.services.merchant_payments import MerchantStatements
 
         return MerchantStatements(self.merchant_payment_repo, self.merchants, self.clock)
+
+    @cached_property
+    def tips(self) -> TipService:
+        from chalicelib.adapters.tips_repo import TipRepository
+        from chalicelib.services.tips import TipService
+
+        return TipService(TipRepository(self.table), self.accounts, self.clock, self.policy_book)
 
     @cached_property
     def search_indexer(self) -> SearchIndexer:

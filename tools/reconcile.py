@@ -136,6 +136,7 @@ def reconcile(client: Any, table: Any, uncounted_before: str = "") -> tuple[int,
         + report_differences(client, table, uncounted_before)
         + policy_differences(table)
         + merchant_differences(client, table)
+        + tip_differences(client, table)
     )
 
 
@@ -445,6 +446,37 @@ def merchant_differences(client: Any, table: Any) -> list[AnyDifference]:
                     f"{stated.get(merchant_day, {})}",
                 )
             )
+    return found
+
+
+def tip_differences(client: Any, table: Any) -> list[AnyDifference]:
+    """Tips that do not add up: what the creator got plus what burned is the tip; the sender's ledger holds
+    `tip_sent` of the tip and the creator's `tip_received` of what they got (so the report's `burned` is the tips'
+    burn); and every day's sender → recipient flow equals the tips marked counted in it."""
+    from chalicelib.services.tips import day_of
+
+    users = UserRepository(table)
+    counted: dict[tuple[str, str, str], tuple[int, int]] = {}
+    found: list[AnyDifference] = []
+    for tip in profiles(client, table.name, "META", "TIP#"):
+        tid, ref = tip["tip_id"], f"tip:{tip['tip_id']}"
+        if tip["received"] + tip["burned"] != tip["points"] or tip["received"] < 1:
+            found.append(MerchantDifference(f"tip {tid}", f"received {tip['received']} + burned {tip['burned']}"))
+        sent = [(e["kind"], e["delta"]) for e in users.ledger_entries(tip["from_user_id"], ref)]
+        got = [(e["kind"], e["delta"]) for e in users.ledger_entries(tip["to_user_id"], ref)]
+        if sent != [("tip_sent", -tip["points"])] or got != [("tip_received", tip["received"])]:
+            found.append(MerchantDifference(f"tip {tid}", f"ledgers: sender {sent}, creator {got}"))
+        if tip.get("counted"):
+            pair = (day_of(tip), tip["from_user_id"], tip["to_user_id"])
+            points, n = counted.get(pair, (0, 0))
+            counted[pair] = (points + tip["points"], n + 1)
+    kept = {
+        (i["pk"].split("#")[1], i["from_user_id"], i["to_user_id"]): (i["points"], i["tips"])
+        for i in _scan(client, table.name, "begins_with(pk, :p)", {":p": {"S": "TIPFLOW#"}})
+    }
+    for pair in sorted(set(kept) | set(counted)):
+        if kept.get(pair) != counted.get(pair):
+            found.append(MerchantDifference(f"tip flow {pair}", f"kept {kept.get(pair)}, tips {counted.get(pair)}"))
     return found
 
 

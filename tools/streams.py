@@ -83,6 +83,7 @@ def outbox_poller(container: Any) -> StreamPoller:
             workers.index_catalog(records, container.search_indexer),
             workers.count_sales(records, container.search_indexer),
             workers.keep_statements(records, container.merchant_statements),
+            workers.count_tips(records, container.tips),
         ),
     )
 

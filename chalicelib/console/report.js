@@ -1,4 +1,5 @@
-// The points report: for a range of days, a chart of points issued, redeemed and outstanding, and the table.
+// The points report: for a range of days, a chart of points issued, redeemed and outstanding, the table, and the
+// week's tip flows for review.
 import { api } from "./api.js";
 import { field, fill, guard, h, nowrap, num, svg, table } from "./dom.js";
 import { shanghaiDay, yuan } from "./format.js";
@@ -33,6 +34,17 @@ function chart(days) {
     h("span", {}, h("i", { class: "sw-outstanding" }), t("outstanding")), " — ", t("chart_caption")));
 }
 
+// For review: the week's largest tip flows and the pairs who tipped each other (rings passing points around).
+async function tipFlows() {
+  const f = await api("GET", "/admin/tips/flows?days=7");
+  return h("section", { "aria-labelledby": "tip-flows" }, h("h2", { id: "tip-flows" }, `${t("tip_flows")} (${f.first_day} – ${f.last_day})`),
+    h("h3", {}, t("tip_largest")),
+    table([t("sender"), t("recipient"), num(t("points")), num(t("tips_count"))], f.largest.map((x) => [x.from_user_id, x.to_user_id, x.points, x.tips])),
+    h("h3", {}, t("tip_reciprocal")),
+    table([t("user_a"), t("user_b"), num(t("a_to_b")), num(t("b_to_a")), num(t("tips_count"))],
+      f.reciprocal.map((x) => [x.a, x.b, x.a_to_b, x.b_to_a, x.tips])));
+}
+
 // The last 30 days of the shop's calendar unless the address names a range (#/report?from=…&to=…).
 export async function reportScreen(root, { params }) {
   const from = h("input", { type: "date", value: params.get("from") || shanghaiDay(29) });
@@ -45,9 +57,10 @@ export async function reportScreen(root, { params }) {
     if (to.value) q.set("to", to.value);
     const r = await api("GET", `/admin/points/report?${q}`);
     fill(out, chart(r.days), h("p", {}, `${t("opening")}: ${r.opening_outstanding}`),
-      table([nowrap(t("day")), ...SOURCES.map((x) => num(t(x === "grant" ? "granted" : x))), num(t("issued_total")), num(t("redeemed")), num(t("returned")), num(t("expired")), num(t("outstanding")), num(t("liability"))],
+      table([nowrap(t("day")), ...SOURCES.map((x) => num(t(x === "grant" ? "granted" : x))), num(t("issued_total")), num(t("redeemed")), num(t("returned")), num(t("expired")), num(t("burned")), num(t("outstanding")), num(t("liability"))],
         [...r.days, r.totals].map((d) => [d === r.totals ? t("totals") : d.day, ...SOURCES.map((s) => d.issued[s]), d.issued.total,
-          d.redeemed, d.returned, d.expired, d.outstanding, yuan(d.liability_fen)])));
+          d.redeemed, d.returned, d.expired, d.burned, d.outstanding, yuan(d.liability_fen)])),
+      await tipFlows());
   });
   fill(root, h("h1", {}, t("report")),
     h("form", { onsubmit: load }, h("div", { class: "row" }, field(t("from"), from), field(t("to"), to), h("div", {}, h("button", { type: "submit" }, t("show"))))),

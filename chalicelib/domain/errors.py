@@ -196,3 +196,27 @@ class CodeInvalid(DomainError):
 
 class RefundExceedsPayment(DomainError):
     code = "refund_exceeds_payment"
+
+
+class SelfTip(DomainError):
+    code = "self_tip"
+
+
+class AccountTooNew(DomainError):
+    code = "account_too_new"
+
+
+class TipLimitReached(DomainError):
+    """The sender's daily tipping cap (by tier)."""
+
+    code = "tip_limit_reached"
+
+
+class ReceiveLimitReached(DomainError):
+    """The recipient's daily cap on tips received."""
+
+    code = "receive_limit_reached"
+
+
+class NotTheCreator(DomainError):
+    code = "not_the_creator"

@@ -29,6 +29,8 @@ LedgerKind = Literal[
     "envelope_refund",
     "merchant_payment",
     "merchant_refund",
+    "tip_sent",
+    "tip_received",
 ]
 USER_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 UserId = Annotated[str, StringConstraints(pattern=USER_ID_PATTERN)]
@@ -78,6 +80,10 @@ class Profile:
     pending_orders: int = 0  # open pending_payment orders (holding stock until paid or expired)
     sent_day: str = ""  # the Shanghai day of the last red envelope sent from these points, and the points sent that day
     sent_today: int = 0
+    tipped_day: str = ""  # the Shanghai day of the last tip sent, and the points tipped that day
+    tipped_today: int = 0
+    tips_day: str = ""  # the Shanghai day of the last tip received, and the points tipped to this user that day
+    tips_today: int = 0
     created_at: str = ""
     version: int = 0
     stored: bool = True
@@ -90,6 +96,12 @@ class Profile:
 
     def sent_on(self, day: str) -> int:
         return self.sent_today if self.sent_day == day else 0
+
+    def tipped_on(self, day: str) -> int:
+        return self.tipped_today if self.tipped_day == day else 0
+
+    def tipped_to_on(self, day: str) -> int:
+        return self.tips_today if self.tips_day == day else 0
 
     def earning_day(self, clock_day: str) -> str:
         """The Shanghai day an award counts against: never earlier than the day the profile last earned on, so

@@ -31,6 +31,8 @@ LINE_OF_KIND = {
     "refund": "returned",
     "merchant_payment": "redeemed",
     "merchant_refund": "returned",
+    "tip_sent": "burned",  # a tip's two entries net to what it burned
+    "tip_received": "burned",
 }
 Day = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]
 
@@ -78,6 +80,7 @@ class ReportDay(Model):
     redeemed: int = Field(description="points spent on orders, registrations and at merchants (payment codes)")
     returned: int = Field(description="points given back by cancelled or refunded orders and merchants' refunds")
     expired: int = Field(default=0, description="points that expired (0: points do not expire yet)")
+    burned: int = Field(default=0, description="points tips took out of circulation (the burn rate's share)")
     outstanding: int = Field(description="points users hold (available + held) at the end of the day")
     liability_fen: int = Field(description="outstanding × 10: what the points are worth in fen")
     entries: int = Field(description="ledger entries counted on the day")
@@ -134,6 +137,7 @@ def _day(day: str, sums: dict[str, int], outstanding: int) -> ReportDay:
         issued=Issued(**issued, total=sum(issued.values())),
         redeemed=-sums.get("redeemed", 0),
         returned=sums.get("returned", 0),
+        burned=-sums.get("burned", 0),
         outstanding=outstanding,
         liability_fen=outstanding * FEN_PER_POINT,
         entries=sums.get("entries", 0),

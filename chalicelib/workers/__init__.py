@@ -11,6 +11,7 @@ if TYPE_CHECKING:  # `app.py` imports this module; the outbox (and boto3 with it
     from chalicelib.services.merchant_payments import MerchantStatements
     from chalicelib.services.report import PointsReportService
     from chalicelib.services.search import SearchIndexer
+    from chalicelib.services.tips import TipService
 
 log = logs.get("workers")
 # `app.py` needs a stream ARN at import time; `make package` replaces it with the store table's StreamArn.
@@ -163,6 +164,25 @@ def keep_statements(
         )
     if stated:
         log.info("statement stream batch", extra={"stated": stated})
+    return {"batchItemFailures": []}
+
+
+def count_tips(records: list[dict[str, Any]], tips: Optional[TipService] = None) -> dict[str, list[dict[str, str]]]:
+    """The store table's stream consumer of tips: each into its day's sender → recipient sums, once (the
+    merchandisers' review of tip flows). If the store is busy or down, the batch comes again."""
+    tips = tips or bootstrap.container().tips
+    found = [t for t in (_image(r, "TIP#") for r in records if r.get("eventName") == "INSERT") if t]
+    try:
+        counted = tips.count(found)
+    except Exception:
+        log.warning("tips could not be counted; the stream delivers them again", exc_info=True)
+        return (
+            {"batchItemFailures": [{"itemIdentifier": records[0]["dynamodb"]["SequenceNumber"]}]}
+            if records
+            else {"batchItemFailures": []}
+        )
+    if counted:
+        log.info("tip flow stream batch", extra={"counted": counted})
     return {"batchItemFailures": []}
 
 

@@ -81,4 +81,4 @@ def test_public_reads_carry_a_strong_etag_and_answer_304_when_unchanged(api, ser
 
 def test_private_reads_are_never_marked_cacheable(api):
     r = api.get("/me", user=uid("fan"))
-    assert r.status == 200 and "ETag" not in r.headers and "Cache-Control" not in r.headers
+    assert r.status == 200 and "ETag" not in r.headers and r.headers["Cache-Control"] == "no-store"

@@ -70,7 +70,10 @@ class ReportScreen:
         return self.page.get_by_label("From"), self.page.get_by_label("To")
 
     def box(self) -> Any:
-        return self.page.locator("main .scroll")
+        return self.page.locator("main .scroll").first  # the days' table; the tip flows' tables follow it
+
+    def tip_flows(self) -> Any:
+        return self.page.get_by_role("region", name="Tips to review")
 
     def rows(self) -> Any:
         return self.box().locator("tbody tr")
@@ -362,6 +365,9 @@ def test_refund_an_order_and_read_the_points_report(page, live_server, live_api,
     today = report.rows().nth(-2)  # the last day (today), before the totals
     expect(today).to_contain_text(str(live_api.merch("GET", "/admin/points/report").json["days"][-1]["outstanding"]))
     expect(report.rows().last.locator("td").first).to_have_text("Totals")
+    expect(report.box().get_by_role("columnheader", name="Burned")).to_be_visible()
+    flows = live_api.merch("GET", "/admin/tips/flows?days=7").json
+    expect(report.tip_flows().locator("tbody tr")).to_have_count(len(flows["largest"]) + len(flows["reciprocal"]))
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 1366  # the page never scrolls sideways
     assert report.box().evaluate("box => box.scrollWidth > box.clientWidth")  # the table scrolls inside its box
     page.screenshot(path=str(shots / "points-report.png"), full_page=True)
