@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Optional
 
 if TYPE_CHECKING:
     from chalicelib.adapters.audit_repo import AuditRepository
+    from chalicelib.adapters.bookings_repo import BookingRepository
     from chalicelib.adapters.clock import Clock
     from chalicelib.adapters.community_repo import EventRepository
     from chalicelib.adapters.coupons_repo import CouponRepository
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.vouchers_repo import VoucherRepository
     from chalicelib.services.accounts import Accounts
     from chalicelib.services.audit import AuditService
+    from chalicelib.services.bookings import BookingService
     from chalicelib.services.campaigns import CampaignService
     from chalicelib.services.catalog import CatalogService
     from chalicelib.services.checkin import TicketCheckin
@@ -412,12 +414,13 @@ class Container:
                 part.CouponPurchase(self.coupons),
                 part.PurchaseLimits(self.order_repo),
                 part.Tickets(),
+                part.BookingSlots(self.booking_repo),
             ],
         )
 
     @cached_property
     def orders(self) -> OrderService:
-        from chalicelib.services.checkout_parts import VoucherFollower
+        from chalicelib.services.checkout_parts import BookingFollower, VoucherFollower
         from chalicelib.services.coupons import CouponFollower
         from chalicelib.services.orders import OrderService
         from chalicelib.services.registrations import RegistrationFollower
@@ -436,8 +439,21 @@ class Container:
                 RegistrationFollower(self.event_repo).follow,
                 VoucherFollower(self.voucher_repo).follow,
                 CouponFollower(self.coupon_repo).follow,
+                BookingFollower(self.booking_repo).follow,
             ],
         )
+
+    @cached_property
+    def booking_repo(self) -> BookingRepository:
+        from chalicelib.adapters.bookings_repo import BookingRepository
+
+        return BookingRepository(self.table)
+
+    @cached_property
+    def bookings(self) -> BookingService:
+        from chalicelib.services.bookings import BookingService
+
+        return BookingService(self.booking_repo, self.merchants, self.audit_repo, self.clock)
 
     @cached_property
     def event_repo(self) -> EventRepository:

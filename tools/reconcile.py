@@ -137,6 +137,7 @@ def reconcile(client: Any, table: Any, uncounted_before: str = "") -> tuple[int,
         + policy_differences(table)
         + merchant_differences(client, table)
         + tip_differences(client, table)
+        + booking_differences(client, table)
     )
 
 
@@ -444,6 +445,47 @@ def merchant_differences(client: Any, table: Any) -> list[AnyDifference]:
                     "/".join(merchant_day),
                     f"statement {kept.get(merchant_day, {})} but its stated payments and refunds sum to "
                     f"{stated.get(merchant_day, {})}",
+                )
+            )
+    return found
+
+
+def booking_differences(client: Any, table: Any) -> list[AnyDifference]:
+    """Bookings that do not add up: every slot item holds as many bookings as the day records that cover it, never
+    more than its resource's capacity; and every day record belongs to a booking line of an order that still holds
+    its slots (not expired, cancelled, refunded or failed)."""
+    from chalicelib.adapters.orders_repo import OrderRepository
+
+    orders = OrderRepository(table)
+    released = ("expired", "cancelled", "refunded", "payment_failed")
+    covered: dict[tuple[str, str, str], int] = {}
+    found: list[AnyDifference] = []
+    for record in _scan(client, table.name, "begins_with(pk, :p)", {":p": {"S": "BOOKING#"}}):
+        day = record["pk"].split("#")[2]  # a record on each day the booking covers: count that day's slots
+        for slot in record["slot_starts"]:
+            date, start = slot.split(" ")
+            if date == day:
+                k = (record["resource_id"], date, start)
+                covered[k] = covered.get(k, 0) + 1
+        order = orders.get(record["order_id"])
+        if order is None or order.status in released:
+            found.append(
+                MerchantDifference(
+                    f"booking {record['order_id']}",
+                    f"holds {record['resource_id']} slots but its order is {order.status if order else 'missing'}",
+                )
+            )
+    capacity = {r["resource_id"]: r["capacity"] for r in profiles(client, table.name, "META", "RESOURCE#")}
+    taken: dict[tuple[str, str, str], int] = {}
+    for item in _scan(client, table.name, "begins_with(pk, :p)", {":p": {"S": "SLOT#"}}):
+        rid, date = item["pk"].split("#")[1:3]
+        taken[(rid, date, item["sk"])] = item.get("taken", 0)
+    for k in sorted(set(taken) | set(covered)):
+        if taken.get(k, 0) != covered.get(k, 0) or taken.get(k, 0) > capacity.get(k[0], 0):
+            found.append(
+                MerchantDifference(
+                    f"slot {' '.join(k)}",
+                    f"holds {taken.get(k, 0)} (capacity {capacity.get(k[0])}) but {covered.get(k, 0)} bookings cover it",
                 )
             )
     return found

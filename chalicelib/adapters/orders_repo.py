@@ -102,6 +102,7 @@ def _offer(item: dict[str, Any]) -> SkuOffer:
         designer_id=item.get("designer_id"),
         design_id=item.get("design_id"),
         terms_version=item.get("terms_version", 0),
+        resource=item.get("resource"),
     )
 
 

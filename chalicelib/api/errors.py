@@ -51,6 +51,7 @@ STATUS_BY_CODE = {
     "send_limit_reached": 409,
     "code_invalid": 409,
     "refund_exceeds_payment": 409,
+    "slot_full": 409,
     "self_tip": 422,
     "account_too_new": 403,
     "tip_limit_reached": 409,
@@ -102,8 +103,8 @@ def from_domain(exc: DomainError) -> Response:
 def field_errors(exc: ValidationError, whole: str = "body") -> dict[str, str]:
     """{"skus.0.price_fen": "Input should be a multiple of 10", ...}; `whole` names a top-level error."""
     fields: dict[str, str] = {}
-    for err in exc.errors(include_url=False):
-        path = ".".join(str(p) for p in err["loc"]) or whole
+    for err in exc.errors(include_url=False):  # a union's tag named "~..." is not a field: left out of the path
+        path = ".".join(str(p) for p in err["loc"] if not str(p).startswith("~")) or whole
         fields.setdefault(path, err["msg"])
     return fields
 

@@ -13,6 +13,7 @@ import { orderScreen, ordersScreen } from "./orders.js";
 import { policyScreen } from "./policy.js";
 import { productScreen, productsScreen } from "./products.js";
 import { reportScreen } from "./report.js";
+import { housesScreen } from "./houses.js";
 import { hostedReply, setUpSignIn, showSignIn, signOut } from "./signin.js";
 
 // Each section of the navigation, in order: its list, and the screen of one item (#/section/id) where it has one.
@@ -22,6 +23,7 @@ const SCREENS = {
   orders: { list: ordersScreen, item: orderScreen },
   designs: { list: designsScreen },
   events: { list: eventsScreen },
+  houses: { list: housesScreen },
   campaigns: { list: campaignsScreen },
   coupons: { list: couponsScreen },
   audit: { list: auditScreen },

@@ -1,10 +1,11 @@
 """Checkout rules: the order request, pricing from the store's SKUs, and how points and cash split."""
 
+import datetime as dt
 import hashlib
 from dataclasses import dataclass
-from typing import Any, Optional, Protocol, Sequence
+from typing import Annotated, Any, Optional, Protocol, Sequence, Union
 
-from pydantic import Field, field_validator
+from pydantic import Discriminator, Field, StringConstraints, Tag, field_validator
 
 from chalicelib.domain.base import Model, Strict
 from chalicelib.domain.catalog import MAX_VOUCHERS_PER_ORDER, SkuId
@@ -24,7 +25,7 @@ from chalicelib.domain.errors import (
     TierTooLow,
 )
 from chalicelib.domain.money import FEN_PER_POINT
-from chalicelib.domain.orders import OrderLine, ShippingAddress
+from chalicelib.domain.orders import BookingDetail, OrderLine, ShippingAddress
 
 MAX_POINTS = 1_000_000_000
 
@@ -32,6 +33,58 @@ MAX_POINTS = 1_000_000_000
 class LineRequest(Strict):
     sku: SkuId
     qty: int = Field(ge=1, le=99)
+
+
+BOOKING_CATEGORY = "booking"  # a booking line's category: no partner ships it, no address needed
+ResourceId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{2,47}$")]
+
+
+def booking_sku(resource_id: str) -> str:
+    """The SKU a resource's booking lines are priced as (it is never sold as a SKU line)."""
+    return f"RES-{resource_id}"
+
+
+class BookingLine(Strict):
+    resource_id: ResourceId
+    date: Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")] = Field(description="Asia/Shanghai")
+    start: Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] = Field(
+        description="HH:MM, a slot's start (Asia/Shanghai)"
+    )
+    slots: int = Field(ge=1, le=8, description="consecutive slots from start")
+
+    @field_validator("date")
+    @classmethod
+    def _a_date(cls, value: str) -> str:
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            raise ValueError("date is not a date") from None
+        return value
+
+
+class BookingRequest(Strict):
+    """A line that books a NIO House resource: `{"booking": {...}}` among an order's items."""
+
+    booking: BookingLine
+
+    @property
+    def sku(self) -> str:
+        return booking_sku(self.booking.resource_id)
+
+    @property
+    def qty(self) -> int:
+        return self.booking.slots
+
+
+def _line_kind(value: Any) -> str:
+    booked = isinstance(value, BookingRequest) or (isinstance(value, dict) and "booking" in value)
+    return "~booking" if booked else "~sku"
+
+
+# An item is a SKU line or a booking line; errors name their fields as before bookings (api/errors.py drops "~" tags).
+ItemRequest = Annotated[
+    Union[Annotated[LineRequest, Tag("~sku")], Annotated[BookingRequest, Tag("~booking")]], Discriminator(_line_kind)
+]
 
 
 class ExpectedQuote(Strict):
@@ -42,7 +95,7 @@ class ExpectedQuote(Strict):
 
 
 class OrderRequest(Strict):
-    items: list[LineRequest] = Field(min_length=1, max_length=50)
+    items: list[ItemRequest] = Field(min_length=1, max_length=50)
     points: int = Field(ge=0, le=MAX_POINTS)
     shipping_address: Optional[ShippingAddress] = None
     expected: Optional[ExpectedQuote] = Field(default=None, description="the numbers the shopper was shown")
@@ -53,10 +106,12 @@ class OrderRequest(Strict):
 
     @field_validator("items")
     @classmethod
-    def _distinct_skus(cls, items: list[LineRequest]) -> list[LineRequest]:
+    def _distinct_skus(
+        cls, items: list[Union[LineRequest, BookingRequest]]
+    ) -> list[Union[LineRequest, BookingRequest]]:
         skus = [i.sku for i in items]
         if len(set(skus)) != len(skus):
-            raise ValueError("each sku may appear once; use qty for more")
+            raise ValueError("each sku (or resource booked) may appear once; use qty (or slots) for more")
         return items
 
 
@@ -77,6 +132,7 @@ class PricedLine:
     design_id: Optional[str] = None
     digital: bool = False  # nothing shipped: a voucher (codes in the order) or a coupon (in GET /me/coupons)
     coupon_id: Optional[str] = None  # a coupon product: the template of the coupons it buys
+    booking: Optional[BookingDetail] = None  # a NIO House booking: the slots it takes
 
     @property
     def line_total_fen(self) -> int:
@@ -99,6 +155,7 @@ class PricedLine:
             "design_id": self.design_id,
             "digital": self.digital,
             "coupon_id": self.coupon_id,
+            "booking": self.booking,
         }
 
 
@@ -183,10 +240,11 @@ class SkuOffer:
     designer_id: Optional[str] = None
     design_id: Optional[str] = None
     terms_version: int = 0  # moves with every product write; the order's stock condition pins it
+    resource: Optional[dict[str, Any]] = None  # a booking SKU: its resource's rules (hours, slots, capacity)
 
 
 def price(
-    items: list[LineRequest],
+    items: Sequence[Union[LineRequest, BookingRequest]],
     skus: dict[str, SkuOffer],
     tier: str,
     today: str,
@@ -199,6 +257,7 @@ def price(
     event; to anyone else they do not exist. `reserved`: the stock was set aside for this buyer already (a
     waitlist offer), so none is checked or taken."""
     missing = [i.sku for i in items if i.sku not in skus or (skus[i.sku].category == TICKET_CATEGORY) != tickets]
+    missing += [i.sku for i in items if i.sku in skus and (skus[i.sku].category == BOOKING_CATEGORY) != _books(i)]
     if missing:
         raise NotFound(f"unknown sku {missing[0]!r}", {"skus": missing})
     vouchers = [n for n, item in enumerate(items) if skus[item.sku].kind == "voucher"]
@@ -218,7 +277,7 @@ def price(
             f"at most {MAX_COUPONS_PER_ORDER} coupons in one order",
             {"fields": {f"items.{n}.qty": f"at most {MAX_COUPONS_PER_ORDER} coupons in all" for n in coupons}},
         )
-    lines = [_priced(skus[item.sku], item.qty, tier, today, now, reserved) for item in items]
+    lines = [_priced(skus[item.sku], item.qty, tier, today, now, reserved, _booked(item, skus, now)) for item in items]
     for product_id, (qty, limit) in limited_units(lines, skus).items():
         if qty > limit:
             raise PurchaseLimit(
@@ -247,7 +306,23 @@ def limited_units(lines: Sequence[CountedLine], skus: dict[str, SkuOffer]) -> di
     return units
 
 
-def _priced(s: SkuOffer, qty: int, tier: str, today: str, now: str, reserved: bool) -> PricedLine:
+def _books(item: Union[LineRequest, BookingRequest]) -> bool:
+    return isinstance(item, BookingRequest)
+
+
+def _booked(item: Union[LineRequest, BookingRequest], skus: dict[str, SkuOffer], now: str) -> Optional[BookingDetail]:
+    """A booking line's slots, or why it cannot take them (the rules load with the first booking, not with checkout)."""
+    if not isinstance(item, BookingRequest):
+        return None
+    from chalicelib.domain.bookings import covered
+
+    at = dt.datetime.fromisoformat(now.replace("Z", "+00:00")) if now else dt.datetime.now(dt.timezone.utc)
+    return covered(skus[item.sku].resource or {}, item.booking, at)
+
+
+def _priced(
+    s: SkuOffer, qty: int, tier: str, today: str, now: str, reserved: bool, booking: Optional[BookingDetail] = None
+) -> PricedLine:
     if s.status != "active":
         raise NotAvailable(f"{s.title!r} is not on sale", {"sku": s.sku})
     if s.category == "hotel" and s.stay_date < today:
@@ -286,18 +361,19 @@ def _priced(s: SkuOffer, qty: int, tier: str, today: str, now: str, reserved: bo
         design_id=s.design_id,
         digital=s.kind in ("voucher", "coupon"),
         coupon_id=s.coupon_id if s.kind == "coupon" else None,
+        booking=booking,
     )
 
 
 def needs_address(lines: list[OrderLine]) -> bool:
-    return any(line.category not in ("hotel", TICKET_CATEGORY) and not line.digital for line in lines)
+    return any(line.category not in ("hotel", TICKET_CATEGORY, BOOKING_CATEGORY) and not line.digital for line in lines)
 
 
 def check_address(address: Optional[ShippingAddress], lines: list[OrderLine]) -> None:
     """An order with anything to ship has somewhere to ship it."""
     if address is None and needs_address(lines):
         raise InvalidRequest(
-            "shipping_address is required unless every item is a hotel stay",
+            "shipping_address is required unless every item is a hotel stay, a booking or digital",
             {"fields": {"shipping_address": "required"}},
         )
 

@@ -220,3 +220,9 @@ class ReceiveLimitReached(DomainError):
 
 class NotTheCreator(DomainError):
     code = "not_the_creator"
+
+
+class SlotFull(DomainError):
+    """A slot a booking line covers holds its capacity of bookings already."""
+
+    code = "slot_full"

@@ -36,6 +36,21 @@ class LineItem(Model):
     line_total_fen: int
 
 
+class BookingDetail(Model):
+    """What a booking line takes (chalicelib/domain/bookings.py has the rules)."""
+
+    resource_id: str
+    house: str
+    kind: Literal["room", "book"]
+    date: str = Field(description="Asia/Shanghai")
+    start: str = Field(description="HH:MM, Asia/Shanghai")
+    slots: int
+    starts_at: str = Field(description="UTC")
+    ends_at: str = Field(description="UTC; a book's due_at")
+    cancel_until: str = Field(description="UTC: 2 hours before the start")
+    slot_starts: list[str] = Field(description='the slots it takes, "YYYY-MM-DD HH:MM" (Asia/Shanghai)')
+
+
 class OrderLine(LineItem):
     designer_id: Optional[str] = Field(
         default=None,
@@ -51,6 +66,7 @@ class OrderLine(LineItem):
         description="nothing is shipped: a voucher (its codes are in the order) or a coupon (in GET /me/coupons)",
     )
     coupon_id: Optional[str] = Field(default=None, description="a coupon product: the coupon template it buys")
+    booking: Optional[BookingDetail] = Field(default=None, description="a NIO House booking: what it takes")
     discount_fen: int = Field(
         default=0,
         description="this line's part of the order's coupon discount (its points "

@@ -7,14 +7,15 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Protocol
 
+from chalicelib.adapters.bookings_repo import BookingRepository
 from chalicelib.adapters.clock import iso
 from chalicelib.adapters.dynamo import LostRace, Transaction
 from chalicelib.adapters.orders_repo import CheckoutReads, OrderRepository
 from chalicelib.adapters.vouchers_repo import VoucherRepository
 from chalicelib.domain import checkout as rules
 from chalicelib.domain import coupons
-from chalicelib.domain.errors import InsufficientStock, PurchaseLimit
-from chalicelib.domain.orders import Order, Voucher
+from chalicelib.domain.errors import InsufficientStock, PurchaseLimit, SlotFull
+from chalicelib.domain.orders import BookingDetail, Order, Voucher
 from chalicelib.domain.transitions import Transition
 from chalicelib.services.coupons import CouponService, new_coupon_id
 
@@ -76,10 +77,11 @@ class SkuStock:
         return Plan({"stock_shards": shards or {}}, shards)
 
     def write(self, tx: Transaction, cart: Cart, t: Transition, plan: Plan) -> None:
+        lines = [line for line in t.stock if line.booking is None]  # a booking's slots are BookingSlots'
         if cart.reserved:
-            self._repo.check_on_sale(tx, t.stock)
+            self._repo.check_on_sale(tx, lines)
         else:
-            self._repo.take_stock(tx, t.stock, cart.reads.skus, plan.data)
+            self._repo.take_stock(tx, lines, cart.reads.skus, plan.data)
 
     def _shards(self, cart: Cart) -> Shards:
         """For each sharded SKU, the shards its units come from: first the buyer's home shard, unread; after a
@@ -224,3 +226,55 @@ class Tickets:
     def write(self, tx: Transaction, cart: Cart, t: Transition, plan: Plan) -> None:
         if cart.follow is not None:
             cart.follow(tx, t.after)
+
+
+class BookingSlots:
+    """NIO House bookings: each slot a booking line covers is one item, raised in the order's transaction on
+    condition it stays within the resource's capacity, so a slot is never sold twice (infra/README.md)."""
+
+    def __init__(self, bookings: BookingRepository) -> None:
+        self._bookings = bookings
+
+    def plan(self, cart: Cart) -> Plan:
+        return NOTHING
+
+    def write(self, tx: Transaction, cart: Cart, t: Transition, plan: Plan) -> None:
+        for line in t.after.lines:
+            if line.booking is None:
+                continue
+            offer = cart.reads.skus[line.sku]
+            self._bookings.take(
+                tx,
+                line.booking,
+                int((offer.resource or {})["capacity"]),
+                line.sku,
+                offer.terms_version,
+                {"order_id": t.after.order_id, "user_id": t.after.user_id, "title": line.title},
+                on_full=_full(line.booking),
+            )
+
+
+def _full(booking: BookingDetail) -> Callable[[str], Callable[[], SlotFull]]:
+    def full(slot: str) -> Callable[[], SlotFull]:
+        date, start = slot.split(" ")
+        return lambda: SlotFull(
+            f"{booking.resource_id} is fully booked at {date} {start}",
+            {"resource_id": booking.resource_id, "date": date, "start": start},
+        )
+
+    return full
+
+
+class BookingFollower:
+    """What an order's change does to its bookings, in its transaction: a move that gives stock back (expiry,
+    cancel, refund) frees the slots and drops the day's record and the book's loan."""
+
+    def __init__(self, bookings: BookingRepository) -> None:
+        self._bookings = bookings
+
+    def follow(self, tx: Transaction, t: Transition) -> None:
+        if t.rule.stock != "give_back" or t.before is None:
+            return
+        for line in t.after.lines:
+            if line.booking is not None:
+                self._bookings.give_back(tx, line.booking, t.after.order_id)

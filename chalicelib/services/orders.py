@@ -90,6 +90,13 @@ class OrderService:
             )
         if order.status not in CANCELLABLE:
             raise NotCancellable(f"a {order.status} order cannot be cancelled", {"status": order.status})
+        now = iso(self._clock.now())
+        late = [line.booking for line in order.lines if line.booking and now >= line.booking.cancel_until]
+        if late:
+            raise NotCancellable(
+                f"a booking is cancelled until 2 hours before it starts ({late[0].cancel_until}); ask the house",
+                {"status": order.status, "cancel_until": late[0].cancel_until},
+            )
         if order.status != "pending_payment" and any(line.is_voucher for line in order.lines):
             raise NotCancellable(
                 "a paid order's voucher codes were shown to you, so it is not cancelled here: "

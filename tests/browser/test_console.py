@@ -67,7 +67,7 @@ class ReportScreen:
         self.page = page
 
     def range(self) -> tuple[Any, Any]:
-        return self.page.get_by_label("From"), self.page.get_by_label("To")
+        return self.page.get_by_label("From", exact=True), self.page.get_by_label("To", exact=True)
 
     def box(self) -> Any:
         return self.page.locator("main .scroll").first  # the days' table; the tip flows' tables follow it
@@ -652,6 +652,7 @@ SECTIONS = (
     "Orders",
     "Design review",
     "Event review",
+    "NIO Houses",
     "Campaigns",
     "Audit log",
     "Points report",
@@ -838,3 +839,56 @@ def test_a_merchandiser_curates_an_owners_collection_and_sees_the_home_as_each_t
     bad.get_by_role("button", name="Create").click()
     expect(bad.get_by_role("alert")).to_contain_text("link")
     live_api.merch("DELETE", f"/admin/collections/{cid}")
+
+
+def test_a_houses_day_shows_who_booked_each_slot_and_a_book_comes_back_from_loan(page, live_server, live_api, shots):
+    services = live_server["container"]
+    house = uid("house")
+    live_api.merch(
+        "POST",
+        "/admin/merchants",
+        {"merchant_id": house, "name": "NIO House", "name_zh": "蔚来中心", "kind": "nio_house"},
+    )
+    week = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    room = {
+        "resource_id": uid("room"),
+        "house": house,
+        "kind": "room",
+        "title": "Meeting room",
+        "title_zh": "会议室",
+        "capacity": 1,
+        "slot_minutes": 60,
+        "hours": {d: ["10:00-22:00"] for d in week},
+        "price_fen_per_slot": 1000,
+    }
+    book = {**room, "resource_id": uid("book"), "kind": "book", "title": "Three-Body", "title_zh": "三体", "capacity": 2,
+            "slot_minutes": 1440, "hours": {d: ["00:00-24:00"] for d in week}}  # fmt: skip
+    for resource in (room, book):
+        assert live_api.merch("POST", "/admin/resources", resource).status == 201
+    day = (datetime.now(SHANGHAI).date() + timedelta(days=2)).isoformat()
+    reader = uid("reader")
+    give_points(services, reader, 1_000)
+    lines = [
+        {"booking": {"resource_id": room["resource_id"], "date": day, "start": "14:00", "slots": 2}},
+        {"booking": {"resource_id": book["resource_id"], "date": day, "start": "00:00", "slots": 3}},
+    ]
+    r = live_api.post("/orders", {"items": lines, "points": 230}, user=reader, headers={"Idempotency-Key": uid("k")})
+    assert r.status == 201, r.json
+    c = console(page, live_server)
+    c.sign_in(merch_token(live_api))
+    c.go("NIO Houses")
+    page.get_by_label("House", exact=True).fill(house)
+    page.get_by_label("Day", exact=True).fill(day)
+    page.get_by_role("button", name="Show").click()
+    slots = page.get_by_role("region", name="Meeting room")
+    expect(slots.locator("tr", has_text="14:00")).to_contain_text(reader)
+    expect(slots.locator("tr", has_text="16:00")).not_to_contain_text(reader)
+    on_loan = page.get_by_role("region", name="Three-Body").locator("tr", has_text="00:00")
+    expect(on_loan).to_have_text(re.compile(f"^00:00\\s*1\\s*{reader} \\(o-[0-9a-f]+\\)$"))  # once: its first day
+    loans = page.get_by_role("region", name="Books on loan")
+    mine = loans.locator("tr", has_text=reader)
+    expect(mine).to_contain_text("Three-Body")
+    page.screenshot(path=str(shots / "houses.png"), full_page=True)
+    mine.get_by_role("button", name="Returned").click()
+    expect(loans.locator("tr", has_text=reader)).to_have_count(0)
+    assert all(x["user_id"] != reader for x in live_api.merch("GET", "/admin/loans").json["items"])
