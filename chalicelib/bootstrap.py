@@ -316,7 +316,7 @@ class Container:
         from chalicelib.adapters.tips_repo import TipRepository
         from chalicelib.services.tips import TipService
 
-        return TipService(TipRepository(self.table), self.accounts, self.clock, self.policy_book)
+        return TipService(TipRepository(self.table), self.accounts, self.clock, self.policy_book, self.pseudonyms)
 
     @cached_property
     def search_indexer(self) -> SearchIndexer:

@@ -37,6 +37,7 @@ from tools import (
     envelope_burst,
     launch_day,
     localstack,
+    merchant_bench,
     search_bench,
 )
 from tools.tokens import mint_local_token
@@ -352,6 +353,7 @@ def main() -> int:
             with burst_floor.fresh_dynamodb(endpoints["sqs"]) as fresh:
                 drops.append(drop_burst.burst(fresh, f"bench-d{shards}{run}", shards))
         search = search_bench.run(lambda: burst_floor.fresh_dynamodb(endpoints["sqs"]), max(5, N // 10))
+        beyond = merchant_bench.run(lambda: burst_floor.fresh_dynamodb(endpoints["sqs"]))
     finally:
         localstack.stop(*procs)
 
@@ -449,6 +451,16 @@ def main() -> int:
             f"  GET /home: {home['calls']} DynamoDB calls ({', '.join(home['ops'])}); with its ETag: "
             f"{figures['calls']['home_etag']['status']} after {figures['calls']['home_etag']['calls']} calls"
         )
+    print("points beyond the shop (docs/api.md states each count):")
+    for name, c in beyond["calls"].items():
+        print(f"  {name}: {c['calls']} DynamoDB calls ({', '.join(c['ops'])})")
+    slot = beyond["slot_race"]
+    print(
+        f"  {slot['orders']} orders racing for {slot['slots_asked']} one-place slots of one room: {slot['sold']} sold, "
+        f"{slot['refused_slot_full']} slot_full, in {slot['seconds']} s ({slot['orders_per_s']} orders/s); the busiest "
+        f"slot drew {slot['busiest_slot_share_of_attempts']:.3f} of the attempts (even: {slot['even_share']:.3f}), each "
+        "slot its own item"
+    )
     by_name = {r["name"]: r for r in results}
     summary = {
         "iterations": N,
@@ -512,6 +524,8 @@ def main() -> int:
         "search_index_lag_s": search["64"]["index_lag_s"],
         "home_calls": {size: f["calls"]["home"]["calls"] for size, f in search.items()},
         "search_hot_items": search["64"]["hot_items"],
+        "merchant_calls": {name: c["calls"] for name, c in beyond["calls"].items()},
+        "slot_race": beyond["slot_race"],
     }
     print(json.dumps(summary))
     return 0

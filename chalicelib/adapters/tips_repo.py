@@ -20,6 +20,10 @@ def _ref_key(kind: str, ref_id: str) -> dict[str, Any]:
     return key(f"{'DESIGN' if kind == 'design' else 'EVENT'}#{ref_id}", "META")
 
 
+def _creator(kind: str, ref: Optional[dict[str, Any]]) -> Optional[str]:
+    return (ref or {}).get("designer_id" if kind == "design" else "host_id")
+
+
 class TipRepository:
     def __init__(self, table: Table) -> None:
         self._table = table
@@ -28,18 +32,24 @@ class TipRepository:
         return self._table.transaction()
 
     def reads(
-        self, sender: str, recipient: str, idem_key: str, kind: str, ref_id: str
+        self, sender: str, recipient: Optional[str], idem_key: str, kind: str, ref_id: str
     ) -> dict[str, Optional[dict[str, Any]]]:
-        """What a tip decides from, in one BatchGetItem: both profiles, the sender's earlier request with this key and
-        the design or event tipped for."""
+        """What a tip decides from, in one BatchGetItem: the sender's profile, their earlier request with this key,
+        the design or event tipped for, and the recipient's profile (when the request names the recipient; else
+        read after, from the creator the design or event names)."""
         wanted = {
             "sender": profile_key(sender),
-            "recipient": profile_key(recipient),
             "request": key(f"IDEM#{sender}", f"TIPKEY#{idem_key}"),
             "ref": _ref_key(kind, ref_id),
         }
+        if recipient:
+            wanted["recipient"] = profile_key(recipient)
         found = {(i["pk"], i["sk"]): i for i in self._table.batch_get(list(wanted.values()))}
-        return {name: found.get((k["pk"]["S"], k["sk"]["S"])) for name, k in wanted.items()}
+        reads = {name: found.get((k["pk"]["S"], k["sk"]["S"])) for name, k in wanted.items()}
+        creator = _creator(kind, reads["ref"])
+        if not recipient and creator:
+            reads["recipient"] = self._table.get(profile_key(creator))
+        return reads
 
     def request(self, sender: str, idem_key: str) -> Optional[dict[str, Any]]:
         return self._table.get(key(f"IDEM#{sender}", f"TIPKEY#{idem_key}"))

@@ -14,7 +14,7 @@ import hashlib
 from typing import Any, Optional, Sequence
 
 from chalicelib.adapters.clock import new_id
-from chalicelib.adapters.dynamo import OnFail, Table, Transaction, key
+from chalicelib.adapters.dynamo import OnFail, Table, Transaction, key, to_values
 from chalicelib.domain.points import Entry, Profile, shanghai_day
 
 PROFILE = "PROFILE"
@@ -82,6 +82,18 @@ class UserRepository:
                     "seq": f"{version:012d}#{seq:03d}",
                     **_lever_index(after.user_id, entry.kind, at, version, seq),
                 }
+            )
+
+    def backdate(self, user_id: str, created_at: str) -> None:
+        """Demo data only (`make run`): an account first seen at `created_at` if it was seen later, so demo members
+        are old enough to tip."""
+        found = self.get(user_id)
+        if found and found.created_at > created_at:
+            self._table.client.update_item(
+                TableName=self._table.name,
+                Key=profile_key(user_id),
+                UpdateExpression="SET created_at = :c",
+                ExpressionAttributeValues=to_values({":c": created_at}),
             )
 
     def add_checkin(

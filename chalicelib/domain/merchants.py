@@ -6,13 +6,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Callable, Literal, Optional
 
-from pydantic import AfterValidator, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, Field, StringConstraints
 
 from chalicelib.domain.auth import MERCHANT_ID
 from chalicelib.domain.base import Model, Strict
 from chalicelib.domain.catalog import ShortText
 from chalicelib.domain.errors import InvalidRequest
 from chalicelib.domain.money import FEN_PER_POINT
+from chalicelib.domain.report import ReportQuery
 from chalicelib.domain.text import OneLine
 
 MerchantId = Annotated[str, StringConstraints(pattern=f"^{MERCHANT_ID.pattern}$")]
@@ -133,26 +134,8 @@ class PaymentPage(Model):
     next_cursor: Optional[str]
 
 
-Day = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]
-
-
-class StatementQuery(Strict):
-    from_: Optional[Day] = Field(
-        default=None, alias="from", description="first Shanghai day, YYYY-MM-DD; default 29 days before `to`"
-    )
-    to: Optional[Day] = Field(default=None, description="last day; default today (Asia/Shanghai)")
-
-    @model_validator(mode="after")
-    def _real_days(self) -> "StatementQuery":
-        for name, value in (("from", self.from_), ("to", self.to)):
-            if value is not None:
-                try:
-                    dt.date.fromisoformat(value)
-                except ValueError:
-                    raise ValueError(f"{name} is not a date") from None
-        if self.from_ and self.to and self.from_ > self.to:
-            raise ValueError("from is after to")
-        return self
+class StatementQuery(ReportQuery):
+    """`from` and `to` as the points report takes them (Shanghai days), at most MAX_STATEMENT_DAYS apart."""
 
     def days(self, today: str) -> tuple[str, str]:
         """The range asked for (at most MAX_STATEMENT_DAYS days), `today` filling what is left out."""

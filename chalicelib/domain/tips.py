@@ -27,7 +27,11 @@ class TipRef(Strict):
 
 
 class TipInput(Strict):
-    to_user_id: UserId
+    to_user_id: Optional[UserId] = Field(
+        default=None,
+        description="the creator; left out, the designer or host of `ref` (the gallery shows designers' display "
+        "names, not their user ids); given, it must be that creator",
+    )
     points: int = Field(ge=1, le=MAX_TIP_POINTS)
     ref: TipRef
     message: Optional[
@@ -38,7 +42,8 @@ class TipInput(Strict):
 class Tip(Model):
     tip_id: str
     from_user_id: str
-    to_user_id: str
+    to_user_id: Optional[str] = Field(description="as the request named it (null when it named none)")
+    to_name: str = Field(description="the creator as the public sees them: a designer's display name, an event's host")
     points: int = Field(description="what the sender gave")
     received: int = Field(description="what the creator got: points × (1 − burn_rate), rounded down")
     burned: int = Field(description="what left circulation")

@@ -7,14 +7,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import random
 import secrets
-import time
 from typing import Any, Optional
 
 from chalicelib.adapters.clock import Clock, iso
 from chalicelib.adapters.cursor import CursorCodec
-from chalicelib.adapters.dynamo import Contention, Replay, Transaction
+from chalicelib.adapters.dynamo import Replay, Transaction
 from chalicelib.adapters.merchant_payments_repo import CODE_INVALID, MerchantPaymentRepository, Stated
 from chalicelib.domain import merchants as rules
 from chalicelib.domain.auth import Principal
@@ -29,7 +27,7 @@ from chalicelib.domain.errors import (
 from chalicelib.domain.points import Entry, Profile, shanghai_day
 from chalicelib.services.accounts import Accounts, Plan
 from chalicelib.services.merchants import MerchantService, registered
-from chalicelib.services.retry import on_lost_race
+from chalicelib.services.retry import on_lost_race, once_in_groups
 
 GROUP = 25  # payments and refunds stated per transaction (25 marks and at most 25 statement days)
 
@@ -156,8 +154,12 @@ class MerchantPayments:
         if request:
             request.update(payment_id=payment_id, refund_id=refund["refund_id"])
 
+        first_read = [payment]  # the first attempt plans from it; a retry (a refund got there first) reads again
+
         def plan(profile: Profile, at: dt.datetime, tx: Transaction) -> Plan:
-            current = self._own(merchant, self._repo.payment(payment_id), payment_id)
+            current = (
+                first_read.pop() if first_read else self._own(merchant, self._repo.payment(payment_id), payment_id)
+            )
             left = current["points"] - current["refunded"]
             if body.points > left:
                 raise RefundExceedsPayment(
@@ -228,36 +230,16 @@ class MerchantStatements:
         self._clock = clock
 
     def count(self, items: list[dict[str, Any]], attempts: int = 8) -> int:
-        """Add payments and refunds to their merchant's day, each once: 25 to a transaction, and a group that
-        meets one stated before, one at a time. How many were added now."""
-        added = 0
-        for start in range(0, len(items), GROUP):
-            group = items[start : start + GROUP]
-            try:
-                self._retried(group, attempts)
-                added += len(group)
-            except Stated:
-                for one in group:
-                    try:
-                        self._retried([one], attempts)
-                        added += 1
-                    except Stated:
-                        pass  # stated by an earlier delivery
-        return added
+        """Add payments and refunds to their merchant's day, each once (25 to a transaction). How many now."""
+        return once_in_groups(items, self._state, Stated, GROUP, attempts)
 
-    def _retried(self, group: list[dict[str, Any]], attempts: int) -> None:
+    def _state(self, group: list[dict[str, Any]]) -> None:
         sums: dict[tuple[str, str], dict[str, int]] = {}
         for item in group:
+            day = sums.setdefault((item["merchant_id"], statement_day_of(item)), {})
             for name, value in statement_sums(item).items():
-                day = sums.setdefault((item["merchant_id"], statement_day_of(item)), {})
                 day[name] = day.get(name, 0) + value
-        for attempt in range(attempts):
-            try:
-                return self._repo.state(sums, group)
-            except Contention:
-                if attempt == attempts - 1:
-                    raise
-                time.sleep(random.uniform(0.005, 0.03) * (attempt + 1))
+        self._repo.state(sums, group)
 
     def statement(self, principal: Principal, query: rules.StatementQuery) -> rules.Statement:
         merchant = self._merchants.acting_for(principal)

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import random
-import time
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 from chalicelib.adapters.clock import Clock
-from chalicelib.adapters.dynamo import Contention, from_item
+from chalicelib.adapters.dynamo import from_item
 from chalicelib.adapters.report_repo import Counted, ReportRepository
 from chalicelib.domain import report as rules
 from chalicelib.domain.errors import InvalidRequest
 from chalicelib.domain.points import shanghai_day
+from chalicelib.services.retry import once_in_groups
 
 LEDGER_PREFIX = "LEDGER#"
 GROUP = 25  # ledger entries per transaction: 25 marks and at most 25 day-shard updates
@@ -49,33 +48,9 @@ class PointsReportService:
         self._clock = clock
 
     def count(self, entries: list[dict[str, Any]], attempts: int = 8) -> int:
-        """Count ledger entries into their days, each once: in groups of 25 per transaction, a group that meets an
-        entry counted before one entry at a time. Contention (another consumer on the same day and shard) is
-        retried; past `attempts` it raises, for the stream to deliver the records again. How many were counted now."""
-        counted = 0
-        for start in range(0, len(entries), GROUP):
-            group = [(e, *day_and_shard(e)) for e in entries[start : start + GROUP]]
-            try:
-                self._retried(self._repo.count, group, attempts)
-                counted += len(group)
-            except Counted:
-                for one in group:
-                    try:
-                        self._retried(self._repo.count, [one], attempts)
-                        counted += 1
-                    except Counted:
-                        pass  # counted by an earlier delivery
-        return counted
-
-    @staticmethod
-    def _retried(write: Callable[[_Group], None], group: _Group, attempts: int) -> None:
-        for attempt in range(attempts):
-            try:
-                return write(group)
-            except Contention:
-                if attempt == attempts - 1:
-                    raise
-                time.sleep(random.uniform(0.005, 0.03) * (attempt + 1))
+        """Count ledger entries into their days, each once (25 to a transaction; services/retry.once_in_groups).
+        How many were counted now."""
+        return once_in_groups([(e, *day_and_shard(e)) for e in entries], self._repo.count, Counted, GROUP, attempts)
 
     def report(self, query: rules.ReportQuery) -> rules.PointsReport:
         last = query.to or shanghai_day(self._clock.now())

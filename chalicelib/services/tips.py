@@ -7,14 +7,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import random
 import secrets
-import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Optional
 
 from chalicelib.adapters.clock import Clock, iso
-from chalicelib.adapters.dynamo import Contention, Replay
+from chalicelib.adapters.dynamo import Replay
+from chalicelib.adapters.pseudonyms import Pseudonyms
 from chalicelib.adapters.tips_repo import Counted, TipRepository
 from chalicelib.adapters.users_repo import new_profile, to_profile
 from chalicelib.domain import tips as rules
@@ -31,7 +30,7 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.points import Entry, Profile, shanghai_day
 from chalicelib.services.accounts import Accounts
-from chalicelib.services.retry import on_lost_race
+from chalicelib.services.retry import on_lost_race, once_in_groups
 
 if TYPE_CHECKING:
     from chalicelib.services.policy import PolicyBook
@@ -45,7 +44,10 @@ def _digest(body: rules.TipInput) -> str:
 
 
 class TipService:
-    def __init__(self, repo: TipRepository, accounts: Accounts, clock: Clock, policy: PolicyBook) -> None:
+    def __init__(
+        self, repo: TipRepository, accounts: Accounts, clock: Clock, policy: PolicyBook, names: Pseudonyms
+    ) -> None:
+        self._names = names
         self._repo = repo
         self._accounts = accounts
         self._clock = clock
@@ -65,10 +67,15 @@ class TipService:
             now = self._clock.now()
             at = iso(now)
             sender = to_profile(reads["sender"]) if reads["sender"] else replace(new_profile(user_id, at), stored=False)
-            if not reads["recipient"]:
+            found = reads.get("recipient")
+            if body.to_user_id and not found:
                 raise NotFound(f"no user {body.to_user_id!r}", {"to_user_id": body.to_user_id})
-            recipient = to_profile(reads["recipient"])
-            self._check_ref(reads["ref"], body)
+            creator = self._creator(reads["ref"], body)
+            if creator == user_id:
+                raise SelfTip("you cannot tip yourself for your own design or event", {"ref": body.ref.model_dump()})
+            if not found:
+                raise NotFound("the creator has no account with the shop", {"ref": body.ref.model_dump()})
+            recipient = to_profile(found)
             tips = self._policy.at(now).tips
             self._check_sender(sender, now, tips.min_account_age_days)
             received, burned = rules.split_tip(body.points, tips.burn_rate)
@@ -93,13 +100,15 @@ class TipService:
             got, limit = recipient.tipped_to_on(day), tips.daily_receive_cap
             if got + body.points > limit:
                 raise ReceiveLimitReached(
-                    f"{body.to_user_id} can be tipped {limit} points a day; {max(0, limit - got)} are left today",
+                    f"this creator can be tipped {limit} points a day; {max(0, limit - got)} are left today",
                     {"limit": limit, "left_today": max(0, limit - got), "day": day},
                 )
             tip = {
                 "tip_id": f"tip-{secrets.token_hex(12)}",
                 "from_user_id": user_id,
-                "to_user_id": body.to_user_id,
+                "to_user_id": creator,
+                "named_recipient": body.to_user_id is not None,
+                "to_name": self._names.designer(creator) if body.ref.kind == "design" else creator,
                 "points": body.points,
                 "received": received,
                 "burned": burned,
@@ -117,7 +126,7 @@ class TipService:
             self._accounts.record(tx, sender, sender_after, [give], at)
             self._accounts.record(tx, recipient, recipient_after, [get], at)
             tx.commit()
-            return rules.Tip.model_validate({**tip, "available": sender_after.points_available})
+            return _view(tip, sender_after.points_available)
 
         try:
             return on_lost_race(attempt, "your points")
@@ -128,22 +137,27 @@ class TipService:
             return self._replayed(first, request, user_id)
 
     @staticmethod
-    def _check_ref(found: Optional[dict[str, Any]], body: rules.TipInput) -> None:
+    def _creator(found: Optional[dict[str, Any]], body: rules.TipInput) -> str:
+        """Who made the design or event tipped for (NotFound unless it is public), and the same user as the request
+        names, if it names one."""
         kind, ref_id = body.ref.kind, body.ref.id
         if kind == "design":
             if not found or found.get("status") not in PUBLIC_DESIGNS:
                 raise NotFound(f"no public design {ref_id!r}", {"fields": {"ref.id": "no such public design"}})
             creator = found.get("designer_id")
         else:
-            if not found or found.get("status") != "published":
-                raise NotFound(f"no published event {ref_id!r}", {"fields": {"ref.id": "no such published event"}})
+            if not found or found.get("status") != "published" or not found.get("host_id"):
+                raise NotFound(
+                    f"no published event {ref_id!r} hosted by a member", {"fields": {"ref.id": "no such hosted event"}}
+                )
             creator = found.get("host_id")
-        if creator != body.to_user_id:
+        if body.to_user_id is not None and creator != body.to_user_id:
             raise NotTheCreator(
                 f"{body.to_user_id} is not the {'designer' if kind == 'design' else 'host'} of {kind} {ref_id!r}: "
                 "tips go to the one who made it",
-                {"fields": {"to_user_id": f"must be the {kind}'s creator"}},
+                {"fields": {"to_user_id": f"must be the {kind}'s creator, or left out"}},
             )
+        return str(creator)
 
     @staticmethod
     def _check_sender(sender: Profile, now: dt.datetime, min_days: int) -> None:
@@ -161,40 +175,24 @@ class TipService:
             )
         tip = self._repo.tip(first["tip_id"])
         assert tip is not None  # written in the same transaction as the request record
-        profile = self._accounts.load(user_id)
-        return rules.Tip.model_validate({**tip, "available": profile.points_available})
+        return _view(tip, self._accounts.load(user_id).points_available)
 
     # -- review --------------------------------------------------------------------------------------------
     def count(self, tips: list[dict[str, Any]], attempts: int = 8) -> int:
-        """Add tips to their day's sender → recipient sums, each once (the stream consumer)."""
-        added = 0
-        for start in range(0, len(tips), GROUP):
-            group = [(t, day_of(t)) for t in tips[start : start + GROUP]]
-            try:
-                self._retried(group, attempts)
-                added += len(group)
-            except Counted:
-                for one in group:
-                    try:
-                        self._retried([one], attempts)
-                        added += 1
-                    except Counted:
-                        pass
-        return added
-
-    def _retried(self, group: list[tuple[dict[str, Any], str]], attempts: int) -> None:
-        for attempt in range(attempts):
-            try:
-                return self._repo.count(group)
-            except Contention:
-                if attempt == attempts - 1:
-                    raise
-                time.sleep(random.uniform(0.005, 0.03) * (attempt + 1))
+        """Add tips to their day's sender → recipient sums, each once (the stream consumer). How many now."""
+        return once_in_groups([(t, day_of(t)) for t in tips], self._repo.count, Counted, GROUP, attempts)
 
     def flows(self, query: rules.FlowQuery) -> rules.TipFlows:
         last = dt.date.fromisoformat(shanghai_day(self._clock.now()))
         days = [(last - dt.timedelta(days=n)).isoformat() for n in range(query.days - 1, -1, -1)]
         return rules.flows(days[0], days[-1], self._repo.flows(days))
+
+
+def _view(tip: dict[str, Any], available: int) -> rules.Tip:
+    """A tip as its sender sees it: the creator's user id only if they named it themselves."""
+    return rules.Tip.model_validate(
+        {**tip, "to_user_id": tip["to_user_id"] if tip.get("named_recipient") else None, "available": available}
+    )
 
 
 def day_of(tip: dict[str, Any]) -> str:

@@ -153,18 +153,7 @@ def keep_statements(
         item = from_image(image) if record.get("eventName") == "INSERT" and image else {}
         if is_payment_or_refund(item):
             items.append(item)
-    try:
-        stated = statements.count(items)
-    except Exception:
-        log.warning("merchant payments could not be stated; the stream delivers them again", exc_info=True)
-        return (
-            {"batchItemFailures": [{"itemIdentifier": records[0]["dynamodb"]["SequenceNumber"]}]}
-            if records
-            else {"batchItemFailures": []}
-        )
-    if stated:
-        log.info("statement stream batch", extra={"stated": stated})
-    return {"batchItemFailures": []}
+    return _counted(records, lambda: statements.count(items), "statement")
 
 
 def count_tips(records: list[dict[str, Any]], tips: Optional[TipService] = None) -> dict[str, list[dict[str, str]]]:
@@ -172,17 +161,20 @@ def count_tips(records: list[dict[str, Any]], tips: Optional[TipService] = None)
     merchandisers' review of tip flows). If the store is busy or down, the batch comes again."""
     tips = tips or bootstrap.container().tips
     found = [t for t in (_image(r, "TIP#") for r in records if r.get("eventName") == "INSERT") if t]
+    return _counted(records, lambda: tips.count(found), "tip flow")
+
+
+def _counted(records: list[dict[str, Any]], count: Any, what: str) -> dict[str, list[dict[str, str]]]:
+    """Run a consumer's `count()` of the batch; if the store is busy or down, the whole batch comes again (what was
+    counted is not counted twice)."""
     try:
-        counted = tips.count(found)
+        done = count()
     except Exception:
-        log.warning("tips could not be counted; the stream delivers them again", exc_info=True)
-        return (
-            {"batchItemFailures": [{"itemIdentifier": records[0]["dynamodb"]["SequenceNumber"]}]}
-            if records
-            else {"batchItemFailures": []}
-        )
-    if counted:
-        log.info("tip flow stream batch", extra={"counted": counted})
+        log.warning(f"{what}: the batch could not be counted; the stream delivers it again", exc_info=True)
+        first = records[0]["dynamodb"]["SequenceNumber"] if records else None
+        return {"batchItemFailures": [{"itemIdentifier": first}] if first else []}
+    if done:
+        log.info(f"{what} stream batch", extra={"counted": done})
     return {"batchItemFailures": []}
 
 

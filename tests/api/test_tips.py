@@ -202,3 +202,17 @@ def test_flows_show_the_largest_and_reciprocal_pairs_and_the_report_counts_the_b
     assert api.get("/admin/tips/flows?days=31", user="m", groups=("merchandiser",)).status == 400
     assert api.get("/admin/tips/flows", user=a).status == 403
     assert reconcile(services.dynamodb, services.table)[1] == []
+
+
+def test_a_tip_from_the_gallery_names_no_user_and_never_learns_the_designers_id(api, services, clock, designer):
+    creator, design_id = designer
+    fan = sender(services, clock)
+    gallery = api.get("/designs?limit=100").json["items"]
+    gallery_name = next(d["designer_name"] for d in gallery if d["design_id"] == design_id)
+    body = {"points": 20, "ref": {"kind": "design", "id": design_id}}
+    r = api.post("/tips", body, user=fan, headers={"Idempotency-Key": uid("k")})
+    assert r.status == 201, r.json
+    assert (r.json["to_user_id"], r.json["to_name"], r.json["received"]) == (None, gallery_name, 18)
+    assert creator not in str(r.json)
+    own = api.post("/tips", body, user=creator, headers={"Idempotency-Key": uid("k")})
+    assert own.status == 422 and own.error_code == "self_tip"
