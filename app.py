@@ -84,11 +84,6 @@ def keep_statements(event):
     return workers.keep_statements(event.to_dict()["Records"])
 
 
-@app.on_dynamodb_record(stream_arn=workers.STORE_STREAM, batch_size=100, starting_position="TRIM_HORIZON")
-def count_tips(event):
-    return workers.count_tips(event.to_dict()["Records"])
-
-
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def expire_orders(event):
     workers.expire_orders()

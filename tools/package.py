@@ -63,8 +63,10 @@ STREAM_CONSUMERS: dict[str, tuple[dict[str, Any], int]] = {
         },
         4,
     ),
-    "keep_statements": ({"eventName": ["INSERT"], "dynamodb": {"Keys": {"pk": {"S": [{"prefix": "MPAY#"}]}}}}, 4),
-    "count_tips": ({"eventName": ["INSERT"], "dynamodb": {"Keys": {"pk": {"S": [{"prefix": "TIP#"}]}}}}, 4),
+    "keep_statements": (
+        {"eventName": ["INSERT"], "dynamodb": {"Keys": {"pk": {"S": [{"prefix": "MPAY#"}, {"prefix": "TIP#"}]}}}},
+        4,
+    ),
 }
 
 

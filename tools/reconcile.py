@@ -103,7 +103,7 @@ AnyDifference = Union[
     "ReportDifference",
     "UncountedDifference",
     "PolicyDifference",
-    "MerchantDifference",
+    "ItemDifference",
 ]
 
 
@@ -135,8 +135,8 @@ def reconcile(client: Any, table: Any, uncounted_before: str = "") -> tuple[int,
         + coupon_differences(client, table)
         + report_differences(client, table, uncounted_before)
         + policy_differences(table)
-        + merchant_differences(client, table)
-        + tip_differences(client, table)
+        + merchant_differences(client, table, uncounted_before)
+        + tip_differences(client, table, uncounted_before)
         + booking_differences(client, table)
     )
 
@@ -391,18 +391,19 @@ def report_differences(client: Any, table: Any, uncounted_before: str = "") -> l
 
 
 @dataclass
-class MerchantDifference:
+class ItemDifference:
     what: str
     problem: str
 
     def describe(self) -> str:
-        return f"merchant {self.what}: {self.problem}"
+        return f"{self.what}: {self.problem}"
 
 
-def merchant_differences(client: Any, table: Any) -> list[AnyDifference]:
+def merchant_differences(client: Any, table: Any, uncounted_before: str = "") -> list[AnyDifference]:
     """Points paid at merchants that do not add up: a payment's refunded points are the sum of its refunds and never
     above it; the shopper's ledger holds exactly `merchant_payment` of the payment and one `merchant_refund` per
-    refund; and every statement day equals the payments and refunds marked stated in it."""
+    refund; every statement day equals the payments and refunds marked stated in it; and, with `uncounted_before`,
+    no payment or refund older than it is missing from its statement (a record the stream never delivered)."""
     from chalicelib.adapters.merchant_payments_repo import SUMS
     from chalicelib.services.merchant_payments import statement_day_of, statement_sums
 
@@ -410,7 +411,11 @@ def merchant_differences(client: Any, table: Any) -> list[AnyDifference]:
     payments: dict[str, dict[str, Any]] = {}
     refunds: dict[str, list[dict[str, Any]]] = {}
     stated: dict[tuple[str, str], dict[str, int]] = {}
+    unstated: list[str] = []
     for item in _scan(client, table.name, "begins_with(pk, :p)", {":p": {"S": "MPAY#"}}):
+        at = item.get("captured_at") or item.get("created_at", "")
+        if uncounted_before and not item.get("stated") and at < uncounted_before:
+            unstated.append(item.get("refund_id") or item["payment_id"])
         if item["sk"] == "META":
             payments[item["payment_id"]] = item
         else:
@@ -419,21 +424,28 @@ def merchant_differences(client: Any, table: Any) -> list[AnyDifference]:
             sums = stated.setdefault((item["merchant_id"], statement_day_of(item)), {})
             for name, value in statement_sums(item).items():
                 sums[name] = sums.get(name, 0) + value
-    found: list[AnyDifference] = []
+    found: list[AnyDifference] = [
+        ItemDifference(f"merchant payment or refund {i}", f"written before {uncounted_before}, never in a statement")
+        for i in sorted(unstated)
+    ]
     for pid, payment in sorted(payments.items()):
         back = [r["points"] for r in refunds.get(pid, [])]
         if payment["refunded"] != sum(back) or payment["refunded"] > payment["points"]:
             found.append(
-                MerchantDifference(pid, f"refunded {payment['refunded']} of {payment['points']}, refunds {back}")
+                ItemDifference(
+                    f"merchant payment {pid}", f"refunded {payment['refunded']} of {payment['points']}, refunds {back}"
+                )
             )
         entries = sorted(
             (e["kind"], e["delta"]) for e in users.ledger_entries(payment["user_id"], f"merchant_payment:{pid}")
         )
         expected = sorted([("merchant_payment", -payment["points"])] + [("merchant_refund", b) for b in back])
         if entries != expected:
-            found.append(MerchantDifference(pid, f"the shopper's ledger has {entries}, expected {expected}"))
+            found.append(
+                ItemDifference(f"merchant payment {pid}", f"the shopper's ledger has {entries}, expected {expected}")
+            )
     for pid in sorted(set(refunds) - set(payments)):
-        found.append(MerchantDifference(pid, "has refunds but no payment"))
+        found.append(ItemDifference(f"merchant payment {pid}", "has refunds but no payment"))
     kept = {
         (i["merchant_id"], i["day"]): {k: i.get(k, 0) for k in SUMS if i.get(k, 0)}
         for i in _scan(client, table.name, "begins_with(pk, :p)", {":p": {"S": "MSTMT#"}})
@@ -441,8 +453,8 @@ def merchant_differences(client: Any, table: Any) -> list[AnyDifference]:
     for merchant_day in sorted(set(kept) | set(stated)):
         if kept.get(merchant_day, {}) != stated.get(merchant_day, {}):
             found.append(
-                MerchantDifference(
-                    "/".join(merchant_day),
+                ItemDifference(
+                    f"merchant statement {'/'.join(merchant_day)}",
                     f"statement {kept.get(merchant_day, {})} but its stated payments and refunds sum to "
                     f"{stated.get(merchant_day, {})}",
                 )
@@ -470,7 +482,7 @@ def booking_differences(client: Any, table: Any) -> list[AnyDifference]:
         order = orders.get(record["order_id"])
         if order is None or order.status in released:
             found.append(
-                MerchantDifference(
+                ItemDifference(
                     f"booking {record['order_id']}",
                     f"holds {record['resource_id']} slots but its order is {order.status if order else 'missing'}",
                 )
@@ -483,7 +495,7 @@ def booking_differences(client: Any, table: Any) -> list[AnyDifference]:
     for k in sorted(set(taken) | set(covered)):
         if taken.get(k, 0) != covered.get(k, 0) or taken.get(k, 0) > capacity.get(k[0], 0):
             found.append(
-                MerchantDifference(
+                ItemDifference(
                     f"slot {' '.join(k)}",
                     f"holds {taken.get(k, 0)} (capacity {capacity.get(k[0])}) but {covered.get(k, 0)} bookings cover it",
                 )
@@ -491,10 +503,11 @@ def booking_differences(client: Any, table: Any) -> list[AnyDifference]:
     return found
 
 
-def tip_differences(client: Any, table: Any) -> list[AnyDifference]:
+def tip_differences(client: Any, table: Any, uncounted_before: str = "") -> list[AnyDifference]:
     """Tips that do not add up: what the creator got plus what burned is the tip; the sender's ledger holds
     `tip_sent` of the tip and the creator's `tip_received` of what they got (so the report's `burned` is the tips'
-    burn); and every day's sender → recipient flow equals the tips marked counted in it."""
+    burn); every day's sender → recipient flow equals the tips marked counted in it; and, with `uncounted_before`, no
+    tip older than it is missing from its flow."""
     from chalicelib.services.tips import day_of
 
     users = UserRepository(table)
@@ -503,11 +516,13 @@ def tip_differences(client: Any, table: Any) -> list[AnyDifference]:
     for tip in profiles(client, table.name, "META", "TIP#"):
         tid, ref = tip["tip_id"], f"tip:{tip['tip_id']}"
         if tip["received"] + tip["burned"] != tip["points"] or tip["received"] < 1:
-            found.append(MerchantDifference(f"tip {tid}", f"received {tip['received']} + burned {tip['burned']}"))
+            found.append(ItemDifference(f"tip {tid}", f"received {tip['received']} + burned {tip['burned']}"))
         sent = [(e["kind"], e["delta"]) for e in users.ledger_entries(tip["from_user_id"], ref)]
         got = [(e["kind"], e["delta"]) for e in users.ledger_entries(tip["to_user_id"], ref)]
         if sent != [("tip_sent", -tip["points"])] or got != [("tip_received", tip["received"])]:
-            found.append(MerchantDifference(f"tip {tid}", f"ledgers: sender {sent}, creator {got}"))
+            found.append(ItemDifference(f"tip {tid}", f"ledgers: sender {sent}, creator {got}"))
+        if uncounted_before and not tip.get("counted") and tip["created_at"] < uncounted_before:
+            found.append(ItemDifference(f"tip {tid}", f"written before {uncounted_before}, never in a flow"))
         if tip.get("counted"):
             pair = (day_of(tip), tip["from_user_id"], tip["to_user_id"])
             points, n = counted.get(pair, (0, 0))
@@ -518,7 +533,7 @@ def tip_differences(client: Any, table: Any) -> list[AnyDifference]:
     }
     for pair in sorted(set(kept) | set(counted)):
         if kept.get(pair) != counted.get(pair):
-            found.append(MerchantDifference(f"tip flow {pair}", f"kept {kept.get(pair)}, tips {counted.get(pair)}"))
+            found.append(ItemDifference(f"tip flow {pair}", f"kept {kept.get(pair)}, tips {counted.get(pair)}"))
     return found
 
 

@@ -82,8 +82,7 @@ def outbox_poller(container: Any) -> StreamPoller:
             workers.count_ledger(records, container.points_report, container.outbox),
             workers.index_catalog(records, container.search_indexer),
             workers.count_sales(records, container.search_indexer),
-            workers.keep_statements(records, container.merchant_statements),
-            workers.count_tips(records, container.tips),
+            workers.keep_statements(records, container.merchant_statements, container.tips),
         ),
     )
 

@@ -166,11 +166,11 @@ def covered(rules: dict[str, Any], line: BookingLine, now: dt.datetime) -> Booki
     """The slots a booking line takes, or why it cannot (409 not_available, `details.reason`)."""
     where = {"resource_id": line.resource_id, "date": line.date, "start": line.start}
     begins = local(line.date, line.start)
-    if begins <= now:
-        raise NotAvailable(f"{line.date} {line.start} is in the past", {**where, "reason": "past"})
+    step = int(rules["slot_minutes"])
+    if begins + dt.timedelta(minutes=step) <= now:  # a slot is booked until it ends (a walk-in; a book today)
+        raise NotAvailable(f"{line.date} {line.start} is over", {**where, "reason": "past"})
     if begins > now + dt.timedelta(days=MAX_DAYS_AHEAD):
         raise NotAvailable(f"bookings open {MAX_DAYS_AHEAD} days ahead", {**where, "reason": "too_far_ahead"})
-    step = int(rules["slot_minutes"])
     wanted: list[str] = []
     for n in range(line.slots):
         moment = begins + dt.timedelta(minutes=n * step)

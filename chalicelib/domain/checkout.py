@@ -36,6 +36,7 @@ class LineRequest(Strict):
 
 
 BOOKING_CATEGORY = "booking"  # a booking line's category: no partner ships it, no address needed
+MAX_BOOKED_SLOTS = 8  # over all the booking lines of one order
 ResourceId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{2,47}$")]
 
 
@@ -265,6 +266,12 @@ def price(
         raise InvalidRequest(
             f"at most {MAX_VOUCHERS_PER_ORDER} vouchers in one order",
             {"fields": {f"items.{n}.qty": f"at most {MAX_VOUCHERS_PER_ORDER} vouchers in all" for n in vouchers}},
+        )
+    booked = [n for n, item in enumerate(items) if isinstance(item, BookingRequest)]
+    if sum(items[n].qty for n in booked) > MAX_BOOKED_SLOTS:  # unpaid orders hold their slots: bound what one holds
+        raise InvalidRequest(
+            f"at most {MAX_BOOKED_SLOTS} slots in one order, over all its bookings",
+            {"fields": {f"items.{n}.booking.slots": f"at most {MAX_BOOKED_SLOTS} slots in all" for n in booked}},
         )
     coupons = [n for n, item in enumerate(items) if skus[item.sku].kind == "coupon"]
     if coupons and len(coupons) < len(items):  # granted as the order is placed, which must then be paid

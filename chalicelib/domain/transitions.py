@@ -168,7 +168,8 @@ def shipping(order: Order, partner_id: str, request: ShipmentRequest, at: str) -
     if len(fresh) < len(set(wanted)):
         again = sorted(set(wanted) - set(fresh))
         raise AlreadyShipped(f"already shipped: {', '.join(again)}; report the others alone", {"skus": again})
-    parcels = {line.sku for line in order.lines if not line.digital}  # a voucher's codes are delivered in the order
+    # a voucher's codes are delivered in the order, a booking is taken at the house: neither is a parcel
+    parcels = {line.sku for line in order.lines if not line.digital and line.booking is None}
     target = "shipped" if done | set(fresh) >= parcels else "partially_shipped"
     rule = TRANSITIONS.get((order.status, target))
     if rule is None:

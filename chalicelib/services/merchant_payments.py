@@ -32,8 +32,10 @@ from chalicelib.services.retry import on_lost_race, once_in_groups
 GROUP = 25  # payments and refunds stated per transaction (25 marks and at most 25 statement days)
 
 
-def _digest(body: Any) -> str:
-    return hashlib.sha256(json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+def _digest(body: Any, payment_id: str = "") -> str:
+    """What a request with an Idempotency-Key asked for: its body, and for a refund the payment it refunds."""
+    asked = {**body.model_dump(mode="json"), **({"payment_id": payment_id} if payment_id else {})}
+    return hashlib.sha256(json.dumps(asked, sort_keys=True).encode()).hexdigest()
 
 
 def _ref(payment_id: str) -> str:
@@ -86,6 +88,9 @@ class MerchantPayments:
             return self._replayed(reads["request"], request, merchant.merchant_id)
         found, now = reads["code"], iso(self._clock.now())
         if not found or found["expires_at"] <= now:
+            first = self._repo.request(merchant.merchant_id, "PAY", idem_key)  # a retry whose first try just paid
+            if first:
+                return self._replayed(first, request, merchant.merchant_id)
             raise CodeInvalid(CODE_INVALID)
         if found["user_id"] == principal.user_id:
             raise Forbidden("staff cannot take their own payment code: another member of staff takes it")
@@ -136,7 +141,7 @@ class MerchantPayments:
         """Give back part or all of a payment, never more than is left of it: the payment's refunded points move
         on condition they are what was read, so refunds racing each other are each checked against the others."""
         merchant = self._merchants.acting_for(principal).merchant_id
-        request = {"idempotency_key": idem_key, "request_hash": _digest(body)} if idem_key else None
+        request = {"idempotency_key": idem_key, "request_hash": _digest(body, payment_id)} if idem_key else None
         if idem_key and request:
             first = self._repo.request(merchant, "REFUND", idem_key)
             if first:

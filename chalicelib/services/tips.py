@@ -90,18 +90,20 @@ class TipService:
                     f"you have {sender.points_available} points available, not {body.points}",
                     {"available": sender.points_available, "required": body.points},
                 )
-            day = shanghai_day(now)
+            # never a day earlier than the last tip's: two containers whose clocks straddle midnight share one day
+            day = max(shanghai_day(now), sender.tipped_day)
             sent, cap = sender.tipped_on(day), tips.daily_send_cap[sender.tier]
             if sent + body.points > cap:
                 raise TipLimitReached(
                     f"a {sender.tier} can tip {cap} points a day (Asia/Shanghai); {max(0, cap - sent)} are left today",
                     {"limit": cap, "tipped_today": sent, "day": day},
                 )
-            got, limit = recipient.tipped_to_on(day), tips.daily_receive_cap
+            got_day = max(shanghai_day(now), recipient.tips_day)
+            got, limit = recipient.tipped_to_on(got_day), tips.daily_receive_cap
             if got + body.points > limit:
                 raise ReceiveLimitReached(
                     f"this creator can be tipped {limit} points a day; {max(0, limit - got)} are left today",
-                    {"limit": limit, "left_today": max(0, limit - got), "day": day},
+                    {"limit": limit, "left_today": max(0, limit - got), "day": got_day},
                 )
             tip = {
                 "tip_id": f"tip-{secrets.token_hex(12)}",
@@ -120,7 +122,7 @@ class TipService:
             give = Entry(delta=-body.points, kind="tip_sent", ref=ref)
             get = Entry(delta=received, kind="tip_received", ref=ref)
             sender_after = replace(sender.posted([give]), tipped_day=day, tipped_today=sent + body.points)
-            recipient_after = replace(recipient.posted([get]), tips_day=day, tips_today=got + body.points)
+            recipient_after = replace(recipient.posted([get]), tips_day=got_day, tips_today=got + body.points)
             tx = self._repo.begin()
             self._repo.add(tx, tip, {**request, "tip_id": tip["tip_id"], "created_at": at})
             self._accounts.record(tx, sender, sender_after, [give], at)

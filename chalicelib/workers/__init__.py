@@ -138,30 +138,31 @@ def count_sales(
 
 
 def keep_statements(
-    records: list[dict[str, Any]], statements: Optional[MerchantStatements] = None
+    records: list[dict[str, Any]],
+    statements: Optional[MerchantStatements] = None,
+    tips: Optional[TipService] = None,
 ) -> dict[str, list[dict[str, str]]]:
-    """The store table's stream consumer of merchant payments and refunds: each into its merchant's statement for
-    its Shanghai day, once however often the stream delivers it. If the store is busy or down, the batch comes
-    again (what was stated is not stated twice)."""
+    """The store table's stream consumer of points beyond the shop (one Lambda for both: DynamoDB Streams serves
+    two readers a shard well, and the table has five): each merchant payment and refund into its merchant's
+    statement for its Shanghai day, and each tip into its day's sender → recipient sum, once however often the
+    stream delivers it. If the store is busy or down, the batch comes again (what was counted is not counted twice)."""
     from chalicelib.adapters.dynamo import from_image
     from chalicelib.services.merchant_payments import is_payment_or_refund
 
-    statements = statements or bootstrap.container().merchant_statements
-    items = []
+    payments, tipped = [], []
     for record in records:
         image = (record.get("dynamodb") or {}).get("NewImage")
         item = from_image(image) if record.get("eventName") == "INSERT" and image else {}
         if is_payment_or_refund(item):
-            items.append(item)
-    return _counted(records, lambda: statements.count(items), "statement")
+            payments.append(item)
+        elif str(item.get("pk", "")).startswith("TIP#") and item.get("sk") == "META":
+            tipped.append(item)
 
+    def count() -> int:
+        done = (statements or bootstrap.container().merchant_statements).count(payments) if payments else 0
+        return done + ((tips or bootstrap.container().tips).count(tipped) if tipped else 0)
 
-def count_tips(records: list[dict[str, Any]], tips: Optional[TipService] = None) -> dict[str, list[dict[str, str]]]:
-    """The store table's stream consumer of tips: each into its day's sender → recipient sums, once (the
-    merchandisers' review of tip flows). If the store is busy or down, the batch comes again."""
-    tips = tips or bootstrap.container().tips
-    found = [t for t in (_image(r, "TIP#") for r in records if r.get("eventName") == "INSERT") if t]
-    return _counted(records, lambda: tips.count(found), "tip flow")
+    return _counted(records, count, "statements and tip flows")
 
 
 def _counted(records: list[dict[str, Any]], count: Any, what: str) -> dict[str, list[dict[str, str]]]:

@@ -138,7 +138,7 @@ def test_a_refund_frees_the_slots(api, services, house):
         (booking(start="21:00", slots=2), 409, "not_available", "outside_hours"),
         (booking(start="08:00", slots=1), 409, "not_available", "outside_hours"),
         (booking(date="2026-12-05"), 409, "not_available", "past"),
-        (booking(date="2026-12-06", start="10:00"), 409, "not_available", "past"),
+        (booking(date="2026-12-06", start="09:00", slots=1), 409, "not_available", "past"),
         (booking(date="2026-12-25"), 409, "not_available", "closed"),
         (booking(date="2027-06-01"), 409, "not_available", "too_far_ahead"),
         (booking(resource="room-nowhere"), 404, "not_found", None),
@@ -214,3 +214,25 @@ def test_a_bad_resource_is_refused_naming_the_field(api, house, change, field):
     assert r.status in (400, 404) and field in str(r.json["error"]["details"]), r.json
     assert [x["resource_id"] for x in api.get("/houses/nio-house-sh/resources").json["items"]] == ["room-jingan-1"]
     assert api.post("/admin/resources", ROOM, user=uid("fan")).status == 403
+
+
+def test_an_order_books_at_most_eight_slots_in_all(api, services, house):
+    assert api.merch("POST", "/admin/resources", {**ROOM, "resource_id": "room-jingan-2"}).status == 201
+    me = shopper(services)
+    r = book(api, me, booking(slots=5), booking(resource="room-jingan-2", slots=4), points=4_500)
+    assert r.status == 400 and "items.1.booking.slots" in r.json["error"]["details"]["fields"]
+    assert set(left(api).values()) == {1}
+
+
+def test_a_booking_beside_goods_lets_the_order_ship_when_the_goods_do(api, services, house):
+    from tests.api.shop import ADDRESS, add_product
+
+    tee = add_product(services, price_fen=1000, stock=5, category="apparel")
+    me = shopper(services)
+    body = {"items": [{"sku": tee, "qty": 1}, booking()], "points": 1_100, "shipping_address": ADDRESS}
+    order = api.post("/orders", body, user=me, headers={"Idempotency-Key": uid("k")}).json
+    assert order["status"] == "paid"
+    parcel = {"skus": [tee], "carrier": "SF", "tracking_number": "SF123456789"}
+    r = api.post(f"/partner/orders/{order['order_id']}/shipments", parcel, partner="warehouse")
+    assert r.status == 200, r.json
+    assert api.get(f"/orders/{order['order_id']}", user=me).json["status"] == "shipped"

@@ -156,6 +156,17 @@ def test_refunds_are_partial_never_above_the_payment_and_the_shopper_gets_them_b
     assert [x["points"] for x in shown["refunds"]] == [100, 200]
 
 
+def test_a_refunds_key_is_for_one_payment(api, house, shopper):
+    a = pay(api, house, code_of(api, shopper), 100).json
+    b = pay(api, house, code_of(api, shopper), 100).json
+    keyed = {**house, "Idempotency-Key": "refund-0001"}
+    body = {"points": 10, "reason": "damaged"}
+    assert api.post(f"/merchant/payments/{a['payment_id']}/refunds", body, headers=keyed).status == 201
+    other = api.post(f"/merchant/payments/{b['payment_id']}/refunds", body, headers=keyed)
+    assert other.status == 422 and other.error_code == "idempotency_key_reused"
+    assert api.get(f"/merchant/payments/{b['payment_id']}", headers=house).json["refunded_points"] == 0
+
+
 @pytest.mark.parametrize(
     "change, field",
     [

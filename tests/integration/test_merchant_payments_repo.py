@@ -158,3 +158,12 @@ def test_reconcile_flags_a_statement_or_a_payment_that_does_not_add_up(repo, ser
     )
     problems = [d.describe() for d in merchant_differences(services.dynamodb, services.table)]
     assert any("statement" in p for p in problems) and any("refunded 5 of 40" in p for p in problems), problems
+
+
+def test_reconcile_flags_a_payment_the_stream_never_brought_to_its_statement(repo, services):
+    payment = _payment(points=40)
+    _capture(repo, payment, _issue(repo, payment["user_id"]))
+    late = [d.describe() for d in merchant_differences(services.dynamodb, services.table, "2026-12-07T00:00:00.000Z")]
+    assert any(payment["payment_id"] in p and "never in a statement" in p for p in late), late
+    early = [d.describe() for d in merchant_differences(services.dynamodb, services.table, "2026-12-06T00:00:00.000Z")]
+    assert not any("never in a statement" in p for p in early)  # newer than the cut-off: the stream may bring it

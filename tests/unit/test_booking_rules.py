@@ -63,14 +63,28 @@ def test_a_book_loan_spans_days_and_stops_at_a_closed_one():
         (line(start="09:00"), "outside_hours"),
         (line(date="2026-12-09"), "closed"),
         (line(date="2026-12-15"), "closed"),
-        (line(date="2026-12-06", start="10:00"), "past"),  # now
+        (line(date="2026-12-05", start="10:00"), "past"),
+        (line(date="2026-12-07", start="10:00", slots=1), None),
         (line(date="2027-03-08"), "too_far_ahead"),
     ],
 )
 def test_a_booking_that_cannot_be_says_why(booking, reason):
+    if reason is None:
+        assert covered(ROOM, booking, NOW).slots == 1
+        return
     with pytest.raises(NotAvailable) as refused:
         covered(ROOM, booking, NOW)
     assert refused.value.details["reason"] == reason
+
+
+def test_a_slot_is_booked_until_it_ends_so_a_book_can_be_lent_today():
+    at_1020 = NOW + dt.timedelta(minutes=20)  # Monday 2026-12-07 10:20 in Shanghai, the 10:00 slot under way
+    monday = at_1020 + dt.timedelta(days=1)
+    assert covered(ROOM, line(start="10:00"), monday).starts_at == "2026-12-07T02:00:00.000Z"
+    with pytest.raises(NotAvailable):
+        covered(ROOM, line(start="10:00"), monday + dt.timedelta(minutes=40))  # 11:00: it is over
+    today = BookingLine(resource_id="room-1", date="2026-12-07", start="00:00", slots=2)
+    assert covered(BOOK, today, monday).slot_starts == ["2026-12-07 00:00", "2026-12-08 00:00"]
 
 
 def test_availability_is_capacity_less_what_each_slot_holds():
