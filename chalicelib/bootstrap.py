@@ -198,7 +198,7 @@ class Container:
         from chalicelib.adapters.report_repo import ReportRepository
         from chalicelib.services.report import PointsReportService
 
-        return PointsReportService(ReportRepository(self.table), self.clock)
+        return PointsReportService(ReportRepository(self.table), self.clock, self.policy_book)
 
     @cached_property
     def design_repo(self) -> DesignRepository:

@@ -56,10 +56,12 @@ export async function reportScreen(root, { params }) {
     if (from.value) q.set("from", from.value);
     if (to.value) q.set("to", to.value);
     const r = await api("GET", `/admin/points/report?${q}`);
+    const rate = `${(Number(r.breakage_rate) * 100).toFixed(2)}%`;
     fill(out, chart(r.days), h("p", {}, `${t("opening")}: ${r.opening_outstanding}`),
-      table([nowrap(t("day")), ...SOURCES.map((x) => num(t(x === "grant" ? "granted" : x))), num(t("issued_total")), num(t("redeemed")), num(t("returned")), num(t("expired")), num(t("burned")), num(t("outstanding")), num(t("liability"))],
+      h("p", { id: "breakage" }, `${t("breakage_rate")}: ${rate} (${t(r.breakage_source === "policy" ? "breakage_policy" : "breakage_measured")})`),
+      table([nowrap(t("day")), ...SOURCES.map((x) => num(t(x === "grant" ? "granted" : x))), num(t("issued_total")), num(t("redeemed")), num(t("returned")), num(t("expired")), num(t("burned")), num(t("outstanding")), num(t("liability")), num(t("liability_net"))],
         [...r.days, r.totals].map((d) => [d === r.totals ? t("totals") : d.day, ...SOURCES.map((s) => d.issued[s]), d.issued.total,
-          d.redeemed, d.returned, d.expired, d.burned, d.outstanding, yuan(d.liability_fen)])),
+          d.redeemed, d.returned, d.expired, d.burned, d.outstanding, yuan(d.liability_fen), yuan(d.liability_net_fen)])),
       await tipFlows());
   });
   fill(root, h("h1", {}, t("report")),

@@ -31,6 +31,7 @@ LedgerKind = Literal[
     "merchant_refund",
     "tip_sent",
     "tip_received",
+    "expire",
 ]
 USER_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 UserId = Annotated[str, StringConstraints(pattern=USER_ID_PATTERN)]

@@ -73,6 +73,9 @@ class TipRules(Strict):
 
 class Expiry(Strict):
     months: int = Field(ge=1, le=60)
+    breakage_rate: Optional[Rate] = Field(
+        default=None, description="the report's breakage rate; left out, measured over the trailing 12 months"
+    )
 
 
 class Occasion(Strict):

@@ -4,7 +4,8 @@ redemption or expiry). Built from daily per-kind sums of ledger entries (delta +
 which only move points between available and held, net to zero)."""
 
 import datetime as dt
-from typing import Annotated, Any, Optional
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Annotated, Any, Literal, Optional
 
 from pydantic import Field, StringConstraints, model_validator
 
@@ -33,7 +34,9 @@ LINE_OF_KIND = {
     "merchant_refund": "returned",
     "tip_sent": "burned",  # a tip's two entries net to what it burned
     "tip_received": "burned",
+    "expire": "expired",
 }
+BREAKAGE_DAYS = 365  # the trailing window the breakage rate is measured over
 Day = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]
 
 
@@ -79,10 +82,15 @@ class ReportDay(Model):
     issued: Issued
     redeemed: int = Field(description="points spent on orders, registrations and at merchants (payment codes)")
     returned: int = Field(description="points given back by cancelled or refunded orders and merchants' refunds")
-    expired: int = Field(default=0, description="points that expired (0: points do not expire yet)")
+    expired: int = Field(
+        default=0, description="points that expired (ledger `expire`; 0 while the policy has no expiry)"
+    )
     burned: int = Field(default=0, description="points tips took out of circulation (the burn rate's share)")
     outstanding: int = Field(description="points users hold (available + held) at the end of the day")
     liability_fen: int = Field(description="outstanding × 10: what the points are worth in fen")
+    liability_net_fen: int = Field(
+        description="liability_fen × (1 − breakage_rate), rounded to the fen: what the bank expects to honour"
+    )
     entries: int = Field(description="ledger entries counted on the day")
 
 
@@ -92,6 +100,11 @@ class PointsReport(Model):
     opening_outstanding: int = Field(description="points outstanding before the first day")
     days: list[ReportDay]
     totals: ReportDay = Field(description="the range: sums of the flows, outstanding and liability at its end")
+    breakage_rate: str = Field(
+        description="expired ÷ (expired + redeemed) over the 365 days to last_day (0 when none), or the policy's "
+        "expiry.breakage_rate; a decimal string"
+    )
+    breakage_source: Literal["trailing_12_months", "policy"]
 
 
 def line_sums(entries: list[dict[str, Any]]) -> dict[str, int]:
@@ -104,16 +117,35 @@ def line_sums(entries: list[dict[str, Any]]) -> dict[str, int]:
     return sums
 
 
-def report(first: str, last: str, sums_by_day: dict[str, dict[str, int]]) -> PointsReport:
+def breakage(sums_by_day: dict[str, dict[str, int]], last: str, override: Optional[str] = None) -> Decimal:
+    """IFRS 15 B39-B43: the share of points expected never to be redeemed, from what expired against what was redeemed
+    over the trailing 365 days to `last` (0 when neither happened), unless the policy sets it."""
+    if override is not None:
+        return Decimal(override)
+    since = (dt.date.fromisoformat(last) - dt.timedelta(days=BREAKAGE_DAYS - 1)).isoformat()
+    window = [s for day, s in sums_by_day.items() if since <= day <= last]
+    expired = -sum(s.get("expired", 0) for s in window)
+    redeemed = -sum(s.get("redeemed", 0) for s in window)
+    return Decimal(expired) / Decimal(expired + redeemed) if expired + redeemed > 0 else Decimal(0)
+
+
+def net_of_breakage(liability_fen: int, rate: Decimal) -> int:
+    return int((liability_fen * (1 - rate)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def report(
+    first: str, last: str, sums_by_day: dict[str, dict[str, int]], breakage_override: Optional[str] = None
+) -> PointsReport:
     """The report from `first` to `last` (days) out of every day's line sums so far (days before `first` make the
     opening balance; days after `last` are ignored). Each day's sums: {line: points, "entries": n}."""
+    rate = breakage(sums_by_day, last, breakage_override)
     opening = sum(_net(s) for day, s in sums_by_day.items() if day < first)
     days, outstanding, totals = [], opening, {"entries": 0}
     day = dt.date.fromisoformat(first)
     while day.isoformat() <= last:
         sums = sums_by_day.get(day.isoformat(), {})
         outstanding += _net(sums)
-        days.append(_day(day.isoformat(), sums, outstanding))
+        days.append(_day(day.isoformat(), sums, outstanding, rate))
         for k, v in sums.items():
             totals[k] = totals.get(k, 0) + v
         day += dt.timedelta(days=1)
@@ -122,7 +154,9 @@ def report(first: str, last: str, sums_by_day: dict[str, dict[str, int]]) -> Poi
         last_day=last,
         opening_outstanding=opening,
         days=days,
-        totals=_day(f"{first}..{last}", totals, outstanding),
+        totals=_day(f"{first}..{last}", totals, outstanding, rate),
+        breakage_rate=str(rate.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)),
+        breakage_source="policy" if breakage_override is not None else "trailing_12_months",
     )
 
 
@@ -130,7 +164,7 @@ def _net(sums: dict[str, int]) -> int:
     return sum(v for k, v in sums.items() if k != "entries")
 
 
-def _day(day: str, sums: dict[str, int], outstanding: int) -> ReportDay:
+def _day(day: str, sums: dict[str, int], outstanding: int, rate: Decimal) -> ReportDay:
     issued = {line: sums.get(line, 0) for line in ISSUED}
     return ReportDay(
         day=day,
@@ -139,6 +173,8 @@ def _day(day: str, sums: dict[str, int], outstanding: int) -> ReportDay:
         returned=sums.get("returned", 0),
         burned=-sums.get("burned", 0),
         outstanding=outstanding,
+        expired=-sums.get("expired", 0),
         liability_fen=outstanding * FEN_PER_POINT,
+        liability_net_fen=net_of_breakage(outstanding * FEN_PER_POINT, rate),
         entries=sums.get("entries", 0),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from chalicelib.adapters.clock import Clock
 from chalicelib.adapters.dynamo import from_item
@@ -14,6 +14,9 @@ from chalicelib.domain import report as rules
 from chalicelib.domain.errors import InvalidRequest
 from chalicelib.domain.points import shanghai_day
 from chalicelib.services.retry import once_in_groups
+
+if TYPE_CHECKING:
+    from chalicelib.services.policy import PolicyBook
 
 LEDGER_PREFIX = "LEDGER#"
 GROUP = 25  # ledger entries per transaction: 25 marks and at most 25 day-shard updates
@@ -43,9 +46,10 @@ def day_and_shard(entry: dict[str, Any]) -> tuple[str, int]:
 
 
 class PointsReportService:
-    def __init__(self, repo: ReportRepository, clock: Clock) -> None:
+    def __init__(self, repo: ReportRepository, clock: Clock, policy: Optional[PolicyBook] = None) -> None:
         self._repo = repo
         self._clock = clock
+        self._policy = policy
 
     def count(self, entries: list[dict[str, Any]], attempts: int = 8) -> int:
         """Count ledger entries into their days, each once (25 to a transaction; services/retry.once_in_groups).
@@ -63,4 +67,5 @@ class PointsReportService:
                 f"at most {rules.MAX_REPORT_DAYS} days at once, not {span}",
                 {"fields": {"from": f"at most {rules.MAX_REPORT_DAYS} days before to"}},
             )
-        return rules.report(first, last, self._repo.days(last))
+        expiry = self._policy.current().expiry if self._policy else None
+        return rules.report(first, last, self._repo.days(last), expiry.breakage_rate if expiry else None)

@@ -58,6 +58,9 @@ def test_a_day_of_grants_orders_and_refunds_adds_up_and_a_redelivered_stream_cou
     assert (today["redeemed"], today["returned"], today["expired"]) == (400, 400, 0)
     assert today["outstanding"] == 4_000 + today["issued"]["earn"] - 400 + 400
     assert today["liability_fen"] == today["outstanding"] * 10
+    # nothing expired and no breakage set: the bank expects to honour every point
+    assert (r.json["breakage_rate"], r.json["breakage_source"]) == ("0.0000", "trailing_12_months")
+    assert today["liability_net_fen"] == today["liability_fen"]
     me = [api.get("/me", user=u).json["points"] for u in (fan, owner)]
     assert today["outstanding"] == sum(p["available"] + p["held"] for p in me), "the report is the users' balances"
     assert after["outstanding"] == today["outstanding"] and r.json["totals"]["redeemed"] == 400

@@ -366,6 +366,7 @@ def test_refund_an_order_and_read_the_points_report(page, live_server, live_api,
     expect(today).to_contain_text(str(live_api.merch("GET", "/admin/points/report").json["days"][-1]["outstanding"]))
     expect(report.rows().last.locator("td").first).to_have_text("Totals")
     expect(report.box().get_by_role("columnheader", name="Burned")).to_be_visible()
+    expect(page.locator("#breakage")).to_have_text(re.compile(r"^Breakage rate: \d+\.\d\d% \("))
     flows = live_api.merch("GET", "/admin/tips/flows?days=7").json
     expect(report.tip_flows().locator("tbody tr")).to_have_count(len(flows["largest"]) + len(flows["reciprocal"]))
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 1366  # the page never scrolls sideways

@@ -71,3 +71,27 @@ def test_a_range_that_is_not_real_days_in_order_is_refused(query, field):
 def test_a_range_of_real_days_in_order_is_taken():
     q = ReportQuery.model_validate({"from": "2026-12-01", "to": "2026-12-01"})
     assert (q.from_, q.to) == ("2026-12-01", "2026-12-01")
+
+
+def test_breakage_is_expired_over_expired_plus_redeemed_in_the_trailing_year_and_nets_the_liability():
+    by_day = {
+        "2025-11-30": {"grant": 10_000, "expired": -9_000, "entries": 2},  # more than 365 days before: left out
+        "2025-12-07": {"grant": 2_000, "entries": 1},
+        "2026-03-01": {"redeemed": -600, "expired": -200, "entries": 2},
+        "2026-12-06": {"redeemed": -200, "entries": 1},
+    }
+    r = report("2026-12-06", "2026-12-06", by_day)
+    assert (r.breakage_rate, r.breakage_source) == ("0.2000", "trailing_12_months")  # 200 / (200 + 800)
+    day = r.days[0]
+    assert (day.outstanding, day.liability_fen, day.liability_net_fen) == (2_000, 20_000, 16_000)
+    assert r.totals.liability_net_fen == 16_000 and (r.totals.expired, r.totals.redeemed) == (0, 200)
+    assert report("2026-03-01", "2026-03-01", by_day).days[0].expired == 200
+
+
+def test_no_expiry_and_no_redemption_is_no_breakage_and_a_policy_rate_overrides():
+    by_day = {"2026-12-01": {"grant": 333, "entries": 1}}
+    plain = report("2026-12-01", "2026-12-01", by_day)
+    assert plain.breakage_rate == "0.0000" and plain.totals.liability_net_fen == plain.totals.liability_fen == 3_330
+    fixed = report("2026-12-01", "2026-12-01", by_day, "0.15")
+    assert (fixed.breakage_rate, fixed.breakage_source) == ("0.1500", "policy")
+    assert fixed.totals.liability_net_fen == 2_831  # 3,330 × 0.85 = 2,830.5, half up
