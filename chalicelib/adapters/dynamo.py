@@ -36,7 +36,26 @@ def _plain(value: Any) -> Any:
 
 
 def from_item(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _plain(_deserializer.deserialize(v)) for k, v in item.items()}
+    return {k: _value(v) for k, v in item.items()}
+
+
+def _value(typed: dict[str, Any]) -> Any:
+    """One attribute value as a plain one: the shop's types directly (numbers are whole: fen, points, counts),
+    anything else through boto3's deserializer; the same values as `_plain(deserialize(...))`, about three times
+    faster (every item a request reads passes here)."""
+    if len(typed) == 1:
+        kind, value = next(iter(typed.items()))
+        if kind == "S" or kind == "BOOL":
+            return value
+        if kind == "N":
+            return int(value) if value.lstrip("-").isdigit() else int(Decimal(value))
+        if kind == "M":
+            return {k: _value(v) for k, v in value.items()}
+        if kind == "L":
+            return [_value(v) for v in value]
+        if kind == "NULL":
+            return None
+    return _plain(_deserializer.deserialize(typed))
 
 
 def from_image(image: dict[str, Any]) -> dict[str, Any]:

@@ -134,6 +134,9 @@ def _fetch_json(url: str) -> Any:
         return json.loads(response.read(1_000_000))
 
 
+VERIFIED_MAX = 4096  # tokens whose signature a container remembers (then it starts over)
+
+
 class TokenVerifier:
     """Checks a bearer token's signature (the one algorithm configured), then exp/nbf/iat, iss and aud."""
 
@@ -147,6 +150,7 @@ class TokenVerifier:
     ) -> None:
         self._algorithm = algorithm
         self._key = key  # the header -> the HS256 secret, or the RS256 key (None: unknown)
+        self._verified: dict[str, dict[str, Any]] = {}  # token -> its claims, once its signature verified
         self._issuer = issuer
         self._audience = audience
         self._clock = clock
@@ -164,6 +168,18 @@ class TokenVerifier:
         return _principal(claims)
 
     def _claims(self, token: str) -> dict[str, Any]:
+        """The token's claims: its signature checked once per container (an app sends the same token for an hour),
+        its times, issuer and audience on every request."""
+        claims = self._verified.get(token)
+        if claims is None:
+            claims = self._signed(token)
+            if len(self._verified) >= VERIFIED_MAX:
+                self._verified.clear()
+            self._verified[token] = claims
+        self._check_claims(claims)
+        return claims
+
+    def _signed(self, token: str) -> dict[str, Any]:
         if len(token) > MAX_TOKEN_CHARS or token.count(".") != 2:
             raise InvalidToken("not a signed JWT")
         header_b64, payload_b64, signature_b64 = token.split(".")
@@ -181,7 +197,6 @@ class TokenVerifier:
             good = isinstance(key, RsaKey) and key.verifies(signing_input, signature)
         if not good:
             raise InvalidToken("the signature does not verify")
-        self._check_claims(claims)
         return claims
 
     def _check_claims(self, claims: dict[str, Any]) -> None:

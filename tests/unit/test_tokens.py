@@ -155,7 +155,8 @@ def test_a_key_server_that_is_down_is_503_until_the_keys_were_fetched_then_the_l
     server.down, clock.now = False, clock.now + 61
     assert check.verify(sign(private)).user_id == "u-1"
     server.down, clock.now = True, clock.now + 7200  # an hour later the refresh fails: the keys it had still serve
-    assert check.verify(sign(private)).user_id == "u-1" and server.fetches == 3
+    # (a token it has not seen: one it verified before is not checked against the keys again)
+    assert check.verify(sign(private, jti="another")).user_id == "u-1" and server.fetches == 3
 
 
 @pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")  # the weak key is the point
@@ -385,3 +386,26 @@ def test_the_verifier_agrees_with_pyjwt_on_generated_tokens(secret, sub, groups,
     assert (ours is not None) == (theirs is not None and stricter), (claims, theirs, ours)
     if ours is not None and theirs is not None:
         assert (ours.user_id, ours.groups) == (theirs["sub"], frozenset(theirs["groups"]) & frozenset(GROUPS))
+
+
+def test_a_tokens_signature_is_checked_once_but_its_expiry_on_every_request():
+    from chalicelib.adapters.tokens import TokenVerifier
+
+    now = [1_800_000_000.0]
+    looked_up: list[dict] = []
+
+    def key(header: dict) -> bytes:
+        looked_up.append(header)
+        return SECRET.encode()
+
+    verifier = TokenVerifier("HS256", key, clock=lambda: now[0])
+    token = jwt.encode({"sub": "u-1", "exp": 1_800_000_060}, SECRET, "HS256")
+    assert verifier.verify(f"Bearer {token}").user_id == verifier.verify(f"Bearer {token}").user_id == "u-1"
+    assert len(looked_up) == 1, "the signature is verified once per container"
+    now[0] = 1_800_000_060.0
+    with pytest.raises(Unauthorized, match="expired"):
+        verifier.verify(f"Bearer {token}")
+    forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    for _ in range(2):  # a bad signature is never remembered as good
+        with pytest.raises(Unauthorized):
+            verifier.verify(f"Bearer {forged}")
