@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable, Iterable, Iterator, Optional, Union
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from boto3.dynamodb.types import DYNAMODB_CONTEXT, TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from chalicelib.domain.errors import InvalidRequest
@@ -48,7 +48,7 @@ def _value(typed: dict[str, Any]) -> Any:
         if kind == "S" or kind == "BOOL":
             return value
         if kind == "N":
-            return int(value) if value.lstrip("-").isdigit() else int(Decimal(value))
+            return int(value) if value.lstrip("-").isdigit() else int(DYNAMODB_CONTEXT.create_decimal(value))
         if kind == "M":
             return {k: _value(v) for k, v in value.items()}
         if kind == "L":

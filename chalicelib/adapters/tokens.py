@@ -134,7 +134,8 @@ def _fetch_json(url: str) -> Any:
         return json.loads(response.read(1_000_000))
 
 
-VERIFIED_MAX = 4096  # tokens whose signature a container remembers (then it starts over)
+VERIFIED_MAX = 1024  # tokens whose signature a container remembers (then it starts over)
+CACHED_TOKEN_CHARS = 4096  # a longer token is verified every time (a container's memory is not a token store)
 
 
 class TokenVerifier:
@@ -150,7 +151,8 @@ class TokenVerifier:
     ) -> None:
         self._algorithm = algorithm
         self._key = key  # the header -> the HS256 secret, or the RS256 key (None: unknown)
-        self._verified: dict[str, dict[str, Any]] = {}  # token -> its claims, once its signature verified
+        # token -> (claims, header, the key that verified it), once its signature verified
+        self._verified: dict[str, tuple[dict[str, Any], dict[str, Any], Any]] = {}
         self._issuer = issuer
         self._audience = audience
         self._clock = clock
@@ -170,16 +172,20 @@ class TokenVerifier:
     def _claims(self, token: str) -> dict[str, Any]:
         """The token's claims: its signature checked once per container (an app sends the same token for an hour),
         its times, issuer and audience on every request."""
-        claims = self._verified.get(token)
-        if claims is None:
-            claims = self._signed(token)
+        seen = self._verified.get(token)
+        # a key the issuer has since withdrawn (a JWKS refresh without it) no longer vouches for its tokens
+        if seen is None or self._key(seen[1]) is not seen[2]:
+            claims, header, key = self._signed(token)
             if len(self._verified) >= VERIFIED_MAX:
                 self._verified.clear()
-            self._verified[token] = claims
+            if len(token) <= CACHED_TOKEN_CHARS:
+                self._verified[token] = (claims, header, key)
+        else:
+            claims = seen[0]
         self._check_claims(claims)
-        return claims
+        return dict(claims)  # a copy: the remembered claims stay as verified
 
-    def _signed(self, token: str) -> dict[str, Any]:
+    def _signed(self, token: str) -> tuple[dict[str, Any], dict[str, Any], Any]:
         if len(token) > MAX_TOKEN_CHARS or token.count(".") != 2:
             raise InvalidToken("not a signed JWT")
         header_b64, payload_b64, signature_b64 = token.split(".")
@@ -197,7 +203,7 @@ class TokenVerifier:
             good = isinstance(key, RsaKey) and key.verifies(signing_input, signature)
         if not good:
             raise InvalidToken("the signature does not verify")
-        return claims
+        return claims, header, key
 
     def _check_claims(self, claims: dict[str, Any]) -> None:
         now = self._clock()

@@ -388,20 +388,24 @@ def test_the_verifier_agrees_with_pyjwt_on_generated_tokens(secret, sub, groups,
         assert (ours.user_id, ours.groups) == (theirs["sub"], frozenset(theirs["groups"]) & frozenset(GROUPS))
 
 
-def test_a_tokens_signature_is_checked_once_but_its_expiry_on_every_request():
+def test_a_tokens_signature_is_checked_once_but_its_expiry_and_its_key_on_every_request():
     from chalicelib.adapters.tokens import TokenVerifier
 
     now = [1_800_000_000.0]
-    looked_up: list[dict] = []
-
-    def key(header: dict) -> bytes:
-        looked_up.append(header)
-        return SECRET.encode()
-
-    verifier = TokenVerifier("HS256", key, clock=lambda: now[0])
+    keys = [SECRET.encode()]
+    verifier = TokenVerifier("HS256", lambda header: keys[0], clock=lambda: now[0])
+    checked: list[str] = []
+    signed = verifier._signed
+    verifier._signed = lambda token: checked.append(token) or signed(token)  # type: ignore[method-assign]
     token = jwt.encode({"sub": "u-1", "exp": 1_800_000_060}, SECRET, "HS256")
-    assert verifier.verify(f"Bearer {token}").user_id == verifier.verify(f"Bearer {token}").user_id == "u-1"
-    assert len(looked_up) == 1, "the signature is verified once per container"
+    first = verifier.verify(f"Bearer {token}")
+    assert first.user_id == verifier.verify(f"Bearer {token}").user_id == "u-1"
+    assert len(checked) == 1, "the signature is verified once per container"
+    keys[0] = b"another-secret-of-the-same-length!!!!"  # the issuer's key changed: nothing seen before is trusted
+    with pytest.raises(Unauthorized, match="signature"):
+        verifier.verify(f"Bearer {token}")
+    keys[0] = SECRET.encode()
+    assert verifier.verify(f"Bearer {token}").user_id == "u-1"
     now[0] = 1_800_000_060.0
     with pytest.raises(Unauthorized, match="expired"):
         verifier.verify(f"Bearer {token}")
