@@ -23,7 +23,8 @@ from chalicelib.domain.errors import DomainError
 from chalicelib.domain.points import CampaignInput, GrantInput
 from tools.burst_floor import bench_store
 
-# The calls docs/api.md states (with a warm container: the policy and the merchant registry are read per request).
+# The calls docs/api.md states, for the second request of each kind (a warm container; a capture reads the merchant in
+# the same BatchGetItem as its key's record and the code, a refund reads it alone).
 EXPECTED = {"payment_code": 2, "capture": 3, "refund": 5, "booking_order": 2}
 WEEK = {d: ["10:00-22:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 
