@@ -109,6 +109,11 @@ def sweep_envelopes(event):
     workers.sweep_envelopes()
 
 
+@app.schedule(Rate(15, unit=Rate.MINUTES))
+def expire_lots(event):
+    workers.expire_lots()
+
+
 @app.schedule(Rate(10, unit=Rate.MINUTES))
 def rank_popular(event):
     workers.rank_popular()

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from chalicelib.services.events import EventService
     from chalicelib.services.home import HomeService
     from chalicelib.services.host_rewards import HostRewards
+    from chalicelib.services.lots import LotService
     from chalicelib.services.merchant_payments import MerchantPayments, MerchantStatements, PaymentCodes
     from chalicelib.services.merchants import MerchantService
     from chalicelib.services.occasions import OccasionService
@@ -335,7 +336,13 @@ class Container:
     def accounts(self) -> Accounts:
         from chalicelib.services.accounts import Accounts
 
-        return Accounts(self.user_repo, self.clock)
+        return Accounts(self.user_repo, self.clock, lambda moment: self.policy_book.expiry_at(moment))
+
+    @cached_property
+    def lots(self) -> LotService:
+        from chalicelib.services.lots import LotService
+
+        return LotService(self.accounts, self.user_repo, self.clock)
 
     @cached_property
     def policy_book(self) -> PolicyBook:

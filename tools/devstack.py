@@ -140,6 +140,7 @@ def _start_schedules(services: Container) -> None:
             workers.settle_events,
             workers.sweep_envelopes,
             workers.grant_birthdays,
+            workers.expire_lots,
             workers.rank_popular,
         ),
         name="schedules",

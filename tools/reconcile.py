@@ -11,6 +11,7 @@ An offline tool: it scans the table (no request path ever does). Exit code 1 if 
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from dataclasses import dataclass
 from typing import Any, Iterator, Optional, Union
@@ -19,8 +20,10 @@ from chalicelib.adapters.contribution_repo import BALANCE, ContributionRepositor
 from chalicelib.adapters.designs_repo import DesignRepository, score_of
 from chalicelib.adapters.dynamo import from_item, key
 from chalicelib.adapters.envelopes_repo import EnvelopeRepository
-from chalicelib.adapters.users_repo import UserRepository
+from chalicelib.adapters.users_repo import UserRepository, expiry_list
 from chalicelib.domain.designs import PUBLIC_STATUSES
+from chalicelib.domain.lots import expired as lot_expired
+from chalicelib.domain.points import shanghai_day
 
 
 @dataclass
@@ -138,7 +141,36 @@ def reconcile(client: Any, table: Any, uncounted_before: str = "") -> tuple[int,
         + merchant_differences(client, table, uncounted_before)
         + tip_differences(client, table, uncounted_before)
         + booking_differences(client, table)
+        + lot_differences(client, table)
     )
+
+
+def lot_differences(client: Any, table: Any) -> list[AnyDifference]:
+    """Points that expire by lot: every kept set of lots holds exactly available + held, each lot is on its month's
+    work list (so the sweep reaches it), and every `expire` entry took points of one lot whose month was over."""
+    found: list[AnyDifference] = []
+    for profile in profiles(client, table.name):
+        lots = profile.get("lots")
+        if lots is None:
+            continue
+        user = profile["user_id"]
+        if (
+            sum(lots.values()) != profile["points_available"] + profile["points_held"]
+            or min(lots.values(), default=1) < 1
+        ):
+            found.append(ItemDifference(f"lots of {user}", f"{lots} but {profile['points_available']} available + "
+                                        f"{profile['points_held']} held"))  # fmt: skip
+        for lot in lots:
+            if table.get(key(expiry_list(lot, user), f"USER#{user}")) is None:
+                found.append(ItemDifference(f"lots of {user}", f"lot {lot} is not on its work list"))
+    for entry in _scan(client, table.name, "kind = :k AND begins_with(sk, :l)", {":k": {"S": "expire"},
+                                                                              ":l": {"S": "LEDGER#"}}):  # fmt: skip
+        moved = entry.get("lots") or {}
+        day = shanghai_day(dt.datetime.fromisoformat(entry["created_at"].replace("Z", "+00:00")))
+        if len(moved) != 1 or sum(moved.values()) != entry["delta"] or not lot_expired(next(iter(moved)), day):
+            found.append(ItemDifference(f"ledger {entry['pk']} {entry['sk']}", f"expire entry {moved} "
+                                        f"{entry['delta']} is not one lot that had ended"))  # fmt: skip
+    return found
 
 
 @dataclass

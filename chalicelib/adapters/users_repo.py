@@ -11,18 +11,24 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-from typing import Any, Optional, Sequence
+from typing import Any, Iterator, Optional, Sequence
 
 from chalicelib.adapters.clock import new_id
 from chalicelib.adapters.dynamo import OnFail, Table, Transaction, key, to_values
+from chalicelib.domain.lots import WORKLIST_PARTITIONS
 from chalicelib.domain.points import Entry, Profile, shanghai_day
 
 PROFILE = "PROFILE"
-_PROFILE_FIELDS = {f.name for f in dataclasses.fields(Profile)} - {"stored"}
+_PROFILE_FIELDS = {f.name for f in dataclasses.fields(Profile)} - {"stored", "lapsed"}
 
 
 def profile_key(user_id: str) -> dict[str, Any]:
     return key(_user_pk(user_id), PROFILE)
+
+
+def expiry_list(lot: str, user_id: str) -> str:
+    """The work-list partition of a lot that a user is on: a month's users spread over WORKLIST_PARTITIONS."""
+    return f"EXPIRY#{lot}#{_partition(user_id, WORKLIST_PARTITIONS):02d}"
 
 
 def _user_pk(user_id: str) -> str:
@@ -52,9 +58,18 @@ class UserRepository:
     def create_if_absent(self, profile: Profile) -> None:
         self._table.put_if_absent({"pk": _user_pk(profile.user_id), "sk": PROFILE, **_stored(profile)})
 
-    def record(self, tx: Transaction, before: Profile, after: Profile, entries: Sequence[Entry], at: str) -> None:
+    def record(
+        self,
+        tx: Transaction,
+        before: Profile,
+        after: Profile,
+        entries: Sequence[Entry],
+        at: str,
+        moved: Optional[Sequence[dict[str, int]]] = None,
+    ) -> None:
         """Write `after` only if the stored profile is still `before` (same version, or still absent), with the
-        ledger entries that explain the change; a lost race raises LostRace."""
+        ledger entries that explain the change (and what each did to the lots, `moved`); a lost race raises
+        LostRace. `before` is the profile as stored: its available points are where the ledger entries start."""
         version = before.version + 1
         item = {"pk": _user_pk(after.user_id), "sk": PROFILE, **_stored(after), "version": version}
         if before.stored:
@@ -80,9 +95,57 @@ class UserRepository:
                     "available_after": available,
                     "created_at": at,
                     "seq": f"{version:012d}#{seq:03d}",
+                    **({"lots": moved[seq]} if moved and moved[seq] else {}),
                     **_lever_index(after.user_id, entry.kind, at, version, seq),
                 }
             )
+
+    def drawn(self, user_id: str, ref: str) -> dict[str, int]:
+        """What `ref` drew from the user's lots and has not had back (a refund's one extra read)."""
+        item = self._table.get(key(_user_pk(user_id), f"DRAWN#{ref}"))
+        return dict(item["lots"]) if item else {}
+
+    def record_lots(
+        self, tx: Transaction, user_id: str, owed: dict[str, dict[str, int]], new_lots: Sequence[str], at: str
+    ) -> None:
+        """Beside a change of the profile (whose compare-and-swap orders them): what each ref drew and has not had
+        back, and the user on the work list of each lot the change opened (the sweep's list, by month)."""
+        for ref, lots in owed.items():
+            if lots:
+                tx.put({"pk": _user_pk(user_id), "sk": f"DRAWN#{ref}", "lots": lots, "updated_at": at})
+            else:
+                tx.delete(key(_user_pk(user_id), f"DRAWN#{ref}"))
+        for lot in new_lots:
+            tx.put({"pk": expiry_list(lot, user_id), "sk": _user_pk(user_id), "lot": lot, "since": at})
+
+    def on_expiry_list(self, lot: str, partition: int, limit: int) -> list[str]:
+        """Users on a lot's work list, in one of its partitions (those whose lot may still hold points)."""
+        items, _ = self._table.query_page(f"EXPIRY#{lot}#{partition:02d}", "USER#", limit, None)
+        return [i["sk"].removeprefix("USER#") for i in items]
+
+    def leave_expiry_list(self, tx: Transaction, lot: str, user_id: str) -> None:
+        tx.delete(key(expiry_list(lot, user_id), _user_pk(user_id)))
+
+    def opened(self, lot: str) -> bool:
+        return self._table.get(key("EXPIRY#OPENED", lot)) is not None
+
+    def mark_opened(self, lot: str, at: str) -> None:
+        self._table.put_if_absent({"pk": "EXPIRY#OPENED", "sk": lot, "at": at})
+
+    def without_lots(self) -> Iterator[str]:
+        """Users holding points with no lots kept (a Scan: once, when expiry is switched on)."""
+        params: dict[str, Any] = {
+            "TableName": self._table.name,
+            "FilterExpression": "sk = :p AND attribute_not_exists(lots) AND (points_available > :z OR points_held > :z)",
+            "ExpressionAttributeValues": to_values({":p": PROFILE, ":z": 0}),
+            "ProjectionExpression": "pk",
+        }
+        while True:
+            out = self._table.client.scan(**params)
+            yield from (i["pk"]["S"].removeprefix("USER#") for i in out.get("Items", []))
+            if "LastEvaluatedKey" not in out:
+                return
+            params["ExclusiveStartKey"] = out["LastEvaluatedKey"]
 
     def backdate(self, user_id: str, created_at: str) -> None:
         """Demo data only (`make run`): an account first seen at `created_at` if it was seen later, so demo members
@@ -211,8 +274,8 @@ COMPLETION_PARTITIONS = 4  # a day's completions (and lever-priced entries) spre
 LEVER_KINDS = ("referral", "design_reward", "royalty", "reversal", "event_reward")
 
 
-def _partition(user_id: str) -> int:
-    return int(hashlib.sha256(user_id.encode()).hexdigest()[:8], 16) % COMPLETION_PARTITIONS
+def _partition(user_id: str, partitions: int = 0) -> int:
+    return int(hashlib.sha256(user_id.encode()).hexdigest()[:8], 16) % (partitions or COMPLETION_PARTITIONS)
 
 
 def _completion(user_id: str, task: str, day: str, tier: str, at: str) -> dict[str, Any]:
@@ -236,4 +299,8 @@ def _lever_index(user_id: str, kind: str, at: str, version: int, seq: int) -> di
 
 
 def _stored(profile: Profile) -> dict[str, Any]:
-    return {k: v for k, v in dataclasses.asdict(profile).items() if k != "stored"}
+    return {
+        k: v
+        for k, v in dataclasses.asdict(profile).items()
+        if k not in ("stored", "lapsed") and not (k == "lots" and v is None)
+    }

@@ -7,7 +7,7 @@ from chalice import Blueprint
 from chalicelib.api.catalog import PageQuery
 from chalicelib.api.routing import USER, Ctx, route
 from chalicelib.domain.contribution import ContributionLedgerPage
-from chalicelib.domain.points import CheckinResult, LedgerPage, Me, ProfileInput, ProfileView
+from chalicelib.domain.points import CheckinResult, LedgerPage, LotList, Me, ProfileInput, ProfileView
 
 bp = Blueprint(__name__)
 
@@ -22,6 +22,19 @@ bp = Blueprint(__name__)
 )
 def me(ctx: Ctx) -> Me:
     return ctx.services.points.me(ctx.user_id)
+
+
+@route(
+    bp,
+    "/me/points/lots",
+    auth=USER,
+    response=LotList,
+    tag="points",
+    summary="Your points by lot: each lot expires at the end of its month (Asia/Shanghai); spending takes the "
+    "earliest first",
+)
+def lots(ctx: Ctx) -> LotList:
+    return ctx.services.lots.lots(ctx.user_id)
 
 
 @route(bp, "/me/profile", auth=USER, response=ProfileView, tag="me", summary="Your birthday (for birthday care)")

@@ -1,4 +1,4 @@
-"""Points that expire by lot (issue 28, first slice: the rules, not yet wired into the accounts).
+"""Points that expire by lot (issue 28): the rules every change of an account applies to its lots.
 
 With the policy's `expiry.months` = m, a point issued on a Shanghai day of month M joins the lot `M + m` (named
 "YYYY-MM"), which expires when that month ends (Asia/Shanghai), so a user has at most m + 1 live lots. Points that
@@ -11,11 +11,51 @@ lots count available + held, so they are drawn when held points are spent.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Mapping
+from dataclasses import dataclass
+from typing import Callable, Mapping, Optional, Sequence
 
-from chalicelib.domain.points import SHANGHAI
+from chalicelib.domain.points import SHANGHAI, Entry
 
 Lots = dict[str, int]  # lot ("YYYY-MM": expires at the end of that month) -> points in it, never 0 or below
+
+# What each ledger kind does to the lots (a test checks every kind is in exactly one of these):
+ISSUES = frozenset(
+    {"earn", "grant", "referral", "royalty", "design_reward", "event_reward", "envelope_claim", "tip_received"}
+)  # points the bank issues join the lot of today's month + `months`
+DRAWS = frozenset({"spend", "reversal", "envelope_sent", "merchant_payment", "tip_sent"})  # leave: earliest first
+RETURNS = frozenset({"refund", "envelope_refund", "merchant_refund"})  # come back to the lots the same ref drew
+MOVES = frozenset({"hold", "release"})  # between available and held: the lots count both, nothing is drawn
+EXPIRES = frozenset({"expire"})  # a lot's points leave at the end of its month
+WORKLIST_PARTITIONS = 16  # a month's work list is spread over this many partitions (a month-end is a hot time)
+
+
+@dataclass(frozen=True)
+class Terms:
+    """Expiry as the policy in force sets it: the months a lot lives, and the lot that balances held when expiry
+    was switched on join (`opening`)."""
+
+    months: int
+    opening: str
+
+
+def terms_at(schedule: Sequence[tuple[str, Optional[int]]], at: str) -> Optional[Terms]:
+    """The expiry in force at `at` from the schedule's (effective_from, expiry months or None) entries: None when
+    points do not expire; else its months, and the opening lot of the unbroken run of versions with expiry that
+    is in force (its first version's Shanghai day)."""
+    since: Optional[str] = None
+    months: Optional[int] = None
+    for effective_from, entry_months in sorted(schedule):
+        if effective_from > at:
+            break
+        if entry_months is None:
+            since, months = None, None
+        else:
+            since, months = since or effective_from, entry_months
+    if since is None or months is None:
+        return None
+    moment = dt.datetime.fromisoformat(since.replace("Z", "+00:00"))
+    day = max(moment, dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)).astimezone(SHANGHAI).date().isoformat()
+    return Terms(months, lot_of(day, months))
 
 
 def lot_of(day: str, months: int) -> str:
@@ -101,6 +141,83 @@ def due(lots: Mapping[str, int], day: str) -> Lots:
     return {lot: points for lot, points in lots.items() if expired(lot, day)}
 
 
-def opening(balance: int, switch_day: str, months: int) -> Lots:
-    """Switching expiry on for accounts with history: what they hold joins the lot of the switch's day."""
-    return {lot_of(switch_day, months): balance} if balance > 0 else {}
+def opening(balance: int, lot: str) -> Lots:
+    """Switching expiry on for accounts with history: what they hold joins the opening lot (`Terms.opening`: the
+    lot of the switch's day)."""
+    return {lot: balance} if balance > 0 else {}
+
+
+def settle(lots: Mapping[str, int], available: int, day: str) -> tuple[Lots, Lots]:
+    """(lots after, what expired from each) on `day`: every lot whose month is over expires, earliest first, as far
+    as available points cover it. Points of an expired lot that an open order holds stay in it until the order is
+    paid (they are drawn) or released (they expire at the next change)."""
+    after, gone, left = dict(lots), {}, available
+    for lot in sorted(due(lots, day)):
+        take = min(after[lot], left)
+        if take:
+            gone[lot] = take
+            left -= take
+            after[lot] -= take
+            if after[lot] == 0:
+                del after[lot]
+    return after, gone
+
+
+@dataclass(frozen=True)
+class Posted:
+    """The lots after a change's entries; what each entry did to them (signed, kept on its ledger entry); what each
+    ref it touched has drawn and not had back (kept for that ref's refunds); and returned points that belonged to
+    an expired lot, which expire at once (ref -> {lot: points})."""
+
+    lots: Lots
+    moved: list[Lots]
+    owed: dict[str, Lots]
+    lapsed: list[tuple[str, Lots]]
+
+
+def post(
+    lots: Mapping[str, int],
+    entries: Sequence[Entry],
+    day: str,
+    terms: Callable[[], Terms],
+    drawn_by: Callable[[str], Lots],
+) -> Posted:
+    """Apply a change's ledger entries to the lots. `terms()` is asked only when points are issued or come back
+    without a record of where they were drawn; `drawn_by(ref)` (a read) only when points come back: a ref draws
+    once (an order's spend, a payment, a tip, an envelope, a royalty's reversal), so a draw reads nothing."""
+    after = dict(lots)
+    moved: list[Lots] = []
+    owed: dict[str, Lots] = {}
+    lapsed: list[tuple[str, Lots]] = []
+    for entry in entries:
+        net = entry.delta + entry.held_delta
+        if entry.kind in MOVES or net == 0:
+            moved.append({})
+        elif entry.kind in RETURNS and net > 0:
+            due_back = dict(owed[entry.ref] if entry.ref in owed else drawn_by(entry.ref))
+            short = net - sum(due_back.values())
+            if short > 0:  # drawn before the lots were kept: back into the opening lot
+                opening_lot = terms().opening
+                due_back[opening_lot] = due_back.get(opening_lot, 0) + short
+            after, gone = put_back(after, due_back, net, day)
+            owed[entry.ref] = undrawn(due_back, net)
+            back = _diff(due_back, owed[entry.ref])
+            moved.append(back)
+            if gone:
+                lapsed.append((entry.ref, {lot: n for lot, n in back.items() if expired(lot, day)}))
+        elif net > 0:
+            lot = lot_of(day, terms().months)
+            after = issue(after, net, lot)
+            moved.append({lot: net})
+        else:
+            taken = min(-net, sum(after.values()))  # never more than the lots hold (they equal available + held)
+            after, drawn = draw(after, taken)
+            moved.append({lot: -n for lot, n in drawn.items()})
+            if entry.kind in DRAWS and drawn:
+                mine = owed.get(entry.ref, {})
+                owed[entry.ref] = {lot: mine.get(lot, 0) + drawn.get(lot, 0) for lot in {*mine, *drawn}}
+    return Posted(after, moved, owed, lapsed)
+
+
+def _diff(before: Mapping[str, int], after: Mapping[str, int]) -> Lots:
+    return {lot: n - after.get(lot, 0) for lot, n in before.items() if n - after.get(lot, 0) > 0}

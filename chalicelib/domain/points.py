@@ -91,6 +91,8 @@ class Profile:
     vin: Optional[str] = None
     verified_by: Optional[str] = None
     verified_at: Optional[str] = None
+    lots: Optional[dict[str, int]] = None  # with expiry on: lot -> points (Σ = available + held); None: not kept
+    lapsed: Optional[dict[str, int]] = None  # not stored: lots that expired since the stored version (settled)
 
     def earned_on(self, day: str) -> int:
         return self.earned_today if self.earned_day == day else 0
@@ -201,6 +203,11 @@ class PointsBalance(Model):
     held: int
 
 
+class Expiring(Model):
+    points: int = Field(description="points in the lot that expires next")
+    at: str = Field(description="when they expire (the first moment of the next month in Shanghai, UTC)")
+
+
 class Me(Model):
     user_id: str
     tier: Tier
@@ -209,6 +216,21 @@ class Me(Model):
     daily_cap: int
     contribution: int = Field(description="contribution score (贡献值): earned once per source, never spent")
     vote_weight: int = Field(description="what your design votes count for, from your contribution")
+    expiring: Optional[Expiring] = Field(
+        default=None, description="the next lot to expire; null when points do not expire or none are kept"
+    )
+
+
+class Lot(Model):
+    lot: str = Field(description="YYYY-MM: the month at whose end (Asia/Shanghai) its points expire")
+    points: int
+    expires_at: str
+
+
+class LotList(Model):
+    items: list[Lot] = Field(description="live lots, the earliest-expiring first (spent first)")
+    total: int = Field(description="Σ points in the lots: available + held")
+    expiry_months: Optional[int] = Field(description="the policy in force: months a lot lives; null: no expiry")
 
 
 class LedgerEntry(Model):

@@ -1,4 +1,9 @@
-"""The one way a user's profile and balances change: read, plan, record with the ledger, retry a lost race."""
+"""The one way a user's profile and balances change: read, plan, record with the ledger, retry a lost race.
+
+With expiry on, every change also moves the account's lots (chalicelib/domain/lots.py) inside the same
+compare-and-swap: a profile read here is settled first (lots whose month is over expire before anything is
+planned on the balance), and the write applies the plan's entries to the lots.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,8 @@ from typing import Any, Callable, Optional, Sequence
 from chalicelib.adapters.clock import Clock, iso
 from chalicelib.adapters.dynamo import Transaction
 from chalicelib.adapters.users_repo import UserRepository, new_profile
-from chalicelib.domain.points import Entry, Profile
+from chalicelib.domain import lots as rules
+from chalicelib.domain.points import Entry, Profile, shanghai_day
 from chalicelib.services.retry import on_lost_race
 
 
@@ -24,20 +30,46 @@ class Plan:
 
 
 Planner = Callable[[Profile, dt.datetime, Transaction], Plan]
+ExpiryAt = Callable[[dt.datetime], Optional[rules.Terms]]
+
+
+class _Off(Exception):
+    """Expiry is not in force: the lots are no longer kept."""
 
 
 class Accounts:
-    def __init__(self, repo: UserRepository, clock: Clock) -> None:
+    def __init__(self, repo: UserRepository, clock: Clock, expiry: Optional[ExpiryAt] = None) -> None:
         self.repo = repo
         self.clock = clock
+        self._expiry: ExpiryAt = expiry or (lambda _: None)  # asked only when points are issued or a lot is due
 
     def load(self, user_id: str) -> Profile:
         found = self.repo.get(user_id)
         if found:
-            return found
+            return self.settled(found)
         return replace(new_profile(user_id, iso(self.clock.now())), stored=False)
 
-    def change(self, user_id: str, planner: Planner) -> Any:
+    def settled(self, profile: Profile) -> Profile:
+        """The profile as of now: lots whose month is over have expired (as far as available points cover them);
+        the next write records their `expire` entries. Nothing is due: nothing is asked or changed."""
+        if not profile.lots:
+            return profile
+        now = self.clock.now()
+        day = shanghai_day(now)
+        if not rules.due(profile.lots, day) or self._expiry(now) is None:
+            return profile
+        lots, gone = rules.settle(profile.lots, profile.points_available, day)
+        if not gone:
+            return profile
+        lapsed = {**(profile.lapsed or {}), **gone}
+        return replace(
+            profile, lots=lots, points_available=profile.points_available - sum(gone.values()), lapsed=lapsed
+        )
+
+    def expiry_at(self, moment: dt.datetime) -> Optional[rules.Terms]:
+        return self._expiry(moment)
+
+    def change(self, user_id: str, planner: Planner, *, open_lots: bool = False) -> Any:
         """Run `planner(profile, now, tx)` — it adds its own writes to `tx` — and commit them with the profile
         and ledger of its plan in one transaction, re-planning on a lost race."""
 
@@ -47,7 +79,7 @@ class Accounts:
             tx = self.repo.begin()
             plan = planner(before, now, tx)
             if plan.after is not None:
-                self.repo.record(tx, before, plan.after, plan.entries, iso(now))
+                self._write(tx, before, plan.after, plan.entries, iso(now), open_lots=open_lots)
             tx.commit()
             return plan.result
 
@@ -58,7 +90,59 @@ class Accounts:
         write: no read."""
         if entries or pending_orders:
             before = self.load(user_id)
-            self.repo.record(tx, before, before.posted(entries, pending_orders), entries, at)
+            self._write(tx, before, before.posted(entries, pending_orders), entries, at)
 
     def record(self, tx: Transaction, before: Profile, after: Profile, entries: Sequence[Entry], at: str) -> None:
-        self.repo.record(tx, before, after, entries, at)
+        """Write a change planned on `before` (read by the caller and settled with `settled`)."""
+        self._write(tx, before, after, entries, at)
+
+    def _write(
+        self,
+        tx: Transaction,
+        before: Profile,
+        after: Profile,
+        entries: Sequence[Entry],
+        at: str,
+        open_lots: bool = False,
+    ) -> None:
+        moment = dt.datetime.fromisoformat(at.replace("Z", "+00:00"))
+        day = shanghai_day(moment)
+        lapsed = sorted((before.lapsed or {}).items())
+        written = [Entry(delta=-n, kind="expire", ref=f"lot:{lot}") for lot, n in lapsed]
+        moved: list[dict[str, int]] = [{lot: -n} for lot, n in lapsed]
+        stored = replace(before, points_available=before.points_available + sum(n for _, n in lapsed), lapsed=None)
+
+        def terms() -> rules.Terms:
+            found = self._expiry(moment)
+            if found is None:
+                raise _Off
+            return found
+
+        lots = before.lots
+        issues = open_lots or any(e.kind in rules.ISSUES and e.delta + e.held_delta > 0 for e in entries)
+        try:
+            if lots is None and issues:
+                opened = terms()
+                lots = rules.opening(before.points_available + before.points_held, opened.opening)
+                lots, gone = rules.settle(lots, before.points_available, day)  # an opening lot already over
+                for lot, n in sorted(gone.items()):
+                    written.append(Entry(delta=-n, kind="expire", ref=f"lot:{lot}"))
+                    moved.append({lot: -n})
+                    after = replace(after, points_available=after.points_available - n)
+            if lots is None:
+                raise _Off
+            posted = rules.post(lots, entries, day, terms, lambda ref: self.repo.drawn(after.user_id, ref))
+        except _Off:
+            after = replace(after, lots=None, lapsed=None)
+            self.repo.record(tx, stored, after, [*written, *entries], at, [*moved, *([{}] * len(entries))])
+            return
+        gone_back = []
+        for _, back in posted.lapsed:  # returned to a lot whose month is over: they expire at once, a lot each
+            for lot, n in sorted(back.items()):
+                gone_back.append(Entry(delta=-n, kind="expire", ref=f"lot:{lot}"))
+                posted.moved.append({lot: -n})
+        points = after.points_available - sum(-e.delta for e in gone_back)
+        after = replace(after, lots=posted.lots, lapsed=None, points_available=points)
+        self.repo.record(tx, stored, after, [*written, *entries, *gone_back], at, [*moved, *posted.moved])
+        opened_lots = [lot for lot in posted.lots if lot not in (before.lots or {})]
+        self.repo.record_lots(tx, after.user_id, posted.owed, opened_lots, at)

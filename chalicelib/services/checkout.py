@@ -90,7 +90,7 @@ class CheckoutService:
             else offer
             for sku, offer in reads.skus.items()
         }
-        quote = self._checked_quote(body, skus, reads.profile or new_profile(user_id, ""), tickets, coupon=reads.coupon)
+        quote = self._checked_quote(body, skus, self._profile(reads.profile, user_id), tickets, coupon=reads.coupon)
         for product_id, (qty, limit) in rules.limited_units(quote.lines, skus).items():
             if self._repo.purchases(product_id, user_id) + qty > limit:
                 raise limit_reached(self._repo, user_id, product_id, limit)
@@ -155,7 +155,7 @@ class CheckoutService:
     def _attempt(self, req: Placement, attempt: int) -> Transition:
         reads = self._repo.checkout_reads(req.user_id, req.idem_key, [i.sku for i in req.body.items], req.body.coupon)
         self._check_replay(req, reads)
-        profile = reads.profile or replace(new_profile(req.user_id, ""), stored=False)
+        profile = self._profile(reads.profile, req.user_id)
         quote = self._checked_quote(req.body, reads.skus, profile, req.follow is not None, req.reserved, reads.coupon)
         rules.check_address(req.body.shipping_address, quote.lines)
         now, order_id = self._clock.now(), new_id("o")
@@ -173,6 +173,10 @@ class CheckoutService:
         self._write_account(tx, profile, t, reads.skus)
         tx.commit()
         return t
+
+    def _profile(self, found: Optional[Profile], user_id: str) -> Profile:
+        """The buyer's account as of now (lots past their month expired), or a new one."""
+        return self._accounts.settled(found) if found else replace(new_profile(user_id, ""), stored=False)
 
     def _write_account(self, tx: Transaction, profile: Profile, t: Transition, skus: dict[str, rules.SkuOffer]) -> None:
         """Points held or spent under the profile's compare-and-swap (which also guards the pending-orders limit);

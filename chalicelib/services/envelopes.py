@@ -212,7 +212,11 @@ class EnvelopeService:
             at = iso(self._clock.now())
             self._check_open(terms, user_id, at)
             profile_item, mine, shards = self._repo.claim_reads(envelope_id, user_id, terms.shard_count, retry)
-            before = to_profile(profile_item) if profile_item else replace(new_profile(user_id, at), stored=False)
+            before = (
+                self._accounts.settled(to_profile(profile_item))
+                if profile_item
+                else replace(new_profile(user_id, at), stored=False)
+            )
             if mine:
                 raise rules.already(envelope_id, mine["points"])
             if any(s.swept for s in shards):

@@ -16,6 +16,7 @@ from chalicelib.domain.points import Entry, Profile
 from chalicelib.domain.policy import PAID_ELSEWHERE, Policy, TaskRule, task_award
 from chalicelib.services.accounts import Accounts, Plan, Planner
 from chalicelib.services.contribution import ContributionService
+from chalicelib.services.lots import LotService
 from chalicelib.services.policy import PolicyBook
 
 
@@ -51,6 +52,7 @@ class PointsService:
             daily_cap=self._policy.at(self._accounts.clock.now()).daily_caps[profile.tier],
             contribution=contribution,
             vote_weight=self._contribution.vote_weight(contribution),
+            expiring=LotService.expiring(profile),
         )
 
     def ledger(self, user_id: str, limit: int, cursor: Optional[str]) -> rules.LedgerPage:

@@ -17,6 +17,7 @@ from chalicelib.adapters.policy_repo import PolicyRepository
 from chalicelib.adapters.users_repo import UserRepository
 from chalicelib.domain import policy as rules
 from chalicelib.domain.errors import Conflict, NotFound, TooSoon
+from chalicelib.domain.lots import Terms, terms_at
 from chalicelib.domain.points import shanghai_day
 from chalicelib.services.retry import on_lost_race
 
@@ -51,6 +52,11 @@ class PolicyBook:
         entries = self.entries()
         found = rules.in_force([s for s, _ in entries], iso(moment))
         return next(e for e in entries if e[0] == found)
+
+    def expiry_at(self, moment: dt.datetime) -> Optional[Terms]:
+        """Points' expiry in force at `moment`, with the opening lot of its run (chalicelib/domain/lots.py)."""
+        runs = [(s.effective_from, p.expiry.months if p.expiry else None) for s, p in self.entries()]
+        return terms_at(runs, iso(moment))
 
     def entries(self) -> tuple[tuple[rules.Scheduled, rules.Policy], ...]:
         now = self._clock.now()

@@ -66,7 +66,11 @@ class TipService:
                 return self._replayed(reads["request"], request, user_id)
             now = self._clock.now()
             at = iso(now)
-            sender = to_profile(reads["sender"]) if reads["sender"] else replace(new_profile(user_id, at), stored=False)
+            sender = (
+                self._accounts.settled(to_profile(reads["sender"]))
+                if reads["sender"]
+                else replace(new_profile(user_id, at), stored=False)
+            )
             found = reads.get("recipient")
             if body.to_user_id and not found:
                 raise NotFound(f"no user {body.to_user_id!r}", {"to_user_id": body.to_user_id})
@@ -75,7 +79,7 @@ class TipService:
                 raise SelfTip("you cannot tip yourself for your own design or event", {"ref": body.ref.model_dump()})
             if not found:
                 raise NotFound("the creator has no account with the shop", {"ref": body.ref.model_dump()})
-            recipient = to_profile(found)
+            recipient = self._accounts.settled(to_profile(found))
             tips = self._policy.at(now).tips
             self._check_sender(sender, now, tips.min_account_age_days)
             received, burned = rules.split_tip(body.points, tips.burn_rate)

@@ -230,6 +230,13 @@ def grant_birthdays() -> int:
     return granted
 
 
+def expire_lots() -> int:
+    """Lots whose month is over expire, once, for the accounts nothing has touched since (a work list by month)."""
+    expired = bootstrap.container().lots.sweep()
+    log.info("points expiry sweep", extra={"expired": expired})
+    return expired
+
+
 def sweep_envelopes() -> int:
     """Red envelopes past their expiry return what is left to their sender or campaign, once."""
     closed = bootstrap.container().envelopes.sweep()

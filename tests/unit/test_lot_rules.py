@@ -5,10 +5,31 @@ the opening lot when expiry is switched on."""
 from __future__ import annotations
 
 import datetime as dt
+import typing
 
 import pytest
 
-from chalicelib.domain.lots import draw, due, expired, expires_at, issue, lot_of, opening, put_back, undrawn
+from chalicelib.domain.lots import (
+    DRAWS,
+    EXPIRES,
+    ISSUES,
+    MOVES,
+    RETURNS,
+    Terms,
+    draw,
+    due,
+    expired,
+    expires_at,
+    issue,
+    lot_of,
+    opening,
+    post,
+    put_back,
+    settle,
+    terms_at,
+    undrawn,
+)
+from chalicelib.domain.points import Entry, LedgerKind
 
 
 @pytest.mark.parametrize(
@@ -64,4 +85,69 @@ def test_the_sweep_expires_only_lots_whose_month_is_over_and_expiry_switched_on_
     lots = {"2026-11": 5, "2026-12": 7, "2027-01": 9}
     assert due(lots, "2026-12-31") == {"2026-11": 5}
     assert due(lots, "2027-01-01") == {"2026-11": 5, "2026-12": 7}
-    assert opening(1_234, "2026-12-06", 12) == {"2027-12": 1_234} and opening(0, "2026-12-06", 12) == {}
+    terms = terms_at([("2000-01-01T00:00:00.000Z", None), ("2026-12-05T16:00:00.000Z", 12)], "2026-12-07T00:00:00Z")
+    assert terms == Terms(12, "2027-12")  # switched on at 00:00 on 6 December in Shanghai
+    assert opening(1_234, terms.opening) == {"2027-12": 1_234} and opening(0, terms.opening) == {}
+
+
+def test_every_ledger_kind_says_what_it_does_to_the_lots_exactly_once():
+    groups = [ISSUES, DRAWS, RETURNS, MOVES, EXPIRES]
+    kinds = set(typing.get_args(LedgerKind))
+    assert set().union(*groups) == kinds
+    assert sum(len(g) for g in groups) == len(kinds)
+
+
+def test_expiry_in_force_runs_from_the_first_version_of_an_unbroken_run_with_expiry():
+    schedule = [
+        ("2000-01-01T00:00:00.000Z", None),
+        ("2026-03-10T04:00:00.000Z", 12),
+        ("2026-06-01T04:00:00.000Z", 6),  # months changed: the run goes on
+        ("2026-09-01T04:00:00.000Z", None),  # switched off
+        ("2026-11-20T04:00:00.000Z", 24),  # on again: a new opening lot
+    ]
+    assert terms_at(schedule, "2026-03-01T00:00:00Z") is None
+    assert terms_at(schedule, "2026-07-01T00:00:00Z") == Terms(6, "2026-09")  # opened 2026-03 + 6 months
+    assert terms_at(schedule, "2026-10-01T00:00:00Z") is None
+    assert terms_at(schedule, "2026-12-01T00:00:00Z") == Terms(24, "2028-11")
+
+
+def test_a_month_end_expires_due_lots_as_far_as_available_points_cover_them():
+    lots = {"2026-10": 50, "2026-11": 30, "2027-01": 20}
+    assert settle(lots, 100, "2026-12-01") == ({"2027-01": 20}, {"2026-10": 50, "2026-11": 30})
+    # an open order holds 60 of them: what it holds stays until it is paid (drawn) or released
+    assert settle(lots, 40, "2026-12-01") == ({"2026-10": 10, "2026-11": 30, "2027-01": 20}, {"2026-10": 40})
+
+
+def _post(lots, entries, day="2026-12-10", drawn=None):
+    return post(lots, entries, day, lambda: Terms(12, "2027-06"), lambda ref: dict((drawn or {}).get(ref, {})))
+
+
+def test_a_change_issues_into_this_months_lot_draws_earliest_and_remembers_what_each_ref_drew():
+    posted = _post(
+        {"2027-01": 30, "2027-06": 100},
+        [Entry(delta=50, kind="earn", ref="checkin:2026-12-10"), Entry(delta=-60, kind="merchant_payment", ref="m:1")],
+    )
+    assert posted.lots == {"2027-06": 70, "2027-12": 50}
+    assert posted.moved == [{"2027-12": 50}, {"2027-01": -30, "2027-06": -30}]
+    assert posted.owed == {"m:1": {"2027-01": 30, "2027-06": 30}} and posted.lapsed == []
+
+
+def test_a_hold_moves_nothing_and_spending_held_points_draws_them():
+    hold = _post({"2027-06": 100}, [Entry(delta=-40, held_delta=40, kind="hold", ref="order:o1")])
+    assert hold.lots == {"2027-06": 100} and hold.moved == [{}]
+    spend = _post({"2027-06": 100}, [Entry(delta=0, held_delta=-40, kind="spend", ref="order:o1")])
+    assert spend.lots == {"2027-06": 60} and spend.owed == {"order:o1": {"2027-06": 40}}
+
+
+def test_a_refund_goes_back_to_the_lots_its_spend_drew_and_an_expired_ones_share_lapses():
+    drawn = {"order:o1": {"2026-11": 30, "2027-06": 30}}
+    posted = _post({"2027-06": 10}, [Entry(delta=45, kind="refund", ref="order:o1")], drawn=drawn)
+    assert posted.lots == {"2027-06": 40}  # 30 back to 2027-06; 15 of 2026-11's expired in November
+    assert posted.moved == [{"2027-06": 30, "2026-11": 15}]
+    assert posted.lapsed == [("order:o1", {"2026-11": 15})]
+    assert posted.owed == {"order:o1": {"2026-11": 15}}
+
+
+def test_points_spent_before_the_lots_were_kept_come_back_into_the_opening_lot():
+    posted = _post({}, [Entry(delta=25, kind="merchant_refund", ref="m:old")])
+    assert posted.lots == {"2027-06": 25} and posted.owed == {"m:old": {}}

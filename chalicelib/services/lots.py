@@ -1,0 +1,102 @@
+"""Points that expire by lot: a user's lots, and the sweep that expires them from a work list by month.
+
+The lots themselves move with every change of an account (services/accounts.py). The sweep only reaches the
+accounts nothing has touched since their lot's month ended: each lot's users are on its work list (written beside
+the profile when the lot first gets points), so a month-end costs its own users, never a scan of everyone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Optional
+
+from chalicelib.adapters.clock import Clock, iso
+from chalicelib.adapters.dynamo import Transaction
+from chalicelib.adapters.users_repo import UserRepository
+from chalicelib.domain import lots as rules
+from chalicelib.domain.points import Expiring, Lot, LotList, Profile, shanghai_day
+from chalicelib.services.accounts import Accounts, Plan
+
+PAGE = 100
+MONTHS_BACK = 3  # months a lot stays on the sweep's list after it ends (points an open order held, then released)
+
+
+class LotService:
+    def __init__(self, accounts: Accounts, repo: UserRepository, clock: Clock) -> None:
+        self._accounts = accounts
+        self._repo = repo
+        self._clock = clock
+
+    def lots(self, user_id: str) -> LotList:
+        profile = self._accounts.load(user_id)
+        terms = self._accounts.expiry_at(self._clock.now())
+        items = [
+            Lot(lot=lot, points=n, expires_at=iso(rules.expires_at(lot)))
+            for lot, n in sorted((profile.lots or {}).items())
+        ]
+        return LotList(items=items, total=sum(i.points for i in items), expiry_months=terms.months if terms else None)
+
+    @staticmethod
+    def expiring(profile: Profile) -> Optional[Expiring]:
+        if not profile.lots:
+            return None
+        lot = min(profile.lots)
+        return Expiring(points=profile.lots[lot], at=iso(rules.expires_at(lot)))
+
+    def sweep(self) -> int:
+        """Expire every lot whose month is over, once: users nothing has touched since are reached from the lot's
+        work list. Returns the points expired. Safe beside any other change: each account moves by its own
+        compare-and-swap, and one already settled by a spend or refund has nothing left to expire."""
+        now = self._clock.now()
+        if self._accounts.expiry_at(now) is None:
+            return 0
+        expired = self._open_all(now)
+        month = shanghai_day(now)[:7]
+        for lot in _months_before(month, MONTHS_BACK):
+            for partition in range(rules.WORKLIST_PARTITIONS):
+                seen: set[str] = set()
+                while True:
+                    page = [u for u in self._repo.on_expiry_list(lot, partition, PAGE) if u not in seen]
+                    if not page:
+                        break
+                    for user_id in page:
+                        seen.add(user_id)
+                        expired += self._accounts.change(user_id, self._expire(lot))
+        return expired
+
+    def _expire(self, lot: str) -> Any:
+        def plan(profile: Profile, at: dt.datetime, tx: Transaction) -> Plan:
+            if lot not in (profile.lots or {}):  # gone (all of it expired, or spent): off the list
+                self._repo.leave_expiry_list(tx, lot, profile.user_id)
+            gone = sum((profile.lapsed or {}).values())
+            return Plan(profile if gone else None, result=gone)
+
+        return plan
+
+    def _open_all(self, now: dt.datetime) -> int:
+        """Once per switch of expiry to on: accounts that hold points and have no lots yet get their opening lot
+        (a Scan, once; every later month is a work list)."""
+        terms = self._accounts.expiry_at(now)
+        assert terms is not None
+        if self._repo.opened(terms.opening):
+            return 0
+        expired = 0
+        for user_id in self._repo.without_lots():
+            expired += self._accounts.change(user_id, _open, open_lots=True)
+        self._repo.mark_opened(terms.opening, iso(now))
+        return expired
+
+
+def _open(profile: Profile, at: dt.datetime, tx: Transaction) -> Plan:
+    if profile.lots is not None:
+        return Plan(None, result=0)
+    return Plan(profile, result=0)
+
+
+def _months_before(month: str, count: int) -> list[str]:
+    year, number = int(month[:4]), int(month[5:7])
+    found = []
+    for _ in range(count):
+        year, number = (year - 1, 12) if number == 1 else (year, number - 1)
+        found.append(f"{year:04d}-{number:02d}")
+    return sorted(found)

@@ -1,0 +1,123 @@
+"""Points that expire by lot, through the API: a user earns, spends, is refunded and reaches a month-end, and the
+lots are what the rules say at every step (DESIGN §5 "Points that expire by lot")."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from chalicelib import workers
+from tests.api.shop import add_product, give_points, order_body, place
+from tests.helpers import uid
+from tools.reconcile import reconcile
+
+HOUSE = {"merchant_id": "nio-house-sh", "name": "NIO House Shanghai", "name_zh": "蔚来中心上海", "kind": "nio_house"}
+SWITCH = "2026-12-06T02:01:00Z"  # expiry switched on at 10:01 in Shanghai on 6 December
+
+
+@pytest.fixture
+def expiry_on(api, clock):
+    """A policy version with 1-month expiry in force from SWITCH; the clock just after it."""
+    clock.set("2026-12-06T02:00:00.000Z")
+    policy = copy.deepcopy(api.merch("GET", "/admin/policy").json["in_force"]["policy"])
+    policy["expiry"] = {"months": 1}
+    body = {"policy": policy, "effective_from": SWITCH, "note": "points expire"}
+    version = api.merch("POST", "/admin/policy/versions", body).json["version"]
+    assert api.merch("POST", f"/admin/policy/versions/{version}/schedule").status == 200
+    clock.set("2026-12-06T02:02:00.000Z")
+    return clock
+
+
+def lots(api, user: str) -> dict[str, int]:
+    return {i["lot"]: i["points"] for i in api.get("/me/points/lots", user=user).json["items"]}
+
+
+def me(api, user: str) -> dict:
+    return api.get("/me", user=user).json
+
+
+def ledger(api, user: str) -> list[tuple[str, int]]:
+    return [(e["kind"], e["delta"]) for e in api.get("/me/points/ledger?limit=50", user=user).json["items"]][::-1]
+
+
+def test_a_user_earns_spends_is_refunded_and_a_month_end_expires_the_oldest_lot(api, services, expiry_on):
+    clock, user = expiry_on, uid("fan")
+    give_points(services, user, 1_000)  # December's points live to the end of January
+    assert lots(api, user) == {"2027-01": 1_000}
+    assert me(api, user)["expiring"] == {"points": 1_000, "at": "2027-01-31T16:00:00.000Z"}
+
+    clock.set("2027-01-05T02:00:00.000Z")
+    give_points(services, user, 500)
+    assert lots(api, user) == {"2027-01": 1_000, "2027-02": 500}
+
+    lamp = add_product(services, price_fen=12_000, stock=5, cash=False)
+    order = place(api, user, order_body((lamp, 1), points=1_200)).json
+    assert order["status"] == "paid"
+    assert lots(api, user) == {"2027-02": 300}, "the earliest lot is spent first"
+
+    refunded = api.merch("POST", f"/admin/orders/{order['order_id']}/refund", {"reason": "damaged"})
+    assert refunded.status == 200
+    assert lots(api, user) == {"2027-01": 1_000, "2027-02": 500}, "a refund goes back to the lots it came from"
+
+    clock.set("2027-01-31T16:00:00.000Z")  # 00:00 on 1 February in Shanghai: January's lot is over
+    assert me(api, user)["points"]["available"] == 500, "expired points cannot be spent even before the sweep"
+    assert workers.expire_lots() == 1_000
+    assert workers.expire_lots() == 0, "once"
+    assert lots(api, user) == {"2027-02": 500}
+    assert me(api, user)["expiring"] == {"points": 500, "at": "2027-02-28T16:00:00.000Z"}
+    assert ledger(api, user)[-1] == ("expire", -1_000)
+    assert sum(delta for _, delta in ledger(api, user)) == 500
+    assert [d.describe() for d in reconcile(services.dynamodb, services.table)[1]] == []
+
+
+def test_a_refund_of_points_from_a_lot_that_has_since_expired_expires_at_once(api, services, expiry_on):
+    clock, user = expiry_on, uid("fan")
+    give_points(services, user, 800)
+    lamp = add_product(services, price_fen=6_000, stock=5, cash=False)
+    order = place(api, user, order_body((lamp, 1), points=600)).json
+    assert lots(api, user) == {"2027-01": 200}
+    clock.set("2027-02-03T02:00:00.000Z")
+    give_points(services, user, 50)  # a write after the month-end settles January's 200 at once
+    assert lots(api, user) == {"2027-03": 50}
+    api.merch("POST", f"/admin/orders/{order['order_id']}/refund", {"reason": "late"})
+    assert lots(api, user) == {"2027-03": 50}, "a refund never refreshes old points"
+    assert me(api, user)["points"]["available"] == 50
+    assert ledger(api, user)[-2:] == [("refund", 600), ("expire", -600)]
+    assert [d.describe() for d in reconcile(services.dynamodb, services.table)[1]] == []
+
+
+def test_a_spend_at_a_merchant_and_its_partial_refunds_go_back_latest_lot_first(api, services, expiry_on):
+    clock, user = expiry_on, uid("fan")
+    give_points(services, user, 100)
+    clock.set("2027-01-10T02:00:00.000Z")
+    give_points(services, user, 100)
+    assert api.merch("POST", "/admin/merchants", HOUSE).status == 201
+    till = {"Authorization": f"Bearer {api.tokens(uid('staff'), 'merchant', merchant_id='nio-house-sh')}"}
+    code = api.post("/me/payment-codes", user=user).json["code"]
+    body = {"code": code, "points": 150, "reference": "till-7"}
+    paid = api.post("/merchant/payments", body, headers={**till, "Idempotency-Key": uid("pay")}).json
+    assert lots(api, user) == {"2027-02": 50}
+    refund = f"/merchant/payments/{paid['payment_id']}/refunds"
+    assert api.post(refund, {"points": 40, "reason": "cold"}, headers=till).status == 201
+    assert lots(api, user) == {"2027-02": 90}, "back into the latest lot the payment drew first"
+    assert api.post(refund, {"points": 30, "reason": "cold"}, headers=till).status == 201
+    assert lots(api, user) == {"2027-01": 20, "2027-02": 100}
+    assert me(api, user)["points"]["available"] == 120
+
+
+def test_switching_expiry_on_puts_balances_held_before_into_the_opening_lot(api, services, clock):
+    clock.set("2026-11-20T02:00:00.000Z")
+    user = uid("fan")
+    give_points(services, user, 700)
+    assert api.get("/me/points/lots", user=user).json == {"items": [], "total": 0, "expiry_months": None}
+    policy = copy.deepcopy(api.merch("GET", "/admin/policy").json["in_force"]["policy"])
+    policy["expiry"] = {"months": 12}
+    body = {"policy": policy, "effective_from": "2026-11-20T02:01:00Z", "note": "points expire"}
+    version = api.merch("POST", "/admin/policy/versions", body).json["version"]
+    api.merch("POST", f"/admin/policy/versions/{version}/schedule")
+    clock.set("2026-11-20T02:05:00.000Z")
+    assert workers.expire_lots() == 0
+    assert lots(api, user) == {"2027-11": 700}, "the sweep opened the lot of the switch's month + 12"
+    give_points(services, user, 30)
+    assert lots(api, user) == {"2027-11": 730}
