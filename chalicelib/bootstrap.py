@@ -96,9 +96,9 @@ class Container:
         if boto_session is not None:  # shared by many containers (tests): each service model is loaded once
             self.boto_session = boto_session
         if clock is None:
-            from chalicelib.adapters.clock import SystemClock
+            from chalicelib.adapters.clock import FileClock, SystemClock
 
-            clock = SystemClock()
+            clock = FileClock(settings.local_clock_file) if settings.local_clock_file else SystemClock()
         self.clock: Clock = clock
 
     # -- AWS clients (boto3 types are Any: their stubs are not a runtime dependency) ---------------
@@ -211,7 +211,8 @@ class Container:
     def outbox(self) -> Outbox:
         from chalicelib.adapters.outbox import Outbox
 
-        return Outbox(lambda: self.sqs, self.settings.partner_queue, self.settings.outbox_failure_queue)
+        s = self.settings
+        return Outbox(lambda: self.sqs, s.partner_queue, s.outbox_failure_queue, s.notifications_queue)
 
     @cached_property
     def payment_gateway(self) -> PaymentGateway:

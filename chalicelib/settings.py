@@ -52,6 +52,8 @@ class Settings(BaseModel):
     sqs_endpoint: Optional[str] = None
 
     jwt_secret: Optional[str] = None
+    # Stage local only: a file whose ISO instant the app takes as now (docs/configuration.md); refused elsewhere.
+    local_clock_file: Optional[str] = None
     jwt_issuer: Optional[str] = None
     jwt_audience: Optional[str] = None
     jwks_url: Optional[str] = Field(default=None, pattern=r"^https://")  # the keys that admit merchandisers
@@ -149,6 +151,8 @@ class Settings(BaseModel):
                     "stage 'local' never runs on Lambda: set LIFESHOP_STAGE and the stage's real settings"
                 )
             return self
+        if self.local_clock_file:
+            raise SettingsError(f"LIFESHOP_LOCAL_CLOCK_FILE is for stage 'local' only, not {self.stage!r}")
         missing = [
             name
             for name in (
@@ -234,6 +238,10 @@ class Settings(BaseModel):
     @property
     def store_table(self) -> str:
         return f"{self.prefix}-store"
+
+    @property
+    def notifications_queue(self) -> str:
+        return f"{self.prefix}-notifications"
 
     @property
     def outbox_failure_queue(self) -> str:

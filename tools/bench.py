@@ -454,6 +454,8 @@ def main() -> int:
     print("points beyond the shop (docs/api.md states each count):")
     for name, c in beyond["calls"].items():
         print(f"  {name}: {c['calls']} DynamoDB calls ({', '.join(c['ops'])})")
+    for name, c in beyond["expiry"].items():
+        print(f"  {name.replace('_', ' ')}: {c['calls']} DynamoDB calls ({', '.join(c['ops'])})")
     slot = beyond["slot_race"]
     print(
         f"  {slot['orders']} orders racing for {slot['slots_asked']} one-place slots of one room: {slot['sold']} sold, "
@@ -526,6 +528,7 @@ def main() -> int:
         "search_hot_items": search["64"]["hot_items"],
         "merchant_calls": {name: c["calls"] for name, c in beyond["calls"].items()},
         "slot_race": beyond["slot_race"],
+        "expiry_calls": {name: c["calls"] for name, c in beyond["expiry"].items()},
     }
     print(json.dumps(summary))
     return 0

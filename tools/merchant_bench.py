@@ -2,6 +2,7 @@
 
 - the DynamoDB calls of a shopper's payment code, a merchant's capture and a refund, and of an order booking a room,
   through the handler (in process), each checked against the number docs/api.md states;
+- the calls of a points order and of its refund with the policy's expiry off and on;
 - 64 orders racing for 8 slots of one room (capacity 1, each order one slot, 32 threads at once): exactly 8 are
   sold, every other order is refused `slot_full`, the slots hold 8; how long the race took; and how the slots'
   conditional writes spread (each slot is its own item: the busiest slot's share of the slot writes, against 1/8)."""
@@ -26,6 +27,8 @@ from tools.burst_floor import bench_store
 # The calls docs/api.md states, for the second request of each kind (a warm container; a capture reads the merchant in
 # the same BatchGetItem as its key's record and the code, a refund reads it alone).
 EXPECTED = {"payment_code": 2, "capture": 3, "refund": 5, "booking_order": 2}
+_ADDRESS = {"name": "Li Lei", "phone": "+86 138 0000 0000", "line1": "1 Anting Road", "city": "Shanghai",
+            "province": "Shanghai", "postal_code": "201805", "country": "CN"}  # fmt: skip
 WEEK = {d: ["10:00-22:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 
 
@@ -101,6 +104,78 @@ def calls(services: Any) -> dict[str, Any]:
     return result
 
 
+class _Ahead:
+    """The real clock, moved ahead on demand: a policy scheduled a minute out is in force without waiting."""
+
+    def __init__(self) -> None:
+        self.ahead = dt.timedelta(0)
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(dt.timezone.utc) + self.ahead
+
+
+def expiry_calls(services: Any) -> dict[str, Any]:
+    """The DynamoDB calls of a points order (the second of a shopper's, warm) with expiry off, then on (the lots
+    move inside the profile's compare-and-swap: the same calls), and of its refund (on: one GetItem more, what the
+    order drew)."""
+    from chalice.test import Client
+
+    from app import app
+    from chalicelib.adapters.clock import iso
+    from chalicelib.bootstrap import Container
+    from chalicelib.domain.catalog import ProductInput
+    from chalicelib.domain.policy import VersionInput
+    from tools.bench import Recorder
+
+    clock = _Ahead()
+    shop = Container(services.settings, clock=clock)
+    bootstrap.use(shop)
+    http = Client(app, stage_name="local").http
+    recorder = Recorder(shop.dynamodb)
+    secret, now = shop.settings.local_jwt_secret, int(time.time())
+    merch = mint_local_token(secret, "bench-merch", ["merchandiser"], 3600, now)
+    product = {
+        "product_id": "bench-lots",
+        "category": "tech",
+        "title": "Lots",
+        "title_zh": "批次",
+        "status": "active",
+        "accepts": {"points": True, "cash": False},
+        "skus": [{"sku": "BENCH-LOTS", "price_fen": 1000, "stock": 1_000_000}],
+    }
+    shop.catalog.create("bench", ProductInput.model_validate(product))
+
+    def order_and_refund(user: str) -> tuple[list[str], list[str]]:
+        _grant(shop, user, 10_000)
+        token = mint_local_token(secret, user, [], 3600, now)
+        body = {"items": [{"sku": "BENCH-LOTS", "qty": 1}], "points": 100, "shipping_address": _ADDRESS}
+        _call(http, recorder, "POST", "/orders", token, body, key=f"{user}-first")
+        order, ops = _call(http, recorder, "POST", "/orders", token, body, key=f"{user}-second")
+        refund = {"reason": "bench"}
+        _, refund_ops = _call(http, recorder, "POST", f"/admin/orders/{order['order_id']}/refund", merch, refund)
+        return ops, refund_ops
+
+    _call(http, recorder, "GET", "/admin/policy", merch)  # the first policy read writes version 1, once
+    off, refund_off = order_and_refund("bench-lots-off")
+    policy = shop.policy_book.current().model_dump(mode="json")
+    policy["expiry"] = {"months": 12}
+    start = iso(clock.now() + dt.timedelta(seconds=61))
+    draft = shop.policy.create("bench", VersionInput.model_validate({"policy": policy, "effective_from": start,
+                                                                     "note": "bench: expiry on"}))  # fmt: skip
+    shop.policy.schedule("bench", draft.version)
+    clock.ahead = dt.timedelta(seconds=62)
+    on, refund_on = order_and_refund("bench-lots-on")
+    kept = shop.accounts.load("bench-lots-on").lots
+    if not kept or on != off or len(refund_on) != len(refund_off) + 1:
+        raise SystemExit(f"expiry bench: order {off} -> {on}, refund {refund_off} -> {refund_on}, lots {kept}")
+    return {
+        "points_order_expiry_off": {"calls": len(off), "ops": off},
+        "points_order_expiry_on": {"calls": len(on), "ops": on},
+        "order_refund_expiry_off": {"calls": len(refund_off), "ops": refund_off},
+        "order_refund_expiry_on": {"calls": len(refund_on), "ops": refund_on},
+    }
+
+
 def race(services: Any, orders: int = 64, slots: int = 8, threads: int = 32) -> dict[str, Any]:
     """`orders` one-slot orders, each for a random one of `slots` slots of one room, `threads` at a time."""
     from chalicelib.domain.bookings import ResourceInput
@@ -167,6 +242,6 @@ def run(fresh: Callable[[], ContextManager[dict[str, str]]]) -> dict[str, Any]:
     with fresh() as endpoints:
         services = bench_store(endpoints, "bench-m")
         try:
-            return {"calls": calls(services), "slot_race": race(services)}
+            return {"calls": calls(services), "slot_race": race(services), "expiry": expiry_calls(services)}
         finally:
             bootstrap.use(None)

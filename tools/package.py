@@ -51,7 +51,13 @@ GATEWAY_RESPONSES = {
 
 OUTBOX_CONSUMER = "publish_outbox"  # app.py's stream consumers, and the records each is given
 STREAM_CONSUMERS: dict[str, tuple[dict[str, Any], int]] = {
-    OUTBOX_CONSUMER: ({"eventName": ["INSERT"], "dynamodb": {"NewImage": {"pk": {"S": [{"prefix": "OUTBOX#"}]}}}}, 1),
+    OUTBOX_CONSUMER: (
+        {
+            "eventName": ["INSERT"],
+            "dynamodb": {"NewImage": {"pk": {"S": [{"prefix": "OUTBOX#"}, {"prefix": "NOTICE#"}]}}},
+        },
+        1,
+    ),
     "count_ledger": ({"eventName": ["INSERT"], "dynamodb": {"Keys": {"sk": {"S": [{"prefix": "LEDGER#"}]}}}}, 4),
     "index_catalog": ({"dynamodb": {"Keys": {"pk": {"S": [{"prefix": "PRODUCT#"}]}, "sk": {"S": ["META"]}}}}, 1),
     "count_sales": (

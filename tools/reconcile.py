@@ -155,7 +155,7 @@ def lot_differences(client: Any, table: Any) -> list[AnyDifference]:
             continue
         user = profile["user_id"]
         if (
-            sum(lots.values()) != profile["points_available"] + profile["points_held"]
+            sum(lots.values()) != max(profile["points_available"], 0) + profile["points_held"]  # < 0: a debt
             or min(lots.values(), default=1) < 1
         ):
             found.append(ItemDifference(f"lots of {user}", f"{lots} but {profile['points_available']} available + "

@@ -16,6 +16,25 @@ class SystemClock:
         return dt.datetime.now(dt.timezone.utc)
 
 
+class FileClock:
+    """Stage local only (`LIFESHOP_LOCAL_CLOCK_FILE`): the instant written in a file (ISO 8601, e.g.
+    2027-02-01T01:00:00Z) is now, so a month-end can be tried by hand with `make run` as the tests try it;
+    an empty or missing file is the real time. Tokens keep the real time."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+
+    def now(self) -> dt.datetime:
+        try:
+            with open(self._path, encoding="utf-8") as f:
+                text = f.read().strip()
+        except FileNotFoundError:
+            text = ""
+        if not text:
+            return dt.datetime.now(dt.timezone.utc)
+        return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(dt.timezone.utc)
+
+
 def iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 

@@ -22,6 +22,7 @@ from chalicelib.domain.text import STORED
 
 log = logs.get("outbox")
 PREFIX = "OUTBOX#"
+NOTICE = "NOTICE#"  # a notice to a user, written once by a scheduled job and sent from the stream
 _NO_QUEUE = ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist")
 
 
@@ -30,11 +31,18 @@ class NoQueue(Exception):
 
 
 class Outbox:
-    def __init__(self, sqs: Callable[[], Any], partner_queue: Callable[[str], str], failure_queue_name: str) -> None:
+    def __init__(
+        self,
+        sqs: Callable[[], Any],
+        partner_queue: Callable[[str], str],
+        failure_queue_name: str,
+        notices_queue_name: str = "",
+    ) -> None:
         self._client = sqs  # the SQS client when first needed: the request path only writes outbox items (a client
         # built on an order's cold start cost ~45 ms for nothing)
         self._partner_queue = partner_queue  # partner id -> its queue's name
         self._failure_queue = failure_queue_name
+        self._notices_queue = notices_queue_name  # users' notices (points.expiring): docs/events/points.expiring.md
         self._queue_urls: dict[str, str] = {}
 
     def add(self, tx: Transaction, events: Iterable[OrderEvent]) -> None:
@@ -82,6 +90,28 @@ class Outbox:
             log.warning(
                 "publish failed; the stream will deliver it again", extra={"event_id": event["event_id"]}, exc_info=True
             )
+            return False
+
+    @staticmethod
+    def notice_of(record: dict[str, Any]) -> Optional[dict[str, Any]]:
+        """The notice a stream record carries (a new NOTICE# item), None for any other record."""
+        image = (record.get("dynamodb") or {}).get("NewImage") or {}
+        if record.get("eventName") != "INSERT" or not str((image.get("pk") or {}).get("S", "")).startswith(NOTICE):
+            return None
+        notice = from_item(image).get("notice")
+        if not isinstance(notice, dict) or "event_id" not in notice:
+            raise ValueError("a notice item without its notice")
+        return notice
+
+    def notify(self, notice: dict[str, Any]) -> bool:
+        """Send one notice to the notifications queue (standard: the event id lets a reader drop a repeat); False
+        (logged) if SQS is unavailable: the stream delivers it again."""
+        try:
+            body = json.dumps(notice, ensure_ascii=False)
+            self._client().send_message(QueueUrl=self._url(self._notices_queue), MessageBody=body)
+            return True
+        except Exception:
+            log.warning("a notice could not be sent; the stream delivers it again", exc_info=True)
             return False
 
     def park(self, record: dict[str, Any], reason: str) -> bool:

@@ -11,6 +11,8 @@ from typing import Any
 from chalicelib.adapters.dynamo import LostRace, Table, key, to_values
 from chalicelib.domain.report import REPORT_SHARDS, line_sums
 
+LOTS = "LOTS"  # the shard's item of points per lot (its day items' sort keys are days, which sort before it)
+
 
 def report_pk(shard: int) -> str:
     return f"PREPORT#{shard:02d}"
@@ -38,6 +40,16 @@ class ReportRepository:
             sums["entries"] += 1
             for line, points in line_sums([entry]).items():
                 sums[line] = sums.get(line, 0) + points
+        lots: dict[int, dict[str, int]] = {}
+        for entry, _, shard in entries:
+            for lot, points in (entry.get("lots") or {}).items():
+                mine = lots.setdefault(shard, {})
+                mine[lot] = mine.get(lot, 0) + points
+        for shard, moved in lots.items():  # what each lot holds across users: the report's expiring points
+            names = {f"#{n}": lot for n, lot in enumerate(sorted(moved))}
+            values = {f":{n}": moved[lot] for n, lot in enumerate(sorted(moved))}
+            tx.update(key(report_pk(shard), LOTS), "ADD " + ", ".join(f"#{n} :{n}" for n in range(len(names))), values,
+                      names=names)  # fmt: skip
         for (day, shard), sums in groups.items():
             names = {f"#{n}": name for n, name in enumerate(sorted(sums))}
             values = {f":{n}": sums[name] for n, name in enumerate(sorted(sums))}
@@ -48,6 +60,15 @@ class ReportRepository:
                 names=names,
             )
         tx.commit()
+
+    def lot_totals(self) -> dict[str, int]:
+        """Points in each lot across all users (Σ of what the counted ledger entries moved), from the 16 shards."""
+        totals: dict[str, int] = {}
+        for item in self._table.batch_get([key(report_pk(s), LOTS) for s in range(REPORT_SHARDS)]):
+            for lot, points in item.items():
+                if lot not in ("pk", "sk"):
+                    totals[lot] = totals.get(lot, 0) + points
+        return totals
 
     def days(self, last: str) -> dict[str, dict[str, int]]:
         """Every day's sums up to `last`, added over the shards: one Query (paged) per shard."""

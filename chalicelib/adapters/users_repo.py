@@ -123,6 +123,24 @@ class UserRepository:
         items, _ = self._table.query_page(f"EXPIRY#{lot}#{partition:02d}", "USER#", limit, None)
         return [i["sk"].removeprefix("USER#") for i in items]
 
+    def all_on_expiry_list(self, lot: str, partition: int) -> Iterator[str]:
+        start = None
+        while True:
+            items, start = self._table.query_page(f"EXPIRY#{lot}#{partition:02d}", "USER#", 500, start)
+            yield from (i["sk"].removeprefix("USER#") for i in items)
+            if start is None:
+                return
+
+    def noticed(self, lot: str, days: int) -> bool:
+        return self._table.get(key("EXPIRY#NOTICED", f"{lot}#{days}")) is not None
+
+    def mark_noticed(self, lot: str, days: int, at: str) -> None:
+        self._table.put_if_absent({"pk": "EXPIRY#NOTICED", "sk": f"{lot}#{days}", "at": at})
+
+    def add_notice(self, notice: dict[str, Any]) -> bool:
+        """Write a notice once (its stream record sends it): False if it was written before."""
+        return self._table.put_if_absent({"pk": f"NOTICE#{notice['event_id']}", "sk": "META", "notice": notice})
+
     def leave_expiry_list(self, tx: Transaction, lot: str, user_id: str) -> None:
         tx.delete(key(expiry_list(lot, user_id), _user_pk(user_id)))
 

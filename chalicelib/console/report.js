@@ -59,6 +59,9 @@ export async function reportScreen(root, { params }) {
     const rate = `${(Number(r.breakage_rate) * 100).toFixed(2)}%`;
     fill(out, chart(r.days), h("p", {}, `${t("opening")}: ${r.opening_outstanding}`),
       h("p", { id: "breakage" }, `${t("breakage_rate")}: ${rate} (${t(r.breakage_source === "policy" ? "breakage_policy" : "breakage_measured")})`),
+      h("p", { id: "expiring" }, r.expiring
+        ? `${t("expiring")}: ${[30, 60, 90].map((n) => `${t("within_days").replace("{n}", n)} ${r.expiring[`days_${n}`]}`).join(" · ")}`
+        : t("no_lots")),
       table([nowrap(t("day")), ...SOURCES.map((x) => num(t(x === "grant" ? "granted" : x))), num(t("issued_total")), num(t("redeemed")), num(t("returned")), num(t("expired")), num(t("burned")), num(t("outstanding")), num(t("liability")), num(t("liability_net"))],
         [...r.days, r.totals].map((d) => [d === r.totals ? t("totals") : d.day, ...SOURCES.map((s) => d.issued[s]), d.issued.total,
           d.redeemed, d.returned, d.expired, d.burned, d.outstanding, yuan(d.liability_fen), yuan(d.liability_net_fen)])),

@@ -26,6 +26,7 @@ DRAWS = frozenset({"spend", "reversal", "envelope_sent", "merchant_payment", "ti
 RETURNS = frozenset({"refund", "envelope_refund", "merchant_refund"})  # come back to the lots the same ref drew
 MOVES = frozenset({"hold", "release"})  # between available and held: the lots count both, nothing is drawn
 EXPIRES = frozenset({"expire"})  # a lot's points leave at the end of its month
+OPENS = frozenset({"lots_opened"})  # expiry switched on: the balance joins the opening lot (moves no points)
 WORKLIST_PARTITIONS = 16  # a month's work list is spread over this many partitions (a month-end is a hot time)
 
 
@@ -151,16 +152,9 @@ def settle(lots: Mapping[str, int], available: int, day: str) -> tuple[Lots, Lot
     """(lots after, what expired from each) on `day`: every lot whose month is over expires, earliest first, as far
     as available points cover it. Points of an expired lot that an open order holds stay in it until the order is
     paid (they are drawn) or released (they expire at the next change)."""
-    after, gone, left = dict(lots), {}, available
-    for lot in sorted(due(lots, day)):
-        take = min(after[lot], left)
-        if take:
-            gone[lot] = take
-            left -= take
-            after[lot] -= take
-            if after[lot] == 0:
-                del after[lot]
-    return after, gone
+    ended = due(lots, day)
+    held, gone = draw(ended, min(max(available, 0), sum(ended.values())))
+    return {**{lot: n for lot, n in lots.items() if lot not in ended}, **held}, gone
 
 
 @dataclass(frozen=True)
@@ -181,16 +175,21 @@ def post(
     day: str,
     terms: Callable[[], Terms],
     drawn_by: Callable[[str], Lots],
+    available: int = 0,
 ) -> Posted:
     """Apply a change's ledger entries to the lots. `terms()` is asked only when points are issued or come back
     without a record of where they were drawn; `drawn_by(ref)` (a read) only when points come back: a ref draws
-    once (an order's spend, a payment, a tip, an envelope, a royalty's reversal), so a draw reads nothing."""
+    once (an order's spend, a payment, a tip, an envelope, a royalty's reversal), so a draw reads nothing.
+    `available` is the balance before the entries: below 0 (a royalty reversed after it was spent) it is a debt,
+    and points issued pay it before they join a lot, so the lots always hold max(available, 0) + held."""
     after = dict(lots)
     moved: list[Lots] = []
     owed: dict[str, Lots] = {}
     lapsed: list[tuple[str, Lots]] = []
     for entry in entries:
         net = entry.delta + entry.held_delta
+        debt = max(0, -available)
+        available += entry.delta
         if entry.kind in MOVES or net == 0:
             moved.append({})
         elif entry.kind in RETURNS and net > 0:
@@ -207,8 +206,9 @@ def post(
                 lapsed.append((entry.ref, {lot: n for lot, n in back.items() if expired(lot, day)}))
         elif net > 0:
             lot = lot_of(day, terms().months)
-            after = issue(after, net, lot)
-            moved.append({lot: net})
+            joins = net - min(debt, net)
+            after = issue(after, joins, lot)
+            moved.append({lot: joins} if joins else {})
         else:
             taken = min(-net, sum(after.values()))  # never more than the lots hold (they equal available + held)
             after, drawn = draw(after, taken)
@@ -221,3 +221,19 @@ def post(
 
 def _diff(before: Mapping[str, int], after: Mapping[str, int]) -> Lots:
     return {lot: n - after.get(lot, 0) for lot, n in before.items() if n - after.get(lot, 0) > 0}
+
+
+def expiring_notice(user_id: str, lot: str, points: int, days: int, at: str) -> dict[str, object]:
+    """The `points.expiring` notice (docs/events/points.expiring.md): its id is the same for a lot, user and
+    notice however often it is made, so a reader drops a repeat."""
+    ends = expires_at(lot).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return {
+        "event_id": f"evt-expiring-{lot}-{days}d-{user_id}",
+        "type": "points.expiring",
+        "occurred_at": at,
+        "user_id": user_id,
+        "lot": lot,
+        "points": points,
+        "expires_at": ends,
+        "days_before": days,
+    }

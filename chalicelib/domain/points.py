@@ -32,6 +32,7 @@ LedgerKind = Literal[
     "tip_sent",
     "tip_received",
     "expire",
+    "lots_opened",
 ]
 USER_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 UserId = Annotated[str, StringConstraints(pattern=USER_ID_PATTERN)]

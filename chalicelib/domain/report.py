@@ -94,6 +94,24 @@ class ReportDay(Model):
     entries: int = Field(description="ledger entries counted on the day")
 
 
+class ExpiringSoon(Model):
+    days_30: int = Field(description="points in lots that expire within 30 days from now")
+    days_60: int
+    days_90: int
+
+
+def expiring_soon(lot_totals: dict[str, int], now: dt.datetime) -> ExpiringSoon:
+    """Points in the lots that expire within 30, 60 and 90 days of `now` (lots whose month is over are not)."""
+    from chalicelib.domain.lots import expires_at
+
+    ends = {lot: expires_at(lot) for lot, points in lot_totals.items() if points > 0}
+    within = [
+        sum(lot_totals[lot] for lot, end in ends.items() if now < end <= now + dt.timedelta(days=d))
+        for d in (30, 60, 90)
+    ]
+    return ExpiringSoon(days_30=within[0], days_60=within[1], days_90=within[2])
+
+
 class PointsReport(Model):
     first_day: str
     last_day: str
@@ -105,6 +123,9 @@ class PointsReport(Model):
         "expiry.breakage_rate; a decimal string"
     )
     breakage_source: Literal["trailing_12_months", "policy"]
+    expiring: Optional[ExpiringSoon] = Field(
+        default=None, description="points that expire within 30/60/90 days of now, by lot (as of now, not last_day)"
+    )
 
 
 def line_sums(entries: list[dict[str, Any]]) -> dict[str, int]:

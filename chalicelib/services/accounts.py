@@ -123,7 +123,10 @@ class Accounts:
         try:
             if lots is None and issues:
                 opened = terms()
-                lots = rules.opening(before.points_available + before.points_held, opened.opening)
+                lots = rules.opening(max(before.points_available, 0) + before.points_held, opened.opening)
+                if lots:  # a ledger entry that moves no points: the report's lot totals and the user see it
+                    written.append(Entry(delta=0, kind="lots_opened", ref=f"lot:{opened.opening}"))
+                    moved.append(dict(lots))
                 lots, gone = rules.settle(lots, before.points_available, day)  # an opening lot already over
                 for lot, n in sorted(gone.items()):
                     written.append(Entry(delta=-n, kind="expire", ref=f"lot:{lot}"))
@@ -131,7 +134,9 @@ class Accounts:
                     after = replace(after, points_available=after.points_available - n)
             if lots is None:
                 raise _Off
-            posted = rules.post(lots, entries, day, terms, lambda ref: self.repo.drawn(after.user_id, ref))
+            posted = rules.post(
+                lots, entries, day, terms, lambda ref: self.repo.drawn(after.user_id, ref), before.points_available
+            )
         except _Off:
             after = replace(after, lots=None, lapsed=None)
             self.repo.record(tx, stored, after, [*written, *entries], at, [*moved, *([{}] * len(entries))])

@@ -18,6 +18,7 @@ from chalicelib.domain.points import Expiring, Lot, LotList, Profile, shanghai_d
 from chalicelib.services.accounts import Accounts, Plan
 
 PAGE = 100
+NOTICE_DAYS = (30, 3)  # points.expiring notices go this many days before a lot ends
 MONTHS_BACK = 3  # months a lot stays on the sweep's list after it ends (points an open order held, then released)
 
 
@@ -51,6 +52,7 @@ class LotService:
         if self._accounts.expiry_at(now) is None:
             return 0
         expired = self._open_all(now)
+        self.notify(now)
         month = shanghai_day(now)[:7]
         for lot in _months_before(month, MONTHS_BACK):
             for partition in range(rules.WORKLIST_PARTITIONS):
@@ -63,6 +65,26 @@ class LotService:
                         seen.add(user_id)
                         expired += self._accounts.change(user_id, self._expire(lot))
         return expired
+
+    def notify(self, now: dt.datetime) -> int:
+        """`points.expiring` notices NOTICE_DAYS before a lot ends, once per lot and notice: a pass over the lot's
+        work list writes one NOTICE# item per user with points in it (on condition it is new); the table's stream
+        sends it to the notifications queue. Returns the notices written."""
+        written = 0
+        month = shanghai_day(now)[:7]
+        for lot in (month, _months_after(month, 1)):
+            ends = rules.expires_at(lot)
+            for days in NOTICE_DAYS:
+                if not ends - dt.timedelta(days=days) <= now < ends or self._repo.noticed(lot, days):
+                    continue
+                for partition in range(rules.WORKLIST_PARTITIONS):
+                    for user_id in self._repo.all_on_expiry_list(lot, partition):
+                        points = (self._accounts.load(user_id).lots or {}).get(lot, 0)
+                        if points > 0:
+                            notice = rules.expiring_notice(user_id, lot, points, days, iso(now))
+                            written += self._repo.add_notice(notice)
+                self._repo.mark_noticed(lot, days, iso(now))
+        return written
 
     def _expire(self, lot: str) -> Any:
         def plan(profile: Profile, at: dt.datetime, tx: Transaction) -> Plan:
@@ -91,6 +113,11 @@ def _open(profile: Profile, at: dt.datetime, tx: Transaction) -> Plan:
     if profile.lots is not None:
         return Plan(None, result=0)
     return Plan(profile, result=0)
+
+
+def _months_after(month: str, count: int) -> str:
+    year, number = int(month[:4]), int(month[5:7]) + count
+    return f"{year + (number - 1) // 12:04d}-{(number - 1) % 12 + 1:02d}"
 
 
 def _months_before(month: str, count: int) -> list[str]:

@@ -68,4 +68,8 @@ class PointsReportService:
                 {"fields": {"from": f"at most {rules.MAX_REPORT_DAYS} days before to"}},
             )
         expiry = self._policy.current().expiry if self._policy else None
-        return rules.report(first, last, self._repo.days(last), expiry.breakage_rate if expiry else None)
+        report = rules.report(first, last, self._repo.days(last), expiry.breakage_rate if expiry else None)
+        totals = self._repo.lot_totals()
+        return (
+            report.model_copy(update={"expiring": rules.expiring_soon(totals, self._clock.now())}) if totals else report
+        )

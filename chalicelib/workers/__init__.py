@@ -31,10 +31,11 @@ def publish_outbox(records: list[dict[str, Any]], outbox: Optional[Outbox] = Non
     outbox = outbox or bootstrap.container().outbox
     sent = 0
     for record in records:
-        event = None
+        event = notice = None
         try:
             event = outbox.event_of(record)
-            done = event is None or outbox.publish(event)
+            notice = None if event else outbox.notice_of(record)
+            done = outbox.publish(event) if event else outbox.notify(notice) if notice else True
         except ValueError:
             log.error("a malformed outbox item is parked for repair", extra={"stream_event_id": record.get("eventID")})
             done = outbox.park(record, "not a valid event")
@@ -48,7 +49,7 @@ def publish_outbox(records: list[dict[str, Any]], outbox: Optional[Outbox] = Non
             failed_at = record["dynamodb"]["SequenceNumber"]
             log.info("outbox stream batch", extra={"sent": sent, "failed_at": failed_at})
             return {"batchItemFailures": [{"itemIdentifier": failed_at}]}
-        sent += event is not None
+        sent += event is not None or notice is not None
     if sent:
         log.info("outbox stream batch", extra={"sent": sent})
     return {"batchItemFailures": []}

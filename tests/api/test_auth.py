@@ -93,5 +93,6 @@ def test_profile_is_created_on_first_call_as_a_fan_with_zero_points(api, service
         "daily_cap": 3,
         "contribution": 0,
         "vote_weight": 1,
+        "expiring": None,  # points do not expire: no lots are kept
     }
     assert services.users._repo.get("newcomer").tier == "fan"

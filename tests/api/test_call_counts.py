@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from tests.api.shop import add_product, give_points, order_body, place
+from tests.api.test_lots import expiry_on  # noqa: F401 (a fixture)
 
 
 def count_calls(services) -> Counter:
@@ -76,3 +77,32 @@ def test_a_check_in_reads_the_profile_and_writes_once_the_policy_costs_nothing_p
     r = api.post("/me/checkins", user="later")
     assert r.status == 201 and r.json["points_awarded"] == 2
     assert calls == Counter({"GetItem": 1, "TransactWriteItems": 1})
+
+
+def refund_calls(api, services) -> tuple[Counter, Counter]:
+    """(the calls of a points order, the calls of its refund) for a buyer with points."""
+    sku = add_product(services, price_fen=1000, stock=50, cash=False)
+    give_points(services, "buyer", 1000)
+    place(api, "buyer", order_body((sku, 1), points=100))
+    calls = count_calls(services)
+    r = place(api, "buyer", order_body((sku, 2), points=200))
+    assert r.status == 201 and r.json["status"] == "paid"
+    order = Counter(calls)
+    calls.clear()
+    assert api.merch("POST", f"/admin/orders/{r.json['order_id']}/refund", {"reason": "damaged"}).status == 200
+    return order, Counter(calls)
+
+
+def test_a_refund_costs_one_read_more_with_expiry_on_and_an_order_nothing_more(api, services, clock, request):
+    clock.set("2026-12-06T02:02:00.000Z")
+    api.merch("GET", "/admin/policy")  # warm: the first policy read writes version 1 once
+    order_off, refund_off = refund_calls(api, services)
+    assert order_off == Counter({"BatchGetItem": 1, "TransactWriteItems": 1})
+    request.getfixturevalue("expiry_on")  # a fresh shop is not needed: the same buyer now keeps lots
+    give_points(services, "buyer", 1)  # the first issue under expiry opens the buyer's lots
+    order_on, refund_on = refund_calls(api, services)
+    assert order_on == order_off, "the lots move inside the profile's compare-and-swap"
+    assert refund_on == refund_off + Counter({"GetItem": 1}), "the refund reads what its order drew"
+    assert api.get("/me/points/lots", user="buyer").json["items"] == [
+        {"lot": "2027-01", "points": 1_801, "expires_at": "2027-01-31T16:00:00.000Z"}
+    ]

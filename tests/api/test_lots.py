@@ -8,7 +8,7 @@ import copy
 import pytest
 
 from chalicelib import workers
-from tests.api.shop import add_product, give_points, order_body, place
+from tests.api.shop import add_product, give_points, order_body, place, read_queue
 from tests.helpers import uid
 from tools.reconcile import reconcile
 
@@ -119,5 +119,65 @@ def test_switching_expiry_on_puts_balances_held_before_into_the_opening_lot(api,
     clock.set("2026-11-20T02:05:00.000Z")
     assert workers.expire_lots() == 0
     assert lots(api, user) == {"2027-11": 700}, "the sweep opened the lot of the switch's month + 12"
+    assert ledger(api, user)[-1] == ("lots_opened", 0)
     give_points(services, user, 30)
     assert lots(api, user) == {"2027-11": 730}
+
+
+@pytest.mark.streams
+def test_the_report_counts_expired_points_and_what_expires_in_the_next_30_60_and_90_days(api, services, expiry_on):
+    from tools.streams import outbox_poller
+
+    clock, early, late = expiry_on, uid("fan"), uid("fan")
+    give_points(services, early, 1_000)  # lot 2027-01: ends 2027-01-31T16:00Z
+    clock.set("2027-01-10T02:00:00.000Z")
+    give_points(services, late, 400)  # lot 2027-02: ends 2027-02-28T16:00Z
+    stream = outbox_poller(services)
+    stream.poll()
+    report = api.merch("GET", "/admin/points/report?from=2027-01-09&to=2027-01-10").json
+    assert report["expiring"] == {"days_30": 1_000, "days_60": 1_400, "days_90": 1_400}
+    clock.set("2027-02-01T02:00:00.000Z")
+    assert workers.expire_lots() == 1_000
+    stream.poll()
+    report = api.merch("GET", "/admin/points/report?from=2027-02-01&to=2027-02-01").json
+    assert report["days"][0]["expired"] == 1_000 and report["breakage_rate"] == "1.0000"
+    assert report["expiring"] == {"days_30": 400, "days_60": 400, "days_90": 400}
+
+
+@pytest.mark.streams
+def test_a_user_is_told_30_and_3_days_before_a_lot_expires_once_each(api, services, expiry_on):
+    from tools.streams import outbox_poller
+
+    clock, user, spent = expiry_on, uid("fan"), uid("fan")
+    give_points(services, user, 1_000)  # lot 2027-01: ends 2027-01-31T16:00Z
+    give_points(services, spent, 100)
+    lamp = add_product(services, price_fen=1_000, stock=5, cash=False)
+    assert place(api, spent, order_body((lamp, 1), points=100)).json["status"] == "paid"  # nothing left to expire
+    url = services.sqs.get_queue_url(QueueName=services.settings.notifications_queue)["QueueUrl"]
+    stream = outbox_poller(services)
+    clock.set("2027-01-01T15:00:00.000Z")  # 31 days and an hour before: too early
+    workers.expire_lots()
+    stream.poll()
+    assert read_queue(services.sqs, url) == []
+    clock.set("2027-01-02T02:00:00.000Z")
+    workers.expire_lots()
+    workers.expire_lots()  # the next run: once
+    stream.poll()
+    assert read_queue(services.sqs, url) == [
+        {
+            "event_id": f"evt-expiring-2027-01-30d-{user}",
+            "type": "points.expiring",
+            "occurred_at": "2027-01-02T02:00:00.000Z",
+            "user_id": user,
+            "lot": "2027-01",
+            "points": 1_000,
+            "expires_at": "2027-01-31T16:00:00.000Z",
+            "days_before": 30,
+        }
+    ]
+    clock.set("2027-01-29T16:00:00.000Z")
+    checkin = api.post("/me/checkins", user=user).json["points_awarded"]  # joins 2027-02, which ends in 30 days
+    workers.expire_lots()
+    stream.poll()
+    told = sorted((n["user_id"], n["lot"], n["points"], n["days_before"]) for n in read_queue(services.sqs, url))
+    assert told == [(user, "2027-01", 1_000, 3), (user, "2027-02", checkin, 30)]

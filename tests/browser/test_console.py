@@ -353,6 +353,14 @@ def test_refund_an_order_and_read_the_points_report(page, live_server, live_api,
     assert live_api.get("/me", user=buyer).json["points"]["available"] == 1500
 
     outbox_poller(services).poll()  # what the stream's Lambda does on AWS
+    # points in this month's lot, as the ledger consumer counts them with expiry on (the live policy has none)
+    services.table.client.update_item(
+        TableName=services.table.name,
+        Key={"pk": {"S": "PREPORT#00"}, "sk": {"S": "LOTS"}},
+        UpdateExpression="ADD #lot :n",
+        ExpressionAttributeNames={"#lot": datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")},
+        ExpressionAttributeValues={":n": {"N": "1234"}},
+    )
     page.set_viewport_size({"width": 1366, "height": 860})  # a common laptop: the report's table is wider
     c.go("Points report")
     report = ReportScreen(page)
@@ -367,6 +375,12 @@ def test_refund_an_order_and_read_the_points_report(page, live_server, live_api,
     expect(report.rows().last.locator("td").first).to_have_text("Totals")
     expect(report.box().get_by_role("columnheader", name="Burned")).to_be_visible()
     expect(page.locator("#breakage")).to_have_text(re.compile(r"^Breakage rate: \d+\.\d\d% \("))
+    soon = live_api.merch("GET", "/admin/points/report").json["expiring"]  # this month's lot, seeded above
+    assert soon["days_90"] >= 1_234
+    expect(page.locator("#expiring")).to_have_text(
+        f"Points expiring: within 30 days {soon['days_30']} · within 60 days {soon['days_60']} · "
+        f"within 90 days {soon['days_90']}"
+    )
     flows = live_api.merch("GET", "/admin/tips/flows?days=7").json
     expect(report.tip_flows().locator("tbody tr")).to_have_count(len(flows["largest"]) + len(flows["reciprocal"]))
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 1366  # the page never scrolls sideways

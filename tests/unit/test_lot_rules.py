@@ -14,6 +14,7 @@ from chalicelib.domain.lots import (
     EXPIRES,
     ISSUES,
     MOVES,
+    OPENS,
     RETURNS,
     Terms,
     draw,
@@ -91,7 +92,7 @@ def test_the_sweep_expires_only_lots_whose_month_is_over_and_expiry_switched_on_
 
 
 def test_every_ledger_kind_says_what_it_does_to_the_lots_exactly_once():
-    groups = [ISSUES, DRAWS, RETURNS, MOVES, EXPIRES]
+    groups = [ISSUES, DRAWS, RETURNS, MOVES, EXPIRES, OPENS]
     kinds = set(typing.get_args(LedgerKind))
     assert set().union(*groups) == kinds
     assert sum(len(g) for g in groups) == len(kinds)
@@ -151,3 +152,9 @@ def test_a_refund_goes_back_to_the_lots_its_spend_drew_and_an_expired_ones_share
 def test_points_spent_before_the_lots_were_kept_come_back_into_the_opening_lot():
     posted = _post({}, [Entry(delta=25, kind="merchant_refund", ref="m:old")])
     assert posted.lots == {"2027-06": 25} and posted.owed == {"m:old": {}}
+
+
+def test_points_issued_while_a_reversal_left_a_debt_pay_it_before_they_join_a_lot():
+    posted = post({}, [Entry(delta=100, kind="earn", ref="checkin:2026-12-10")], "2026-12-10",
+                  lambda: Terms(12, "2027-06"), lambda ref: {}, available=-30)  # fmt: skip
+    assert posted.lots == {"2027-12": 70} and posted.moved == [{"2027-12": 70}]

@@ -92,6 +92,21 @@ def test_stage_local_refuses_to_start_on_lambda(monkeypatch):
     assert Settings(stage="local").stage == "local"
 
 
+def test_a_clock_from_a_file_is_for_stage_local_only_and_an_empty_file_is_the_real_time(tmp_path):
+    from chalicelib.adapters.clock import FileClock
+    from chalicelib.bootstrap import Container
+
+    with pytest.raises((SettingsError, ValidationError), match="stage 'local' only"):
+        Settings(stage="prod", local_clock_file=str(tmp_path / "now"), jwt_issuer="i", jwt_audience="a",
+                 jwks_url="https://k", cursor_secret="c" * 32, stripe_api_key="k", stripe_webhook_secret="w")  # fmt: skip
+    clock = Container(Settings(stage="local", local_clock_file=str(tmp_path / "now"))).clock
+    assert isinstance(clock, FileClock)
+    (tmp_path / "now").write_text("2027-02-01T01:00:00Z\n")
+    assert clock.now().isoformat() == "2027-02-01T01:00:00+00:00"
+    (tmp_path / "now").write_text("")
+    assert clock.now().year >= 2026
+
+
 @pytest.mark.parametrize(
     "routes",
     [
