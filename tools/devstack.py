@@ -62,6 +62,7 @@ def main() -> int:
             url = queues.get(settings.partner_queue(partner), "no queue in infra/template.json: its events are parked")
             print(f"partner {partner:<9} {url}  ({categories})")
         print(f"outbox repair   {queues[settings.outbox_failure_queue]}")
+        print(f"notifications   {queues[settings.notifications_queue]}  (points.expiring)")
         procs.append(
             subprocess.Popen(
                 [
@@ -92,7 +93,7 @@ def main() -> int:
         _start_schedules(services)
         print(
             f"The outbox's stream consumer reads the table's stream every {STREAM_EVERY_S} s; scheduled functions "
-            f"(payment expiry, royalties, refund retry, event refunds and host rewards, red envelope expiry, birthday grants, "
+            f"(payment expiry, royalties, refund retry, event refunds and host rewards, red envelope expiry, birthday grants, points expiry, "
             f"the popular ranking) run every {SCHEDULE_EVERY_S} s."
         )
         print("Press Ctrl-C to stop everything.", flush=True)
