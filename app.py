@@ -114,6 +114,11 @@ def expire_lots(event):
     workers.expire_lots()
 
 
+@app.schedule(Rate(1, unit=Rate.HOURS))
+def notify_expiring(event):
+    workers.notify_expiring()
+
+
 @app.schedule(Rate(10, unit=Rate.MINUTES))
 def rank_popular(event):
     workers.rank_popular()

@@ -93,7 +93,7 @@ def main() -> int:
         _start_schedules(services)
         print(
             f"The outbox's stream consumer reads the table's stream every {STREAM_EVERY_S} s; scheduled functions "
-            f"(payment expiry, royalties, refund retry, event refunds and host rewards, red envelope expiry, birthday grants, points expiry, "
+            f"(payment expiry, royalties, refund retry, event refunds and host rewards, red envelope expiry, birthday grants, points expiry and its notices, "
             f"the popular ranking) run every {SCHEDULE_EVERY_S} s."
         )
         print("Press Ctrl-C to stop everything.", flush=True)
@@ -142,6 +142,7 @@ def _start_schedules(services: Container) -> None:
             workers.sweep_envelopes,
             workers.grant_birthdays,
             workers.expire_lots,
+            workers.notify_expiring,
             workers.rank_popular,
         ),
         name="schedules",

@@ -110,7 +110,9 @@ class Outbox:
             body = json.dumps(notice, ensure_ascii=False)
             self._client().send_message(QueueUrl=self._url(self._notices_queue), MessageBody=body)
             return True
-        except Exception:
+        except Exception as exc:  # as publish: a missing queue is parked for repair, anything else comes again
+            if isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") in _NO_QUEUE:
+                raise NoQueue("notifications") from None
             log.warning("a notice could not be sent; the stream delivers it again", exc_info=True)
             return False
 

@@ -14,7 +14,7 @@ import hashlib
 from typing import Any, Iterator, Optional, Sequence
 
 from chalicelib.adapters.clock import new_id
-from chalicelib.adapters.dynamo import OnFail, Table, Transaction, key, to_values
+from chalicelib.adapters.dynamo import LostRace, OnFail, Table, Transaction, key, to_item, to_values
 from chalicelib.domain.lots import WORKLIST_PARTITIONS
 from chalicelib.domain.points import Entry, Profile, shanghai_day
 
@@ -131,12 +131,6 @@ class UserRepository:
             if start is None:
                 return
 
-    def noticed(self, lot: str, days: int) -> bool:
-        return self._table.get(key("EXPIRY#NOTICED", f"{lot}#{days}")) is not None
-
-    def mark_noticed(self, lot: str, days: int, at: str) -> None:
-        self._table.put_if_absent({"pk": "EXPIRY#NOTICED", "sk": f"{lot}#{days}", "at": at})
-
     def add_notice(self, notice: dict[str, Any]) -> bool:
         """Write a notice once (its stream record sends it): False if it was written before."""
         return self._table.put_if_absent({"pk": f"NOTICE#{notice['event_id']}", "sk": "META", "notice": notice})
@@ -144,26 +138,58 @@ class UserRepository:
     def leave_expiry_list(self, tx: Transaction, lot: str, user_id: str) -> None:
         tx.delete(key(expiry_list(lot, user_id), _user_pk(user_id)))
 
-    def opened(self, lot: str) -> bool:
-        return self._table.get(key("EXPIRY#OPENED", lot)) is not None
+    def opening_progress(self, run: str) -> Any:
+        """Where the opening pass of an expiry run stands: None (not started), "done", or the Scan's next key."""
+        item = self._table.get(key("EXPIRY#OPENED", run))
+        return item["next"] if item else None
 
-    def mark_opened(self, lot: str, at: str) -> None:
-        self._table.put_if_absent({"pk": "EXPIRY#OPENED", "sk": lot, "at": at})
+    def mark_opening(self, run: str, progress: Any, at: str) -> None:
+        self._table.client.put_item(
+            TableName=self._table.name, Item=to_item({"pk": "EXPIRY#OPENED", "sk": run, "next": progress, "at": at})
+        )
 
-    def without_lots(self) -> Iterator[str]:
-        """Users holding points with no lots kept (a Scan: once, when expiry is switched on)."""
+    def without_lots(self, run: str, start: Any = None) -> Iterator[tuple[str, Any]]:
+        """(user, the key to resume from) for users holding points whose lots are not kept in expiry run `run`
+        (a Scan: once per switch of expiry to on, resumable)."""
         params: dict[str, Any] = {
             "TableName": self._table.name,
-            "FilterExpression": "sk = :p AND attribute_not_exists(lots) AND (points_available > :z OR points_held > :z)",
-            "ExpressionAttributeValues": to_values({":p": PROFILE, ":z": 0}),
+            "FilterExpression": "sk = :p AND (attribute_not_exists(lots_run) OR lots_run <> :run) "
+            "AND (points_available > :z OR points_held > :z)",
+            "ExpressionAttributeValues": to_values({":p": PROFILE, ":z": 0, ":run": run}),
             "ProjectionExpression": "pk",
         }
+        if start:
+            params["ExclusiveStartKey"] = start
         while True:
             out = self._table.client.scan(**params)
-            yield from (i["pk"]["S"].removeprefix("USER#") for i in out.get("Items", []))
+            resume = params.get("ExclusiveStartKey")  # a run cut short scans this page again: opening is idempotent
+            yield from ((i["pk"]["S"].removeprefix("USER#"), resume) for i in out.get("Items", []))
             if "LastEvaluatedKey" not in out:
                 return
             params["ExclusiveStartKey"] = out["LastEvaluatedKey"]
+
+    def noticed(self, lot: str, days: int) -> set[int]:
+        """The work-list partitions whose `days` notice pass for `lot` is done."""
+        item = self._table.get(key("EXPIRY#NOTICED", f"{lot}#{days}"))
+        return {int(p) for p in item.get("partitions", [])} if item else set()
+
+    def mark_noticed(self, lot: str, days: int, partition: int, at: str) -> None:
+        self._table.client.update_item(
+            TableName=self._table.name,
+            Key=key("EXPIRY#NOTICED", f"{lot}#{days}"),
+            UpdateExpression="ADD #done :p SET #at = :at",
+            ExpressionAttributeNames={"#done": "partitions", "#at": "at"},
+            ExpressionAttributeValues=to_values({":p": {partition}, ":at": at}),
+        )
+
+    def require_version(self, tx: Transaction, profile: Profile) -> None:
+        """The profile is still the version read (a write beside it that must not outrun a change of it)."""
+        tx.check(
+            profile_key(profile.user_id),
+            "version = :v OR (attribute_not_exists(version) AND :v = :zero)",
+            {":v": profile.version, ":zero": 0},
+            on_fail=LostRace,
+        )
 
     def backdate(self, user_id: str, created_at: str) -> None:
         """Demo data only (`make run`): an account first seen at `created_at` if it was seen later, so demo members

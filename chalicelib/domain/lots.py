@@ -26,7 +26,7 @@ DRAWS = frozenset({"spend", "reversal", "envelope_sent", "merchant_payment", "ti
 RETURNS = frozenset({"refund", "envelope_refund", "merchant_refund"})  # come back to the lots the same ref drew
 MOVES = frozenset({"hold", "release"})  # between available and held: the lots count both, nothing is drawn
 EXPIRES = frozenset({"expire"})  # a lot's points leave at the end of its month
-OPENS = frozenset({"lots_opened"})  # expiry switched on: the balance joins the opening lot (moves no points)
+OPENS = frozenset({"lots_opened", "lots_closed"})  # lots start or stop being kept: they move, points do not
 WORKLIST_PARTITIONS = 16  # a month's work list is spread over this many partitions (a month-end is a hot time)
 
 
@@ -42,21 +42,22 @@ class Terms:
 def terms_at(schedule: Sequence[tuple[str, Optional[int]]], at: str) -> Optional[Terms]:
     """The expiry in force at `at` from the schedule's (effective_from, expiry months or None) entries: None when
     points do not expire; else its months, and the opening lot of the unbroken run of versions with expiry that
-    is in force (its first version's Shanghai day)."""
+    is in force (its first version's Shanghai day + its first version's months: a later change of months moves
+    no lot). The opening lot also names the run: lots kept in an earlier run are opened again."""
     since: Optional[str] = None
-    months: Optional[int] = None
+    months = first = None  # the months in force, and those of the run's first version (they name its opening lot)
     for effective_from, entry_months in sorted(schedule):
         if effective_from > at:
             break
         if entry_months is None:
-            since, months = None, None
+            since, months, first = None, None, None
         else:
-            since, months = since or effective_from, entry_months
-    if since is None or months is None:
+            since, months, first = since or effective_from, entry_months, first or entry_months
+    if since is None or months is None or first is None:
         return None
     moment = dt.datetime.fromisoformat(since.replace("Z", "+00:00"))
     day = max(moment, dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)).astimezone(SHANGHAI).date().isoformat()
-    return Terms(months, lot_of(day, months))
+    return Terms(months, lot_of(day, first))
 
 
 def lot_of(day: str, months: int) -> str:
@@ -148,13 +149,15 @@ def opening(balance: int, lot: str) -> Lots:
     return {lot: balance} if balance > 0 else {}
 
 
-def settle(lots: Mapping[str, int], available: int, day: str) -> tuple[Lots, Lots]:
-    """(lots after, what expired from each) on `day`: every lot whose month is over expires, earliest first, as far
-    as available points cover it. Points of an expired lot that an open order holds stay in it until the order is
-    paid (they are drawn) or released (they expire at the next change)."""
+def settle(lots: Mapping[str, int], available: int, held: int, day: str) -> tuple[Lots, Lots]:
+    """(lots after, what expired from each) on `day`: every lot whose month is over expires. Held points are the
+    earliest lots' (a hold takes the earliest first): those stay until the order is paid (they are spent) or
+    released (they expire at the next change); the rest of an ended lot expires now."""
     ended = due(lots, day)
-    held, gone = draw(ended, min(max(available, 0), sum(ended.values())))
-    return {**{lot: n for lot, n in lots.items() if lot not in ended}, **held}, gone
+    unheld, _ = draw(ended, min(max(held, 0), sum(ended.values())))  # what is left once holds take the earliest
+    _, gone = draw(unheld, min(max(available, 0), sum(unheld.values())))
+    still = {lot: ended[lot] - gone.get(lot, 0) for lot in ended if ended[lot] - gone.get(lot, 0) > 0}
+    return {**{lot: n for lot, n in lots.items() if lot not in ended}, **still}, gone
 
 
 @dataclass(frozen=True)
@@ -177,40 +180,40 @@ def post(
     drawn_by: Callable[[str], Lots],
     available: int = 0,
 ) -> Posted:
-    """Apply a change's ledger entries to the lots. `terms()` is asked only when points are issued or come back
-    without a record of where they were drawn; `drawn_by(ref)` (a read) only when points come back: a ref draws
-    once (an order's spend, a payment, a tip, an envelope, a royalty's reversal), so a draw reads nothing.
-    `available` is the balance before the entries: below 0 (a royalty reversed after it was spent) it is a debt,
-    and points issued pay it before they join a lot, so the lots always hold max(available, 0) + held."""
+    """Apply a change's ledger entries to the lots, which hold max(available, 0) + held: `available` is the balance
+    before the entries, and below 0 (a royalty reversed after it was spent) it is a debt that no lot holds, so each
+    entry moves the lots by max(after, 0) - max(before, 0) + held_delta, never by more than the points it brings.
+    `terms()` is asked only when points are issued, come back without a record of where they were drawn, or come
+    back to a lot that has ended; `drawn_by(ref)` (a read) only when points come back: a ref draws once (an order's
+    spend, a payment, a tip, an envelope, a royalty's reversal), so a draw reads nothing."""
     after = dict(lots)
     moved: list[Lots] = []
     owed: dict[str, Lots] = {}
     lapsed: list[tuple[str, Lots]] = []
     for entry in entries:
-        net = entry.delta + entry.held_delta
-        debt = max(0, -available)
+        change = max(available + entry.delta, 0) - max(available, 0) + entry.held_delta
         available += entry.delta
-        if entry.kind in MOVES or net == 0:
+        if change == 0:
             moved.append({})
-        elif entry.kind in RETURNS and net > 0:
+        elif change > 0 and entry.kind in RETURNS:
             due_back = dict(owed[entry.ref] if entry.ref in owed else drawn_by(entry.ref))
-            short = net - sum(due_back.values())
+            short = change - sum(due_back.values())
             if short > 0:  # drawn before the lots were kept: back into the opening lot
                 opening_lot = terms().opening
                 due_back[opening_lot] = due_back.get(opening_lot, 0) + short
-            after, gone = put_back(after, due_back, net, day)
-            owed[entry.ref] = undrawn(due_back, net)
+            after, gone = put_back(after, due_back, change, day)
+            owed[entry.ref] = undrawn(due_back, change)
             back = _diff(due_back, owed[entry.ref])
             moved.append(back)
             if gone:
+                terms()  # expiry is still on: what belongs to an ended lot expires at once
                 lapsed.append((entry.ref, {lot: n for lot, n in back.items() if expired(lot, day)}))
-        elif net > 0:
+        elif change > 0:
             lot = lot_of(day, terms().months)
-            joins = net - min(debt, net)
-            after = issue(after, joins, lot)
-            moved.append({lot: joins} if joins else {})
+            after = issue(after, change, lot)
+            moved.append({lot: change})
         else:
-            taken = min(-net, sum(after.values()))  # never more than the lots hold (they equal available + held)
+            taken = min(-change, sum(after.values()))  # never more than the lots hold
             after, drawn = draw(after, taken)
             moved.append({lot: -n for lot, n in drawn.items()})
             if entry.kind in DRAWS and drawn:

@@ -33,6 +33,7 @@ LedgerKind = Literal[
     "tip_received",
     "expire",
     "lots_opened",
+    "lots_closed",
 ]
 USER_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 UserId = Annotated[str, StringConstraints(pattern=USER_ID_PATTERN)]
@@ -93,6 +94,7 @@ class Profile:
     verified_by: Optional[str] = None
     verified_at: Optional[str] = None
     lots: Optional[dict[str, int]] = None  # with expiry on: lot -> points (Σ = available + held); None: not kept
+    lots_run: str = ""  # the opening lot of the expiry run the lots were kept in (another run's lots are reopened)
     lapsed: Optional[dict[str, int]] = None  # not stored: lots that expired since the stored version (settled)
 
     def earned_on(self, day: str) -> int:

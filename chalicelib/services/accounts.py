@@ -56,9 +56,12 @@ class Accounts:
             return profile
         now = self.clock.now()
         day = shanghai_day(now)
-        if not rules.due(profile.lots, day) or self._expiry(now) is None:
+        if not rules.due(profile.lots, day):
             return profile
-        lots, gone = rules.settle(profile.lots, profile.points_available, day)
+        terms = self._expiry(now)
+        if terms is None or terms.opening != profile.lots_run:  # off, or kept in an earlier run: they do not expire
+            return profile
+        lots, gone = rules.settle(profile.lots, profile.points_available, profile.points_held, day)
         if not gone:
             return profile
         lapsed = {**(profile.lapsed or {}), **gone}
@@ -118,27 +121,37 @@ class Accounts:
                 raise _Off
             return found
 
-        lots = before.lots
-        issues = open_lots or any(e.kind in rules.ISSUES and e.delta + e.held_delta > 0 for e in entries)
+        lots, run = before.lots, before.lots_run
+        grows = open_lots or any(e.kind not in rules.MOVES and e.delta + e.held_delta > 0 for e in entries)
         try:
-            if lots is None and issues:
+            if grows:
                 opened = terms()
-                lots = rules.opening(max(before.points_available, 0) + before.points_held, opened.opening)
-                if lots:  # a ledger entry that moves no points: the report's lot totals and the user see it
-                    written.append(Entry(delta=0, kind="lots_opened", ref=f"lot:{opened.opening}"))
+                if lots is not None and run != opened.opening:  # kept in an earlier run of expiry: start again
+                    written.append(Entry(delta=0, kind="lots_closed", ref=f"lot:{run or 'none'}"))
+                    moved.append({lot: -n for lot, n in lots.items()})
+                    lots = None
+                if lots is None:  # the balance joins the run's opening lot
+                    lots, run = (
+                        rules.opening(max(before.points_available, 0) + before.points_held, opened.opening),
+                        opened.opening,
+                    )
+                    written.append(Entry(delta=0, kind="lots_opened", ref=f"lot:{run}"))
                     moved.append(dict(lots))
-                lots, gone = rules.settle(lots, before.points_available, day)  # an opening lot already over
-                for lot, n in sorted(gone.items()):
-                    written.append(Entry(delta=-n, kind="expire", ref=f"lot:{lot}"))
-                    moved.append({lot: -n})
-                    after = replace(after, points_available=after.points_available - n)
+                    lots, gone = rules.settle(lots, before.points_available, before.points_held, day)  # already over
+                    for lot, n in sorted(gone.items()):
+                        written.append(Entry(delta=-n, kind="expire", ref=f"lot:{lot}"))
+                        moved.append({lot: -n})
+                        after = replace(after, points_available=after.points_available - n)
             if lots is None:
                 raise _Off
             posted = rules.post(
                 lots, entries, day, terms, lambda ref: self.repo.drawn(after.user_id, ref), before.points_available
             )
-        except _Off:
-            after = replace(after, lots=None, lapsed=None)
+        except _Off:  # expiry is off: the lots stop being kept (the report's lot totals lose them too)
+            if before.lots:
+                written.append(Entry(delta=0, kind="lots_closed", ref=f"lot:{before.lots_run or 'none'}"))
+                moved.append({lot: -n for lot, n in before.lots.items()})
+            after = replace(after, lots=None, lots_run="", lapsed=None)
             self.repo.record(tx, stored, after, [*written, *entries], at, [*moved, *([{}] * len(entries))])
             return
         gone_back = []
@@ -147,7 +160,7 @@ class Accounts:
                 gone_back.append(Entry(delta=-n, kind="expire", ref=f"lot:{lot}"))
                 posted.moved.append({lot: -n})
         points = after.points_available - sum(-e.delta for e in gone_back)
-        after = replace(after, lots=posted.lots, lapsed=None, points_available=points)
+        after = replace(after, lots=posted.lots, lots_run=run, lapsed=None, points_available=points)
         self.repo.record(tx, stored, after, [*written, *entries, *gone_back], at, [*moved, *posted.moved])
-        opened_lots = [lot for lot in posted.lots if lot not in (before.lots or {})]
+        opened_lots = [lot for lot in posted.lots if lot not in (before.lots or {}) or run != before.lots_run]
         self.repo.record_lots(tx, after.user_id, posted.owed, opened_lots, at)

@@ -238,6 +238,13 @@ def expire_lots() -> int:
     return expired
 
 
+def notify_expiring() -> int:
+    """`points.expiring` notices 30 and 3 days before a lot ends, once per lot and notice (sent from the stream)."""
+    written = bootstrap.container().lots.notify()
+    log.info("points expiry notices", extra={"written": written})
+    return written
+
+
 def sweep_envelopes() -> int:
     """Red envelopes past their expiry return what is left to their sender or campaign, once."""
     closed = bootstrap.container().envelopes.sweep()

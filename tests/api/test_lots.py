@@ -4,6 +4,7 @@ lots are what the rules say at every step (DESIGN §5 "Points that expire by lot
 from __future__ import annotations
 
 import copy
+import datetime as dt
 
 import pytest
 
@@ -156,12 +157,12 @@ def test_a_user_is_told_30_and_3_days_before_a_lot_expires_once_each(api, servic
     url = services.sqs.get_queue_url(QueueName=services.settings.notifications_queue)["QueueUrl"]
     stream = outbox_poller(services)
     clock.set("2027-01-01T15:00:00.000Z")  # 31 days and an hour before: too early
-    workers.expire_lots()
+    workers.notify_expiring()
     stream.poll()
     assert read_queue(services.sqs, url) == []
     clock.set("2027-01-02T02:00:00.000Z")
-    workers.expire_lots()
-    workers.expire_lots()  # the next run: once
+    workers.notify_expiring()
+    workers.notify_expiring()  # the next run: once
     stream.poll()
     assert read_queue(services.sqs, url) == [
         {
@@ -177,7 +178,52 @@ def test_a_user_is_told_30_and_3_days_before_a_lot_expires_once_each(api, servic
     ]
     clock.set("2027-01-29T16:00:00.000Z")
     checkin = api.post("/me/checkins", user=user).json["points_awarded"]  # joins 2027-02, which ends in 30 days
-    workers.expire_lots()
+    workers.notify_expiring()
     stream.poll()
     told = sorted((n["user_id"], n["lot"], n["points"], n["days_before"]) for n in read_queue(services.sqs, url))
     assert told == [(user, "2027-01", 1_000, 3), (user, "2027-02", checkin, 30)]
+
+
+def schedule(api, clock, at: str, expiry) -> None:
+    """A policy version with `expiry` in force from `at` (the clock set a minute before it, then just after)."""
+    moment = dt.datetime.fromisoformat(at.replace("Z", "+00:00"))
+    clock.set((moment - dt.timedelta(seconds=61)).isoformat())
+    policy = copy.deepcopy(api.merch("GET", "/admin/policy").json["in_force"]["policy"])
+    policy["expiry"] = expiry
+    version = api.merch("POST", "/admin/policy/versions", {"policy": policy, "effective_from": at, "note": "expiry"})
+    assert api.merch("POST", f"/admin/policy/versions/{version.json['version']}/schedule").status == 200
+    clock.set((moment + dt.timedelta(seconds=1)).isoformat())
+
+
+def test_while_expiry_is_off_nothing_expires_and_switching_it_on_again_opens_a_new_lot(api, services, expiry_on):
+    clock, user = expiry_on, uid("fan")
+    give_points(services, user, 500)  # lot 2027-01
+    schedule(api, clock, "2027-01-10T02:00:00Z", None)  # off before January ends
+    clock.set("2027-02-15T02:00:00.000Z")
+    assert me(api, user)["points"]["available"] == 500, "January's lot did not expire: expiry was off"
+    assert workers.expire_lots() == 0
+    schedule(api, clock, "2027-03-01T02:00:00Z", {"months": 1})  # on again
+    assert me(api, user)["points"]["available"] == 500, "an earlier run's lot does not expire at once"
+    assert workers.expire_lots() == 0
+    assert lots(api, user) == {"2027-04": 500}, "the sweep opened the new run's lot: March + 1"
+    assert ledger(api, user)[-2:] == [("lots_closed", 0), ("lots_opened", 0)]
+    assert [d.describe() for d in reconcile(services.dynamodb, services.table)[1]] == []
+
+
+def test_points_an_open_order_holds_keep_their_lot_until_the_order_ends(api, services, expiry_on):
+    clock, user = expiry_on, uid("fan")
+    give_points(services, user, 100)  # lot 2027-01
+    clock.set("2027-01-20T02:00:00.000Z")
+    give_points(services, user, 100)  # lot 2027-02
+    tea = add_product(services, price_fen=5_000, stock=5)
+    held = place(api, user, order_body((tea, 1), points=100)).json
+    assert held["status"] == "pending_payment"
+    clock.set("2027-01-31T16:00:01.000Z")  # February in Shanghai: January's lot is over
+    assert me(api, user)["points"] == {"available": 100, "held": 100}, "the hold took January's points first"
+    assert workers.expire_lots() == 0
+    assert lots(api, user) == {"2027-01": 100, "2027-02": 100}
+    assert api.post(f"/orders/{held['order_id']}/cancel", user=user).json["status"] == "cancelled"
+    assert me(api, user)["points"] == {"available": 100, "held": 0}, "released into an ended lot: expired"
+    assert workers.expire_lots() == 100
+    assert lots(api, user) == {"2027-02": 100}
+    assert [d.describe() for d in reconcile(services.dynamodb, services.table)[1]] == []

@@ -107,20 +107,23 @@ def test_expiry_in_force_runs_from_the_first_version_of_an_unbroken_run_with_exp
         ("2026-11-20T04:00:00.000Z", 24),  # on again: a new opening lot
     ]
     assert terms_at(schedule, "2026-03-01T00:00:00Z") is None
-    assert terms_at(schedule, "2026-07-01T00:00:00Z") == Terms(6, "2026-09")  # opened 2026-03 + 6 months
+    # months changed to 6: new points live 6 months, the opening lot stays the first version's (2026-03 + 12)
+    assert terms_at(schedule, "2026-07-01T00:00:00Z") == Terms(6, "2027-03")
     assert terms_at(schedule, "2026-10-01T00:00:00Z") is None
     assert terms_at(schedule, "2026-12-01T00:00:00Z") == Terms(24, "2028-11")
 
 
 def test_a_month_end_expires_due_lots_as_far_as_available_points_cover_them():
     lots = {"2026-10": 50, "2026-11": 30, "2027-01": 20}
-    assert settle(lots, 100, "2026-12-01") == ({"2027-01": 20}, {"2026-10": 50, "2026-11": 30})
-    # an open order holds 60 of them: what it holds stays until it is paid (drawn) or released
-    assert settle(lots, 40, "2026-12-01") == ({"2026-10": 10, "2026-11": 30, "2027-01": 20}, {"2026-10": 40})
+    assert settle(lots, 100, 0, "2026-12-01") == ({"2027-01": 20}, {"2026-10": 50, "2026-11": 30})
+    # an open order holds 60: a hold takes the earliest lots, so October's 50 and 10 of November's stay until the
+    # order is paid (spent) or released; November's other 20 expire now
+    assert settle(lots, 40, 60, "2026-12-01") == ({"2026-10": 50, "2026-11": 10, "2027-01": 20}, {"2026-11": 20})
 
 
-def _post(lots, entries, day="2026-12-10", drawn=None):
-    return post(lots, entries, day, lambda: Terms(12, "2027-06"), lambda ref: dict((drawn or {}).get(ref, {})))
+def _post(lots, entries, day="2026-12-10", drawn=None, available=None):
+    start = sum(lots.values()) if available is None else available  # nothing held unless a test says so
+    return post(lots, entries, day, lambda: Terms(12, "2027-06"), lambda ref: dict((drawn or {}).get(ref, {})), start)
 
 
 def test_a_change_issues_into_this_months_lot_draws_earliest_and_remembers_what_each_ref_drew():
@@ -158,3 +161,21 @@ def test_points_issued_while_a_reversal_left_a_debt_pay_it_before_they_join_a_lo
     posted = post({}, [Entry(delta=100, kind="earn", ref="checkin:2026-12-10")], "2026-12-10",
                   lambda: Terms(12, "2027-06"), lambda ref: {}, available=-30)  # fmt: skip
     assert posted.lots == {"2027-12": 70} and posted.moved == [{"2027-12": 70}]
+
+
+def test_a_royalty_reversed_after_it_was_spent_leaves_a_debt_no_lot_holds_and_a_refund_pays_it_first():
+    # 150 in two lots, all spent on order O; the royalty behind 50 of it is reversed (available -50); O is refunded
+    drawn = {"order:O": {"2027-03": 100, "2027-04": 50}}
+    reversal = _post({}, [Entry(delta=-50, kind="reversal", ref="royalty:x:s")], available=0)
+    assert reversal.lots == {} and reversal.moved == [{}]
+    refund = _post({}, [Entry(delta=150, kind="refund", ref="order:O")], drawn=drawn, available=-50)
+    assert refund.lots == {"2027-03": 50, "2027-04": 50}, "100 come back: 50 paid the debt, latest lot first"
+    assert sum(refund.lots.values()) == max(-50 + 150, 0)
+
+
+def test_a_release_into_a_debt_pays_it_from_the_lots_the_hold_kept():
+    # available 30, held 50 (lots 80); a reversal of 40 leaves available -10, lots 50; the order is released
+    lots = _post({"2027-06": 80}, [Entry(delta=-40, kind="reversal", ref="royalty:y:s")], available=30).lots
+    assert lots == {"2027-06": 50}
+    released = _post(lots, [Entry(delta=50, held_delta=-50, kind="release", ref="order:o2")], available=-10)
+    assert released.lots == {"2027-06": 40}, "40 available + 0 held after the release"
