@@ -27,6 +27,7 @@ with long_lived():  # all of it lives as long as the container (docs/operations.
         merchants,
         openapi,
         orders,
+        reviews,
         tips,
     )
     from chalicelib.api.routing import bind_request
@@ -51,6 +52,7 @@ with long_lived():  # all of it lives as long as the container (docs/operations.
         merchants.bp,
         bookings.bp,
         tips.bp,
+        reviews.bp,
         console.bp,
         openapi.bp,
     ):

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from chalicelib.services.policy import PolicyBook, PolicyService
     from chalicelib.services.registrations import RegistrationService
     from chalicelib.services.report import PointsReportService
+    from chalicelib.services.reviews import ReviewService
     from chalicelib.services.royalties import Royalties
     from chalicelib.services.search import SearchIndexer, SearchService
     from chalicelib.services.tips import TipService
@@ -338,6 +339,23 @@ class Container:
         from chalicelib.services.accounts import Accounts
 
         return Accounts(self.user_repo, self.clock, lambda moment: self.policy_book.expiry_at(moment))
+
+    @cached_property
+    def reviews(self) -> ReviewService:
+        from chalicelib.adapters.reviews_repo import ReviewRepository
+        from chalicelib.services.reviews import ReviewService
+
+        return ReviewService(
+            ReviewRepository(self.table),
+            self.order_repo,
+            self.accounts,
+            self.points,
+            self.contribution,
+            self.audit_repo,
+            self.cursors,
+            self.pseudonyms,
+            self.clock,
+        )
 
     @cached_property
     def lots(self) -> LotService:

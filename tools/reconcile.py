@@ -142,7 +142,34 @@ def reconcile(client: Any, table: Any, uncounted_before: str = "") -> tuple[int,
         + tip_differences(client, table, uncounted_before)
         + booking_differences(client, table)
         + lot_differences(client, table)
+        + rating_differences(client, table)
     )
+
+
+def rating_differences(client: Any, table: Any) -> list[AnyDifference]:
+    """Every product's rating shards add up to its approved reviews whose order was not refunded, and each review
+    line's claim names its review."""
+    expected: dict[str, list[int]] = {}
+    for item in _scan(
+        client, table.name, "begins_with(pk, :p) AND sk = :m", {":p": {"S": "REVIEW#"}, ":m": {"S": "META"}}
+    ):
+        if item["status"] == "approved" and not item.get("excluded"):
+            sums = expected.setdefault(item["product_id"], [0, 0])
+            sums[0] += int(item["rating"])
+            sums[1] += 1
+    found: dict[str, list[int]] = {}
+    for shard in _scan(client, table.name, "begins_with(pk, :p) AND begins_with(sk, :r)",
+                       {":p": {"S": "PRODUCT#"}, ":r": {"S": "RATING#"}}):  # fmt: skip
+        sums = found.setdefault(shard["pk"].removeprefix("PRODUCT#"), [0, 0])
+        sums[0] += int(shard.get("sum", 0))
+        sums[1] += int(shard.get("count", 0))
+    differences: list[AnyDifference] = []
+    for product in sorted(set(expected) | set(found)):
+        want, have = expected.get(product, [0, 0]), found.get(product, [0, 0])
+        if want != have:
+            differences.append(ItemDifference(f"rating of {product}", f"shards hold sum {have[0]} of {have[1]}, "
+                                              f"approved reviews {want[0]} of {want[1]}"))  # fmt: skip
+    return differences
 
 
 def lot_differences(client: Any, table: Any) -> list[AnyDifference]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from chalicelib.adapters.dynamo import LostRace, OnFail, Table, Transaction, key
+from chalicelib.adapters.dynamo import LostRace, OnFail, Table, Transaction, key, move_status
 from chalicelib.domain.designs import MAX_OPEN_DESIGNS, PUBLIC_STATUSES
 
 GALLERY = "DESIGN#PUBLIC"
@@ -123,16 +123,7 @@ class DesignRepository:
         after = {**before, **changes}
         sets = {**changes, **_index_keys(after)}
         removed = [k for k in ("gsi1pk", "gsi1sk", "gsi4pk", "gsi4sk") if k not in sets]
-        expression = "SET " + ", ".join(f"#{k} = :{k}" for k in sets)
-        if removed:
-            expression += " REMOVE " + ", ".join(removed)
-        values = {f":{k}": v for k, v in sets.items()}
-        values[":from"] = before["status"]
-        names = {f"#{k}": k for k in sets}
-        names["#st"] = "status"
-        tx.update(
-            design_key(before["design_id"]), expression, values, condition="#st = :from", names=names, on_fail=on_fail
-        )
+        move_status(tx, design_key(before["design_id"]), before["status"], sets, removed, on_fail=on_fail)
         public = after["status"] in PUBLIC_STATUSES
         if public != (before["status"] in PUBLIC_STATUSES):  # every public design has its rank, no other one
             if public:

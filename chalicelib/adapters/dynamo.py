@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Callable, Iterable, Iterator, Optional, Union
+from typing import Any, Callable, Iterable, Iterator, Optional, Sequence, Union
 
 from boto3.dynamodb.types import DYNAMODB_CONTEXT, TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
@@ -244,6 +244,27 @@ class Transaction:
                 if code == "ConditionalCheckFailed":
                     raise (on_fail if isinstance(on_fail, Exception) else on_fail()) from None
             raise Contention(codes) from None
+
+
+def move_status(
+    tx: Transaction,
+    item_key: dict[str, Any],
+    status_before: str,
+    sets: dict[str, Any],
+    removed: Sequence[str],
+    *,
+    on_fail: OnFail,
+) -> None:
+    """Update an item's attributes (`sets`, dropping `removed`) only if its status is still `status_before`: an
+    update, not a put, so counters other writers ADD to survive."""
+    expression = "SET " + ", ".join(f"#{k} = :{k}" for k in sets)
+    if removed:
+        expression += " REMOVE " + ", ".join(removed)
+    values = {f":{k}": v for k, v in sets.items()}
+    values[":from"] = status_before
+    names = {f"#{k}": k for k in sets}
+    names["#st"] = "status"
+    tx.update(item_key, expression, values, condition="#st = :from", names=names, on_fail=on_fail)
 
 
 class Table:

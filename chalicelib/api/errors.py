@@ -42,6 +42,8 @@ STATUS_BY_CODE = {
     "too_many_pending_orders": 409,
     "price_changed": 409,
     "already_voted": 409,
+    "not_a_buyer": 403,
+    "already_reviewed": 409,
     "own_design": 403,
     "already_claimed": 409,
     "envelope_empty": 409,

@@ -136,6 +136,14 @@ class AlreadyVoted(DomainError):
     code = "already_voted"
 
 
+class NotABuyer(DomainError):
+    code = "not_a_buyer"
+
+
+class AlreadyReviewed(DomainError):
+    code = "already_reviewed"
+
+
 class OwnDesign(DomainError):
     code = "own_design"
 

@@ -91,31 +91,33 @@ class PointsService:
 
     def _earning(self, body: rules.EarnRequest, counted: bool) -> Planner:
         def plan(profile: Profile, now: dt.datetime, tx: Transaction) -> Plan:
-            policy = self._policy.at(now)
-            task = self._task(policy, body.task)
-            day = rules.shanghai_day(now)
-            award, after = self._award(profile, day, body.task, policy) if counted else (0, profile)
-            at = iso(now)
-            self._accounts.repo.add_task_award(
-                tx,
-                body.user_id,
-                body.task,
-                body.ref,
-                {"points_awarded": award, "at": at},
-                day,
-                profile.tier,
-                on_fail=Replay,
-            )
-            if not award:
-                return Plan(None, result=rules.Awarded(points_awarded=0))
-            self._accounts.repo.count_task_day(tx, body.user_id, day, body.task, task.per_day, on_full=TaskDayFull)
-            if task.contribution:
-                ref = f"{body.task}:{body.ref}"
-                self._contribution.add(tx, body.user_id, "task", ref, at, task.contribution, on_repeat=Replay)
-            entry = Entry(delta=award, kind="earn", ref=f"{body.task}:{body.ref}")
-            return Plan(after, [entry], rules.Awarded(points_awarded=award))
+            self._task(self._policy.at(now), body.task)
+            return self.pay_task(tx, profile, now, body.task, body.ref, counted)
 
         return plan
+
+    def pay_task(self, tx: Transaction, profile: Profile, now: dt.datetime, name: str, ref: str, counted: bool) -> Plan:
+        """Pay task `name` of the policy in force for `ref` inside another change's transaction `tx`: once per
+        (user, task, ref) (Replay if paid already), at most its per_day a Shanghai day (TaskDayFull: plan again
+        with `counted` False to record it paying nothing), under the tier's cap when capped, with its contribution.
+        A task the policy in force does not have pays nothing."""
+        policy = self._policy.at(now)
+        task = policy.tasks.get(name)
+        day = rules.shanghai_day(now)
+        award, after = self._award(profile, day, name, policy) if counted and task else (0, profile)
+        at = iso(now)
+        self._accounts.repo.add_task_award(
+            tx, profile.user_id, name, ref, {"points_awarded": award, "at": at}, day, profile.tier, on_fail=Replay
+        )
+        if not award or task is None:
+            return Plan(None, result=rules.Awarded(points_awarded=0))
+        self._accounts.repo.count_task_day(tx, profile.user_id, day, name, task.per_day, on_full=TaskDayFull)
+        if task.contribution:
+            self._contribution.add(
+                tx, profile.user_id, "task", f"{name}:{ref}", at, task.contribution, on_repeat=Replay
+            )
+        entry = Entry(delta=award, kind="earn", ref=f"{name}:{ref}")
+        return Plan(after, [entry], rules.Awarded(points_awarded=award))
 
     @staticmethod
     def _task(policy: Policy, name: str) -> TaskRule:

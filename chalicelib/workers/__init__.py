@@ -130,12 +130,21 @@ def count_sales(
     records: list[dict[str, Any]], indexer: Optional[SearchIndexer] = None
 ) -> dict[str, list[dict[str, str]]]:
     """The store table's stream consumer of orders: the units of an order that has sold, into its Shanghai day's
-    shard, once (for `sort=popular`); those of a counted order refunded or cancelled, back out, once."""
+    shard, once (for `sort=popular`); those of a counted order refunded or cancelled, back out, once; and the
+    reviews of a refunded or cancelled order out of their products' ratings, once."""
     from chalicelib.services.search import SOLD, UNSOLD
 
     indexer = indexer or bootstrap.container().search_indexer
     counted = SOLD + UNSOLD
-    return _each(records, "ORDER#", lambda o: o.get("status") in counted and indexer.count_sale(o), "sales count")
+
+    def handle(order: dict[str, Any]) -> bool:
+        if order.get("status") not in counted:
+            return False
+        if order["status"] in UNSOLD:  # its reviews leave the products' ratings (kept, marked), once
+            bootstrap.container().reviews.exclude_order(order["order_id"])
+        return indexer.count_sale(order)
+
+    return _each(records, "ORDER#", handle, "sales count")
 
 
 def keep_statements(
