@@ -59,7 +59,10 @@ STREAM_CONSUMERS: dict[str, tuple[dict[str, Any], int]] = {
         1,
     ),
     "count_ledger": ({"eventName": ["INSERT"], "dynamodb": {"Keys": {"sk": {"S": [{"prefix": "LEDGER#"}]}}}}, 4),
-    "index_catalog": ({"dynamodb": {"Keys": {"pk": {"S": [{"prefix": "PRODUCT#"}]}, "sk": {"S": ["META"]}}}}, 1),
+    "index_catalog": (
+        {"dynamodb": {"Keys": {"pk": {"S": [{"prefix": "PRODUCT#"}]}, "sk": {"S": ["META", {"prefix": "RATING#"}]}}}},
+        1,
+    ),
     "count_sales": (
         {
             "dynamodb": {

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from chalicelib.adapters.dynamo import LostRace, OnFail, Table, Transaction, key, move_status
+from botocore.exceptions import ClientError
+
+from chalicelib.adapters.dynamo import LostRace, OnFail, Table, Transaction, error_code, key, move_status, to_values
 from chalicelib.domain.reviews import RATING_SHARDS, shard_of
 
 HELPFUL_DIGITS = 10  # sort keys compare as text: helpful counts are zero-padded
@@ -105,6 +107,23 @@ class ReviewRepository:
             {":r": sign * rating, ":n": sign},
             names={"#sum": "sum", "#count": "count"},
         )
+
+    def show_rating(self, product_id: str, total: int, count: int) -> bool:
+        """Copy a rating onto the product item unless it shows it already (its version moves with it)."""
+        try:
+            self.table.client.update_item(
+                TableName=self.table.name,
+                Key=key(f"PRODUCT#{product_id}", "META"),
+                UpdateExpression="SET rating_sum = :s, rating_count = :c ADD version :one",
+                ConditionExpression="attribute_exists(pk) AND "
+                "(attribute_not_exists(rating_sum) OR rating_sum <> :s OR rating_count <> :c)",
+                ExpressionAttributeValues=to_values({":s": total, ":c": count, ":one": 1}),
+            )
+            return True
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            return False
 
     def rating_shards(self, product_id: str) -> list[dict[str, Any]]:
         """The product's rating shards (one Query)."""

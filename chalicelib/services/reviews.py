@@ -148,6 +148,15 @@ class ReviewService:
             ),
         )
 
+    def fold_rating(self, product_id: str) -> bool:
+        """Set the product's rating (rating_sum, rating_count: what search results and product pages show) from its
+        shards, as they are now; its version moves, so a merchandiser's edit read before it is refused, not lost.
+        False if the product already shows it (or does not exist)."""
+        shards = self._repo.rating_shards(product_id)
+        total = sum(int(s.get("sum", 0)) for s in shards)
+        count = sum(int(s.get("count", 0)) for s in shards)
+        return self._repo.show_rating(product_id, total, count)
+
     def exclude_order(self, order_id: str) -> int:
         """An order refunded or cancelled: its reviews leave their products' ratings (kept, marked `excluded`),
         each once however often the stream delivers the order. How many left the rating now."""

@@ -121,8 +121,17 @@ def index_catalog(
     records: list[dict[str, Any]], indexer: Optional[SearchIndexer] = None
 ) -> dict[str, list[dict[str, str]]]:
     """The store table's stream consumer of products: each product's search postings as its new image says (an
-    active product under its tokens, any other under none); an image older than the one indexed is skipped."""
+    active product under its tokens, any other under none); an image older than the one indexed is skipped. A
+    change of a product's rating shards sets its rating on the product (the search and product pages read it
+    there), which comes back through this consumer as a new image."""
     indexer = indexer or bootstrap.container().search_indexer
+    rated = {
+        str(keys["pk"]["S"]).removeprefix("PRODUCT#")
+        for keys in ((r.get("dynamodb") or {}).get("Keys") or {} for r in records)
+        if str((keys.get("sk") or {}).get("S", "")).startswith("RATING#") and "pk" in keys
+    }
+    for product_id in sorted(rated):  # a review approved or refunded: the product's rating from its shards
+        bootstrap.container().reviews.fold_rating(product_id)
     return _each(records, "PRODUCT#", indexer.index, "search index")
 
 

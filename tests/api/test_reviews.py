@@ -157,6 +157,9 @@ def test_a_refund_takes_an_approved_review_out_of_the_rating_and_keeps_it_marked
     assert [i["review_id"] for i in public["items"]] == [ids[0]]
     [mine] = api.get("/me/reviews", user=refunded[0]).json["items"]
     assert (mine["status"], mine["excluded"]) == ("approved", True)
+    stream.poll()  # the rating reaches the product, and through it the search
+    listed = api.get("/products?sort=new&category=tech&limit=50").json["items"]
+    assert [p["rating"] for p in listed if p["product_id"] == product] == [{"average": 5.0, "count": 1}]
     assert api.post(f"/reviews/{ids[1]}/helpful", user=uid("fan")).status == 404
     assert [d.describe() for d in reconcile(services.dynamodb, services.table)[1]] == []
 
