@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.outbox import Outbox
     from chalicelib.adapters.payments import PaymentGateway
     from chalicelib.adapters.pseudonyms import Pseudonyms
+    from chalicelib.adapters.reviews_repo import ReviewRepository
     from chalicelib.adapters.tokens import TokenVerifier
     from chalicelib.adapters.users_repo import UserRepository
     from chalicelib.adapters.vouchers_repo import VoucherRepository
@@ -341,12 +342,17 @@ class Container:
         return Accounts(self.user_repo, self.clock, lambda moment: self.policy_book.expiry_at(moment))
 
     @cached_property
-    def reviews(self) -> ReviewService:
+    def review_repo(self) -> ReviewRepository:
         from chalicelib.adapters.reviews_repo import ReviewRepository
+
+        return ReviewRepository(self.table)
+
+    @cached_property
+    def reviews(self) -> ReviewService:
         from chalicelib.services.reviews import ReviewService
 
         return ReviewService(
-            ReviewRepository(self.table),
+            self.review_repo,
             self.order_repo,
             self.accounts,
             self.points,

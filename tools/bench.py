@@ -38,6 +38,7 @@ from tools import (
     launch_day,
     localstack,
     merchant_bench,
+    reviews_bench,
     search_bench,
 )
 from tools.tokens import mint_local_token
@@ -354,6 +355,7 @@ def main() -> int:
                 drops.append(drop_burst.burst(fresh, f"bench-d{shards}{run}", shards))
         search = search_bench.run(lambda: burst_floor.fresh_dynamodb(endpoints["sqs"]), max(5, N // 10))
         beyond = merchant_bench.run(lambda: burst_floor.fresh_dynamodb(endpoints["sqs"]))
+        reviewed = reviews_bench.run(lambda: burst_floor.fresh_dynamodb(endpoints["sqs"]))
     finally:
         localstack.stop(*procs)
 
@@ -451,6 +453,12 @@ def main() -> int:
             f"  GET /home: {home['calls']} DynamoDB calls ({', '.join(home['ops'])}); with its ETag: "
             f"{figures['calls']['home_etag']['status']} after {figures['calls']['home_etag']['calls']} calls"
         )
+    print(
+        f"a bestseller's reviews: {reviewed['reviews']} approved by {reviewed['threads']} threads at once in "
+        f"{reviewed['seconds']} s ({reviewed['approvals_per_s']}/s), the rating exact; its writes on "
+        f"{reviewed['shards_used']} shard items, the busiest {reviewed['busiest_shard_share']} of them "
+        f"(even: {reviewed['even_share']})"
+    )
     print("points beyond the shop (docs/api.md states each count):")
     for name, c in beyond["calls"].items():
         print(f"  {name}: {c['calls']} DynamoDB calls ({', '.join(c['ops'])})")
@@ -529,6 +537,7 @@ def main() -> int:
         "merchant_calls": {name: c["calls"] for name, c in beyond["calls"].items()},
         "slot_race": beyond["slot_race"],
         "expiry_calls": {name: c["calls"] for name, c in beyond["expiry"].items()},
+        "review_approvals": reviewed,
     }
     print(json.dumps(summary))
     return 0

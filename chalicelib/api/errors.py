@@ -44,6 +44,7 @@ STATUS_BY_CODE = {
     "already_voted": 409,
     "not_a_buyer": 403,
     "already_reviewed": 409,
+    "own_review": 403,
     "own_design": 403,
     "already_claimed": 409,
     "envelope_empty": 409,

@@ -77,7 +77,7 @@ def mine(ctx: Ctx) -> ReviewPage:
     status=201,
     tag="reviews",
     summary="Found an approved review helpful: once per user",
-    errors=("not_found", "already_voted"),
+    errors=("not_found", "already_voted", "own_review"),
 )
 def helpful(ctx: Ctx, review_id: str) -> Helpful:
     return ctx.services.reviews.helpful(ctx.user_id, review_id)

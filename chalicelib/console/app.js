@@ -5,6 +5,7 @@ import { auditScreen } from "./audit.js";
 import { campaignsScreen } from "./campaigns.js";
 import { couponsScreen } from "./coupons.js";
 import { designsScreen } from "./designs.js";
+import { reviewsScreen } from "./reviews.js";
 import { discoveryScreen } from "./discovery.js";
 import { errorBox, fill, h, main } from "./dom.js";
 import { eventsScreen } from "./events.js";
@@ -22,6 +23,7 @@ const SCREENS = {
   home: { list: discoveryScreen },
   orders: { list: ordersScreen, item: orderScreen },
   designs: { list: designsScreen },
+  reviews: { list: reviewsScreen },
   events: { list: eventsScreen },
   houses: { list: housesScreen },
   campaigns: { list: campaignsScreen },

@@ -144,6 +144,10 @@ class AlreadyReviewed(DomainError):
     code = "already_reviewed"
 
 
+class OwnReview(DomainError):
+    code = "own_review"
+
+
 class OwnDesign(DomainError):
     code = "own_design"
 

@@ -1,7 +1,7 @@
 """Reviews from verified buyers (种草): who may review what, and the product's rating from shard sums.
 
 A buyer reviews a line of a product in their own order once the line has reached them: shipped (a parcel), or
-paid for a digital line (its codes were shown). Once per order line. Merchandisers approve or reject (a
+paid for a voucher line (its codes were shown; a coupon line can be cancelled after payment, so it is not). Once per order line. Merchandisers approve or reject (a
 rejection says why); an approved review counts in the product's rating, kept on RATING_SHARDS items so that a
 bestseller's approvals never queue on one item; a refund of the order takes the review out of the rating
 (the review is kept, marked)."""
@@ -78,7 +78,7 @@ def reviewable_line(order: Optional[Order], user_id: str, product_id: str, sku: 
         and line.product_id == product_id
         and line.booking is None
         and order.status in REACHED
-        and (line.sku in order.shipped_skus or line.digital)
+        and (line.sku in order.shipped_skus or line.is_voucher)
     )
     if not reached:
         raise NotABuyer(

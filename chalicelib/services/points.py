@@ -96,11 +96,22 @@ class PointsService:
 
         return plan
 
-    def pay_task(self, tx: Transaction, profile: Profile, now: dt.datetime, name: str, ref: str, counted: bool) -> Plan:
+    def pay_task(
+        self,
+        tx: Transaction,
+        profile: Profile,
+        now: dt.datetime,
+        name: str,
+        ref: str,
+        counted: bool,
+        source: Optional[tuple[str, str, int]] = None,
+    ) -> Plan:
         """Pay task `name` of the policy in force for `ref` inside another change's transaction `tx`: once per
         (user, task, ref) (Replay if paid already), at most its per_day a Shanghai day (TaskDayFull: plan again
         with `counted` False to record it paying nothing), under the tier's cap when capped, with its contribution.
-        A task the policy in force does not have pays nothing."""
+        A task the policy in force does not have pays nothing. A caller that pays contribution of its own in `tx`
+        names that `source` (kind, ref, amount): the task's contribution joins it, as one award (a transaction
+        may move a user's contribution balance once)."""
         policy = self._policy.at(now)
         task = policy.tasks.get(name)
         day = rules.shanghai_day(now)
@@ -109,13 +120,15 @@ class PointsService:
         self._accounts.repo.add_task_award(
             tx, profile.user_id, name, ref, {"points_awarded": award, "at": at}, day, profile.tier, on_fail=Replay
         )
+        extra = task.contribution if award and task is not None else 0
+        if source is not None:
+            kind, source_ref, amount = source
+            self._contribution.add(tx, profile.user_id, kind, source_ref, at, amount + extra, on_repeat=Replay)
         if not award or task is None:
             return Plan(None, result=rules.Awarded(points_awarded=0))
         self._accounts.repo.count_task_day(tx, profile.user_id, day, name, task.per_day, on_full=TaskDayFull)
-        if task.contribution:
-            self._contribution.add(
-                tx, profile.user_id, "task", f"{name}:{ref}", at, task.contribution, on_repeat=Replay
-            )
+        if extra and source is None:
+            self._contribution.add(tx, profile.user_id, "task", f"{name}:{ref}", at, extra, on_repeat=Replay)
         entry = Entry(delta=award, kind="earn", ref=f"{name}:{ref}")
         return Plan(after, [entry], rules.Awarded(points_awarded=award))
 

@@ -10,12 +10,12 @@ from typing import Any, Optional
 from chalicelib.adapters.audit_repo import AuditRepository
 from chalicelib.adapters.clock import Clock, iso, new_id
 from chalicelib.adapters.cursor import CursorCodec
-from chalicelib.adapters.dynamo import LostRace, Replay, Transaction
+from chalicelib.adapters.dynamo import LostRace, Transaction
 from chalicelib.adapters.orders_repo import OrderRepository, order_key
 from chalicelib.adapters.pseudonyms import Pseudonyms
 from chalicelib.adapters.reviews_repo import ReviewRepository, listing
 from chalicelib.domain import reviews as rules
-from chalicelib.domain.errors import AlreadyReviewed, AlreadyVoted, InvalidTransition, NotFound
+from chalicelib.domain.errors import AlreadyReviewed, AlreadyVoted, InvalidTransition, NotFound, OwnReview
 from chalicelib.domain.points import Profile
 from chalicelib.services.accounts import Accounts, Plan
 from chalicelib.services.contribution import ContributionService
@@ -65,6 +65,7 @@ class ReviewService:
         tx = self._repo.begin()
         already = AlreadyReviewed("this order line has a review already", {"order_id": body.order_id, "sku": body.sku})
         self._repo.add(tx, review, on_repeat=already)
+        self._still_bought(tx, review)  # a refund committed meanwhile: its exclusion pass may be over already
         tx.commit()
         return self._view(review, private=True)
 
@@ -76,6 +77,8 @@ class ReviewService:
             review = self._repo.get(review_id)
             if not review or review["status"] != "approved" or review.get("excluded"):
                 raise NotFound(f"review {review_id!r} not found", {"review_id": review_id})
+            if review["user_id"] == user_id:
+                raise OwnReview("you cannot find your own review helpful", {"review_id": review_id})
             tx = self._repo.begin()
             again = AlreadyVoted("you have found this review helpful already", {"review_id": review_id})
             self._repo.helpful(tx, review, user_id, iso(self._clock.now()), on_repeat=again)
@@ -125,13 +128,10 @@ class ReviewService:
                 return Plan(None, result=self._view(after, private=True))
             self._still_bought(tx, review)
             self._repo.count_rating(tx, review["product_id"], review_id, int(review["rating"]), 1)
-            ref = f"review:{review_id}"
-            self._contribution.add(tx, profile.user_id, REVIEW_APPROVED, ref, at, rules.REVIEW_CONTRIBUTION,
-                                   on_repeat=LostRace)  # fmt: skip
-            try:
-                paid = self._points.pay_task(tx, profile, now, REVIEW_TASK, review_id, counted)
-            except Replay:  # not reachable: the review moves from pending once
-                raise LostRace() from None
+            # +2 contribution once per product a user reviews (buying, reviewing and returning it again earns
+            # nothing more), with the task's own contribution if the policy sets one: one award, one source
+            source = (REVIEW_APPROVED, f"product:{review['product_id']}", rules.REVIEW_CONTRIBUTION)
+            paid = self._points.pay_task(tx, profile, now, REVIEW_TASK, review_id, counted, source)
             return Plan(paid.after, paid.entries, self._view(after, private=True))
 
         return plan
@@ -190,7 +190,7 @@ class ReviewService:
     def _view(self, review: dict[str, Any], private: bool) -> rules.Review:
         shown = {**review, "reviewer_name": self._names.reviewer(review["user_id"])}
         if not private:
-            shown.update(user_id=None, order_id=None)
+            shown.update(user_id=None, order_id=None, note=None)
         return rules.Review.model_validate(shown)
 
     def _existing(self, review_id: str) -> dict[str, Any]:

@@ -177,3 +177,33 @@ def test_reconcile_finds_a_rating_shard_that_drifted_from_the_approved_reviews(a
     )
     found = [d.describe() for d in reconcile(services.dynamodb, services.table)[1]]
     assert found == [f"rating of {product}: shards hold sum 10 of 2, approved reviews 5 of 1"]
+
+
+def test_an_author_cannot_find_their_own_review_helpful_and_an_approval_note_stays_private(api, services):
+    buyer, product, sku, order = bought(api, services)
+    written = review(api, buyer, product, sku, order).json
+    approve = {"decision": "approve", "note": "checked the photos"}
+    assert api.merch("POST", f"/admin/reviews/{written['review_id']}/decision", approve).status == 200
+    own = api.post(f"/reviews/{written['review_id']}/helpful", user=buyer)
+    assert (own.status, own.error_code) == (403, "own_review")
+    [shown] = api.get(f"/products/{product}/reviews").json["items"]
+    assert shown["note"] is None and shown["helpful"] == 0
+    assert api.get("/me/reviews", user=buyer).json["items"][0]["note"] == "checked the photos"
+
+
+def test_a_policy_giving_the_review_task_contribution_adds_it_to_the_reviews_own(api, services, clock):
+    import copy
+
+    clock.set("2026-12-06T02:00:00.000Z")
+    policy = copy.deepcopy(api.merch("GET", "/admin/policy").json["in_force"]["policy"])
+    policy["tasks"]["review"]["contribution"] = 5
+    body = {"policy": policy, "effective_from": "2026-12-06T02:01:10Z", "note": "reviews count more"}
+    version = api.merch("POST", "/admin/policy/versions", body).json["version"]
+    assert api.merch("POST", f"/admin/policy/versions/{version}/schedule").status == 200
+    clock.set("2026-12-06T02:02:00.000Z")
+    sku = add_product(services, price_fen=1000, stock=100, category="tech")
+    buyer, product, _, first = bought(api, services, sku=sku)
+    before = api.get("/me", user=buyer).json["contribution"]
+    written = review(api, buyer, product, sku, first).json
+    assert api.merch("POST", f"/admin/reviews/{written['review_id']}/decision", {"decision": "approve"}).status == 200
+    assert api.get("/me", user=buyer).json["contribution"] == before + 2 + 5

@@ -308,6 +308,34 @@ def test_approve_a_design_from_the_review_queue(page, live_server, live_api, sho
     assert design["design_id"] == live_api.get("/me/designs", user=designer).json["items"][0]["design_id"]
 
 
+def test_approve_a_buyers_review_from_the_moderation_queue(page, live_server, live_api, shots):
+    from tests.api.shop import ADDRESS, add_product, give_points
+
+    services = live_server["container"]
+    sku = add_product(services, price_fen=1000, stock=10, category="tech")
+    buyer = uid("buyer")
+    give_points(services, buyer, 100)
+    body = {"items": [{"sku": sku, "qty": 1}], "points": 100, "shipping_address": ADDRESS}
+    order = live_api.post("/orders", body, user=buyer, headers={"Idempotency-Key": uid("k")}).json
+    parcel = {"skus": [sku], "carrier": "SF", "tracking_number": "SF123456789"}
+    assert live_api.post(f"/partner/orders/{order['order_id']}/shipments", parcel, partner="warehouse").status == 200
+    product = order["lines"][0]["product_id"]
+    text = f"Keeps the rain off, review {uid('t')}"
+    written = live_api.post(f"/products/{product}/reviews", {"order_id": order["order_id"], "sku": sku, "rating": 4,
+                                                             "text": text}, user=buyer).json  # fmt: skip
+    c = console(page, live_server)
+    c.sign_in(merch_token(live_api))
+    c.go("Review moderation")
+    card = page.locator("article", has_text=text)
+    expect(card.get_by_role("heading")).to_have_text(f"★★★★☆ · {product}")
+    page.screenshot(path=str(shots / "review-moderation.png"))
+    card.get_by_role("button", name="Approve").click()
+    expect(page.get_by_role("status")).to_have_text("Approved")
+    public = live_api.get(f"/products/{product}/reviews").json
+    assert public["rating"] == {"average": 4.0, "count": 1}
+    assert [r["review_id"] for r in public["items"]] == [written["review_id"]]
+
+
 def test_refund_an_order_and_read_the_points_report(page, live_server, live_api, shots):
     services = live_server["container"]
     body = {
@@ -666,6 +694,7 @@ SECTIONS = (
     "Home & search",
     "Orders",
     "Design review",
+    "Review moderation",
     "Event review",
     "NIO Houses",
     "Campaigns",
