@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING
 
 from chalice import Blueprint
-from pydantic import Field
 
 from chalicelib.api.catalog import PageQuery
 from chalicelib.api.routing import PUBLIC, USER, Ctx, route
-from chalicelib.domain.reviews import Decision, Helpful, ProductReviews, Review, ReviewInput, ReviewPage, ReviewStatus
+
+if TYPE_CHECKING:  # with the first request that needs them (routing.Model), not with the app
+    from chalicelib.domain.reviews import Helpful, ProductReviews, Review, ReviewPage
 
 bp = Blueprint(__name__)
 MERCH = "merchandiser"
-
-
-class ProductReviewQuery(PageQuery):
-    sort: Literal["new", "helpful"] = Field(default="new", description="helpful: most found helpful first")
-    limit: int = Field(default=20, ge=1, le=50)
-
-
-class QueueQuery(PageQuery):
-    status: ReviewStatus = "pending"
+REVIEWS = "chalicelib.domain.reviews"
 
 
 @route(
@@ -29,8 +22,8 @@ class QueueQuery(PageQuery):
     "/products/{product_id}/reviews",
     "POST",
     auth=USER,
-    body=ReviewInput,
-    response=Review,
+    body=f"{REVIEWS}:ReviewInput",
+    response=f"{REVIEWS}:Review",
     status=201,
     tag="reviews",
     summary="Review a product you bought: a line of your order that reached you (shipped; paid for a digital "
@@ -45,8 +38,8 @@ def submit(ctx: Ctx, product_id: str) -> Review:
     bp,
     "/products/{product_id}/reviews",
     auth=PUBLIC,
-    query=ProductReviewQuery,
-    response=ProductReviews,
+    query=f"{REVIEWS}:ProductReviewQuery",
+    response=f"{REVIEWS}:ProductReviews",
     tag="reviews",
     summary="A product's approved reviews (display names only) newest or most helpful first, and its rating",
 )
@@ -60,7 +53,7 @@ def of_product(ctx: Ctx, product_id: str) -> ProductReviews:
     "/me/reviews",
     auth=USER,
     query=PageQuery,
-    response=ReviewPage,
+    response=f"{REVIEWS}:ReviewPage",
     tag="reviews",
     summary="Your reviews in every status, newest first; a rejected one says why",
 )
@@ -73,7 +66,7 @@ def mine(ctx: Ctx) -> ReviewPage:
     "/reviews/{review_id}/helpful",
     "POST",
     auth=USER,
-    response=Helpful,
+    response=f"{REVIEWS}:Helpful",
     status=201,
     tag="reviews",
     summary="Found an approved review helpful: once per user",
@@ -87,8 +80,8 @@ def helpful(ctx: Ctx, review_id: str) -> Helpful:
     bp,
     "/admin/reviews",
     auth=MERCH,
-    query=QueueQuery,
-    response=ReviewPage,
+    query=f"{REVIEWS}:QueueQuery",
+    response=f"{REVIEWS}:ReviewPage",
     tag="admin",
     summary="Reviews by status (default: pending, the moderation queue), newest first",
 )
@@ -101,8 +94,8 @@ def queue(ctx: Ctx) -> ReviewPage:
     "/admin/reviews/{review_id}/decision",
     "POST",
     auth=MERCH,
-    body=Decision,
-    response=Review,
+    body=f"{REVIEWS}:Decision",
+    response=f"{REVIEWS}:Review",
     tag="admin",
     errors=("not_found", "invalid_status_transition"),
     summary="Approve (it counts in the rating; the reviewer is paid the review task and +2 contribution, once) or "

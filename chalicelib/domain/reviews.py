@@ -69,6 +69,18 @@ class Helpful(Model):
     helpful: int
 
 
+class ProductReviewQuery(Model):
+    sort: Literal["new", "helpful"] = Field(default="new", description="helpful: most found helpful first")
+    limit: int = Field(default=20, ge=1, le=50)
+    cursor: Optional[str] = Field(default=None, max_length=2048)
+
+
+class QueueQuery(Model):
+    status: ReviewStatus = "pending"
+    limit: int = Field(default=20, ge=1, le=100)
+    cursor: Optional[str] = Field(default=None, max_length=2048)
+
+
 def reviewable_line(order: Optional[Order], user_id: str, product_id: str, sku: str) -> None:
     """NotABuyer (403) unless `user_id` bought `sku` of `product_id` in this order and it has reached them."""
     line = next((ln for ln in order.lines if ln.sku == sku), None) if order and order.user_id == user_id else None

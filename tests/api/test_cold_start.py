@@ -49,7 +49,18 @@ def test_without_it_the_first_order_loads_the_services_on_demand(services):
 
 
 # their routes name their models "module:Name"; pypinyin loads in the search index's consumer only
-OFF_THE_ORDER_PATH = ("policy", "envelopes", "report", "audit", "search", "home", "merchants", "tips", "bookings")
+OFF_THE_ORDER_PATH = (
+    "policy",
+    "envelopes",
+    "report",
+    "audit",
+    "search",
+    "home",
+    "merchants",
+    "tips",
+    "bookings",
+    "reviews",
+)
 
 
 def test_importing_the_app_loads_no_model_module_an_order_does_not_need():
