@@ -14,7 +14,7 @@ from typing import Any, Callable, ContextManager
 from chalicelib import bootstrap
 from chalicelib.adapters.clock import iso, new_id
 from chalicelib.domain.catalog import ProductInput
-from chalicelib.domain.checkout import ItemRequest, OrderRequest
+from chalicelib.domain.checkout import OrderRequest
 from chalicelib.domain.points import CampaignInput, GrantInput
 from chalicelib.domain.reviews import RATING_SHARDS, Decision, shard_of
 from tools.burst_floor import bench_store
@@ -39,7 +39,9 @@ def approvals(services: Any, reviews: int = 200, threads: int = 32) -> dict[str,
     for n in range(reviews):  # a paid points order each, and its review as the API writes it
         buyer = f"bench-reviewer-{n}"
         services.campaigns.grant("bench", "bench-r", GrantInput(user_id=buyer, points=100, reason="bench", ref=buyer))
-        body = OrderRequest(items=[ItemRequest(sku="BENCH-BEST", qty=1)], points=100, shipping_address=ADDRESS)
+        body = OrderRequest.model_validate(
+            {"items": [{"sku": "BENCH-BEST", "qty": 1}], "points": 100, "shipping_address": ADDRESS}
+        )
         order = services.checkout.place(buyer, f"bench-review-{n}", body)
         review = {"review_id": new_id("r"), "product_id": "bench-bestseller", "user_id": buyer, "order_id": order.order_id,
                   "sku": "BENCH-BEST", "rating": 1 + n % 5, "text": "bench", "image_urls": [], "status": "pending",
