@@ -94,7 +94,7 @@ def reviewable_line(order: Optional[Order], user_id: str, product_id: str, sku: 
     )
     if not reached:
         raise NotABuyer(
-            "only a buyer can review a product, once the line has reached them (shipped; paid for a digital line)",
+            "only a buyer can review a product, once the line has reached them (shipped; paid for a voucher line)",
             {"order_id": order.order_id if order else None, "sku": sku},
         )
 
