@@ -201,7 +201,7 @@ def index_lag(services: Container) -> float:
         services.dynamodb,
         streams,
         services.settings.store_table,
-        lambda records: workers.index_catalog(records, services.search_indexer),
+        lambda records: workers.index_catalog(records, services.search_indexer, services.reviews),
     )
     while poller.poll():  # what seeding left on the stream
         pass

@@ -80,8 +80,8 @@ def outbox_poller(container: Any) -> StreamPoller:
         lambda records: both(
             workers.publish_outbox(records, container.outbox),
             workers.count_ledger(records, container.points_report, container.outbox),
-            workers.index_catalog(records, container.search_indexer),
-            workers.count_sales(records, container.search_indexer),
+            workers.index_catalog(records, container.search_indexer, container.reviews),
+            workers.count_sales(records, container.search_indexer, container.reviews),
             workers.keep_statements(records, container.merchant_statements, container.tips),
         ),
     )

@@ -10,6 +10,7 @@ if TYPE_CHECKING:  # `app.py` imports this module; the outbox (and boto3 with it
     from chalicelib.adapters.outbox import Outbox
     from chalicelib.services.merchant_payments import MerchantStatements
     from chalicelib.services.report import PointsReportService
+    from chalicelib.services.reviews import ReviewService
     from chalicelib.services.search import SearchIndexer
     from chalicelib.services.tips import TipService
 
@@ -118,7 +119,7 @@ def _each(records: list[dict[str, Any]], prefix: str, handle: Any, what: str) ->
 
 
 def index_catalog(
-    records: list[dict[str, Any]], indexer: Optional[SearchIndexer] = None
+    records: list[dict[str, Any]], indexer: Optional[SearchIndexer] = None, reviews: Optional[ReviewService] = None
 ) -> dict[str, list[dict[str, str]]]:
     """The store table's stream consumer of products: each product's search postings as its new image says (an
     active product under its tokens, any other under none); an image older than the one indexed is skipped. A
@@ -131,12 +132,12 @@ def index_catalog(
         if str((keys.get("sk") or {}).get("S", "")).startswith("RATING#") and "pk" in keys
     }
     for product_id in sorted(rated):  # a review approved or refunded: the product's rating from its shards
-        bootstrap.container().reviews.fold_rating(product_id)
+        (reviews or bootstrap.container().reviews).fold_rating(product_id)
     return _each(records, "PRODUCT#", indexer.index, "search index")
 
 
 def count_sales(
-    records: list[dict[str, Any]], indexer: Optional[SearchIndexer] = None
+    records: list[dict[str, Any]], indexer: Optional[SearchIndexer] = None, reviews: Optional[ReviewService] = None
 ) -> dict[str, list[dict[str, str]]]:
     """The store table's stream consumer of orders: the units of an order that has sold, into its Shanghai day's
     shard, once (for `sort=popular`); those of a counted order refunded or cancelled, back out, once; and the
@@ -150,7 +151,7 @@ def count_sales(
         if order.get("status") not in counted:
             return False
         if order["status"] in UNSOLD:  # its reviews leave the products' ratings (kept, marked), once
-            bootstrap.container().reviews.exclude_order(order["order_id"])
+            (reviews or bootstrap.container().reviews).exclude_order(order["order_id"])
         return indexer.count_sale(order)
 
     return _each(records, "ORDER#", handle, "sales count")
