@@ -58,6 +58,27 @@ def bench_store(endpoints: dict[str, str], prefix: str, streams: bool = False) -
     return store
 
 
+# a shipping address every bench order uses
+ADDRESS = {"name": "Li Lei", "phone": "+86 138 0000 0000", "line1": "1 Anting Road", "city": "Shanghai",
+           "province": "Shanghai", "postal_code": "201805", "country": "CN"}  # fmt: skip
+
+
+def points_product(services: Any, product_id: str, sku: str, title: str) -> None:
+    """An active tech product of one SKU (10 yuan, a million in stock) that only points pay for."""
+    from chalicelib.domain.catalog import ProductInput
+
+    product = {
+        "product_id": product_id,
+        "category": "tech",
+        "title": title,
+        "title_zh": "基准",
+        "status": "active",
+        "accepts": {"points": True, "cash": False},
+        "skus": [{"sku": sku, "price_fen": 1000, "stock": 1_000_000}],
+    }
+    services.catalog.create("bench", ProductInput.model_validate(product))
+
+
 def percentile(values: list[float], q: int) -> float:
     """The q-th percentile of durations in seconds, in ms."""
     return statistics.quantiles(values, n=100)[q - 1] * 1000 if len(values) > 1 else values[0] * 1000

@@ -22,13 +22,11 @@ from chalicelib.adapters.tokens import mint_local_token
 from chalicelib.domain.checkout import BookingLine, BookingRequest, OrderRequest
 from chalicelib.domain.errors import DomainError
 from chalicelib.domain.points import CampaignInput, GrantInput
-from tools.burst_floor import bench_store
+from tools.burst_floor import ADDRESS, bench_store, points_product
 
 # The calls docs/api.md states, for the second request of each kind (a warm container; a capture reads the merchant in
 # the same BatchGetItem as its key's record and the code, a refund reads it alone).
 EXPECTED = {"payment_code": 2, "capture": 3, "refund": 5, "booking_order": 2}
-_ADDRESS = {"name": "Li Lei", "phone": "+86 138 0000 0000", "line1": "1 Anting Road", "city": "Shanghai",
-            "province": "Shanghai", "postal_code": "201805", "country": "CN"}  # fmt: skip
 WEEK = {d: ["10:00-22:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 
 
@@ -123,7 +121,6 @@ def expiry_calls(services: Any) -> dict[str, Any]:
     from app import app
     from chalicelib.adapters.clock import iso
     from chalicelib.bootstrap import Container
-    from chalicelib.domain.catalog import ProductInput
     from chalicelib.domain.policy import VersionInput
     from tools.bench import Recorder
 
@@ -134,21 +131,12 @@ def expiry_calls(services: Any) -> dict[str, Any]:
     recorder = Recorder(shop.dynamodb)
     secret, now = shop.settings.local_jwt_secret, int(time.time())
     merch = mint_local_token(secret, "bench-merch", ["merchandiser"], 3600, now)
-    product = {
-        "product_id": "bench-lots",
-        "category": "tech",
-        "title": "Lots",
-        "title_zh": "批次",
-        "status": "active",
-        "accepts": {"points": True, "cash": False},
-        "skus": [{"sku": "BENCH-LOTS", "price_fen": 1000, "stock": 1_000_000}],
-    }
-    shop.catalog.create("bench", ProductInput.model_validate(product))
+    points_product(shop, "bench-lots", "BENCH-LOTS", "Lots")
 
     def order_and_refund(user: str) -> tuple[list[str], list[str]]:
         _grant(shop, user, 10_000)
         token = mint_local_token(secret, user, [], 3600, now)
-        body = {"items": [{"sku": "BENCH-LOTS", "qty": 1}], "points": 100, "shipping_address": _ADDRESS}
+        body = {"items": [{"sku": "BENCH-LOTS", "qty": 1}], "points": 100, "shipping_address": ADDRESS}
         _call(http, recorder, "POST", "/orders", token, body, key=f"{user}-first")
         order, ops = _call(http, recorder, "POST", "/orders", token, body, key=f"{user}-second")
         refund = {"reason": "bench"}

@@ -13,27 +13,14 @@ from typing import Any, Callable, ContextManager
 
 from chalicelib import bootstrap
 from chalicelib.adapters.clock import iso, new_id
-from chalicelib.domain.catalog import ProductInput
 from chalicelib.domain.checkout import OrderRequest
 from chalicelib.domain.points import CampaignInput, GrantInput
 from chalicelib.domain.reviews import RATING_SHARDS, Decision, shard_of
-from tools.burst_floor import bench_store
-
-ADDRESS = {"name": "Li Lei", "phone": "+86 138 0000 0000", "line1": "1 Anting Road", "city": "Shanghai",
-           "province": "Shanghai", "postal_code": "201805", "country": "CN"}  # fmt: skip
+from tools.burst_floor import ADDRESS, bench_store, points_product
 
 
 def approvals(services: Any, reviews: int = 200, threads: int = 32) -> dict[str, Any]:
-    product = {
-        "product_id": "bench-bestseller",
-        "category": "tech",
-        "title": "Bestseller",
-        "title_zh": "爆款",
-        "status": "active",
-        "accepts": {"points": True, "cash": False},
-        "skus": [{"sku": "BENCH-BEST", "price_fen": 1000, "stock": 1_000_000}],
-    }
-    services.catalog.create("bench", ProductInput.model_validate(product))
+    points_product(services, "bench-bestseller", "BENCH-BEST", "Bestseller")
     services.campaigns.create("bench", CampaignInput(campaign_id="bench-r", name="Bench", budget_points=10**9))
     written = []
     for n in range(reviews):  # a paid points order each, and its review as the API writes it

@@ -9,7 +9,6 @@ bestseller's approvals never queue on one item; a refund of the order takes the 
 from __future__ import annotations
 
 import hashlib
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any, Literal, Mapping, Optional, Sequence
 
 from pydantic import Field, StringConstraints
@@ -18,7 +17,7 @@ from chalicelib.domain.base import Model, Strict
 from chalicelib.domain.designs import Decision as Decision  # the same decision: approve, or reject with a note
 from chalicelib.domain.errors import NotABuyer
 from chalicelib.domain.orders import Order
-from chalicelib.domain.search import Rating
+from chalicelib.domain.search import Rating, rating_of
 from chalicelib.domain.text import HttpsUrl, Paragraphs
 
 ReviewStatus = Literal["pending", "approved", "rejected"]
@@ -103,11 +102,11 @@ def shard_of(review_id: str) -> int:
     return int(hashlib.sha256(review_id.encode()).hexdigest()[:8], 16) % RATING_SHARDS
 
 
+def shard_sums(shards: Sequence[Mapping[str, Any]]) -> tuple[int, int]:
+    """(Σ ratings, number of ratings) over a product's rating shards."""
+    return sum(int(s.get("sum", 0)) for s in shards), sum(int(s.get("count", 0)) for s in shards)
+
+
 def rating(shards: Sequence[Mapping[str, Any]]) -> Rating:
-    """The product's rating from its shard sums: the average to one decimal, rounded half up."""
-    count = sum(int(s.get("count", 0)) for s in shards)
-    total = sum(int(s.get("sum", 0)) for s in shards)
-    if not count:
-        return Rating(average=None, count=0)
-    average = (Decimal(total) / Decimal(count)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-    return Rating(average=float(average), count=count)
+    """The product's rating from its shard sums (the search's rule: one decimal, half up)."""
+    return rating_of(*shard_sums(shards))

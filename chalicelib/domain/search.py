@@ -8,6 +8,7 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any, Callable, Iterable, Literal, NamedTuple, Optional
 
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
@@ -360,9 +361,15 @@ class SearchPage(Model):
 
 
 def rating(product: dict[str, Any]) -> Rating:
-    count = int(product.get("rating_count") or 0)
-    total = int(product.get("rating_sum") or 0)
-    return Rating(average=round(total / count + 1e-9, 1) if count else None, count=count)
+    return rating_of(int(product.get("rating_sum") or 0), int(product.get("rating_count") or 0))
+
+
+def rating_of(total: int, count: int) -> Rating:
+    """`count` ratings adding up to `total`: their average to one decimal, rounded half up (exactly, in Decimal)."""
+    if not count:
+        return Rating(average=None, count=0)
+    average = (Decimal(total) / Decimal(count)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return Rating(average=float(average), count=count)
 
 
 # -- sales counted for `popular`, and what the merchandisers see of searches --------------------------------

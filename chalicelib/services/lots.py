@@ -39,11 +39,13 @@ class LotService:
         return LotList(items=items, total=sum(i.points for i in items), expiry_months=terms.months if terms else None)
 
     @staticmethod
-    def expiring(profile: Profile) -> Optional[Expiring]:
-        if not profile.lots:
+    def expiring(profile: Profile, now: dt.datetime) -> Optional[Expiring]:
+        """The next lot to expire: an ended lot that an open order still holds is not ahead of anyone."""
+        lots, today = profile.lots or {}, shanghai_day(now)
+        ahead = sorted(lot for lot in lots if not rules.expired(lot, today))
+        if not ahead:
             return None
-        lot = min(profile.lots)
-        return Expiring(points=profile.lots[lot], at=iso(rules.expires_at(lot)))
+        return Expiring(points=lots[ahead[0]], at=iso(rules.expires_at(ahead[0])))
 
     def sweep(self, budget_s: float = BUDGET_S) -> int:
         """Expire every lot whose month is over, once: users nothing has touched since are reached from the lot's
@@ -56,7 +58,8 @@ class LotService:
             return 0
         deadline = time.monotonic() + budget_s
         expired = self._open_all(terms, deadline)
-        for lot in _months_before(shanghai_day(now)[:7], MONTHS_BACK):
+        today = shanghai_day(now)
+        for lot in sorted(rules.lot_of(today, -back) for back in range(1, MONTHS_BACK + 1)):
             for partition in range(rules.WORKLIST_PARTITIONS):
                 for user_id in self._repo.all_on_expiry_list(lot, partition):
                     if time.monotonic() > deadline:
@@ -73,8 +76,8 @@ class LotService:
         if self._accounts.expiry_at(now) is None:
             return 0
         deadline, written = time.monotonic() + budget_s, 0
-        month = shanghai_day(now)[:7]
-        for lot in (month, _months_after(month, 1)):
+        today = shanghai_day(now)
+        for lot in (rules.lot_of(today, 0), rules.lot_of(today, 1)):
             ends = rules.expires_at(lot)
             for days in NOTICE_DAYS:
                 if not ends - dt.timedelta(days=days) <= now < ends:
@@ -128,17 +131,3 @@ def _opener(run: str) -> Any:
         return Plan(None if kept else profile, result=0)
 
     return plan
-
-
-def _months_after(month: str, count: int) -> str:
-    year, number = int(month[:4]), int(month[5:7]) + count
-    return f"{year + (number - 1) // 12:04d}-{(number - 1) % 12 + 1:02d}"
-
-
-def _months_before(month: str, count: int) -> list[str]:
-    year, number = int(month[:4]), int(month[5:7])
-    found = []
-    for _ in range(count):
-        year, number = (year - 1, 12) if number == 1 else (year, number - 1)
-        found.append(f"{year:04d}-{number:02d}")
-    return sorted(found)

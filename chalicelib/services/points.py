@@ -52,7 +52,7 @@ class PointsService:
             daily_cap=self._policy.at(self._accounts.clock.now()).daily_caps[profile.tier],
             contribution=contribution,
             vote_weight=self._contribution.vote_weight(contribution),
-            expiring=LotService.expiring(profile),
+            expiring=LotService.expiring(profile, self._accounts.clock.now()),
         )
 
     def ledger(self, user_id: str, limit: int, cursor: Optional[str]) -> rules.LedgerPage:

@@ -152,10 +152,7 @@ class ReviewService:
         """Set the product's rating (rating_sum, rating_count: what search results and product pages show) from its
         shards, as they are now; its version moves, so a merchandiser's edit read before it is refused, not lost.
         False if the product already shows it (or does not exist)."""
-        shards = self._repo.rating_shards(product_id)
-        total = sum(int(s.get("sum", 0)) for s in shards)
-        count = sum(int(s.get("count", 0)) for s in shards)
-        return self._repo.show_rating(product_id, total, count)
+        return self._repo.show_rating(product_id, *rules.shard_sums(self._repo.rating_shards(product_id)))
 
     def exclude_order(self, order_id: str) -> int:
         """An order refunded or cancelled: its reviews leave their products' ratings (kept, marked `excluded`),

@@ -220,6 +220,7 @@ def test_points_an_open_order_holds_keep_their_lot_until_the_order_ends(api, ser
     assert held["status"] == "pending_payment"
     clock.set("2027-01-31T16:00:01.000Z")  # February in Shanghai: January's lot is over
     assert me(api, user)["points"] == {"available": 100, "held": 100}, "the hold took January's points first"
+    assert me(api, user)["expiring"] == {"points": 100, "at": "2027-02-28T16:00:00.000Z"}, "not January's, held"
     assert workers.expire_lots() == 0
     assert lots(api, user) == {"2027-01": 100, "2027-02": 100}
     assert api.post(f"/orders/{held['order_id']}/cancel", user=user).json["status"] == "cancelled"
