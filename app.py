@@ -27,6 +27,7 @@ with long_lived():  # all of it lives as long as the container (docs/operations.
         merchants,
         openapi,
         orders,
+        polls,
         reviews,
         tips,
     )
@@ -53,6 +54,7 @@ with long_lived():  # all of it lives as long as the container (docs/operations.
         bookings.bp,
         tips.bp,
         reviews.bp,
+        polls.bp,
         console.bp,
         openapi.bp,
     ):

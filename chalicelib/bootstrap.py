@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from chalicelib.services.payments import PaymentEvents
     from chalicelib.services.points import PointsService
     from chalicelib.services.policy import PolicyBook, PolicyService
+    from chalicelib.services.polls import PollService
     from chalicelib.services.registrations import RegistrationService
     from chalicelib.services.report import PointsReportService
     from chalicelib.services.reviews import ReviewService
@@ -362,6 +363,15 @@ class Container:
             self.pseudonyms,
             self.clock,
         )
+
+    @cached_property
+    def polls(self) -> PollService:
+        from chalicelib.adapters.contribution_repo import ContributionRepository
+        from chalicelib.adapters.polls_repo import PollRepository
+        from chalicelib.services.polls import PollService
+
+        scores = ContributionRepository(self.table)
+        return PollService(PollRepository(self.table), scores, self.audit_repo, self.cursors, self.clock)
 
     @cached_property
     def lots(self) -> LotService:

@@ -20,10 +20,13 @@ from chalicelib.adapters.contribution_repo import BALANCE, ContributionRepositor
 from chalicelib.adapters.designs_repo import DesignRepository, score_of
 from chalicelib.adapters.dynamo import from_item, key
 from chalicelib.adapters.envelopes_repo import EnvelopeRepository
+from chalicelib.adapters.polls_repo import POLLS, PollRepository
 from chalicelib.adapters.users_repo import UserRepository, expiry_list
+from chalicelib.domain import polls as poll_rules
 from chalicelib.domain.designs import PUBLIC_STATUSES
 from chalicelib.domain.lots import expired as lot_expired
 from chalicelib.domain.points import shanghai_day
+from chalicelib.services.polls import count_results
 
 
 @dataclass
@@ -143,7 +146,29 @@ def reconcile(client: Any, table: Any, uncounted_before: str = "") -> tuple[int,
         + booking_differences(client, table)
         + lot_differences(client, table)
         + rating_differences(client, table, uncounted_before)
+        + poll_differences(table)
     )
+
+
+def poll_differences(table: Any) -> list[AnyDifference]:
+    """Every poll recounted from its ballots: its tally shards hold exactly their sums, and its results (as published,
+    or as counted now from the shards and the heaviest ballots) are the recount's."""
+    repo = PollRepository(table)
+    found: list[AnyDifference] = []
+    for item in table.partition("gsi1", POLLS):
+        poll = repo.get(item["poll_id"])
+        if poll is None:
+            continue
+        sums, recounted = poll_rules.recount(poll, list(repo.ballots(poll["poll_id"])))
+        shards = {k: v for k, v in poll_rules.shard_sums(repo.tallies(poll["poll_id"])).items() if v}
+        if shards != sums:
+            moved = sorted(k for k in set(shards) | set(sums) if shards.get(k) != sums.get(k))
+            found.append(ItemDifference(f"poll {poll['poll_id']}", f"tally shards differ from the ballots on {moved}"))
+        results = poll_rules.PollResults.model_validate(poll["results"]) if poll.get("results") else None
+        results = results or count_results(repo, poll)  # published_at: the poll's, on both
+        if results != recounted:
+            found.append(ItemDifference(f"poll {poll['poll_id']}", "its results differ from a recount of its ballots"))
+    return found
 
 
 def rating_differences(client: Any, table: Any, uncounted_before: str = "") -> list[AnyDifference]:

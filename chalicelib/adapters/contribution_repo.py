@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from chalicelib.adapters.dynamo import LostRace, OnFail, Table, Transaction, key
+from chalicelib.adapters.dynamo import LostRace, OnFail, Table, Transaction, key, to_values
 
 BALANCE = "CONTRIBUTION"
 SOURCE = "CONTRIB#SOURCE#"
@@ -61,6 +61,17 @@ class ContributionRepository:
     ) -> tuple[list[dict[str, Any]], Optional[dict[str, Any]]]:
         items, last = self._table.query_page(f"USER#{user_id}", LEDGER, limit, start)
         return [_entry(i) for i in items], last
+
+    def score_at(self, user_id: str, at: str) -> int:
+        """The score as it stood at instant `at` (ISO, milliseconds): the sum of the ledger entries made up to then
+        (the ledger is keyed by time and never rewritten; the balance only ever moves with an entry)."""
+        params = {
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :lo AND :hi",
+            "ExpressionAttributeValues": to_values({":pk": f"USER#{user_id}", ":lo": LEDGER, ":hi": f"{LEDGER}{at}#~"}),
+            "ProjectionExpression": "amount",
+            "ConsistentRead": True,
+        }
+        return sum(int(i["amount"]) for i in self._table.query_all(params))
 
     def ledger_sum(self, user_id: str) -> tuple[int, int, int]:
         """(sum of amounts, ledger entries, source records) over the user's whole history."""

@@ -55,6 +55,8 @@ STATUS_BY_CODE = {
     "code_invalid": 409,
     "refund_exceeds_payment": 409,
     "slot_full": 409,
+    "not_eligible": 403,
+    "poll_not_open": 409,
     "self_tip": 422,
     "account_too_new": 403,
     "tip_limit_reached": 409,

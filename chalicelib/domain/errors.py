@@ -238,3 +238,15 @@ class SlotFull(DomainError):
     """A slot a booking line covers holds its capacity of bookings already."""
 
     code = "slot_full"
+
+
+class NotEligible(DomainError):
+    """A poll's eligibility (tier, contribution at its opening) excludes the voter."""
+
+    code = "not_eligible"
+
+
+class PollNotOpen(DomainError):
+    """A ballot before a poll opens or after it closes."""
+
+    code = "poll_not_open"

@@ -60,6 +60,7 @@ OFF_THE_ORDER_PATH = (
     "tips",
     "bookings",
     "reviews",
+    "polls",
 )
 
 
