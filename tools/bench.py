@@ -38,6 +38,7 @@ from tools import (
     launch_day,
     localstack,
     merchant_bench,
+    polls_bench,
     reviews_bench,
     search_bench,
 )
@@ -356,6 +357,7 @@ def main() -> int:
         search = search_bench.run(lambda: burst_floor.fresh_dynamodb(endpoints["sqs"]), max(5, N // 10))
         beyond = merchant_bench.run(lambda: burst_floor.fresh_dynamodb(endpoints["sqs"]))
         reviewed = reviews_bench.run(lambda: burst_floor.fresh_dynamodb(endpoints["sqs"]))
+        voted = polls_bench.run(lambda: burst_floor.fresh_dynamodb(endpoints["sqs"]))
     finally:
         localstack.stop(*procs)
 
@@ -459,6 +461,13 @@ def main() -> int:
         f"{reviewed['shards_used']} shard items, the busiest {reviewed['busiest_shard_share']} of them "
         f"(even: {reviewed['even_share']})"
     )
+    print(
+        f"a poll's crowd: {voted['ballots']} ballots ({voted['voters']} voters, the rest replacing theirs) by "
+        f"{voted['threads']} threads at once in {voted['seconds']} s ({voted['ballots_per_s']}/s), the results "
+        f"equal to a recount ({voted['capped_voters']} voters capped, largest share {voted['largest_share']}); "
+        f"its writes on {voted['shards_used']} tally shards, the busiest {voted['busiest_shard_share']} of them "
+        f"(even: {voted['even_share']})"
+    )
     print("points beyond the shop (docs/api.md states each count):")
     for name, c in beyond["calls"].items():
         print(f"  {name}: {c['calls']} DynamoDB calls ({', '.join(c['ops'])})")
@@ -538,6 +547,7 @@ def main() -> int:
         "slot_race": beyond["slot_race"],
         "expiry_calls": {name: c["calls"] for name, c in beyond["expiry"].items()},
         "review_approvals": reviewed,
+        "poll_crowd": voted,
     }
     print(json.dumps(summary))
     return 0

@@ -6,6 +6,7 @@ import { campaignsScreen } from "./campaigns.js";
 import { couponsScreen } from "./coupons.js";
 import { designsScreen } from "./designs.js";
 import { reviewsScreen } from "./reviews.js";
+import { pollsScreen } from "./polls.js";
 import { discoveryScreen } from "./discovery.js";
 import { errorBox, fill, h, main } from "./dom.js";
 import { eventsScreen } from "./events.js";
@@ -25,6 +26,7 @@ const SCREENS = {
   designs: { list: designsScreen },
   reviews: { list: reviewsScreen },
   events: { list: eventsScreen },
+  polls: { list: pollsScreen },
   houses: { list: housesScreen },
   campaigns: { list: campaignsScreen },
   coupons: { list: couponsScreen },

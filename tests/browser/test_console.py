@@ -336,6 +336,62 @@ def test_approve_a_buyers_review_from_the_moderation_queue(page, live_server, li
     assert [r["review_id"] for r in public["items"]] == [written["review_id"]]
 
 
+def test_create_a_poll_then_read_a_closed_polls_three_tallies_and_publish_them(page, live_server, live_api, shots):
+    from chalicelib.adapters.polls_repo import PollRepository
+    from chalicelib.domain import polls as rules
+
+    c = console(page, live_server)
+    c.sign_in(merch_token(live_api))
+    c.go("Polls")
+    form = page.locator("form", has_text="New poll")
+    upcoming = uid("board").lower().replace("_", "-")
+    opens = (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=1)).replace(microsecond=0)
+    form.get_by_label("Poll id").fill(upcoming)
+    form.get_by_label("Title", exact=True).fill("Elect the user trust's board")
+    form.get_by_label("Chinese title").fill("选举用户信托理事会")
+    form.get_by_label(re.compile("^Options")).fill("li=Li Wei\nwang=Wang Fang")
+    form.get_by_label(re.compile("^Opens")).fill(opens.isoformat())
+    form.get_by_label(re.compile("^Closes")).fill((opens + timedelta(days=7)).isoformat())
+    form.get_by_role("button", name="Create").click()
+    expect(page.get_by_role("status")).to_have_text("Created")
+    assert live_api.get(f"/polls/{upcoming}").json["status"] == "upcoming"
+
+    # a poll that closed two minutes ago, its ballots written as the API writes them (the server's clock is real)
+    repo = PollRepository(live_server["container"].table)
+    closed = uid("closed").lower().replace("_", "-")
+    now = datetime.now(ZoneInfo("UTC"))
+    poll = {"poll_id": closed, "title": "Next NIO House", "title_zh": "下一家蔚来中心", "choices": 1,
+            "options": [{"option_id": "x", "title": "Xiamen"}, {"option_id": "z", "title": "Zhuhai"}],
+            "opens_at": rules.instant(now - timedelta(hours=2)), "closes_at": rules.instant(now - timedelta(minutes=2)),
+            "eligibility": {"min_tier": "fan", "min_contribution": 0}, "weighting": "contribution",
+            "weight_cap_share": "0.5", "created_by": "merch", "created_at": rules.instant(now - timedelta(hours=3))}  # fmt: skip
+    tx = repo.begin()
+    repo.add(tx, poll, on_repeat=RuntimeError("exists"))
+    tx.commit()
+    for user, weight, choice in ((uid("whale"), 1000, "x"), (uid("a"), 10, "z"), (uid("b"), 10, "z")):
+        ballot = {"poll_id": closed, "user_id": user, "choices": [choice], "weight": weight, "contribution": weight,
+                  "cast_at": poll["opens_at"], "updated_at": poll["opens_at"], "version": 1}  # fmt: skip
+        tx = repo.begin()
+        repo.cast(tx, None, ballot, rules.tally_moves(None, ballot))
+        tx.commit()
+    page.reload()
+    card = page.locator("article", has_text="Next NIO House")
+    card.get_by_role("button", name="Results", exact=True).click()
+    rows = card.get_by_role("table", name="Results").locator("tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_contain_text("Xiamen (x)")
+    expect(rows.nth(0)).to_contain_text("20")  # the whale's 1000 capped at half of the total: 20 of 40
+    expect(card).to_contain_text("largest voter's share: 0.5")
+    page.screenshot(path=str(shots / "polls.png"))
+    card.get_by_role("button", name="Publish results").click()
+    expect(page.get_by_role("status")).to_have_text("Results published")
+    results = live_api.get(f"/polls/{closed}/results").json
+    assert results["published_at"] and [(o["option_id"], o["weighted"]) for o in results["options"]] == [
+        ("x", 20),
+        ("z", 20),
+    ]
+
+
 def test_refund_an_order_and_read_the_points_report(page, live_server, live_api, shots):
     services = live_server["container"]
     body = {
