@@ -17,7 +17,7 @@ import statistics
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Iterator, Optional
+from typing import Any, Callable, ContextManager, Iterator, Optional
 
 import boto3
 from botocore.exceptions import ClientError
@@ -56,6 +56,20 @@ def bench_store(endpoints: dict[str, str], prefix: str, streams: bool = False) -
     store = Container(settings)
     provision.create_tables(store.dynamodb, prefix, streams=streams)
     return store
+
+
+def on_fresh_store(fresh: Callable[[], ContextManager[dict[str, str]]], prefix: str,
+                   work: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:  # fmt: skip
+    """`work(services)` on the app's container over a fresh DynamoDB Local, as the global container meanwhile."""
+    from chalicelib import bootstrap
+
+    with fresh() as endpoints:
+        services = bench_store(endpoints, prefix)
+        bootstrap.use(services)
+        try:
+            return work(services)
+        finally:
+            bootstrap.use(None)
 
 
 # a shipping address every bench order uses

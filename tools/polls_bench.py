@@ -12,10 +12,9 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, ContextManager
 
-from chalicelib import bootstrap
 from chalicelib.domain import polls as rules
 from chalicelib.services.polls import count_results
-from tools.burst_floor import bench_store
+from tools.burst_floor import on_fresh_store
 
 
 def crowd(services: Any, voters: int = 600, replacing: int = 200, threads: int = 32) -> dict[str, Any]:
@@ -66,10 +65,4 @@ def crowd(services: Any, voters: int = 600, replacing: int = 200, threads: int =
 
 
 def run(fresh: Callable[[], ContextManager[dict[str, str]]]) -> dict[str, Any]:
-    with fresh() as endpoints:
-        services = bench_store(endpoints, "bench-p")
-        bootstrap.use(services)
-        try:
-            return crowd(services)
-        finally:
-            bootstrap.use(None)
+    return on_fresh_store(fresh, "bench-p", crowd)

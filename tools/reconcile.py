@@ -113,10 +113,13 @@ AnyDifference = Union[
 ]
 
 
-def reconcile(client: Any, table: Any, uncounted_before: str = "") -> tuple[int, list[AnyDifference]]:
+def reconcile(
+    client: Any, table: Any, uncounted_before: str = "", settled_before: str = ""
+) -> tuple[int, list[AnyDifference]]:
     """(users checked, differences) for one store table (`table` is an adapters.dynamo.Table); with
     `uncounted_before` (an ISO time), ledger entries written before it that the points report never counted are
-    differences too (`make reconcile` gives a day ago: the stream should have delivered them)."""
+    differences too (`make reconcile` gives a day ago: the stream should have delivered them); with `settled_before`
+    (`make reconcile`: now), polls still taking ballots or not yet counted then are left out."""
     repo = UserRepository(table)
     checked, users = 0, []
     for profile in profiles(client, table.name):
@@ -146,28 +149,36 @@ def reconcile(client: Any, table: Any, uncounted_before: str = "") -> tuple[int,
         + booking_differences(client, table)
         + lot_differences(client, table)
         + rating_differences(client, table, uncounted_before)
-        + poll_differences(table)
+        + poll_differences(table, settled_before)
     )
 
 
-def poll_differences(table: Any) -> list[AnyDifference]:
-    """Every poll recounted from its ballots: its tally shards hold exactly their sums, and its results (as published,
-    or as counted now from the shards and the heaviest ballots) are the recount's."""
-    repo = PollRepository(table)
+def poll_differences(table: Any, settled_before: str = "") -> list[AnyDifference]:
+    """Every poll recounted from its ballots: each ballot's weight is its voter's contribution at the opening (from
+    the dated ledger), its tally shards hold exactly the ballots' sums, and its results (as stored, or as counted
+    now from the shards and the heaviest ballots) are the recount's. With `settled_before` (an ISO time), polls whose
+    results are not counted by then are left out: voting may still move them."""
+    repo, scores = PollRepository(table), ContributionRepository(table)
     found: list[AnyDifference] = []
     for item in table.partition("gsi1", POLLS):
         poll = repo.get(item["poll_id"])
-        if poll is None:
+        if poll is None or (settled_before and poll_rules.counted_from(poll) > settled_before):
             continue
-        sums, recounted = poll_rules.recount(poll, list(repo.ballots(poll["poll_id"])))
+        what = f"poll {poll['poll_id']}"
+        ballots = list(repo.ballots(poll["poll_id"]))
+        for ballot in ballots:
+            score = scores.score_at(ballot["user_id"], poll["opens_at"])
+            if (ballot["contribution"], ballot["weight"]) != (score, poll_rules.weight_of(poll["weighting"], score)):
+                found.append(ItemDifference(what, f"{ballot['user_id']}'s ballot weighs {ballot['weight']} for "
+                                            f"contribution {ballot['contribution']}; the ledger had {score} at the opening"))  # fmt: skip
+        sums, recounted = poll_rules.recount(poll, ballots)
         shards = {k: v for k, v in poll_rules.shard_sums(repo.tallies(poll["poll_id"])).items() if v}
         if shards != sums:
             moved = sorted(k for k in set(shards) | set(sums) if shards.get(k) != sums.get(k))
-            found.append(ItemDifference(f"poll {poll['poll_id']}", f"tally shards differ from the ballots on {moved}"))
+            found.append(ItemDifference(what, f"tally shards differ from the ballots on {moved}"))
         results = poll_rules.PollResults.model_validate(poll["results"]) if poll.get("results") else None
-        results = results or count_results(repo, poll)  # published_at: the poll's, on both
-        if results != recounted:
-            found.append(ItemDifference(f"poll {poll['poll_id']}", "its results differ from a recount of its ballots"))
+        if (results or count_results(repo, poll)) != recounted:
+            found.append(ItemDifference(what, "its results differ from a recount of its ballots"))
     return found
 
 
@@ -703,7 +714,8 @@ def main() -> int:
 
     services = local_services()
     a_day_ago = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1)).isoformat(timespec="milliseconds")
-    checked, differences = reconcile(services.dynamodb, services.table, a_day_ago.replace("+00:00", "Z"))
+    now = services.clock.now().astimezone(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    checked, differences = reconcile(services.dynamodb, services.table, a_day_ago.replace("+00:00", "Z"), now)
     for d in differences:
         print(d.describe())
     print(f"reconcile {services.settings.store_table}: {checked} users checked, {len(differences)} differences")

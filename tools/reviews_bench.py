@@ -11,12 +11,11 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, ContextManager
 
-from chalicelib import bootstrap
 from chalicelib.adapters.clock import iso, new_id
 from chalicelib.domain.checkout import OrderRequest
 from chalicelib.domain.points import CampaignInput, GrantInput
 from chalicelib.domain.reviews import RATING_SHARDS, Decision, shard_of
-from tools.burst_floor import ADDRESS, bench_store, points_product
+from tools.burst_floor import ADDRESS, on_fresh_store, points_product
 
 
 def approvals(services: Any, reviews: int = 200, threads: int = 32) -> dict[str, Any]:
@@ -61,10 +60,4 @@ def approvals(services: Any, reviews: int = 200, threads: int = 32) -> dict[str,
 
 
 def run(fresh: Callable[[], ContextManager[dict[str, str]]]) -> dict[str, Any]:
-    with fresh() as endpoints:
-        services = bench_store(endpoints, "bench-r")
-        bootstrap.use(services)
-        try:
-            return approvals(services)
-        finally:
-            bootstrap.use(None)
+    return on_fresh_store(fresh, "bench-r", approvals)

@@ -1,13 +1,17 @@
 """DynamoDB repository of polls (key formats: infra/README.md): the poll, one ballot per voter, and the tallies on
-TALLY_SHARDS shard items. The heaviest ballots are found on gsi2 (a poll's ballots by weight), the polls on gsi1
-(by opening, newest first)."""
+TALLY_SHARDS shard items. The heaviest ballots are found on gsi2 (a poll's ballots by weight, in one partition per
+tally shard so that a crowd's index writes spread too), the polls on gsi1 (by opening, newest first).
+
+Once counted, the results are stored on the poll and every tally shard is sealed in the same transaction, each on
+condition that no ballot moved it since it was read (`writes`); a ballot's shard update requires the shard not to
+be sealed, so no ballot can land after the count."""
 
 from __future__ import annotations
 
 import json
 from typing import Any, Iterator, Optional
 
-from chalicelib.adapters.dynamo import OnFail, Table, Transaction, key, to_values
+from chalicelib.adapters.dynamo import OnFail, Replay, Table, Transaction, key, to_values
 from chalicelib.domain.polls import TALLY_SHARDS, shard_of
 
 POLLS = "POLLS"
@@ -74,14 +78,16 @@ class PollRepository:
         return _shown(item) if item else None
 
     def cast(self, tx: Transaction, before: Optional[dict[str, Any]], ballot: dict[str, Any],
-             moves: dict[str, int]) -> None:  # fmt: skip
-        """The voter's ballot (new, or replacing the version read) and its moves on the voter's tally shard."""
+             moves: dict[str, int], *, on_sealed: OnFail) -> None:  # fmt: skip
+        """The voter's ballot (new, or replacing the version read) and its moves on the voter's tally shard, unless
+        the shard is sealed (`on_sealed`: the results were counted)."""
         poll_id, user_id = ballot["poll_id"], ballot["user_id"]
+        shard = shard_of(user_id)
         item = {
             "pk": f"POLL#{poll_id}",
             "sk": f"BALLOT#{user_id}",
             **ballot,
-            "gsi2pk": f"POLLW#{poll_id}",
+            "gsi2pk": f"POLLW#{poll_id}#{shard:02d}",
             "gsi2sk": f"{int(ballot['weight']):0{WEIGHT_DIGITS}d}#{user_id}",
         }
         if before is None:
@@ -90,12 +96,14 @@ class PollRepository:
             tx.put(item, "version = :v", {":v": before["version"]})
         if moves:
             names = {f"#a{n}": name for n, name in enumerate(moves)}
-            values = {f":a{n}": delta for n, delta in enumerate(moves.values())}
+            values: dict[str, Any] = {f":a{n}": delta for n, delta in enumerate(moves.values())}
             tx.update(
-                tally_key(poll_id, shard_of(user_id)),
-                "ADD " + ", ".join(f"#a{n} :a{n}" for n in range(len(moves))),
-                values,
+                tally_key(poll_id, shard),
+                "ADD writes :one, " + ", ".join(f"#a{n} :a{n}" for n in range(len(moves))),
+                {**values, ":one": 1},
+                condition="attribute_not_exists(sealed)",
                 names=names,
+                on_fail=on_sealed,
             )
 
     def tallies(self, poll_id: str) -> list[dict[str, Any]]:
@@ -104,9 +112,12 @@ class PollRepository:
         return items
 
     def heaviest(self, poll_id: str, count: int) -> list[dict[str, Any]]:
-        """The `count` heaviest ballots, heaviest first."""
-        items, _ = self.table.page("gsi2", f"POLLW#{poll_id}", count, None)
-        return [_shown(i) for i in items]
+        """The `count` heaviest ballots, heaviest first (the heaviest `count` of each shard's partition, merged)."""
+        found: list[dict[str, Any]] = []
+        for shard in range(TALLY_SHARDS):
+            items, _ = self.table.page("gsi2", f"POLLW#{poll_id}#{shard:02d}", count, None)
+            found.extend(_shown(i) for i in items)
+        return sorted(found, key=lambda b: -int(b["weight"]))[:count]
 
     def ballots(self, poll_id: str) -> Iterator[dict[str, Any]]:
         """Every ballot of the poll (reconcile's recount)."""
@@ -117,11 +128,28 @@ class PollRepository:
         }
         yield from (_shown(i) for i in self.table.query_all(params))
 
-    def publish(self, tx: Transaction, poll_id: str, results: str, at: str, *, on_fail: OnFail) -> None:
+    def seal(self, tx: Transaction, poll_id: str, shards: list[dict[str, Any]], results: str, at: str) -> None:
+        """Store the results counted from `shards` (as read) on the poll and seal all its tally shards, each on
+        condition it is as read (LostRace: a ballot landed meanwhile; Replay: another count was stored first)."""
         tx.update(
             poll_key(poll_id),
-            "SET published_at = :at, results = :r",
-            {":at": at, ":r": results},
-            condition="attribute_exists(pk) AND attribute_not_exists(published_at)",
+            "SET results = :r, counted_at = :at",
+            {":r": results, ":at": at},
+            condition="attribute_exists(pk) AND attribute_not_exists(results)",
+            on_fail=Replay(),
+        )
+        writes = {int(s["sk"].removeprefix("TALLY#")): int(s.get("writes", 0)) for s in shards}
+        for shard in range(TALLY_SHARDS):
+            seen = writes.get(shard)
+            condition = "attribute_not_exists(writes)" if seen is None else "writes = :w"
+            values = {":at": at} if seen is None else {":at": at, ":w": seen}
+            tx.update(tally_key(poll_id, shard), "SET sealed = :at", values, condition=condition)
+
+    def publish(self, tx: Transaction, poll_id: str, at: str, *, on_fail: OnFail) -> None:
+        tx.update(
+            poll_key(poll_id),
+            "SET published_at = :at",
+            {":at": at},
+            condition="attribute_exists(results) AND attribute_not_exists(published_at)",
             on_fail=on_fail,
         )

@@ -29,7 +29,7 @@ MILLI = 1000  # quadratic tallies are kept in thousandths of a vote
 MAX_OPTIONS = 50
 MAX_DAYS = 90  # a poll is open at most this long
 MIN_CAP_SHARE = 0.001  # the results read at most ceil(1 / share) + 1 ballots to find the capped voters
-SETTLE = dt.timedelta(minutes=1)  # a ballot read just before close may commit just after: publish waits this long
+SETTLE = dt.timedelta(minutes=1)  # a ballot read just before close may commit just after: the count waits
 PollWeighting = Literal["equal", "contribution"]
 PollStatus = Literal["upcoming", "open", "closed", "published"]
 PollId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{2,63}$")]
@@ -80,6 +80,8 @@ class PollInput(Strict):
         for name in ("opens_at", "closes_at"):
             if getattr(self, name).tzinfo is None:
                 raise ValueError(f"{name} needs a time zone, e.g. 2026-12-20T10:00:00+08:00")
+            if not 2000 <= getattr(self, name).year <= 2100:
+                raise ValueError(f"{name} must be a date between the years 2000 and 2100")
         if self.closes_at <= self.opens_at:
             raise ValueError("closes_at must be after opens_at")
         if self.closes_at - self.opens_at > dt.timedelta(days=MAX_DAYS):
@@ -139,7 +141,7 @@ class PollResults(Model):
     options: list[OptionResult] = Field(description="most votes first by the poll's weighting")
     turnout: int = Field(description="voters who cast a ballot")
     weight: int = Field(description="Σ weight of all voters, capped")
-    largest_share: Optional[float] = Field(description="the heaviest voter's share of `weight` (4 decimals)")
+    largest_share: Optional[float] = Field(description="the heaviest voter's share of `weight` (4 decimals, down)")
     cap: Optional[int] = Field(description="the weight the heaviest voters were capped at; null: nobody was")
     capped_voters: int
     published_at: Optional[str] = None
@@ -174,13 +176,17 @@ def check_open(poll: Mapping[str, Any], now: str) -> None:
         )
 
 
-def check_closed(poll: Mapping[str, Any], now: str, settle: bool = False) -> None:
-    """TooSoon before close (with `settle`, before close + SETTLE: publishing waits for ballots still committing)."""
-    closes = poll["closes_at"]
-    if settle:
-        closes = instant(dt.datetime.fromisoformat(closes.replace("Z", "+00:00")) + SETTLE)
-    if now < closes:
-        raise TooSoon(f"the results of poll {poll['poll_id']!r} can be read from {closes}", {"from": closes})
+def counted_from(poll: Mapping[str, Any]) -> str:
+    """When the results are counted: a minute after close (a ballot read just before close may still commit)."""
+    return instant(dt.datetime.fromisoformat(poll["closes_at"].replace("Z", "+00:00")) + SETTLE)
+
+
+def check_counted(poll: Mapping[str, Any], now: str) -> None:
+    """TooSoon before the results are counted."""
+    start = counted_from(poll)
+    if now < start:
+        raise TooSoon(f"the results of poll {poll['poll_id']!r} are counted from {start}, a minute after it closes",
+                      {"from": start})  # fmt: skip
 
 
 def check_choices(poll: Mapping[str, Any], choices: Sequence[str]) -> None:
@@ -196,9 +202,17 @@ def check_choices(poll: Mapping[str, Any], choices: Sequence[str]) -> None:
         raise InvalidRequest("the ballot is not valid", {"fields": {"choices": problem}})
 
 
-def check_eligible(poll: Mapping[str, Any], tier: str, contribution: int) -> None:
+def check_eligible(poll: Mapping[str, Any], tier: str, contribution: int, joined_at: str = "") -> None:
+    """NotEligible unless the voter's tier and contribution at opens_at meet the poll's eligibility, and the account
+    existed when the poll opened or had contributed by then (no fresh accounts voting with weight 1)."""
     rule = poll["eligibility"]
     tier = tier if tier in TIER_RANK else "fan"
+    if joined_at > poll["opens_at"] and contribution == 0:
+        raise NotEligible(
+            f"poll {poll['poll_id']!r} is open to accounts that existed when it opened ({poll['opens_at']}); "
+            f"yours joined at {joined_at}",
+            {**rule, "opens_at": poll["opens_at"], "joined_at": joined_at},
+        )
     if not tier_allows(tier, rule["min_tier"]) or contribution < int(rule["min_contribution"]):
         raise NotEligible(
             f"poll {poll['poll_id']!r} is open to tier {rule['min_tier']} and above with a contribution score of at "
@@ -252,7 +266,7 @@ def cap_of(heaviest: Sequence[int], total: int, voters: int, share: float) -> Op
     (None: nobody exceeds it). `heaviest` are the largest weights, descending (at least top_needed(share) of them,
     or all). With fewer voters than 1/share the cap cannot hold: everyone counts as the lightest voter."""
     limit = Fraction(str(share))
-    if limit >= 1 or voters == 0:
+    if limit >= 1 or voters == 0 or not heaviest:
         return None
     if voters * limit < 1:
         lightest = min(heaviest)
@@ -304,10 +318,9 @@ def results(poll: Mapping[str, Any], sums: Mapping[str, int], heaviest: Sequence
         options=options,
         turnout=voters,
         weight=total,
-        largest_share=round(largest / total, 4) if largest is not None else None,
+        largest_share=math.floor(Fraction(largest, total) * 10_000) / 10_000 if largest is not None else None,
         cap=cap,
         capped_voters=len(capped),
-        published_at=poll.get("published_at"),
     )
 
 

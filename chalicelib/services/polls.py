@@ -11,12 +11,21 @@ from chalicelib.adapters.audit_repo import AuditRepository
 from chalicelib.adapters.clock import Clock, iso
 from chalicelib.adapters.contribution_repo import ContributionRepository
 from chalicelib.adapters.cursor import CursorCodec
+from chalicelib.adapters.dynamo import Replay
 from chalicelib.adapters.polls_repo import PollRepository
 from chalicelib.domain import polls as rules
-from chalicelib.domain.errors import AlreadyExists, InvalidRequest, InvalidTransition, NotFound
+from chalicelib.domain.errors import (
+    AlreadyExists,
+    InvalidRequest,
+    InvalidTransition,
+    NotFound,
+    PollNotOpen,
+    Unavailable,
+)
 from chalicelib.services.retry import on_lost_race
 
 BACKDATE = dt.timedelta(minutes=1)  # opens_at may lie this far in the past (the merchandiser's clock, a slow form)
+AHEAD = dt.timedelta(days=366)  # and at most this far ahead
 
 
 class PollService:
@@ -41,6 +50,8 @@ class PollService:
             raise InvalidRequest(
                 "opens_at is in the past", {"fields": {"opens_at": "must not be in the past (weights freeze then)"}}
             )
+        if body.opens_at > now + AHEAD:
+            raise InvalidRequest("opens_at is too far ahead", {"fields": {"opens_at": "at most a year ahead"}})
         poll = {
             **body.model_dump(mode="json", exclude={"opens_at", "closes_at", "weight_cap_share"}),
             "opens_at": rules.instant(body.opens_at),
@@ -66,18 +77,18 @@ class PollService:
         )
 
     def publish(self, actor: str, poll_id: str) -> rules.PollResults:
-        """Freeze the results on the poll (audited), once, from a minute after close."""
+        """Announce the results (audited, once): counted and sealed first if nobody has read them yet."""
         poll = self._existing(poll_id)
         now = iso(self._clock.now())
-        rules.check_closed(poll, now, settle=True)
-        counted = count_results(self._repo, {**poll, "published_at": now})
+        rules.check_counted(poll, now)
+        results = self._settled(poll)
         tx = self._repo.begin()
         already = InvalidTransition(f"poll {poll_id!r} is published already", {"from": "published", "to": "published"})
-        self._repo.publish(tx, poll_id, counted.model_dump_json(), now, on_fail=already)
-        after = {"published_at": now, "turnout": counted.turnout, "weight": counted.weight, "cap": counted.cap}
+        self._repo.publish(tx, poll_id, now, on_fail=already)
+        after = {"published_at": now, "turnout": results.turnout, "weight": results.weight, "cap": results.cap}
         self._audit.record(tx, actor, "poll.published", poll_id, None, after, now)
         tx.commit()
-        return counted
+        return results.model_copy(update={"published_at": now})
 
     # -- everyone ----------------------------------------------------------------------------------------
     def page(self, limit: int, cursor: Optional[str]) -> rules.PollPage:
@@ -89,10 +100,28 @@ class PollService:
 
     def results(self, poll_id: str) -> rules.PollResults:
         poll = self._existing(poll_id)
-        rules.check_closed(poll, iso(self._clock.now()))
+        rules.check_counted(poll, iso(self._clock.now()))
+        return self._settled(poll).model_copy(update={"published_at": poll.get("published_at")})
+
+    def _settled(self, poll: dict[str, Any]) -> rules.PollResults:
+        """The final results: stored on the poll by the first count after close + SETTLE, which seals the tally
+        shards in the same transaction (a ballot still in flight then is refused, or the count is redone)."""
         if poll.get("results"):
             return rules.PollResults.model_validate(poll["results"])
-        return count_results(self._repo, poll)
+        poll_id = poll["poll_id"]
+
+        def attempt() -> rules.PollResults:
+            shards = self._repo.tallies(poll_id)
+            results = count_results(self._repo, poll, shards)
+            tx = self._repo.begin()
+            self._repo.seal(tx, poll_id, shards, results.model_dump_json(), iso(self._clock.now()))
+            tx.commit()
+            return results
+
+        try:
+            return on_lost_race(attempt, f"the results of poll {poll_id!r}")
+        except Replay:  # another request stored them first
+            return rules.PollResults.model_validate(self._existing(poll_id)["results"])
 
     # -- voters ------------------------------------------------------------------------------------------
     def cast(self, user_id: str, poll_id: str, body: rules.BallotInput) -> rules.Ballot:
@@ -107,7 +136,8 @@ class PollService:
             rules.check_choices(poll, body.choices)
             if before is None:
                 contribution = self._contribution.score_at(user_id, poll["opens_at"])
-                rules.check_eligible(poll, (profile or {}).get("tier", "fan"), contribution)
+                joined = (profile or {}).get("created_at", "")
+                rules.check_eligible(poll, (profile or {}).get("tier", "fan"), contribution, joined)
                 weight = rules.weight_of(poll["weighting"], contribution)
             else:
                 contribution, weight = int(before["contribution"]), int(before["weight"])
@@ -124,7 +154,8 @@ class PollService:
                 "version": int(before["version"]) + 1 if before else 1,
             }
             tx = self._repo.begin()
-            self._repo.cast(tx, before, ballot, rules.tally_moves(before, ballot))
+            closed = PollNotOpen(f"poll {poll_id!r} has closed and its results are counted", {"poll_id": poll_id})
+            self._repo.cast(tx, before, ballot, rules.tally_moves(before, ballot), on_sealed=closed)
             tx.commit()
             return rules.Ballot.model_validate(ballot)
 
@@ -152,8 +183,16 @@ class PollService:
         return poll
 
 
-def count_results(repo: PollRepository, poll: dict[str, Any]) -> rules.PollResults:
-    """The results from the shard sums and the heaviest ballots (a few reads, however many voted)."""
-    sums = rules.shard_sums(repo.tallies(poll["poll_id"]))
-    heaviest = repo.heaviest(poll["poll_id"], rules.top_needed(float(poll["weight_cap_share"])))
+def count_results(
+    repo: PollRepository, poll: dict[str, Any], shards: Optional[list[dict[str, Any]]] = None
+) -> rules.PollResults:
+    """The results from the shard sums and the heaviest ballots (a few reads, however many voted). Unavailable if
+    the weight index has not caught up with the shards yet (it is eventually consistent)."""
+    sums = rules.shard_sums(repo.tallies(poll["poll_id"]) if shards is None else shards)
+    needed = rules.top_needed(float(poll["weight_cap_share"]))
+    heaviest = repo.heaviest(poll["poll_id"], needed)
+    if len(heaviest) < min(sums.get("ballots", 0), needed):
+        raise Unavailable(
+            "the results are still being counted; try again in a few seconds", {"poll_id": poll["poll_id"]}
+        )
     return rules.results(poll, sums, heaviest)

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from chalicelib.domain import polls as rules
 from tests.api.shop import award
-from tests.api.test_polls import CLOSES, create, vote
+from tests.api.test_polls import COUNTED, create, join, vote
 from tests.helpers import uid
 from tools.reconcile import poll_differences
 
@@ -20,6 +20,8 @@ def test_sixty_four_ballots_at_once_some_replacing_leave_exact_tallies(api, serv
     for n, voter in enumerate(voters):
         if n % 4:  # a quarter have no contribution: weight 1
             assert award(api, voter, [5, 40, 700][n % 3]).status in (200, 201)
+        else:
+            join(api, voter)
     clock.set("2027-01-01T01:30:00.000Z")
     options = ["x", "y", "z"]
     first = [(v, [options[n % 3]]) for n, v in enumerate(voters)]
@@ -36,7 +38,7 @@ def test_sixty_four_ballots_at_once_some_replacing_leave_exact_tallies(api, serv
     shards = services.polls._repo.tallies(poll["poll_id"])
     assert len(shards) > 4, "the ballots spread over the poll's tally shards"
 
-    clock.set(CLOSES)
+    clock.set(COUNTED)
     results = api.get(f"/polls/{poll['poll_id']}/results").json
     sums, recounted = rules.recount(services.polls._repo.get(poll["poll_id"]), ballots)
     assert results == recounted.model_dump(mode="json"), "shard sums + heaviest ballots = a recount of every ballot"

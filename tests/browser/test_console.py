@@ -372,7 +372,7 @@ def test_create_a_poll_then_read_a_closed_polls_three_tallies_and_publish_them(p
         ballot = {"poll_id": closed, "user_id": user, "choices": [choice], "weight": weight, "contribution": weight,
                   "cast_at": poll["opens_at"], "updated_at": poll["opens_at"], "version": 1}  # fmt: skip
         tx = repo.begin()
-        repo.cast(tx, None, ballot, rules.tally_moves(None, ballot))
+        repo.cast(tx, None, ballot, rules.tally_moves(None, ballot), on_sealed=RuntimeError("sealed"))
         tx.commit()
     page.reload()
     card = page.locator("article", has_text="Next NIO House")

@@ -120,15 +120,30 @@ def test_a_ballot_is_checked_against_the_poll():
     assert polls.weight_of("equal", 42) == 1
 
 
-def test_a_poll_takes_ballots_while_open_and_shows_results_after_close():
+def test_a_poll_takes_ballots_while_open_and_counts_its_results_a_minute_after_close():
     with pytest.raises(PollNotOpen):
         polls.check_open(POLL, "2026-12-31T23:59:59.999Z")
     polls.check_open(POLL, "2027-01-01T00:00:00.000Z")
     with pytest.raises(PollNotOpen):
         polls.check_open(POLL, "2027-01-08T00:00:00.000Z")
     with pytest.raises(TooSoon):
-        polls.check_closed(POLL, "2027-01-07T23:59:59.999Z")
-    polls.check_closed(POLL, "2027-01-08T00:00:00.000Z")
-    with pytest.raises(TooSoon):
-        polls.check_closed(POLL, "2027-01-08T00:00:59.999Z", settle=True)
+        polls.check_counted(POLL, "2027-01-08T00:00:59.999Z")
+    polls.check_counted(POLL, "2027-01-08T00:01:00.000Z")
     assert polls.status_at({**POLL, "published_at": "x"}, "2027-01-09") == "published"
+
+
+def test_an_account_that_joined_after_the_opening_votes_only_if_it_had_contributed_before():
+    poll = {**POLL, "eligibility": {"min_tier": "fan", "min_contribution": 0}}
+    with pytest.raises(NotEligible):
+        polls.check_eligible(poll, "fan", 0, joined_at="2027-01-01T00:00:00.001Z")
+    polls.check_eligible(poll, "fan", 0, joined_at="2027-01-01T00:00:00.000Z")
+    polls.check_eligible(poll, "fan", 3, joined_at="2027-01-02T00:00:00.000Z")
+    polls.check_eligible(poll, "fan", 0, joined_at="")  # a profile from before accounts recorded when they joined
+
+
+def test_no_ballots_no_cap_and_the_largest_share_is_rounded_down():
+    assert polls.cap_of([], 0, 0, 0.5) is None
+    _, empty = polls.recount(POLL, [])
+    assert (empty.turnout, empty.weight, empty.largest_share, empty.cap) == (0, 0, None, None)
+    _, r = polls.recount({**POLL, "weight_cap_share": "1"}, [ballot("x", 2, "a"), ballot("y", 1, "b")])
+    assert r.largest_share == 0.6666, "2/3 rounded down: a share never shows above what it is"
