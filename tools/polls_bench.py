@@ -18,6 +18,8 @@ from tools.burst_floor import on_fresh_store
 
 
 def crowd(services: Any, voters: int = 600, replacing: int = 200, threads: int = 32) -> dict[str, Any]:
+    for n in range(voters):  # accounts that exist before the poll is announced
+        services.users.ensure_profile(f"bench-voter-{n}")
     for n in range(0, voters, 10):  # one voter in ten has a contribution score, a few of them heavy
         services.contribution.earn(f"bench-voter-{n}", "forum_answer", f"bench-{n}", 5 if n % 100 else 5000)
     now = services.clock.now()

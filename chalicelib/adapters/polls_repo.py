@@ -119,6 +119,28 @@ class PollRepository:
             found.extend(_shown(i) for i in items)
         return sorted(found, key=lambda b: -int(b["weight"]))[:count]
 
+    def indexed(self, poll_id: str, shard: int) -> int:
+        """How many ballots of the shard the weight index holds (it is eventually consistent)."""
+        params: dict[str, Any] = {
+            "TableName": self.table.name,
+            "IndexName": "gsi2",
+            "Select": "COUNT",
+            "KeyConditionExpression": "gsi2pk = :p",
+            "ExpressionAttributeValues": to_values({":p": f"POLLW#{poll_id}#{shard:02d}"}),
+        }
+        count = 0
+        while True:
+            out = self.table.client.query(**params)
+            count += int(out["Count"])
+            if "LastEvaluatedKey" not in out:
+                return count
+            params["ExclusiveStartKey"] = out["LastEvaluatedKey"]
+
+    def ballots_of(self, poll_id: str, users: list[str]) -> list[dict[str, Any]]:
+        """These voters' ballots as they are now (a consistent read, in the order given)."""
+        found = {i["user_id"]: _shown(i) for i in self.table.batch_get([ballot_key(poll_id, u) for u in users])}
+        return [found[u] for u in users if u in found]
+
     def ballots(self, poll_id: str) -> Iterator[dict[str, Any]]:
         """Every ballot of the poll (reconcile's recount)."""
         params = {
@@ -138,7 +160,7 @@ class PollRepository:
             condition="attribute_exists(pk) AND attribute_not_exists(results)",
             on_fail=Replay(),
         )
-        writes = {int(s["sk"].removeprefix("TALLY#")): int(s.get("writes", 0)) for s in shards}
+        writes = {int(s["sk"].removeprefix("TALLY#")): s.get("writes") for s in shards}
         for shard in range(TALLY_SHARDS):
             seen = writes.get(shard)
             condition = "attribute_not_exists(writes)" if seen is None else "writes = :w"

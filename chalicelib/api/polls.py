@@ -56,7 +56,7 @@ def turnout(ctx: Ctx, poll_id: str) -> Turnout:
     response=f"{POLLS}:PollResults",
     tag="polls",
     summary="Publish the results (audited, once), from a minute after close",
-    errors=("not_found", "too_soon", "invalid_status_transition"),
+    errors=("not_found", "too_soon", "invalid_status_transition", "conflict"),
 )
 def publish(ctx: Ctx, poll_id: str) -> PollResults:
     return ctx.services.polls.publish(ctx.user_id, poll_id)
@@ -91,7 +91,7 @@ def poll(ctx: Ctx, poll_id: str) -> Poll:
     tag="polls",
     summary="Cast your ballot while the poll is open; a later one replaces it. Your weight is your contribution "
     "score at opens_at (earning more later changes nothing)",
-    errors=("not_found", "poll_not_open", "not_eligible"),
+    errors=("not_found", "poll_not_open", "not_eligible", "conflict"),
 )
 def cast(ctx: Ctx, poll_id: str) -> Ballot:
     return ctx.services.polls.cast(ctx.user_id, poll_id, ctx.body)
@@ -116,9 +116,9 @@ def mine(ctx: Ctx, poll_id: str) -> Ballot:
     auth=PUBLIC,
     response=f"{POLLS}:PollResults",
     tag="polls",
-    summary="After close: per option voters, equal, weighted (capped) and quadratic tallies, turnout and the "
-    "heaviest voter's share",
-    errors=("not_found", "too_soon"),
+    summary="From a minute after close (the first read counts and seals them): per option voters, equal, weighted "
+    "(capped) and quadratic tallies, turnout and the heaviest voter's share",
+    errors=("not_found", "too_soon", "conflict"),
 )
 def results(ctx: Ctx, poll_id: str) -> PollResults:
     return ctx.services.polls.results(poll_id)

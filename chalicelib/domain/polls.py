@@ -204,14 +204,14 @@ def check_choices(poll: Mapping[str, Any], choices: Sequence[str]) -> None:
 
 def check_eligible(poll: Mapping[str, Any], tier: str, contribution: int, joined_at: str = "") -> None:
     """NotEligible unless the voter's tier and contribution at opens_at meet the poll's eligibility, and the account
-    existed when the poll opened or had contributed by then (no fresh accounts voting with weight 1)."""
+    existed when the poll was announced (created) or had contributed by its opening: no accounts made for it."""
     rule = poll["eligibility"]
     tier = tier if tier in TIER_RANK else "fan"
-    if joined_at > poll["opens_at"] and contribution == 0:
+    if joined_at > poll["created_at"] and contribution <= 0:
         raise NotEligible(
-            f"poll {poll['poll_id']!r} is open to accounts that existed when it opened ({poll['opens_at']}); "
-            f"yours joined at {joined_at}",
-            {**rule, "opens_at": poll["opens_at"], "joined_at": joined_at},
+            f"poll {poll['poll_id']!r} is open to accounts that existed when it was announced ({poll['created_at']}) "
+            f"or had contributed by its opening; yours joined at {joined_at}",
+            {**rule, "announced_at": poll["created_at"], "joined_at": joined_at},
         )
     if not tier_allows(tier, rule["min_tier"]) or contribution < int(rule["min_contribution"]):
         raise NotEligible(

@@ -111,6 +111,9 @@ class PollService:
         poll_id = poll["poll_id"]
 
         def attempt() -> rules.PollResults:
+            stored = self._repo.get(poll_id) or poll  # a retry: another request may have stored them meanwhile
+            if stored.get("results"):
+                return rules.PollResults.model_validate(stored["results"])
             shards = self._repo.tallies(poll_id)
             results = count_results(self._repo, poll, shards)
             tx = self._repo.begin()
@@ -136,7 +139,7 @@ class PollService:
             rules.check_choices(poll, body.choices)
             if before is None:
                 contribution = self._contribution.score_at(user_id, poll["opens_at"])
-                joined = (profile or {}).get("created_at", "")
+                joined = profile.get("created_at", "") if profile else now
                 rules.check_eligible(poll, (profile or {}).get("tier", "fan"), contribution, joined)
                 weight = rules.weight_of(poll["weighting"], contribution)
             else:
@@ -186,13 +189,14 @@ class PollService:
 def count_results(
     repo: PollRepository, poll: dict[str, Any], shards: Optional[list[dict[str, Any]]] = None
 ) -> rules.PollResults:
-    """The results from the shard sums and the heaviest ballots (a few reads, however many voted). Unavailable if
-    the weight index has not caught up with the shards yet (it is eventually consistent)."""
-    sums = rules.shard_sums(repo.tallies(poll["poll_id"]) if shards is None else shards)
-    needed = rules.top_needed(float(poll["weight_cap_share"]))
-    heaviest = repo.heaviest(poll["poll_id"], needed)
-    if len(heaviest) < min(sums.get("ballots", 0), needed):
-        raise Unavailable(
-            "the results are still being counted; try again in a few seconds", {"poll_id": poll["poll_id"]}
-        )
-    return rules.results(poll, sums, heaviest)
+    """The results from the shard sums and the heaviest ballots (a few reads, however many voted). The weight index
+    is eventually consistent: unless it holds every ballot each shard counts, Unavailable (retry); the heaviest
+    ballots' choices are then read from the table (a replacement may not have reached the index yet)."""
+    poll_id = poll["poll_id"]
+    shards = repo.tallies(poll_id) if shards is None else shards
+    for shard in shards:
+        number = int(shard["sk"].removeprefix("TALLY#"))
+        if repo.indexed(poll_id, number) != int(shard.get("ballots", 0)):
+            raise Unavailable("the results are still being counted; try again in a few seconds", {"poll_id": poll_id})
+    heaviest = repo.heaviest(poll_id, rules.top_needed(float(poll["weight_cap_share"])))
+    return rules.results(poll, rules.shard_sums(shards), repo.ballots_of(poll_id, [b["user_id"] for b in heaviest]))

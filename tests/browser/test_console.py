@@ -337,8 +337,10 @@ def test_approve_a_buyers_review_from_the_moderation_queue(page, live_server, li
 
 
 def test_create_a_poll_then_read_a_closed_polls_three_tallies_and_publish_them(page, live_server, live_api, shots):
+    from chalicelib.adapters.contribution_repo import ContributionRepository
     from chalicelib.adapters.polls_repo import PollRepository
     from chalicelib.domain import polls as rules
+    from tools.reconcile import poll_differences
 
     c = console(page, live_server)
     c.sign_in(merch_token(live_api))
@@ -368,7 +370,12 @@ def test_create_a_poll_then_read_a_closed_polls_three_tallies_and_publish_them(p
     tx = repo.begin()
     repo.add(tx, poll, on_repeat=RuntimeError("exists"))
     tx.commit()
+    scores = ContributionRepository(live_server["container"].table)
     for user, weight, choice in ((uid("whale"), 1000, "x"), (uid("a"), 10, "z"), (uid("b"), 10, "z")):
+        tx = scores.begin()  # the contribution the ballot was weighed by, earned before the opening
+        scores.add(tx, {"entry_id": uid("c"), "user_id": user, "kind": "forum_answer", "ref": uid("ref"),
+                        "amount": weight, "created_at": poll["created_at"]})  # fmt: skip
+        tx.commit()
         ballot = {"poll_id": closed, "user_id": user, "choices": [choice], "weight": weight, "contribution": weight,
                   "cast_at": poll["opens_at"], "updated_at": poll["opens_at"], "version": 1}  # fmt: skip
         tx = repo.begin()
@@ -390,6 +397,7 @@ def test_create_a_poll_then_read_a_closed_polls_three_tallies_and_publish_them(p
         ("x", 20),
         ("z", 20),
     ]
+    assert poll_differences(live_server["container"].table) == []
 
 
 def test_refund_an_order_and_read_the_points_report(page, live_server, live_api, shots):

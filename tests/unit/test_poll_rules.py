@@ -19,6 +19,7 @@ POLL = {
     "eligibility": {"min_tier": "deposit", "min_contribution": 10},
     "weighting": "contribution",
     "weight_cap_share": "0.5",
+    "created_at": "2026-12-20T00:00:00.000Z",
 }
 
 
@@ -132,11 +133,11 @@ def test_a_poll_takes_ballots_while_open_and_counts_its_results_a_minute_after_c
     assert polls.status_at({**POLL, "published_at": "x"}, "2027-01-09") == "published"
 
 
-def test_an_account_that_joined_after_the_opening_votes_only_if_it_had_contributed_before():
+def test_an_account_made_after_the_poll_was_announced_votes_only_if_it_had_contributed_by_the_opening():
     poll = {**POLL, "eligibility": {"min_tier": "fan", "min_contribution": 0}}
     with pytest.raises(NotEligible):
-        polls.check_eligible(poll, "fan", 0, joined_at="2027-01-01T00:00:00.001Z")
-    polls.check_eligible(poll, "fan", 0, joined_at="2027-01-01T00:00:00.000Z")
+        polls.check_eligible(poll, "fan", 0, joined_at="2026-12-20T00:00:00.001Z")
+    polls.check_eligible(poll, "fan", 0, joined_at="2026-12-20T00:00:00.000Z")
     polls.check_eligible(poll, "fan", 3, joined_at="2027-01-02T00:00:00.000Z")
     polls.check_eligible(poll, "fan", 0, joined_at="")  # a profile from before accounts recorded when they joined
 
