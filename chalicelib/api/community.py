@@ -2,49 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING
 
 from chalice import Blueprint
-from pydantic import StringConstraints
 
-from chalicelib.api.catalog import PageQuery
 from chalicelib.api.orders import IDEMPOTENCY, idempotency_key
 from chalicelib.api.routing import PUBLIC, PUBLIC_MAX_AGE_S, USER, Ctx, route
-from chalicelib.domain.community import (
-    AdminEventInput,
-    CheckinInput,
-    CheckinResult,
-    CommunityEvent,
-    EventCancel,
-    EventDecision,
-    EventInput,
-    EventPage,
-    EventStatus,
-    MyEvents,
-    OfferAcceptance,
-    Registration,
-    RegistrationInput,
-)
+
+if TYPE_CHECKING:  # with the first request that needs them (routing.Model), not with the app
+    from chalicelib.domain.community import CheckinResult, CommunityEvent, EventPage, MyEvents, Registration
 
 bp = Blueprint(__name__)
 MERCH = "merchandiser"
 
 
-class EventQuery(PageQuery):
-    city: Optional[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]] = None
-
-
-class AdminEventQuery(PageQuery):
-    status: EventStatus = "submitted"
+EVENTS = "chalicelib.domain.community"
 
 
 @route(
     bp,
     "/events",
     auth=PUBLIC,
-    query=EventQuery,
+    query=f"{EVENTS}:EventQuery",
     cache_s=PUBLIC_MAX_AGE_S,
-    response=EventPage,
+    response=f"{EVENTS}:EventPage",
     tag="events",
     summary="Published events that have not ended, soonest first, optionally in one city",
 )
@@ -57,7 +38,7 @@ def events(ctx: Ctx) -> EventPage:
     "/events/{event_id}",
     auth=PUBLIC,
     cache_s=PUBLIC_MAX_AGE_S,
-    response=CommunityEvent,
+    response=f"{EVENTS}:CommunityEvent",
     tag="events",
     errors=("not_found",),
     summary="One published (or cancelled) event with its places left",
@@ -71,8 +52,8 @@ def event(ctx: Ctx, event_id: str) -> CommunityEvent:
     "/events",
     "POST",
     auth=USER,
-    body=EventInput,
-    response=CommunityEvent,
+    body=f"{EVENTS}:EventInput",
+    response=f"{EVENTS}:CommunityEvent",
     status=201,
     tag="events",
     errors=("owner_only", "not_available"),
@@ -87,8 +68,8 @@ def propose(ctx: Ctx) -> CommunityEvent:
     "/admin/events",
     "POST",
     auth=MERCH,
-    body=AdminEventInput,
-    response=CommunityEvent,
+    body=f"{EVENTS}:AdminEventInput",
+    response=f"{EVENTS}:CommunityEvent",
     status=201,
     tag="admin",
     errors=("not_available",),
@@ -102,8 +83,8 @@ def create_official(ctx: Ctx) -> CommunityEvent:
     bp,
     "/admin/events",
     auth=MERCH,
-    query=AdminEventQuery,
-    response=EventPage,
+    query=f"{EVENTS}:AdminEventQuery",
+    response=f"{EVENTS}:EventPage",
     tag="admin",
     summary="Events by status, soonest first (default: submitted, the review queue)",
 )
@@ -115,7 +96,7 @@ def admin_events(ctx: Ctx) -> EventPage:
     bp,
     "/admin/events/{event_id}",
     auth=MERCH,
-    response=CommunityEvent,
+    response=f"{EVENTS}:CommunityEvent",
     tag="admin",
     errors=("not_found",),
     summary="Any event, in any status",
@@ -129,8 +110,8 @@ def admin_event(ctx: Ctx, event_id: str) -> CommunityEvent:
     "/admin/events/{event_id}/decision",
     "POST",
     auth=MERCH,
-    body=EventDecision,
-    response=CommunityEvent,
+    body=f"{EVENTS}:EventDecision",
+    response=f"{EVENTS}:CommunityEvent",
     tag="admin",
     errors=("not_found", "invalid_status_transition"),
     summary="Approve (published) or reject (with a note for the host) a user-hosted event",
@@ -144,8 +125,8 @@ def decide(ctx: Ctx, event_id: str) -> CommunityEvent:
     "/events/{event_id}/registrations",
     "POST",
     auth=USER,
-    body=RegistrationInput,
-    response=Registration,
+    body=f"{EVENTS}:RegistrationInput",
+    response=f"{EVENTS}:Registration",
     status=201,
     tag="events",
     headers=IDEMPOTENCY,
@@ -172,7 +153,7 @@ def register(ctx: Ctx, event_id: str) -> Registration:
     bp,
     "/me/events",
     auth=USER,
-    response=MyEvents,
+    response=f"{EVENTS}:MyEvents",
     tag="events",
     summary="Events you host (any status) and your registrations, newest first",
 )
@@ -184,7 +165,7 @@ def my_events(ctx: Ctx) -> MyEvents:
     bp,
     "/registrations/{registration_id}",
     auth=USER,
-    response=Registration,
+    response=f"{EVENTS}:Registration",
     tag="events",
     errors=("not_found",),
     summary="One of your registrations, with its ticket code once confirmed",
@@ -198,7 +179,7 @@ def registration(ctx: Ctx, registration_id: str) -> Registration:
     "/registrations/{registration_id}/cancel",
     "POST",
     auth=USER,
-    response=Registration,
+    response=f"{EVENTS}:Registration",
     tag="events",
     errors=("not_found", "not_cancellable"),
     summary="Cancel your registration until the event's cancel_until: points and cash back, places freed",
@@ -212,8 +193,8 @@ def cancel(ctx: Ctx, registration_id: str) -> Registration:
     "/events/{event_id}/checkins",
     "POST",
     auth=USER,
-    body=CheckinInput,
-    response=CheckinResult,
+    body=f"{EVENTS}:CheckinInput",
+    response=f"{EVENTS}:CheckinResult",
     tag="events",
     errors=("not_found", "not_available", "already_checked_in"),
     summary="The host or a merchandiser checks a ticket in at the door (from 2 h before the start to the end)",
@@ -227,8 +208,8 @@ def check_in(ctx: Ctx, event_id: str) -> CheckinResult:
     "/events/{event_id}/cancel",
     "POST",
     auth=USER,
-    body=EventCancel,
-    response=CommunityEvent,
+    body=f"{EVENTS}:EventCancel",
+    response=f"{EVENTS}:CommunityEvent",
     tag="events",
     errors=("not_found", "invalid_status_transition"),
     summary="The host or a merchandiser cancels an event: every registration is refunded",
@@ -242,8 +223,8 @@ def cancel_event(ctx: Ctx, event_id: str) -> CommunityEvent:
     "/registrations/{registration_id}/accept",
     "POST",
     auth=USER,
-    body=OfferAcceptance,
-    response=Registration,
+    body=f"{EVENTS}:OfferAcceptance",
+    response=f"{EVENTS}:Registration",
     tag="events",
     headers=IDEMPOTENCY,
     errors=(

@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import TYPE_CHECKING
 
 from chalice import Blueprint
-from pydantic import Field
 
 from chalicelib.api.catalog import PageQuery
 from chalicelib.api.routing import PUBLIC, PUBLIC_MAX_AGE_S, USER, Ctx, route
-from chalicelib.domain.catalog import CategoryId, Product, ProductInput
-from chalicelib.domain.designs import Decision, Design, DesignInput, DesignPage, DesignStatus, Vote
+
+if TYPE_CHECKING:  # with the first request that needs them (routing.Model), not with the app
+    from chalicelib.domain.catalog import Product
+    from chalicelib.domain.designs import Design, DesignPage, Vote
 
 bp = Blueprint(__name__)
 MERCH = "merchandiser"
-
-
-class GalleryQuery(PageQuery):
-    category: Optional[CategoryId] = None
-    sort: Literal["newest", "score"] = Field(
-        default="newest", description="score: highest weighted score first (ties: newest first)"
-    )
-
-
-class ReviewQuery(PageQuery):
-    status: DesignStatus = "submitted"
+DESIGNS = "chalicelib.domain.designs"
 
 
 @route(
@@ -32,8 +23,8 @@ class ReviewQuery(PageQuery):
     "/designs",
     "POST",
     auth=USER,
-    body=DesignInput,
-    response=Design,
+    body=f"{DESIGNS}:DesignInput",
+    response=f"{DESIGNS}:Design",
     status=201,
     tag="designs",
     summary="Submit a design (at most 10 waiting for review at once)",
@@ -48,7 +39,7 @@ def submit(ctx: Ctx) -> Design:
     "/me/designs",
     auth=USER,
     query=PageQuery,
-    response=DesignPage,
+    response=f"{DESIGNS}:DesignPage",
     tag="designs",
     summary="Your designs in every status, newest first, with units sold and royalty points earned",
 )
@@ -60,9 +51,9 @@ def my_designs(ctx: Ctx) -> DesignPage:
     bp,
     "/designs",
     auth=PUBLIC,
-    query=GalleryQuery,
+    query=f"{DESIGNS}:GalleryQuery",
     cache_s=PUBLIC_MAX_AGE_S,
-    response=DesignPage,
+    response=f"{DESIGNS}:DesignPage",
     tag="designs",
     summary="The public gallery: approved and productized designs with their votes and weighted score, newest "
     "first or by score",
@@ -77,7 +68,7 @@ def gallery(ctx: Ctx) -> DesignPage:
     "/designs/{design_id}/votes",
     "POST",
     auth=USER,
-    response=Vote,
+    response=f"{DESIGNS}:Vote",
     status=201,
     tag="designs",
     summary="Vote for a public design, once (not your own); it weighs 1-4 by your contribution score",
@@ -91,8 +82,8 @@ def vote(ctx: Ctx, design_id: str) -> Vote:
     bp,
     "/admin/designs",
     auth=MERCH,
-    query=ReviewQuery,
-    response=DesignPage,
+    query=f"{DESIGNS}:DesignReviewQuery",
+    response=f"{DESIGNS}:DesignPage",
     tag="admin",
     summary="Designs by status (default: submitted, the review queue), newest first",
 )
@@ -105,8 +96,8 @@ def review_queue(ctx: Ctx) -> DesignPage:
     "/admin/designs/{design_id}/decision",
     "POST",
     auth=MERCH,
-    body=Decision,
-    response=Design,
+    body=f"{DESIGNS}:Decision",
+    response=f"{DESIGNS}:Design",
     tag="admin",
     errors=("not_found", "invalid_status_transition", "budget_exhausted"),
     summary="Approve (pays the designer's reward once) or reject (with a note) a submitted design",
@@ -120,8 +111,8 @@ def decide(ctx: Ctx, design_id: str) -> Design:
     "/admin/designs/{design_id}/product",
     "POST",
     auth=MERCH,
-    body=ProductInput,
-    response=Product,
+    body="chalicelib.domain.catalog:ProductInput",
+    response="chalicelib.domain.catalog:Product",
     status=201,
     tag="admin",
     errors=("not_found", "invalid_status_transition", "already_exists"),

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
 from chalicelib.api.routing import Ctx, route
-from chalicelib.domain.contribution import ContributionRequest, Earned
 from chalicelib.domain.points import Awarded, EarnRequest
+
+if TYPE_CHECKING:  # with the first request that needs them (routing.Model), not with the app
+    from chalicelib.domain.contribution import Earned
 
 bp = Blueprint(__name__)
 
@@ -32,8 +36,8 @@ def earn(ctx: Ctx) -> Awarded:
     "/internal/contribution",
     "POST",
     auth="service",
-    body=ContributionRequest,
-    response=Earned,
+    body="chalicelib.domain.contribution:ContributionRequest",
+    response="chalicelib.domain.contribution:Earned",
     status=201,
     tag="contribution",
     summary="Award contribution score (1..10,000) for what a user gave the community; the "

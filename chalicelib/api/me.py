@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
 from chalicelib.api.catalog import PageQuery
 from chalicelib.api.routing import USER, Ctx, route
-from chalicelib.domain.contribution import ContributionLedgerPage
 from chalicelib.domain.points import CheckinResult, LedgerPage, LotList, Me, ProfileInput, ProfileView
+
+if TYPE_CHECKING:  # with the first request that needs them (routing.Model), not with the app
+    from chalicelib.domain.contribution import ContributionLedgerPage
 
 bp = Blueprint(__name__)
 
@@ -90,7 +94,7 @@ def ledger(ctx: Ctx) -> LedgerPage:
     "/me/contribution/ledger",
     auth=USER,
     query=PageQuery,
-    response=ContributionLedgerPage,
+    response="chalicelib.domain.contribution:ContributionLedgerPage",
     tag="contribution",
     summary="Every award of your contribution score, newest first",
 )

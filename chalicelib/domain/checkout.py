@@ -9,7 +9,6 @@ from pydantic import Discriminator, Field, StringConstraints, Tag, field_validat
 
 from chalicelib.domain.base import Model, Strict
 from chalicelib.domain.catalog import MAX_VOUCHERS_PER_ORDER, SkuId
-from chalicelib.domain.community import TICKET_CATEGORY, tier_allows
 from chalicelib.domain.coupons import MAX_COUPONS_PER_ORDER, UserCouponId
 from chalicelib.domain.errors import (
     CashBelowMinimum,
@@ -26,6 +25,8 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.money import FEN_PER_POINT
 from chalicelib.domain.orders import BookingDetail, OrderLine, ShippingAddress
+from chalicelib.domain.points import tier_allows
+from chalicelib.domain.tickets import TICKET_CATEGORY
 
 MAX_POINTS = 1_000_000_000
 

@@ -19,8 +19,14 @@ from chalicelib.domain.catalog import MAX_PRICE_FEN, Accepts
 from chalicelib.domain.errors import InvalidTransition
 from chalicelib.domain.money import FEN_PER_POINT, points_price
 from chalicelib.domain.orders import Order, Payment
+from chalicelib.domain.points import TIER_RANK as TIER_RANK
 from chalicelib.domain.points import Tier
+from chalicelib.domain.points import tier_allows as tier_allows
 from chalicelib.domain.text import OneLine, Paragraphs
+from chalicelib.domain.tickets import TICKET_CATEGORY as TICKET_CATEGORY
+from chalicelib.domain.tickets import event_of_sku as event_of_sku
+from chalicelib.domain.tickets import registration_id as registration_id
+from chalicelib.domain.tickets import ticket_sku as ticket_sku
 
 EventStatus = Literal["draft", "submitted", "published", "rejected", "cancelled"]
 RegistrationStatus = Literal[
@@ -38,25 +44,15 @@ QUEUE_STATUS: dict[EntryStatus, RegistrationStatus] = {
     "lapsed": "lapsed",
     "withdrawn": "withdrawn",
 }
-TICKET_CATEGORY = "event"  # the category of a ticket's order line: no partner ships it, no address needed
 MAX_CAPACITY = 10_000
 MAX_ATTENDEES = 4
 MAX_EVENT_DAYS = 14  # an event lasts at most this long; the public listing relies on it
 CHECKIN_OPENS = dt.timedelta(hours=2)  # before the start
 DEFAULT_CANCEL_BEFORE = dt.timedelta(hours=24)
-TIER_RANK = {"fan": 0, "deposit": 1, "owner": 2}
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80), OneLine]
 Place = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), OneLine]
 City = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40), OneLine]
-
-
-def ticket_sku(event_id: str) -> str:
-    return f"TICKET-{event_id}"
-
-
-def event_of_sku(sku: str) -> Optional[str]:
-    return sku.removeprefix("TICKET-") if sku.startswith("TICKET-") else None
 
 
 class EventInput(Strict):
@@ -207,11 +203,6 @@ ORDER_TO_REGISTRATION: dict[str, RegistrationStatus] = {
 CONFIRMED_ORDER_STATUSES = tuple(s for s, r in ORDER_TO_REGISTRATION.items() if r == "confirmed")
 
 
-def registration_id(order_id: str) -> str:
-    """A registration is named after its order (so a replayed request finds it without another read)."""
-    return f"r-{order_id.removeprefix('o-')}"
-
-
 def ticket_code(key: bytes, event_id: str, reg_id: str) -> str:
     """`<registration id>.<signature>`: unguessable without the shop's key, and bound to its event."""
     signature = hmac.new(key, f"ticket|{event_id}|{reg_id}".encode(), hashlib.sha256).hexdigest()[:20]
@@ -245,10 +236,6 @@ def host_reward_points(net_income_fen: int, share: str) -> int:
 
 class EventCancel(Strict):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), OneLine]
-
-
-def tier_allows(tier: str, min_tier: str) -> bool:
-    return TIER_RANK.get(tier, 0) >= TIER_RANK[min_tier]
 
 
 # -- what the store holds (the repository converts its items; only it knows their keys) ---------------------------
@@ -483,3 +470,15 @@ def registration_view(entry: RegistrationRecord, order: Optional[Order], ticket_
         checked_in_at=entry.checked_in_at,
         created_at=entry.created_at,
     )
+
+
+class EventQuery(Model):
+    limit: int = Field(default=20, ge=1, le=100)
+    cursor: Optional[str] = Field(default=None, max_length=2048)
+    city: Optional[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]] = None
+
+
+class AdminEventQuery(Model):
+    limit: int = Field(default=20, ge=1, le=100)
+    cursor: Optional[str] = Field(default=None, max_length=2048)
+    status: EventStatus = "submitted"

@@ -75,3 +75,18 @@ class Vote(Model):
     votes: int = Field(description="people who voted, with you")
     score: int = Field(description="weighted score, with your vote")
     weight: int = Field(description="what your vote counts for (your contribution decides it)")
+
+
+class GalleryQuery(Model):
+    limit: int = Field(default=20, ge=1, le=100)
+    cursor: Optional[str] = Field(default=None, max_length=2048)
+    category: Optional[CategoryId] = None
+    sort: Literal["newest", "score"] = Field(
+        default="newest", description="score: highest weighted score first (ties: newest first)"
+    )
+
+
+class DesignReviewQuery(Model):
+    limit: int = Field(default=20, ge=1, le=100)
+    cursor: Optional[str] = Field(default=None, max_length=2048)
+    status: DesignStatus = "submitted"

@@ -11,6 +11,13 @@ from chalicelib.domain.base import Model, Strict
 from chalicelib.domain.text import OneLine
 
 Tier = Literal["fan", "deposit", "owner"]
+TIER_RANK = {"fan": 0, "deposit": 1, "owner": 2}
+
+
+def tier_allows(tier: str, min_tier: str) -> bool:
+    return TIER_RANK.get(tier, 0) >= TIER_RANK[min_tier]
+
+
 TaskName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,39}$")]
 LedgerKind = Literal[
     "earn",

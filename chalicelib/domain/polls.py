@@ -20,9 +20,9 @@ from typing import Annotated, Any, Iterable, Literal, Mapping, Optional, Sequenc
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from chalicelib.domain.base import Model, Strict
-from chalicelib.domain.community import TIER_RANK, Title, tier_allows
+from chalicelib.domain.community import Title
 from chalicelib.domain.errors import InvalidRequest, NotEligible, PollNotOpen, TooSoon
-from chalicelib.domain.points import Tier
+from chalicelib.domain.points import TIER_RANK, Tier, tier_allows
 
 TALLY_SHARDS = 16  # a poll's ballots are counted on this many items (thousands voting in a minute never queue on one)
 MILLI = 1000  # quadratic tallies are kept in thousandths of a vote

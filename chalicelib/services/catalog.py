@@ -13,8 +13,8 @@ from chalicelib.adapters.dynamo import Transaction
 from chalicelib.adapters.pseudonyms import Pseudonyms
 from chalicelib.adapters.vouchers_repo import VoucherRepository
 from chalicelib.domain import catalog as rules
-from chalicelib.domain.community import TICKET_CATEGORY
 from chalicelib.domain.errors import InsufficientStock, InvalidRequest, InvalidTransition, NotAvailable, NotFound
+from chalicelib.domain.tickets import TICKET_CATEGORY
 from chalicelib.services.retry import on_lost_race
 
 

@@ -13,10 +13,10 @@ from chalicelib.adapters.dynamo import Transaction
 from chalicelib.adapters.orders_repo import OrderRepository
 from chalicelib.adapters.outbox import Outbox
 from chalicelib.adapters.payments import PaymentGateway
-from chalicelib.domain.community import TICKET_CATEGORY, registration_id
 from chalicelib.domain.errors import InvalidTransition, NotCancellable, NotFound, PaymentProviderError
 from chalicelib.domain.events import PartnerOrder, partner_view
 from chalicelib.domain.orders import Order, OrderPage, Payment, ShipmentRequest
+from chalicelib.domain.tickets import TICKET_CATEGORY, registration_id
 from chalicelib.domain.transitions import CANCELLABLE, Transition, shipping, transition
 from chalicelib.services.accounts import Accounts
 from chalicelib.services.retry import on_lost_race

@@ -61,6 +61,7 @@ OFF_THE_ORDER_PATH = (
     "bookings",
     "reviews",
     "polls",
+    "community",
 )
 
 
