@@ -367,8 +367,10 @@ def main() -> int:
                 for i in range(runs)
             ]
 
+        waited = cold_start.settle()
         load = os.getloadavg()
-        print(f"load average at the cold start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} ({os.cpu_count()} cores)")
+        print(f"load average at the cold start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} ({os.cpu_count()} cores; "
+              f"waited {waited:.0f} s for it to settle)")  # fmt: skip
         cold = cold_start.cold_first_order(env_a, endpoints["dynamodb"], bench.rename, first_orders("cold", COLD_PAIRS))
         prewarmed = cold_start.prewarmed_first_order(env_a, first_orders("snap", COLD_RUNS))
         # each burst on a DynamoDB Local of its own, beside its floor (tools/burst_floor.py)

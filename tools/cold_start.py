@@ -98,6 +98,15 @@ def compile_app() -> None:
 SPREAD_BOUND = 0.15  # the widest spread of the pair ratios (interquartile range / median) a ratio is reported at
 
 
+def settle(most_s: float = 120.0) -> float:
+    """Wait (at most `most_s`) until the machine's 1-minute load average is below half its cores: the seeding just
+    before leaves it busy, and a busy machine spreads the pair ratios past SPREAD_BOUND. The seconds waited."""
+    started = time.monotonic()
+    while os.getloadavg()[0] >= (os.cpu_count() or 1) / 2 and time.monotonic() - started < most_s:
+        time.sleep(5)
+    return time.monotonic() - started
+
+
 def cold_first_order(
     env_a: dict[str, str],
     endpoint_b: str,
