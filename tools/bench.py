@@ -423,7 +423,8 @@ def main() -> int:
         )
         + f" (median of the pair ratios, all {cold['cold_pair_ratio_min']:.2f}-{cold['cold_pair_ratio_max']:.2f}, "
         f"spread of the middle half {cold['cold_pair_spread']:.2f}; "
-        f"min/min as before {cold['cold_first_order_ratio_of_minima']:.3f})"
+        f"min/min as before {cold['cold_first_order_ratio_of_minima']:.3f}); by CPU time (user + system, which "
+        f"waiting for a core does not count in) {cold['cold_cpu_ratio']:.3f}, spread {cold['cold_cpu_spread']:.2f}"
     )
     print(
         f"after a SnapStart-style init (bootstrap.prewarm), the first POST /orders took "
@@ -536,6 +537,8 @@ def main() -> int:
         "cold_pair_ratio_range": [round(cold["cold_pair_ratio_min"], 3), round(cold["cold_pair_ratio_max"], 3)],
         "cold_pair_spread": round(cold["cold_pair_spread"], 3),
         "cold_first_order_ratio_of_minima": round(cold["cold_first_order_ratio_of_minima"], 3),
+        "cold_cpu_ratio": round(cold["cold_cpu_ratio"], 3),
+        "cold_cpu_spread": round(cold["cold_cpu_spread"], 3),
         "prewarmed_first_request_ms": round(prewarmed["prewarmed_first_request_ms"], 1),
         "first_order_peak_rss_mb": round(prewarmed["first_order_peak_rss_mb"]),
         "event_registrations_per_s": {f"{d['shards']}_shards": round(d["registrations_per_s"]) for d in launch},

@@ -72,13 +72,20 @@ def first_order(spec: dict[str, Any], env: dict[str, str], snap_start: bool = Fa
     if snap_start:
         env = {**env, "AWS_LAMBDA_INITIALIZATION_TYPE": "snap-start"}
     took, line = _timed([sys.executable, "-c", _FIRST_ORDER, json.dumps(spec)], {**os.environ, **env})
-    return {**json.loads(line), "wall_ms": took * 1000}
+    return {**json.loads(line), "wall_ms": took * 1000, "cpu_ms": _last_cpu[0] * 1000}
+
+
+_last_cpu = [0.0]  # the CPU time (user + system) of the last child _timed ran
 
 
 def _timed(args: list[str], env: dict[str, str], stdin: str = "") -> tuple[float, str]:
+    """(wall seconds, last line of output) of one child; its CPU seconds go to _last_cpu."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     out = subprocess.run(args, input=stdin, capture_output=True, text=True, env=env, cwd=str(ROOT))
     took = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    _last_cpu[0] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if out.returncode != 0:
         raise SystemExit(f"cold start run failed:\n{out.stderr[-2000:]}")
     return took, out.stdout.strip().splitlines()[-1]
@@ -119,7 +126,7 @@ def cold_first_order(
     over the median). A spread wider than SPREAD_BOUND means the machine was too noisy to say: the ratio is None (`noisy` says why). The old figure
     (min of the app's times over min of the floor's) stays alongside for one round."""
     compile_app()
-    app_times, base_times = [], []
+    app_times, base_times, cpu_ratios = [], [], []
     for spec in orders:
         result = first_order(spec, env_a)
         took = result["wall_ms"] / 1000
@@ -129,6 +136,9 @@ def cold_first_order(
         base_took, _ = _timed([sys.executable, "-c", _REPLAY], dict(os.environ), replay)
         app_times.append(took)
         base_times.append(base_took)
+        cpu_ratios.append(result["cpu_ms"] / 1000 / _last_cpu[0])
+    cpu_ratios.sort()
+    cpu_low, _, cpu_high = statistics.quantiles(cpu_ratios, n=4)
     ratios = sorted(a / b for a, b in zip(app_times, base_times, strict=True))
     median = statistics.median(ratios)
     low, _, high = statistics.quantiles(ratios, n=4)
@@ -147,6 +157,10 @@ def cold_first_order(
         if noisy
         else "",
         "cold_first_order_ratio_of_minima": min(app_times) / min(base_times),  # the old figure, for one round
+        # the same pairs by CPU time (user + system of each interpreter): the work each side does, which time spent
+        # waiting for a core (what spreads the wall-clock ratios on a busy machine) does not count in
+        "cold_cpu_ratio": statistics.median(cpu_ratios),
+        "cold_cpu_spread": (cpu_high - cpu_low) / statistics.median(cpu_ratios),
     }
 
 
