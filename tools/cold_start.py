@@ -71,24 +71,21 @@ def first_order(spec: dict[str, Any], env: dict[str, str], snap_start: bool = Fa
     the app initialises as in a Lambda SnapStart init (bootstrap.prewarm) before the request."""
     if snap_start:
         env = {**env, "AWS_LAMBDA_INITIALIZATION_TYPE": "snap-start"}
-    took, line = _timed([sys.executable, "-c", _FIRST_ORDER, json.dumps(spec)], {**os.environ, **env})
-    return {**json.loads(line), "wall_ms": took * 1000, "cpu_ms": _last_cpu[0] * 1000}
+    took, cpu, line = _timed([sys.executable, "-c", _FIRST_ORDER, json.dumps(spec)], {**os.environ, **env})
+    return {**json.loads(line), "wall_ms": took * 1000, "cpu_ms": cpu * 1000}
 
 
-_last_cpu = [0.0]  # the CPU time (user + system) of the last child _timed ran
-
-
-def _timed(args: list[str], env: dict[str, str], stdin: str = "") -> tuple[float, str]:
-    """(wall seconds, last line of output) of one child; its CPU seconds go to _last_cpu."""
+def _timed(args: list[str], env: dict[str, str], stdin: str = "") -> tuple[float, float, str]:
+    """(wall seconds, CPU seconds: user + system, last line of output) of one child."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     out = subprocess.run(args, input=stdin, capture_output=True, text=True, env=env, cwd=str(ROOT))
     took = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    _last_cpu[0] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if out.returncode != 0:
         raise SystemExit(f"cold start run failed:\n{out.stderr[-2000:]}")
-    return took, out.stdout.strip().splitlines()[-1]
+    return took, cpu, out.stdout.strip().splitlines()[-1]
 
 
 def compile_app() -> None:
@@ -133,10 +130,10 @@ def cold_first_order(
         if result["status"] != 201:
             raise SystemExit(f"cold first order: status {result['status']}, expected 201")
         replay = json.dumps({"endpoint": endpoint_b, "calls": result["calls"]}).replace(*rename)
-        base_took, _ = _timed([sys.executable, "-c", _REPLAY], dict(os.environ), replay)
+        base_took, base_cpu, _ = _timed([sys.executable, "-c", _REPLAY], dict(os.environ), replay)
         app_times.append(took)
         base_times.append(base_took)
-        cpu_ratios.append(result["cpu_ms"] / 1000 / _last_cpu[0])
+        cpu_ratios.append(result["cpu_ms"] / 1000 / base_cpu)
     cpu_ratios.sort()
     cpu_low, _, cpu_high = statistics.quantiles(cpu_ratios, n=4)
     ratios = sorted(a / b for a, b in zip(app_times, base_times, strict=True))

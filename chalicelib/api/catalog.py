@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from chalice import Blueprint
-from pydantic import Field
 
 from chalicelib.api.routing import OPTIONAL, PUBLIC, PUBLIC_MAX_AGE_S, Ctx, route
-from chalicelib.domain.base import Model
+from chalicelib.domain.base import PageQuery as PageQuery
 from chalicelib.domain.catalog import CategoryList, Product
 
 if TYPE_CHECKING:  # discovery's models load with the first search, sorted listing or home, not the cold start
@@ -17,11 +16,6 @@ if TYPE_CHECKING:  # discovery's models load with the first search, sorted listi
 
 bp = Blueprint(__name__)
 SEARCH = "chalicelib.domain.search"
-
-
-class PageQuery(Model):
-    limit: int = Field(default=20, ge=1, le=100)
-    cursor: Optional[str] = Field(default=None, max_length=2048)
 
 
 @route(

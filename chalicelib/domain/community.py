@@ -14,7 +14,7 @@ from typing import Annotated, Literal, Optional, Sequence
 
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
-from chalicelib.domain.base import Model, Strict
+from chalicelib.domain.base import Model, PageQuery, Strict
 from chalicelib.domain.catalog import MAX_PRICE_FEN, Accepts
 from chalicelib.domain.errors import InvalidTransition
 from chalicelib.domain.money import FEN_PER_POINT, points_price
@@ -472,13 +472,9 @@ def registration_view(entry: RegistrationRecord, order: Optional[Order], ticket_
     )
 
 
-class EventQuery(Model):
-    limit: int = Field(default=20, ge=1, le=100)
-    cursor: Optional[str] = Field(default=None, max_length=2048)
+class EventQuery(PageQuery):
     city: Optional[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]] = None
 
 
-class AdminEventQuery(Model):
-    limit: int = Field(default=20, ge=1, le=100)
-    cursor: Optional[str] = Field(default=None, max_length=2048)
+class AdminEventQuery(PageQuery):
     status: EventStatus = "submitted"

@@ -5,7 +5,7 @@ from typing import Annotated, Literal, Optional
 
 from pydantic import Field, StringConstraints, ValidationInfo, field_validator
 
-from chalicelib.domain.base import Model, Strict
+from chalicelib.domain.base import Model, PageQuery, Strict
 from chalicelib.domain.catalog import MAX_PRICE_FEN, CategoryId
 from chalicelib.domain.money import FEN_PER_POINT
 from chalicelib.domain.text import HttpsUrl, OneLine, Paragraphs
@@ -77,16 +77,12 @@ class Vote(Model):
     weight: int = Field(description="what your vote counts for (your contribution decides it)")
 
 
-class GalleryQuery(Model):
-    limit: int = Field(default=20, ge=1, le=100)
-    cursor: Optional[str] = Field(default=None, max_length=2048)
+class GalleryQuery(PageQuery):
     category: Optional[CategoryId] = None
     sort: Literal["newest", "score"] = Field(
         default="newest", description="score: highest weighted score first (ties: newest first)"
     )
 
 
-class DesignReviewQuery(Model):
-    limit: int = Field(default=20, ge=1, le=100)
-    cursor: Optional[str] = Field(default=None, max_length=2048)
+class DesignReviewQuery(PageQuery):
     status: DesignStatus = "submitted"

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, Mapping, Optional, Sequence
 
 from pydantic import Field, StringConstraints
 
-from chalicelib.domain.base import Model, Strict
+from chalicelib.domain.base import Model, PageQuery, Strict
 from chalicelib.domain.designs import Decision as Decision  # the same decision: approve, or reject with a note
 from chalicelib.domain.errors import NotABuyer
 from chalicelib.domain.orders import Order
@@ -74,10 +74,8 @@ class ProductReviewQuery(Model):
     cursor: Optional[str] = Field(default=None, max_length=2048)
 
 
-class QueueQuery(Model):
+class QueueQuery(PageQuery):
     status: ReviewStatus = "pending"
-    limit: int = Field(default=20, ge=1, le=100)
-    cursor: Optional[str] = Field(default=None, max_length=2048)
 
 
 def reviewable_line(order: Optional[Order], user_id: str, product_id: str, sku: str) -> None:
