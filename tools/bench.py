@@ -1,15 +1,14 @@
 """`make bench`: AWS calls per operation and the handler's overhead over the same raw calls.
 
-Against DynamoDB Local and a local SQS (both started here on free ports). Two identical stores, A and B:
-each operation runs through the Chalice handler on A while every boto3 call it makes is recorded; the
-recorded calls are then replayed with plain boto3 on B (same items, same conditions, so B stays identical
-to A). The replay's latency is the floor: what the operation costs with no code of ours around it.
+Against DynamoDB Local and a local SQS (started here on free ports). Two identical stores, A and B, each in a
+DynamoDB Local of its own: each operation runs through the Lambda entry point on A while every boto3 call it makes
+is recorded; the recorded calls are then replayed with plain boto3 on B (same items, same conditions, so B stays
+identical to A). The replay's latency is the floor: what the operation costs with no code of ours around it.
 Ends with one JSON line. BENCH_N sets the iterations per operation (default 100).
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
 import os
@@ -46,7 +45,7 @@ from tools.tokens import mint_local_token
 
 N = int(os.environ.get("BENCH_N", "100"))
 COLD_RUNS = 5  # prewarmed first orders
-COLD_PAIRS = int(os.environ.get("BENCH_COLD_PAIRS", "15"))  # cold first orders, each beside its floor
+COLD_PAIRS = int(os.environ.get("BENCH_COLD_PAIRS", "15"))  # pairs of cold first orders and their floors
 USERS = [f"bench-{i}" for i in range(10)]
 ADDRESS = {
     "name": "Bench",
@@ -60,15 +59,21 @@ ADDRESS = {
 
 
 class Recorder:
-    """Counts and records every call a client makes (operation and a copy of its parameters)."""
+    """Records every call the clients make: (service, operation, parameters). It wraps each client's call method, so
+    recording adds a function call and an append to the handler's time, not a copy of the parameters; they are read
+    (and botocore's idempotency token, which it adds to them in place, dropped) only after the handler returns."""
 
     def __init__(self, *clients: Any) -> None:
         self.calls: list[tuple[str, str, dict[str, Any]]] = []
         for client in clients:
-            client.meta.events.register("provide-client-params.*.*", self._seen)
+            client._make_api_call = self._recording(client.meta.service_model.service_name, client._make_api_call)
 
-    def _seen(self, params: dict[str, Any], model: Any, **_: Any) -> None:
-        self.calls.append((model.service_model.service_name, model.name, copy.deepcopy(params)))
+    def _recording(self, service: str, call: Callable[[str, dict[str, Any]], Any]) -> Callable[..., Any]:
+        def recording(operation: str, params: dict[str, Any]) -> Any:
+            self.calls.append((service, operation, params))
+            return call(operation, params)
+
+        return recording
 
     def counts(self) -> Counter:
         return Counter(op for _, op, _ in self.calls)
@@ -127,14 +132,21 @@ class Bench:
         self.routes = RouteMatcher(list(app.routes))
         self.events: dict[tuple[str, str], dict[str, Any]] = {}
         self.tokens = {u: mint_local_token(a.settings.local_jwt_secret, u, [], 3600, int(time.time())) for u in USERS}
+        self.handler_s = 0.0  # the time spent in the Lambda entry point since `measure` last set it to 0
 
     def request(self, method: str, path: str, user: str, body: Any = None, headers: dict | None = None) -> int:
+        """One request through the Lambda entry point; only `app(event, None)` is timed (into `handler_s`): the
+        client sends the body, API Gateway builds the event."""
         if user not in self.tokens:
             self.tokens[user] = mint_local_token(self.a.settings.local_jwt_secret, user, [], 3600, int(time.time()))
         h = {"Content-Type": "application/json", "Authorization": f"Bearer {self.tokens[user]}", **(headers or {})}
         event = {**self.gateway_event(method, path), "headers": h, "body": json.dumps(body) if body else None}
         event["multiValueHeaders"] = {k: [v] for k, v in h.items()}
-        return int(self.app(event, None)["statusCode"])
+        event["requestContext"] = {**event["requestContext"], "requestId": f"bench-{time.time_ns()}"}  # as API GW does
+        started = time.perf_counter()
+        response = self.app(event, None)
+        self.handler_s += time.perf_counter() - started
+        return int(response["statusCode"])
 
     def gateway_event(self, method: str, path: str) -> dict[str, Any]:
         """The API Gateway proxy event of a request to `path`, but its headers and body: the Lambda entry point is
@@ -163,12 +175,17 @@ class Bench:
         return self.events[(method, path)]
 
     def replay(self) -> float:
-        started = time.perf_counter()
+        """A's recorded calls on B with plain boto3; only the calls are timed (their parameters are renamed for B
+        before the clock starts)."""
+        calls = []
         for service, op, params in self.recorder.calls:
             client = self.b.dynamodb if service == "dynamodb" else self.b.sqs
-            text = json.dumps(params).replace(*self.rename)
+            mine = {k: v for k, v in params.items() if k != "ClientRequestToken"}  # botocore makes a new one
+            calls.append((client, getattr(client, xform_name(op)), json.loads(json.dumps(mine).replace(*self.rename))))
+        started = time.perf_counter()
+        for client, call, renamed in calls:
             try:
-                getattr(client, xform_name(op))(**json.loads(text))
+                call(**renamed)
             except client.exceptions.TransactionCanceledException:
                 pass  # B is in A's state, so this only happens when A's call failed the same way
         return time.perf_counter() - started
@@ -177,9 +194,9 @@ class Bench:
         handler, floor, counts = [], [], Counter()
         for i in range(N):
             self.recorder.calls.clear()
-            started = time.perf_counter()
+            self.handler_s = 0.0
             status = call(i)
-            handler.append(time.perf_counter() - started)
+            handler.append(self.handler_s)
             if status != expect:
                 raise SystemExit(f"{name}: status {status}, expected {expect}")
             counts += self.recorder.counts()
@@ -295,12 +312,19 @@ def bulk_orders(store: Container, count: int) -> None:
 def main() -> int:
     os.environ.update(localstack.LOCAL_CREDENTIALS)
     logs.get("bench").parent.setLevel(logging.WARNING)  # one line per order would drown the results
-    ddb_port, sqs_port = localstack.free_port(), localstack.free_port()
-    procs = [localstack.start_dynamodb(ddb_port), localstack.start_sqs(sqs_port)]
+    # A and B each on a DynamoDB Local of its own: in one, the tables created later answer 5-10% slower (the same
+    # BatchGetItem of the same items in two stores), which flattered the app against its floor on B
+    ddb_port = localstack.free_port()  # each port taken before the next is asked for
+    procs = [localstack.start_dynamodb(ddb_port)]
+    floor_port = localstack.free_port()
+    procs.append(localstack.start_dynamodb(floor_port))
+    sqs_port = localstack.free_port()
+    procs.append(localstack.start_sqs(sqs_port))
     try:
         endpoints = {"dynamodb": f"http://127.0.0.1:{ddb_port}", "sqs": f"http://127.0.0.1:{sqs_port}"}
+        floor_endpoints = {**endpoints, "dynamodb": f"http://127.0.0.1:{floor_port}"}
         run = str(time.time_ns())[-8:]
-        bench = Bench(build_store(endpoints, f"bench-a{run}"), build_store(endpoints, f"bench-b{run}"))
+        bench = Bench(build_store(endpoints, f"bench-a{run}"), build_store(floor_endpoints, f"bench-b{run}"))
         twin_terms(bench.a, bench.b)
         for user in USERS:  # warm: profiles known to the container, queue URL cached, models built
             bench.request("GET", "/me", user)
@@ -371,7 +395,8 @@ def main() -> int:
         load = os.getloadavg()
         print(f"load average at the cold start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} ({os.cpu_count()} cores; "
               f"waited {waited:.0f} s for it to settle)")  # fmt: skip
-        cold = cold_start.cold_first_order(env_a, endpoints["dynamodb"], bench.rename, first_orders("cold", COLD_PAIRS))
+        runs = first_orders("cold", COLD_PAIRS * cold_start.RUNS_PER_PAIR)
+        cold = cold_start.cold_first_order(env_a, floor_endpoints["dynamodb"], bench.rename, runs)
         prewarmed = cold_start.prewarmed_first_order(env_a, first_orders("snap", COLD_RUNS))
         # each burst on a DynamoDB Local of its own, beside its floor (tools/burst_floor.py)
         launch, envelope, drops = [], [], []
@@ -415,14 +440,16 @@ def main() -> int:
     print(
         f"cold start (fresh interpreter, first POST /orders through the Lambda handler): "
         f"{cold['cold_first_order_ms']:.0f} ms; boto3+chalice+pydantic with the same calls "
-        f"{cold['cold_floor_ms']:.0f} ms (medians of {cold['pairs']} pairs run alternately); ratio "
+        f"{cold['cold_floor_ms']:.0f} ms (medians of {cold['pairs']} pairs, each the fastest of "
+        f"{cold['runs_per_pair']} runs a side, run alternately); ratio "
         + (
             f"{cold['cold_first_order_ratio']:.3f}"
             if cold["cold_first_order_ratio"] is not None
             else f"not reported, the machine was too noisy ({cold['noisy']})"
         )
         + f" (median of the pair ratios, all {cold['cold_pair_ratio_min']:.2f}-{cold['cold_pair_ratio_max']:.2f}, "
-        f"spread of the middle half {cold['cold_pair_spread']:.2f}; "
+        f"spread of the middle half {cold['cold_pair_spread']:.2f}, the median known to "
+        f"+/-{cold['cold_median_interval']:.3f} of itself; "
         f"min/min as before {cold['cold_first_order_ratio_of_minima']:.3f}); by CPU time (user + system, which "
         f"waiting for a core does not count in) {cold['cold_cpu_ratio']:.3f}, spread {cold['cold_cpu_spread']:.2f}"
     )
@@ -536,6 +563,8 @@ def main() -> int:
         "cold_first_order_ms": round(cold["cold_first_order_ms"]),
         "cold_pair_ratio_range": [round(cold["cold_pair_ratio_min"], 3), round(cold["cold_pair_ratio_max"], 3)],
         "cold_pair_spread": round(cold["cold_pair_spread"], 3),
+        "cold_median_interval": round(cold["cold_median_interval"], 3),
+        "cold_runs_per_pair": cold["runs_per_pair"],
         "cold_first_order_ratio_of_minima": round(cold["cold_first_order_ratio_of_minima"], 3),
         "cold_cpu_ratio": round(cold["cold_cpu_ratio"], 3),
         "cold_cpu_spread": round(cold["cold_cpu_spread"], 3),

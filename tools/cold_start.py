@@ -100,6 +100,7 @@ def compile_app() -> None:
 
 
 SPREAD_BOUND = 0.15  # the widest spread of the pair ratios (interquartile range / median) a ratio is reported at
+RUNS_PER_PAIR = 3  # each side of a pair: the fastest of this many fresh interpreters, run alternately with the other's
 
 
 def settle(most_s: float = 120.0) -> float:
@@ -111,53 +112,69 @@ def settle(most_s: float = 120.0) -> float:
     return time.monotonic() - started
 
 
+def _spread(ratios: list[float]) -> tuple[float, float, float]:
+    """(median, interquartile range / median, half-width of the median's 95% interval / median: 1.58 IQR / sqrt n,
+    the notch of a box plot)."""
+    median = statistics.median(ratios)
+    low, _, high = statistics.quantiles(ratios, n=4)
+    return median, (high - low) / median, 1.58 * (high - low) / median / len(ratios) ** 0.5
+
+
 def cold_first_order(
     env_a: dict[str, str],
     endpoint_b: str,
     rename: tuple[str, str],
     orders: list[dict[str, Any]],
 ) -> dict[str, Any]:
-    """`orders`: one {token, key, body} per pair (a new Idempotency-Key each). The app's cold first order and its
-    floor run alternately (A B A B ...), so a drift in the machine's speed during the run moves both sides of a
-    pair alike; each pair gives a ratio, and the median of those is the figure, with their spread (the middle half's width
-    over the median). A spread wider than SPREAD_BOUND means the machine was too noisy to say: the ratio is None (`noisy` says why). The old figure
-    (min of the app's times over min of the floor's) stays alongside for one round."""
+    """`orders`: one {token, key, body} per run (a new Idempotency-Key each), RUNS_PER_PAIR per pair. The app's cold
+    first order and its floor run alternately (A B A B ...), so a drift in the machine's speed moves both sides of a
+    pair alike. A pair is RUNS_PER_PAIR such alternations, and its ratio is the fastest app run over the fastest floor
+    run: a fresh interpreter's time varies by several percent from one to the next (its memory layout, hash seed,
+    what the other core does), and the fastest of three is far steadier than any one. The figure is the median of
+    the pair ratios, with their spread (the middle half's width over the median). A spread wider than SPREAD_BOUND
+    means the machine was too noisy to say: the ratio is None (`noisy` says why). The old figure (min of the app's
+    times over min of the floor's) stays alongside."""
     compile_app()
-    app_times, base_times, cpu_ratios = [], [], []
+    app_times, base_times, app_cpu, base_cpu = [], [], [], []
     for spec in orders:
         result = first_order(spec, env_a)
-        took = result["wall_ms"] / 1000
         if result["status"] != 201:
             raise SystemExit(f"cold first order: status {result['status']}, expected 201")
         replay = json.dumps({"endpoint": endpoint_b, "calls": result["calls"]}).replace(*rename)
-        base_took, base_cpu, _ = _timed([sys.executable, "-c", _REPLAY], dict(os.environ), replay)
-        app_times.append(took)
-        base_times.append(base_took)
-        cpu_ratios.append(result["cpu_ms"] / 1000 / base_cpu)
-    cpu_ratios.sort()
-    cpu_low, _, cpu_high = statistics.quantiles(cpu_ratios, n=4)
-    ratios = sorted(a / b for a, b in zip(app_times, base_times, strict=True))
-    median = statistics.median(ratios)
-    low, _, high = statistics.quantiles(ratios, n=4)
-    spread = (high - low) / median  # the middle half: one pair caught by a pause does not void the run
+        took, cpu, _ = _timed([sys.executable, "-c", _REPLAY], dict(os.environ), replay)
+        app_times.append(result["wall_ms"] / 1000)
+        app_cpu.append(result["cpu_ms"] / 1000)
+        base_times.append(took)
+        base_cpu.append(cpu)
+
+    def pairs(app: list[float], base: list[float]) -> list[float]:
+        k = RUNS_PER_PAIR
+        return sorted(min(app[i : i + k]) / min(base[i : i + k]) for i in range(0, len(app) - k + 1, k))
+
+    ratios = pairs(app_times, base_times)
+    median, spread, interval = _spread(ratios)
+    cpu_median, cpu_spread, _ = _spread(pairs(app_cpu, base_cpu))
     noisy = spread > SPREAD_BOUND
     return {
         "pairs": len(ratios),
+        "runs_per_pair": RUNS_PER_PAIR,
         "cold_first_order_ms": statistics.median(app_times) * 1000,
         "cold_floor_ms": statistics.median(base_times) * 1000,
         "cold_first_order_ratio": None if noisy else median,
         "cold_pair_ratio_min": ratios[0],
         "cold_pair_ratio_max": ratios[-1],
         "cold_pair_spread": spread,
+        "cold_median_interval": interval,  # the median is known to about +/- this share of itself (95%)
         "cold_pair_ratios": [round(r, 3) for r in ratios],
-        "noisy": f"middle half of the pair ratios {low:.2f}-{high:.2f}: spread {spread:.2f} > {SPREAD_BOUND}"
+        "noisy": f"middle half of the pair ratios {statistics.quantiles(ratios, n=4)[0]:.2f}-"
+        f"{statistics.quantiles(ratios, n=4)[2]:.2f}: spread {spread:.2f} > {SPREAD_BOUND}"
         if noisy
         else "",
-        "cold_first_order_ratio_of_minima": min(app_times) / min(base_times),  # the old figure, for one round
+        "cold_first_order_ratio_of_minima": min(app_times) / min(base_times),  # the first round's figure
         # the same pairs by CPU time (user + system of each interpreter): the work each side does, which time spent
-        # waiting for a core (what spreads the wall-clock ratios on a busy machine) does not count in
-        "cold_cpu_ratio": statistics.median(cpu_ratios),
-        "cold_cpu_spread": (cpu_high - cpu_low) / statistics.median(cpu_ratios),
+        # waiting for a core does not count in
+        "cold_cpu_ratio": cpu_median,
+        "cold_cpu_spread": cpu_spread,
     }
 
 
