@@ -77,9 +77,16 @@ STATUS_BY_CODE = {
 }
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # built once, not on every response
+
+
 def json_response(body: Any, status: int, headers: Optional[dict[str, Any]] = None) -> Response:
     """JSON as UTF-8 (Chinese titles stay readable), not ASCII escapes."""
-    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    return json_text_response(_JSON.encode(body), status, headers)
+
+
+def json_text_response(text: str, status: int, headers: Optional[dict[str, Any]] = None) -> Response:
+    """A body already written as compact UTF-8 JSON (a model's `model_dump_json`)."""
     return Response(
         body=text, status_code=status, headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})}
     )

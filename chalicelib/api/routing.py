@@ -176,9 +176,11 @@ def _run(spec: RouteSpec, handler: Callable[..., Any], params: dict[str, str]) -
         return errors.unexpected(exc)
     if isinstance(result, Response):
         return result
-    view = {"shopper": not ctx.is_merchandiser}  # what only merchandisers see (designers of order lines)
-    body = result.model_dump(mode="json", context=view) if isinstance(result, BaseModel) else result
-    response = errors.json_response(body, spec.status)
+    if isinstance(result, BaseModel):  # written by pydantic-core straight to JSON text, as compact as json_response
+        view = {"shopper": not ctx.is_merchandiser}  # what only merchandisers see (designers of order lines)
+        response = errors.json_text_response(result.model_dump_json(context=view), spec.status)
+    else:
+        response = errors.json_response(result, spec.status)
     if spec.auth == OPTIONAL:
         response.headers["Vary"] = "Authorization"
     if not spec.cache_s:
