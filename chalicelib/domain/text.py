@@ -24,6 +24,8 @@ _HOST = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{
 
 
 def _refuse_hidden(value: str, allowed: str, refused: tuple[str, ...]) -> str:
+    if value.isprintable():  # no Cc, Cf, Cs, Co, Cn, Zl, Zp, nor Zs but the space: nothing to refuse (most text)
+        return value
     for ch in value:
         if ch in allowed:
             continue
