@@ -45,6 +45,7 @@ from tools.tokens import mint_local_token
 
 N = int(os.environ.get("BENCH_N", "100"))
 COLD_RUNS = 5  # prewarmed first orders
+WARM_UP = 300  # reads on A and B before the warm operations are timed
 COLD_PAIRS = int(os.environ.get("BENCH_COLD_PAIRS", "15"))  # pairs of cold first orders and their floors
 USERS = [f"bench-{i}" for i in range(10)]
 ADDRESS = {
@@ -339,6 +340,15 @@ def main() -> int:
             "points": 500,
             "shipping_address": ADDRESS,
         }
+        # Both DynamoDB Locals answer slower while their JVMs compile: the quote's call took 3.6-3.9 ms at this
+        # point in one run and 1.4-1.8 ms once warm, and its ratio swung 1.07-1.20 from run to run. Reads made on
+        # A and replayed on B until they answer at their steady pace (untimed; they change nothing).
+        bench.recorder.calls.clear()
+        for i in range(WARM_UP):
+            bench.request("GET", "/products?category=food&limit=20", USERS[0])
+            bench.request("POST", "/orders/quote", USERS[i % 10], quote)
+            bench.replay()
+            bench.recorder.calls.clear()
         results = [
             bench.measure(
                 "catalog_page", lambda i: bench.request("GET", "/products?category=food&limit=20", USERS[0]), 200
