@@ -10,6 +10,7 @@ from chalicelib.domain import text
 
 LINE = (text.JOINERS, ("Cc", "Cf", "Cs", "Co", "Zl", "Zp"))
 PROSE = (text.JOINERS + "\n\t", ("Cc", "Cf", "Cs", "Co"))
+URL = ("", LINE[1])  # what an https URL is checked with
 
 
 def _by_rule(ch: str, allowed: str, refused: tuple[str, ...]) -> bool:
@@ -17,7 +18,7 @@ def _by_rule(ch: str, allowed: str, refused: tuple[str, ...]) -> bool:
     return ch not in allowed and (ch in text.BIDI_CONTROLS or unicodedata.category(ch) in refused)
 
 
-@pytest.mark.parametrize(("allowed", "refused"), [LINE, PROSE], ids=["line", "prose"])
+@pytest.mark.parametrize(("allowed", "refused"), [LINE, PROSE, URL], ids=["line", "prose", "url"])
 def test_no_printable_code_point_is_one_the_rule_refuses(allowed: str, refused: tuple[str, ...]) -> None:
     """So a printable value may skip the character-by-character check, which the others still take."""
     printable_but_refused = [
