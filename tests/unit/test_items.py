@@ -15,6 +15,9 @@ def test_the_fast_reader_gives_what_boto3s_deserializer_gives():
         {
             "pk": "SKU#A",
             "stock": 12,
+            "zero": 0,
+            "empty": "",
+            "off": False,
             "negative": -5,
             "big": 10**20,
             "fraction": Decimal("1.5"),
