@@ -34,6 +34,7 @@ with long_lived():  # all of it lives as long as the container (docs/operations.
     from chalicelib.api.routing import bind_request
 
     app = Chalice(app_name="lifeshop")
+    app.api.binary_types = []  # every response is text (JSON, the console's pages): none for API Gateway to encode
     app.register_middleware(bind_request, "http")
     for blueprint in (
         catalog.bp,
