@@ -151,8 +151,8 @@ class TokenVerifier:
     ) -> None:
         self._algorithm = algorithm
         self._key = key  # the header -> the HS256 secret, or the RS256 key (None: unknown)
-        # token -> (claims, header, the key that verified it), once its signature verified
-        self._verified: dict[str, tuple[dict[str, Any], dict[str, Any], Any]] = {}
+        # token -> (claims, header, the key that verified it, its principal), once it verified and named a principal
+        self._verified: dict[str, tuple[dict[str, Any], dict[str, Any], Any, Principal]] = {}
         self._issuer = issuer
         self._audience = audience
         self._clock = clock
@@ -164,26 +164,26 @@ class TokenVerifier:
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("the Authorization header must be 'Bearer <token>'")
         try:
-            claims = self._claims(token.strip())
+            return self._principal_of(token.strip())
         except InvalidToken as exc:
             raise Unauthorized(f"the token is not valid: {exc}") from None
-        return _principal(claims)
 
-    def _claims(self, token: str) -> dict[str, Any]:
-        """The token's claims: its signature checked once per container (an app sends the same token for an hour),
-        its times, issuer and audience on every request."""
+    def _principal_of(self, token: str) -> Principal:
+        """Who the token names: its signature checked and its principal read once per container (an app sends the
+        same token for an hour), its times, issuer and audience on every request."""
         seen = self._verified.get(token)
         # a key the issuer has since withdrawn (a JWKS refresh without it) no longer vouches for its tokens
-        if seen is None or self._key(seen[1]) is not seen[2]:
-            claims, header, key = self._signed(token)
-            if len(self._verified) >= VERIFIED_MAX:
-                self._verified.clear()
-            if len(token) <= CACHED_TOKEN_CHARS:
-                self._verified[token] = (claims, header, key)
-        else:
-            claims = seen[0]
+        if seen is not None and self._key(seen[1]) is seen[2]:
+            self._check_claims(seen[0])
+            return seen[3]
+        claims, header, key = self._signed(token)
         self._check_claims(claims)
-        return dict(claims)  # a copy: the remembered claims stay as verified
+        principal = _principal(claims)  # immutable: the remembered one is handed out as is
+        if len(self._verified) >= VERIFIED_MAX:
+            self._verified.clear()
+        if len(token) <= CACHED_TOKEN_CHARS:
+            self._verified[token] = (claims, header, key, principal)
+        return principal
 
     def _signed(self, token: str) -> tuple[dict[str, Any], dict[str, Any], Any]:
         if len(token) > MAX_TOKEN_CHARS or token.count(".") != 2:

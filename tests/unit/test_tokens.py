@@ -413,3 +413,9 @@ def test_a_tokens_signature_is_checked_once_but_its_expiry_and_its_key_on_every_
     for _ in range(2):  # a bad signature is never remembered as good
         with pytest.raises(Unauthorized):
             verifier.verify(f"Bearer {forged}")
+    nobody = jwt.encode({"sub": "not a user id", "exp": 1_800_000_600}, SECRET, "HS256")
+    checked.clear()
+    for _ in range(2):  # a good signature naming no valid user is refused every time, never remembered
+        with pytest.raises(Unauthorized, match="sub"):
+            verifier.verify(f"Bearer {nobody}")
+    assert len(checked) == 2
