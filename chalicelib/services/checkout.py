@@ -85,7 +85,7 @@ class CheckoutService:
         and a limited product's units are counted with what the buyer's orders hold."""
         reads = self._repo.checkout_reads(user_id, None, [i.sku for i in body.items], body.coupon)
         skus = {
-            sku: replace(offer, stock=sum(self._repo.shard_stock(sku, offer.stock_shards).values()), stock_shards=1)
+            sku: offer._replace(stock=sum(self._repo.shard_stock(sku, offer.stock_shards).values()), stock_shards=1)
             if offer.stock_shards > 1
             else offer
             for sku, offer in reads.skus.items()
@@ -108,7 +108,8 @@ class CheckoutService:
         coupon: Optional[dict[str, Any]] = None,
     ) -> rules.Quote:
         now = self._clock.now()
-        lines = rules.price(body.items, skus, profile.tier, shanghai_day(now), iso(now), tickets, reserved)
+        at = iso(now)
+        lines = rules.price(body.items, skus, profile.tier, shanghai_day(now), at, tickets, reserved)
         discounts = None
         if body.coupon:
             if coupon is None:  # another user's coupon does not exist for this one
@@ -116,7 +117,7 @@ class CheckoutService:
                     f"you hold no coupon {body.coupon!r}",
                     {"fields": {"coupon": "not one of your coupons"}, "coupon": body.coupon},
                 )
-            discounts = coupons.discount(coupon, lines, iso(now))
+            discounts = coupons.discount(coupon, lines, at)
         quote = rules.split(lines, body.points, self._settings.min_charge_fen, discounts, body.coupon)
         rules.check_expected(quote, body.expected)
         if body.points > profile.points_available:
