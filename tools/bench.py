@@ -1,10 +1,11 @@
 """`make bench`: AWS calls per operation and the handler's overhead over the same raw calls.
 
 Against DynamoDB Local and a local SQS (started here on free ports). Two identical stores, A and B, each in a
-DynamoDB Local of its own: each operation runs through the Lambda entry point on A while every boto3 call it makes
-is recorded; the recorded calls are then replayed with plain boto3 on B (same items, same conditions, so B stays
-identical to A). The replay's latency is the floor: what the operation costs with no code of ours around it.
-Ends with one JSON line. BENCH_N sets the iterations per operation (default 100).
+DynamoDB Local of its own: each operation runs through the Lambda entry point on one store while every boto3 call it
+makes is recorded; the recorded calls are then replayed with plain boto3 on the other (same items, same conditions,
+so the two stay identical). The replay's latency is the floor: what the operation costs with no code of ours around
+it. The app runs on A and on B in turn (BLOCK). Ends with one JSON line. BENCH_N sets the timed requests per
+operation (default 100).
 """
 
 from __future__ import annotations
@@ -46,6 +47,12 @@ from tools.tokens import mint_local_token
 N = int(os.environ.get("BENCH_N", "100"))
 COLD_RUNS = 5  # prewarmed first orders
 WARM_UP = 300  # reads on A and B before the warm operations are timed
+# The warm operations run the app on A (floor on B) for BLOCK requests, then on B (floor on A), and so on: each
+# DynamoDB Local answers a few percent faster or slower than the other in a given run, and taking both sides cancels
+# that out. The first request after a swap is not timed: the store the app moves to has just answered the floor's
+# replay, which makes its next answer faster (with a swap on every request the app read 0.93-1.04 of its floor).
+BLOCK = 10
+ROUNDS = N + -(-N // BLOCK)  # requests per warm operation: N timed, one untimed after each swap
 COLD_PAIRS = int(os.environ.get("BENCH_COLD_PAIRS", "15"))  # pairs of cold first orders and their floors
 USERS = [f"bench-{i}" for i in range(10)]
 ADDRESS = {
@@ -60,18 +67,21 @@ ADDRESS = {
 
 
 class Recorder:
-    """Records every call the clients make: (service, operation, parameters). It wraps each client's call method, so
-    recording adds a function call and an append to the handler's time, not a copy of the parameters; they are read
-    (and botocore's idempotency token, which it adds to them in place, dropped) only after the handler returns."""
+    """Records every call the clients make while `on`: (service, operation, parameters). It wraps each client's call
+    method, so recording adds a function call and an append to the handler's time, not a copy of the parameters;
+    they are read (and botocore's idempotency token, which it adds to them in place, dropped) only after the handler
+    returns. A replay's calls go through the same wrapper (the floor pays what the app pays), unrecorded."""
 
     def __init__(self, *clients: Any) -> None:
         self.calls: list[tuple[str, str, dict[str, Any]]] = []
+        self.on = True
         for client in clients:
             client._make_api_call = self._recording(client.meta.service_model.service_name, client._make_api_call)
 
     def _recording(self, service: str, call: Callable[[str, dict[str, Any]], Any]) -> Callable[..., Any]:
         def recording(operation: str, params: dict[str, Any]) -> Any:
-            self.calls.append((service, operation, params))
+            if self.on:
+                self.calls.append((service, operation, params))
             return call(operation, params)
 
         return recording
@@ -124,8 +134,11 @@ def by_name_p50(results: list[dict[str, Any]], name: str) -> float:
 class Bench:
     def __init__(self, a: Container, b: Container) -> None:
         self.a, self.b = a, b
-        self.recorder = Recorder(a.dynamodb, a.sqs)
+        self.recorder = Recorder(a.dynamodb, a.sqs, b.dynamodb, b.sqs)
         self.rename = (a.settings.prefix + "-", b.settings.prefix + "-")
+        # (the app's store, the floor's, their names' prefixes): the app on A, or on B with the floor on A
+        self.sides = ((a, b, self.rename), (b, a, (self.rename[1], self.rename[0])))
+        self.side = 0
         bootstrap.use(a)
         from app import app
 
@@ -175,39 +188,64 @@ class Bench:
             }
         return self.events[(method, path)]
 
+    def use(self, side: int) -> None:
+        """The app on A (side 0: its floor on B) or on B (side 1: its floor on A)."""
+        self.side = side
+        bootstrap.use(self.sides[side][0])
+
     def replay(self) -> float:
-        """A's recorded calls on B with plain boto3; only the calls are timed (their parameters are renamed for B
-        before the clock starts)."""
+        """The app's recorded calls on the other store with plain boto3; only the calls are timed (their parameters
+        are renamed for that store before the clock starts)."""
+        _, floor, rename = self.sides[self.side]
         calls = []
         for service, op, params in self.recorder.calls:
-            client = self.b.dynamodb if service == "dynamodb" else self.b.sqs
+            client = floor.dynamodb if service == "dynamodb" else floor.sqs
             mine = {k: v for k, v in params.items() if k != "ClientRequestToken"}  # botocore makes a new one
-            calls.append((client, getattr(client, xform_name(op)), json.loads(json.dumps(mine).replace(*self.rename))))
+            calls.append((client, getattr(client, xform_name(op)), json.loads(json.dumps(mine).replace(*rename))))
+        self.recorder.on = False
         started = time.perf_counter()
-        for client, call, renamed in calls:
-            try:
-                call(**renamed)
-            except client.exceptions.TransactionCanceledException:
-                pass  # B is in A's state, so this only happens when A's call failed the same way
-        return time.perf_counter() - started
+        try:
+            for client, call, renamed in calls:
+                try:
+                    call(**renamed)
+                except client.exceptions.TransactionCanceledException:
+                    pass  # the stores are in the same state, so this only happens when the app's call failed alike
+            return time.perf_counter() - started
+        finally:
+            self.recorder.on = True
 
     def measure(self, name: str, call: Callable[[int], int], expect: int) -> dict[str, Any]:
-        handler, floor, counts = [], [], Counter()
-        for i in range(N):
-            self.recorder.calls.clear()
-            self.handler_s = 0.0
-            status = call(i)
-            handler.append(self.handler_s)
-            if status != expect:
-                raise SystemExit(f"{name}: status {status}, expected {expect}")
-            counts += self.recorder.counts()
-            floor.append(self.replay())
-        per_op = {op: round(n / N, 2) for op, n in sorted(counts.items())}
+        """N requests timed against their floors, in blocks of BLOCK with the app on A, then on B, and so on; the
+        ratios are of all of them (each side's own ratio is kept, to show how far the two stores differ)."""
+        handler: list[list[float]] = [[], []]
+        floor: list[list[float]] = [[], []]
+        counts: Counter = Counter()
+        try:
+            for i in range(ROUNDS):
+                block, at = divmod(i, BLOCK + 1)
+                self.use(block % 2)
+                self.recorder.calls.clear()
+                self.handler_s = 0.0
+                status = call(i)
+                if status != expect:
+                    raise SystemExit(f"{name}: status {status}, expected {expect}")
+                took = self.handler_s
+                counts += self.recorder.counts()
+                floor_s = self.replay()
+                if at:  # the first request after a swap is not timed (BLOCK)
+                    handler[self.side].append(took)
+                    floor[self.side].append(floor_s)
+        finally:
+            self.use(0)
+        per_op = {op: round(n / ROUNDS, 2) for op, n in sorted(counts.items())}
+        by_side = [burst_floor.against_floor_ms(h, f)["p50_ratio"] for h, f in zip(handler, floor, strict=True)]
         return {
             "name": name,
             "calls": per_op,
             "ddb_calls": round(sum(per_op.values()), 2),
-            **burst_floor.against_floor_ms(handler, floor),
+            **burst_floor.against_floor_ms(handler[0] + handler[1], floor[0] + floor[1]),
+            "p50_ratio_app_on_a": by_side[0],
+            "p50_ratio_app_on_b": by_side[1],
         }
 
     def claim_once(self) -> tuple[int, dict[str, int]]:
@@ -327,14 +365,17 @@ def main() -> int:
         run = str(time.time_ns())[-8:]
         bench = Bench(build_store(endpoints, f"bench-a{run}"), build_store(floor_endpoints, f"bench-b{run}"))
         twin_terms(bench.a, bench.b)
-        for user in USERS:  # warm: profiles known to the container, queue URL cached, models built
-            bench.request("GET", "/me", user)
-        bench.points_order(0)
-        checkers = [f"checkin-{i}" for i in range(N)]  # one check-in a day each: a user of their own per iteration
+        checkers = [f"checkin-{i}" for i in range(ROUNDS)]  # one check-in a day each: a user of their own per request
         for user in checkers:
             bench.a.users.ensure_profile(user)
             bench.b.users.ensure_profile(user)
-            bench.request("GET", "/me", user)  # the container knows them; its policy schedule is read
+        for side in (1, 0):  # the app runs on each store in turn: both containers warm alike
+            bench.use(side)
+            for user in USERS + checkers:  # profiles known to the container, its policy schedule read, models built
+                bench.request("GET", "/me", user)
+        bench.recorder.calls.clear()
+        bench.points_order(0)
+        bench.replay()  # the stores stay in the same state: every write the app makes on one is replayed on the other
         quote = {
             "items": [{"sku": "FOOD-COF-500-M", "qty": 1}, {"sku": "BENCH-MIXED", "qty": 2}],
             "points": 500,
@@ -342,13 +383,16 @@ def main() -> int:
         }
         # Both DynamoDB Locals answer slower while their JVMs compile: the quote's call took 3.6-3.9 ms at this
         # point in one run and 1.4-1.8 ms once warm, and its ratio swung 1.07-1.20 from run to run. Reads made on
-        # A and replayed on B until they answer at their steady pace (untimed; they change nothing).
+        # A and replayed on B, and the other way round, until they answer at their steady pace (untimed; they change
+        # nothing).
         bench.recorder.calls.clear()
         for i in range(WARM_UP):
+            bench.use(i % 2)
             bench.request("GET", "/products?category=food&limit=20", USERS[0])
             bench.request("POST", "/orders/quote", USERS[i % 10], quote)
             bench.replay()
             bench.recorder.calls.clear()
+        bench.use(0)
         results = [
             bench.measure(
                 "catalog_page", lambda i: bench.request("GET", "/products?category=food&limit=20", USERS[0]), 200
@@ -368,7 +412,7 @@ def main() -> int:
                 201,
             ),
         ]
-        orders_before = N * 2 + 1
+        orders_before = ROUNDS * 2 + 1
         bench.recorder.calls.clear()
         bench.points_order(1)
         calls_small = dict(bench.recorder.counts())
@@ -430,13 +474,14 @@ def main() -> int:
 
     print(
         f"{'operation':<22}{'calls per operation':<58}{'p50 ms':>8}{'floor':>8}{'ratio':>7}"
-        f"{'p95 ms':>8}{'floor':>8}{'ratio':>7}"
+        f"{'p95 ms':>8}{'floor':>8}{'ratio':>7}{'p50 ratio, app on A / on B':>28}"
     )
     for r in results:
         calls = ", ".join(f"{op} {n:g}" for op, n in r["calls"].items())
         print(
             f"{r['name']:<22}{calls:<58}{r['handler_p50_ms']:8.2f}{r['floor_p50_ms']:8.2f}{r['p50_ratio']:7.2f}"
             f"{r['handler_p95_ms']:8.2f}{r['floor_p95_ms']:8.2f}{r['p95_ratio']:7.2f}"
+            f"{r['p50_ratio_app_on_a']:20.2f} / {r['p50_ratio_app_on_b']:.2f}"
         )
     print(
         f"points-only order calls with {orders_before} orders: {calls_small}; "
@@ -560,6 +605,7 @@ def main() -> int:
         "checkout_points_p95_ratio": round(by_name["checkout_points"]["p95_ratio"], 3),
         "checkout_points_cash_p50_ratio": round(by_name["checkout_points_cash"]["p50_ratio"], 3),
         "quote_p50_ratio": round(by_name["quote"]["p50_ratio"], 3),
+        "quote_p50_ratio_by_side": [round(by_name["quote"][f"p50_ratio_app_on_{s}"], 3) for s in "ab"],
         "checkin_calls": by_name["checkin"]["calls"],
         "checkin_p50_ratio": round(by_name["checkin"]["p50_ratio"], 3),
         "catalog_page_p50_ratio": round(by_name["catalog_page"]["p50_ratio"], 3),
