@@ -52,7 +52,16 @@ WARM_UP = 300  # reads on A and B before the warm operations are timed
 # that out. The first request after a swap is not timed: the store the app moves to has just answered the floor's
 # replay, which makes its next answer faster (with a swap on every request the app read 0.93-1.04 of its floor).
 BLOCK = 10
-ROUNDS = N + -(-N // BLOCK)  # requests per warm operation: N timed, one untimed after each swap
+READS = 10 * N  # timed requests of the two reads (catalog page, quote): they change nothing and cost little, and
+# their median is then known about three times better than from N (the quote's pair ratios spread ~0.15 about it)
+
+
+def rounds(timed: int) -> int:
+    """Requests a warm operation makes for `timed` timed ones: one more, untimed, after each swap."""
+    return timed + -(-timed // BLOCK)
+
+
+ROUNDS = rounds(N)
 COLD_PAIRS = int(os.environ.get("BENCH_COLD_PAIRS", "15"))  # pairs of cold first orders and their floors
 USERS = [f"bench-{i}" for i in range(10)]
 ADDRESS = {
@@ -125,6 +134,15 @@ def build_store(endpoints: dict[str, str], prefix: str) -> Container:
         store.users.ensure_profile(user)
         store.campaigns.grant("bench", "bench", GrantInput(user_id=user, points=10**7, reason="bench", ref=user))
     return store
+
+
+def pair_ratios(handler: list[float], floor: list[float]) -> dict[str, Any]:
+    """Each request's time over its own replay's, taken right after it: the median, the spread of the middle half
+    over it, and the notch of a box plot (about a 90% interval of the median)."""
+    if len(handler) < 2:
+        return {"pair_ratio": None, "pair_spread": None, "pair_ratio_interval": None, "timed": len(handler)}
+    median, spread, interval = cold_start.median_spread([h / f for h, f in zip(handler, floor, strict=True)])
+    return {"pair_ratio": median, "pair_spread": spread, "pair_ratio_interval": interval, "timed": len(handler)}
 
 
 def _side(ratio: float | None) -> str:
@@ -218,14 +236,16 @@ class Bench:
         finally:
             self.recorder.on = True
 
-    def measure(self, name: str, call: Callable[[int], int], expect: int) -> dict[str, Any]:
-        """N requests timed against their floors, in blocks of BLOCK with the app on A, then on B, and so on; the
-        ratios are of all of them (each side's own ratio is kept, to show how far the two stores differ)."""
+    def measure(self, name: str, call: Callable[[int], int], expect: int, timed: int = N) -> dict[str, Any]:
+        """`timed` requests timed against their floors, in blocks of BLOCK with the app on A, then on B, and so on;
+        the ratios are of all of them (each side's own ratio is kept, to show how far the two stores differ). Each
+        request and its replay also make a pair: the median of the pairs' ratios, their spread and how well that
+        median is known (as for the cold start) are given beside the ratio of the medians."""
         handler: list[list[float]] = [[], []]
         floor: list[list[float]] = [[], []]
         counts: Counter = Counter()
         try:
-            for i in range(ROUNDS):
+            for i in range(rounds(timed)):
                 block, at = divmod(i, BLOCK + 1)
                 self.use(block % 2)
                 self.recorder.calls.clear()
@@ -242,7 +262,7 @@ class Bench:
                     floor[self.side].append(floor_s)
         finally:
             self.use(0)
-        per_op = {op: round(n / N, 2) for op, n in sorted(counts.items())}
+        per_op = {op: round(n / timed, 2) for op, n in sorted(counts.items())}
         by_side = [  # none for a side that ran no timed request (BENCH_N of BLOCK or less)
             burst_floor.against_floor_ms(h, f)["p50_ratio"] if h else None for h, f in zip(handler, floor, strict=True)
         ]
@@ -253,6 +273,7 @@ class Bench:
             **burst_floor.against_floor_ms(handler[0] + handler[1], floor[0] + floor[1]),
             "p50_ratio_app_on_a": by_side[0],
             "p50_ratio_app_on_b": by_side[1],
+            **pair_ratios(handler[0] + handler[1], floor[0] + floor[1]),
         }
 
     def claim_once(self) -> tuple[int, dict[str, int]]:
@@ -404,9 +425,12 @@ def main() -> int:
         bench.use(0)
         results = [
             bench.measure(
-                "catalog_page", lambda i: bench.request("GET", "/products?category=food&limit=20", USERS[0]), 200
+                "catalog_page",
+                lambda i: bench.request("GET", "/products?category=food&limit=20", USERS[0]),
+                200,
+                READS,
             ),
-            bench.measure("quote", lambda i: bench.request("POST", "/orders/quote", USERS[i % 10], quote), 200),
+            bench.measure("quote", lambda i: bench.request("POST", "/orders/quote", USERS[i % 10], quote), 200, READS),
             bench.measure("checkin", lambda i: bench.request("POST", "/me/checkins", checkers[i]), 201),
             bench.measure("checkout_points", bench.points_order, 201),
             bench.measure(
@@ -492,6 +516,12 @@ def main() -> int:
             f"{r['handler_p95_ms']:8.2f}{r['floor_p95_ms']:8.2f}{r['p95_ratio']:7.2f}"
             f"{_side(r['p50_ratio_app_on_a']):>20} / {_side(r['p50_ratio_app_on_b'])}"
         )
+    for r in results:
+        if r["pair_ratio"] is not None:
+            print(
+                f"  {r['name']}: {r['timed']} timed; each over its own replay, median {r['pair_ratio']:.3f} "
+                f"(+/-{r['pair_ratio_interval']:.3f}), spread of the middle half {r['pair_spread']:.2f}"
+            )
     print(
         f"points-only order calls with {orders_before} orders: {calls_small}; "
         f"with {orders_before + 10_000}: {calls_large}"
@@ -618,6 +648,11 @@ def main() -> int:
             None if ratio is None else round(ratio, 3)
             for ratio in (by_name["quote"]["p50_ratio_app_on_a"], by_name["quote"]["p50_ratio_app_on_b"])
         ],
+        "quote_timed": by_name["quote"]["timed"],
+        **{
+            f"quote_{name}": None if by_name["quote"][name] is None else round(by_name["quote"][name], 3)
+            for name in ("pair_ratio", "pair_spread", "pair_ratio_interval")
+        },
         "checkin_calls": by_name["checkin"]["calls"],
         "checkin_p50_ratio": round(by_name["checkin"]["p50_ratio"], 3),
         "catalog_page_p50_ratio": round(by_name["catalog_page"]["p50_ratio"], 3),

@@ -112,7 +112,7 @@ def settle(most_s: float = 120.0) -> float:
     return time.monotonic() - started
 
 
-def _spread(ratios: list[float]) -> tuple[float, float, float]:
+def median_spread(ratios: list[float]) -> tuple[float, float, float]:
     """(median, interquartile range / median, the notch of a box plot over the median: 1.58 IQR / sqrt n, about a
     90% interval of the median)."""
     median = statistics.median(ratios)
@@ -152,8 +152,8 @@ def cold_first_order(
         return sorted(min(app[i : i + k]) / min(base[i : i + k]) for i in range(0, len(app) - k + 1, k))
 
     ratios = pairs(app_times, base_times)
-    median, spread, interval = _spread(ratios)
-    cpu_median, cpu_spread, _ = _spread(pairs(app_cpu, base_cpu))
+    median, spread, interval = median_spread(ratios)
+    cpu_median, cpu_spread, _ = median_spread(pairs(app_cpu, base_cpu))
     noisy = spread > SPREAD_BOUND
     return {
         "pairs": len(ratios),
