@@ -155,6 +155,7 @@ def cold_first_order(
     median, spread, interval = median_spread(ratios)
     cpu_median, cpu_spread, _ = median_spread(pairs(app_cpu, base_cpu))
     noisy = spread > SPREAD_BOUND
+    low, _, high = statistics.quantiles(ratios, n=4)
     return {
         "pairs": len(ratios),
         "runs_per_pair": RUNS_PER_PAIR,
@@ -167,8 +168,7 @@ def cold_first_order(
         "cold_pair_spread": spread,
         "cold_median_interval": interval,  # the median is known to about +/- this share of itself (~90%)
         "cold_pair_ratios": [round(r, 3) for r in ratios],
-        "noisy": f"middle half of the pair ratios {statistics.quantiles(ratios, n=4)[0]:.2f}-"
-        f"{statistics.quantiles(ratios, n=4)[2]:.2f}: spread {spread:.2f} > {SPREAD_BOUND}"
+        "noisy": f"middle half of the pair ratios {low:.2f}-{high:.2f}: spread {spread:.2f} > {SPREAD_BOUND}"
         if noisy
         else "",
         "cold_first_order_ratio_of_minima": min(app_times) / min(base_times),  # the first round's figure
