@@ -5,7 +5,7 @@ import os
 from chalicelib.bootstrap import long_lived
 
 with long_lived():  # all of it lives as long as the container (docs/operations.md: cold starts)
-    from chalice import Chalice, Rate
+    from chalice import Rate
 
     from chalicelib import bootstrap, workers
     from chalicelib.api import (
@@ -31,9 +31,9 @@ with long_lived():  # all of it lives as long as the container (docs/operations.
         reviews,
         tips,
     )
-    from chalicelib.api.routing import bind_request
+    from chalicelib.api.routing import Shop, bind_request
 
-    app = Chalice(app_name="lifeshop")
+    app = Shop(app_name="lifeshop")
     app.api.binary_types = []  # every response is text (JSON, the console's pages): none for API Gateway to encode
     app.register_middleware(bind_request, "http")
     for blueprint in (
