@@ -9,8 +9,17 @@ from botocore.exceptions import ClientError
 
 from chalicelib.adapters.catalog_repo import shard_key, sku_key
 from chalicelib.adapters.coupons_repo import user_coupon_key
-from chalicelib.adapters.dynamo import LostRace, OnFail, Table, Transaction, error_code, key, to_values
-from chalicelib.adapters.users_repo import PROFILE, profile_key, to_profile
+from chalicelib.adapters.dynamo import (
+    LostRace,
+    OnFail,
+    Table,
+    Transaction,
+    error_code,
+    from_item,
+    key,
+    to_values,
+)
+from chalicelib.adapters.users_repo import PROFILE, profile_key, typed_profile
 from chalicelib.domain.checkout import SkuOffer
 from chalicelib.domain.orders import Order, OrderLine, Payment
 from chalicelib.domain.points import Profile
@@ -106,6 +115,10 @@ def _offer(item: dict[str, Any]) -> SkuOffer:
     )
 
 
+def _as_sent(item: dict[str, Any]) -> dict[str, Any]:
+    return item
+
+
 @dataclass(frozen=True)
 class CheckoutReads:
     """What checkout reads in one BatchGetItem."""
@@ -141,15 +154,17 @@ class OrderRepository:
         if coupon:
             keys.append(user_coupon_key(user_id, coupon))
         profile, record, found, held = None, None, {}, None
-        for item in self.table.batch_get(keys):
-            if item["sk"] == PROFILE:
-                profile = to_profile(item)
-            elif item["pk"].startswith("IDEM#"):
-                record = item
-            elif item["sk"].startswith("COUPON#"):
-                held = {k: v for k, v in item.items() if k not in ("pk", "sk")}
+        for item in self.table.batch_read(keys, _as_sent):  # each converted by what it is (of a profile item, only
+            sk = item["sk"]["S"]  # the profile's own attributes)
+            if sk == PROFILE:
+                profile = typed_profile(item)
+            elif item["pk"]["S"].startswith("IDEM#"):
+                record = from_item(item)
+            elif sk.startswith("COUPON#"):
+                held = {k: v for k, v in from_item(item).items() if k not in ("pk", "sk")}
             else:
-                found[item["sku"]] = _offer(item)
+                offer = _offer(from_item(item))
+                found[offer.sku] = offer
         return CheckoutReads(profile, record, found, held)
 
     def idempotency(self, user_id: str, idem_key: str) -> Optional[dict[str, Any]]:

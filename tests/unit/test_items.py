@@ -36,3 +36,8 @@ def test_the_fast_reader_gives_what_boto3s_deserializer_gives():
         assert sorted(fast.pop(name)) == sorted(slow.pop(name))
     assert fast == slow and fast["fraction"] == 1 and fast["missing"] is None
     assert all(type(fast[k]) is type(slow[k]) for k in fast)
+
+
+def test_only_the_attributes_asked_for_are_read():
+    item = to_item({"pk": "USER#u", "sk": "PROFILE", "tier": "fan", "lots": {"2027-01": 5}})
+    assert from_item(item, {"tier", "lots", "absent"}) == {"tier": "fan", "lots": {"2027-01": 5}}
