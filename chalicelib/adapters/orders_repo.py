@@ -87,31 +87,34 @@ def _order(item: dict[str, Any]) -> Order:
 
 
 def _offer(item: dict[str, Any]) -> SkuOffer:
-    accepts = item.get("accepts") or {}
+    """A SKU item as checkout reads it: SkuOffer's fields in their order (positional: the quote's
+    hottest constructor, a fifth faster than by keyword; a test names each field's source)."""
+    get = item.get
+    accepts = get("accepts") or {}
     return SkuOffer(
-        sku=item["sku"],
-        product_id=item["product_id"],
-        title=item["title"],
-        category=item["category"],
-        status=item.get("status", ""),
-        price_fen=item["price_fen"],
-        stock=item["stock"],
-        accepts_points=accepts.get("points", True),
-        accepts_cash=accepts.get("cash", True),
-        owner_only=bool(item.get("owner_only")),
-        stay_date=(item.get("attributes") or {}).get("date", ""),
-        min_tier=item.get("min_tier") or "fan",
-        sale_ends_at=item.get("sale_ends_at") or "",
-        sale_starts_at=item.get("sale_starts_at") or "",
-        per_user_limit=item.get("per_user_limit"),
-        kind=item.get("kind") or "physical",
-        coupon_id=item.get("coupon_id"),
-        queued=item.get("queued", 0),
-        stock_shards=item.get("stock_shards", 1),
-        designer_id=item.get("designer_id"),
-        design_id=item.get("design_id"),
-        terms_version=item.get("terms_version", 0),
-        resource=item.get("resource"),
+        item["sku"],
+        item["product_id"],
+        item["title"],
+        item["category"],
+        get("status", ""),
+        item["price_fen"],
+        item["stock"],
+        accepts.get("points", True),
+        accepts.get("cash", True),
+        bool(get("owner_only")),
+        (get("attributes") or {}).get("date", ""),
+        get("min_tier") or "fan",
+        get("sale_ends_at") or "",
+        get("sale_starts_at") or "",
+        get("per_user_limit"),
+        get("kind") or "physical",
+        get("coupon_id"),
+        get("queued", 0),
+        get("stock_shards", 1),
+        get("designer_id"),
+        get("design_id"),
+        get("terms_version", 0),
+        get("resource"),
     )
 
 

@@ -28,6 +28,7 @@ PUBLIC_MAX_AGE_S = 30  # public catalog reads: a CDN or the app may reuse them t
 _PATH_PARAM = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 _CORRELATION = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 _request: contextvars.ContextVar[Any] = contextvars.ContextVar("request")
+_SHOPPER, _MERCHANDISER = {"shopper": True}, {"shopper": False}  # the contexts a model's answer is written in
 _warm = False  # has this container served a request yet
 ANY_TYPE = "*/*"  # a route of `route` takes a body of any type from API Gateway (`_body` checks it): see Shop
 
@@ -135,9 +136,9 @@ class Shop(Chalice):
             return view(**args)
 
         try:
-            for middleware in reversed(self._middleware):
+            for middleware in reversed(self._middleware[1:]):  # the first is called directly (the app has one)
                 respond = _through(middleware, respond)
-            response = respond(request)
+            response = self._middleware[0](request, respond) if self._middleware else respond(request)
             if any("\n" in value for value in response.headers.values() if isinstance(value, str)):
                 raise ValueError(f"a line break in a header: {response.headers!r}")
         except Exception as exc:  # a bug: chalice would answer 500 too; this one is in the contract's shape
@@ -153,7 +154,7 @@ def _bound(event: Any, get_response: Callable[[Any], Response]) -> Response:
     token = _request.set(event)
     given = event.headers.get("x-correlation-id") or ""  # anything but 8-64 safe characters is replaced, not cut
     request_id = (event.context or {}).get("requestId") or uuid.uuid4().hex
-    cid = logs.correlation_id.set(given if _CORRELATION.fullmatch(given) else request_id)
+    cid = logs.correlation_id.set(given if given and _CORRELATION.fullmatch(given) else request_id)
     try:
         response = errors.contract_shaped(get_response(event))
         response.headers["X-Correlation-Id"] = logs.correlation_id.get()
@@ -219,7 +220,7 @@ def _run(spec: RouteSpec, handler: Callable[..., Any], params: dict[str, str]) -
     if isinstance(result, Response):
         return result
     if isinstance(result, BaseModel):  # written by pydantic-core straight to JSON text, as compact as json_response
-        view = {"shopper": not ctx.is_merchandiser}  # what only merchandisers see (designers of order lines)
+        view = _MERCHANDISER if ctx.is_merchandiser else _SHOPPER  # what only merchandisers see (designers of lines)
         response = errors.json_text_response(result.model_dump_json(context=view), spec.status)
     else:
         response = errors.json_response(result, spec.status)

@@ -84,12 +84,14 @@ class CheckoutService:
         """No writes; as exact as an order about what stops it: a sharded SKU's stock is summed over its shards
         and a limited product's units are counted with what the buyer's orders hold."""
         reads = self._repo.checkout_reads(user_id, None, [i.sku for i in body.items], body.coupon)
-        skus = {
-            sku: offer._replace(stock=sum(self._repo.shard_stock(sku, offer.stock_shards).values()), stock_shards=1)
-            if offer.stock_shards > 1
-            else offer
-            for sku, offer in reads.skus.items()
-        }
+        skus = reads.skus
+        if any(offer.stock_shards > 1 for offer in skus.values()):
+            skus = {
+                sku: offer._replace(stock=sum(self._repo.shard_stock(sku, offer.stock_shards).values()), stock_shards=1)
+                if offer.stock_shards > 1
+                else offer
+                for sku, offer in skus.items()
+            }
         quote = self._checked_quote(body, skus, self._profile(reads.profile, user_id), tickets, coupon=reads.coupon)
         for product_id, (qty, limit) in rules.limited_units(quote.lines, skus).items():
             if self._repo.purchases(product_id, user_id) + qty > limit:
