@@ -39,8 +39,11 @@ def _trusted(info: ValidationInfo) -> bool:
 
 
 def _line(value: str, info: ValidationInfo) -> str:
-    # Line and paragraph separators (Zl, Zp) break a line as surely as CR/LF.
-    return value if _trusted(info) else _refuse_hidden(value, JOINERS, ("Cc", "Cf", "Cs", "Co", "Zl", "Zp"))
+    # Line and paragraph separators (Zl, Zp) break a line as surely as CR/LF. Printable text (most) has none of what
+    # is refused: it passes at once (every address line of every order comes here).
+    if value.isprintable() or _trusted(info):
+        return value
+    return _refuse_hidden(value, JOINERS, ("Cc", "Cf", "Cs", "Co", "Zl", "Zp"))
 
 
 def _prose(value: str, info: ValidationInfo) -> str:
