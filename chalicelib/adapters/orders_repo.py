@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, NamedTuple, Optional, Sequence
 
 from botocore.exceptions import ClientError
 
@@ -122,9 +121,8 @@ def _as_sent(item: dict[str, Any]) -> dict[str, Any]:
     return item
 
 
-@dataclass(frozen=True)
-class CheckoutReads:
-    """What checkout reads in one BatchGetItem."""
+class CheckoutReads(NamedTuple):
+    """What checkout reads in one BatchGetItem (a named tuple: immutable, built on every checkout)."""
 
     profile: Optional[Profile]
     idempotency: Optional[dict[str, Any]]

@@ -303,12 +303,16 @@ def price(
     missing = unknown + misbooked
     if missing:
         raise NotFound(f"unknown sku {missing[0]!r}", {"skus": missing})
-    if sum(items[n].qty for n in vouchers) > MAX_VOUCHERS_PER_ORDER:  # each code is a write of the order's transaction
+    if (
+        vouchers and sum(items[n].qty for n in vouchers) > MAX_VOUCHERS_PER_ORDER
+    ):  # each code is a write of the order's transaction
         raise InvalidRequest(
             f"at most {MAX_VOUCHERS_PER_ORDER} vouchers in one order",
             {"fields": {f"items.{n}.qty": f"at most {MAX_VOUCHERS_PER_ORDER} vouchers in all" for n in vouchers}},
         )
-    if sum(items[n].qty for n in booked) > MAX_BOOKED_SLOTS:  # unpaid orders hold their slots: bound what one holds
+    if (
+        booked and sum(items[n].qty for n in booked) > MAX_BOOKED_SLOTS
+    ):  # unpaid orders hold their slots: bound what one holds
         raise InvalidRequest(
             f"at most {MAX_BOOKED_SLOTS} slots in one order, over all its bookings",
             {"fields": {f"items.{n}.booking.slots": f"at most {MAX_BOOKED_SLOTS} slots in all" for n in booked}},
@@ -318,12 +322,15 @@ def price(
             "a coupon is bought in an order of its own, in points",
             {"fields": {f"items.{n}.sku": "a coupon: order it on its own" for n in coupons}},
         )
-    if sum(items[n].qty for n in coupons) > MAX_COUPONS_PER_ORDER:
+    if coupons and sum(items[n].qty for n in coupons) > MAX_COUPONS_PER_ORDER:
         raise InvalidRequest(
             f"at most {MAX_COUPONS_PER_ORDER} coupons in one order",
             {"fields": {f"items.{n}.qty": f"at most {MAX_COUPONS_PER_ORDER} coupons in all" for n in coupons}},
         )
-    lines = [_priced(skus[item.sku], item.qty, tier, today, now, reserved, _booked(item, skus, now)) for item in items]
+    lines = [
+        _priced(skus[item.sku], item.qty, tier, today, now, reserved, _booked(item, skus, now) if booked else None)
+        for item in items
+    ]
     for product_id, (qty, limit) in limited_units(lines, skus).items():
         if qty > limit:
             raise PurchaseLimit(
@@ -389,21 +396,21 @@ def _priced(
         available = qty  # the shards hold the stock: their own conditions decide (allocate, below)
     if available < qty and not reserved:
         raise InsufficientStock(f"only {available} of {s.title!r} left", {"sku": s.sku, "stock": available})
-    return PricedLine(
-        sku=s.sku,
-        product_id=s.product_id,
-        title=s.title,
-        category=s.category,
-        qty=qty,
-        unit_price_fen=s.price_fen,
-        accepts_points=s.accepts_points,
-        accepts_cash=s.accepts_cash,
-        owner_only=s.owner_only,
-        designer_id=s.designer_id,
-        design_id=s.design_id,
-        digital=s.kind in ("voucher", "coupon"),
-        coupon_id=s.coupon_id if s.kind == "coupon" else None,
-        booking=booking,
+    return PricedLine(  # positional, in PricedLine's order (every line of every checkout is built here)
+        s.sku,
+        s.product_id,
+        s.title,
+        s.category,
+        qty,
+        s.price_fen,
+        s.accepts_points,
+        s.accepts_cash,
+        s.owner_only,
+        s.designer_id,
+        s.design_id,
+        s.kind in ("voucher", "coupon"),  # digital
+        s.coupon_id if s.kind == "coupon" else None,
+        booking,
     )
 
 

@@ -1,10 +1,10 @@
-"""A SKU item as checkout reads it: each of SkuOffer's fields comes from its own attribute, and an item written
+"""A SKU item as checkout reads and prices it: each field comes from its own attribute, and an item written
 before a rule existed reads as that rule's starting value."""
 
 from __future__ import annotations
 
 from chalicelib.adapters.orders_repo import _offer
-from chalicelib.domain.checkout import SkuOffer
+from chalicelib.domain.checkout import SkuOffer, _priced
 
 
 def test_each_field_of_an_offer_comes_from_its_own_attribute():
@@ -63,3 +63,38 @@ def test_an_item_from_before_the_rules_reads_as_their_starting_values():
     item = {"sku": "S-1", "product_id": "p-1", "title": "T", "category": "food", "price_fen": 1, "stock": 2}
     assert _offer(item) == SkuOffer("S-1", "p-1", "T", "food", "", 1, 2)
     assert _offer({**item, "min_tier": None, "kind": "", "attributes": None, "accepts": None}) == _offer(item)
+
+
+def test_a_priced_line_takes_each_field_from_its_offer():
+    offer = SkuOffer(
+        "S-1",
+        "p-1",
+        "Title",
+        "tech",
+        "active",
+        101,
+        5,
+        accepts_points=False,
+        accepts_cash=True,
+        owner_only=False,
+        kind="coupon",
+        coupon_id="c-1",
+        designer_id="d-1",
+        design_id="g-1",
+    )
+    assert _priced(offer, 2, "fan", "2027-01-01", "2027-01-01T00:00:00.000Z", False)._asdict() == {
+        "sku": "S-1",
+        "product_id": "p-1",
+        "title": "Title",
+        "category": "tech",
+        "qty": 2,
+        "unit_price_fen": 101,
+        "accepts_points": False,
+        "accepts_cash": True,
+        "owner_only": False,
+        "designer_id": "d-1",
+        "design_id": "g-1",
+        "digital": True,
+        "coupon_id": "c-1",
+        "booking": None,
+    }
