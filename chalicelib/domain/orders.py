@@ -81,7 +81,7 @@ class OrderLine(LineItem):
     def net_fen(self) -> int:
         return self.line_total_fen - self.discount_fen
 
-    @field_serializer("designer_id")
+    @field_serializer("designer_id", when_used="unless-none")  # a line with no designer is null without a call
     def _designer_for_merchandisers(self, designer_id: Optional[str], info: SerializationInfo) -> Optional[str]:
         """Who designed a line stays with the shop: a response to anyone but a merchandiser shows null (the
         route renders with context {"shopper": True}); storage and royalties keep it."""
