@@ -36,7 +36,9 @@ class FileClock:
 
 
 def iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """ISO 8601 in UTC to the millisecond with a Z, as every stored time is (a clock's UTC time as it is)."""
+    utc = moment if moment.tzinfo is dt.timezone.utc else moment.astimezone(dt.timezone.utc)
+    return utc.isoformat(timespec="milliseconds")[:23] + "Z"
 
 
 def new_id(prefix: str) -> str:

@@ -58,6 +58,8 @@ def is_user_id(value: str) -> bool:
 
 
 def shanghai_day(moment: dt.datetime) -> str:
+    if moment.tzinfo is dt.timezone.utc and moment.hour < 16:  # before 16:00 UTC, Shanghai (UTC+8) has the same date
+        return moment.date().isoformat()
     return moment.astimezone(SHANGHAI).date().isoformat()
 
 
