@@ -21,6 +21,11 @@ from chalicelib.domain.points import Entry, Profile, shanghai_day
 PROFILE = "PROFILE"
 _PROFILE_FIELDS = {f.name for f in dataclasses.fields(Profile)} - {"stored", "lapsed"}
 _PROFILE_DEFAULTS = {f.name: f.default for f in dataclasses.fields(Profile) if f.default is not dataclasses.MISSING}
+# `_profile` sets the fields without __init__: that is the same object only while every field but user_id has a
+# plain default (no default_factory) and nothing runs after __init__
+_PROFILE_DEFAULTED = {f.name for f in dataclasses.fields(Profile)} - {"user_id"}
+if hasattr(Profile, "__post_init__") or set(_PROFILE_DEFAULTS) != _PROFILE_DEFAULTED:
+    raise TypeError("Profile's fields need plain defaults (user_id excepted) for users_repo._profile")
 
 
 def profile_key(user_id: str) -> dict[str, Any]:

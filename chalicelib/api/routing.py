@@ -30,7 +30,8 @@ _CORRELATION = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 _request: contextvars.ContextVar[Any] = contextvars.ContextVar("request")
 _SHOPPER, _MERCHANDISER = {"shopper": True}, {"shopper": False}  # the contexts a model's answer is written in
 _warm = False  # has this container served a request yet
-ANY_TYPE = "*/*"  # a route of `route` takes a body of any type from API Gateway (`_body` checks it): see Shop
+ANY_TYPE = "*/*"  # a route of `route` takes a body of any type from API Gateway (`_body` checks it)
+SHORT_WAY = "_lifeshop_short_way"  # set on each view `route` makes: Shop takes a request to it the short way
 
 
 # A route's model: the class, or "module:Name", imported the first time a request or the OpenAPI document needs it
@@ -111,38 +112,50 @@ def bind_request(event: Any, get_response: Callable[[Any], Response]) -> Respons
 
 
 class Shop(Chalice):
-    """chalice's app, with a shorter way from the Lambda event to a route of `route` below. chalice's own builds a
-    handler object and a middleware chain for each request and matches content types three times, for what those
+    """chalice's app, with a shorter way from the Lambda event to a view that `route` below made. chalice's own builds
+    a handler object and a middleware chain for each request and matches content types three times, for what those
     routes never use: CORS, binary types (every answer is text), a route's content types (they take any, and `_body`
     refuses a body that is not JSON with the contract's 415). Here such a request goes to its view through the
-    registered middleware, and the answer's headers are checked for line breaks as chalice checks them. Anything
-    else (an unknown path or method, a route of chalice's own decorator, CORS or binary types switched on) goes
-    chalice's way."""
+    middleware registered by the first request (app.py registers it at import). As in chalice, a view that fails,
+    or answers with a line break in a header, is a 500 that passes back through the middleware (in the contract's
+    shape, with the correlation id). Anything else (an unknown path or method, a view of chalice's own decorator,
+    CORS, binary types or debug switched on) goes chalice's way."""
 
     _middleware: Optional[list[Callable[..., Any]]] = None
 
     def __call__(self, event: Any, context: Any) -> dict[str, Any]:
         at = event.get("requestContext") or {}
         entry = self.routes.get(at.get("resourcePath") or "", {}).get(at.get("httpMethod") or "")
-        if entry is None or entry.cors is not None or self.api.binary_types or ANY_TYPE not in entry.content_types:
+        if (
+            entry is None
+            or not getattr(entry.view_function, SHORT_WAY, False)
+            or entry.cors is not None
+            or self.api.binary_types
+            or self.debug
+        ):
             return super().__call__(event, context)
-        if self._middleware is None:  # registered before the first request (app.py)
+        if self._middleware is None:
             self._middleware = list(self._get_middleware_handlers("http"))
         self.lambda_context = context
         request = self.current_request = Request(event, context)
-        view, args = entry.view_function, {name: event["pathParameters"][name] for name in entry.view_args}
 
         def respond(_: Any) -> Response:
-            return view(**args)
+            try:
+                response: Response = entry.view_function(
+                    **{name: event["pathParameters"][name] for name in entry.view_args}
+                )
+                for value in response.headers.values():
+                    if "\n" in value if isinstance(value, str) else any("\n" in str(v) for v in value):
+                        raise ValueError(f"a line break in a header: {response.headers!r}")
+            except Exception as exc:  # a bug: chalice would answer 500 too; this one is in the contract's shape
+                return errors.unexpected(exc)
+            return response
 
         try:
             for middleware in reversed(self._middleware[1:]):  # the first is called directly (the app has one)
                 respond = _through(middleware, respond)
             response = self._middleware[0](request, respond) if self._middleware else respond(request)
-            for value in response.headers.values():
-                if isinstance(value, str) and "\n" in value:
-                    raise ValueError(f"a line break in a header: {response.headers!r}")
-        except Exception as exc:  # a bug: chalice would answer 500 too; this one is in the contract's shape
+        except Exception as exc:  # a middleware that failed: no middleware shapes this answer
             response = errors.unexpected(exc)
         return response.to_dict()
 
@@ -190,6 +203,7 @@ def route(
         def view(**params: str) -> Response:
             return _run(spec, handler, params)
 
+        setattr(view, SHORT_WAY, True)
         return handler
 
     return decorator

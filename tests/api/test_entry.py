@@ -7,7 +7,7 @@ from typing import Any
 
 from chalice import Chalice, Response
 
-from chalicelib.api.routing import ANY_TYPE, Shop, bind_request
+from chalicelib.api.routing import ANY_TYPE, SHORT_WAY, Shop, bind_request
 from tests.api.shop import add_product, give_points, order_body
 
 
@@ -76,46 +76,67 @@ def _error_of(answer: dict[str, Any]) -> tuple[int, str]:
     return answer["statusCode"], json.loads(answer["body"])["error"]["code"]
 
 
-def test_a_header_with_a_line_break_is_a_500_in_the_contract_shape_not_a_forged_header():
+def _shop(*routes: tuple[str, Any]) -> Shop:
+    """A Shop with the app's middleware and `routes` as views of the short way (as `route` marks them)."""
     app = Shop(app_name="entry-test")
     app.api.binary_types = []
     app.register_middleware(bind_request, "http")
+    for path, view in routes:
+        setattr(view, SHORT_WAY, True)
+        app.route(path, content_types=["application/json", ANY_TYPE])(view)
+    return app
 
-    @app.route("/forged", content_types=["application/json", ANY_TYPE])
+
+def test_a_header_with_a_line_break_is_a_500_in_the_contract_shape_not_a_forged_header():
     def forged() -> Response:
         return Response(body="{}", headers={"X-Note": "a\r\nSet-Cookie: stolen=1"})
 
+    app = _shop(("/forged", forged))
     answer = app(_event("/forged"), None)
     assert _error_of(answer) == (500, "internal_error")
     assert "stolen" not in str(answer["headers"])
+    assert answer["headers"]["X-Correlation-Id"] == "entry-test-0001"  # back through the middleware, as in chalice
+    assert Chalice.__call__(app, _event("/forged"), None)["statusCode"] == 500
+
+
+def test_a_view_that_fails_is_a_500_with_its_correlation_id_as_chalice_answers_it():
+    def boom() -> Response:
+        raise RuntimeError("boom")
+
+    app = _shop(("/boom", boom))
+    answer = app(_event("/boom"), None)
+    assert _error_of(answer) == (500, "internal_error") and "boom" not in answer["body"]
+    assert answer["headers"]["X-Correlation-Id"] == "entry-test-0001"
+    chalices = Chalice.__call__(app, _event("/boom"), None)
+    assert (chalices["statusCode"], chalices["headers"]["X-Correlation-Id"]) == (500, "entry-test-0001")
 
 
 def test_a_failing_middleware_still_answers_500_in_the_contract_shape():
-    app = Shop(app_name="entry-test")
-    app.api.binary_types = []
+    def fine() -> Response:
+        return Response(body="{}")
 
     def broken(event: Any, get_response: Any) -> Response:
         raise RuntimeError("boom")
 
+    app = _shop(("/fine", fine))
     app.register_middleware(broken, "http")
-
-    @app.route("/fine", content_types=["application/json", ANY_TYPE])
-    def fine() -> Response:
-        return Response(body="{}")
-
     answer = app(_event("/fine"), None)
     assert _error_of(answer) == (500, "internal_error") and "boom" not in answer["body"]
 
 
 def test_what_the_short_way_does_not_vouch_for_goes_chalices_way():
-    """A route with chalice's default content types: chalice's own check answers a text body with its 415, which
-    the middleware puts in the contract's shape."""
-    app = Shop(app_name="entry-test")
-    app.register_middleware(bind_request, "http")
+    """A view of chalice's own decorator: chalice's content-type check answers a text body with its 415, and a
+    plain value is wrapped in a Response, as chalice does."""
+    app = _shop()
 
     @app.route("/json-only", methods=["POST"])
     def json_only() -> Response:
         return Response(body="{}")
 
+    @app.route("/plain", content_types=["application/json", ANY_TYPE])
+    def plain() -> dict[str, int]:
+        return {"n": 1}
+
     event = {**_event("/json-only", "POST"), "headers": {"Content-Type": "text/plain"}, "body": "x"}
     assert _error_of(app(event, None)) == (415, "unsupported_media_type")
+    assert (app(_event("/plain"), None)["statusCode"], app(_event("/plain"), None)["body"]) == (200, '{"n":1}')
