@@ -303,16 +303,14 @@ def price(
     missing = unknown + misbooked
     if missing:
         raise NotFound(f"unknown sku {missing[0]!r}", {"skus": missing})
-    if (
-        vouchers and sum(items[n].qty for n in vouchers) > MAX_VOUCHERS_PER_ORDER
-    ):  # each code is a write of the order's transaction
+    # each voucher code is a write of the order's transaction
+    if vouchers and sum(items[n].qty for n in vouchers) > MAX_VOUCHERS_PER_ORDER:
         raise InvalidRequest(
             f"at most {MAX_VOUCHERS_PER_ORDER} vouchers in one order",
             {"fields": {f"items.{n}.qty": f"at most {MAX_VOUCHERS_PER_ORDER} vouchers in all" for n in vouchers}},
         )
-    if (
-        booked and sum(items[n].qty for n in booked) > MAX_BOOKED_SLOTS
-    ):  # unpaid orders hold their slots: bound what one holds
+    # unpaid orders hold their slots: bound what one holds
+    if booked and sum(items[n].qty for n in booked) > MAX_BOOKED_SLOTS:
         raise InvalidRequest(
             f"at most {MAX_BOOKED_SLOTS} slots in one order, over all its bookings",
             {"fields": {f"items.{n}.booking.slots": f"at most {MAX_BOOKED_SLOTS} slots in all" for n in booked}},

@@ -6,56 +6,42 @@ from __future__ import annotations
 from chalicelib.adapters.orders_repo import _offer
 from chalicelib.domain.checkout import SkuOffer, _priced
 
+# A SKU item whose every attribute holds a value of its own, so a field read from the wrong one shows
+SAME_NAMED = {
+    "sku": "S-1",
+    "product_id": "p-1",
+    "title": "Title",
+    "category": "hotel",
+    "status": "active",
+    "price_fen": 101,
+    "stock": 102,
+    "owner_only": True,
+    "min_tier": "pro",
+    "sale_ends_at": "2027-01-03T00:00:00.000Z",
+    "sale_starts_at": "2027-01-01T00:00:00.000Z",
+    "per_user_limit": 103,
+    "kind": "voucher",
+    "coupon_id": "c-1",
+    "queued": 104,
+    "stock_shards": 105,
+    "designer_id": "d-1",
+    "design_id": "g-1",
+    "terms_version": 106,
+    "resource": {"slots": 2},
+}
+
 
 def test_each_field_of_an_offer_comes_from_its_own_attribute():
     item = {
-        "sku": "S-1",
-        "product_id": "p-1",
-        "title": "Title",
-        "category": "hotel",
-        "status": "active",
-        "price_fen": 101,
-        "stock": 102,
+        **SAME_NAMED,
         "accepts": {"points": False, "cash": False},
-        "owner_only": True,
         "attributes": {"date": "2027-01-02", "roast": "dark"},
-        "min_tier": "pro",
-        "sale_ends_at": "2027-01-03T00:00:00.000Z",
-        "sale_starts_at": "2027-01-01T00:00:00.000Z",
-        "per_user_limit": 103,
-        "kind": "voucher",
-        "coupon_id": "c-1",
-        "queued": 104,
-        "stock_shards": 105,
-        "designer_id": "d-1",
-        "design_id": "g-1",
-        "terms_version": 106,
-        "resource": {"slots": 2},
     }
     assert _offer(item)._asdict() == {
-        "sku": "S-1",
-        "product_id": "p-1",
-        "title": "Title",
-        "category": "hotel",
-        "status": "active",
-        "price_fen": 101,
-        "stock": 102,
+        **SAME_NAMED,
         "accepts_points": False,
         "accepts_cash": False,
-        "owner_only": True,
         "stay_date": "2027-01-02",
-        "min_tier": "pro",
-        "sale_ends_at": "2027-01-03T00:00:00.000Z",
-        "sale_starts_at": "2027-01-01T00:00:00.000Z",
-        "per_user_limit": 103,
-        "kind": "voucher",
-        "coupon_id": "c-1",
-        "queued": 104,
-        "stock_shards": 105,
-        "designer_id": "d-1",
-        "design_id": "g-1",
-        "terms_version": 106,
-        "resource": {"slots": 2},
     }
 
 
