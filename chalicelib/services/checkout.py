@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable, Optional, Sequence
 
 from chalicelib import logs
-from chalicelib.adapters.clock import Clock, iso, new_id
+from chalicelib.adapters.clock import Clock, iso, new_id, stamp
 from chalicelib.adapters.dynamo import LostRace, Replay, Transaction
 from chalicelib.adapters.orders_repo import CheckoutReads, OrderRepository
 from chalicelib.adapters.outbox import Outbox
@@ -24,7 +24,7 @@ from chalicelib.domain.errors import (
     NotFound,
 )
 from chalicelib.domain.orders import Order, Payment
-from chalicelib.domain.points import Profile, shanghai_day
+from chalicelib.domain.points import Profile
 from chalicelib.domain.transitions import Transition, check_pending_limit, placing
 from chalicelib.services.accounts import Accounts
 from chalicelib.services.checkout_parts import Cart, CheckoutPart, Follower, Shards, coupon_units, limit_reached
@@ -109,9 +109,8 @@ class CheckoutService:
         reserved: bool = False,
         coupon: Optional[dict[str, Any]] = None,
     ) -> rules.Quote:
-        now = self._clock.now()
-        at = iso(now)
-        lines = rules.price(body.items, skus, profile.tier, shanghai_day(now), at, tickets, reserved)
+        at, today = stamp(self._clock)
+        lines = rules.price(body.items, skus, profile.tier, today, at, tickets, reserved)
         discounts = None
         if body.coupon:
             if coupon is None:  # another user's coupon does not exist for this one
