@@ -119,9 +119,12 @@ class OrderRequest(Strict):
     def model_validate_json(cls, *args: Any, **kwargs: Any) -> Self:
         """A body of SKU lines only, as most are, is read as `_SkuLines` (an OrderRequest too): without the items'
         discriminator, a Python call per item (the quote's read then takes a twentieth less). Anything that model
-        refuses, bookings included, is validated again here, and these errors are the ones a client sees."""
+        refuses, bookings included, is validated again here, and these errors are the ones a client sees. A body
+        alone goes straight to the validator: pydantic's wrapper adds only a check of options not given."""
         if cls is OrderRequest:
             try:
+                if len(args) == 1 and not kwargs:
+                    return cast(Self, _SkuLines.__pydantic_validator__.validate_json(args[0]))
                 return cast(Self, _SkuLines.model_validate_json(*args, **kwargs))
             except ValidationError:
                 pass
