@@ -250,7 +250,7 @@ def _run(spec: RouteSpec, handler: Callable[..., Any], params: dict[str, str]) -
 
 def _json_text(model: BaseModel, context: dict[str, bool]) -> str:
     """`model.model_dump_json(context=context)`, from its serializer: pydantic's wrapper only passes on the options'
-    defaults, and a frame less is ~2 us less for an answer (docs/decisions.md, "The quote's way through")."""
+    defaults; a frame less is 2-5 µs less for an answer in the bench (docs/decisions.md: "The quote after a wait")."""
     text: bytes = type(model).__pydantic_serializer__.to_json(model, context=context)
     return text.decode()
 

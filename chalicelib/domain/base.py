@@ -15,7 +15,7 @@ class Model(BaseModel):
         """The model of `fields` the shop computed itself from typed values, every field given in the model's order,
         made without validating them: what `model_validate` makes of them, as `model_construct` would but without its
         work per field. For a model without validators, on a hot path only (a quote's answer: pydantic's validator
-        is code a request after a wait reads from memory again, ~5 us of ~115; docs/decisions.md); a test holds each
+        is code a request after a wait reads from memory again: ~5 µs of ~115, docs/decisions.md); a test holds each
         use to `model_validate`."""
         made = cls.__new__(cls)
         _set(made, "__dict__", fields)
