@@ -3,7 +3,10 @@ what `model_validate` makes of the same values, for every kind of line and with 
 
 from __future__ import annotations
 
+from typing import Optional
+
 import pytest
+from pydantic import BaseModel
 
 from chalicelib.domain.base import Model
 from chalicelib.domain.checkout import PricedLine, Quote, split
@@ -83,9 +86,16 @@ def test_a_quote_is_what_validation_makes_of_it(lines, points, discounts, coupon
     assert made.model_dump_json(context={"shopper": True}).count('"designer_id":null') == len(lines)
 
 
+PLAIN_TYPES = {int, str, bool, Optional[str], Optional[BookingDetail], list[OrderLine]}
+
+
 @pytest.mark.parametrize("model", [Quote, OrderLine, LineItem])
-def test_what_is_made_trusted_has_no_validator_it_would_skip(model: type[Model]):
-    """`trusted` skips validation: a validator added to these models would silently not run there."""
+def test_what_is_made_trusted_has_nothing_validation_would_do(model: type[Model]):
+    """`trusted` skips validation: a validator, a constraint, a type to coerce to, a default factory, a private
+    attribute or extra fields added to these models would silently not apply there."""
     decorators = model.__pydantic_decorators__
     assert not decorators.field_validators and not decorators.model_validators and not decorators.validators
-    assert all(field.default_factory is None for field in model.model_fields.values())
+    for name, field in model.model_fields.items():
+        assert field.annotation in PLAIN_TYPES and not field.metadata and field.default_factory is None, name
+    assert not model.__private_attributes__ and model.model_post_init is BaseModel.model_post_init
+    assert model.model_config.get("extra") in (None, "ignore")
